@@ -1,0 +1,1 @@
+"""CommonGround's data model: msgspec Structs for every payload and the SQL migrations."""

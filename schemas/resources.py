@@ -1,0 +1,62 @@
+"""Resources: one service at one location, the unit a specialist searches for."""
+
+from typing import Literal
+from uuid import UUID
+
+from schemas.base import Input, Output
+from schemas.fields import Latitude, LongText, Longitude
+from schemas.locations import LocationFields, LocationSummary
+from schemas.organizations import OrganizationCreate, OrganizationRef
+from schemas.phones import Phone, PhoneCreate
+from schemas.schedules import Schedule, ScheduleCreate
+from schemas.services import ServiceFields, ServiceSummary
+
+
+class ResourceCreate(Input):
+    """Organization (new or existing), service, location (new or existing) and their link in one call."""
+
+    service: ServiceFields
+    organization: OrganizationCreate | None = None
+    organization_id: UUID | None = None
+    location: LocationFields | None = None
+    location_id: UUID | None = None
+    description: LongText | None = None
+    phones: list[PhoneCreate] = []
+    schedules: list[ScheduleCreate] = []
+
+    def __post_init__(self) -> None:
+        if (self.organization is None) == (self.organization_id is None):
+            raise ValueError("give exactly one of organization or organization_id")
+        if (self.location is None) == (self.location_id is None):
+            raise ValueError("give exactly one of location or location_id")
+
+
+class Resource(Output):
+    """A service at a location, with everything a specialist needs to send someone there."""
+
+    id: UUID
+    service: ServiceSummary
+    organization: OrganizationRef
+    location: LocationSummary
+    description: str | None
+    phones: list[Phone]
+    schedules: list[Schedule]
+    open_now: bool | None
+    distance_m: float | None
+
+
+class Origin(Output):
+    """The point distances are measured from."""
+
+    latitude: Latitude
+    longitude: Longitude
+    source: Literal["near", "zip", "address"]
+    label: str | None
+
+
+class ResourcePage(Output):
+    """One page of search results; pass next_cursor back as cursor for the next page."""
+
+    items: list[Resource]
+    next_cursor: str | None
+    origin: Origin | None

@@ -1,0 +1,1 @@
+"""CommonGround API service."""

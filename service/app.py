@@ -1,0 +1,106 @@
+"""create_app(settings): the only place the application is assembled."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Contact, License, Server
+
+from service.config import Settings, load_settings
+from service.db import connect_with_retry, create_pool, provide_connection
+from service.embedded import embedded_postgres
+from service.errors import exception_handlers
+from service.geo import Geocoder, warm_lookups
+from service.queries.categories import select_taxonomy
+from service.queries.migrations import apply_migrations
+from service.routes.categories import CategoryController
+from service.routes.health import healthz, readyz
+from service.routes.locations import LocationController
+from service.routes.organizations import OrganizationController
+from service.routes.resources import ResourceController
+from service.routes.services import ServiceController
+from service.taxonomy import Taxonomy
+
+API_VERSION = "1.0.0"
+log = logging.getLogger("commonground")
+
+
+def openapi_config() -> OpenAPIConfig:
+    """The published contract's metadata; docs are served at /docs."""
+    return OpenAPIConfig(
+        title="CommonGround",
+        version=API_VERSION,
+        description=(
+            "Open resource directory for people in recovery and the peer-support specialists beside them: "
+            "shelters, harm reduction, transport and court support, found by distance, category, words and hours. "
+            "Every error is an RFC 9457 problem (application/problem+json)."
+        ),
+        contact=Contact(name="CommonGround maintainers"),
+        license=License(name="Apache-2.0", identifier="Apache-2.0"),
+        servers=[Server(url="/")],
+        path="/docs",
+        render_plugins=[SwaggerRenderPlugin(path="/"), ScalarRenderPlugin(path="/scalar")],
+        use_handler_docstrings=True,
+    )
+
+
+def provide_taxonomy(state: State) -> Taxonomy:
+    """The category tree loaded at start-up."""
+    return state.taxonomy
+
+
+def provide_geocoder(state: State) -> Geocoder:
+    """The configured address geocoder (or the one that explains it is off)."""
+    return state.geocoder
+
+
+def create_app(settings: Settings) -> Litestar:
+    """Build the API; the database pool opens and closes with the app's lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            dsn = settings.database_url
+            if dsn is None:
+                dsn = stack.enter_context(embedded_postgres(settings.data_dir))
+            conn = await connect_with_retry(dsn)
+            try:
+                applied = await apply_migrations(conn)
+                if applied:
+                    log.info("applied migrations: %s", ", ".join(applied))
+                app.state.taxonomy = Taxonomy(await select_taxonomy(conn))
+            finally:
+                await conn.close()
+            app.state.pool = await create_pool(settings, dsn)
+            stack.push_async_callback(app.state.pool.close)
+            app.state.geocoder = Geocoder(settings)
+            await asyncio.to_thread(warm_lookups)
+            yield
+
+    return Litestar(
+        route_handlers=[
+            ResourceController, OrganizationController, ServiceController, LocationController,
+            CategoryController, healthz, readyz,
+        ],
+        dependencies={
+            "conn": Provide(provide_connection),
+            "taxonomy": Provide(provide_taxonomy, sync_to_thread=False),
+            "geocoder": Provide(provide_geocoder, sync_to_thread=False),
+        },
+        exception_handlers=exception_handlers(),
+        lifespan=[lifespan],
+        state=State({"settings": settings}),
+        openapi_config=openapi_config(),
+        request_max_body_size=settings.max_body_bytes,
+    )
+
+
+def app_from_environment() -> Litestar:
+    """Factory for uvicorn workers: settings from the environment."""
+    return create_app(load_settings())

@@ -1,0 +1,60 @@
+"""Settings, read once from the environment and passed in."""
+
+import os
+from collections.abc import Mapping
+
+import msgspec
+
+# Environment variable -> Settings field. Documented in README.md.
+ENVIRONMENT = {
+    "DATABASE_URL": "database_url",
+    "COMMONGROUND_DATA_DIR": "data_dir",
+    "COMMONGROUND_ADMIN_KEY": "admin_key",
+    "COMMONGROUND_GEOCODER": "geocoder",
+    "COMMONGROUND_GEOCODER_USER_AGENT": "geocoder_user_agent",
+    "COMMONGROUND_GEOCODER_API_KEY": "geocoder_api_key",
+    "COMMONGROUND_GEOCODER_TIMEOUT": "geocoder_timeout",
+    "COMMONGROUND_HOST": "host",
+    "COMMONGROUND_PORT": "port",
+    "COMMONGROUND_WORKERS": "workers",
+    "COMMONGROUND_POOL_SIZE": "pool_size",
+    "COMMONGROUND_STATEMENT_TIMEOUT_MS": "statement_timeout_ms",
+    "COMMONGROUND_MAX_BODY_BYTES": "max_body_bytes",
+    "COMMONGROUND_SEED": "seed_on_start",
+    "COMMONGROUND_LOG_LEVEL": "log_level",
+}
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Everything the service can be configured with."""
+
+    database_url: str | None = None
+    data_dir: str = ".data"
+    admin_key: str | None = None
+    geocoder: str | None = None
+    geocoder_user_agent: str = "commonground"
+    geocoder_api_key: str | None = None
+    geocoder_timeout: float = 5.0
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 2
+    pool_size: int = 10
+    statement_timeout_ms: int = 10_000
+    max_body_bytes: int = 1_048_576
+    seed_on_start: bool = True
+    log_level: str = "info"
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Build Settings from environment variables (empty values count as unset) and overrides."""
+    environ = os.environ if environ is None else environ
+    raw: dict[str, object] = {
+        field: environ[name] for name, field in ENVIRONMENT.items() if environ.get(name, "").strip()
+    }
+    raw.update({key: value for key, value in overrides.items() if value is not None})
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as error:
+        field = str(error).rsplit("`$.", 1)[-1].rstrip("`")
+        names = [name for name, known in ENVIRONMENT.items() if known == field]
+        raise SystemExit(f"invalid setting {names[0] if names else field}: {error}") from None

@@ -1,0 +1,70 @@
+"""The connection pool and the per-request connection."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+import asyncpg
+from litestar.datastructures import State
+
+from service.config import Settings
+from service.errors import DatabaseUnavailable
+
+log = logging.getLogger("commonground.db")
+
+# Errors that mean "PostgreSQL is not reachable right now", as opposed to a bad query.
+UNAVAILABLE = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+)
+
+
+async def create_pool(settings: Settings, dsn: str) -> asyncpg.Pool:
+    """Open the pool; connections are made lazily so a later outage heals by itself."""
+    return await asyncpg.create_pool(
+        dsn,
+        min_size=1,
+        max_size=settings.pool_size,
+        max_inactive_connection_lifetime=300,
+        command_timeout=settings.statement_timeout_ms / 1000 + 5,
+        server_settings={
+            "application_name": "commonground",
+            "statement_timeout": str(settings.statement_timeout_ms),
+        },
+    )
+
+
+async def connect_with_retry(dsn: str, attempts: int = 30) -> asyncpg.Connection:
+    """One connection for start-up work, waiting up to ~15 s for PostgreSQL to come up."""
+    for attempt in range(attempts):
+        try:
+            return await asyncpg.connect(dsn, timeout=5)
+        except UNAVAILABLE as error:
+            if attempt == attempts - 1:
+                raise
+            log.warning("database not reachable yet (%s); retrying", error)
+            await asyncio.sleep(0.5)
+    raise AssertionError("unreachable")
+
+
+async def provide_connection(state: State) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection for one request; an unreachable database becomes a 503."""
+    pool: asyncpg.Pool = state.pool
+    try:
+        conn = await pool.acquire(timeout=5)
+    except UNAVAILABLE as error:
+        raise DatabaseUnavailable(str(error) or type(error).__name__) from error
+    try:
+        yield conn
+    finally:
+        try:
+            await pool.release(conn)
+        except UNAVAILABLE:
+            log.warning("dropping a broken connection")

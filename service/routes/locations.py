@@ -1,0 +1,69 @@
+"""Locations: list, read, create, change, delete."""
+
+from uuid import UUID
+
+import asyncpg
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from schemas.locations import Location, LocationCreate, LocationPage, LocationPatch
+from service.auth import require_admin
+from service.cursors import decode_cursor, fingerprint, paginate
+from service.errors import NotFound
+from service.queries import locations as queries
+from service.routes.params import Cursor, Limit
+
+
+async def _found(conn: asyncpg.Connection, location_id: UUID) -> Location:
+    if (location := await queries.select_location(conn, location_id)) is None:
+        raise NotFound(f"no location has id {location_id}")
+    return location
+
+
+class LocationController(Controller):
+    """Places where services happen."""
+
+    path = "/v1/locations"
+    tags = ["locations"]
+
+    @get("/", operation_id="listLocations")
+    async def list_locations(
+        self, conn: NamedDependency[asyncpg.Connection], organization_id: FromQuery[UUID | None] = None,
+        limit: Limit = 20, cursor: Cursor = None,
+    ) -> LocationPage:
+        """List locations by name, optionally of one organization."""
+        query = fingerprint("locations", organization_id)
+        after = decode_cursor(cursor, query, str)
+        rows = await queries.select_locations(conn, organization_id, after, limit + 1)
+        items, next_cursor = paginate(rows, limit, query)
+        return LocationPage(items=items, next_cursor=next_cursor)
+
+    @get("/{location_id:uuid}", operation_id="getLocation")
+    async def get_location(self, conn: NamedDependency[asyncpg.Connection], location_id: FromPath[UUID]) -> Location:
+        """Fetch one location by id."""
+        return await _found(conn, location_id)
+
+    @post("/", operation_id="createLocation", guards=[require_admin])
+    async def create_location(
+        self, conn: NamedDependency[asyncpg.Connection], data: JSONBody[LocationCreate]
+    ) -> Response[Location]:
+        """Create a location; its time zone is derived from its coordinates when not given (admin)."""
+        location_id = await queries.insert_full_location(conn, data)
+        return Response(await _found(conn, location_id), status_code=201,
+                        headers={"Location": f"/v1/locations/{location_id}"})
+
+    @patch("/{location_id:uuid}", operation_id="updateLocation", guards=[require_admin])
+    async def update_location(
+        self, conn: NamedDependency[asyncpg.Connection], location_id: FromPath[UUID], data: JSONBody[LocationPatch]
+    ) -> Location:
+        """Change some fields of a location (admin)."""
+        if not await queries.update_location(conn, location_id, data):
+            raise NotFound(f"no location has id {location_id}")
+        return await _found(conn, location_id)
+
+    @delete("/{location_id:uuid}", operation_id="deleteLocation", guards=[require_admin])
+    async def delete_location(self, conn: NamedDependency[asyncpg.Connection], location_id: FromPath[UUID]) -> None:
+        """Delete a location with its links, phones and hours (admin)."""
+        if not await queries.delete_location(conn, location_id):
+            raise NotFound(f"no location has id {location_id}")

@@ -1,0 +1,72 @@
+"""Organizations: list, read, create, change, delete."""
+
+from uuid import UUID
+
+import asyncpg
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from schemas.organizations import Organization, OrganizationCreate, OrganizationPage, OrganizationPatch
+from service.auth import require_admin
+from service.cursors import decode_cursor, paginate
+from service.errors import NotFound
+from service.queries import organizations as queries
+from service.routes.params import Cursor, Limit
+
+
+async def _found(conn: asyncpg.Connection, organization_id: UUID) -> Organization:
+    if (organization := await queries.select_organization(conn, organization_id)) is None:
+        raise NotFound(f"no organization has id {organization_id}")
+    return organization
+
+
+class OrganizationController(Controller):
+    """Organizations that provide services."""
+
+    path = "/v1/organizations"
+    tags = ["organizations"]
+
+    @get("/", operation_id="listOrganizations")
+    async def list_organizations(
+        self, conn: NamedDependency[asyncpg.Connection], limit: Limit = 20, cursor: Cursor = None
+    ) -> OrganizationPage:
+        """List organizations by name, one page at a time."""
+        after = decode_cursor(cursor, "organizations", str)
+        rows = await queries.select_organizations(conn, after, limit + 1)
+        items, next_cursor = paginate(rows, limit, "organizations")
+        return OrganizationPage(items=items, next_cursor=next_cursor)
+
+    @get("/{organization_id:uuid}", operation_id="getOrganization")
+    async def get_organization(
+        self, conn: NamedDependency[asyncpg.Connection], organization_id: FromPath[UUID]
+    ) -> Organization:
+        """Fetch one organization by id."""
+        return await _found(conn, organization_id)
+
+    @post("/", operation_id="createOrganization", guards=[require_admin])
+    async def create_organization(
+        self, conn: NamedDependency[asyncpg.Connection], data: JSONBody[OrganizationCreate]
+    ) -> Response[Organization]:
+        """Create an organization (admin)."""
+        organization_id = await queries.insert_organization(conn, data)
+        return Response(await _found(conn, organization_id), status_code=201,
+                        headers={"Location": f"/v1/organizations/{organization_id}"})
+
+    @patch("/{organization_id:uuid}", operation_id="updateOrganization", guards=[require_admin])
+    async def update_organization(
+        self, conn: NamedDependency[asyncpg.Connection], organization_id: FromPath[UUID],
+        data: JSONBody[OrganizationPatch],
+    ) -> Organization:
+        """Change some fields of an organization (admin)."""
+        if not await queries.update_organization(conn, organization_id, data):
+            raise NotFound(f"no organization has id {organization_id}")
+        return await _found(conn, organization_id)
+
+    @delete("/{organization_id:uuid}", operation_id="deleteOrganization", guards=[require_admin])
+    async def delete_organization(
+        self, conn: NamedDependency[asyncpg.Connection], organization_id: FromPath[UUID]
+    ) -> None:
+        """Delete an organization that has no services or locations left (admin)."""
+        if not await queries.delete_organization(conn, organization_id):
+            raise NotFound(f"no organization has id {organization_id}")

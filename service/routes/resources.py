@@ -1,0 +1,145 @@
+"""Resources: the specialist search, one resource, and one-call creation."""
+
+import datetime as dt
+from typing import Annotated, Literal
+from uuid import UUID
+
+import asyncpg
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
+from litestar.openapi.spec import Example
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from schemas.fields import Status
+from schemas.resources import Origin, Resource, ResourceCreate, ResourcePage
+from service.auth import require_admin
+from service.cursors import decode_cursor, encode_cursor, fingerprint
+from service.errors import InvalidInput, NotFound
+from service.geo import Geocoder, parse_near, radius_m, zip_origin
+from service.queries import resources as queries
+from service.routes.params import Cursor, Limit
+from service.taxonomy import Taxonomy
+
+Near = Annotated[str | None, QueryParameter(
+    max_length=100, description="Search from this point: LAT,LON in WGS-84 decimal degrees",
+    examples=[Example(value="45.5231,-122.6765")])]
+Zip = Annotated[str | None, QueryParameter(
+    name="zip", max_length=10, description="Search from the centroid of this US ZIP code (offline lookup)",
+    examples=[Example(value="97201")])]
+Address = Annotated[str | None, QueryParameter(
+    max_length=500, description="Search from this address, through the geocoder set by COMMONGROUND_GEOCODER",
+    examples=[Example(value="1120 SW 5th Ave, Portland, OR")])]
+Radius = Annotated[float | None, QueryParameter(
+    description="Only results within this distance (in unit); without it, the nearest however far",
+    examples=[Example(value=5)])]
+Unit = Annotated[Literal["mi", "km"], QueryParameter(description="Unit of radius")]
+CategoryParam = Annotated[list[str] | None, QueryParameter(
+    description="Category slug, repeatable (any of them); a parent includes its children",
+    examples=[Example(value=["naloxone"])])]
+Words = Annotated[str | None, QueryParameter(
+    max_length=200, description="Words to match in service names and descriptions (accents ignored)",
+    examples=[Example(value="narcan")])]
+OpenNow = Annotated[bool | None, QueryParameter(
+    description="true: only resources open right now in their own time zone")]
+OpenAt = Annotated[dt.datetime | None, QueryParameter(
+    description="Only resources open at this RFC 3339 instant (with offset); also what open_now reports on",
+    examples=[Example(value="2026-11-27T23:30:00-08:00")])]
+StatusParam = Annotated[list[Status] | None, QueryParameter(
+    description="Service status, repeatable; default active")]
+
+
+class ResourceController(Controller):
+    """Services at locations: what specialists search for."""
+
+    path = "/v1/resources"
+    tags = ["resources"]
+
+    @get("/", operation_id="searchResources")
+    async def search_resources(
+        self,
+        conn: NamedDependency[asyncpg.Connection],
+        taxonomy: NamedDependency[Taxonomy],
+        geocoder: NamedDependency[Geocoder],
+        near: Near = None,
+        zip_code: Zip = None,
+        address: Address = None,
+        radius: Radius = None,
+        unit: Unit = "mi",
+        category: CategoryParam = None,
+        q: Words = None,
+        open_now: OpenNow = None,
+        open_at: OpenAt = None,
+        status: StatusParam = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> ResourcePage:
+        """Find resources near a point, ZIP or address (nearest first, with distance_m), or by name."""
+        origin = await _origin(geocoder, near, zip_code, address)
+        metres = radius_m(radius, unit)
+        if metres is not None and origin is None:
+            raise InvalidInput("radius", "needs a location: near, zip or address")
+        if open_now and open_at is not None:
+            raise InvalidInput("open_at", "give open_now=true or open_at, not both")
+        if open_at is not None and open_at.tzinfo is None:
+            raise InvalidInput("open_at", "must carry a UTC offset, e.g. 2026-11-27T23:30:00-08:00 or ...Z")
+        slugs = [slug.strip() for value in category or [] for slug in value.split(",") if slug.strip()]
+        taxonomy.check(slugs, "category", "query")
+        now = dt.datetime.now(dt.timezone.utc)
+        filters = queries.SearchFilters(
+            statuses=sorted(set(status or ["active"])),
+            categories=taxonomy.expand(slugs) if slugs else None,
+            words=(q or "").strip() or None,
+            open_at=open_at if open_at is not None else (now if open_now else None),
+            evaluated_at=open_at or now,
+        )
+        query = fingerprint("resources", origin and (origin.latitude, origin.longitude), metres,
+                            filters.statuses, filters.categories, filters.words, open_at, bool(open_now))
+        if origin is None:
+            after = decode_cursor(cursor, query, str)
+            hits = await queries.select_by_name(conn, filters, after, limit + 1)
+        else:
+            after = decode_cursor(cursor, query, float)
+            hits = await queries.select_nearest(conn, origin.latitude, origin.longitude, metres, filters, after,
+                                                limit + 1)
+        next_cursor = None
+        if len(hits) > limit:
+            hits = hits[:limit]
+            next_cursor = encode_cursor(query, hits[-1].sort_key, hits[-1].item.id)
+        items = [hit.item for hit in hits]
+        if origin is not None:
+            # The index orders by distance on a sphere; within a page, order by the reported
+            # ellipsoidal distance so distance_m never goes down.
+            items.sort(key=lambda item: item.distance_m or 0.0)
+        return ResourcePage(items=items, next_cursor=next_cursor, origin=origin)
+
+    @get("/{resource_id:uuid}", operation_id="getResource")
+    async def get_resource(self, conn: NamedDependency[asyncpg.Connection], resource_id: FromPath[UUID]) -> Resource:
+        """Fetch one resource by id, with open_now evaluated now."""
+        if (resource := await queries.select_resource(conn, resource_id, dt.datetime.now(dt.timezone.utc))) is None:
+            raise NotFound(f"no resource has id {resource_id}")
+        return resource
+
+    @post("/", operation_id="createResource", guards=[require_admin])
+    async def create_resource(
+        self, conn: NamedDependency[asyncpg.Connection], taxonomy: NamedDependency[Taxonomy],
+        data: JSONBody[ResourceCreate],
+    ) -> Response[Resource]:
+        """Create organization (or use organization_id), service, location (or use location_id) and link (admin)."""
+        taxonomy.check(data.service.categories, "service.categories", "body")
+        resource_id = await queries.insert_resource(conn, data)
+        resource = await queries.select_resource(conn, resource_id, dt.datetime.now(dt.timezone.utc))
+        assert resource is not None
+        return Response(resource, status_code=201, headers={"Location": f"/v1/resources/{resource_id}"})
+
+
+async def _origin(geocoder: Geocoder, near: str | None, zip_code: str | None, address: str | None) -> Origin | None:
+    given = [name for name, value in (("near", near), ("zip", zip_code), ("address", address)) if value is not None]
+    if len(given) > 1:
+        raise InvalidInput(given[1], f"give one of near, zip or address, not {' and '.join(given)}")
+    if near is not None:
+        return parse_near(near)
+    if zip_code is not None:
+        return zip_origin(zip_code)
+    if address is not None:
+        return await geocoder.locate(address)
+    return None

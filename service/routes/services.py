@@ -1,0 +1,76 @@
+"""Services: list, read, create, change, delete."""
+
+from uuid import UUID
+
+import asyncpg
+import msgspec
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from schemas.services import Service, ServiceCreate, ServicePage, ServicePatch
+from service.auth import require_admin
+from service.cursors import decode_cursor, fingerprint, paginate
+from service.errors import NotFound
+from service.queries import services as queries
+from service.routes.params import Cursor, Limit
+from service.taxonomy import Taxonomy
+
+
+async def _found(conn: asyncpg.Connection, service_id: UUID) -> Service:
+    if (service := await queries.select_service(conn, service_id)) is None:
+        raise NotFound(f"no service has id {service_id}")
+    return service
+
+
+class ServiceController(Controller):
+    """Services that organizations offer."""
+
+    path = "/v1/services"
+    tags = ["services"]
+
+    @get("/", operation_id="listServices")
+    async def list_services(
+        self, conn: NamedDependency[asyncpg.Connection], organization_id: FromQuery[UUID | None] = None,
+        limit: Limit = 20, cursor: Cursor = None,
+    ) -> ServicePage:
+        """List services by name, optionally of one organization."""
+        query = fingerprint("services", organization_id)
+        after = decode_cursor(cursor, query, str)
+        rows = await queries.select_services(conn, organization_id, after, limit + 1)
+        items, next_cursor = paginate(rows, limit, query)
+        return ServicePage(items=items, next_cursor=next_cursor)
+
+    @get("/{service_id:uuid}", operation_id="getService")
+    async def get_service(self, conn: NamedDependency[asyncpg.Connection], service_id: FromPath[UUID]) -> Service:
+        """Fetch one service by id."""
+        return await _found(conn, service_id)
+
+    @post("/", operation_id="createService", guards=[require_admin])
+    async def create_service(
+        self, conn: NamedDependency[asyncpg.Connection], taxonomy: NamedDependency[Taxonomy],
+        data: JSONBody[ServiceCreate],
+    ) -> Response[Service]:
+        """Create a service of an existing organization (admin)."""
+        taxonomy.check(data.categories, "categories", "body")
+        service_id = await queries.insert_full_service(conn, data)
+        return Response(await _found(conn, service_id), status_code=201,
+                        headers={"Location": f"/v1/services/{service_id}"})
+
+    @patch("/{service_id:uuid}", operation_id="updateService", guards=[require_admin])
+    async def update_service(
+        self, conn: NamedDependency[asyncpg.Connection], taxonomy: NamedDependency[Taxonomy],
+        service_id: FromPath[UUID], data: JSONBody[ServicePatch],
+    ) -> Service:
+        """Change some fields of a service (admin)."""
+        if data.categories is not msgspec.UNSET:
+            taxonomy.check(data.categories, "categories", "body")
+        if not await queries.update_service(conn, service_id, data):
+            raise NotFound(f"no service has id {service_id}")
+        return await _found(conn, service_id)
+
+    @delete("/{service_id:uuid}", operation_id="deleteService", guards=[require_admin])
+    async def delete_service(self, conn: NamedDependency[asyncpg.Connection], service_id: FromPath[UUID]) -> None:
+        """Delete a service with its links, phones and hours (admin)."""
+        if not await queries.delete_service(conn, service_id):
+            raise NotFound(f"no service has id {service_id}")

@@ -1,0 +1,122 @@
+"""Real PostgreSQL for every test: one embedded server per session, a fresh database per test."""
+
+import itertools
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+from litestar.testing import AsyncTestClient
+
+from seeds.loader import load_seed
+from service.app import create_app
+from service.config import Settings
+from service.embedded import embedded_postgres
+from service.queries.migrations import apply_migrations
+
+ADMIN_KEY = "test-admin-key-7c1f"
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+_numbers = itertools.count()
+
+
+def database_url(server_url: str, name: str) -> str:
+    """The same server, another database."""
+    parts = urlsplit(server_url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """DATABASE_URL when the caller sets TEST_DATABASE_URL, else an embedded PostgreSQL for this session."""
+    if external := os.environ.get("TEST_DATABASE_URL"):
+        yield external
+        return
+    with embedded_postgres(tmp_path_factory.mktemp("pg")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def templates(server_url: str) -> AsyncIterator[dict[str, str]]:
+    """Two template databases: migrated, and migrated plus the seed dataset."""
+    admin = await asyncpg.connect(server_url)
+    # Tests never need crash safety; skipping fsync makes CREATE DATABASE and commits cheap.
+    await admin.execute("ALTER SYSTEM SET fsync = off")
+    await admin.execute("ALTER SYSTEM SET synchronous_commit = off")
+    await admin.execute("SELECT pg_reload_conf()")
+    names = {"empty": f"cg_tmpl_empty_{os.getpid()}", "seeded": f"cg_tmpl_seeded_{os.getpid()}"}
+    for name in names.values():
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        conn = await asyncpg.connect(database_url(server_url, name))
+        try:
+            await apply_migrations(conn)
+            if name == names["seeded"]:
+                await load_seed(conn)
+        finally:
+            await conn.close()
+    yield names
+    for name in names.values():
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+async def _clone(server_url: str, template: str) -> AsyncIterator[str]:
+    name = f"cg_test_{os.getpid()}_{next(_numbers)}"
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+        yield database_url(server_url, name)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def db_url(server_url: str, templates: dict[str, str]) -> AsyncIterator[str]:
+    """A fresh, migrated, empty database for one test."""
+    async for url in _clone(server_url, templates["empty"]):
+        yield url
+
+
+@pytest.fixture
+async def seeded_db_url(server_url: str, templates: dict[str, str]) -> AsyncIterator[str]:
+    """A fresh database holding the seed dataset, for one test."""
+    async for url in _clone(server_url, templates["seeded"]):
+        yield url
+
+
+@pytest.fixture
+async def conn(db_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to this test's empty database."""
+    connection = await asyncpg.connect(db_url)
+    yield connection
+    await connection.close()
+
+
+def make_settings(url: str, **overrides: object) -> Settings:
+    """Settings for a test app: this test's database and a known admin key."""
+    values: dict[str, object] = {"database_url": url, "admin_key": ADMIN_KEY, "pool_size": 4}
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def client(db_url: str) -> AsyncIterator[AsyncTestClient]:
+    """The HTTP API over this test's empty database."""
+    async with AsyncTestClient(app=create_app(make_settings(db_url))) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def seeded_client(seeded_db_url: str) -> AsyncIterator[AsyncTestClient]:
+    """The HTTP API over this test's copy of the seed dataset."""
+    async with AsyncTestClient(app=create_app(make_settings(seeded_db_url))) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    """The repository checkout."""
+    return Path(__file__).resolve().parent.parent
