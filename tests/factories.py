@@ -1,0 +1,39 @@
+"""Build listings for tests through the same code paths the API uses."""
+
+import datetime as dt
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from schemas.resources import ResourceCreate
+from service.queries.resources import SearchFilters, insert_resource
+
+
+def resource_body(latitude: float | None, longitude: float | None, name: str = "Test service",
+                  categories: tuple[str, ...] = ("naloxone",), **service: object) -> dict:
+    """A POST /v1/resources body at a point."""
+    location: dict[str, object] = {"name": f"{name} site"}
+    if latitude is not None:
+        location.update(latitude=latitude, longitude=longitude)
+    extra = {key: service.pop(key) for key in ("schedules", "phones") if key in service}
+    location_extra = service.pop("location", {})
+    location.update(location_extra)  # type: ignore[arg-type]
+    return {"organization": {"name": f"{name} org"},
+            "service": {"name": name, "categories": list(categories), **service},
+            "location": location, **extra}
+
+
+async def add_resource(conn: asyncpg.Connection, latitude: float | None, longitude: float | None,
+                       name: str = "Test service", **kwargs: object) -> UUID:
+    """Insert one listing and return its resource id."""
+    body = msgspec.convert(resource_body(latitude, longitude, name, **kwargs), ResourceCreate)
+    return await insert_resource(conn, body)
+
+
+def filters(**overrides: object) -> SearchFilters:
+    """Search filters with the API's defaults."""
+    values: dict[str, object] = {"statuses": ["active"], "categories": None, "words": None, "open_at": None,
+                                 "evaluated_at": dt.datetime.now(dt.timezone.utc)}
+    values.update(overrides)
+    return SearchFilters(**values)  # type: ignore[arg-type]
