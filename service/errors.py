@@ -141,7 +141,8 @@ def _database(request: Request, error: asyncpg.PostgresError) -> Response[bytes]
     if isinstance(error, asyncpg.UniqueViolationError):
         return problem_response(request, 409, "Conflict", f"already exists: {detail}",
                                 "tag:commonground,2026:conflict")
-    if isinstance(error, asyncpg.ForeignKeyViolationError):
+    if isinstance(error, (asyncpg.ForeignKeyViolationError, asyncpg.RestrictViolationError,
+                          asyncpg.ExclusionViolationError)):
         return problem_response(request, 409, "Conflict", f"still referenced or missing reference: {detail}",
                                 "tag:commonground,2026:conflict")
     if isinstance(error, (asyncpg.CheckViolationError, asyncpg.NotNullViolationError, asyncpg.DataError)):

@@ -6,6 +6,7 @@ import asyncpg
 import msgspec
 
 from schemas.organizations import Organization, OrganizationCreate, OrganizationPatch
+from service.errors import Conflict
 from service.queries.phones import insert_phones, replace_phones
 
 SELECT_ORGANIZATION = "SELECT organization_json(o)::text FROM organizations o WHERE o.id = $1"
@@ -86,4 +87,8 @@ DELETE_ORGANIZATION = "DELETE FROM organizations WHERE id = $1 RETURNING id"
 
 async def delete_organization(conn: asyncpg.Connection, organization_id: UUID) -> bool:
     """Remove an organization that no longer has services or locations."""
-    return await conn.fetchval(DELETE_ORGANIZATION, organization_id) is not None
+    try:
+        return await conn.fetchval(DELETE_ORGANIZATION, organization_id) is not None
+    except (asyncpg.RestrictViolationError, asyncpg.ForeignKeyViolationError):
+        raise Conflict(f"organization {organization_id} still has services or locations; "
+                       "delete them or move them to another organization first") from None

@@ -1,0 +1,91 @@
+"""The commonground command as a user runs it: serve, stop with Ctrl-C, serve again, openapi."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import ADMIN_KEY
+from tests.test_schemas import ISSUE_BODY
+
+COMMAND = str(Path(sys.executable).parent / "commonground")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def call(url: str, body: dict | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Authorization": f"Bearer {ADMIN_KEY}",
+                                              "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def start(data_dir: Path, port: int) -> subprocess.Popen:
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env |= {"COMMONGROUND_DATA_DIR": str(data_dir), "COMMONGROUND_ADMIN_KEY": ADMIN_KEY}
+    process = subprocess.Popen([COMMAND, "serve", "--port", str(port), "--workers", "1"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if call(f"http://127.0.0.1:{port}/readyz")[0] == 200:
+                return process
+        except OSError:
+            pass
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited early:\n{process.stdout.read() if process.stdout else ''}")
+        time.sleep(0.3)
+    process.kill()
+    raise AssertionError("serve did not become ready in 60 s")
+
+
+def stop(process: subprocess.Popen) -> str:
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=30)
+    return output
+
+
+def test_serve_seeds_once_stops_cleanly_and_keeps_data(tmp_path):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = start(tmp_path, port)
+    try:
+        status, page = call(f"{base}/v1/resources?near=45.52,-122.68&radius=25")
+        assert status == 200 and len(page["items"]) == 20
+        status, created = call(f"{base}/v1/resources", ISSUE_BODY)
+        assert status == 201
+    finally:
+        output = stop(process)
+    assert process.returncode == 0, output
+    assert "seed data: 320 listings loaded" in output
+    assert not (tmp_path / "pgdata" / "postmaster.pid").exists(), "PostgreSQL was left running"
+
+    process = start(tmp_path, port)
+    try:
+        assert call(f"{base}/v1/resources/{created['id']}")[0] == 200
+    finally:
+        output = stop(process)
+    assert "seed data" not in output  # only on first start
+    assert not (tmp_path / "pgdata" / "postmaster.pid").exists()
+
+
+def test_openapi_command_writes_the_document(tmp_path):
+    target = tmp_path / "api.yaml"
+    subprocess.run([COMMAND, "openapi", "--output", str(target)], check=True, capture_output=True)
+    assert yaml.safe_load(target.read_text())["info"]["title"] == "CommonGround"
