@@ -50,16 +50,6 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
-def provide_taxonomy(state: State) -> Taxonomy:
-    """The category tree loaded at start-up."""
-    return state.taxonomy
-
-
-def provide_geocoder(state: State) -> Geocoder:
-    """The configured address geocoder (or the one that explains it is off)."""
-    return state.geocoder
-
-
 def create_app(settings: Settings) -> Litestar:
     """Build the API; the database pool opens and closes with the app's lifespan."""
 
@@ -90,8 +80,6 @@ def create_app(settings: Settings) -> Litestar:
         ],
         dependencies={
             "conn": Provide(provide_connection),
-            "taxonomy": Provide(provide_taxonomy, sync_to_thread=False),
-            "geocoder": Provide(provide_geocoder, sync_to_thread=False),
         },
         exception_handlers=exception_handlers(),
         lifespan=[lifespan],

@@ -6,8 +6,8 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from schemas.resources import ResourceCreate
-from service.queries.resources import SearchFilters, insert_resource
+from schemas.resources import Resource, ResourceCreate
+from service.queries.resources import Hit, SearchFilters, insert_resource
 
 
 def resource_body(latitude: float | None, longitude: float | None, name: str = "Test service",
@@ -37,3 +37,8 @@ def filters(**overrides: object) -> SearchFilters:
                                  "evaluated_at": dt.datetime.now(dt.timezone.utc)}
     values.update(overrides)
     return SearchFilters(**values)  # type: ignore[arg-type]
+
+
+def resources(hits: list[Hit]) -> list[Resource]:
+    """Decode search rows into the Resource shape, strictly, as a partner would."""
+    return [msgspec.json.decode(hit.item, type=Resource) for hit in hits]

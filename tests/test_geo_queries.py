@@ -1,5 +1,6 @@
 """Distances and nearest-neighbour search, in SQL, everywhere on Earth."""
 
+import json
 import random
 import re
 
@@ -7,7 +8,7 @@ import pytest
 from geopy.distance import geodesic
 
 from service.queries.resources import select_nearest
-from tests.factories import add_resource, filters
+from tests.factories import add_resource, filters, resources
 
 PLACES = {
     "guam": (13.4443, 144.7937),
@@ -54,29 +55,29 @@ async def test_nearest_crosses_the_antimeridian(conn):
     east = await add_resource(conn, *PLACES["taveuni_east"], name="East of 180")
     west = await add_resource(conn, *PLACES["vanua_levu_west"], name="West of 180")
     await add_resource(conn, *PLACES["suva"], name="Suva")
-    hits = await select_nearest(conn, -16.82, -179.99, None, filters(), None, 10)
-    assert [hit.item.id for hit in hits[:2]] == [east, west]
-    assert hits[1].item.distance_m < 15_000  # a few km across the line, not 40,000 km around
-    assert hits[1].item.distance_m == pytest.approx(geodesic((-16.82, -179.99), PLACES["vanua_levu_west"]).m, rel=0.005)
+    hits = resources(await select_nearest(conn, -16.82, -179.99, None, filters(), None, 10))
+    assert [hit.id for hit in hits[:2]] == [east, west]
+    assert hits[1].distance_m < 15_000  # a few km across the line, not 40,000 km around
+    assert hits[1].distance_m == pytest.approx(geodesic((-16.82, -179.99), PLACES["vanua_levu_west"]).m, rel=0.005)
 
 
 async def test_aleutians_and_guam_find_each_other_across_the_line(conn):
     attu = await add_resource(conn, *PLACES["attu"], name="Attu")
     await add_resource(conn, *PLACES["anchorage"], name="Anchorage")
-    hits = await select_nearest(conn, *PLACES["adak"], None, filters(), None, 5)
-    assert hits[0].item.id == attu  # 1,100 km west across 180 beats 1,900 km east to Anchorage
-    assert hits[0].item.distance_m == pytest.approx(geodesic(PLACES["adak"], PLACES["attu"]).m, rel=0.005)
+    hits = resources(await select_nearest(conn, *PLACES["adak"], None, filters(), None, 5))
+    assert hits[0].id == attu  # 1,100 km west across 180 beats 1,900 km east to Anchorage
+    assert hits[0].distance_m == pytest.approx(geodesic(PLACES["adak"], PLACES["attu"]).m, rel=0.005)
 
 
 async def test_poles(conn):
     pole = await add_resource(conn, *PLACES["north_pole"], name="North Pole")
     near = await add_resource(conn, *PLACES["near_north_pole"], name="Near the pole")
     await add_resource(conn, *PLACES["south_pole"], name="South Pole")
-    hits = await select_nearest(conn, 89.999, -90.0, None, filters(), None, 3)
-    assert [hit.item.id for hit in hits[:2]] == [pole, near]
-    assert hits[0].item.distance_m == pytest.approx(geodesic((89.999, -90.0), PLACES["north_pole"]).m, rel=0.005)
-    radius = await select_nearest(conn, 90.0, 45.0, 2_000.0, filters(), None, 10)
-    assert [hit.item.id for hit in radius] == [pole, near]
+    hits = resources(await select_nearest(conn, 89.999, -90.0, None, filters(), None, 3))
+    assert [hit.id for hit in hits[:2]] == [pole, near]
+    assert hits[0].distance_m == pytest.approx(geodesic((89.999, -90.0), PLACES["north_pole"]).m, rel=0.005)
+    radius = resources(await select_nearest(conn, 90.0, 45.0, 2_000.0, filters(), None, 10))
+    assert [hit.id for hit in radius] == [pole, near]
 
 
 async def test_radius_is_exact_at_the_boundary(conn):
@@ -86,49 +87,52 @@ async def test_radius_is_exact_at_the_boundary(conn):
     for index, point in enumerate(points):
         await add_resource(conn, *point, name=f"P{index:02d}")
     radius = 5_000.0
-    hits = await select_nearest(conn, *origin, radius, filters(), None, 100)
+    hits = resources(await select_nearest(conn, *origin, radius, filters(), None, 100))
     expected = sorted(name for name, point in ((f"P{i:02d}", p) for i, p in enumerate(points))
                       if geodesic(origin, point).m <= radius * 0.999)
     outside = {f"P{i:02d}" for i, p in enumerate(points) if geodesic(origin, p).m > radius * 1.001}
-    found = {hit.item.service.name for hit in hits}
+    found = {hit.service.name for hit in hits}
     assert set(expected) <= found
     assert not found & outside
-    assert all(hit.item.distance_m <= radius for hit in hits)
+    assert all(hit.distance_m <= radius for hit in hits)
 
 
 async def test_without_radius_the_nearest_however_far(conn):
     far = await add_resource(conn, *PLACES["honolulu"], name="Honolulu")
-    hits = await select_nearest(conn, 40.7, -74.0, None, filters(), None, 5)
-    assert [hit.item.id for hit in hits] == [far]
-    assert hits[0].item.distance_m == pytest.approx(geodesic((40.7, -74.0), PLACES["honolulu"]).m, rel=0.005)
+    hits = resources(await select_nearest(conn, 40.7, -74.0, None, filters(), None, 5))
+    assert [hit.id for hit in hits] == [far]
+    assert hits[0].distance_m == pytest.approx(geodesic((40.7, -74.0), PLACES["honolulu"]).m, rel=0.005)
 
 
 async def test_distance_zero_and_ties_broken_by_id(conn):
     ids = [await add_resource(conn, 45.5, -122.6, name=f"Same spot {i}") for i in range(5)]
-    hits = await select_nearest(conn, 45.5, -122.6, None, filters(), None, 10)
-    assert [hit.item.id for hit in hits] == sorted(ids)
-    assert all(hit.item.distance_m == 0 for hit in hits)
+    hits = resources(await select_nearest(conn, 45.5, -122.6, None, filters(), None, 10))
+    assert [hit.id for hit in hits] == sorted(ids)
+    assert all(hit.distance_m == 0 for hit in hits)
 
 
 async def test_listings_without_coordinates_never_appear_in_geo_results(conn):
     await add_resource(conn, None, None, name="Hotline", location={"location_type": "virtual"})
     located = await add_resource(conn, 45.5, -122.6, name="Clinic")
-    hits = await select_nearest(conn, 0.0, 0.0, None, filters(), None, 10)
-    assert [hit.item.id for hit in hits] == [located]
+    hits = resources(await select_nearest(conn, 0.0, 0.0, None, filters(), None, 10))
+    assert [hit.id for hit in hits] == [located]
     assert await select_nearest(conn, 0.0, 0.0, 20_000_000.0, filters(), None, 10) != []
 
 
 @pytest.mark.parametrize("radius", [None, 5_000.0])
-async def test_search_plans_can_use_the_gist_index_for_ordering(conn, radius):
+@pytest.mark.parametrize("plan_cache_mode", ["force_custom_plan", "force_generic_plan"])
+async def test_search_plans_use_the_gist_index_for_ordering(conn, radius, plan_cache_mode):
     for index in range(50):
         await add_resource(conn, 40 + index * 0.01, -100.0, name=f"R{index}")
     await conn.execute("ANALYZE")
-    # Tiny tables favour a sequential scan; this asks whether the index *can* serve the search.
+    # Tiny tables favour a sequential scan; this asks whether the index *can* serve the search,
+    # both when PostgreSQL plans each execution and when it reuses one cached plan.
     await conn.execute("SET enable_seqscan = off")
-    from service.queries.resources import SELECT_NEAREST, SELECT_WITHIN
+    await conn.execute(f"SET plan_cache_mode = {plan_cache_mode}")
+    from service.queries.resources import nearest_statement
 
-    args = [["active"], None, None, None, filters().evaluated_at, 21, None, None, 40.0, -100.0]
-    sql = SELECT_NEAREST if radius is None else SELECT_WITHIN
-    plan = "\n".join(row[0] for row in await conn.fetch("EXPLAIN " + sql, *args, *([radius] if radius else [])))
-    assert "Index Scan using locations_geo_gist" in plan
-    assert re.search(r"Order By: \(+geo\)::cube <->", plan)
+    sql, args = nearest_statement(40.0, -100.0, radius, filters(), None, 21)
+    statement = await conn.prepare(sql)
+    plan = json.dumps(await statement.explain(*args))
+    assert '"Index Name": "resource_index_geo"' in plan
+    assert re.search(r'"Order By": "[^"]*geo\)::cube <->', plan)

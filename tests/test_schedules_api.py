@@ -113,3 +113,15 @@ async def test_service_and_location_hours_apply_when_the_resource_has_none(clien
     await client.patch(f"/v1/services/{service_id}", json={"schedules": service_hours}, headers=ADMIN)
     assert ids(await search(client, open_at="2026-11-30T10:00:00-08:00")) == []  # the service's hours win
     assert ids(await search(client, open_at="2026-12-01T10:00:00-08:00")) == ["Clinic"]
+
+
+async def test_sunday_night_span_wraps_into_monday_morning(client):
+    hours = [{"weekday": 7, "opens_at": "21:00", "closes_at": "05:00"}]
+    await create(client, resource_body(45.52, -122.68, name="Weekend van", schedules=hours))
+    for instant, expected in [
+        ("2026-11-29T20:59:00-08:00", False), ("2026-11-29T21:00:00-08:00", True),  # Sunday evening
+        ("2026-11-30T00:00:00-08:00", True), ("2026-11-30T04:59:59-08:00", True),   # Monday small hours
+        ("2026-11-30T05:00:00-08:00", False), ("2026-11-23T03:00:00-08:00", True),   # the Monday before
+        ("2026-11-24T03:00:00-08:00", False),
+    ]:
+        assert ids(await search(client, open_at=instant)) == (["Weekend van"] if expected else []), instant

@@ -74,9 +74,9 @@ CREATE FUNCTION location_json(l locations) RETURNS json LANGUAGE sql STABLE AS $
         'created_at', l.created_at, 'updated_at', l.updated_at))::json
 $$;
 
--- One search result: the service at a location with its phones (most specific first) and the
--- hours that apply, evaluated for open-ness at p_at.
-CREATE FUNCTION resource_json(p_id uuid, p_at timestamptz) RETURNS json LANGUAGE sql STABLE AS $$
+-- The unchanging part of one search result (everything but open_now and distance_m): the service
+-- at a location with its phones (most specific first) and the hours that apply.
+CREATE FUNCTION resource_document(p_id uuid) RETURNS json LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
         'id', sal.id,
         'service', service_summary_json(s),
@@ -93,9 +93,7 @@ CREATE FUNCTION resource_json(p_id uuid, p_at timestamptz) RETURNS json LANGUAGE
                        OR p.location_id = l.id OR p.organization_id = o.id),
         'schedules', (SELECT coalesce(json_agg(schedule_json(rs) ORDER BY rs.weekday, rs.opens_at, rs.position),
                                       '[]'::json)
-                        FROM resource_schedules(sal.id, s.id, l.id) AS rs),
-        'open_now', resource_open_at(sal.id, s.id, l.id, l.timezone, p_at),
-        'distance_m', NULL)
+                        FROM resource_schedules(sal.id, s.id, l.id) AS rs))
       FROM service_at_location sal
       JOIN services s ON s.id = sal.service_id
       JOIN organizations o ON o.id = s.organization_id

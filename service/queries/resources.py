@@ -1,12 +1,13 @@
 """Resources (a service at a location): the specialist search and one-call creation."""
 
 import datetime as dt
+from typing import NamedTuple
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
-from schemas.resources import Resource, ResourceCreate
+from schemas.resources import ResourceCreate
 from service.errors import InvalidInput
 from service.queries.locations import insert_location
 from service.queries.organizations import insert_organization
@@ -25,95 +26,88 @@ class SearchFilters(msgspec.Struct, frozen=True, kw_only=True):
     evaluated_at: dt.datetime
 
 
-class Hit(msgspec.Struct, frozen=True):
-    """One search row: the sort key used for paging and the finished item."""
+class Hit(NamedTuple):
+    """One search row: its sort key for paging, its distance and its finished JSON item."""
 
+    id: UUID
     sort_key: float | str
-    item: Resource
+    distance_m: float | None
+    item: str
 
 
-# $1 statuses, $2 categories, $3 words, $4 open at; the item's open_now is evaluated at $5.
-_FILTERS = """
-       s.status = any($1::text[])
-   AND ($2::text[] IS NULL OR EXISTS (SELECT 1 FROM service_categories sc
-                                       WHERE sc.service_id = s.id AND sc.category_slug = any($2::text[])))
-   AND ($3::text IS NULL OR s.search_vector @@ websearch_to_tsquery('cg_search', $3::text))
-   AND ($4::timestamptz IS NULL OR resource_open_at(sal.id, s.id, l.id, l.timezone, $4::timestamptz))
-"""
+def finish_item(head: str, open_now: bool | None, distance_m: float | None) -> str:
+    """Close a stored document head (see resource_index.head) with the two per-request fields."""
+    opened = "null" if open_now is None else "true" if open_now else "false"
+    distance = "null" if distance_m is None else "%.1f" % distance_m
+    return f'{head},"open_now":{opened},"distance_m":{distance}}}'
 
-# $6 limit, $7/$8 cursor (chord, id), $9/$10 origin. The GiST index yields rows by chord
-# distance; the id breaks ties so pages never overlap or skip.
-SELECT_NEAREST = f"""
-    WITH page AS MATERIALIZED (
-        SELECT sal.id, l.geo <-> ll_to_earth($9, $10) AS chord, l.latitude, l.longitude
-          FROM locations l
-          JOIN service_at_location sal ON sal.location_id = l.id
-          JOIN services s ON s.id = sal.service_id
-         WHERE l.geo IS NOT NULL AND {_FILTERS}
-           AND ($7::float8 IS NULL OR (l.geo <-> ll_to_earth($9, $10), sal.id) > ($7::float8, $8::uuid))
-         ORDER BY l.geo <-> ll_to_earth($9, $10), sal.id
-         LIMIT $6
-    )
-    SELECT page.id, page.chord AS sort_key,
-           geodesic_m($9, $10, page.latitude, page.longitude) AS distance_m,
-           resource_json(page.id, $5)::text AS document
-      FROM page
-     ORDER BY page.chord, page.id
-"""
 
-# As SELECT_NEAREST, within $11 metres: earth_box is a sphere-based prefilter widened to cover
-# the ellipsoid, geodesic_m the exact recheck.
-SELECT_WITHIN = f"""
-    WITH page AS MATERIALIZED (
-        SELECT sal.id, l.geo <-> ll_to_earth($9, $10) AS chord, l.latitude, l.longitude
-          FROM locations l
-          JOIN service_at_location sal ON sal.location_id = l.id
-          JOIN services s ON s.id = sal.service_id
-         WHERE earth_box(ll_to_earth($9, $10), $11::float8 * 1.01 + 1) @> l.geo
-           AND geodesic_m($9, $10, l.latitude, l.longitude) <= $11::float8
-           AND {_FILTERS}
-           AND ($7::float8 IS NULL OR (l.geo <-> ll_to_earth($9, $10), sal.id) > ($7::float8, $8::uuid))
-         ORDER BY l.geo <-> ll_to_earth($9, $10), sal.id
-         LIMIT $6
-    )
-    SELECT page.id, page.chord AS sort_key,
-           geodesic_m($9, $10, page.latitude, page.longitude) AS distance_m,
-           resource_json(page.id, $5)::text AS document
-      FROM page
-     ORDER BY page.chord, page.id
-"""
+class _Search:
+    """A search statement composed from the constant fragments below and its parameter list.
 
-# Without a location: by service name, then id.
-SELECT_BY_NAME = f"""
-    WITH page AS MATERIALIZED (
-        SELECT sal.id, s.name
-          FROM services s
-          JOIN service_at_location sal ON sal.service_id = s.id
-          JOIN locations l ON l.id = sal.location_id
-         WHERE {_FILTERS}
-           AND ($7::text IS NULL OR (s.name, sal.id) > ($7::text, $8::uuid))
-         ORDER BY s.name, sal.id
-         LIMIT $6
-    )
-    SELECT page.id, page.name AS sort_key, NULL::float8 AS distance_m,
-           resource_json(page.id, $5)::text AS document
-      FROM page
-     ORDER BY page.name, page.id
+    Only the choice of fragments depends on the request; every value travels as a parameter.
+    Composing per filter set, instead of one statement with "$n IS NULL OR ..." branches, lets
+    PostgreSQL cache one good plan per shape rather than re-plan on every execution.
+    """
+
+    def __init__(self, *args: object) -> None:
+        self.args = list(args)
+        self.where: list[str] = []
+
+    def param(self, value: object) -> str:
+        self.args.append(value)
+        return f"${len(self.args)}"
+
+    def filter(self, filters: SearchFilters) -> None:
+        self.where.append(_WHERE_STATUS.format(self.param(filters.statuses)))
+        if filters.categories is not None:
+            self.where.append(_WHERE_CATEGORIES.format(self.param(filters.categories)))
+        if filters.words is not None:
+            self.where.append(_WHERE_WORDS.format(self.param(filters.words)))
+        if filters.open_at is not None:
+            self.where.append(_WHERE_OPEN.format(self.param(filters.open_at)))
+
+    def sql(self, template: str, limit: int) -> str:
+        return template.format(where=" AND ".join(self.where), limit=self.param(limit))
+
+
+_WHERE_STATUS = "r.status = any({}::text[])"
+_WHERE_CATEGORIES = "r.categories && {}::text[]"
+_WHERE_WORDS = "r.search_vector @@ websearch_to_tsquery('cg_search', {}::text)"
+_WHERE_OPEN = "resource_open_at(r, {}::timestamptz)"
+# earth_box is a sphere-based prefilter the GiST index can use, widened to cover the ellipsoid;
+# geodesic_m is the exact recheck.
+_WHERE_WITHIN = ("earth_box(ll_to_earth($1, $2), {0}::float8 * 1.01 + 1) @> r.geo"
+                 " AND geodesic_m($1, $2, r.latitude, r.longitude) <= {0}::float8")
+_WHERE_AFTER_CHORD = "(r.geo <-> ll_to_earth($1, $2), r.id) > ({}::float8, {}::uuid)"
+_WHERE_AFTER_NAME = "(r.name, r.id) > ({}::text, {}::uuid)"
+
+# Searches read only resource_index: one row per resource, kept current by triggers (0004).
+# $1/$2 the origin, $3 when open_now is evaluated. The GiST index yields rows by chord distance
+# (a sphere); the id breaks ties so pages never overlap or skip. distance_m is ellipsoidal.
+SELECT_NEAREST = """
+    SELECT r.id, r.geo <-> ll_to_earth($1, $2) AS sort_key,
+           geodesic_m($1, $2, r.latitude, r.longitude) AS distance_m,
+           resource_open_at(r, $3) AS open_now, r.head
+      FROM resource_index r
+     WHERE r.geo IS NOT NULL AND {where}
+     ORDER BY r.geo <-> ll_to_earth($1, $2), r.id
+     LIMIT {limit}
 """
 
 
-def _hits(rows: list[asyncpg.Record]) -> list[Hit]:
-    hits = []
-    for row in rows:
-        item = msgspec.json.decode(row["document"], type=Resource)
-        if row["distance_m"] is not None:
-            item = msgspec.structs.replace(item, distance_m=round(row["distance_m"], 1))
-        hits.append(Hit(row["sort_key"], item))
-    return hits
-
-
-def _filter_args(filters: SearchFilters) -> list[object]:
-    return [filters.statuses, filters.categories, filters.words, filters.open_at, filters.evaluated_at]
+def nearest_statement(
+    latitude: float, longitude: float, radius_m: float | None, filters: SearchFilters,
+    after: tuple[float, UUID] | None, limit: int,
+) -> tuple[str, list[object]]:
+    """The SQL and parameters of a nearest-first search."""
+    search = _Search(latitude, longitude, filters.evaluated_at)
+    search.filter(filters)
+    if radius_m is not None:
+        search.where.append(_WHERE_WITHIN.format(search.param(radius_m)))
+    if after is not None:
+        search.where.append(_WHERE_AFTER_CHORD.format(search.param(after[0]), search.param(after[1])))
+    return search.sql(SELECT_NEAREST, limit), search.args
 
 
 async def select_nearest(
@@ -121,28 +115,40 @@ async def select_nearest(
     filters: SearchFilters, after: tuple[float, UUID] | None, limit: int,
 ) -> list[Hit]:
     """Up to limit resources nearest a point (within radius_m when given), after a cursor key."""
-    chord, last_id = after or (None, None)
-    args = [*_filter_args(filters), limit, chord, last_id, latitude, longitude]
-    if radius_m is None:
-        return _hits(await conn.fetch(SELECT_NEAREST, *args))
-    return _hits(await conn.fetch(SELECT_WITHIN, *args, radius_m))
+    sql, args = nearest_statement(latitude, longitude, radius_m, filters, after, limit)
+    rows = await conn.fetch(sql, *args)
+    return [Hit(row[0], row[1], row[2], finish_item(row[4], row[3], row[2])) for row in rows]
+
+
+# Without a location: by service name, then id. $1 is when open_now is evaluated.
+SELECT_BY_NAME = """
+    SELECT r.id, r.name AS sort_key, resource_open_at(r, $1) AS open_now, r.head
+      FROM resource_index r
+     WHERE {where}
+     ORDER BY r.name, r.id
+     LIMIT {limit}
+"""
 
 
 async def select_by_name(
     conn: asyncpg.Connection, filters: SearchFilters, after: tuple[str, UUID] | None, limit: int
 ) -> list[Hit]:
     """Up to limit resources by service name, after a cursor key."""
-    name, last_id = after or (None, None)
-    return _hits(await conn.fetch(SELECT_BY_NAME, *_filter_args(filters), limit, name, last_id))
+    search = _Search(filters.evaluated_at)
+    search.filter(filters)
+    if after is not None:
+        search.where.append(_WHERE_AFTER_NAME.format(search.param(after[0]), search.param(after[1])))
+    rows = await conn.fetch(search.sql(SELECT_BY_NAME, limit), *search.args)
+    return [Hit(row[0], row[1], None, finish_item(row[3], row[2], None)) for row in rows]
 
 
-SELECT_RESOURCE = "SELECT resource_json($1, $2)::text"
+SELECT_RESOURCE = "SELECT resource_open_at(r, $2) AS open_now, r.head FROM resource_index r WHERE r.id = $1"
 
 
-async def select_resource(conn: asyncpg.Connection, resource_id: UUID, at: dt.datetime) -> Resource | None:
-    """One resource, its open_now evaluated at an instant."""
-    raw = await conn.fetchval(SELECT_RESOURCE, resource_id, at)
-    return None if raw is None else msgspec.json.decode(raw, type=Resource)
+async def select_resource(conn: asyncpg.Connection, resource_id: UUID, at: dt.datetime) -> str | None:
+    """One resource as its JSON item, open_now evaluated at an instant."""
+    row = await conn.fetchrow(SELECT_RESOURCE, resource_id, at)
+    return None if row is None else finish_item(row["head"], row["open_now"], None)
 
 
 SELECT_ORGANIZATION_EXISTS = "SELECT EXISTS (SELECT 1 FROM organizations WHERE id = $1)"

@@ -5,7 +5,9 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 import asyncpg
-from litestar import Controller, Response, get, post
+import msgspec
+from litestar import Controller, MediaType, Response, get, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
 from litestar.params import FromPath, JSONBody, QueryParameter
@@ -18,7 +20,6 @@ from service.errors import InvalidInput, NotFound
 from service.geo import Geocoder, parse_near, radius_m, zip_origin
 from service.queries import resources as queries
 from service.routes.params import Cursor, Limit
-from service.taxonomy import Taxonomy
 
 Near = Annotated[str | None, QueryParameter(
     max_length=100, description="Search from this point: LAT,LON in WGS-84 decimal degrees",
@@ -54,12 +55,11 @@ class ResourceController(Controller):
     path = "/v1/resources"
     tags = ["resources"]
 
-    @get("/", operation_id="searchResources")
+    @get("/", operation_id="searchResources", media_type=MediaType.JSON)
     async def search_resources(
         self,
         conn: NamedDependency[asyncpg.Connection],
-        taxonomy: NamedDependency[Taxonomy],
-        geocoder: NamedDependency[Geocoder],
+        state: State,
         near: Near = None,
         zip_code: Zip = None,
         address: Address = None,
@@ -72,9 +72,9 @@ class ResourceController(Controller):
         status: StatusParam = None,
         limit: Limit = 20,
         cursor: Cursor = None,
-    ) -> ResourcePage:
+    ) -> Response[ResourcePage]:
         """Find resources near a point, ZIP or address (nearest first, with distance_m), or by name."""
-        origin = await _origin(geocoder, near, zip_code, address)
+        origin = await _origin(state.geocoder, near, zip_code, address)
         metres = radius_m(radius, unit)
         if metres is not None and origin is None:
             raise InvalidInput("radius", "needs a location: near, zip or address")
@@ -83,11 +83,11 @@ class ResourceController(Controller):
         if open_at is not None and open_at.tzinfo is None:
             raise InvalidInput("open_at", "must carry a UTC offset, e.g. 2026-11-27T23:30:00-08:00 or ...Z")
         slugs = [slug.strip() for value in category or [] for slug in value.split(",") if slug.strip()]
-        taxonomy.check(slugs, "category", "query")
+        state.taxonomy.check(slugs, "category", "query")
         now = dt.datetime.now(dt.timezone.utc)
         filters = queries.SearchFilters(
             statuses=sorted(set(status or ["active"])),
-            categories=taxonomy.expand(slugs) if slugs else None,
+            categories=state.taxonomy.expand(slugs) if slugs else None,
             words=(q or "").strip() or None,
             open_at=open_at if open_at is not None else (now if open_now else None),
             evaluated_at=open_at or now,
@@ -104,32 +104,40 @@ class ResourceController(Controller):
         next_cursor = None
         if len(hits) > limit:
             hits = hits[:limit]
-            next_cursor = encode_cursor(query, hits[-1].sort_key, hits[-1].item.id)
-        items = [hit.item for hit in hits]
+            next_cursor = encode_cursor(query, hits[-1].sort_key, hits[-1].id)
         if origin is not None:
             # The index orders by distance on a sphere; within a page, order by the reported
             # ellipsoidal distance so distance_m never goes down.
-            items.sort(key=lambda item: item.distance_m or 0.0)
-        return ResourcePage(items=items, next_cursor=next_cursor, origin=origin)
+            hits.sort(key=lambda hit: hit.distance_m or 0.0)
+        # Items arrive as finished JSON documents in the Resource shape (tests decode every page
+        # into ResourcePage), so they are joined rather than decoded and encoded again.
+        body = b"".join((
+            b'{"items":[', ",".join(hit.item for hit in hits).encode(), b'],"next_cursor":',
+            msgspec.json.encode(next_cursor), b',"origin":', msgspec.json.encode(origin), b"}",
+        ))
+        return Response(body, media_type=MediaType.JSON)
 
-    @get("/{resource_id:uuid}", operation_id="getResource")
-    async def get_resource(self, conn: NamedDependency[asyncpg.Connection], resource_id: FromPath[UUID]) -> Resource:
+    @get("/{resource_id:uuid}", operation_id="getResource", media_type=MediaType.JSON)
+    async def get_resource(
+        self, conn: NamedDependency[asyncpg.Connection], resource_id: FromPath[UUID]
+    ) -> Response[Resource]:
         """Fetch one resource by id, with open_now evaluated now."""
-        if (resource := await queries.select_resource(conn, resource_id, dt.datetime.now(dt.timezone.utc))) is None:
+        if (document := await queries.select_resource(conn, resource_id, dt.datetime.now(dt.timezone.utc))) is None:
             raise NotFound(f"no resource has id {resource_id}")
-        return resource
+        return Response(document.encode(), media_type=MediaType.JSON)
 
-    @post("/", operation_id="createResource", guards=[require_admin])
+    @post("/", operation_id="createResource", guards=[require_admin], media_type=MediaType.JSON)
     async def create_resource(
-        self, conn: NamedDependency[asyncpg.Connection], taxonomy: NamedDependency[Taxonomy],
+        self, conn: NamedDependency[asyncpg.Connection], state: State,
         data: JSONBody[ResourceCreate],
     ) -> Response[Resource]:
         """Create organization (or use organization_id), service, location (or use location_id) and link (admin)."""
-        taxonomy.check(data.service.categories, "service.categories", "body")
+        state.taxonomy.check(data.service.categories, "service.categories", "body")
         resource_id = await queries.insert_resource(conn, data)
-        resource = await queries.select_resource(conn, resource_id, dt.datetime.now(dt.timezone.utc))
-        assert resource is not None
-        return Response(resource, status_code=201, headers={"Location": f"/v1/resources/{resource_id}"})
+        document = await queries.select_resource(conn, resource_id, dt.datetime.now(dt.timezone.utc))
+        assert document is not None, "the resource index trigger did not run"
+        return Response(document.encode(), status_code=201, media_type=MediaType.JSON,
+                        headers={"Location": f"/v1/resources/{resource_id}"})
 
 
 async def _origin(geocoder: Geocoder, near: str | None, zip_code: str | None, address: str | None) -> Origin | None:

@@ -5,6 +5,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 from litestar import Controller, Response, delete, get, patch, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
@@ -14,7 +15,6 @@ from service.cursors import decode_cursor, fingerprint, paginate
 from service.errors import NotFound
 from service.queries import services as queries
 from service.routes.params import Cursor, Limit
-from service.taxonomy import Taxonomy
 
 
 async def _found(conn: asyncpg.Connection, service_id: UUID) -> Service:
@@ -48,23 +48,23 @@ class ServiceController(Controller):
 
     @post("/", operation_id="createService", guards=[require_admin])
     async def create_service(
-        self, conn: NamedDependency[asyncpg.Connection], taxonomy: NamedDependency[Taxonomy],
+        self, conn: NamedDependency[asyncpg.Connection], state: State,
         data: JSONBody[ServiceCreate],
     ) -> Response[Service]:
         """Create a service of an existing organization (admin)."""
-        taxonomy.check(data.categories, "categories", "body")
+        state.taxonomy.check(data.categories, "categories", "body")
         service_id = await queries.insert_full_service(conn, data)
         return Response(await _found(conn, service_id), status_code=201,
                         headers={"Location": f"/v1/services/{service_id}"})
 
     @patch("/{service_id:uuid}", operation_id="updateService", guards=[require_admin])
     async def update_service(
-        self, conn: NamedDependency[asyncpg.Connection], taxonomy: NamedDependency[Taxonomy],
+        self, conn: NamedDependency[asyncpg.Connection], state: State,
         service_id: FromPath[UUID], data: JSONBody[ServicePatch],
     ) -> Service:
         """Change some fields of a service (admin)."""
         if data.categories is not msgspec.UNSET:
-            taxonomy.check(data.categories, "categories", "body")
+            state.taxonomy.check(data.categories, "categories", "body")
         if not await queries.update_service(conn, service_id, data):
             raise NotFound(f"no service has id {service_id}")
         return await _found(conn, service_id)

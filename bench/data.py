@@ -1,0 +1,76 @@
+"""Synthetic directories of N located resources, generated inside PostgreSQL."""
+
+import random
+
+import asyncpg
+
+# Metro centres the synthetic listings cluster around (US, Pacific islands, and a few abroad),
+# so that query points land where real searches would.
+METROS = [
+    (45.52, -122.68), (47.61, -122.33), (37.77, -122.42), (34.05, -118.24), (32.72, -117.16), (33.45, -112.07),
+    (39.74, -104.99), (29.76, -95.37), (32.78, -96.80), (30.27, -97.74), (41.88, -87.63), (44.98, -93.27),
+    (39.10, -94.58), (38.63, -90.20), (36.16, -86.78), (33.75, -84.39), (25.76, -80.19), (28.54, -81.38),
+    (35.23, -80.84), (38.91, -77.04), (39.29, -76.61), (39.95, -75.17), (40.71, -74.01), (42.36, -71.06),
+    (42.33, -83.05), (41.50, -81.69), (40.44, -79.99), (43.05, -87.91), (39.77, -86.16), (35.47, -97.52),
+    (36.17, -115.14), (40.76, -111.89), (43.62, -116.20), (46.88, -96.79), (21.31, -157.86), (19.71, -155.08),
+    (61.22, -149.90), (64.84, -147.72), (58.30, -134.42), (13.44, 144.79), (-18.14, 178.44), (-13.83, -171.76),
+    (51.88, -176.66), (18.47, -66.11), (64.15, -21.94), (-33.87, 151.21), (51.51, -0.13), (-41.29, 174.78),
+]
+
+GENERATE = """
+    CREATE TEMP TABLE synth ON COMMIT DROP AS
+    SELECT g,
+           gen_random_uuid() AS organization_id, gen_random_uuid() AS service_id,
+           gen_random_uuid() AS location_id, gen_random_uuid() AS link_id,
+           least(89.9, greatest(-89.9, ($2::float8[])[1 + g % array_length($2, 1)] + (random() - 0.5) * 0.6)) AS lat,
+           ((($3::float8[])[1 + g % array_length($3, 1)] + (random() - 0.5) * 0.8 + 540)::numeric % 360 - 180)::float8
+               AS lon
+      FROM generate_series(1, $1::int) AS g;
+"""
+
+FILL = [
+    "INSERT INTO organizations (id, name) SELECT organization_id, 'Organization ' || g FROM synth WHERE g % 5 = 1",
+    """INSERT INTO services (id, organization_id, name, description, status, languages)
+       SELECT s.service_id, o.organization_id, 'Service ' || s.g, 'Synthetic listing number ' || s.g,
+              CASE WHEN s.g % 40 = 0 THEN 'inactive' ELSE 'active' END,
+              CASE WHEN s.g % 3 = 0 THEN '{en,es}'::text[] ELSE '{en}'::text[] END
+         FROM synth s JOIN synth o ON o.g = (s.g - 1) / 5 * 5 + 1""",
+    """INSERT INTO service_categories (service_id, category_slug)
+       SELECT s.service_id, c.slug
+         FROM synth s
+         JOIN (SELECT slug, row_number() OVER (ORDER BY slug) - 1 AS n FROM categories WHERE parent_slug IS NOT NULL) c
+           ON c.n = (s.g / 48) % 16""",  # g % 48 picks the metro: keep categories independent of it
+    """INSERT INTO locations (id, name, latitude, longitude, timezone, address_1, city, postal_code, country)
+       SELECT location_id, 'Site ' || g, lat, lon, 'America/Chicago', g || ' Main St', 'Town', '00000', 'US'
+         FROM synth""",
+    "INSERT INTO service_at_location (id, service_id, location_id) SELECT link_id, service_id, location_id FROM synth",
+    """INSERT INTO phones (service_at_location_id, number, type)
+       SELECT link_id, '555-01' || lpad((g % 100)::text, 2, '0'), 'voice' FROM synth""",
+    """INSERT INTO schedules (service_at_location_id, weekday, opens_at, closes_at)
+       SELECT link_id, d, '09:00', '17:00' FROM synth, generate_series(1, 5) d WHERE g / 48 % 5 < 3""",
+    """INSERT INTO schedules (service_at_location_id, weekday, opens_at, closes_at)
+       SELECT link_id, d, '19:00', '07:00' FROM synth, generate_series(1, 7) d WHERE g / 48 % 5 = 3""",
+]
+
+
+async def generate(conn: asyncpg.Connection, size: int) -> None:
+    """Fill an empty, migrated database with size resources."""
+    async with conn.transaction():
+        # Build the search index once at the end instead of after every statement.
+        await conn.execute("SET LOCAL commonground.defer_index = 'on'")
+        await conn.execute("SELECT setseed(0.42)")
+        await conn.execute(GENERATE, size, [lat for lat, _ in METROS], [lon for _, lon in METROS])
+        for statement in FILL:
+            await conn.execute(statement)
+        await conn.execute("SELECT refresh_resource_index(ARRAY(SELECT link_id FROM synth))")
+    await conn.execute("ANALYZE")
+
+
+def query_points(count: int, seed: int = 1) -> list[tuple[float, float]]:
+    """Search points around the same metros, identical for every mode of a run."""
+    rng = random.Random(seed)
+    points = []
+    for _ in range(count):
+        lat, lon = rng.choice(METROS)
+        points.append((round(lat + rng.uniform(-0.3, 0.3), 5), round((lon + rng.uniform(-0.4, 0.4) + 540) % 360 - 180, 5)))
+    return points

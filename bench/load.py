@@ -1,0 +1,122 @@
+"""Load generator, run as its own process: `python -m bench.load sql|http TARGET ...`, prints JSON.
+
+Both modes send the same query points at the same concurrency. The HTTP client is a bare
+asyncio HTTP/1.1 keep-alive loop, so the generator spends as little of the shared CPU as the
+asyncpg client does in SQL mode.
+"""
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from urllib.parse import urlsplit
+
+import asyncpg
+
+RAW_NEAREST = """
+    SELECT l.id, l.geo <-> ll_to_earth($1, $2) AS chord
+      FROM locations l
+     ORDER BY l.geo <-> ll_to_earth($1, $2)
+     LIMIT 20
+"""
+
+
+def summary(latencies: list[float], elapsed: float, errors: int) -> dict:
+    ordered = sorted(latencies)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else None  # noqa: E731
+    return {"requests": len(ordered), "errors": errors, "seconds": elapsed,
+            "rps": len(ordered) / elapsed if elapsed else 0, "p50_ms": pick(0.5), "p99_ms": pick(0.99)}
+
+
+async def run_sql(dsn: str, points: list, concurrency: int, duration: float, count: int | None) -> dict:
+    pool = await asyncpg.create_pool(dsn, min_size=concurrency, max_size=concurrency)
+    latencies: list[float] = []
+    errors = 0
+    cursor = iter(range(10**12))
+    stop_at = time.perf_counter() + duration
+
+    async def worker() -> None:
+        nonlocal errors
+        async with pool.acquire() as conn:
+            stmt = await conn.prepare(RAW_NEAREST)
+            while time.perf_counter() < stop_at:
+                index = next(cursor)
+                if count is not None and index >= count:
+                    return
+                lat, lon = points[index % len(points)]
+                started = time.perf_counter()
+                try:
+                    rows = await stmt.fetch(lat, lon)
+                    assert len(rows) == 20
+                    latencies.append(time.perf_counter() - started)
+                except Exception:  # noqa: BLE001 - a benchmark counts failures rather than stopping
+                    errors += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    await pool.close()
+    return summary(latencies, elapsed, errors)
+
+
+async def run_http(base: str, points: list, concurrency: int, duration: float, count: int | None) -> dict:
+    parts = urlsplit(base)
+    latencies: list[float] = []
+    errors = 0
+    cursor = iter(range(10**12))
+    stop_at = time.perf_counter() + duration
+
+    async def worker() -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        while time.perf_counter() < stop_at:
+            index = next(cursor)
+            if count is not None and index >= count:
+                break
+            lat, lon = points[index % len(points)]
+            request = (f"GET /v1/resources?near={lat},{lon}&limit=20 HTTP/1.1\r\n"
+                       f"Host: {parts.netloc}\r\n\r\n").encode()
+            started = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            body = await reader.readexactly(length)
+            if head.startswith(b"HTTP/1.1 200") and body.count(b'"distance_m"') == 20:  # both APIs' shape
+                latencies.append(time.perf_counter() - started)
+            else:
+                errors += 1
+        writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    return summary(latencies, elapsed, errors)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["sql", "http"])
+    parser.add_argument("target")
+    parser.add_argument("--points", required=True, help="JSON file of [lat, lon] pairs")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--count", type=int, help="stop after this many requests")
+    args = parser.parse_args()
+    points = json.loads(open(args.points).read())
+    runner = run_sql if args.mode == "sql" else run_http
+    coroutine = runner(args.target, points, args.concurrency, args.duration, args.count)
+    try:
+        import uvloop
+    except ImportError:
+        result = asyncio.run(coroutine)
+    else:
+        result = uvloop.run(coroutine)
+    json.dump(result, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
