@@ -145,6 +145,10 @@ def _database(request: Request, error: asyncpg.PostgresError) -> Response[bytes]
                           asyncpg.ExclusionViolationError)):
         return problem_response(request, 409, "Conflict", f"still referenced or missing reference: {detail}",
                                 "tag:commonground,2026:conflict")
+    if isinstance(error, (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)):
+        return problem_response(request, 409, "Conflict", "another change to the same listing happened at the same "
+                                "moment; nothing was saved, send the request again", "tag:commonground,2026:conflict",
+                                headers={"Retry-After": "1"})
     if isinstance(error, (asyncpg.CheckViolationError, asyncpg.NotNullViolationError, asyncpg.DataError)):
         return problem_response(request, 422, "Invalid input", str(error), "tag:commonground,2026:invalid-input")
     if isinstance(error, asyncpg.QueryCanceledError):
