@@ -29,72 +29,74 @@ def summary(latencies: list[float], elapsed: float, errors: int) -> dict:
             "rps": len(ordered) / elapsed if elapsed else 0, "p50_ms": pick(0.5), "p99_ms": pick(0.99)}
 
 
-async def run_sql(dsn: str, points: list, concurrency: int, duration: float, count: int | None) -> dict:
-    pool = await asyncpg.create_pool(dsn, min_size=concurrency, max_size=concurrency)
+async def drive(workers: list, points: list, duration: float, count: int | None) -> dict:
+    """Run each worker's request function in a loop over the shared points until time or count runs out."""
     latencies: list[float] = []
     errors = 0
     cursor = iter(range(10**12))
     stop_at = time.perf_counter() + duration
 
-    async def worker() -> None:
+    async def loop(request) -> None:
         nonlocal errors
-        async with pool.acquire() as conn:
-            stmt = await conn.prepare(RAW_NEAREST)
-            while time.perf_counter() < stop_at:
-                index = next(cursor)
-                if count is not None and index >= count:
-                    return
-                lat, lon = points[index % len(points)]
-                started = time.perf_counter()
-                try:
-                    rows = await stmt.fetch(lat, lon)
-                    assert len(rows) == 20
-                    latencies.append(time.perf_counter() - started)
-                except Exception:  # noqa: BLE001 - a benchmark counts failures rather than stopping
-                    errors += 1
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - started
-    await pool.close()
-    return summary(latencies, elapsed, errors)
-
-
-async def run_http(base: str, points: list, concurrency: int, duration: float, count: int | None) -> dict:
-    parts = urlsplit(base)
-    latencies: list[float] = []
-    errors = 0
-    cursor = iter(range(10**12))
-    stop_at = time.perf_counter() + duration
-
-    async def worker() -> None:
-        nonlocal errors
-        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
         while time.perf_counter() < stop_at:
             index = next(cursor)
             if count is not None and index >= count:
-                break
-            lat, lon = points[index % len(points)]
-            request = (f"GET /v1/resources?near={lat},{lon}&limit=20 HTTP/1.1\r\n"
-                       f"Host: {parts.netloc}\r\n\r\n").encode()
+                return
             started = time.perf_counter()
-            writer.write(request)
+            try:
+                ok = await request(*points[index % len(points)])
+            except Exception:  # noqa: BLE001 - a benchmark counts failures rather than stopping
+                ok = False
+            if ok:
+                latencies.append(time.perf_counter() - started)
+            else:
+                errors += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(loop(request) for request in workers))
+    return summary(latencies, time.perf_counter() - started, errors)
+
+
+async def run_sql(dsn: str, points: list, concurrency: int, duration: float, count: int | None) -> dict:
+    """The raw nearest-20 query, one prepared statement per connection."""
+    connections = [await asyncpg.connect(dsn) for _ in range(concurrency)]
+    statements = [await conn.prepare(RAW_NEAREST) for conn in connections]
+
+    def worker(statement):
+        async def request(lat: float, lon: float) -> bool:
+            return len(await statement.fetch(lat, lon)) == 20
+        return request
+
+    try:
+        return await drive([worker(statement) for statement in statements], points, duration, count)
+    finally:
+        for conn in connections:
+            await conn.close()
+
+
+async def run_http(base: str, points: list, concurrency: int, duration: float, count: int | None) -> dict:
+    """GET /v1/resources?near=... over keep-alive HTTP/1.1 connections."""
+    parts = urlsplit(base)
+    streams = [await asyncio.open_connection(parts.hostname, parts.port) for _ in range(concurrency)]
+
+    def worker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+        async def request(lat: float, lon: float) -> bool:
+            writer.write(f"GET /v1/resources?near={lat},{lon}&limit=20 HTTP/1.1\r\n"
+                         f"Host: {parts.netloc}\r\n\r\n".encode())
             head = await reader.readuntil(b"\r\n\r\n")
             length = 0
             for line in head.split(b"\r\n"):
                 if line.lower().startswith(b"content-length:"):
                     length = int(line.split(b":", 1)[1])
             body = await reader.readexactly(length)
-            if head.startswith(b"HTTP/1.1 200") and body.count(b'"distance_m"') == 20:  # both APIs' shape
-                latencies.append(time.perf_counter() - started)
-            else:
-                errors += 1
-        writer.close()
+            return head.startswith(b"HTTP/1.1 200") and body.count(b'"distance_m"') == 20  # both APIs' shape
+        return request
 
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - started
-    return summary(latencies, elapsed, errors)
+    try:
+        return await drive([worker(*stream) for stream in streams], points, duration, count)
+    finally:
+        for _, writer in streams:
+            writer.close()
 
 
 def main() -> None:

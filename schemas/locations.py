@@ -6,7 +6,7 @@ from uuid import UUID
 from msgspec import UNSET, UnsetType
 
 from schemas.addresses import Address, AddressInput
-from schemas.base import Input, Output
+from schemas.base import Input, Output, Patch
 from schemas.fields import Latitude, LocationType, LongText, Longitude, Name, ShortText, TimeZone, Url
 from schemas.phones import Phone, PhoneCreate
 from schemas.schedules import Schedule, ScheduleCreate
@@ -39,7 +39,7 @@ class LocationCreate(LocationFields):
     schedules: list[ScheduleCreate] = []
 
 
-class LocationPatch(Input):
+class LocationPatch(Patch):
     """Fields to change; omitted fields stay, null clears, lists replace the whole list."""
 
     name: Name | None | UnsetType = UNSET

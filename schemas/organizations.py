@@ -5,7 +5,7 @@ from uuid import UUID
 
 from msgspec import UNSET, UnsetType
 
-from schemas.base import Input, Output
+from schemas.base import Input, Output, Patch
 from schemas.fields import Email, LongText, Name, Url
 from schemas.phones import Phone, PhoneCreate
 
@@ -21,7 +21,7 @@ class OrganizationCreate(Input):
     phones: list[PhoneCreate] = []
 
 
-class OrganizationPatch(Input):
+class OrganizationPatch(Patch):
     """Fields to change; omitted fields stay, null clears, phones replace the whole list."""
 
     name: Name | UnsetType = UNSET

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from msgspec import UNSET, Meta, UnsetType
 
-from schemas.base import Input, Output
+from schemas.base import Input, Output, Patch
 from schemas.fields import CategorySlug, Email, LanguageCode, LongText, Name, Status, Url
 from schemas.phones import Phone, PhoneCreate
 from schemas.schedules import Schedule, ScheduleCreate
@@ -40,7 +40,7 @@ class ServiceCreate(ServiceFields, kw_only=True):
     schedules: list[ScheduleCreate] = []
 
 
-class ServicePatch(Input):
+class ServicePatch(Patch):
     """Fields to change; omitted fields stay, null clears, lists replace the whole list."""
 
     name: Name | UnsetType = UNSET

@@ -106,9 +106,7 @@ UPDATE_LOCATION = """
 
 async def update_location(conn: asyncpg.Connection, location_id: UUID, patch: LocationPatch) -> bool:
     """Apply the fields a patch sets; moving a location re-derives its time zone unless one is given."""
-    fields = msgspec.structs.asdict(patch)
-    given = [name for name, value in fields.items() if value is not msgspec.UNSET]
-    v = {name: (None if value is msgspec.UNSET else value) for name, value in fields.items()}
+    given, v = patch.changes()
     if patch.timezone is not msgspec.UNSET:
         check_timezone(patch.timezone, "timezone")
     elif v["latitude"] is not None and v["longitude"] is not None:

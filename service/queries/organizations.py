@@ -67,9 +67,7 @@ UPDATE_ORGANIZATION = """
 
 async def update_organization(conn: asyncpg.Connection, organization_id: UUID, patch: OrganizationPatch) -> bool:
     """Apply the fields a patch sets; False when there is no such organization."""
-    fields = msgspec.structs.asdict(patch)
-    given = [name for name, value in fields.items() if value is not msgspec.UNSET]
-    values = {name: (None if value is msgspec.UNSET else value) for name, value in fields.items()}
+    given, values = patch.changes()
     async with conn.transaction():
         found = await conn.fetchval(
             UPDATE_ORGANIZATION, organization_id, given, values["name"], values["alternate_name"],

@@ -98,9 +98,7 @@ UPDATE_SERVICE = """
 
 async def update_service(conn: asyncpg.Connection, service_id: UUID, patch: ServicePatch) -> bool:
     """Apply the fields a patch sets; False when there is no such service."""
-    fields = msgspec.structs.asdict(patch)
-    given = [name for name, value in fields.items() if value is not msgspec.UNSET]
-    v = {name: (None if value is msgspec.UNSET else value) for name, value in fields.items()}
+    given, v = patch.changes()
     async with conn.transaction():
         found = await conn.fetchval(
             UPDATE_SERVICE, service_id, given, v["name"], v["alternate_name"], v["description"], v["status"],
