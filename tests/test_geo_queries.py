@@ -125,9 +125,11 @@ async def test_search_plans_use_the_gist_index_for_ordering(conn, radius, plan_c
     for index in range(50):
         await add_resource(conn, 40 + index * 0.01, -100.0, name=f"R{index}")
     await conn.execute("ANALYZE")
-    # Tiny tables favour a sequential scan; this asks whether the index *can* serve the search,
+    # Tiny tables favour a sequential or bitmap scan and a sort; this asks whether the index *can*
+    # serve the search in order,
     # both when PostgreSQL plans each execution and when it reuses one cached plan.
     await conn.execute("SET enable_seqscan = off")
+    await conn.execute("SET enable_bitmapscan = off")
     await conn.execute(f"SET plan_cache_mode = {plan_cache_mode}")
     from service.queries.resources import nearest_statement
 
@@ -136,3 +138,18 @@ async def test_search_plans_use_the_gist_index_for_ordering(conn, radius, plan_c
     plan = json.dumps(await statement.explain(*args))
     assert '"Index Name": "resource_index_geo"' in plan
     assert re.search(r'"Order By": "[^"]*geo\)::cube <->', plan)
+
+
+async def test_tie_groups_longer_than_the_window_page_exactly(conn):
+    from service.queries.resources import TIE_WINDOW
+
+    crowd = [await add_resource(conn, 39.29, -76.61, name=f"Hub {i}") for i in range(TIE_WINDOW + 24)]
+    near = await add_resource(conn, 39.2901, -76.61, name="Next door")
+    seen, after = [], None
+    while True:
+        hits = await select_nearest(conn, 39.29, -76.61, None, filters(), after, 6)
+        seen += [hit.id for hit in hits[:5]]
+        if len(hits) <= 5:
+            break
+        after = (hits[4].sort_key, hits[4].id)
+    assert seen == sorted(crowd) + [near]

@@ -83,12 +83,36 @@ _WHERE_AFTER_CHORD = "(r.geo <-> ll_to_earth($1, $2), r.id) > ({}::float8, {}::u
 _WHERE_AFTER_NAME = "(r.name, r.id) > ({}::text, {}::uuid)"
 
 # Searches read only resource_index: one row per resource, kept current by triggers (0004).
-# $1/$2 the origin, $3 when open_now is evaluated. The GiST index yields rows by chord distance
+# $1/$2 the origin, $3 when open_now is evaluated. Rows come from the GiST index by chord distance
 # (a sphere); the id breaks ties so pages never overlap or skip. distance_m is ellipsoidal.
+#
+# Before PostgreSQL 17 the planner cannot put an incremental sort on a KNN index scan, so
+# "ORDER BY distance, id" would sort the whole table. The inner query therefore orders by
+# distance alone (KNN on every version) over a window a little longer than the page, and the
+# outer query sorts that window by (distance, id). When the window ends inside the page's last
+# group of equal distances, the window may have cut that group short: SELECT_NEAREST_EXACT then
+# answers instead.
+TIE_WINDOW = 16
+
 SELECT_NEAREST = """
+    SELECT k.id, k.sort_key, geodesic_m($1, $2, r.latitude, r.longitude) AS distance_m,
+           resource_open_at(r, $3) AS open_now, r.head, k.window_edge, k.window_rows
+      FROM (SELECT r.id, r.geo <-> ll_to_earth($1, $2) AS sort_key,
+                   max(r.geo <-> ll_to_earth($1, $2)) OVER () AS window_edge, count(*) OVER () AS window_rows
+              FROM (SELECT r.id, r.geo
+                      FROM resource_index r
+                     WHERE r.geo IS NOT NULL AND {where}
+                     ORDER BY r.geo <-> ll_to_earth($1, $2)
+                     LIMIT {window}) AS r) AS k
+      JOIN resource_index r ON r.id = k.id
+     ORDER BY k.sort_key, k.id
+     LIMIT {limit}
+"""
+
+SELECT_NEAREST_EXACT = """
     SELECT r.id, r.geo <-> ll_to_earth($1, $2) AS sort_key,
            geodesic_m($1, $2, r.latitude, r.longitude) AS distance_m,
-           resource_open_at(r, $3) AS open_now, r.head
+           resource_open_at(r, $3) AS open_now, r.head, NULL::float8, NULL::bigint
       FROM resource_index r
      WHERE r.geo IS NOT NULL AND {where}
      ORDER BY r.geo <-> ll_to_earth($1, $2), r.id
@@ -98,7 +122,7 @@ SELECT_NEAREST = """
 
 def nearest_statement(
     latitude: float, longitude: float, radius_m: float | None, filters: SearchFilters,
-    after: tuple[float, UUID] | None, limit: int,
+    after: tuple[float, UUID] | None, limit: int, exact: bool = False,
 ) -> tuple[str, list[object]]:
     """The SQL and parameters of a nearest-first search."""
     search = _Search(latitude, longitude, filters.evaluated_at)
@@ -107,7 +131,10 @@ def nearest_statement(
         search.where.append(_WHERE_WITHIN.format(search.param(radius_m)))
     if after is not None:
         search.where.append(_WHERE_AFTER_CHORD.format(search.param(after[0]), search.param(after[1])))
-    return search.sql(SELECT_NEAREST, limit), search.args
+    if exact:
+        return search.sql(SELECT_NEAREST_EXACT, limit), search.args
+    window = search.param(limit + TIE_WINDOW)
+    return search.sql(SELECT_NEAREST.replace("{window}", window), limit), search.args
 
 
 async def select_nearest(
@@ -117,6 +144,9 @@ async def select_nearest(
     """Up to limit resources nearest a point (within radius_m when given), after a cursor key."""
     sql, args = nearest_statement(latitude, longitude, radius_m, filters, after, limit)
     rows = await conn.fetch(sql, *args)
+    if len(rows) == limit and rows[-1][6] == limit + TIE_WINDOW and rows[-1][1] == rows[-1][5]:
+        sql, args = nearest_statement(latitude, longitude, radius_m, filters, after, limit, exact=True)
+        rows = await conn.fetch(sql, *args)
     return [Hit(row[0], row[1], row[2], finish_item(row[4], row[3], row[2])) for row in rows]
 
 
