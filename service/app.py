@@ -19,6 +19,7 @@ from service.errors import exception_handlers
 from service.geo import Geocoder, warm_lookups
 from service.queries.categories import select_taxonomy
 from service.queries.migrations import apply_migrations
+from service.queries.resources import incremental_knn
 from service.routes.categories import CategoryController
 from service.routes.health import healthz, readyz
 from service.routes.locations import LocationController
@@ -65,6 +66,8 @@ def create_app(settings: Settings) -> Litestar:
                 if applied:
                     log.info("applied migrations: %s", ", ".join(applied))
                 app.state.taxonomy = Taxonomy(await select_taxonomy(conn))
+                app.state.windowed_knn = not incremental_knn(
+                    int(await conn.fetchval("SELECT current_setting('server_version_num')")))
             finally:
                 await conn.close()
             app.state.pool = await create_pool(settings, dsn)

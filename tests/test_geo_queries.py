@@ -119,9 +119,12 @@ async def test_listings_without_coordinates_never_appear_in_geo_results(conn):
     assert await select_nearest(conn, 0.0, 0.0, 20_000_000.0, filters(), None, 10) != []
 
 
+@pytest.mark.parametrize("exact", [False, True])
 @pytest.mark.parametrize("radius", [None, 5_000.0])
 @pytest.mark.parametrize("plan_cache_mode", ["force_custom_plan", "force_generic_plan"])
-async def test_search_plans_use_the_gist_index_for_ordering(conn, radius, plan_cache_mode):
+async def test_search_plans_use_the_gist_index_for_ordering(conn, radius, plan_cache_mode, exact):
+    if exact and conn.get_server_version().major < 17:
+        pytest.skip("before PostgreSQL 17 only the windowed statement can use the index (the app picks it)")
     for index in range(50):
         await add_resource(conn, 40 + index * 0.01, -100.0, name=f"R{index}")
     await conn.execute("ANALYZE")
@@ -133,21 +136,22 @@ async def test_search_plans_use_the_gist_index_for_ordering(conn, radius, plan_c
     await conn.execute(f"SET plan_cache_mode = {plan_cache_mode}")
     from service.queries.resources import nearest_statement
 
-    sql, args = nearest_statement(40.0, -100.0, radius, filters(), None, 21)
+    sql, args = nearest_statement(40.0, -100.0, radius, filters(), None, 21, exact=exact)
     statement = await conn.prepare(sql)
     plan = json.dumps(await statement.explain(*args))
     assert '"Index Name": "resource_index_geo"' in plan
     assert re.search(r'"Order By": "[^"]*geo\)::cube <->', plan)
 
 
-async def test_tie_groups_longer_than_the_window_page_exactly(conn):
+@pytest.mark.parametrize("windowed", [True, False])
+async def test_tie_groups_longer_than_the_window_page_exactly(conn, windowed):
     from service.queries.resources import TIE_WINDOW
 
     crowd = [await add_resource(conn, 39.29, -76.61, name=f"Hub {i}") for i in range(TIE_WINDOW + 24)]
     near = await add_resource(conn, 39.2901, -76.61, name="Next door")
     seen, after = [], None
     while True:
-        hits = await select_nearest(conn, 39.29, -76.61, None, filters(), after, 6)
+        hits = await select_nearest(conn, 39.29, -76.61, None, filters(), after, 6, windowed=windowed)
         seen += [hit.id for hit in hits[:5]]
         if len(hits) <= 5:
             break

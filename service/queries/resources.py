@@ -124,7 +124,7 @@ def nearest_statement(
     latitude: float, longitude: float, radius_m: float | None, filters: SearchFilters,
     after: tuple[float, UUID] | None, limit: int, exact: bool = False,
 ) -> tuple[str, list[object]]:
-    """The SQL and parameters of a nearest-first search."""
+    """The SQL and parameters of a nearest-first search: windowed, or exact (fast from PostgreSQL 17)."""
     search = _Search(latitude, longitude, filters.evaluated_at)
     search.filter(filters)
     if radius_m is not None:
@@ -137,14 +137,19 @@ def nearest_statement(
     return search.sql(SELECT_NEAREST.replace("{window}", window), limit), search.args
 
 
+def incremental_knn(server_version: int) -> bool:
+    """Whether this PostgreSQL can incrementally sort a KNN scan, making the exact statement fast."""
+    return server_version >= 170000
+
+
 async def select_nearest(
     conn: asyncpg.Connection, latitude: float, longitude: float, radius_m: float | None,
-    filters: SearchFilters, after: tuple[float, UUID] | None, limit: int,
+    filters: SearchFilters, after: tuple[float, UUID] | None, limit: int, windowed: bool = True,
 ) -> list[Hit]:
     """Up to limit resources nearest a point (within radius_m when given), after a cursor key."""
-    sql, args = nearest_statement(latitude, longitude, radius_m, filters, after, limit)
+    sql, args = nearest_statement(latitude, longitude, radius_m, filters, after, limit, exact=not windowed)
     rows = await conn.fetch(sql, *args)
-    if len(rows) == limit and rows[-1][6] == limit + TIE_WINDOW and rows[-1][1] == rows[-1][5]:
+    if windowed and len(rows) == limit and rows[-1][6] == limit + TIE_WINDOW and rows[-1][1] == rows[-1][5]:
         sql, args = nearest_statement(latitude, longitude, radius_m, filters, after, limit, exact=True)
         rows = await conn.fetch(sql, *args)
     return [Hit(row[0], row[1], row[2], finish_item(row[4], row[3], row[2])) for row in rows]

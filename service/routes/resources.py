@@ -100,7 +100,7 @@ class ResourceController(Controller):
         else:
             after = decode_cursor(cursor, query, float)
             hits = await queries.select_nearest(conn, origin.latitude, origin.longitude, metres, filters, after,
-                                                limit + 1)
+                                                limit + 1, windowed=state.windowed_knn)
         next_cursor = None
         if len(hits) > limit:
             hits = hits[:limit]
