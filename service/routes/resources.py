@@ -41,7 +41,8 @@ Words = Annotated[str | None, QueryParameter(
     max_length=200, description="Words to match in service names and descriptions (accents ignored)",
     examples=[Example(value="narcan")])]
 OpenNow = Annotated[bool | None, QueryParameter(
-    description="true: only resources open right now in their own time zone")]
+    description="true: only resources open right now in their own time zone; false or absent: no filter "
+                "(every item still reports open_now)")]
 OpenAt = Annotated[dt.datetime | None, QueryParameter(
     description="Only resources open at this RFC 3339 instant (with offset); also what open_now reports on",
     examples=[Example(value="2026-11-27T23:30:00-08:00")])]
