@@ -9,6 +9,8 @@ import json
 import random
 import sys
 
+from seeds.loader import DATASET
+
 # name, state, centre, IANA zone, area code, ZIPs, streets
 METROS = [
     ("Portland", "OR", (45.5231, -122.6765), "America/Los_Angeles", "503",
@@ -189,7 +191,7 @@ def author() -> dict:
                 "phones": [{"number": f"{area_code}-555-01{n % 100:02d}", "type": "voice"}],
                 "schedules": hours(shape, rng),
             })
-    return {"dataset": "commonground-seed", "version": 1, "listings": listings}
+    return {"dataset": DATASET, "version": 1, "listings": listings}
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from service.geo import timezone_at
 
 NAMESPACE = uuid.UUID("6f1d8a62-3c1e-4f0b-9a57-2f3d9c0b7e11")
 DATASET_FILE = "commonground.json"
+DATASET = "commonground-seed"  # the "dataset" field of DATASET_FILE, recorded in seed_loads
 
 
 def seed_id(*parts: object) -> uuid.UUID:
@@ -113,13 +114,14 @@ SELECT_SEED_LOADED = "SELECT EXISTS (SELECT 1 FROM seed_loads WHERE dataset = $1
 
 async def seed_loaded(conn: asyncpg.Connection) -> bool:
     """Whether the seed dataset was ever loaded into this database."""
-    dataset, _ = read_dataset()
-    return await conn.fetchval(SELECT_SEED_LOADED, dataset["dataset"])
+    return await conn.fetchval(SELECT_SEED_LOADED, DATASET)
 
 
 async def load_seed(conn: asyncpg.Connection) -> int:
     """Upsert every listing in one transaction; return how many listings the dataset holds."""
     dataset, checksum = read_dataset()
+    if dataset["dataset"] != DATASET:
+        raise ValueError(f"{DATASET_FILE} holds dataset {dataset['dataset']!r}, expected {DATASET!r}")
     organizations, services, categories, locations, links, phones, schedules = [], [], [], [], [], [], []
     for listing in dataset["listings"]:
         key = listing["key"]
@@ -152,7 +154,7 @@ async def load_seed(conn: asyncpg.Connection) -> int:
         link_ids = [link[0] for link in links]
         await conn.execute(DELETE_STALE_PHONES, link_ids, [phone[0] for phone in phones])
         await conn.execute(DELETE_STALE_SCHEDULES, link_ids, [schedule[0] for schedule in schedules])
-        await conn.execute(UPSERT_SEED_LOAD, dataset["dataset"], checksum)
+        await conn.execute(UPSERT_SEED_LOAD, DATASET, checksum)
     return len(dataset["listings"])
 
 

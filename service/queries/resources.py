@@ -112,7 +112,7 @@ SELECT_NEAREST = """
 SELECT_NEAREST_EXACT = """
     SELECT r.id, r.geo <-> ll_to_earth($1, $2) AS sort_key,
            geodesic_m($1, $2, r.latitude, r.longitude) AS distance_m,
-           resource_open_at(r, $3) AS open_now, r.head, NULL::float8, NULL::bigint
+           resource_open_at(r, $3) AS open_now, r.head, NULL::float8 AS window_edge, NULL::bigint AS window_rows
       FROM resource_index r
      WHERE r.geo IS NOT NULL AND {where}
      ORDER BY r.geo <-> ll_to_earth($1, $2), r.id
@@ -149,7 +149,9 @@ async def select_nearest(
     """Up to limit resources nearest a point (within radius_m when given), after a cursor key."""
     sql, args = nearest_statement(latitude, longitude, radius_m, filters, after, limit, exact=not windowed)
     rows = await conn.fetch(sql, *args)
-    if windowed and len(rows) == limit and rows[-1][6] == limit + TIE_WINDOW and rows[-1][1] == rows[-1][5]:
+    last = rows[-1] if rows else None
+    if (windowed and len(rows) == limit and last["window_rows"] == limit + TIE_WINDOW
+            and last["sort_key"] == last["window_edge"]):
         sql, args = nearest_statement(latitude, longitude, radius_m, filters, after, limit, exact=True)
         rows = await conn.fetch(sql, *args)
     return [Hit(row[0], row[1], row[2], finish_item(row[4], row[3], row[2])) for row in rows]
