@@ -1,4 +1,4 @@
-"""The `commonground` command: serve, migrate, seed, openapi."""
+"""The `commonground` command: serve, migrate, seed, import, export, openapi."""
 
 import argparse
 import asyncio
@@ -8,10 +8,15 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from service.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from schemas.imports import ImportReport
+    from service.formats import Progress
 
 log = logging.getLogger("commonground")
 
@@ -74,6 +79,98 @@ def write_openapi(settings: Settings, output: Path) -> None:
     print(f"wrote {output}", file=sys.stderr)
 
 
+async def _show_progress(progress: "Progress") -> None:
+    """A one-line progress bar on a terminal; phase changes only when stderr is not one."""
+    tty = sys.stderr.isatty()
+    phase = None
+    while True:
+        if tty:
+            total = progress.total or 0
+            share = min(progress.done / total, 1.0) if total else 0.0
+            bar = "#" * int(share * 30)
+            print(f"\r{progress.phase:<9} [{bar:<30}] {share:6.1%}", end="", file=sys.stderr, flush=True)
+        elif progress.phase != phase:
+            print(f"{progress.phase}...", file=sys.stderr, flush=True)
+        phase = progress.phase
+        await asyncio.sleep(0.2)
+
+
+async def import_command(dsn: str, args: argparse.Namespace) -> int:
+    """Run one import and print its summary; the exit code says whether it was applied."""
+    from service.db import connect_with_retry
+    from service.formats import Progress
+    from service.importer import ImportFailed, run_import
+    from service.queries.migrations import apply_migrations
+
+    conn = await connect_with_retry(dsn)
+    progress = Progress()
+    bar = asyncio.create_task(_show_progress(progress))
+    try:
+        await apply_migrations(conn)
+        source = args.source or args.path.stem
+        report = await run_import(conn, args.path, source, format=args.format, dry_run=args.dry_run,
+                                  strict=args.strict, progress=progress)
+        failure = None
+    except ImportFailed as error:
+        report, failure = error.report, str(error)
+    finally:
+        bar.cancel()
+        await conn.close()
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
+    if report is not None:
+        if args.report:
+            args.report.write_bytes(msgspec.json.format(msgspec.json.encode(report)))
+        print(summarize(report), file=sys.stderr)
+    if failure:
+        print(f"import failed: {failure}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def summarize(report: "ImportReport") -> str:
+    """A short human summary of an import report."""
+    lines = [f"{report.format} from source {report.source!r}: "
+             + ("dry run, nothing written" if report.dry_run else "applied" if report.committed else "not applied")]
+    lines.append(f"  {'entity':<22}{'read':>8}{'rejected':>10}{'created':>9}{'updated':>9}{'unchanged':>11}")
+    for entity, counts in report.counts.items():
+        lines.append(f"  {entity:<22}{counts.read:>8}{counts.rejected:>10}{counts.created:>9}{counts.updated:>9}"
+                     f"{counts.unchanged:>11}")
+    for rejection in report.rejections[:10]:
+        lines.append(f"  rejected {rejection.file}:{rejection.line} {rejection.entity} "
+                     f"{rejection.source_id or ''}: {rejection.reason}")
+    if len(report.rejections) > 10:
+        lines.append(f"  ... {len(report.rejections) - 10} more rejections (see --report)")
+    flagged: dict[str, int] = {}
+    for flag in report.flags:
+        flagged[flag.flag] = flagged.get(flag.flag, 0) + 1
+    lines.extend(f"  flagged {count} {name}" for name, count in flagged.items())
+    if report.unmapped_terms:
+        lines.append(f"  {len(report.unmapped_terms)} taxonomy terms map to no category (see --report)")
+    if report.ignored_files:
+        lines.append(f"  ignored files: {', '.join(report.ignored_files)}")
+    lines.append(f"  {report.seconds:.2f} s")
+    return "\n".join(lines)
+
+
+async def export_command(dsn: str, args: argparse.Namespace) -> None:
+    """Write the directory as HSDS to a file or stdout."""
+    from service.db import connect_with_retry
+    from service.exports import write_export
+
+    conn = await connect_with_retry(dsn)
+    try:
+        if args.out is None or str(args.out) == "-":
+            await write_export(conn, args.format, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+        else:
+            with args.out.open("wb") as handle:
+                await write_export(conn, args.format, handle)
+            print(f"wrote {args.out}", file=sys.stderr)
+    finally:
+        await conn.close()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script."""
     parser = argparse.ArgumentParser(prog="commonground", description=__doc__)
@@ -84,6 +181,18 @@ def main(argv: list[str] | None = None) -> None:
     serve_cmd.add_argument("--workers", type=int)
     commands.add_parser("migrate", help="apply pending migrations")
     commands.add_parser("seed", help="load the seed dataset (idempotent)")
+    import_cmd = commands.add_parser("import", help="import an HSDS or Ohana directory (one transaction)")
+    import_cmd.add_argument("path", type=Path, help="JSON, NDJSON, CSV, a zip, or a folder of CSV files")
+    import_cmd.add_argument("--source", help="publisher name; re-importing the same source updates in place "
+                                             "(default: the file name)")
+    import_cmd.add_argument("--format", choices=("hsds-json", "ndjson", "tabular", "flat-csv"),
+                            help="skip detection")
+    import_cmd.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+    import_cmd.add_argument("--strict", action="store_true", help="fail (write nothing) if any row is rejected")
+    import_cmd.add_argument("--report", type=Path, help="write the full JSON report here")
+    export_cmd = commands.add_parser("export", help="export the directory as HSDS 3.0")
+    export_cmd.add_argument("--format", choices=("hsds-json", "hsds-csv", "ndjson"), default="hsds-json")
+    export_cmd.add_argument("--out", type=Path, help="file to write (default: stdout)")
     openapi_cmd = commands.add_parser("openapi", help="write the OpenAPI document")
     openapi_cmd.add_argument("--output", type=Path, default=Path("openapi.yaml"))
     args = parser.parse_args(argv)
@@ -96,6 +205,13 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command in ("migrate", "seed"):
         with database(settings) as dsn:
             asyncio.run(prepare(dsn, True if args.command == "seed" else False))
+    elif args.command == "import":
+        with database(settings) as dsn:
+            code = asyncio.run(import_command(dsn, args))
+        sys.exit(code)
+    elif args.command == "export":
+        with database(settings) as dsn:
+            asyncio.run(export_command(dsn, args))
     elif args.command == "openapi":
         write_openapi(msgspec.structs.replace(settings, admin_key=None), args.output)
 

@@ -16,6 +16,10 @@ from service.config import Settings
 from service.embedded import embedded_postgres
 from service.queries.migrations import apply_migrations
 
+# Real public datasets beside the checkout (../shared/data); tests that use them skip without them.
+SHARED_DATA = Path(os.environ.get("COMMONGROUND_SHARED_DATA",
+                                  Path(__file__).resolve().parent.parent.parent / "shared" / "data"))
+HSDS_SCHEMA = SHARED_DATA / "hsds3-schema"
 ADMIN_KEY = "test-admin-key-7c1f"
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 _numbers = itertools.count()
@@ -91,6 +95,14 @@ async def seeded_db_url(server_url: str, templates: dict[str, str]) -> AsyncIter
 async def conn(db_url: str) -> AsyncIterator[asyncpg.Connection]:
     """A connection to this test's empty database."""
     connection = await asyncpg.connect(db_url)
+    yield connection
+    await connection.close()
+
+
+@pytest.fixture
+async def seeded_conn(seeded_db_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to this test's copy of the seed dataset."""
+    connection = await asyncpg.connect(seeded_db_url)
     yield connection
     await connection.close()
 

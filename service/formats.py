@@ -1,0 +1,501 @@
+"""Input formats an import accepts, each read into a Batch.
+
+- HSDS 3.0 JSON: a list of full services, an HSDS API page ({"contents": [...]}), one service,
+  or NDJSON (one full service per line).
+- Tabular packages, as a folder or a zip: HSDS 3.0 (datapackage.json + CSV), HSDS 1.x/2.x, and
+  Ohana API CSV exports (services carry location_id; categories in service_categories.json).
+- A flat CSV with one listing per row (SAMHSA treatment locator style: Name1, Address1, City,
+  State, ZIP_Code, Contact, Keys, Latitude, Longitude).
+"""
+
+import csv
+import io
+import json
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from service.batches import Batch, RowError, Where, byday, text
+
+FORMATS = ("hsds-json", "ndjson", "tabular", "flat-csv")
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+class UnreadableInput(ValueError):
+    """The input is not a format we read; the message says what was expected."""
+
+
+@dataclass
+class Progress:
+    """How far an import has got, for the CLI bar and GET /v1/imports/{id}."""
+
+    phase: str = "reading"
+    done: int = 0
+    total: int | None = None
+
+
+def detect(path: Path) -> str:
+    """The format of a file or folder, from its name and first bytes."""
+    if path.is_dir():
+        return "tabular"
+    if not path.is_file():
+        raise UnreadableInput(f"{path} does not exist")
+    if zipfile.is_zipfile(path):
+        return "tabular"
+    with path.open("rb") as handle:
+        head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    suffix = path.suffix.lower()
+    if suffix in (".ndjson", ".jsonl"):
+        return "ndjson"
+    if head.startswith((b"[", b"{")):
+        if head.startswith(b"{"):
+            first_line = head.split(b"\n", 1)[0].strip()
+            try:
+                json.loads(first_line)
+                if b"\n" in head.strip():
+                    return "ndjson"
+            except ValueError:
+                pass
+        return "hsds-json"
+    if suffix == ".csv" or b"," in head.split(b"\n", 1)[0]:
+        return "flat-csv"
+    raise UnreadableInput(f"{path.name}: not JSON, NDJSON, CSV, a zip or a folder of CSV files")
+
+
+def read(path: Path, batch: Batch, progress: Progress, format: str | None = None) -> str:
+    """Read an input into the batch; returns the format it was read as."""
+    format = format or detect(path)
+    if format not in FORMATS:
+        raise UnreadableInput(f"unknown format {format!r}; one of {', '.join(FORMATS)}")
+    progress.total = _size(path)
+    with ExitStack() as stack:
+        if format == "tabular" and path.is_file():
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cg-import-")))
+            _unzip(path, folder)
+            path = _package_root(folder)
+        if format == "tabular":
+            read_tabular(path, batch, progress)
+        elif format == "flat-csv":
+            read_flat_csv(path, batch, progress)
+        else:
+            read_json(path, batch, progress, ndjson=format == "ndjson")
+    progress.done = progress.total or progress.done
+    return format
+
+
+def _size(path: Path) -> int:
+    if path.is_dir():
+        return sum(entry.stat().st_size for entry in path.iterdir() if entry.is_file())
+    return path.stat().st_size
+
+
+def _unzip(path: Path, folder: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.infolist():
+                target = (folder / member.filename).resolve()
+                if not target.is_relative_to(folder.resolve()):
+                    raise UnreadableInput(f"zip member {member.filename!r} points outside the archive")
+                if member.file_size > 2**32:
+                    raise UnreadableInput(f"zip member {member.filename!r} is larger than 4 GiB")
+            archive.extractall(folder)
+    except zipfile.BadZipFile as error:
+        raise UnreadableInput(f"{path.name}: broken zip file ({error})") from None
+
+
+def _package_root(folder: Path) -> Path:
+    """The folder inside an archive that holds the tables (zips often wrap them in one folder)."""
+    for candidate in [folder, *sorted(p for p in folder.rglob("*") if p.is_dir())]:
+        if (candidate / "datapackage.json").exists() or any(candidate.glob("*.csv")):
+            return candidate
+    raise UnreadableInput("the zip holds no datapackage.json and no CSV files")
+
+
+# -- JSON --------------------------------------------------------------------------------------
+
+def read_json(path: Path, batch: Batch, progress: Progress, ndjson: bool) -> None:
+    name = path.name
+    with path.open("rb") as handle:
+        if ndjson:
+            for number, line in enumerate(handle, start=1):
+                progress.done = handle.tell()
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except ValueError as error:
+                    batch.reject(Where(name, number), "service", None, f"not valid JSON: {error}")
+                    batch.counts["service"].read += 1
+                    continue
+                _json_service(batch, Where(name, number), record)
+            return
+        try:
+            document = json.load(handle)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise UnreadableInput(f"{name}: not valid JSON ({error})") from None
+    if isinstance(document, dict) and isinstance(document.get("contents"), list):
+        document = document["contents"]
+    if isinstance(document, dict):
+        document = [document]
+    if not isinstance(document, list):
+        raise UnreadableInput(f"{name}: expected a list of HSDS services, a page with contents, or one service")
+    for number, record in enumerate(document, start=1):
+        # "line" is the record's position in the list for JSON documents.
+        _json_service(batch, Where(name, number), record)
+
+
+def _json_service(batch: Batch, where: Where, record: Any) -> None:
+    if not isinstance(record, dict):
+        batch.counts["service"].read += 1
+        batch.reject(where, "service", None, "not a JSON object")
+        return
+    organization = record.get("organization")
+    organization_id = record.get("organization_id")
+    if isinstance(organization, dict):
+        organization_id = organization.get("id") or organization_id
+        if text(organization_id) not in batch.pending["organization"]:
+            batch.organization(where, organization_id, organization)
+            for phone in _new(batch, "phone", organization.get("phones")):
+                batch.phone(where, phone.get("id"), {"organization": organization_id}, phone)
+    languages = [item.get("code") or item.get("name") for item in _objects(record.get("languages"))]
+    service_id = batch.service(where, record.get("id"), organization_id, {**record, "languages": languages})
+    if service_id is None:
+        return  # the record's rejection covers everything nested in it
+    for phone in _new(batch, "phone", record.get("phones")):
+        batch.phone(where, phone.get("id"), {"service": service_id}, phone)
+    for schedule in _new(batch, "schedule", record.get("schedules")):
+        _hsds3_schedule(batch, where, schedule, {"service": service_id})
+    for attribute in _objects(record.get("attributes")):
+        _hsds3_attribute(batch, where, attribute, service_id)
+    for sal in _objects(record.get("service_at_locations")):
+        location = sal.get("location")
+        location_id = sal.get("location_id")
+        if isinstance(location, dict):
+            location_id = location.get("id") or location_id
+            if text(location_id) not in batch.pending["location"]:
+                address = _first_address(_objects(location.get("addresses")))
+                batch.location(where, location_id, location.get("organization_id"), {**address, **location})
+                for phone in _new(batch, "phone", location.get("phones")):
+                    batch.phone(where, phone.get("id"), {"location": location_id}, phone)
+                for schedule in _new(batch, "schedule", location.get("schedules")):
+                    _hsds3_schedule(batch, where, schedule, {"location": location_id})
+        sal_id = batch.service_at_location(where, sal.get("id"), service_id, location_id, sal.get("description"))
+        for phone in _new(batch, "phone", sal.get("phones")):
+            batch.phone(where, phone.get("id"), {"service_at_location": sal_id}, phone)
+        for schedule in _new(batch, "schedule", sal.get("schedules")):
+            _hsds3_schedule(batch, where, schedule, {"service_at_location": sal_id})
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _new(batch: Batch, entity: str, value: Any) -> list[dict[str, Any]]:
+    """Nested objects not read yet: HSDS documents repeat one phone or schedule under each owner."""
+    fresh = []
+    for item in _objects(value):
+        sid = text(item.get("id"))
+        if sid is None or (entity, sid) not in batch.nested:
+            fresh.append(item)
+            batch.nested.add((entity, sid))
+    return fresh
+
+
+def _first_address(addresses: list[dict[str, Any]]) -> dict[str, Any]:
+    """The physical address when there is one, else the first; its id is not kept (one per location)."""
+    ranked = sorted(addresses, key=lambda a: 0 if a.get("address_type", "physical") == "physical" else 1)
+    return {key: value for key, value in ranked[0].items() if key not in ("id", "location_id")} if ranked else {}
+
+
+def _hsds3_schedule(batch: Batch, where: Where, raw: dict[str, Any], owners: dict[str, Any]) -> None:
+    """An HSDS 3.0 (RFC 5545 style) schedule; only weekly rules with days and times are hours we can use."""
+    sid = text(raw.get("id"))
+    freq = (text(raw.get("freq")) or "WEEKLY").upper()
+    try:
+        if freq != "WEEKLY":
+            raise RowError(f"unparseable hours: freq {freq} (only WEEKLY rules with byday, opens_at and "
+                           "closes_at become opening hours)")
+        days = byday(raw.get("byday"))
+        if not days:
+            raise RowError("unparseable hours: a weekly rule needs byday")
+    except RowError as error:
+        batch.counts["schedule"].read += 1
+        batch.reject(where, "schedule", sid, str(error))
+        return
+    for day in days:
+        key = sid if sid is None or len(days) == 1 else f"{sid}#{day.upper()}"
+        batch.schedule(where, key, owners, day, raw.get("opens_at"), raw.get("closes_at"), raw)
+
+
+def _hsds3_attribute(batch: Batch, where: Where, raw: dict[str, Any], service_id: Any) -> None:
+    term = raw.get("taxonomy_term")
+    term_id = raw.get("taxonomy_term_id")
+    if isinstance(term, dict):
+        term_id = term.get("id") or term_id
+        if text(term_id) not in batch.pending["taxonomy_term"]:
+            detail = term.get("taxonomy_detail")
+            taxonomy_id = term.get("taxonomy_id")
+            if isinstance(detail, dict):
+                taxonomy_id = detail.get("id") or taxonomy_id
+                if text(taxonomy_id) not in batch.pending["taxonomy"]:
+                    batch.taxonomy(where, taxonomy_id, detail)
+            batch.taxonomy_term(where, term_id, term, taxonomy_id, term.get("parent_id"))
+    batch.service_taxonomy_term(where, service_id, term_id)
+
+
+# -- tabular packages --------------------------------------------------------------------------
+
+TABLES = {
+    "organization": "organization", "organizations": "organization",
+    "location": "location", "locations": "location",
+    "service": "service", "services": "service",
+    "service_at_location": "service_at_location", "service_at_locations": "service_at_location",
+    "services_at_location": "service_at_location", "services_at_locations": "service_at_location",
+    "address": "address", "addresses": "address", "physical_address": "address", "physical_addresses": "address",
+    "postal_address": "postal_address", "postal_addresses": "postal_address", "mail_addresses": "postal_address",
+    "phone": "phone", "phones": "phone",
+    "schedule": "schedule", "schedules": "schedule",
+    "regular_schedule": "regular_schedule", "regular_schedules": "regular_schedule",
+    "taxonomies": "taxonomy", "taxonomy": "taxonomy",
+    "taxonomy_term": "taxonomy_term", "taxonomy_terms": "taxonomy_term",
+    "attribute": "attribute", "attributes": "attribute",
+    "service_taxonomy": "service_taxonomy", "services_taxonomy": "service_taxonomy",
+    "service_taxonomies": "service_taxonomy",
+    "language": "language", "languages": "language",
+}
+
+
+def _rows(path: Path, progress: Progress, base: int) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows of a CSV file with the line each starts on; header names are lower-cased."""
+    with path.open("rb") as raw:
+        handle = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
+        reader = csv.reader(handle)
+        try:
+            header = [name.strip().lower() for name in next(reader)]
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise UnreadableInput(f"{path.name}: {error}") from None
+        count = 0
+        while True:
+            line = reader.line_num + 1
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                raise UnreadableInput(f"{path.name} line {line}: {error}") from None
+            count += 1
+            if count % 2048 == 0:
+                progress.done = base + raw.tell()
+            if not any(value.strip() for value in values):
+                continue
+            yield line, dict(zip(header, values, strict=False))
+
+
+def read_tabular(folder: Path, batch: Batch, progress: Progress) -> None:
+    tables: dict[str, Path] = {}
+    for entry in sorted(folder.iterdir()):
+        if entry.suffix.lower() != ".csv":
+            if entry.is_file() and entry.name not in ("datapackage.json", "service_categories.json"):
+                batch.ignored_files.append(entry.name)
+            continue
+        table = TABLES.get(entry.stem.lower())
+        if table == "taxonomy":
+            with entry.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+                header = {name.strip().lower() for name in next(csv.reader(handle), [])}
+            # HSDS 1.x and Ohana call their term table taxonomy.csv; HSDS 3.0 has taxonomies.csv.
+            if header & {"parent_id", "vocabulary", "taxonomy_id"}:
+                table = "taxonomy_term"
+        if table is None or table in tables:
+            batch.ignored_files.append(entry.name)
+            continue
+        tables[table] = entry
+    if not tables.keys() & {"organization", "service", "location"}:
+        raise UnreadableInput("no organizations, services or locations table (expected e.g. organizations.csv "
+                              "and services.csv, as HSDS or Ohana name them)")
+    done = 0
+
+    def rows(table: str) -> Iterator[tuple[Where, dict[str, str]]]:
+        nonlocal done
+        if table not in tables:
+            return
+        path = tables[table]
+        for line, row in _rows(path, progress, done):
+            yield Where(path.name, line), row
+        done += path.stat().st_size
+        progress.done = done
+
+    addresses: dict[str, dict[str, str]] = {}
+    for table in ("address", "postal_address"):
+        for _, row in rows(table):
+            location = text(row.get("location_id"))
+            if location is None or location in addresses:
+                continue
+            if row.get("address_type", "physical") in ("physical", "") or table == "postal_address":
+                addresses[location] = {key: value for key, value in row.items() if key not in ("id", "location_id")}
+
+    for where, row in rows("organization"):
+        batch.organization(where, row.get("id"), row)
+
+    ohana_location_orgs: dict[str, str] = {}
+    for where, row in rows("location"):
+        if row.get("virtual", "").lower() in ("true", "t", "1", "yes"):
+            row["location_type"] = "virtual"
+        sid = text(row.get("id")) or ""
+        address = addresses.get(sid, {})
+        batch.location(where, row.get("id"), row.get("organization_id"),
+                       {**address, **{k: v for k, v in row.items() if v}, "url": row.get("url") or row.get("website")})
+        if text(row.get("organization_id")):
+            ohana_location_orgs[sid] = row["organization_id"].strip()
+
+    languages: dict[str, list[str]] = {}
+    for _, row in rows("language"):
+        if service := text(row.get("service_id")):
+            languages.setdefault(service, []).append(row.get("code") or row.get("name") or "")
+
+    ohana_terms: dict[str, list[str]] = {}
+    for where, row in rows("service"):
+        sid = text(row.get("id"))
+        location = text(row.get("location_id"))
+        organization = row.get("organization_id") or ohana_location_orgs.get(location or "")
+        fields = {
+            **row,
+            "url": row.get("url") or row.get("website"),
+            "eligibility_description": row.get("eligibility_description") or row.get("eligibility"),
+            "fees_description": row.get("fees_description") or row.get("fees"),
+            "languages": languages.get(sid or "", []) + ([row["languages"]] if row.get("languages") else []),
+        }
+        kept = batch.service(where, sid, organization, fields)
+        if location and kept:
+            # Ohana: a service belongs to one location.
+            batch.service_at_location(where, kept and f"ohana:{kept}", kept, location)
+        if taxonomy_ids := text(row.get("taxonomy_ids")):
+            ohana_terms.setdefault(sid or "", []).extend(part.strip() for part in taxonomy_ids.split(","))
+
+    for where, row in rows("service_at_location"):
+        batch.service_at_location(where, row.get("id"), row.get("service_id"), row.get("location_id"),
+                                  row.get("description"))
+
+    for where, row in rows("phone"):
+        batch.phone(where, row.get("id"), row, {
+            **row, "type": row.get("type") or row.get("number_type"),
+            "description": row.get("description") or row.get("department")})
+
+    for where, row in rows("schedule"):
+        _hsds3_schedule(batch, where, row, row)
+    for where, row in rows("regular_schedule"):
+        batch.schedule(where, row.get("id"), row, row.get("weekday"), row.get("opens_at"), row.get("closes_at"), row)
+
+    for where, row in rows("taxonomy"):
+        batch.taxonomy(where, row.get("id"), row)
+    codes: dict[str, str] = {}
+    term_rows = list(rows("taxonomy_term"))
+    for _, row in term_rows:
+        if code := text(row.get("taxonomy_id")) if "taxonomy_id" in row and "taxonomy" not in row else None:
+            codes[code] = text(row.get("id")) or code
+    for where, row in term_rows:
+        if codes:
+            # Ohana: taxonomy_id holds the term's code and parent_id its parent's code.
+            batch.taxonomy_term(where, row.get("id"), {**row, "code": row.get("taxonomy_id"),
+                                                       "vocabulary": row.get("vocabulary") or "Open Eligibility"},
+                                None, codes.get(text(row.get("parent_id")) or "", row.get("parent_id")))
+        else:
+            batch.taxonomy_term(where, row.get("id"), row, row.get("taxonomy_id"), row.get("parent_id"))
+
+    for where, row in rows("attribute"):
+        if (row.get("link_entity") or row.get("link_type") or "service").lower() == "service":
+            batch.service_taxonomy_term(where, row.get("link_id"), row.get("taxonomy_term_id"))
+    for where, row in rows("service_taxonomy"):
+        batch.service_taxonomy_term(where, row.get("service_id"), row.get("taxonomy_id")
+                                    or row.get("taxonomy_term_id"))
+    for service, terms in ohana_terms.items():
+        for term in terms:
+            batch.service_taxonomy_term(Where("services.csv", 0), service, term)
+    categories = folder / "service_categories.json"
+    if categories.exists():
+        _ohana_categories(categories, batch)
+
+
+def _ohana_categories(path: Path, batch: Batch) -> None:
+    """Ohana's service_categories.json: {service id: [taxonomy row id, ...]}."""
+    try:
+        links = json.loads(path.read_text(encoding="utf-8-sig"))
+    except ValueError as error:
+        raise UnreadableInput(f"{path.name}: not valid JSON ({error})") from None
+    if not isinstance(links, dict):
+        raise UnreadableInput(f"{path.name}: expected an object of service id to taxonomy ids")
+    for number, (service, terms) in enumerate(links.items(), start=1):
+        for term in dict.fromkeys(terms if isinstance(terms, list) else [terms]):
+            batch.service_taxonomy_term(Where(path.name, number), service, term)
+
+
+# -- flat CSV ----------------------------------------------------------------------------------
+
+FLAT_COLUMNS = {
+    "id": ("id", "facility_id", "record_id"),
+    "name": ("name", "name1", "facility name", "facility_name", "program name", "organization", "agency"),
+    "alternate_name": ("name2", "alternate_name"),
+    "address_1": ("address1", "address_1", "address", "street", "street1"),
+    "address_2": ("address2", "address_2", "street2"),
+    "city": ("city",),
+    "state_province": ("state", "state_province"),
+    "postal_code": ("zip_code", "zip", "postal_code", "zipcode"),
+    "phone": ("contact", "phone", "telephone", "phone_number"),
+    "url": ("website", "url"),
+    "description": ("description", "note", "notes"),
+    "latitude": ("latitude", "lat", "y"),
+    "longitude": ("longitude", "lon", "lng", "long", "x"),
+    "keys": ("keys", "services", "service_codes", "categories"),
+}
+
+
+def read_flat_csv(path: Path, batch: Batch, progress: Progress) -> None:
+    """One listing per row: an organization, its service and its location share the row's id."""
+    vocabulary = "samhsa"
+    pick: dict[str, str] = {}
+    names: dict[str, set[str]] = {}
+    first_line: dict[str, int] = {}
+    for line, row in _rows(path, progress, 0):
+        if not pick:
+            for field, candidates in FLAT_COLUMNS.items():
+                pick[field] = next((name for name in candidates if name in row), "")
+            if not pick["name"]:
+                raise UnreadableInput(f"{path.name}: no name column (expected one of "
+                                      f"{', '.join(FLAT_COLUMNS['name'])})")
+        values = {field: row.get(column, "") if column else "" for field, column in pick.items()}
+        values["country"] = "US" if pick["state_province"] else ""
+        where = Where(path.name, line)
+        sid = text(values["id"]) or f"line-{line}"
+        full_name = " / ".join(part for part in (text(values["name"]), text(values["alternate_name"])) if part)
+        if batch.has("organization", sid) and full_name not in names.get(sid, ()):
+            # Publishers reuse ids (SAMHSA's are built from phone and ZIP): a different name at the same id
+            # is a different listing, keyed by id and name so a re-import still finds it.
+            batch.flag(where, "organization", sid, "duplicate_source_id",
+                       f"id {sid!r} is also used at line {first_line[sid]}; kept under {sid}~{full_name}")
+            sid = f"{sid}~{full_name}"
+        names.setdefault(sid, set()).add(full_name)
+        first_line.setdefault(sid, line)
+        postal = text(values["postal_code"]) or ""
+        if values["country"] == "US" and postal.isdigit() and 3 <= len(postal) < 5:
+            values["postal_code"] = postal.zfill(5)  # spreadsheets drop the leading zeros of New England ZIPs
+        organization = batch.organization(where, sid, values)
+        service = batch.service(where, sid, organization, values)
+        if organization is None or service is None:
+            continue  # the row's rejection covers its location and phone
+        location = batch.location(where, sid, organization, values)
+        batch.service_at_location(where, sid, service, location)
+        if text(values["phone"]):
+            batch.phone(where, f"{sid}/phone", {"service": service}, {"number": values["phone"]})
+        for code in dict.fromkeys(part.strip() for part in (values["keys"] or "").split("/")):
+            if code and service:
+                term = f"{vocabulary}:{code}"
+                if term not in batch.pending["taxonomy_term"]:
+                    batch.taxonomy_term(where, term, {"code": code, "name": code, "vocabulary": vocabulary})
+                batch.service_taxonomy_term(where, service, term)
+

@@ -1,0 +1,105 @@
+"""Run an import: read and check an input, then load it in one transaction (or roll it back)."""
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from schemas.imports import ImportReport
+from service import formats
+from service.batches import Batch
+from service.formats import Progress
+from service.geo import timezone_at
+from service.queries import imports as queries
+from service.queries.categories import select_taxonomy
+
+LOAD_ORDER = ("organization", "taxonomy", "taxonomy_term", "location", "service", "service_at_location", "phone",
+              "schedule")
+
+
+class ImportFailed(Exception):
+    """The import changed nothing; the report (when there is one) says why."""
+
+    def __init__(self, message: str, report: ImportReport | None = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class _RollBack(Exception):
+    """Raised inside the transaction of a dry run so that nothing it wrote stays."""
+
+
+def fill_timezones(rows: list[dict[str, Any]]) -> None:
+    """Each located row's IANA time zone, looked up once per distinct point."""
+    cache: dict[tuple[float, float], str | None] = {}
+    for row in rows:
+        if row["latitude"] is None:
+            row["timezone"] = None
+            continue
+        point = (row["latitude"], row["longitude"])
+        if point not in cache:
+            cache[point] = timezone_at(*point)
+        row["timezone"] = cache[point]
+
+
+def read_batch(path: Path, source: str, format: str | None, slugs: list[str], progress: Progress) -> tuple[Batch, str]:
+    """The CPU-bound part: parse, check and resolve (run it in a thread)."""
+    batch = Batch(source)
+    found = formats.read(path, batch, progress, format)
+    progress.phase = "checking"
+    batch.finish(slugs)
+    fill_timezones(batch.rows["location"])
+    return batch, found
+
+
+async def run_import(conn: asyncpg.Connection, path: Path, source: str, *, format: str | None = None,
+                     dry_run: bool = False, strict: bool = False, progress: Progress | None = None) -> ImportReport:
+    """Import one input. Raises ImportFailed (with the report when rows were read) and changes nothing
+    when the input is unreadable, when strict and any row was rejected, or when the load fails."""
+    started = time.perf_counter()
+    progress = progress or Progress()
+    slugs = list(await select_taxonomy(conn))
+    try:
+        batch, found = await asyncio.to_thread(read_batch, path, source, format, slugs, progress)
+    except formats.UnreadableInput as error:
+        raise ImportFailed(str(error)) from None
+
+    def report(committed: bool, unmapped: list[Any]) -> ImportReport:
+        return ImportReport(
+            source=source, format=found, dry_run=dry_run, committed=committed,
+            counts={entity: counts for entity, counts in batch.counts.items() if counts.read},
+            rejections=batch.rejections, flags=batch.flags, unmapped_terms=unmapped,
+            ignored_files=batch.ignored_files, seconds=round(time.perf_counter() - started, 3))
+
+    if strict and batch.rejections:
+        raise ImportFailed(f"--strict: {len(batch.rejections)} row(s) rejected, nothing was imported",
+                           report(False, []))
+    progress.phase = "loading"
+    unmapped: list[Any] = []
+    try:
+        async with conn.transaction():
+            await queries.defer_index(conn)
+            await queries.stage(conn, batch)
+            await queries.adopt_existing_links(conn)
+            await queries.delete_dropped_children(conn, source)
+            for entity in LOAD_ORDER:
+                created, updated = await queries.upsert(conn, entity)
+                counts = batch.counts[entity]
+                counts.created, counts.updated = created, updated
+                counts.unchanged = len(batch.rows[entity]) - created - updated
+            await queries.replace_terms_and_categories(conn)
+            unmapped = await queries.select_unmapped_terms(conn)
+            await queries.record_sources(conn, source)
+            progress.phase = "indexing"
+            await queries.refresh_imported(conn)
+            if dry_run:
+                raise _RollBack
+    except _RollBack:
+        pass
+    except asyncpg.PostgresError as error:
+        raise ImportFailed(f"the database refused the import, nothing was imported: {error}",
+                           report(False, unmapped)) from error
+    progress.phase = "done"
+    return report(not dry_run, unmapped)

@@ -1,0 +1,94 @@
+"""Reading the whole directory as HSDS 3.0, streamed with server-side cursors."""
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+
+SELECT_SERVICE_DOCUMENTS = "SELECT hsds_service(s, false)::text FROM services s ORDER BY s.id"
+
+
+async def stream_service_documents(conn: asyncpg.Connection) -> AsyncIterator[str]:
+    """Every service as a full HSDS document, in id order (call inside a transaction)."""
+    async for row in conn.cursor(SELECT_SERVICE_DOCUMENTS, prefetch=500):
+        yield row[0]
+
+
+# The HSDS 3.0 tabular tables we write, each with its columns and the query that fills them.
+# Queries order by id so an export is byte-for-byte reproducible.
+TABLES: dict[str, tuple[tuple[str, ...], str]] = {
+    "organizations.csv": (
+        ("id", "name", "alternate_name", "description", "email", "website"),
+        "SELECT id, name, alternate_name, coalesce(description, name), email, website FROM organizations ORDER BY id",
+    ),
+    "services.csv": (
+        ("id", "organization_id", "name", "alternate_name", "description", "url", "email", "status",
+         "application_process", "fees_description", "eligibility_description", "assured_date"),
+        """SELECT id, organization_id, name, alternate_name, description, url, email, status, application_process,
+                  fees_description, eligibility_description, assured_date
+             FROM services ORDER BY id""",
+    ),
+    "locations.csv": (
+        ("id", "location_type", "url", "organization_id", "name", "alternate_name", "description", "transportation",
+         "latitude", "longitude"),
+        """SELECT id, location_type, url, organization_id, name, alternate_name, description, transportation,
+                  latitude, longitude
+             FROM locations ORDER BY id""",
+    ),
+    "addresses.csv": (
+        ("id", "location_id", "address_1", "address_2", "city", "region", "state_province", "postal_code",
+         "country", "address_type"),
+        """SELECT hsds_address_id(id), id, address_1, address_2, coalesce(city, ''), region,
+                  coalesce(state_province, ''), coalesce(postal_code, ''), coalesce(country, ''),
+                  CASE WHEN location_type = 'postal' THEN 'postal' ELSE 'physical' END
+             FROM locations WHERE address_1 IS NOT NULL ORDER BY hsds_address_id(id)""",
+    ),
+    "service_at_location.csv": (
+        ("id", "service_id", "location_id", "description"),
+        "SELECT id, service_id, location_id, description FROM service_at_location ORDER BY id",
+    ),
+    "phones.csv": (
+        ("id", "location_id", "service_id", "organization_id", "service_at_location_id", "number", "extension",
+         "type", "description"),
+        """SELECT id, location_id, service_id, organization_id, service_at_location_id, number, extension, type,
+                  description
+             FROM phones
+            ORDER BY coalesce(organization_id, service_id, location_id, service_at_location_id), position, id""",
+    ),
+    "schedules.csv": (
+        ("id", "service_id", "location_id", "service_at_location_id", "valid_from", "valid_to", "freq", "wkst",
+         "byday", "opens_at", "closes_at", "description"),
+        """SELECT id, service_id, location_id, service_at_location_id, valid_from, valid_to, 'WEEKLY', 'MO',
+                  hsds_weekday(weekday), opens_at::text, closes_at::text, description
+             FROM schedules
+            ORDER BY coalesce(service_id, location_id, service_at_location_id), weekday, opens_at, position, id""",
+    ),
+    "languages.csv": (
+        ("id", "service_id", "code"),
+        """SELECT (overlay(overlay(md5('commonground-language:' || s.id || ':' || code) PLACING '3' FROM 13)
+                           PLACING '8' FROM 17))::uuid, s.id, code
+             FROM services s, unnest(s.languages) WITH ORDINALITY AS lang(code, ord)
+            ORDER BY s.id, ord""",
+    ),
+    "taxonomies.csv": (
+        ("id", "name", "description", "uri", "version"),
+        "SELECT id, name, description, uri, version FROM hsds_taxonomies ORDER BY id",
+    ),
+    "taxonomy_terms.csv": (
+        ("id", "code", "name", "description", "parent_id", "taxonomy", "taxonomy_id", "language", "term_uri"),
+        """SELECT id, code, name, description, parent_id, taxonomy, taxonomy_id, language, term_uri
+             FROM hsds_taxonomy_terms ORDER BY id""",
+    ),
+    "attributes.csv": (
+        ("id", "link_id", "taxonomy_term_id", "link_type", "link_entity"),
+        """SELECT (overlay(overlay(md5('commonground-attribute:' || service_id || ':' || taxonomy_term_id)
+                                   PLACING '3' FROM 13) PLACING '8' FROM 17))::uuid,
+                  service_id, taxonomy_term_id, 'service', 'service'
+             FROM hsds_service_terms ORDER BY service_id, taxonomy_term_id""",
+    ),
+}
+
+
+async def stream_table(conn: asyncpg.Connection, name: str) -> AsyncIterator[asyncpg.Record]:
+    """The rows of one tabular file (call inside a transaction)."""
+    async for row in conn.cursor(TABLES[name][1], prefetch=2000):
+        yield row

@@ -1,0 +1,403 @@
+"""Loading a checked import batch: COPY into staging tables, then set-based upserts.
+
+Everything runs on the caller's connection inside the caller's transaction, so a failure at
+any step leaves the database as it was.
+"""
+
+import datetime as dt
+import asyncpg
+
+from schemas.imports import UnmappedTerm
+from service.batches import Batch
+
+CREATE_STAGES = """
+    CREATE TEMP TABLE stage_organization (
+        id uuid, source_id text, name text, alternate_name text, description text, email text, website text
+    ) ON COMMIT DROP;
+    CREATE TEMP TABLE stage_taxonomy (
+        id uuid, source_id text, name text, description text, uri text, version text
+    ) ON COMMIT DROP;
+    CREATE TEMP TABLE stage_taxonomy_term (
+        id uuid, source_id text, taxonomy_id uuid, vocabulary text, code text, name text, description text,
+        parent_id uuid, language text, term_uri text
+    ) ON COMMIT DROP;
+    CREATE TEMP TABLE stage_location (
+        id uuid, source_id text, organization_id uuid, name text, alternate_name text, description text,
+        location_type text, latitude float8, longitude float8, timezone text, address_1 text, address_2 text,
+        city text, region text, state_province text, postal_code text, country text, transportation text,
+        url text
+    ) ON COMMIT DROP;
+    CREATE TEMP TABLE stage_service (
+        id uuid, source_id text, organization_id uuid, name text, alternate_name text, description text,
+        status text, url text, email text, eligibility_description text, fees_description text,
+        application_process text, languages text[], assured_date date
+    ) ON COMMIT DROP;
+    CREATE TEMP TABLE stage_service_at_location (
+        id uuid, source_id text, service_id uuid, location_id uuid, description text
+    ) ON COMMIT DROP;
+    CREATE TEMP TABLE stage_phone (
+        id uuid, source_id text, organization_id uuid, service_id uuid, location_id uuid,
+        service_at_location_id uuid, number text, extension text, type text, description text, position int
+    ) ON COMMIT DROP;
+    CREATE TEMP TABLE stage_schedule (
+        id uuid, source_id text, service_id uuid, location_id uuid, service_at_location_id uuid,
+        weekday smallint, opens_at text, closes_at text, valid_from date, valid_to date, description text,
+        position int
+    ) ON COMMIT DROP;
+    CREATE TEMP TABLE stage_service_taxonomy_term (service_id uuid, taxonomy_term_id uuid) ON COMMIT DROP;
+    CREATE TEMP TABLE stage_service_category (service_id uuid, category_slug text) ON COMMIT DROP;
+"""
+
+STAGE_COLUMNS = {
+    "organization": ("id", "source_id", "name", "alternate_name", "description", "email", "website"),
+    "taxonomy": ("id", "source_id", "name", "description", "uri", "version"),
+    "taxonomy_term": ("id", "source_id", "taxonomy_id", "vocabulary", "code", "name", "description", "parent_id",
+                      "language", "term_uri"),
+    "location": ("id", "source_id", "organization_id", "name", "alternate_name", "description", "location_type",
+                 "latitude", "longitude", "timezone", "address_1", "address_2", "city", "region", "state_province",
+                 "postal_code", "country", "transportation", "url"),
+    "service": ("id", "source_id", "organization_id", "name", "alternate_name", "description", "status", "url",
+                "email", "eligibility_description", "fees_description", "application_process", "languages",
+                "assured_date"),
+    "service_at_location": ("id", "source_id", "service_id", "location_id", "description"),
+    "phone": ("id", "source_id", "organization_id", "service_id", "location_id", "service_at_location_id",
+              "number", "extension", "type", "description", "position"),
+    "schedule": ("id", "source_id", "service_id", "location_id", "service_at_location_id", "weekday", "opens_at",
+                 "closes_at", "valid_from", "valid_to", "description", "position"),
+    "service_taxonomy_term": ("service_id", "taxonomy_term_id"),
+}
+
+
+def _clock(value: dt.time) -> str:
+    return "24:00:00" if value == dt.time.max else value.isoformat()
+
+
+async def stage(conn: asyncpg.Connection, batch: Batch) -> None:
+    """Create the staging tables and COPY every accepted row into them."""
+    await conn.execute(CREATE_STAGES)
+    for entity, columns in STAGE_COLUMNS.items():
+        rows = batch.rows.get(entity, [])
+        if entity == "schedule":
+            rows = [{**row, "opens_at": _clock(row["opens_at"]), "closes_at": _clock(row["closes_at"])}
+                    for row in rows]
+        if rows:
+            await conn.copy_records_to_table(f"stage_{entity}", columns=list(columns),
+                                             records=[tuple(row.get(c) for c in columns) for row in rows])
+    if batch.category_links:
+        await conn.copy_records_to_table("stage_service_category", columns=["service_id", "category_slug"],
+                                         records=batch.category_links)
+
+
+# One service may stand at one location once: a staged link to a pair that already exists under
+# another id (made through the API, or by another source) takes that id, and so does what it owns.
+ADOPT_EXISTING_LINKS = """
+    CREATE TEMP TABLE stage_link_ids ON COMMIT DROP AS
+    SELECT s.id AS old_id, x.id AS new_id
+      FROM stage_service_at_location s
+      JOIN service_at_location x ON x.service_id = s.service_id AND x.location_id = s.location_id
+     WHERE x.id <> s.id;
+    UPDATE stage_service_at_location s SET id = m.new_id FROM stage_link_ids m WHERE s.id = m.old_id;
+    UPDATE stage_phone s SET service_at_location_id = m.new_id FROM stage_link_ids m
+     WHERE s.service_at_location_id = m.old_id;
+    UPDATE stage_schedule s SET service_at_location_id = m.new_id FROM stage_link_ids m
+     WHERE s.service_at_location_id = m.old_id;
+"""
+
+
+async def adopt_existing_links(conn: asyncpg.Connection) -> None:
+    """Point staged links (and what they own) at existing rows for the same service and location."""
+    await conn.execute(ADOPT_EXISTING_LINKS)
+
+
+def _counted(statement: str) -> str:
+    """Wrap an upsert ending in RETURNING (xmax = 0) AS created so it returns (created, updated)."""
+    return (f"WITH written AS ({statement}) "
+            "SELECT count(*) FILTER (WHERE created) AS created, count(*) FILTER (WHERE NOT created) AS updated "
+            "FROM written")
+
+
+UPSERT = {
+    "organization": _counted("""
+        INSERT INTO organizations AS t (id, name, alternate_name, description, email, website)
+        SELECT id, name, alternate_name, description, email, website FROM stage_organization
+        ON CONFLICT (id) DO UPDATE
+           SET name = EXCLUDED.name, alternate_name = EXCLUDED.alternate_name, description = EXCLUDED.description,
+               email = EXCLUDED.email, website = EXCLUDED.website
+         WHERE (t.name, t.alternate_name, t.description, t.email, t.website)
+               IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.alternate_name, EXCLUDED.description, EXCLUDED.email,
+                                 EXCLUDED.website)
+        RETURNING (xmax = 0) AS created"""),
+    "taxonomy": _counted("""
+        INSERT INTO taxonomies AS t (id, name, description, uri, version)
+        SELECT id, name, description, uri, version FROM stage_taxonomy
+        ON CONFLICT (id) DO UPDATE
+           SET name = EXCLUDED.name, description = EXCLUDED.description, uri = EXCLUDED.uri,
+               version = EXCLUDED.version
+         WHERE (t.name, t.description, t.uri, t.version)
+               IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.description, EXCLUDED.uri, EXCLUDED.version)
+        RETURNING (xmax = 0) AS created"""),
+    "taxonomy_term": _counted("""
+        INSERT INTO taxonomy_terms AS t (id, taxonomy_id, vocabulary, code, name, description, parent_id, language,
+                                         term_uri)
+        SELECT id, taxonomy_id, vocabulary, code, name, description, parent_id, language, term_uri
+          FROM stage_taxonomy_term
+        ON CONFLICT (id) DO UPDATE
+           SET taxonomy_id = EXCLUDED.taxonomy_id, vocabulary = EXCLUDED.vocabulary, code = EXCLUDED.code,
+               name = EXCLUDED.name, description = EXCLUDED.description, parent_id = EXCLUDED.parent_id,
+               language = EXCLUDED.language, term_uri = EXCLUDED.term_uri
+         WHERE (t.taxonomy_id, t.vocabulary, t.code, t.name, t.description, t.parent_id, t.language, t.term_uri)
+               IS DISTINCT FROM (EXCLUDED.taxonomy_id, EXCLUDED.vocabulary, EXCLUDED.code, EXCLUDED.name,
+                                 EXCLUDED.description, EXCLUDED.parent_id, EXCLUDED.language, EXCLUDED.term_uri)
+        RETURNING (xmax = 0) AS created"""),
+    "location": _counted("""
+        INSERT INTO locations AS t (id, organization_id, name, alternate_name, description, location_type, latitude,
+                                    longitude, timezone, address_1, address_2, city, region, state_province,
+                                    postal_code, country, transportation, url)
+        SELECT id, organization_id, name, alternate_name, description, location_type, latitude, longitude, timezone,
+               address_1, address_2, city, region, state_province, postal_code, country, transportation, url
+          FROM stage_location
+        ON CONFLICT (id) DO UPDATE
+           SET organization_id = EXCLUDED.organization_id, name = EXCLUDED.name,
+               alternate_name = EXCLUDED.alternate_name, description = EXCLUDED.description,
+               location_type = EXCLUDED.location_type, latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude,
+               timezone = EXCLUDED.timezone, address_1 = EXCLUDED.address_1, address_2 = EXCLUDED.address_2,
+               city = EXCLUDED.city, region = EXCLUDED.region, state_province = EXCLUDED.state_province,
+               postal_code = EXCLUDED.postal_code, country = EXCLUDED.country,
+               transportation = EXCLUDED.transportation, url = EXCLUDED.url
+         WHERE (t.organization_id, t.name, t.alternate_name, t.description, t.location_type, t.latitude,
+                t.longitude, t.timezone, t.address_1, t.address_2, t.city, t.region, t.state_province,
+                t.postal_code, t.country, t.transportation, t.url)
+               IS DISTINCT FROM (EXCLUDED.organization_id, EXCLUDED.name, EXCLUDED.alternate_name,
+                                 EXCLUDED.description, EXCLUDED.location_type, EXCLUDED.latitude, EXCLUDED.longitude,
+                                 EXCLUDED.timezone, EXCLUDED.address_1, EXCLUDED.address_2, EXCLUDED.city,
+                                 EXCLUDED.region, EXCLUDED.state_province, EXCLUDED.postal_code, EXCLUDED.country,
+                                 EXCLUDED.transportation, EXCLUDED.url)
+        RETURNING (xmax = 0) AS created"""),
+    # An import without an assured_date keeps the one on record: a load is not a verification.
+    "service": _counted("""
+        INSERT INTO services AS t (id, organization_id, name, alternate_name, description, status, url, email,
+                                   eligibility_description, fees_description, application_process, languages,
+                                   assured_date)
+        SELECT id, organization_id, name, alternate_name, description, status, url, email, eligibility_description,
+               fees_description, application_process, languages, assured_date
+          FROM stage_service
+        ON CONFLICT (id) DO UPDATE
+           SET organization_id = EXCLUDED.organization_id, name = EXCLUDED.name,
+               alternate_name = EXCLUDED.alternate_name, description = EXCLUDED.description,
+               status = EXCLUDED.status, url = EXCLUDED.url, email = EXCLUDED.email,
+               eligibility_description = EXCLUDED.eligibility_description,
+               fees_description = EXCLUDED.fees_description, application_process = EXCLUDED.application_process,
+               languages = EXCLUDED.languages, assured_date = coalesce(EXCLUDED.assured_date, t.assured_date)
+         WHERE (t.organization_id, t.name, t.alternate_name, t.description, t.status, t.url, t.email,
+                t.eligibility_description, t.fees_description, t.application_process, t.languages,
+                t.assured_date)
+               IS DISTINCT FROM (EXCLUDED.organization_id, EXCLUDED.name, EXCLUDED.alternate_name,
+                                 EXCLUDED.description, EXCLUDED.status, EXCLUDED.url, EXCLUDED.email,
+                                 EXCLUDED.eligibility_description, EXCLUDED.fees_description,
+                                 EXCLUDED.application_process, EXCLUDED.languages,
+                                 coalesce(EXCLUDED.assured_date, t.assured_date))
+        RETURNING (xmax = 0) AS created"""),
+    "service_at_location": _counted("""
+        INSERT INTO service_at_location AS t (id, service_id, location_id, description)
+        SELECT DISTINCT ON (id) id, service_id, location_id, description FROM stage_service_at_location
+        ON CONFLICT (id) DO UPDATE
+           SET service_id = EXCLUDED.service_id, location_id = EXCLUDED.location_id,
+               description = EXCLUDED.description
+         WHERE (t.service_id, t.location_id, t.description)
+               IS DISTINCT FROM (EXCLUDED.service_id, EXCLUDED.location_id, EXCLUDED.description)
+        RETURNING (xmax = 0) AS created"""),
+    "phone": _counted("""
+        INSERT INTO phones AS t (id, organization_id, service_id, location_id, service_at_location_id, number,
+                                 extension, type, description, position)
+        SELECT id, organization_id, service_id, location_id, service_at_location_id, number, extension, type,
+               description, position
+          FROM stage_phone
+        ON CONFLICT (id) DO UPDATE
+           SET organization_id = EXCLUDED.organization_id, service_id = EXCLUDED.service_id,
+               location_id = EXCLUDED.location_id, service_at_location_id = EXCLUDED.service_at_location_id,
+               number = EXCLUDED.number, extension = EXCLUDED.extension, type = EXCLUDED.type,
+               description = EXCLUDED.description, position = EXCLUDED.position
+         WHERE (t.organization_id, t.service_id, t.location_id, t.service_at_location_id, t.number, t.extension,
+                t.type, t.description, t.position)
+               IS DISTINCT FROM (EXCLUDED.organization_id, EXCLUDED.service_id, EXCLUDED.location_id,
+                                 EXCLUDED.service_at_location_id, EXCLUDED.number, EXCLUDED.extension,
+                                 EXCLUDED.type, EXCLUDED.description, EXCLUDED.position)
+        RETURNING (xmax = 0) AS created"""),
+    "schedule": _counted("""
+        INSERT INTO schedules AS t (id, service_id, location_id, service_at_location_id, weekday, opens_at,
+                                    closes_at, valid_from, valid_to, description, position)
+        SELECT id, service_id, location_id, service_at_location_id, weekday, opens_at::time, closes_at::time,
+               valid_from, valid_to, description, position
+          FROM stage_schedule
+        ON CONFLICT (id) DO UPDATE
+           SET service_id = EXCLUDED.service_id, location_id = EXCLUDED.location_id,
+               service_at_location_id = EXCLUDED.service_at_location_id, weekday = EXCLUDED.weekday,
+               opens_at = EXCLUDED.opens_at, closes_at = EXCLUDED.closes_at, valid_from = EXCLUDED.valid_from,
+               valid_to = EXCLUDED.valid_to, description = EXCLUDED.description, position = EXCLUDED.position
+         WHERE (t.service_id, t.location_id, t.service_at_location_id, t.weekday, t.opens_at, t.closes_at,
+                t.valid_from, t.valid_to, t.description, t.position)
+               IS DISTINCT FROM (EXCLUDED.service_id, EXCLUDED.location_id, EXCLUDED.service_at_location_id,
+                                 EXCLUDED.weekday, EXCLUDED.opens_at, EXCLUDED.closes_at, EXCLUDED.valid_from,
+                                 EXCLUDED.valid_to, EXCLUDED.description, EXCLUDED.position)
+        RETURNING (xmax = 0) AS created"""),
+}
+
+
+async def upsert(conn: asyncpg.Connection, entity: str) -> tuple[int, int]:
+    """Write one staged entity; returns (created, updated)."""
+    row = await conn.fetchrow(UPSERT[entity])
+    return row["created"], row["updated"]
+
+
+# Children this source delivered before, under a parent it delivers now, that it no longer
+# delivers: the source removed them. Rows others added (through the API) are never touched.
+DELETE_DROPPED_CHILDREN = (
+    """
+    DELETE FROM phones p USING source_records r
+     WHERE r.source = $1 AND r.entity = 'phone' AND r.id = p.id
+       AND NOT EXISTS (SELECT 1 FROM stage_phone s WHERE s.id = p.id)
+       AND (p.organization_id IN (SELECT id FROM stage_organization)
+            OR p.service_id IN (SELECT id FROM stage_service)
+            OR p.location_id IN (SELECT id FROM stage_location)
+            OR p.service_at_location_id IN (SELECT id FROM stage_service_at_location))
+    """,
+    """
+    DELETE FROM schedules x USING source_records r
+     WHERE r.source = $1 AND r.entity = 'schedule' AND r.id = x.id
+       AND NOT EXISTS (SELECT 1 FROM stage_schedule s WHERE s.id = x.id)
+       AND (x.service_id IN (SELECT id FROM stage_service)
+            OR x.location_id IN (SELECT id FROM stage_location)
+            OR x.service_at_location_id IN (SELECT id FROM stage_service_at_location))
+    """,
+    """
+    DELETE FROM service_at_location x USING source_records r
+     WHERE r.source = $1 AND r.entity = 'service_at_location' AND r.id = x.id
+       AND NOT EXISTS (SELECT 1 FROM stage_service_at_location s WHERE s.id = x.id)
+       AND x.service_id IN (SELECT id FROM stage_service)
+    """,
+)
+
+
+async def delete_dropped_children(conn: asyncpg.Connection, source: str) -> None:
+    """Remove phones, hours and locations of a service that the source no longer lists."""
+    for statement in DELETE_DROPPED_CHILDREN:
+        await conn.execute(statement, source)
+
+
+# Services whose links arrive in this import get exactly those links and the categories they map to.
+REPLACE_SERVICE_TERMS = """
+    WITH linked AS (
+        SELECT service_id FROM stage_service_taxonomy_term
+        UNION SELECT service_id FROM stage_service_category
+    ), gone AS (
+        DELETE FROM service_taxonomy_terms x
+         WHERE x.service_id IN (SELECT service_id FROM linked)
+           AND NOT EXISTS (SELECT 1 FROM stage_service_taxonomy_term s
+                            WHERE s.service_id = x.service_id AND s.taxonomy_term_id = x.taxonomy_term_id)
+    )
+    INSERT INTO service_taxonomy_terms (service_id, taxonomy_term_id)
+    SELECT DISTINCT service_id, taxonomy_term_id FROM stage_service_taxonomy_term
+    ON CONFLICT DO NOTHING
+"""
+
+MAP_CATEGORIES = """
+    INSERT INTO stage_service_category (service_id, category_slug)
+    SELECT DISTINCT st.service_id, m.category_slug
+      FROM stage_service_taxonomy_term st
+      JOIN taxonomy_terms t ON t.id = st.taxonomy_term_id
+      LEFT JOIN taxonomies x ON x.id = t.taxonomy_id
+      JOIN category_mappings m
+        ON (m.vocabulary = '*' OR lower(m.vocabulary) = lower(coalesce(x.name, t.vocabulary)))
+       AND (m.term = lower(btrim(t.code)) OR m.term = lower(btrim(t.name)))
+"""
+
+REPLACE_CATEGORIES = """
+    WITH linked AS (
+        SELECT service_id FROM stage_service_taxonomy_term
+        UNION SELECT service_id FROM stage_service_category
+    ), gone AS (
+        DELETE FROM service_categories x
+         WHERE x.service_id IN (SELECT service_id FROM linked)
+           AND NOT EXISTS (SELECT 1 FROM stage_service_category s
+                            WHERE s.service_id = x.service_id AND s.category_slug = x.category_slug)
+    )
+    INSERT INTO service_categories (service_id, category_slug)
+    SELECT DISTINCT service_id, category_slug FROM stage_service_category
+    ON CONFLICT DO NOTHING
+"""
+
+
+async def replace_terms_and_categories(conn: asyncpg.Connection) -> None:
+    """Store the services' term links, map terms to categories, and set the categories."""
+    await conn.execute(REPLACE_SERVICE_TERMS)
+    await conn.execute(MAP_CATEGORIES)
+    await conn.execute(REPLACE_CATEGORIES)
+
+
+SELECT_UNMAPPED_TERMS = """
+    SELECT coalesce(x.name, t.vocabulary) AS vocabulary, t.code, t.name, count(DISTINCT st.service_id) AS services
+      FROM stage_service_taxonomy_term st
+      JOIN taxonomy_terms t ON t.id = st.taxonomy_term_id
+      LEFT JOIN taxonomies x ON x.id = t.taxonomy_id
+     WHERE NOT EXISTS (
+           SELECT 1 FROM category_mappings m
+            WHERE (m.vocabulary = '*' OR lower(m.vocabulary) = lower(coalesce(x.name, t.vocabulary)))
+              AND (m.term = lower(btrim(t.code)) OR m.term = lower(btrim(t.name))))
+     GROUP BY 1, 2, 3
+     ORDER BY services DESC, 3, 2
+"""
+
+
+async def select_unmapped_terms(conn: asyncpg.Connection) -> list[UnmappedTerm]:
+    """Terms linked to this import's services that no mapping turns into a category."""
+    return [UnmappedTerm(**dict(row)) for row in await conn.fetch(SELECT_UNMAPPED_TERMS)]
+
+
+RECORD_SOURCES = """
+    INSERT INTO source_records (source, entity, source_id, id)
+    SELECT $1, entity, source_id, id FROM (
+        SELECT 'organization' AS entity, source_id, id FROM stage_organization
+        UNION ALL SELECT 'taxonomy', source_id, id FROM stage_taxonomy
+        UNION ALL SELECT 'taxonomy_term', source_id, id FROM stage_taxonomy_term
+        UNION ALL SELECT 'location', source_id, id FROM stage_location
+        UNION ALL SELECT 'service', source_id, id FROM stage_service
+        UNION ALL SELECT 'service_at_location', source_id, id FROM stage_service_at_location
+        UNION ALL SELECT 'phone', source_id, id FROM stage_phone
+        UNION ALL SELECT 'schedule', source_id, id FROM stage_schedule
+    ) AS staged
+    ON CONFLICT (source, entity, source_id) DO UPDATE SET id = EXCLUDED.id
+     WHERE source_records.id IS DISTINCT FROM EXCLUDED.id
+"""
+
+
+async def record_sources(conn: asyncpg.Connection, source: str) -> None:
+    """Remember which source delivered each row under which id."""
+    await conn.execute(RECORD_SOURCES, source)
+
+
+REFRESH_IMPORTED = """
+    SELECT refresh_resource_index(ARRAY(
+        SELECT sal.id FROM service_at_location sal
+         WHERE sal.service_id IN (SELECT id FROM stage_service)
+            OR sal.location_id IN (SELECT id FROM stage_location)
+            OR sal.id IN (SELECT id FROM stage_service_at_location)
+            OR sal.service_id IN (SELECT s.id FROM services s JOIN stage_organization o ON o.id = s.organization_id)
+            OR sal.id IN (SELECT service_at_location_id FROM stage_phone)
+            OR sal.service_id IN (SELECT service_id FROM stage_phone UNION SELECT service_id FROM stage_schedule
+                                  UNION SELECT service_id FROM stage_service_category)
+            OR sal.location_id IN (SELECT location_id FROM stage_phone UNION SELECT location_id FROM stage_schedule)
+            OR sal.id IN (SELECT service_at_location_id FROM stage_schedule)))
+"""
+
+
+async def refresh_imported(conn: asyncpg.Connection) -> None:
+    """Rebuild the search rows of everything this import touched, in one pass."""
+    await conn.execute(REFRESH_IMPORTED)
+
+
+DEFER_INDEX = "SET LOCAL commonground.defer_index = 'on'"
+
+
+async def defer_index(conn: asyncpg.Connection) -> None:
+    """Skip per-statement search-table refreshes for this transaction (refresh_imported does one)."""
+    await conn.execute(DEFER_INDEX)

@@ -1,0 +1,253 @@
+"""Imports: every accepted format, the report, atomicity, re-import in place."""
+
+import csv
+import json
+import zipfile
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from service.importer import ImportFailed, run_import
+
+TABLES = ("organizations", "services", "locations", "service_at_location", "phones", "schedules",
+          "service_categories", "taxonomy_terms", "service_taxonomy_terms", "source_records", "resource_index")
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def write_csv(folder: Path, name: str, rows: list[dict[str, object]]) -> None:
+    with (folder / name).open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def ohana_export(folder: Path) -> Path:
+    """A small Ohana-style export with one problem of each kind."""
+    folder.mkdir(exist_ok=True)
+    write_csv(folder, "organizations.csv", [
+        {"id": "10", "name": "Harbor House", "description": "Shelter and meals", "email": "x@harbor.org",
+         "website": "harbor.org"},
+        {"id": "11", "name": "", "description": "No name", "email": "", "website": ""},
+    ])
+    write_csv(folder, "locations.csv", [
+        {"id": "1", "organization_id": "10", "name": "Harbor House Main", "latitude": "39.29", "longitude": "-76.61",
+         "virtual": "", "website": ""},
+        {"id": "2", "organization_id": "10", "name": "Harbor House Annex", "latitude": "", "longitude": "",
+         "virtual": "", "website": ""},
+        {"id": "3", "organization_id": "10", "name": "Nowhere", "latitude": "100", "longitude": "-76.6",
+         "virtual": "", "website": ""},
+    ])
+    write_csv(folder, "addresses.csv", [
+        {"id": "1", "location_id": "1", "address_1": "1 Pier St", "city": "Baltimore", "state_province": "MD",
+         "postal_code": "21202", "country": "us"},
+    ])
+    write_csv(folder, "services.csv", [
+        {"id": "100", "location_id": "1", "name": "Harbor Shelter", "description": "Beds tonight",
+         "eligibility": "Adults", "fees": "Free", "languages": "Spanish. Accommodations possible.",
+         "status": "active", "website": "", "taxonomy_ids": ""},
+        {"id": "101", "location_id": "2", "name": "Harbor Legal Clinic", "description": "Free legal help",
+         "eligibility": "", "fees": "", "languages": "", "status": "active", "website": "", "taxonomy_ids": ""},
+        {"id": "102", "location_id": "3", "name": "Lost Service", "description": "", "eligibility": "", "fees": "",
+         "languages": "", "status": "active", "website": "", "taxonomy_ids": ""},
+        {"id": "103", "location_id": "1", "name": "", "description": "nameless", "eligibility": "", "fees": "",
+         "languages": "", "status": "active", "website": "", "taxonomy_ids": ""},
+    ])
+    write_csv(folder, "phones.csv", [
+        {"id": "1", "location_id": "1", "organization_id": "10", "service_id": "100", "number": "(410) 555-0100",
+         "number_type": "voice", "department": "Front desk", "extension": ""},
+        {"id": "2", "location_id": "", "organization_id": "10", "service_id": "", "number": "(410) 555-0101",
+         "number_type": "fax", "department": "", "extension": ""},
+    ])
+    write_csv(folder, "regular_schedules.csv", [
+        {"id": "1", "service_id": "100", "location_id": "", "weekday": "Monday", "opens_at": "9:00 PM",
+         "closes_at": "7:00 AM"},
+        {"id": "2", "service_id": "100", "location_id": "", "weekday": "Tuesday", "opens_at": "dawn",
+         "closes_at": "dusk"},
+    ])
+    write_csv(folder, "taxonomy.csv", [
+        {"id": "1", "name": "Housing", "taxonomy_id": "105", "parent_id": ""},
+        {"id": "2", "name": "Emergency Shelter", "taxonomy_id": "105-01", "parent_id": "105"},
+        {"id": "3", "name": "Legal Aid", "taxonomy_id": "111-01", "parent_id": ""},
+        {"id": "4", "name": "Knitting", "taxonomy_id": "999", "parent_id": ""},
+    ])
+    (folder / "service_categories.json").write_text(json.dumps({"100": ["2", "4"], "101": ["3"]}))
+    (folder / "README.txt").write_text("not data")
+    return folder
+
+
+async def counts(conn: asyncpg.Connection) -> dict[str, int]:
+    return {table: await conn.fetchval(f"SELECT count(*) FROM {table}") for table in TABLES}
+
+
+async def test_ohana_export_imports_with_a_report_that_accounts_for_every_row(conn, tmp_path):
+    report = await run_import(conn, ohana_export(tmp_path / "ohana"), "harbor")
+    assert report.format == "tabular" and report.committed
+    assert {e: (c.read, c.rejected, c.created) for e, c in report.counts.items()
+            if e in ("organization", "location", "service", "phone", "schedule")} == {
+        "organization": (2, 1, 1), "location": (3, 1, 2), "service": (4, 1, 3), "phone": (2, 0, 2),
+        "schedule": (2, 1, 1)}
+    reasons = {(r.file, r.line, r.entity): r.reason for r in report.rejections}
+    assert reasons[("organizations.csv", 3, "organization")] == "missing required name"
+    assert reasons[("locations.csv", 4, "location")] == "latitude 100 is outside -90..90"
+    assert reasons[("services.csv", 5, "service")] == "missing required name"
+    # The service stays; its link to the rejected location does not.
+    assert reasons[("services.csv", 4, "service_at_location")] == (
+        "broken reference: location_id '3' matches no accepted location")
+    assert reasons[("regular_schedules.csv", 3, "schedule")].startswith("unparseable hours")
+    assert [(f.file, f.line, f.flag) for f in report.flags if f.flag == "no_coordinates"] == [
+        ("locations.csv", 3, "no_coordinates")]
+    assert "README.txt" in report.ignored_files
+    assert [(t.code, t.name) for t in report.unmapped_terms] == [("999", "Knitting")]
+
+    shelter = await conn.fetchrow("SELECT * FROM services WHERE name = 'Harbor Shelter'")
+    assert shelter["languages"] == ["es"] and shelter["eligibility_description"] == "Adults"
+    assert await conn.fetchval("SELECT website FROM organizations") == "http://harbor.org"
+    categories = {row["name"]: row["slugs"] for row in await conn.fetch(
+        "SELECT s.name, array_agg(sc.category_slug ORDER BY sc.category_slug) AS slugs FROM services s "
+        "JOIN service_categories sc ON sc.service_id = s.id GROUP BY s.name")}
+    assert categories == {"Harbor Shelter": ["emergency-shelter"], "Harbor Legal Clinic": ["legal-aid"]}
+    overnight = await conn.fetchrow("SELECT weekday, opens_at::text, closes_at::text FROM schedules")
+    assert tuple(overnight) == (1, "21:00:00", "07:00:00")
+    # Kept without coordinates, but never in a distance search.
+    index = {row["name"]: row["geo"] for row in await conn.fetch(
+        "SELECT name, geo IS NOT NULL AS geo FROM resource_index")}
+    assert index == {"Harbor Shelter": True, "Harbor Legal Clinic": False}
+    assert await conn.fetchval("SELECT timezone FROM locations WHERE name = 'Harbor House Main'") == "America/New_York"
+
+
+async def test_reimport_updates_in_place_and_drops_what_the_source_dropped(conn, tmp_path):
+    folder = ohana_export(tmp_path / "ohana")
+    await run_import(conn, folder, "harbor")
+    before = await counts(conn)
+    again = await run_import(conn, folder, "harbor")
+    assert all(c.created == 0 and c.updated == 0 for c in again.counts.values())
+    assert await counts(conn) == before
+
+    rows = read_csv(folder / "services.csv")
+    rows[0]["description"] = "Beds tonight, call first"
+    write_csv(folder, "services.csv", rows)
+    phones = read_csv(folder / "phones.csv")
+    write_csv(folder, "phones.csv", phones[1:])
+    changed = await run_import(conn, folder, "harbor")
+    assert (changed.counts["service"].updated, changed.counts["service"].unchanged) == (1, 2)
+    assert await conn.fetchval("SELECT count(*) FROM phones") == 1
+    assert await conn.fetchval("SELECT count(*) FROM services") == 3
+    head = await conn.fetchval("SELECT head FROM resource_index WHERE name = 'Harbor Shelter'")
+    assert "call first" in head and "555-0100" not in head
+
+    other = await run_import(conn, folder, "another-publisher")
+    assert other.counts["service"].created == 3  # a different source is a different listing
+    assert await conn.fetchval("SELECT count(*) FROM services") == 6
+
+
+async def test_strict_dry_run_and_database_failure_leave_nothing(conn, tmp_path):
+    folder = ohana_export(tmp_path / "ohana")
+    empty = await counts(conn)
+    with pytest.raises(ImportFailed) as strict:
+        await run_import(conn, folder, "harbor", strict=True)
+    assert "rejected" in str(strict.value) and strict.value.report.counts["service"].rejected == 1
+    assert await counts(conn) == empty
+
+    dry = await run_import(conn, folder, "harbor", dry_run=True)
+    assert dry.dry_run and not dry.committed and dry.counts["service"].created == 3
+    assert await counts(conn) == empty
+
+    # A real error from the database midway through the load (after organizations and services).
+    await conn.execute("""
+        CREATE FUNCTION refuse_fax() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.type = 'fax' THEN RAISE EXCEPTION 'fax numbers refused'; END IF; RETURN NEW; END $$;
+        CREATE TRIGGER refuse_fax BEFORE INSERT ON phones FOR EACH ROW EXECUTE FUNCTION refuse_fax();
+    """)
+    with pytest.raises(ImportFailed, match="fax numbers refused"):
+        await run_import(conn, folder, "harbor")
+    assert await counts(conn) == empty
+
+
+@pytest.mark.parametrize("content, reason", [
+    (b"\x00\x01binary", "not JSON, NDJSON, CSV"),
+    (b"[{\"id\": ", "not valid JSON"),
+    (b"PK\x03\x04broken", "not JSON, NDJSON, CSV"),
+])
+async def test_unreadable_files_fail_cleanly(conn, tmp_path, content, reason):
+    path = tmp_path / "upload.bin"
+    path.write_bytes(content)
+    with pytest.raises(ImportFailed, match=reason):
+        await run_import(conn, path, "junk")
+    assert await conn.fetchval("SELECT count(*) FROM organizations") == 0
+
+
+async def test_a_zip_of_csv_without_known_tables_is_refused(conn, tmp_path):
+    path = tmp_path / "other.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("people.csv", "id,name\n1,Ann\n")
+    with pytest.raises(ImportFailed, match="no organizations, services or locations table"):
+        await run_import(conn, path, "other")
+
+
+def hsds_service(number: int, **extra: object) -> dict[str, object]:
+    org = "9a4a3c1e-0000-4000-8000-000000000001"
+    return {
+        "id": f"5e1c0b9a-0000-4000-8000-{number:012d}", "name": f"Service {number}", "status": "active",
+        "organization": {"id": org, "name": "Org", "description": "An org",
+                         "phones": [{"id": "7d0c7c1e-0000-4000-8000-000000000099", "number": "555-0199"}]},
+        "phones": [{"id": f"7d0c7c1e-0000-4000-8000-{number:012d}", "number": f"555-01{number:02d}"}],
+        "schedules": [{"id": f"3c2b1a00-0000-4000-8000-{number:012d}", "freq": "WEEKLY", "byday": "MO,WE",
+                       "opens_at": "09:00:00", "closes_at": "17:00:00"},
+                      {"id": f"3c2b1a00-0000-4000-8001-{number:012d}", "freq": "MONTHLY", "byday": "1MO",
+                       "opens_at": "09:00:00", "closes_at": "17:00:00"}],
+        "languages": [{"id": "1", "code": "es"}],
+        "service_at_locations": [{
+            "id": f"aa000000-0000-4000-8000-{number:012d}",
+            "location": {"id": "bb000000-0000-4000-8000-000000000001", "location_type": "physical",
+                         "name": "Hall", "latitude": 21.3069, "longitude": -157.8583,
+                         "addresses": [{"id": "x", "address_1": "1 King St", "city": "Honolulu",
+                                        "state_province": "HI", "postal_code": "96813", "country": "US",
+                                        "address_type": "physical"}]}}],
+        "attributes": [{"id": "a1", "taxonomy_term_id": "cc000000-0000-4000-8000-000000000001",
+                        "taxonomy_term": {"id": "cc000000-0000-4000-8000-000000000001", "name": "Naloxone",
+                                          "description": "", "taxonomy": "Custom"}}],
+        **extra,
+    }
+
+
+@pytest.mark.parametrize("shape", ["list", "page", "ndjson"])
+async def test_hsds_json_shapes_import(conn, tmp_path, shape):
+    services = [hsds_service(1), hsds_service(2), {"id": "bad", "status": "active"}]
+    path = tmp_path / ("services.ndjson" if shape == "ndjson" else "services.json")
+    if shape == "ndjson":
+        path.write_text("\n".join(json.dumps(s) for s in services) + "\n")
+    else:
+        path.write_text(json.dumps(services if shape == "list" else {"contents": services, "total_items": 3}))
+    report = await run_import(conn, path, "hsds")
+    assert report.format == ("ndjson" if shape == "ndjson" else "hsds-json")
+    assert (report.counts["service"].created, report.counts["service"].rejected) == (2, 1)
+    assert report.counts["location"].created == 1 and report.counts["organization"].created == 1
+    assert report.counts["phone"].created == 3  # the organization's phone, repeated, is one phone
+    assert report.counts["schedule"].created == 4 and report.counts["schedule"].rejected == 2
+    assert {r.reason.split(":")[0] for r in report.rejections} == {"missing required name", "unparseable hours"}
+    assert await conn.fetchval("SELECT count(*) FROM service_categories WHERE category_slug = 'naloxone'") == 2
+    assert await conn.fetchval("SELECT timezone FROM locations") == "Pacific/Honolulu"
+    assert await conn.fetchval("SELECT string_agg(DISTINCT array_to_string(languages, ','), ';') FROM services") == "es"
+
+
+async def test_flat_csv_keeps_listings_that_share_an_id_and_pads_zip_codes(conn, tmp_path):
+    path = tmp_path / "otp.csv"
+    path.write_text(
+        "Name1,Name2,Name3,Address1,Address2,Address3,City,State,ZIP_Code,Contact,Note,Keys,ID,Longitude,Latitude\n"
+        "APT Foundation,Access,,1 Long Wharf Dr,,,New Haven,CT,6511,(203)555-0100,,SA/NXN/METH,11CT06511,-72.92,41.29\n"
+        "APT Foundation,Women,,1 Long Wharf Dr,,,New Haven,CT,6511,(203)555-0101,,SA/METH,11CT06511,-72.92,41.29\n"
+        "APT Foundation,Access,,1 Long Wharf Dr,,,New Haven,CT,6511,(203)555-0100,,SA,11CT06511,-72.92,41.29\n"
+        ",,,Nowhere,,,Town,CT,06000,,,SA,22CT06000,-72.9,41.2\n")
+    report = await run_import(conn, path, "samhsa")
+    assert report.format == "flat-csv"
+    assert report.counts["service"].created == 2
+    assert [(r.line, r.reason) for r in report.rejections if r.entity == "service"] == [
+        (4, "duplicate id '11CT06511' (first at line 2)"), (5, "missing required name")]
+    assert [f.line for f in report.flags if f.flag == "duplicate_source_id"] == [3]
+    assert await conn.fetchval("SELECT array_agg(DISTINCT postal_code) FROM locations") == ["06511"]
+    assert await conn.fetchval("SELECT array_agg(category_slug) FROM service_categories") == ["naloxone"]
