@@ -22,6 +22,7 @@ from service.queries.migrations import apply_migrations
 from service.queries.resources import incremental_knn
 from service.routes.categories import CategoryController
 from service.routes.health import healthz, readyz
+from service.routes.hsds import HsdsController
 from service.routes.locations import LocationController
 from service.routes.organizations import OrganizationController
 from service.routes.resources import ResourceController
@@ -78,7 +79,7 @@ def create_app(settings: Settings) -> Litestar:
 
     return Litestar(
         route_handlers=[
-            ResourceController, OrganizationController, ServiceController, LocationController,
+            ResourceController, OrganizationController, ServiceController, LocationController, HsdsController,
             CategoryController, healthz, readyz,
         ],
         dependencies={

@@ -53,14 +53,14 @@ def warm_lookups() -> None:
     _timezone_finder()
 
 
-def zip_origin(raw: str) -> Origin:
+def zip_origin(raw: str, field: str = "zip") -> Origin:
     """The centroid of a US ZIP code, from the offline zipcodes table."""
     match = re.fullmatch(r"\s*(\d{5})(?:-\d{4})?\s*", raw)
     if not match:
-        raise InvalidInput("zip", "expected a 5-digit US ZIP code, e.g. zip=97201")
+        raise InvalidInput(field, f"expected a 5-digit US ZIP code, e.g. {field}=97201")
     found = _zip_centroids().get(match[1])
     if found is None:
-        raise InvalidInput("zip", f"unknown ZIP code {match[1]}")
+        raise InvalidInput(field, f"unknown ZIP code {match[1]}")
     latitude, longitude, label = found
     return Origin(latitude=latitude, longitude=longitude, source="zip", label=label)
 

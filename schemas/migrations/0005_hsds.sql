@@ -280,3 +280,54 @@ CREATE FUNCTION hsds_service(s services, p_stamp boolean) RETURNS jsonb LANGUAGE
         'service_areas', '[]'::jsonb, 'funding', '[]'::jsonb, 'cost_options', '[]'::jsonb,
         'required_documents', '[]'::jsonb, 'contacts', '[]'::jsonb, 'metadata', '[]'::jsonb))
 $$;
+
+-- The lighter shapes of HSDS list endpoints (compiled/*_list.json).
+CREATE FUNCTION hsds_organization_summary(o organizations) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT jsonb_strip_nulls(jsonb_build_object(
+        'id', o.id, 'name', o.name, 'alternate_name', o.alternate_name,
+        'description', coalesce(o.description, o.name), 'email', o.email, 'website', o.website))
+$$;
+
+CREATE FUNCTION hsds_service_summary(s services) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT jsonb_strip_nulls(jsonb_build_object(
+        'id', s.id, 'organization_id', s.organization_id, 'name', s.name, 'alternate_name', s.alternate_name,
+        'description', s.description, 'url', s.url, 'email', s.email, 'status', s.status,
+        'application_process', s.application_process, 'fees_description', s.fees_description,
+        'eligibility_description', s.eligibility_description, 'assured_date', s.assured_date,
+        'last_modified', s.updated_at,
+        'organization', (SELECT hsds_organization_summary(o) FROM organizations o WHERE o.id = s.organization_id)))
+$$;
+
+CREATE FUNCTION hsds_location_summary(l locations) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT jsonb_strip_nulls(jsonb_build_object(
+        'id', l.id, 'location_type', l.location_type, 'url', l.url, 'organization_id', l.organization_id,
+        'name', l.name, 'alternate_name', l.alternate_name, 'description', l.description,
+        'transportation', l.transportation, 'latitude', l.latitude, 'longitude', l.longitude))
+$$;
+
+-- A service at a location for /hsds/service_at_locations: the list shape, or fully nested.
+CREATE FUNCTION hsds_service_at_location_document(sal service_at_location, p_full boolean)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN p_full
+        THEN hsds_service_at_location(sal, true)
+             || jsonb_build_object('service', (SELECT hsds_service(s, true) - 'service_at_locations'
+                                                 FROM services s WHERE s.id = sal.service_id))
+        ELSE jsonb_strip_nulls(jsonb_build_object(
+             'id', sal.id, 'service_id', sal.service_id, 'location_id', sal.location_id,
+             'description', sal.description,
+             'location', (SELECT hsds_location_summary(l) FROM locations l WHERE l.id = sal.location_id),
+             'service', (SELECT hsds_service_summary(s) FROM services s WHERE s.id = sal.service_id)))
+    END
+$$;
+
+-- An organization for /hsds/organizations: the list shape, fully nested, or with full services.
+CREATE FUNCTION hsds_organization_document(o organizations, p_full boolean, p_full_service boolean)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN p_full OR p_full_service
+        THEN hsds_organization(o, true) || jsonb_build_object('services', (
+             SELECT coalesce(jsonb_agg(CASE WHEN p_full_service THEN hsds_service(s, true)
+                                            ELSE hsds_service_summary(s) END ORDER BY s.id), '[]'::jsonb)
+               FROM services s WHERE s.organization_id = o.id))
+        ELSE hsds_organization_summary(o)
+    END
+$$;

@@ -1,0 +1,205 @@
+"""The HSDS 3.0 read API: filtered, paged lists of HSDS documents built in PostgreSQL."""
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+
+class Point(msgspec.Struct, frozen=True):
+    """A search point and radius in metres (None: no radius, nearest first)."""
+
+    latitude: float
+    longitude: float
+    radius_m: float | None
+
+
+class Listing:
+    """One list statement composed from constant fragments; every value travels as a parameter."""
+
+    def __init__(self, table: str, alias: str) -> None:
+        self.table, self.alias = table, alias
+        self.args: list[object] = []
+        self.where: list[str] = []
+        self.joins: list[str] = []
+        self.order = f"{alias}.id"
+
+    def param(self, value: object) -> str:
+        self.args.append(value)
+        return f"${len(self.args)}"
+
+    def filter(self, fragment: str, *values: object) -> None:
+        """Add a condition; {} placeholders in the fragment take the values as parameters, in order."""
+        self.where.append(fragment.format(*(self.param(value) for value in values)))
+
+    def _base(self) -> str:
+        where = " AND ".join(self.where) or "true"
+        return f"FROM {self.table} {self.alias} {' '.join(self.joins)} WHERE {where}"
+
+    def count(self) -> str:
+        return f"SELECT count(*) {self._base()}"
+
+    def page(self, document: str, limit: int | None, offset: int) -> tuple[str, list[object]]:
+        args = list(self.args)
+        tail = ""
+        if limit is not None:
+            args += [limit, offset]
+            tail = f" LIMIT ${len(args) - 1} OFFSET ${len(args)}"
+        return f"SELECT ({document})::text {self._base()} ORDER BY {self.order}{tail}", args
+
+
+SERVICE_WORDS = "s.search_vector @@ websearch_to_tsquery('cg_search', {})"
+SERVICE_TERM = ("EXISTS (SELECT 1 FROM hsds_service_terms st WHERE st.service_id = s.id "
+                "AND st.taxonomy_term_id = {})")
+SERVICE_TAXONOMY = ("EXISTS (SELECT 1 FROM hsds_service_terms st JOIN hsds_taxonomy_terms t ON t.id = st.taxonomy_term_id "
+                    "WHERE st.service_id = s.id AND t.taxonomy_id = {})")
+
+
+def services_listing(search: str | None, term: UUID | None, taxonomy: UUID | None, organization: UUID | None,
+                     modified_after: dt.datetime | None) -> Listing:
+    """Services matching every filter given, in id order."""
+    listing = Listing("services", "s")
+    if search:
+        listing.filter(SERVICE_WORDS, search)
+    if term:
+        listing.filter(SERVICE_TERM, term)
+    if taxonomy:
+        listing.filter(SERVICE_TAXONOMY, taxonomy)
+    if organization:
+        listing.filter("s.organization_id = {}", organization)
+    if modified_after:
+        listing.filter("s.updated_at >= {}", modified_after)
+    return listing
+
+
+def service_document(full: bool, minimal: bool) -> str:
+    """The SQL expression of one service in a list."""
+    if minimal:
+        return "jsonb_build_object('id', s.id, 'name', s.name, 'status', s.status, 'last_modified', s.updated_at)"
+    return "hsds_service(s, true)" if full else "hsds_service_summary(s)"
+
+
+def service_at_locations_listing(search: str | None, term: UUID | None, taxonomy: UUID | None,
+                                 organization: UUID | None, modified_after: dt.datetime | None,
+                                 postcode: str | None, point: Point | None) -> Listing:
+    """Services at locations matching every filter; nearest first when a point is given."""
+    listing = Listing("service_at_location", "sal")
+    listing.joins = ["JOIN services s ON s.id = sal.service_id", "JOIN locations l ON l.id = sal.location_id"]
+    if search:
+        listing.filter(SERVICE_WORDS, search)
+    if term:
+        listing.filter(SERVICE_TERM, term)
+    if taxonomy:
+        listing.filter(SERVICE_TAXONOMY, taxonomy)
+    if organization:
+        listing.filter("s.organization_id = {}", organization)
+    if modified_after:
+        listing.filter("greatest(sal.updated_at, s.updated_at, l.updated_at) >= {}", modified_after)
+    if postcode and point is None:
+        listing.filter("(l.postal_code = {} OR l.postal_code LIKE {} || '-%')", postcode.strip(), postcode.strip())
+    if point is not None:
+        lat, lon = listing.param(point.latitude), listing.param(point.longitude)
+        listing.where.append("l.geo IS NOT NULL")
+        if point.radius_m is not None:
+            radius = listing.param(point.radius_m)
+            # The box is a fast superset on the sphere; widened 1% so the ellipsoid test decides.
+            listing.where.append(f"earth_box(ll_to_earth({lat}, {lon}), {radius} * 1.01) @> l.geo "
+                                 f"AND geodesic_m({lat}, {lon}, l.latitude, l.longitude) <= {radius}")
+        listing.order = f"geodesic_m({lat}, {lon}, l.latitude, l.longitude), sal.id"
+    return listing
+
+
+def organizations_listing(search: str | None) -> Listing:
+    """Organizations whose name or description matches, in id order."""
+    listing = Listing("organizations", "o")
+    if search:
+        listing.filter("(to_tsvector('cg_search', o.name || ' ' || coalesce(o.description, '')) "
+                       "@@ websearch_to_tsquery('cg_search', {}) OR o.name ILIKE '%' || {} || '%')", search, search)
+    return listing
+
+
+def taxonomies_listing(search: str | None) -> Listing:
+    """Taxonomies (ours and imported ones) whose name matches."""
+    listing = Listing("hsds_taxonomies", "x")
+    if search:
+        listing.filter("(x.name ILIKE '%' || {} || '%' OR x.description ILIKE '%' || {} || '%')", search, search)
+    return listing
+
+
+def taxonomy_terms_listing(search: str | None, taxonomy: UUID | None, top_only: bool,
+                           parent: UUID | None) -> Listing:
+    """Taxonomy terms matching every filter."""
+    listing = Listing("hsds_taxonomy_terms", "t")
+    if search:
+        listing.filter("(t.name ILIKE '%' || {} || '%' OR t.code ILIKE {} || '%')", search, search)
+    if taxonomy:
+        listing.filter("t.taxonomy_id = {}", taxonomy)
+    if top_only:
+        listing.where.append("t.parent_id IS NULL")
+    if parent:
+        listing.filter("t.parent_id = {}", parent)
+    return listing
+
+
+async def fetch_page(conn: asyncpg.Connection, listing: Listing, document: str, page: int,
+                     per_page: int) -> tuple[int, list[str]]:
+    """The total count and one page of documents as JSON text."""
+    total = await conn.fetchval(listing.count(), *listing.args)
+    statement, args = listing.page(document, per_page, (page - 1) * per_page)
+    return total, [row[0] for row in await conn.fetch(statement, *args)]
+
+
+async def stream_all(pool: asyncpg.Pool, listing: Listing, document: str) -> AsyncIterator[str]:
+    """Every matching document, fetched in batches on a connection of its own."""
+    statement, args = listing.page(document, None, 0)
+    async with pool.acquire() as conn, conn.transaction(readonly=True):
+        async for row in conn.cursor(statement, *args, prefetch=500):
+            yield row[0]
+
+
+SELECT_SERVICE = "SELECT hsds_service(s, true)::text FROM services s WHERE s.id = $1"
+
+
+async def select_service(conn: asyncpg.Connection, id: UUID) -> str | None:
+    """One fully nested service."""
+    return await conn.fetchval(SELECT_SERVICE, id)
+
+
+SELECT_ORGANIZATION = "SELECT hsds_organization_document(o, true, $2)::text FROM organizations o WHERE o.id = $1"
+
+
+async def select_organization(conn: asyncpg.Connection, id: UUID, full_service: bool) -> str | None:
+    """One fully nested organization, with its services in full when asked."""
+    return await conn.fetchval(SELECT_ORGANIZATION, id, full_service)
+
+
+SELECT_SERVICE_AT_LOCATION = ("SELECT hsds_service_at_location_document(sal, true)::text "
+                              "FROM service_at_location sal WHERE sal.id = $1")
+
+
+async def select_service_at_location(conn: asyncpg.Connection, id: UUID) -> str | None:
+    """One service at a location with its location and service nested."""
+    return await conn.fetchval(SELECT_SERVICE_AT_LOCATION, id)
+
+
+SELECT_TAXONOMY = ("SELECT jsonb_strip_nulls(to_jsonb(x) || jsonb_build_object('metadata', '[]'::jsonb))::text "
+                   "FROM hsds_taxonomies x WHERE x.id = $1")
+
+
+async def select_taxonomy(conn: asyncpg.Connection, id: UUID) -> str | None:
+    """One taxonomy."""
+    return await conn.fetchval(SELECT_TAXONOMY, id)
+
+
+SELECT_TAXONOMY_TERM = "SELECT hsds_taxonomy_term($1)::text"
+
+
+async def select_taxonomy_term(conn: asyncpg.Connection, id: UUID) -> str | None:
+    """One taxonomy term with its taxonomy."""
+    return await conn.fetchval(SELECT_TAXONOMY_TERM, id)
+
+
+TAXONOMY_DOCUMENT = "jsonb_strip_nulls(to_jsonb(x) || jsonb_build_object('metadata', '[]'::jsonb))"
+TERM_DOCUMENT = "hsds_taxonomy_term(t.id)"
