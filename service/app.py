@@ -17,12 +17,15 @@ from service.db import connect_with_retry, create_pool, provide_connection
 from service.embedded import embedded_postgres
 from service.errors import exception_handlers
 from service.geo import Geocoder, warm_lookups
+from service.importer import cancel_jobs
 from service.queries.categories import select_taxonomy
 from service.queries.migrations import apply_migrations
 from service.queries.resources import incremental_knn
 from service.routes.categories import CategoryController
 from service.routes.health import healthz, readyz
+from service.routes.exports import export_hsds_zip
 from service.routes.hsds import HsdsController
+from service.routes.imports import ImportController
 from service.routes.locations import LocationController
 from service.routes.organizations import OrganizationController
 from service.routes.resources import ResourceController
@@ -71,8 +74,11 @@ def create_app(settings: Settings) -> Litestar:
                     int(await conn.fetchval("SELECT current_setting('server_version_num')")))
             finally:
                 await conn.close()
+            app.state.dsn = dsn
             app.state.pool = await create_pool(settings, dsn)
             stack.push_async_callback(app.state.pool.close)
+            app.state.jobs = set()
+            stack.push_async_callback(cancel_jobs, app.state.jobs)
             app.state.geocoder = Geocoder(settings)
             await asyncio.to_thread(warm_lookups)
             yield
@@ -80,6 +86,7 @@ def create_app(settings: Settings) -> Litestar:
     return Litestar(
         route_handlers=[
             ResourceController, OrganizationController, ServiceController, LocationController, HsdsController,
+            ImportController, export_hsds_zip,
             CategoryController, healthz, readyz,
         ],
         dependencies={

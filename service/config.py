@@ -20,6 +20,7 @@ ENVIRONMENT = {
     "COMMONGROUND_POOL_SIZE": "pool_size",
     "COMMONGROUND_STATEMENT_TIMEOUT_MS": "statement_timeout_ms",
     "COMMONGROUND_MAX_BODY_BYTES": "max_body_bytes",
+    "COMMONGROUND_MAX_IMPORT_BYTES": "max_import_bytes",
     "COMMONGROUND_SEED": "seed_on_start",
     "COMMONGROUND_LOG_LEVEL": "log_level",
 }
@@ -41,6 +42,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     pool_size: int = 10
     statement_timeout_ms: int = 10_000
     max_body_bytes: int = 1_048_576
+    max_import_bytes: int = 512 * 1_048_576
     seed_on_start: bool = True
     log_level: str = "info"
 

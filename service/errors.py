@@ -114,7 +114,10 @@ def _validation(request: Request, error: ValidationException) -> Response[bytes]
                                        location=str(getattr(source, "value", source))))
     malformed = any("malformed" in p.reason.lower() or "truncated" in p.reason.lower() for p in params)
     if not params:
-        params = [InvalidParam(name="body", reason=error.detail, location="body")]
+        # Litestar names a missing parameter only in its message.
+        missing = re.search(r"Missing required (\w+) parameter '([^']+)'", error.detail)
+        params = [InvalidParam(name=missing[2], reason="required", location=missing[1]) if missing
+                  else InvalidParam(name="body", reason=error.detail, location="body")]
     status = 400 if malformed else 422
     detail = "; ".join(f"{p.name}: {p.reason}" for p in params)
     return problem_response(request, status, "Malformed request" if malformed else "Invalid input", detail,

@@ -1,11 +1,15 @@
 """Run an import: read and check an input, then load it in one transaction (or roll it back)."""
 
 import asyncio
+import logging
+import shutil
 import time
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import asyncpg
+import msgspec
 
 from schemas.imports import ImportReport
 from service import formats
@@ -15,6 +19,7 @@ from service.geo import timezone_at
 from service.queries import imports as queries
 from service.queries.categories import select_taxonomy
 
+log = logging.getLogger("commonground.imports")
 LOAD_ORDER = ("organization", "taxonomy", "taxonomy_term", "location", "service", "service_at_location", "phone",
               "schedule")
 
@@ -103,3 +108,57 @@ async def run_import(conn: asyncpg.Connection, path: Path, source: str, *, forma
                            report(False, unmapped)) from error
     progress.phase = "done"
     return report(not dry_run, unmapped)
+
+
+async def run_job(dsn: str, pool: asyncpg.Pool, job_id: UUID, path: Path, source: str, format: str | None,
+                  dry_run: bool, strict: bool) -> None:
+    """Run a queued import on a connection of its own (no statement timeout), reporting progress
+    through the pool every second; the uploaded file is removed at the end."""
+    progress = Progress()
+
+    async def beat() -> None:
+        while True:
+            try:
+                async with pool.acquire() as conn:
+                    await queries.update_job_progress(conn, job_id, progress.phase, progress.done, progress.total)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                log.warning("could not record the progress of import %s", job_id)
+            await asyncio.sleep(1)
+
+    heart = asyncio.create_task(beat())
+    report: ImportReport | None = None
+    error: str | None = None
+    try:
+        conn = await asyncpg.connect(dsn)
+        try:
+            report = await run_import(conn, path, source, format=format, dry_run=dry_run, strict=strict,
+                                      progress=progress)
+        finally:
+            await conn.close()
+    except ImportFailed as failure:
+        report, error = failure.report, str(failure)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as failure:
+        error = f"the import stopped: {failure}; nothing was imported"
+        log.exception("import %s failed", job_id)
+    finally:
+        heart.cancel()
+        shutil.rmtree(path.parent, ignore_errors=True)
+    encoded = msgspec.json.encode(report) if report is not None else None
+    async with pool.acquire() as conn:
+        await queries.finish_job(conn, job_id, error is None, encoded, error,
+                                 report.format if report is not None else None)
+
+
+def start_job(jobs: set[asyncio.Task[None]], *args: Any) -> None:
+    """Run a job in the background, holding a reference until it ends."""
+    task = asyncio.create_task(run_job(*args))
+    jobs.add(task)
+    task.add_done_callback(jobs.discard)
+
+
+async def cancel_jobs(jobs: set[asyncio.Task[None]]) -> None:
+    """On shutdown: stop running imports (their transactions roll back; they read as interrupted)."""
+    for task in list(jobs):
+        task.cancel()
+    if jobs:
+        await asyncio.gather(*jobs, return_exceptions=True)

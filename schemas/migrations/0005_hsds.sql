@@ -150,7 +150,9 @@ CREATE TABLE imports (
     error       text,
     created_at  timestamptz NOT NULL DEFAULT now(),
     started_at  timestamptz,
-    finished_at timestamptz
+    finished_at timestamptz,
+    -- Written every second while the job runs: a stale heartbeat means its process died.
+    heartbeat_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX imports_created ON imports (created_at DESC, id);
 

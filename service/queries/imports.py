@@ -5,6 +5,8 @@ any step leaves the database as it was.
 """
 
 import datetime as dt
+from uuid import UUID
+
 import asyncpg
 
 from schemas.imports import UnmappedTerm
@@ -401,3 +403,75 @@ DEFER_INDEX = "SET LOCAL commonground.defer_index = 'on'"
 async def defer_index(conn: asyncpg.Connection) -> None:
     """Skip per-statement search-table refreshes for this transaction (refresh_imported does one)."""
     await conn.execute(DEFER_INDEX)
+
+
+# -- import jobs (POST /v1/imports) ------------------------------------------------------------
+
+JOB_COLUMNS = """
+    id, source, format, filename,
+    CASE WHEN status IN ('queued', 'running') AND heartbeat_at < now() - interval '30 seconds'
+         THEN 'failed' ELSE status END AS status,
+    dry_run, strict, phase, processed, total, report::text AS report,
+    CASE WHEN status IN ('queued', 'running') AND heartbeat_at < now() - interval '30 seconds'
+         THEN 'interrupted: the server stopped during the import; nothing was imported, run it again'
+         ELSE error END AS error,
+    created_at, started_at, finished_at
+"""
+
+INSERT_JOB = f"""
+    INSERT INTO imports (source, format, filename, dry_run, strict, total)
+    VALUES ($1, $2, $3, $4, $5, $6)
+    RETURNING {JOB_COLUMNS}
+"""
+
+
+async def insert_job(conn: asyncpg.Connection, source: str, format: str | None, filename: str | None,
+                     dry_run: bool, strict: bool, total: int) -> asyncpg.Record:
+    """Queue an import job."""
+    return await conn.fetchrow(INSERT_JOB, source, format, filename, dry_run, strict, total)
+
+
+SELECT_JOB = f"SELECT {JOB_COLUMNS} FROM imports WHERE id = $1"
+
+
+async def select_job(conn: asyncpg.Connection, id: UUID) -> asyncpg.Record | None:
+    """One import job; a job whose process died reads as failed."""
+    return await conn.fetchrow(SELECT_JOB, id)
+
+
+SELECT_JOBS = f"SELECT {JOB_COLUMNS} FROM imports ORDER BY created_at DESC, id LIMIT $1"
+
+
+async def select_jobs(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    """The most recent import jobs."""
+    return await conn.fetch(SELECT_JOBS, limit)
+
+
+UPDATE_JOB_PROGRESS = """
+    UPDATE imports
+       SET status = 'running', started_at = coalesce(started_at, now()), phase = $2, processed = $3,
+           total = coalesce($4, total), heartbeat_at = now()
+     WHERE id = $1 AND status IN ('queued', 'running')
+"""
+
+
+async def update_job_progress(conn: asyncpg.Connection, id: UUID, phase: str, processed: int,
+                              total: int | None) -> None:
+    """Record how far a running job has got (and that its process is alive)."""
+    await conn.execute(UPDATE_JOB_PROGRESS, id, phase, processed, total)
+
+
+FINISH_JOB = """
+    UPDATE imports
+       SET status = $2, phase = 'done', report = $3::jsonb, error = $4, finished_at = now(), heartbeat_at = now(),
+           format = coalesce($5, format),
+           processed = CASE WHEN $2 = 'succeeded' THEN coalesce(total, processed) ELSE processed END
+     WHERE id = $1
+"""
+
+
+async def finish_job(conn: asyncpg.Connection, id: UUID, succeeded: bool, report: bytes | None,
+                     error: str | None, format: str | None) -> None:
+    """Store a job's outcome and report."""
+    await conn.execute(FINISH_JOB, id, "succeeded" if succeeded else "failed",
+                       report.decode() if report is not None else None, error, format)
