@@ -21,7 +21,7 @@ ENTITIES = ("organization", "location", "service", "service_at_location", "phone
 STATUSES = {"active", "inactive", "defunct", "temporarily closed"}
 PHONE_TYPES = {"text", "voice", "fax", "cell", "video", "pager", "textphone"}
 LOCATION_TYPES = {"physical", "postal", "virtual"}
-CATEGORY_TAXONOMY = uuid.UUID("c0a5f3b4-6d1e-5b8a-9c3f-0e7d2a41b9c6")
+CATEGORY_TAXONOMY = "c0a5f3b4-6d1e-5b8a-9c3f-0e7d2a41b9c6"
 WEEKDAYS = {
     "mo": 1, "mon": 1, "monday": 1, "tu": 2, "tue": 2, "tues": 2, "tuesday": 2, "we": 3, "wed": 3, "wednesday": 3,
     "th": 4, "thu": 4, "thur": 4, "thurs": 4, "thursday": 4, "fr": 5, "fri": 5, "friday": 5,
@@ -37,6 +37,7 @@ LANGUAGE_NAMES = {
     "asl": "ase", "american sign language": "ase", "sign language": "sgn", "yoruba": "yo", "igbo": "ig",
     "greek": "el", "hebrew": "he", "turkish": "tr", "punjabi": "pa", "gujarati": "gu", "tigrinya": "ti",
 }
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _URL = re.compile(r"^https?://\S+$")
 _BARE_DOMAIN = re.compile(r"^(www\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(/\S*)?$")
@@ -70,9 +71,11 @@ class Pending:
 
 def text(value: Any, limit: int = 20_000, what: str = "text") -> str | None:
     """Stripped text, None when blank."""
-    if value is None:
-        return None
-    value = str(value).strip()
+    if value.__class__ is not str:  # the hot path is str; anything else is converted first
+        if value is None:
+            return None
+        value = str(value)
+    value = value.strip()
     if not value:
         return None
     if len(value) > limit:
@@ -239,12 +242,13 @@ class Batch:
         """Whether a row with this source id was already read."""
         return sid in self.pending[entity]
 
-    def derived_id(self, entity: str, sid: str) -> uuid.UUID:
-        """The source id itself when it is a UUID, else a UUIDv5 of source, entity and source id."""
-        try:
-            return uuid.UUID(sid)
-        except ValueError:
-            return uuid.uuid5(ID_NAMESPACE, f"{self.source}\x00{entity}\x00{sid}")
+    def derived_id(self, entity: str, sid: str) -> str:
+        """The source id itself when it is a UUID, else a UUIDv5 of source, entity and source id.
+
+        Kept as text: asyncpg parses it on COPY, faster than building UUID objects here."""
+        if _UUID.match(sid):
+            return sid.lower() if len(sid) == 36 else str(uuid.UUID(sid))
+        return str(uuid.uuid5(ID_NAMESPACE, f"{self.source}\x00{entity}\x00{sid}"))
 
     # -- records -----------------------------------------------------------------------------
 
@@ -413,8 +417,8 @@ class Batch:
         slugs = set(category_slugs)
         order = ("taxonomy", "taxonomy_term", "organization", "location", "service", "service_at_location",
                  "phone", "schedule", "service_taxonomy_term")
-        kept: dict[str, dict[str, uuid.UUID]] = {entity: {} for entity in ENTITIES}
-        self.category_links: list[tuple[uuid.UUID, str]] = []
+        kept: dict[str, dict[str, str]] = {entity: {} for entity in ENTITIES}
+        self.category_links: list[tuple[str, str]] = []
         own_terms: dict[str, str] = {}
         for entity in order:
             rows: list[dict[str, Any]] = []
@@ -428,7 +432,7 @@ class Batch:
                             # Parents may come after children in a file; resolved below.
                             row[column] = (target, sid)
                         elif target == "taxonomy_term" and sid in own_terms:
-                            row[column] = own_terms[sid]
+                            row[column] = ("category", own_terms[sid])
                         elif sid in kept[target]:
                             row[column] = kept[target][sid]
                         elif column == "taxonomy_id" and self.derived_id("taxonomy", sid) == CATEGORY_TAXONOMY:
@@ -449,8 +453,8 @@ class Batch:
                 if entity == "taxonomy" and self.derived_id(entity, key) == CATEGORY_TAXONOMY:
                     self.counts[entity].accepted += 1  # our own categories: nothing to store
                     continue
-                if entity == "service_taxonomy_term" and isinstance(row["taxonomy_term_id"], str):
-                    self.category_links.append((row["service_id"], row["taxonomy_term_id"]))
+                if entity == "service_taxonomy_term" and isinstance(row["taxonomy_term_id"], tuple):
+                    self.category_links.append((row["service_id"], row["taxonomy_term_id"][1]))
                     self.counts[entity].accepted += 1
                     continue
                 row["id"] = self.derived_id(entity, key)

@@ -105,3 +105,12 @@ async def test_seeded_index_is_complete(seeded_db_url):
         await assert_index_is_current(conn)
     finally:
         await conn.close()
+
+
+async def test_the_set_based_rebuild_writes_the_documents_resource_document_builds(seeded_conn):
+    await seeded_conn.execute("DELETE FROM resource_index")
+    await seeded_conn.execute("SELECT refresh_resource_index(ARRAY(SELECT id FROM service_at_location))")
+    differing = await seeded_conn.fetchval(
+        "SELECT count(*) FROM resource_index WHERE head <> left(resource_document(id)::text, -1)")
+    assert differing == 0
+    assert await seeded_conn.fetchval("SELECT count(*) FROM resource_index") == 320

@@ -1,18 +1,16 @@
 -- Open Referral HSDS 3.0 exchange: where imported records came from, incoming taxonomies and
 -- how they map to our categories, import jobs, and HSDS-shaped JSON documents.
 
--- Which source (an import's --source name) delivered each record under which of its own ids.
+-- Which source (an import's --source name) last delivered each record, under which of its own ids.
 -- Ids are deterministic (the source id itself when it is a UUID, else a UUIDv5 of source,
 -- entity and source id), so a re-import updates the same rows; this table keeps provenance and
 -- scopes what a re-import may remove (children this source delivered before and no longer does).
 CREATE TABLE source_records (
+    id        uuid PRIMARY KEY,
     source    text NOT NULL,
     entity    text NOT NULL,
-    source_id text NOT NULL,
-    id        uuid NOT NULL,
-    PRIMARY KEY (source, entity, source_id)
+    source_id text NOT NULL
 );
-CREATE INDEX source_records_id ON source_records (id);
 
 CREATE TABLE taxonomies (
     id          uuid PRIMARY KEY,

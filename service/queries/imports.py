@@ -256,7 +256,7 @@ async def upsert(conn: asyncpg.Connection, entity: str) -> tuple[int, int]:
 DELETE_DROPPED_CHILDREN = (
     """
     DELETE FROM phones p USING source_records r
-     WHERE r.source = $1 AND r.entity = 'phone' AND r.id = p.id
+     WHERE r.id = p.id AND r.source = $1
        AND NOT EXISTS (SELECT 1 FROM stage_phone s WHERE s.id = p.id)
        AND (p.organization_id IN (SELECT id FROM stage_organization)
             OR p.service_id IN (SELECT id FROM stage_service)
@@ -265,7 +265,7 @@ DELETE_DROPPED_CHILDREN = (
     """,
     """
     DELETE FROM schedules x USING source_records r
-     WHERE r.source = $1 AND r.entity = 'schedule' AND r.id = x.id
+     WHERE r.id = x.id AND r.source = $1
        AND NOT EXISTS (SELECT 1 FROM stage_schedule s WHERE s.id = x.id)
        AND (x.service_id IN (SELECT id FROM stage_service)
             OR x.location_id IN (SELECT id FROM stage_location)
@@ -273,7 +273,7 @@ DELETE_DROPPED_CHILDREN = (
     """,
     """
     DELETE FROM service_at_location x USING source_records r
-     WHERE r.source = $1 AND r.entity = 'service_at_location' AND r.id = x.id
+     WHERE r.id = x.id AND r.source = $1
        AND NOT EXISTS (SELECT 1 FROM stage_service_at_location s WHERE s.id = x.id)
        AND x.service_id IN (SELECT id FROM stage_service)
     """,
@@ -356,8 +356,8 @@ async def select_unmapped_terms(conn: asyncpg.Connection) -> list[UnmappedTerm]:
 
 
 RECORD_SOURCES = """
-    INSERT INTO source_records (source, entity, source_id, id)
-    SELECT $1, entity, source_id, id FROM (
+    INSERT INTO source_records (id, source, entity, source_id)
+    SELECT id, $1, entity, source_id FROM (
         SELECT 'organization' AS entity, source_id, id FROM stage_organization
         UNION ALL SELECT 'taxonomy', source_id, id FROM stage_taxonomy
         UNION ALL SELECT 'taxonomy_term', source_id, id FROM stage_taxonomy_term
@@ -367,8 +367,9 @@ RECORD_SOURCES = """
         UNION ALL SELECT 'phone', source_id, id FROM stage_phone
         UNION ALL SELECT 'schedule', source_id, id FROM stage_schedule
     ) AS staged
-    ON CONFLICT (source, entity, source_id) DO UPDATE SET id = EXCLUDED.id
-     WHERE source_records.id IS DISTINCT FROM EXCLUDED.id
+    ON CONFLICT (id) DO UPDATE SET source = EXCLUDED.source, entity = EXCLUDED.entity, source_id = EXCLUDED.source_id
+     WHERE (source_records.source, source_records.entity, source_records.source_id)
+           IS DISTINCT FROM (EXCLUDED.source, EXCLUDED.entity, EXCLUDED.source_id)
 """
 
 
