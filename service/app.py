@@ -22,6 +22,7 @@ from service.queries.categories import select_taxonomy
 from service.queries.migrations import apply_migrations
 from service.queries.resources import incremental_knn
 from service.routes.categories import CategoryController
+from service.routes.category_mappings import CategoryMappingController
 from service.routes.health import healthz, readyz
 from service.routes.exports import export_hsds_zip
 from service.routes.hsds import HsdsController
@@ -86,7 +87,7 @@ def create_app(settings: Settings) -> Litestar:
     return Litestar(
         route_handlers=[
             ResourceController, OrganizationController, ServiceController, LocationController, HsdsController,
-            ImportController, export_hsds_zip,
+            ImportController, CategoryMappingController, export_hsds_zip,
             CategoryController, healthz, readyz,
         ],
         dependencies={

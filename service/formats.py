@@ -23,6 +23,7 @@ from typing import Any
 from service.batches import Batch, RowError, Where, byday, text
 
 FORMATS = ("hsds-json", "ndjson", "tabular", "flat-csv")
+MAX_UNPACKED = 8 << 30  # a zip bomb stops here
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
@@ -97,12 +98,14 @@ def _size(path: Path) -> int:
 def _unzip(path: Path, folder: Path) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
+            unpacked = 0
             for member in archive.infolist():
                 target = (folder / member.filename).resolve()
                 if not target.is_relative_to(folder.resolve()):
                     raise UnreadableInput(f"zip member {member.filename!r} points outside the archive")
-                if member.file_size > 2**32:
-                    raise UnreadableInput(f"zip member {member.filename!r} is larger than 4 GiB")
+                unpacked += member.file_size
+                if unpacked > MAX_UNPACKED:
+                    raise UnreadableInput(f"the zip unpacks to more than {MAX_UNPACKED >> 30} GiB")
             archive.extractall(folder)
     except zipfile.BadZipFile as error:
         raise UnreadableInput(f"{path.name}: broken zip file ({error})") from None

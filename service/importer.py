@@ -137,8 +137,8 @@ async def run_job(dsn: str, pool: asyncpg.Pool, job_id: UUID, path: Path, source
             await conn.close()
     except ImportFailed as failure:
         report, error = failure.report, str(failure)
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as failure:
-        error = f"the import stopped: {failure}; nothing was imported"
+    except Exception as failure:  # noqa: BLE001 - a job must always end with a status, whatever broke
+        error = f"the import stopped ({type(failure).__name__}: {failure}); nothing was imported"
         log.exception("import %s failed", job_id)
     finally:
         heart.cancel()

@@ -166,3 +166,11 @@ async def test_every_hsds_response_validates_against_the_official_schemas(seeded
         jsonschema.validate(term["taxonomy_detail"], taxonomy_schema)
     for taxonomy in (await seeded_client.get("/hsds/taxonomies")).json()["contents"]:
         jsonschema.validate(taxonomy, taxonomy_schema)
+    jsonschema.validate((await seeded_client.get(f"/hsds/taxonomies/{CATEGORY_TAXONOMY}")).json(), taxonomy_schema)
+    term = terms["contents"][0]
+    jsonschema.validate({k: v for k, v in (await seeded_client.get(f"/hsds/taxonomy_terms/{term['id']}")).json().items()
+                         if k != "taxonomy_detail"}, term_schema)
+    openapi = json.loads((HSDS_SCHEMA / "openapi.json").read_text())
+    meta_schema = openapi["paths"]["/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    jsonschema.validate((await seeded_client.get("/hsds/")).json(), meta_schema,
+                        format_checker=jsonschema.FormatChecker())

@@ -251,3 +251,32 @@ async def test_flat_csv_keeps_listings_that_share_an_id_and_pads_zip_codes(conn,
     assert [f.line for f in report.flags if f.flag == "duplicate_source_id"] == [3]
     assert await conn.fetchval("SELECT array_agg(DISTINCT postal_code) FROM locations") == ["06511"]
     assert await conn.fetchval("SELECT array_agg(category_slug) FROM service_categories") == ["naloxone"]
+
+
+async def test_hsds_2_tables_import(conn, tmp_path):
+    folder = tmp_path / "hsds2"
+    folder.mkdir()
+    write_csv(folder, "organizations.csv", [{"id": "o1", "name": "Bridge Legal", "description": "Court help"}])
+    write_csv(folder, "services.csv", [{"id": "s1", "organization_id": "o1", "name": "Court buddies",
+                                        "status": "active", "eligibility_description": "Anyone"}])
+    write_csv(folder, "locations.csv", [{"id": "l1", "organization_id": "o1", "name": "Courthouse",
+                                         "latitude": "61.2176", "longitude": "-149.8997"}])
+    write_csv(folder, "physical_addresses.csv", [{"id": "a1", "location_id": "l1", "address_1": "825 W 4th Ave",
+                                                  "city": "Anchorage", "state_province": "AK",
+                                                  "postal_code": "99501", "country": "US"}])
+    write_csv(folder, "services_at_location.csv", [{"id": "sl1", "service_id": "s1", "location_id": "l1"}])
+    write_csv(folder, "regular_schedules.csv", [
+        {"id": "r1", "service_at_location_id": "sl1", "weekday": "1", "opens_at": "08:00", "closes_at": "24:00"},
+        {"id": "r2", "service_at_location_id": "sl1", "weekday": "8", "opens_at": "08:00", "closes_at": "12:00"},
+    ])
+    write_csv(folder, "taxonomy.csv", [{"id": "t1", "name": "Court Accompaniment", "parent_id": "",
+                                        "vocabulary": "Open Eligibility"}])
+    write_csv(folder, "services_taxonomy.csv", [{"id": "st1", "service_id": "s1", "taxonomy_id": "t1"}])
+    report = await run_import(conn, folder, "hsds2")
+    assert [(r.file, r.reason) for r in report.rejections] == [
+        ("regular_schedules.csv", "unparseable hours: weekday '8'")]
+    row = await conn.fetchrow("SELECT categories, timezone, weekdays, closes::text[] AS closes, head "
+                              "FROM resource_index")
+    assert row["categories"] == ["court-accompaniment"] and row["timezone"] == "America/Anchorage"
+    assert row["weekdays"] == [1] and row["closes"] == ["24:00:00"]
+    assert '"address_1" : "825 W 4th Ave"' in row["head"]

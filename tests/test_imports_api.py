@@ -84,3 +84,24 @@ async def test_bulk_export_round_trips_through_an_upload(seeded_client, client):
     job = await upload(client, response.content)
     assert job["status"] == "succeeded" and job["report"]["counts"]["service"]["created"] == 320
     assert (await client.get("/v1/exports/hsds.zip")).content == response.content
+
+
+async def test_a_new_category_mapping_applies_to_services_already_imported(client, tmp_path):
+    job = await upload(client, zipped(ohana_export(tmp_path / "ohana")))
+    assert [t["name"] for t in job["report"]["unmapped_terms"]] == ["Knitting"]
+    rule = {"term": " Knitting ", "category_slug": "rides", "vocabulary": "Open Eligibility"}
+    assert (await client.post("/v1/category-mappings", json=rule)).status_code == 401
+    created = await client.post("/v1/category-mappings", json=rule, headers=ADMIN)
+    assert created.status_code == 201
+    assert created.json() == {"vocabulary": "Open Eligibility", "term": "knitting", "category_slug": "rides",
+                              "services_added": 1}
+    page = (await client.get("/v1/resources", params={"near": "39.29,-76.61", "category": "rides"})).json()
+    assert [item["service"]["categories"] for item in page["items"]] == [["emergency-shelter", "rides"]]
+    assert (await client.post("/v1/category-mappings", json=rule, headers=ADMIN)).status_code == 409
+    unknown = await client.post("/v1/category-mappings", json={**rule, "category_slug": "knitting"}, headers=ADMIN)
+    assert unknown.status_code == 422 and unknown.json()["invalid_params"][0]["name"] == "category_slug"
+    listed = (await client.get("/v1/category-mappings")).json()
+    assert {"vocabulary": "Open Eligibility", "term": "knitting", "category_slug": "rides"} in listed
+    params = {"vocabulary": "Open Eligibility", "term": "knitting", "category_slug": "rides"}
+    assert (await client.delete("/v1/category-mappings", params=params, headers=ADMIN)).status_code == 204
+    assert (await client.delete("/v1/category-mappings", params=params, headers=ADMIN)).status_code == 404
