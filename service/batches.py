@@ -272,6 +272,11 @@ class Batch:
             longitude = coordinate(raw.get("longitude"), -180, 180, "longitude")
             if (latitude is None) != (longitude is None):
                 raise RowError("latitude and longitude must be given together")
+            if latitude == 0 and longitude == 0:
+                # "Null Island": what a failed geocode writes in many exports, not a real place.
+                self.flag(where, "location", text(sid), "null_island",
+                          "latitude 0, longitude 0 is a failed geocode; kept without coordinates")
+                latitude = longitude = None
             location_type = (text(raw.get("location_type")) or "physical").lower()
             if location_type not in LOCATION_TYPES:
                 raise RowError(f"location_type {location_type!r} is not one of {', '.join(sorted(LOCATION_TYPES))}")
@@ -409,12 +414,25 @@ class Batch:
 
     # -- resolution --------------------------------------------------------------------------
 
-    def finish(self, category_slugs: Iterable[str]) -> None:
+    def outside_references(self) -> dict[str, set[str]]:
+        """Ids of records referenced but not in this input: they may already be in the database."""
+        found: dict[str, set[str]] = {}
+        for entity, rows in self.pending.items():
+            for pending in rows.values():
+                for target, sid in pending.refs.values():
+                    if sid is not None and sid not in self.pending[target]:
+                        found.setdefault(target, set()).add(self.derived_id(target, sid))
+        return found
+
+    def finish(self, category_slugs: Iterable[str], existing: dict[str, set[str]] | None = None) -> None:
         """Check every reference, cascading rejections to dependants, and build the rows to load.
 
-        A term of our own category taxonomy (what our exports carry) becomes the category itself.
+        A reference may name a row of this input or, through `existing`, one already stored (an
+        incremental feed of services for organizations imported before). A term of our own
+        category taxonomy (what our exports carry) becomes the category itself.
         """
         slugs = set(category_slugs)
+        existing = existing or {}
         order = ("taxonomy", "taxonomy_term", "organization", "location", "service", "service_at_location",
                  "phone", "schedule", "service_taxonomy_term")
         kept: dict[str, dict[str, str]] = {entity: {} for entity in ENTITIES}
@@ -437,6 +455,8 @@ class Batch:
                             row[column] = kept[target][sid]
                         elif column == "taxonomy_id" and self.derived_id("taxonomy", sid) == CATEGORY_TAXONOMY:
                             row[column] = CATEGORY_TAXONOMY
+                        elif self.derived_id(target, sid) in existing.get(target, ()):
+                            row[column] = self.derived_id(target, sid)
                         else:
                             raise RowError(f"broken reference: {column} {sid!r} matches no accepted {target}")
                 except RowError as error:
@@ -467,6 +487,9 @@ class Batch:
                     if isinstance(row["parent_id"], tuple):
                         parent_sid = row["parent_id"][1]
                         row["parent_id"] = kept["taxonomy_term"].get(parent_sid)
+                        if row["parent_id"] is None and self.derived_id("taxonomy_term", parent_sid) in existing.get(
+                                "taxonomy_term", ()):
+                            row["parent_id"] = self.derived_id("taxonomy_term", parent_sid)
                         if row["parent_id"] is None:
                             self.flag(Where("taxonomy_term", 0), "taxonomy_term", row["source_id"],
                                       "field_dropped", f"parent_id {parent_sid!r} matches no accepted term")

@@ -8,9 +8,11 @@
   State, ZIP_Code, Contact, Keys, Latitude, Longitude).
 """
 
+import codecs
 import csv
 import io
 import json
+import re
 import sys
 import tempfile
 import zipfile
@@ -63,7 +65,8 @@ def detect(path: Path) -> str:
             except ValueError:
                 pass
         return "hsds-json"
-    if suffix == ".csv" or b"," in head.split(b"\n", 1)[0]:
+    first = head.split(b"\n", 1)[0]
+    if suffix in (".csv", ".tsv", ".txt") or any(delimiter in first for delimiter in (b",", b";", b"\t", b"|")):
         return "flat-csv"
     raise UnreadableInput(f"{path.name}: not JSON, NDJSON, CSV, a zip or a folder of CSV files")
 
@@ -273,13 +276,36 @@ TABLES = {
 }
 
 
-def _rows(path: Path, progress: Progress, base: int) -> Iterator[tuple[int, dict[str, str]]]:
-    """Rows of a CSV file with the line each starts on; header names are lower-cased."""
+def _dialect(path: Path) -> tuple[str, str]:
+    """The encoding (UTF-8, else Windows-1252, which legacy exports use) and the delimiter of a CSV file."""
+    encoding = "utf-8-sig"
     with path.open("rb") as raw:
-        handle = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
-        reader = csv.reader(handle)
+        decoder = codecs.getincrementaldecoder("utf-8")()
         try:
-            header = [name.strip().lower() for name in next(reader)]
+            while chunk := raw.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            encoding = "cp1252"
+    with path.open(encoding=encoding, errors="replace", newline="") as handle:
+        header = handle.readline()
+    counts = {delimiter: header.count(delimiter) for delimiter in (",", ";", "\t", "|")}
+    return encoding, max(counts, key=lambda d: (counts[d], d == ","))
+
+
+def _header(names: list[str]) -> list[str]:
+    """Column names as HSDS spells them: "Organization ID" -> organization_id."""
+    return [re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_") for name in names]
+
+
+def _rows(path: Path, progress: Progress, base: int) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows of a CSV file with the line each starts on; header names normalised (see _header)."""
+    encoding, delimiter = _dialect(path)
+    with path.open("rb") as raw:
+        handle = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+        reader = csv.reader(handle, delimiter=delimiter)
+        try:
+            header = _header(next(reader))
         except StopIteration:
             return
         except csv.Error as error:
@@ -310,8 +336,9 @@ def read_tabular(folder: Path, batch: Batch, progress: Progress) -> None:
             continue
         table = TABLES.get(entry.stem.lower())
         if table == "taxonomy":
-            with entry.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-                header = {name.strip().lower() for name in next(csv.reader(handle), [])}
+            encoding, delimiter = _dialect(entry)
+            with entry.open(encoding=encoding, errors="replace", newline="") as handle:
+                header = set(_header(next(csv.reader(handle, delimiter=delimiter), [])))
             # HSDS 1.x and Ohana call their term table taxonomy.csv; HSDS 3.0 has taxonomies.csv.
             if header & {"parent_id", "vocabulary", "taxonomy_id"}:
                 table = "taxonomy_term"
@@ -442,7 +469,7 @@ def _ohana_categories(path: Path, batch: Batch) -> None:
 
 FLAT_COLUMNS = {
     "id": ("id", "facility_id", "record_id"),
-    "name": ("name", "name1", "facility name", "facility_name", "program name", "organization", "agency"),
+    "name": ("name", "name1", "facility_name", "program_name", "organization", "organization_name", "agency"),
     "alternate_name": ("name2", "alternate_name"),
     "address_1": ("address1", "address_1", "address", "street", "street1"),
     "address_2": ("address2", "address_2", "street2"),

@@ -49,14 +49,18 @@ def fill_timezones(rows: list[dict[str, Any]]) -> None:
         row["timezone"] = cache[point]
 
 
-def read_batch(path: Path, source: str, format: str | None, slugs: list[str], progress: Progress) -> tuple[Batch, str]:
-    """The CPU-bound part: parse, check and resolve (run it in a thread)."""
+def read_batch(path: Path, source: str, format: str | None, progress: Progress) -> tuple[Batch, str]:
+    """The CPU-bound part: parse and check each row (run it in a thread)."""
     batch = Batch(source)
     found = formats.read(path, batch, progress, format)
     progress.phase = "checking"
-    batch.finish(slugs)
-    fill_timezones(batch.rows["location"])
     return batch, found
+
+
+def finish_batch(batch: Batch, slugs: list[str], existing: dict[str, set[str]]) -> None:
+    """Resolve references and fill time zones (run it in a thread)."""
+    batch.finish(slugs, existing)
+    fill_timezones(batch.rows["location"])
 
 
 async def run_import(conn: asyncpg.Connection, path: Path, source: str, *, format: str | None = None,
@@ -67,9 +71,11 @@ async def run_import(conn: asyncpg.Connection, path: Path, source: str, *, forma
     progress = progress or Progress()
     slugs = list(await select_taxonomy(conn))
     try:
-        batch, found = await asyncio.to_thread(read_batch, path, source, format, slugs, progress)
+        batch, found = await asyncio.to_thread(read_batch, path, source, format, progress)
     except formats.UnreadableInput as error:
         raise ImportFailed(str(error)) from None
+    existing = await queries.select_existing(conn, batch.outside_references())
+    await asyncio.to_thread(finish_batch, batch, slugs, existing)
 
     def report(committed: bool, unmapped: list[Any]) -> ImportReport:
         return ImportReport(

@@ -89,3 +89,32 @@ def test_openapi_command_writes_the_document(tmp_path):
     target = tmp_path / "api.yaml"
     subprocess.run([COMMAND, "openapi", "--output", str(target)], check=True, capture_output=True)
     assert yaml.safe_load(target.read_text())["info"]["title"] == "CommonGround"
+
+
+def test_import_and_export_commands(db_url, tmp_path):
+    from tests.test_imports import ohana_export
+
+    env = {**os.environ, "DATABASE_URL": db_url}
+    folder = ohana_export(tmp_path / "ohana")
+    report_path = tmp_path / "report.json"
+    dry = subprocess.run([COMMAND, "import", str(folder), "--source", "harbor", "--dry-run"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert dry.returncode == 0 and "dry run, nothing written" in dry.stderr
+    strict = subprocess.run([COMMAND, "import", str(folder), "--strict"], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert strict.returncode == 1 and "import failed: --strict" in strict.stderr
+    done = subprocess.run([COMMAND, "import", str(folder), "--source", "harbor", "--report", str(report_path)],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "rejected locations.csv:4 location 3: latitude 100 is outside -90..90" in done.stderr
+    report = json.loads(report_path.read_text())
+    assert report["committed"] and report["counts"]["service"]["created"] == 3
+    out = tmp_path / "export.zip"
+    exported = subprocess.run([COMMAND, "export", "--format", "hsds-csv", "--out", str(out)], env=env,
+                              capture_output=True, text=True, timeout=120)
+    assert exported.returncode == 0 and out.stat().st_size > 0
+    ndjson = subprocess.run([COMMAND, "export", "--format", "ndjson"], env=env, capture_output=True, timeout=120)
+    assert len(ndjson.stdout.splitlines()) == 3
+    missing = subprocess.run([COMMAND, "import", str(tmp_path / "nope.json")], env=env, capture_output=True,
+                             text=True, timeout=120)
+    assert missing.returncode == 1 and "does not exist" in missing.stderr

@@ -280,3 +280,36 @@ async def test_hsds_2_tables_import(conn, tmp_path):
     assert row["categories"] == ["court-accompaniment"] and row["timezone"] == "America/Anchorage"
     assert row["weekdays"] == [1] and row["closes"] == ["24:00:00"]
     assert '"address_1" : "825 W 4th Ave"' in row["head"]
+
+
+async def test_legacy_spreadsheet_exports_windows_1252_semicolons_and_spaced_headers(conn, tmp_path):
+    folder = tmp_path / "legacy"
+    folder.mkdir()
+    (folder / "Organizations.csv").write_bytes(
+        "ID;Name;Description\r\n7;Caf\xe9 Esperanza;Comida y refugio\r\n".encode("cp1252"))
+    (folder / "Locations.csv").write_bytes(
+        "ID;Organization ID;Name;Latitude;Longitude\r\n70;7;Main;0;0\r\n71;7;Island;-17.7134;178.065\r\n"
+        .encode("cp1252"))
+    (folder / "Services.csv").write_bytes(
+        "ID;Location ID;Name;Status\r\n700;70;Sopa;active\r\n701;71;Cama;Active\r\n".encode("cp1252"))
+    report = await run_import(conn, folder, "legacy")
+    assert report.rejections == []
+    assert await conn.fetchval("SELECT name FROM organizations") == "Café Esperanza"
+    assert [f.flag for f in report.flags if f.line == 2] == ["null_island", "no_coordinates"]
+    located = await conn.fetch("SELECT name, latitude, timezone FROM locations ORDER BY name")
+    assert [tuple(row) for row in located] == [("Island", -17.7134, "Pacific/Fiji"), ("Main", None, None)]
+
+
+async def test_an_incremental_feed_may_reference_records_imported_before(conn, tmp_path):
+    organizations = tmp_path / "organizations"
+    organizations.mkdir()
+    write_csv(organizations, "organizations.csv", [{"id": "org-1", "name": "Bridge"}])
+    await run_import(conn, organizations, "feed")
+    services = tmp_path / "services.ndjson"
+    services.write_text(json.dumps({"id": "svc-1", "name": "Rides to court", "status": "active",
+                                    "organization_id": "org-1"}) + "\n")
+    report = await run_import(conn, services, "feed")
+    assert report.rejections == [] and report.counts["service"].created == 1
+    other = await run_import(conn, services, "another-feed")  # org-1 of another source is not theirs
+    assert [r.reason for r in other.rejections] == [
+        "broken reference: organization_id 'org-1' matches no accepted organization"]

@@ -12,6 +12,21 @@ import asyncpg
 from schemas.imports import UnmappedTerm
 from service.batches import Batch
 
+# Entity -> table, for references to rows already stored.
+ENTITY_TABLES = {"organization": "organizations", "location": "locations", "service": "services",
+                 "service_at_location": "service_at_location", "taxonomy": "taxonomies",
+                 "taxonomy_term": "taxonomy_terms"}
+SELECT_EXISTING = {
+    entity: f"SELECT id::text FROM {table} WHERE id = any($1::uuid[])" for entity, table in ENTITY_TABLES.items()
+}
+
+
+async def select_existing(conn: asyncpg.Connection, wanted: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Which of these ids (by entity) are already stored."""
+    return {entity: {row[0] for row in await conn.fetch(SELECT_EXISTING[entity], list(ids))}
+            for entity, ids in wanted.items() if ids and entity in SELECT_EXISTING}
+
+
 CREATE_STAGES = """
     CREATE TEMP TABLE stage_organization (
         id uuid, source_id text, name text, alternate_name text, description text, email text, website text
