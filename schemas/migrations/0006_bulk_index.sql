@@ -86,7 +86,14 @@ BEGIN
                    'application_process', s.application_process, 'languages', to_json(s.languages),
                    'assured_date', s.assured_date),
                'organization', json_build_object('id', o.id, 'name', o.name),
-               'location', location_summary_json(l),
+               -- location_summary_json(l), written out: a whole-row argument keeps it from being inlined.
+               'location', json_build_object(
+                   'id', l.id, 'name', l.name, 'location_type', l.location_type,
+                   'latitude', l.latitude, 'longitude', l.longitude,
+                   'address', CASE WHEN l.address_1 IS NULL THEN NULL ELSE json_build_object(
+                       'address_1', l.address_1, 'address_2', l.address_2, 'city', l.city, 'region', l.region,
+                       'state_province', l.state_province, 'postal_code', l.postal_code, 'country', l.country) END,
+                   'timezone', l.timezone),
                'description', t.description,
                'phones', coalesce(p.phones, '[]'::json),
                'schedules', coalesce(h.schedules, '[]'::json))::text, -1)

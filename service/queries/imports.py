@@ -413,7 +413,8 @@ async def refresh_imported(conn: asyncpg.Connection) -> None:
     await conn.execute(REFRESH_IMPORTED)
 
 
-DEFER_INDEX = "SET LOCAL commonground.defer_index = 'on'"
+# Also room for the big sorts and hashes of a bulk load, for this transaction only.
+DEFER_INDEX = "SET LOCAL commonground.defer_index = 'on'; SET LOCAL work_mem = '256MB'"
 
 
 async def defer_index(conn: asyncpg.Connection) -> None:
