@@ -27,5 +27,10 @@ ClockTime = Annotated[
          description="Local wall-clock time HH:MM; 24:00 means the end of the day", examples=["09:00"]),
 ]
 Status = Literal["active", "inactive", "defunct", "temporarily closed"]
+AttributeSlug = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9-]*$", max_length=64, examples=["no-id-required"],
+                                    description="An attribute slug from GET /v1/attributes")]
+Gender = Literal["women", "men", "transgender", "nonbinary"]
+Cost = Literal["free", "sliding-scale", "insurance", "fee"]
+Age = Annotated[int, Meta(ge=0, le=130, description="Age in years")]
 LocationType = Literal["physical", "postal", "virtual"]
 PhoneType = Literal["text", "voice", "fax", "cell", "video", "pager", "textphone"]

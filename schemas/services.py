@@ -7,12 +7,21 @@ from uuid import UUID
 from msgspec import UNSET, Meta, UnsetType
 
 from schemas.base import Input, Output, Patch
-from schemas.fields import CategorySlug, Email, LanguageCode, LongText, Name, Status, Url
+from schemas.fields import Age, AttributeSlug, CategorySlug, Cost, Email, Gender, LanguageCode, LongText, Name, Status, Url
 from schemas.phones import Phone, PhoneCreate
 from schemas.schedules import Schedule, ScheduleCreate
 
 Categories = Annotated[list[CategorySlug], Meta(min_length=1, max_length=20, description="Category slugs")]
 Languages = Annotated[list[LanguageCode], Meta(max_length=50)]
+Attributes = Annotated[list[AttributeSlug], Meta(max_length=30, description="Eligibility and barrier attributes "
+                                                                              "(GET /v1/attributes)")]
+Genders = Annotated[list[Gender], Meta(max_length=4, description="Genders served; empty means everyone")]
+Costs = Annotated[list[Cost], Meta(max_length=4, description="How it is paid for; empty means unknown")]
+
+
+def _check_ages(minimum: int | None, maximum: int | None) -> None:
+    if minimum is not None and maximum is not None and minimum > maximum:
+        raise ValueError("minimum_age is above maximum_age")
 
 
 class ServiceFields(Input):
@@ -30,6 +39,14 @@ class ServiceFields(Input):
     application_process: LongText | None = None
     languages: Languages = []
     assured_date: dt.date | None = None
+    attributes: Attributes = []
+    genders: Genders = []
+    minimum_age: Age | None = None
+    maximum_age: Age | None = None
+    cost: Costs = []
+
+    def __post_init__(self) -> None:
+        _check_ages(self.minimum_age, self.maximum_age)
 
 
 class ServiceCreate(ServiceFields, kw_only=True):
@@ -55,6 +72,11 @@ class ServicePatch(Patch):
     application_process: LongText | None | UnsetType = UNSET
     languages: Languages | UnsetType = UNSET
     assured_date: dt.date | None | UnsetType = UNSET
+    attributes: Attributes | UnsetType = UNSET
+    genders: Genders | UnsetType = UNSET
+    minimum_age: Age | None | UnsetType = UNSET
+    maximum_age: Age | None | UnsetType = UNSET
+    cost: Costs | UnsetType = UNSET
     phones: list[PhoneCreate] | UnsetType = UNSET
     schedules: list[ScheduleCreate] | UnsetType = UNSET
 
@@ -75,6 +97,11 @@ class ServiceSummary(Output):
     application_process: str | None
     languages: list[str]
     assured_date: dt.date | None
+    attributes: list[str]
+    genders: list[str]
+    minimum_age: int | None
+    maximum_age: int | None
+    cost: list[str]
 
 
 class Service(ServiceSummary):

@@ -136,6 +136,49 @@ def hours(shape: str, rng: random.Random) -> list[dict]:
     return days(range(1, 6), rng.choice(["08:00", "08:30", "09:00"]), rng.choice(["16:30", "17:00", "18:00"]))
 
 
+# subcategory -> attributes its listings usually carry, and who they typically serve.
+ELIGIBILITY = {
+    "emergency-shelter": (["no-id-required", "sobriety-not-required", "pets-allowed", "couples", "accepts-moud"],
+                          ["free"], 18, None),
+    "recovery-housing": (["accepts-moud", "accepts-criminal-records", "referral-required"], ["fee"], 18, None),
+    "transitional-housing": (["families-with-children", "accepts-criminal-records", "referral-required"],
+                             ["sliding-scale"], None, None),
+    "rental-assistance": (["families-with-children", "accepts-criminal-records"], ["free"], 18, None),
+    "naloxone": (["no-id-required", "walk-in", "sobriety-not-required"], ["free"], None, None),
+    "syringe-services": (["no-id-required", "walk-in", "sobriety-not-required", "lgbtq-affirming"], ["free"],
+                         None, None),
+    "drug-checking": (["no-id-required", "walk-in", "sobriety-not-required"], ["free"], None, None),
+    "safer-use-supplies": (["no-id-required", "walk-in", "sobriety-not-required"], ["free"], None, None),
+    "overdose-prevention-site": (["no-id-required", "walk-in", "sobriety-not-required", "accepts-moud"], ["free"],
+                                 18, None),
+    "rides": (["no-id-required", "wheelchair-accessible"], ["free"], None, None),
+    "transit-passes": (["accepts-criminal-records"], ["free", "sliding-scale"], None, None),
+    "medical-transport": (["wheelchair-accessible", "referral-required"], ["insurance"], None, None),
+    "court-accompaniment": (["no-id-required", "accepts-criminal-records", "accepts-registry"], ["free"], None, None),
+    "legal-aid": (["accepts-criminal-records", "accepts-registry"], ["free", "sliding-scale"], None, None),
+    "treatment-court": (["accepts-moud", "accepts-criminal-records", "referral-required"], ["free"], 18, None),
+    "expungement": (["accepts-criminal-records", "walk-in"], ["free"], 18, None),
+}
+GENDERS = [[], [], [], [], ["women"], ["men"], ["women", "transgender", "nonbinary"]]
+
+
+def eligibility_fields(key: str, slug: str) -> dict:
+    """Eligibility fields for one listing, from its own random stream so the rest of the data stays put."""
+    rng = random.Random(f"eligibility-{key}")
+    typical, cost, minimum, maximum = ELIGIBILITY[slug]
+    attributes = sorted(a for a in typical if rng.random() < 0.7)
+    if rng.random() < 0.15:
+        attributes = sorted({*attributes, "veterans"})
+    if rng.random() < 0.2:
+        attributes = sorted({*attributes, "lgbtq-affirming"})
+    genders = GENDERS[rng.randrange(len(GENDERS))] if slug in ("emergency-shelter", "recovery-housing",
+                                                               "transitional-housing") else []
+    if slug in ("emergency-shelter", "transitional-housing") and rng.random() < 0.2:
+        minimum, maximum = 12, 24  # youth programmes
+    return {"attributes": attributes, "genders": genders, "minimum_age": minimum, "maximum_age": maximum,
+            "cost": cost}
+
+
 def author() -> dict:
     rng = random.Random(20261127)
     listings = []
@@ -174,6 +217,7 @@ def author() -> dict:
                     "fees_description": fees,
                     "languages": LANGUAGES[(n + metro_index) % len(LANGUAGES)],
                     "assured_date": f"2026-{rng.randint(1, 11):02d}-{rng.randint(1, 28):02d}",
+                    **eligibility_fields(f"{city.lower()}-{n:02d}", slug),
                 },
                 "location": {
                     "name": f"{name} — {streets[n % len(streets)]}",

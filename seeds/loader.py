@@ -35,18 +35,30 @@ UPSERT_ORGANIZATION = """
 
 UPSERT_SERVICE = """
     INSERT INTO services (id, organization_id, name, description, status, eligibility_description,
-                          fees_description, languages, assured_date)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                          fees_description, languages, assured_date, genders, minimum_age, maximum_age, cost)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
     ON CONFLICT (id) DO UPDATE
        SET organization_id = EXCLUDED.organization_id, name = EXCLUDED.name, description = EXCLUDED.description,
            status = EXCLUDED.status, eligibility_description = EXCLUDED.eligibility_description,
            fees_description = EXCLUDED.fees_description, languages = EXCLUDED.languages,
-           assured_date = EXCLUDED.assured_date
+           assured_date = EXCLUDED.assured_date, genders = EXCLUDED.genders, minimum_age = EXCLUDED.minimum_age,
+           maximum_age = EXCLUDED.maximum_age, cost = EXCLUDED.cost
      WHERE (services.organization_id, services.name, services.description, services.status,
-            services.eligibility_description, services.fees_description, services.languages, services.assured_date)
+            services.eligibility_description, services.fees_description, services.languages, services.assured_date,
+            services.genders, services.minimum_age, services.maximum_age, services.cost)
            IS DISTINCT FROM
            (EXCLUDED.organization_id, EXCLUDED.name, EXCLUDED.description, EXCLUDED.status,
-            EXCLUDED.eligibility_description, EXCLUDED.fees_description, EXCLUDED.languages, EXCLUDED.assured_date)
+            EXCLUDED.eligibility_description, EXCLUDED.fees_description, EXCLUDED.languages, EXCLUDED.assured_date,
+            EXCLUDED.genders, EXCLUDED.minimum_age, EXCLUDED.maximum_age, EXCLUDED.cost)
+"""
+
+SYNC_ATTRIBUTES = """
+    WITH wanted AS (SELECT $1::uuid AS service_id, unnest($2::text[]) AS attribute_slug),
+         dropped AS (DELETE FROM service_attributes sa
+                      WHERE sa.service_id = $1 AND sa.attribute_slug <> all($2::text[]))
+    INSERT INTO service_attributes (service_id, attribute_slug)
+    SELECT service_id, attribute_slug FROM wanted
+    ON CONFLICT DO NOTHING
 """
 
 SYNC_CATEGORIES = """
@@ -123,6 +135,7 @@ async def load_seed(conn: asyncpg.Connection) -> int:
     if dataset["dataset"] != DATASET:
         raise ValueError(f"{DATASET_FILE} holds dataset {dataset['dataset']!r}, expected {DATASET!r}")
     organizations, services, categories, locations, links, phones, schedules = [], [], [], [], [], [], []
+    attributes: list[tuple[uuid.UUID, list[str]]] = []
     for listing in dataset["listings"]:
         key = listing["key"]
         organization_id = seed_id("organization", listing["organization"])
@@ -131,8 +144,9 @@ async def load_seed(conn: asyncpg.Connection) -> int:
         s, loc = listing["service"], listing["location"]
         services.append((service_id, organization_id, s["name"], s["description"], s["status"],
                          s["eligibility_description"], s["fees_description"], s["languages"],
-                         _date(s["assured_date"])))
+                         _date(s["assured_date"]), s["genders"], s["minimum_age"], s["maximum_age"], s["cost"]))
         categories.append((service_id, s["categories"]))
+        attributes.append((service_id, s["attributes"]))
         address = loc["address"]
         locations.append((location_id, organization_id, loc["name"], loc["latitude"], loc["longitude"],
                           loc.get("timezone") or timezone_at(loc["latitude"], loc["longitude"]),
@@ -147,6 +161,7 @@ async def load_seed(conn: asyncpg.Connection) -> int:
         await conn.executemany(UPSERT_ORGANIZATION, list(dict.fromkeys(organizations)))
         await conn.executemany(UPSERT_SERVICE, services)
         await conn.executemany(SYNC_CATEGORIES, categories)
+        await conn.executemany(SYNC_ATTRIBUTES, attributes)
         await conn.executemany(UPSERT_LOCATION, locations)
         await conn.executemany(UPSERT_LINK, links)
         await conn.executemany(UPSERT_PHONE, phones)

@@ -18,9 +18,11 @@ from service.embedded import embedded_postgres
 from service.errors import exception_handlers
 from service.geo import Geocoder, warm_lookups
 from service.importer import cancel_jobs
+from service.queries.attributes import select_attributes
 from service.queries.categories import select_taxonomy
 from service.queries.migrations import apply_migrations
 from service.queries.resources import incremental_knn
+from service.routes.attributes import list_attributes
 from service.routes.categories import CategoryController
 from service.routes.category_mappings import CategoryMappingController
 from service.routes.health import healthz, readyz
@@ -71,6 +73,8 @@ def create_app(settings: Settings) -> Litestar:
                 if applied:
                     log.info("applied migrations: %s", ", ".join(applied))
                 app.state.taxonomy = Taxonomy(await select_taxonomy(conn))
+                app.state.attributes = Taxonomy({row['slug']: None for row in await select_attributes(conn)},
+                                                "attribute", "/v1/attributes")
                 app.state.windowed_knn = not incremental_knn(
                     int(await conn.fetchval("SELECT current_setting('server_version_num')")))
             finally:
@@ -87,7 +91,7 @@ def create_app(settings: Settings) -> Litestar:
     return Litestar(
         route_handlers=[
             ResourceController, OrganizationController, ServiceController, LocationController, HsdsController,
-            ImportController, CategoryMappingController, export_hsds_zip,
+            ImportController, CategoryMappingController, export_hsds_zip, list_attributes,
             CategoryController, healthz, readyz,
         ],
         dependencies={

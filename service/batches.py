@@ -22,6 +22,8 @@ STATUSES = {"active", "inactive", "defunct", "temporarily closed"}
 PHONE_TYPES = {"text", "voice", "fax", "cell", "video", "pager", "textphone"}
 LOCATION_TYPES = {"physical", "postal", "virtual"}
 CATEGORY_TAXONOMY = "c0a5f3b4-6d1e-5b8a-9c3f-0e7d2a41b9c6"
+ELIGIBILITY_TAXONOMY = "e1b9a0d2-4c3f-5a7e-8b6d-2f1c0e9a7b35"
+OWN_TAXONOMIES = {CATEGORY_TAXONOMY: "category", ELIGIBILITY_TAXONOMY: "eligibility"}
 WEEKDAYS = {
     "mo": 1, "mon": 1, "monday": 1, "tu": 2, "tue": 2, "tues": 2, "tuesday": 2, "we": 3, "wed": 3, "wednesday": 3,
     "th": 4, "thu": 4, "thur": 4, "thurs": 4, "thursday": 4, "fr": 5, "fri": 5, "friday": 5,
@@ -131,6 +133,22 @@ def clock(value: Any, what: str) -> dt.time | None:
     if hour > 23 or minute > 59 or second > 59:
         raise RowError(f"unparseable hours: {what} {raw!r}")
     return dt.time(hour, minute, second)
+
+
+def ages(minimum: Any, maximum: Any) -> dict[str, int | None]:
+    """minimum_age and maximum_age in whole years (HSDS numbers; 17.0 is 17)."""
+    found: dict[str, int | None] = {}
+    for name, value in (("minimum_age", minimum), ("maximum_age", maximum)):
+        raw = text(value, 16, name)
+        try:
+            found[name] = None if raw is None else int(float(raw))
+        except ValueError:
+            raise RowError(f"{name} {raw!r} is not a number") from None
+        if found[name] is not None and not 0 <= found[name] <= 130:  # type: ignore[operator]
+            raise RowError(f"{name} {raw} is outside 0..130")
+    if None not in found.values() and found["minimum_age"] > found["maximum_age"]:  # type: ignore[operator]
+        raise RowError("minimum_age is above maximum_age")
+    return found
 
 
 def position(value: Any) -> int:
@@ -325,6 +343,7 @@ class Batch:
                 "application_process": text(raw.get("application_process")),
                 "languages": clean.languages(raw.get("languages") or []),
                 "assured_date": date(raw.get("assured_date"), "assured_date"),
+                **ages(raw.get("minimum_age"), raw.get("maximum_age")),
             }, {"organization_id": ("organization", text(organization))}
 
         return self._add("service", where, sid, build)
@@ -424,20 +443,22 @@ class Batch:
                         found.setdefault(target, set()).add(self.derived_id(target, sid))
         return found
 
-    def finish(self, category_slugs: Iterable[str], existing: dict[str, set[str]] | None = None) -> None:
+    def finish(self, category_slugs: Iterable[str], existing: dict[str, set[str]] | None = None,
+               eligibility_codes: Iterable[str] = ()) -> None:
         """Check every reference, cascading rejections to dependants, and build the rows to load.
 
         A reference may name a row of this input or, through `existing`, one already stored (an
         incremental feed of services for organizations imported before). A term of our own
         category taxonomy (what our exports carry) becomes the category itself.
         """
-        slugs = set(category_slugs)
+        known = {"category": set(category_slugs), "eligibility": set(eligibility_codes)}
         existing = existing or {}
         order = ("taxonomy", "taxonomy_term", "organization", "location", "service", "service_at_location",
                  "phone", "schedule", "service_taxonomy_term")
         kept: dict[str, dict[str, str]] = {entity: {} for entity in ENTITIES}
         self.category_links: list[tuple[str, str]] = []
-        own_terms: dict[str, str] = {}
+        self.eligibility_links: list[tuple[str, str]] = []
+        own_terms: dict[str, tuple[str, str]] = {}
         for entity in order:
             rows: list[dict[str, Any]] = []
             for key, pending in self.pending[entity].items():
@@ -450,11 +471,11 @@ class Batch:
                             # Parents may come after children in a file; resolved below.
                             row[column] = (target, sid)
                         elif target == "taxonomy_term" and sid in own_terms:
-                            row[column] = ("category", own_terms[sid])
+                            row[column] = own_terms[sid]
                         elif sid in kept[target]:
                             row[column] = kept[target][sid]
-                        elif column == "taxonomy_id" and self.derived_id("taxonomy", sid) == CATEGORY_TAXONOMY:
-                            row[column] = CATEGORY_TAXONOMY
+                        elif column == "taxonomy_id" and self.derived_id("taxonomy", sid) in OWN_TAXONOMIES:
+                            row[column] = self.derived_id("taxonomy", sid)
                         elif self.derived_id(target, sid) in existing.get(target, ()):
                             row[column] = self.derived_id(target, sid)
                         else:
@@ -462,19 +483,21 @@ class Batch:
                 except RowError as error:
                     self.reject(pending.where, entity, None if "\x00" in key else key, str(error))
                     continue
-                if entity == "taxonomy_term" and row["taxonomy_id"] == CATEGORY_TAXONOMY:
-                    slug = row["code"]
-                    if slug not in slugs:
-                        self.reject(pending.where, entity, key, f"unknown CommonGround category {slug!r}")
+                if entity == "taxonomy_term" and row["taxonomy_id"] in OWN_TAXONOMIES:
+                    kind, code = OWN_TAXONOMIES[row["taxonomy_id"]], row["code"]
+                    if code not in known[kind]:
+                        self.reject(pending.where, entity, key, f"unknown CommonGround {kind} {code!r}")
                         continue
-                    own_terms[key] = slug
+                    own_terms[key] = (kind, code)
                     self.counts[entity].accepted += 1
                     continue
-                if entity == "taxonomy" and self.derived_id(entity, key) == CATEGORY_TAXONOMY:
-                    self.counts[entity].accepted += 1  # our own categories: nothing to store
+                if entity == "taxonomy" and self.derived_id(entity, key) in OWN_TAXONOMIES:
+                    self.counts[entity].accepted += 1  # our own vocabularies: nothing to store
                     continue
                 if entity == "service_taxonomy_term" and isinstance(row["taxonomy_term_id"], tuple):
-                    self.category_links.append((row["service_id"], row["taxonomy_term_id"][1]))
+                    kind, code = row["taxonomy_term_id"]
+                    links = self.category_links if kind == "category" else self.eligibility_links
+                    links.append((row["service_id"], code))
                     self.counts[entity].accepted += 1
                     continue
                 row["id"] = self.derived_id(entity, key)

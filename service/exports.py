@@ -14,7 +14,7 @@ from service.queries import exports as queries
 EXPORT_FORMATS = ("hsds-json", "ndjson", "hsds-csv")
 # Fixed timestamp for zip members: the same data always gives the same bytes.
 _ZIP_TIME = (2024, 1, 1, 0, 0, 0)
-_NUMBER_FIELDS = {"latitude", "longitude"}
+_NUMBER_FIELDS = {"latitude", "longitude", "minimum_age", "maximum_age"}
 _DATE_FIELDS = {"assured_date", "valid_from", "valid_to"}
 
 

@@ -57,9 +57,9 @@ def read_batch(path: Path, source: str, format: str | None, progress: Progress) 
     return batch, found
 
 
-def finish_batch(batch: Batch, slugs: list[str], existing: dict[str, set[str]]) -> None:
+def finish_batch(batch: Batch, slugs: list[str], existing: dict[str, set[str]], codes: list[str]) -> None:
     """Resolve references and fill time zones (run it in a thread)."""
-    batch.finish(slugs, existing)
+    batch.finish(slugs, existing, codes)
     fill_timezones(batch.rows["location"])
 
 
@@ -75,7 +75,8 @@ async def run_import(conn: asyncpg.Connection, path: Path, source: str, *, forma
     except formats.UnreadableInput as error:
         raise ImportFailed(str(error)) from None
     existing = await queries.select_existing(conn, batch.outside_references())
-    await asyncio.to_thread(finish_batch, batch, slugs, existing)
+    codes = await queries.select_eligibility_codes(conn)
+    await asyncio.to_thread(finish_batch, batch, slugs, existing, codes)
 
     def report(committed: bool, unmapped: list[Any]) -> ImportReport:
         return ImportReport(

@@ -6,10 +6,11 @@ from service.errors import InvalidInput
 
 
 class Taxonomy:
-    """Our category slugs and their parents."""
+    """Our category slugs and their parents (or any flat vocabulary we publish, such as attributes)."""
 
-    def __init__(self, parents: dict[str, str | None]) -> None:
+    def __init__(self, parents: dict[str, str | None], kind: str = "category", path: str = "/v1/categories") -> None:
         self.parents = parents
+        self.kind, self.path = kind, path
         self.children: dict[str, list[str]] = {}
         for slug, parent in parents.items():
             if parent is not None:
@@ -19,7 +20,7 @@ class Taxonomy:
         """Reject slugs we do not publish, listing the ones we do."""
         unknown = sorted(set(slugs) - self.parents.keys())
         if unknown:
-            raise InvalidInput(field, f"unknown category {', '.join(unknown)}; see GET /v1/categories for the "
+            raise InvalidInput(field, f"unknown {self.kind} {', '.join(unknown)}; see GET {self.path} for the "
                                f"published slugs ({', '.join(self.parents)})", location)
 
     def expand(self, slugs: Iterable[str]) -> list[str]:

@@ -49,7 +49,7 @@ async def test_empty_directory_exports_valid_empty_files(conn):
     with zipfile.ZipFile(io.BytesIO(await export_bytes(conn, "hsds-csv"))) as archive:
         assert archive.read("services.csv").decode().splitlines() == [
             "id,organization_id,name,alternate_name,description,url,email,status,application_process,"
-            "fees_description,eligibility_description,assured_date"]
+            "fees_description,eligibility_description,assured_date,minimum_age,maximum_age"]
 
 
 def _check_value(field: dict, value: str, where: str) -> None:

@@ -126,8 +126,9 @@ async def test_unknown_ids_are_404(client):
 
 async def test_our_categories_are_an_hsds_taxonomy(client):
     taxonomies = (await client.get("/hsds/taxonomies")).json()
-    assert [t["name"] for t in taxonomies["contents"]] == ["CommonGround categories"]
-    top = (await client.get("/hsds/taxonomy_terms", params={"top_only": "true"})).json()
+    assert [t["name"] for t in taxonomies["contents"]] == ["CommonGround categories", "CommonGround eligibility"]
+    top = (await client.get("/hsds/taxonomy_terms", params={"top_only": "true",
+                                                            "taxonomy_id": CATEGORY_TAXONOMY})).json()
     assert {t["code"] for t in top["contents"]} == {"housing", "harm-reduction", "transport", "court-support"}
     housing = next(t for t in top["contents"] if t["code"] == "housing")
     children = (await client.get("/hsds/taxonomy_terms", params={"parent_id": housing["id"]})).json()

@@ -22,9 +22,10 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "services.csv": (
         ("id", "organization_id", "name", "alternate_name", "description", "url", "email", "status",
-         "application_process", "fees_description", "eligibility_description", "assured_date"),
+         "application_process", "fees_description", "eligibility_description", "assured_date", "minimum_age",
+         "maximum_age"),
         """SELECT id, organization_id, name, alternate_name, description, url, email, status, application_process,
-                  fees_description, eligibility_description, assured_date
+                  fees_description, eligibility_description, assured_date, minimum_age, maximum_age
              FROM services ORDER BY id""",
     ),
     "locations.csv": (

@@ -47,7 +47,7 @@ CREATE_STAGES = """
     CREATE TEMP TABLE stage_service (
         id uuid, source_id text, organization_id uuid, name text, alternate_name text, description text,
         status text, url text, email text, eligibility_description text, fees_description text,
-        application_process text, languages text[], assured_date date
+        application_process text, languages text[], assured_date date, minimum_age smallint, maximum_age smallint
     ) ON COMMIT DROP;
     CREATE TEMP TABLE stage_service_at_location (
         id uuid, source_id text, service_id uuid, location_id uuid, description text
@@ -63,6 +63,7 @@ CREATE_STAGES = """
     ) ON COMMIT DROP;
     CREATE TEMP TABLE stage_service_taxonomy_term (service_id uuid, taxonomy_term_id uuid) ON COMMIT DROP;
     CREATE TEMP TABLE stage_service_category (service_id uuid, category_slug text) ON COMMIT DROP;
+    CREATE TEMP TABLE stage_service_eligibility (service_id uuid, code text) ON COMMIT DROP;
 """
 
 STAGE_COLUMNS = {
@@ -75,7 +76,7 @@ STAGE_COLUMNS = {
                  "postal_code", "country", "transportation", "url"),
     "service": ("id", "source_id", "organization_id", "name", "alternate_name", "description", "status", "url",
                 "email", "eligibility_description", "fees_description", "application_process", "languages",
-                "assured_date"),
+                "assured_date", "minimum_age", "maximum_age"),
     "service_at_location": ("id", "source_id", "service_id", "location_id", "description"),
     "phone": ("id", "source_id", "organization_id", "service_id", "location_id", "service_at_location_id",
               "number", "extension", "type", "description", "position"),
@@ -103,6 +104,9 @@ async def stage(conn: asyncpg.Connection, batch: Batch) -> None:
     if batch.category_links:
         await conn.copy_records_to_table("stage_service_category", columns=["service_id", "category_slug"],
                                          records=batch.category_links)
+    if batch.eligibility_links:
+        await conn.copy_records_to_table("stage_service_eligibility", columns=["service_id", "code"],
+                                         records=batch.eligibility_links)
 
 
 # One service may stand at one location once: a staged link to a pair that already exists under
@@ -194,9 +198,9 @@ UPSERT = {
     "service": _counted("""
         INSERT INTO services AS t (id, organization_id, name, alternate_name, description, status, url, email,
                                    eligibility_description, fees_description, application_process, languages,
-                                   assured_date)
+                                   assured_date, minimum_age, maximum_age)
         SELECT id, organization_id, name, alternate_name, description, status, url, email, eligibility_description,
-               fees_description, application_process, languages, assured_date
+               fees_description, application_process, languages, assured_date, minimum_age, maximum_age
           FROM stage_service
         ON CONFLICT (id) DO UPDATE
            SET organization_id = EXCLUDED.organization_id, name = EXCLUDED.name,
@@ -204,15 +208,17 @@ UPSERT = {
                status = EXCLUDED.status, url = EXCLUDED.url, email = EXCLUDED.email,
                eligibility_description = EXCLUDED.eligibility_description,
                fees_description = EXCLUDED.fees_description, application_process = EXCLUDED.application_process,
-               languages = EXCLUDED.languages, assured_date = coalesce(EXCLUDED.assured_date, t.assured_date)
+               languages = EXCLUDED.languages, assured_date = coalesce(EXCLUDED.assured_date, t.assured_date),
+               minimum_age = EXCLUDED.minimum_age, maximum_age = EXCLUDED.maximum_age
          WHERE (t.organization_id, t.name, t.alternate_name, t.description, t.status, t.url, t.email,
                 t.eligibility_description, t.fees_description, t.application_process, t.languages,
-                t.assured_date)
+                t.assured_date, t.minimum_age, t.maximum_age)
                IS DISTINCT FROM (EXCLUDED.organization_id, EXCLUDED.name, EXCLUDED.alternate_name,
                                  EXCLUDED.description, EXCLUDED.status, EXCLUDED.url, EXCLUDED.email,
                                  EXCLUDED.eligibility_description, EXCLUDED.fees_description,
                                  EXCLUDED.application_process, EXCLUDED.languages,
-                                 coalesce(EXCLUDED.assured_date, t.assured_date))
+                                 coalesce(EXCLUDED.assured_date, t.assured_date), EXCLUDED.minimum_age,
+                                 EXCLUDED.maximum_age)
         RETURNING (xmax = 0) AS created"""),
     "service_at_location": _counted("""
         INSERT INTO service_at_location AS t (id, service_id, location_id, description)
@@ -306,6 +312,7 @@ REPLACE_SERVICE_TERMS = """
     WITH linked AS (
         SELECT service_id FROM stage_service_taxonomy_term
         UNION SELECT service_id FROM stage_service_category
+        UNION SELECT service_id FROM stage_service_eligibility
     ), gone AS (
         DELETE FROM service_taxonomy_terms x
          WHERE x.service_id IN (SELECT service_id FROM linked)
@@ -332,6 +339,7 @@ REPLACE_CATEGORIES = """
     WITH linked AS (
         SELECT service_id FROM stage_service_taxonomy_term
         UNION SELECT service_id FROM stage_service_category
+        UNION SELECT service_id FROM stage_service_eligibility
     ), gone AS (
         DELETE FROM service_categories x
          WHERE x.service_id IN (SELECT service_id FROM linked)
@@ -344,11 +352,56 @@ REPLACE_CATEGORIES = """
 """
 
 
+# Attributes, genders and cost of services whose links arrive come from our eligibility terms.
+REPLACE_ELIGIBILITY = (
+    """
+    CREATE TEMP TABLE stage_linked ON COMMIT DROP AS
+    SELECT service_id FROM stage_service_taxonomy_term
+    UNION SELECT service_id FROM stage_service_category
+    UNION SELECT service_id FROM stage_service_eligibility
+    """,
+    """
+    DELETE FROM service_attributes x
+     WHERE x.service_id IN (SELECT service_id FROM stage_linked)
+       AND NOT EXISTS (SELECT 1 FROM stage_service_eligibility s
+                        WHERE s.service_id = x.service_id AND s.code = x.attribute_slug)
+    """,
+    """
+    INSERT INTO service_attributes (service_id, attribute_slug)
+    SELECT DISTINCT s.service_id, s.code FROM stage_service_eligibility s JOIN attributes a ON a.slug = s.code
+    ON CONFLICT DO NOTHING
+    """,
+    """
+    UPDATE services t
+       SET genders = coalesce(e.genders, '{}'), cost = coalesce(e.cost, '{}')
+      FROM stage_linked k
+      LEFT JOIN (SELECT service_id,
+                        array_agg(DISTINCT substr(code, 8) ORDER BY substr(code, 8))
+                            FILTER (WHERE code LIKE 'gender:%') AS genders,
+                        array_agg(DISTINCT substr(code, 6) ORDER BY substr(code, 6))
+                            FILTER (WHERE code LIKE 'cost:%') AS cost
+                   FROM stage_service_eligibility GROUP BY service_id) AS e ON e.service_id = k.service_id
+     WHERE t.id = k.service_id
+       AND (t.genders, t.cost) IS DISTINCT FROM (coalesce(e.genders, '{}'), coalesce(e.cost, '{}'))
+    """,
+)
+
+
 async def replace_terms_and_categories(conn: asyncpg.Connection) -> None:
-    """Store the services' term links, map terms to categories, and set the categories."""
+    """Store the services' term links, map terms to categories, set the categories and eligibility."""
     await conn.execute(REPLACE_SERVICE_TERMS)
     await conn.execute(MAP_CATEGORIES)
     await conn.execute(REPLACE_CATEGORIES)
+    for statement in REPLACE_ELIGIBILITY:
+        await conn.execute(statement)
+
+
+SELECT_ELIGIBILITY_CODES = "SELECT code FROM eligibility_terms"
+
+
+async def select_eligibility_codes(conn: asyncpg.Connection) -> list[str]:
+    """Codes of our eligibility taxonomy (attribute slugs, gender:..., cost:...)."""
+    return [row["code"] for row in await conn.fetch(SELECT_ELIGIBILITY_CODES)]
 
 
 SELECT_UNMAPPED_TERMS = """
@@ -402,7 +455,8 @@ REFRESH_IMPORTED = """
             OR sal.service_id IN (SELECT s.id FROM services s JOIN stage_organization o ON o.id = s.organization_id)
             OR sal.id IN (SELECT service_at_location_id FROM stage_phone)
             OR sal.service_id IN (SELECT service_id FROM stage_phone UNION SELECT service_id FROM stage_schedule
-                                  UNION SELECT service_id FROM stage_service_category)
+                                  UNION SELECT service_id FROM stage_service_category
+                                  UNION SELECT service_id FROM stage_service_eligibility)
             OR sal.location_id IN (SELECT location_id FROM stage_phone UNION SELECT location_id FROM stage_schedule)
             OR sal.id IN (SELECT service_at_location_id FROM stage_schedule)))
 """

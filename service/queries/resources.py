@@ -24,6 +24,11 @@ class SearchFilters(msgspec.Struct, frozen=True, kw_only=True):
     words: str | None
     open_at: dt.datetime | None
     evaluated_at: dt.datetime
+    attributes: list[str] | None = None
+    age: int | None = None
+    cost: list[str] | None = None
+    languages: list[str] | None = None
+    gender: str | None = None
 
 
 class Hit(NamedTuple):
@@ -66,6 +71,16 @@ class _Search:
             self.where.append(_WHERE_WORDS.format(self.param(filters.words)))
         if filters.open_at is not None:
             self.where.append(_WHERE_OPEN.format(self.param(filters.open_at)))
+        if filters.attributes:
+            self.where.append(_WHERE_ATTRIBUTES.format(self.param(filters.attributes)))
+        if filters.age is not None:
+            self.where.append(_WHERE_AGE.format(self.param(filters.age)))
+        if filters.cost:
+            self.where.append(_WHERE_COST.format(self.param(filters.cost)))
+        if filters.languages:
+            self.where.append(_WHERE_LANGUAGES.format(self.param(filters.languages)))
+        if filters.gender is not None:
+            self.where.append(_WHERE_GENDER.format(self.param(filters.gender)))
 
     def sql(self, template: str, limit: int) -> str:
         return template.format(where=" AND ".join(self.where), limit=self.param(limit))
@@ -75,6 +90,13 @@ _WHERE_STATUS = "r.status = any({}::text[])"
 _WHERE_CATEGORIES = "r.categories && {}::text[]"
 _WHERE_WORDS = "r.search_vector @@ websearch_to_tsquery('cg_search', {}::text)"
 _WHERE_OPEN = "resource_open_at(r, {}::timestamptz)"
+_WHERE_ATTRIBUTES = "r.attributes @> {}::text[]"
+# Unknown ages do not exclude: a service without a minimum takes everyone up to its maximum.
+_WHERE_AGE = "coalesce(r.minimum_age, 0) <= {0}::int AND coalesce(r.maximum_age, 130) >= {0}::int"
+_WHERE_COST = "r.cost && {}::text[]"
+_WHERE_LANGUAGES = "r.languages @> {}::text[]"
+# No genders listed means the service serves everyone.
+_WHERE_GENDER = "(r.genders = '{{}}' OR {}::text = any(r.genders))"
 # earth_box is a sphere-based prefilter the GiST index can use, widened to cover the ellipsoid;
 # geodesic_m is the exact recheck.
 _WHERE_WITHIN = ("earth_box(ll_to_earth($1, $2), {0}::float8 * 1.01 + 1) @> r.geo"

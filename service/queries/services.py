@@ -41,8 +41,8 @@ async def select_services(
 INSERT_SERVICE = """
     INSERT INTO services (organization_id, name, alternate_name, description, status, url, email,
                           eligibility_description, fees_description, application_process, languages,
-                          assured_date)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                          assured_date, genders, minimum_age, maximum_age, cost)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
     RETURNING id
 """
 
@@ -52,6 +52,13 @@ REPLACE_CATEGORIES = """
     SELECT $1, slug FROM unnest($2::text[]) AS slug
 """
 
+REPLACE_ATTRIBUTES = """
+    WITH cleared AS (DELETE FROM service_attributes WHERE service_id = $1 AND NOT attribute_slug = any($2::text[]))
+    INSERT INTO service_attributes (service_id, attribute_slug)
+    SELECT $1, slug FROM unnest($2::text[]) AS slug
+    ON CONFLICT DO NOTHING
+"""
+
 
 async def insert_service(conn: asyncpg.Connection, organization_id: UUID, new: ServiceFields) -> UUID:
     """Store a service's own fields and categories; the caller holds the transaction."""
@@ -59,11 +66,14 @@ async def insert_service(conn: asyncpg.Connection, organization_id: UUID, new: S
         service_id: UUID = await conn.fetchval(
             INSERT_SERVICE, organization_id, new.name.strip(), new.alternate_name, new.description, new.status,
             new.url, new.email, new.eligibility_description, new.fees_description, new.application_process,
-            list(dict.fromkeys(new.languages)), new.assured_date,
+            list(dict.fromkeys(new.languages)), new.assured_date, sorted(set(new.genders)), new.minimum_age,
+            new.maximum_age, sorted(set(new.cost)),
         )
     except asyncpg.ForeignKeyViolationError:
         raise InvalidInput("organization_id", f"no organization has id {organization_id}", "body") from None
     await conn.execute(REPLACE_CATEGORIES, service_id, list(dict.fromkeys(new.categories)))
+    if new.attributes:
+        await conn.execute(REPLACE_ATTRIBUTES, service_id, list(dict.fromkeys(new.attributes)))
     return service_id
 
 
@@ -90,7 +100,11 @@ UPDATE_SERVICE = """
            application_process     = CASE WHEN 'application_process' = any($2) THEN $11
                                           ELSE application_process END,
            languages               = CASE WHEN 'languages' = any($2) THEN $12 ELSE languages END,
-           assured_date            = CASE WHEN 'assured_date' = any($2) THEN $13 ELSE assured_date END
+           assured_date            = CASE WHEN 'assured_date' = any($2) THEN $13 ELSE assured_date END,
+           genders                 = CASE WHEN 'genders' = any($2) THEN $14 ELSE genders END,
+           minimum_age             = CASE WHEN 'minimum_age' = any($2) THEN $15 ELSE minimum_age END,
+           maximum_age             = CASE WHEN 'maximum_age' = any($2) THEN $16 ELSE maximum_age END,
+           cost                    = CASE WHEN 'cost' = any($2) THEN $17 ELSE cost END
      WHERE id = $1
     RETURNING id
 """
@@ -100,13 +114,21 @@ async def update_service(conn: asyncpg.Connection, service_id: UUID, patch: Serv
     """Apply the fields a patch sets; False when there is no such service."""
     given, v = patch.changes()
     async with conn.transaction():
-        found = await conn.fetchval(
-            UPDATE_SERVICE, service_id, given, v["name"], v["alternate_name"], v["description"], v["status"],
-            v["url"], v["email"], v["eligibility_description"], v["fees_description"], v["application_process"],
-            list(dict.fromkeys(v["languages"] or [])), v["assured_date"],
-        )
+        try:
+            found = await conn.fetchval(
+                UPDATE_SERVICE, service_id, given, v["name"], v["alternate_name"], v["description"], v["status"],
+                v["url"], v["email"], v["eligibility_description"], v["fees_description"], v["application_process"],
+                list(dict.fromkeys(v["languages"] or [])), v["assured_date"], sorted(set(v["genders"] or [])),
+                v["minimum_age"], v["maximum_age"], sorted(set(v["cost"] or [])),
+            )
+        except asyncpg.CheckViolationError as error:
+            if error.constraint_name != "services_age_range":
+                raise
+            raise InvalidInput("minimum_age", "would be above maximum_age", "body") from None
         if found is None:
             return False
+        if patch.attributes is not msgspec.UNSET:
+            await conn.execute(REPLACE_ATTRIBUTES, service_id, list(dict.fromkeys(patch.attributes)))
         if patch.categories is not msgspec.UNSET:
             await conn.execute(REPLACE_CATEGORIES, service_id, list(dict.fromkeys(patch.categories)))
         if patch.phones is not msgspec.UNSET:

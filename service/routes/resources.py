@@ -1,6 +1,7 @@
 """Resources: the specialist search, one resource, and one-call creation."""
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -12,7 +13,7 @@ from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from schemas.fields import Status
+from schemas.fields import Cost, Gender, Status
 from schemas.resources import Origin, Resource, ResourceCreate, ResourcePage
 from service.auth import require_admin
 from service.cursors import decode_cursor, encode_cursor, fingerprint
@@ -20,6 +21,8 @@ from service.errors import InvalidInput, NotFound
 from service.geo import Geocoder, parse_near, radius_m, zip_origin
 from service.queries import resources as queries
 from service.routes.params import Cursor, Limit
+
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 Near = Annotated[str | None, QueryParameter(
     max_length=100, description="Search from this point: LAT,LON in WGS-84 decimal degrees",
@@ -48,6 +51,19 @@ OpenAt = Annotated[dt.datetime | None, QueryParameter(
     examples=[Example(value="2026-11-27T23:30:00-08:00")])]
 StatusParam = Annotated[list[Status] | None, QueryParameter(
     description="Service status, repeatable; default active")]
+AttributeParam = Annotated[list[str] | None, QueryParameter(
+    description="Eligibility attribute slug from GET /v1/attributes, repeatable or comma-separated: results have "
+                "all of them", examples=[Example(value=["no-id-required", "accepts-moud"])])]
+AgeParam = Annotated[int | None, QueryParameter(
+    ge=0, le=130, description="Only services that take someone of this age (unknown limits do not exclude)",
+    examples=[Example(value=17)])]
+CostParam = Annotated[list[Cost] | None, QueryParameter(
+    description="How it is paid for, repeatable: any of them", examples=[Example(value=["free"])])]
+LanguageParam = Annotated[list[str] | None, QueryParameter(
+    description="ISO 639 code of a language spoken, repeatable: all of them", examples=[Example(value=["es"])])]
+GenderParam = Annotated[Gender | None, QueryParameter(
+    description="Only services that serve this gender (services that list none serve everyone)",
+    examples=[Example(value="women")])]
 
 
 class ResourceController(Controller):
@@ -71,6 +87,11 @@ class ResourceController(Controller):
         open_now: OpenNow = None,
         open_at: OpenAt = None,
         status: StatusParam = None,
+        attribute: AttributeParam = None,
+        age: AgeParam = None,
+        cost: CostParam = None,
+        language: LanguageParam = None,
+        gender: GenderParam = None,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> Response[ResourcePage]:
@@ -85,6 +106,12 @@ class ResourceController(Controller):
             raise InvalidInput("open_at", "must carry a UTC offset, e.g. 2026-11-27T23:30:00-08:00 or ...Z")
         slugs = [slug.strip() for value in category or [] for slug in value.split(",") if slug.strip()]
         state.taxonomy.check(slugs, "category", "query")
+        attributes = sorted({slug.strip() for value in attribute or [] for slug in value.split(",") if slug.strip()})
+        state.attributes.check(attributes, "attribute", "query")
+        languages = sorted({code.strip() for value in language or [] for code in value.split(",") if code.strip()})
+        for code in languages:
+            if not LANGUAGE_CODE.match(code):
+                raise InvalidInput("language", f"{code!r} is not an ISO 639 code such as es or zh")
         now = dt.datetime.now(dt.timezone.utc)
         filters = queries.SearchFilters(
             statuses=sorted(set(status or ["active"])),
@@ -92,9 +119,12 @@ class ResourceController(Controller):
             words=(q or "").strip() or None,
             open_at=open_at if open_at is not None else (now if open_now else None),
             evaluated_at=open_at or now,
+            attributes=attributes or None, age=age, cost=sorted(set(cost)) if cost else None,
+            languages=languages or None, gender=gender,
         )
         query = fingerprint("resources", origin and (origin.latitude, origin.longitude), metres,
-                            filters.statuses, filters.categories, filters.words, open_at, bool(open_now))
+                            filters.statuses, filters.categories, filters.words, open_at, bool(open_now),
+                            filters.attributes, age, filters.cost, filters.languages, gender)
         if origin is None:
             after = decode_cursor(cursor, query, str)
             hits = await queries.select_by_name(conn, filters, after, limit + 1)
@@ -134,6 +164,7 @@ class ResourceController(Controller):
     ) -> Response[Resource]:
         """Create organization (or use organization_id), service, location (or use location_id) and link (admin)."""
         state.taxonomy.check(data.service.categories, "service.categories", "body")
+        state.attributes.check(data.service.attributes, "service.attributes", "body")
         resource_id = await queries.insert_resource(conn, data)
         document = await queries.select_resource(conn, resource_id, dt.datetime.now(dt.timezone.utc))
         assert document is not None, "the resource index trigger did not run"

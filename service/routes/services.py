@@ -53,6 +53,7 @@ class ServiceController(Controller):
     ) -> Response[Service]:
         """Create a service of an existing organization (admin)."""
         state.taxonomy.check(data.categories, "categories", "body")
+        state.attributes.check(data.attributes, "attributes", "body")
         service_id = await queries.insert_full_service(conn, data)
         return Response(await _found(conn, service_id), status_code=201,
                         headers={"Location": f"/v1/services/{service_id}"})
@@ -65,6 +66,8 @@ class ServiceController(Controller):
         """Change some fields of a service (admin)."""
         if data.categories is not msgspec.UNSET:
             state.taxonomy.check(data.categories, "categories", "body")
+        if data.attributes is not msgspec.UNSET:
+            state.attributes.check(data.attributes, "attributes", "body")
         if not await queries.update_service(conn, service_id, data):
             raise NotFound(f"no service has id {service_id}")
         return await _found(conn, service_id)
