@@ -67,8 +67,6 @@ class _Search:
         self.where.append(_WHERE_STATUS.format(self.param(filters.statuses)))
         if filters.categories is not None:
             self.where.append(_WHERE_CATEGORIES.format(self.param(filters.categories)))
-        if filters.words is not None:
-            self.where.append(_WHERE_WORDS.format(self.param(filters.words)))
         if filters.open_at is not None:
             self.where.append(_WHERE_OPEN.format(self.param(filters.open_at)))
         if filters.attributes:
@@ -88,7 +86,6 @@ class _Search:
 
 _WHERE_STATUS = "r.status = any({}::text[])"
 _WHERE_CATEGORIES = "r.categories && {}::text[]"
-_WHERE_WORDS = "r.search_vector @@ websearch_to_tsquery('cg_search', {}::text)"
 _WHERE_OPEN = "resource_open_at(r, {}::timestamptz)"
 _WHERE_ATTRIBUTES = "r.attributes @> {}::text[]"
 # Unknown ages do not exclude: a service without a minimum takes everyone up to its maximum.
@@ -199,6 +196,76 @@ async def select_by_name(
         search.where.append(_WHERE_AFTER_NAME.format(search.param(after[0]), search.param(after[1])))
     rows = await conn.fetch(search.sql(SELECT_BY_NAME, limit), *search.args)
     return [Hit(row[0], row[1], None, finish_item(row[3], row[2], None)) for row in rows]
+
+
+# Words. Where the query matched: 3 when the service name alone matches it, 2 when name and
+# alternate name do, 1 when the description is needed. With a location the sort key is
+# distance / that weight (a name match 3 km away comes before a description match 1.5 km away);
+# without one, weight then ts_rank (name 1.0, alternate name 0.4, description 0.2, normalised
+# into [0, 1) by rank / (rank + 1)), best first. Ties go by id.
+_WEIGHT = ("(CASE WHEN ts_filter(r.search_vector, ARRAY['a']::\"char\"[]) @@ q.query THEN 3"
+           " WHEN ts_filter(r.search_vector, ARRAY['a', 'b']::\"char\"[]) @@ q.query THEN 2 ELSE 1 END)")
+_RANK = "ts_rank(ARRAY[0.1, 0.2, 0.4, 1.0]::float4[], r.search_vector, q.query, 32)"
+_SORT_NEAR = f"(geodesic_m($1, $2, r.latitude, r.longitude) / {_WEIGHT})::float8"
+_SORT_RELEVANCE = f"(-({_WEIGHT} + {_RANK}))::float8"
+_WORDS_QUERY = "websearch_to_tsquery('cg_search', {}::text)"
+
+SELECT_BY_WORDS = """
+    SELECT r.id, {sort} AS sort_key, {distance} AS distance_m, resource_open_at(r, {at}) AS open_now, r.head
+      FROM resource_index r, (SELECT {query} AS query) AS q
+     WHERE r.search_vector @@ q.query AND {where}
+     ORDER BY 2, r.id
+     LIMIT {limit}
+"""
+
+
+def words_statement(origin: tuple[float, float] | None, radius_m: float | None, filters: SearchFilters,
+                    queries: list[str], after: tuple[float, UUID] | None, limit: int) -> tuple[str, list[object]]:
+    """The SQL and parameters of a word search, ranked by relevance (and distance, with an origin)."""
+    if origin is not None:
+        search = _Search(origin[0], origin[1], filters.evaluated_at)
+        sort, distance, at = _SORT_NEAR, "geodesic_m($1, $2, r.latitude, r.longitude)", "$3"
+        search.where.append("r.geo IS NOT NULL")
+        if radius_m is not None:
+            search.where.append(_WHERE_WITHIN.format(search.param(radius_m)))
+    else:
+        search = _Search(filters.evaluated_at)
+        sort, distance, at = _SORT_RELEVANCE, "NULL::float8", "$1"
+    search.filter(filters)
+    if after is not None:
+        search.where.append(f"({sort}, r.id) > ({search.param(after[0])}::float8, {search.param(after[1])}::uuid)")
+    query = " || ".join(_WORDS_QUERY.format(search.param(text)) for text in queries)
+    template = (SELECT_BY_WORDS.replace("{sort}", sort).replace("{distance}", distance).replace("{at}", at)
+                .replace("{query}", query))
+    return search.sql(template, limit), search.args
+
+
+async def select_by_words(conn: asyncpg.Connection, origin: tuple[float, float] | None, radius_m: float | None,
+                          filters: SearchFilters, queries: list[str], after: tuple[float, UUID] | None,
+                          limit: int) -> list[Hit]:
+    """Up to limit resources matching any of the queries, best first, after a cursor key."""
+    sql, args = words_statement(origin, radius_m, filters, queries, after, limit)
+    rows = await conn.fetch(sql, *args)
+    return [Hit(row[0], row[1], row[2], finish_item(row[4], row[3], row[2])) for row in rows]
+
+
+# A word not in the vocabulary is replaced by the most similar one that is (trigram similarity
+# of at least 0.45, ties by the word), when there is one.
+SELECT_CORRECTIONS = """
+    SELECT w.word, c.word AS correction
+      FROM unnest($1::text[]) AS w(word)
+      CROSS JOIN LATERAL (SELECT s.word FROM search_words s
+                           WHERE s.word % w.word AND similarity(s.word, w.word) >= 0.45
+                           ORDER BY similarity(s.word, w.word) DESC, s.word LIMIT 1) AS c
+     WHERE NOT EXISTS (SELECT 1 FROM search_words s WHERE s.word = w.word)
+"""
+
+
+async def select_corrections(conn: asyncpg.Connection, words: list[str]) -> dict[str, str]:
+    """Corrections for the words no listing uses."""
+    if not words:
+        return {}
+    return {row["word"]: row["correction"] for row in await conn.fetch(SELECT_CORRECTIONS, words)}
 
 
 SELECT_RESOURCE = "SELECT resource_open_at(r, $2) AS open_now, r.head FROM resource_index r WHERE r.id = $1"

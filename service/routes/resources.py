@@ -21,6 +21,7 @@ from service.errors import InvalidInput, NotFound
 from service.geo import Geocoder, parse_near, radius_m, zip_origin
 from service.queries import resources as queries
 from service.routes.params import Cursor, Limit
+from service.words import alternatives, words_to_check
 
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
@@ -41,7 +42,11 @@ CategoryParam = Annotated[list[str] | None, QueryParameter(
     description="Category slug, repeatable (any of them); a parent includes its children",
     examples=[Example(value=["naloxone"])])]
 Words = Annotated[str | None, QueryParameter(
-    max_length=200, description="Words to match in service names and descriptions (accents ignored)",
+    max_length=200,
+    description="Words to match in service names and descriptions: accents ignored, English stems, misspellings "
+                "corrected against the words listings use, field synonyms added (narcan finds naloxone). Ranking: "
+                "3 when the service name matches, 2 with the alternate name, 1 when the description is needed; with "
+                "a location by distance / that weight, without one by weight then text rank",
     examples=[Example(value="narcan")])]
 OpenNow = Annotated[bool | None, QueryParameter(
     description="true: only resources open right now in their own time zone; false or absent: no filter "
@@ -125,7 +130,13 @@ class ResourceController(Controller):
         query = fingerprint("resources", origin and (origin.latitude, origin.longitude), metres,
                             filters.statuses, filters.categories, filters.words, open_at, bool(open_now),
                             filters.attributes, age, filters.cost, filters.languages, gender)
-        if origin is None:
+        if filters.words is not None:
+            after = decode_cursor(cursor, query, float)
+            corrections = await queries.select_corrections(conn, words_to_check(filters.words))
+            hits = await queries.select_by_words(
+                conn, origin and (origin.latitude, origin.longitude), metres, filters,
+                alternatives(filters.words, corrections), after, limit + 1)
+        elif origin is None:
             after = decode_cursor(cursor, query, str)
             hits = await queries.select_by_name(conn, filters, after, limit + 1)
         else:
@@ -136,7 +147,7 @@ class ResourceController(Controller):
         if len(hits) > limit:
             hits = hits[:limit]
             next_cursor = encode_cursor(query, hits[-1].sort_key, hits[-1].id)
-        if origin is not None:
+        if origin is not None and filters.words is None:
             # The index orders by distance on a sphere; within a page, order by the reported
             # ellipsoidal distance so distance_m never goes down.
             hits.sort(key=lambda hit: hit.distance_m or 0.0)

@@ -1,0 +1,45 @@
+"""Turning what a specialist typed into the full-text queries a search runs: the words as typed,
+misspellings corrected against the words our listings use, and the field's synonyms."""
+
+import re
+import unicodedata
+
+from schemas.synonyms import SYNONYMS
+
+MAX_ALTERNATIVES = 8
+_WORD = re.compile(r"[a-z0-9]+")
+# Words inside a synonym phrase are never "corrected": "bupe" is a word for buprenorphine, not a typo.
+_SYNONYM_WORDS = frozenset(word for group in SYNONYMS for phrase in group for word in phrase.split())
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, as the search vocabulary stores words."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def words_to_check(query: str) -> list[str]:
+    """The words of a query that a typo could hide in (3+ letters, not a synonym's word)."""
+    return sorted({word for word in _WORD.findall(fold(query))
+                   if 3 <= len(word) <= 40 and word not in _SYNONYM_WORDS})
+
+
+def _replace(text: str, phrase: str, other: str) -> str | None:
+    pattern = re.compile(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])")
+    return pattern.sub(other, text) if pattern.search(text) else None
+
+
+def alternatives(query: str, corrections: dict[str, str]) -> list[str]:
+    """The query, its corrected form, and each with every synonym of a phrase it contains."""
+    folded = " ".join(fold(query).split())
+    found = [folded]
+    corrected = " ".join(corrections.get(word, word) for word in folded.split())
+    if corrected != folded:
+        found.append(corrected)
+    for text in list(found):
+        for group in SYNONYMS:
+            for phrase in group:
+                for other in group:
+                    if other != phrase and (swapped := _replace(text, phrase, other)) is not None:
+                        found.append(swapped)
+    return list(dict.fromkeys(found))[:MAX_ALTERNATIVES]

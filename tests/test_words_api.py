@@ -1,0 +1,79 @@
+"""Forgiving words: typos, field synonyms, and a ranking that mixes relevance with distance."""
+
+import pytest
+
+from service.words import alternatives, words_to_check
+
+from tests.conftest import ADMIN
+from tests.factories import resource_body
+
+HOME = (39.2904, -76.6122)  # Baltimore
+LISTINGS = [
+    ("Naloxone Kits", "Free kits and training.", 3.0),
+    ("Corner Outreach", "Hands out naloxone and water.", 2.0),
+    ("Far Naloxone Van", "Mobile van.", 7.0),
+    ("Methadone Clinic", "Daily dosing.", 4.0),
+    ("Night Shelter", "Beds tonight.", 5.0),
+    ("Syringe Services Program", "Sterile supplies.", 6.0),
+    ("Oxford Recovery Housing", "Peer-run homes.", 8.0),
+    ("Buprenorphine Bridge Clinic", "Same-day starts.", 9.0),
+    ("Transit Passes Desk", "Monthly passes for clients.", 10.0),
+    ("Legal Aid Bureau", "Civil and criminal help.", 11.0),
+]
+
+
+async def make(client) -> None:
+    for name, description, km_north in LISTINGS:
+        body = resource_body(HOME[0] + km_north / 111.2, HOME[1], name=name, description=description)
+        assert (await client.post("/v1/resources", json=body, headers=ADMIN)).status_code == 201
+
+
+async def found(client, q: str, near: bool = True) -> list[str]:
+    params = {"q": q, "limit": 50, **({"near": f"{HOME[0]},{HOME[1]}"} if near else {})}
+    response = await client.get("/v1/resources", params=params)
+    assert response.status_code == 200, response.text
+    return [item["service"]["name"] for item in response.json()["items"]]
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("naloxon", "Naloxone Kits"), ("methadon", "Methadone Clinic"), ("shelte", "Night Shelter"),
+    ("syrnge", "Syringe Services Program"), ("buprenorphin", "Buprenorphine Bridge Clinic"),
+])
+async def test_misspellings_still_find(client, typed, expected):
+    await make(client)
+    assert expected in await found(client, typed)
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("narcan", "Naloxone Kits"), ("needle exchange", "Syringe Services Program"),
+    ("sober living", "Oxford Recovery Housing"), ("suboxone", "Buprenorphine Bridge Clinic"),
+    ("bupe", "Buprenorphine Bridge Clinic"), ("bus pass", "Transit Passes Desk"),
+    ("public defender", "Legal Aid Bureau"),
+])
+async def test_field_synonyms(client, typed, expected):
+    await make(client)
+    assert expected in await found(client, typed)
+
+
+async def test_ranking_mixes_where_it_matched_with_distance(client):
+    await make(client)
+    # Name match at 3 km (3000 / 3 = 1000) before a description match at 2 km (2000 / 1), which comes
+    # before a name match at 7 km (7000 / 3 = 2333).
+    assert await found(client, "naloxone") == ["Naloxone Kits", "Corner Outreach", "Far Naloxone Van"]
+    # Without a location: name matches first.
+    assert (await found(client, "naloxone", near=False))[-1] == "Corner Outreach"
+    page = (await client.get("/v1/resources", params={"q": "naloxone", "near": f"{HOME[0]},{HOME[1]}",
+                                                      "limit": 2})).json()
+    rest = (await client.get("/v1/resources", params={"q": "naloxone", "near": f"{HOME[0]},{HOME[1]}", "limit": 2,
+                                                      "cursor": page["next_cursor"]})).json()
+    assert [i["service"]["name"] for i in page["items"] + rest["items"]] == [
+        "Naloxone Kits", "Corner Outreach", "Far Naloxone Van"]
+    assert rest["next_cursor"] is None
+    nothing = await found(client, "zzzzqqq")
+    assert nothing == []
+
+
+def test_alternatives_are_built_from_corrections_and_synonyms():
+    assert words_to_check("Narcan near Café") == ["cafe", "near"]
+    assert alternatives("narcan kits", {}) [:2] == ["narcan kits", "naloxone kits"]
+    assert alternatives("shelte", {"shelte": "shelter"}) == ["shelte", "shelter"]
