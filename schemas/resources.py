@@ -4,6 +4,7 @@ from typing import Literal
 from uuid import UUID
 
 from schemas.base import Input, Output
+from schemas.capacity import CapacityReport
 from schemas.fields import Latitude, LongText, Longitude
 from schemas.locations import LocationFields, LocationSummary
 from schemas.organizations import OrganizationCreate, OrganizationRef
@@ -43,6 +44,7 @@ class Resource(Output):
     schedules: list[Schedule]
     open_now: bool | None
     distance_m: float | None
+    capacity: list[CapacityReport]
 
 
 class Origin(Output):

@@ -23,6 +23,7 @@ from service.queries.categories import select_taxonomy
 from service.queries.migrations import apply_migrations
 from service.queries.resources import incremental_knn
 from service.routes.attributes import list_attributes
+from service.routes.capacity import CapacityController
 from service.routes.categories import CategoryController
 from service.routes.category_mappings import CategoryMappingController
 from service.routes.health import healthz, readyz
@@ -91,7 +92,7 @@ def create_app(settings: Settings) -> Litestar:
     return Litestar(
         route_handlers=[
             ResourceController, OrganizationController, ServiceController, LocationController, HsdsController,
-            ImportController, CategoryMappingController, export_hsds_zip, list_attributes,
+            ImportController, CategoryMappingController, export_hsds_zip, list_attributes, CapacityController,
             CategoryController, healthz, readyz,
         ],
         dependencies={

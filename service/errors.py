@@ -98,7 +98,7 @@ def _domain(request: Request, error: DomainError) -> Response[bytes]:
 def _field_name(raw_key: str, message: str) -> str:
     """The dotted path of the rejected field; Litestar gives the parent's key for unknown fields."""
     path = "" if raw_key in ("", "data") else raw_key
-    if unknown := re.search(r"unknown field `([^`]+)`", message):
+    if unknown := re.search(r"(?:unknown|missing required) field `([^`]+)`", message):
         return f"{path}.{unknown[1]}" if path else unknown[1]
     return path or "body"
 

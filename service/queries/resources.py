@@ -29,6 +29,8 @@ class SearchFilters(msgspec.Struct, frozen=True, kw_only=True):
     cost: list[str] | None = None
     languages: list[str] | None = None
     gender: str | None = None
+    has_capacity: str | None = None
+    capacity_max_age: dt.timedelta = dt.timedelta(hours=24)
 
 
 class Hit(NamedTuple):
@@ -40,11 +42,11 @@ class Hit(NamedTuple):
     item: str
 
 
-def finish_item(head: str, open_now: bool | None, distance_m: float | None) -> str:
-    """Close a stored document head (see resource_index.head) with the two per-request fields."""
+def finish_item(head: str, open_now: bool | None, distance_m: float | None, capacity: str = "[]") -> str:
+    """Close a stored document head (see resource_index.head) with the per-request fields."""
     opened = "null" if open_now is None else "true" if open_now else "false"
     distance = "null" if distance_m is None else "%.1f" % distance_m
-    return f'{head},"open_now":{opened},"distance_m":{distance}}}'
+    return f'{head},"open_now":{opened},"distance_m":{distance},"capacity":{capacity}}}'
 
 
 class _Search:
@@ -79,6 +81,13 @@ class _Search:
             self.where.append(_WHERE_LANGUAGES.format(self.param(filters.languages)))
         if filters.gender is not None:
             self.where.append(_WHERE_GENDER.format(self.param(filters.gender)))
+        if filters.has_capacity is not None:
+            self.where.append(_WHERE_CAPACITY.format(self.param(filters.has_capacity),
+                                                     self.param(filters.evaluated_at - filters.capacity_max_age)))
+
+    def capacity(self, at: str, filters: SearchFilters) -> str:
+        """The column that shows each result's capacity as of the request."""
+        return f"capacity_json(r.capacity, {at}, {self.param(filters.capacity_max_age)}::interval)"
 
     def sql(self, template: str, limit: int) -> str:
         return template.format(where=" AND ".join(self.where), limit=self.param(limit))
@@ -94,6 +103,9 @@ _WHERE_COST = "r.cost && {}::text[]"
 _WHERE_LANGUAGES = "r.languages @> {}::text[]"
 # No genders listed means the service serves everyone.
 _WHERE_GENDER = "(r.genders = '{{}}' OR {}::text = any(r.genders))"
+# A current count (reported within the max age) with something available.
+_WHERE_CAPACITY = ("EXISTS (SELECT 1 FROM jsonb_array_elements(r.capacity) AS e WHERE e->>'unit' = {0}::text "
+                   "AND (e->>'available')::int > 0 AND (e->>'updated_at')::timestamptz >= {1}::timestamptz)")
 # earth_box is a sphere-based prefilter the GiST index can use, widened to cover the ellipsoid;
 # geodesic_m is the exact recheck.
 _WHERE_WITHIN = ("earth_box(ll_to_earth($1, $2), {0}::float8 * 1.01 + 1) @> r.geo"
@@ -115,7 +127,7 @@ TIE_WINDOW = 16
 
 SELECT_NEAREST = """
     SELECT k.id, k.sort_key, geodesic_m($1, $2, r.latitude, r.longitude) AS distance_m,
-           resource_open_at(r, $3) AS open_now, r.head, k.window_edge, k.window_rows
+           resource_open_at(r, $3) AS open_now, r.head, k.window_edge, k.window_rows, {capacity} AS capacity
       FROM (SELECT r.id, r.geo <-> ll_to_earth($1, $2) AS sort_key,
                    max(r.geo <-> ll_to_earth($1, $2)) OVER () AS window_edge, count(*) OVER () AS window_rows
               FROM (SELECT r.id, r.geo
@@ -131,7 +143,8 @@ SELECT_NEAREST = """
 SELECT_NEAREST_EXACT = """
     SELECT r.id, r.geo <-> ll_to_earth($1, $2) AS sort_key,
            geodesic_m($1, $2, r.latitude, r.longitude) AS distance_m,
-           resource_open_at(r, $3) AS open_now, r.head, NULL::float8 AS window_edge, NULL::bigint AS window_rows
+           resource_open_at(r, $3) AS open_now, r.head, NULL::float8 AS window_edge, NULL::bigint AS window_rows,
+           {capacity} AS capacity
       FROM resource_index r
      WHERE r.geo IS NOT NULL AND {where}
      ORDER BY r.geo <-> ll_to_earth($1, $2), r.id
@@ -146,14 +159,15 @@ def nearest_statement(
     """The SQL and parameters of a nearest-first search: windowed, or exact (fast from PostgreSQL 17)."""
     search = _Search(latitude, longitude, filters.evaluated_at)
     search.filter(filters)
+    capacity = search.capacity("$3", filters)
     if radius_m is not None:
         search.where.append(_WHERE_WITHIN.format(search.param(radius_m)))
     if after is not None:
         search.where.append(_WHERE_AFTER_CHORD.format(search.param(after[0]), search.param(after[1])))
     if exact:
-        return search.sql(SELECT_NEAREST_EXACT, limit), search.args
+        return search.sql(SELECT_NEAREST_EXACT.replace("{capacity}", capacity), limit), search.args
     window = search.param(limit + TIE_WINDOW)
-    return search.sql(SELECT_NEAREST.replace("{window}", window), limit), search.args
+    return search.sql(SELECT_NEAREST.replace("{window}", window).replace("{capacity}", capacity), limit), search.args
 
 
 def incremental_knn(server_version: int) -> bool:
@@ -173,12 +187,12 @@ async def select_nearest(
             and last["sort_key"] == last["window_edge"]):
         sql, args = nearest_statement(latitude, longitude, radius_m, filters, after, limit, exact=True)
         rows = await conn.fetch(sql, *args)
-    return [Hit(row[0], row[1], row[2], finish_item(row[4], row[3], row[2])) for row in rows]
+    return [Hit(row[0], row[1], row[2], finish_item(row[4], row[3], row[2], row["capacity"])) for row in rows]
 
 
 # Without a location: by service name, then id. $1 is when open_now is evaluated.
 SELECT_BY_NAME = """
-    SELECT r.id, r.name AS sort_key, resource_open_at(r, $1) AS open_now, r.head
+    SELECT r.id, r.name AS sort_key, resource_open_at(r, $1) AS open_now, r.head, {capacity} AS capacity
       FROM resource_index r
      WHERE {where}
      ORDER BY r.name, r.id
@@ -192,10 +206,11 @@ async def select_by_name(
     """Up to limit resources by service name, after a cursor key."""
     search = _Search(filters.evaluated_at)
     search.filter(filters)
+    capacity = search.capacity("$1", filters)
     if after is not None:
         search.where.append(_WHERE_AFTER_NAME.format(search.param(after[0]), search.param(after[1])))
-    rows = await conn.fetch(search.sql(SELECT_BY_NAME, limit), *search.args)
-    return [Hit(row[0], row[1], None, finish_item(row[3], row[2], None)) for row in rows]
+    rows = await conn.fetch(search.sql(SELECT_BY_NAME.replace("{capacity}", capacity), limit), *search.args)
+    return [Hit(row[0], row[1], None, finish_item(row[3], row[2], None, row["capacity"])) for row in rows]
 
 
 # Words. Where the query matched: 3 when the service name alone matches it, 2 when name and
@@ -211,7 +226,8 @@ _SORT_RELEVANCE = f"(-({_WEIGHT} + {_RANK}))::float8"
 _WORDS_QUERY = "websearch_to_tsquery('cg_search', {}::text)"
 
 SELECT_BY_WORDS = """
-    SELECT r.id, {sort} AS sort_key, {distance} AS distance_m, resource_open_at(r, {at}) AS open_now, r.head
+    SELECT r.id, {sort} AS sort_key, {distance} AS distance_m, resource_open_at(r, {at}) AS open_now, r.head,
+           {capacity} AS capacity
       FROM resource_index r, (SELECT {query} AS query) AS q
      WHERE r.search_vector @@ q.query AND {where}
      ORDER BY 2, r.id
@@ -232,11 +248,12 @@ def words_statement(origin: tuple[float, float] | None, radius_m: float | None, 
         search = _Search(filters.evaluated_at)
         sort, distance, at = _SORT_RELEVANCE, "NULL::float8", "$1"
     search.filter(filters)
+    capacity = search.capacity(at, filters)
     if after is not None:
         search.where.append(f"({sort}, r.id) > ({search.param(after[0])}::float8, {search.param(after[1])}::uuid)")
     query = " || ".join(_WORDS_QUERY.format(search.param(text)) for text in queries)
     template = (SELECT_BY_WORDS.replace("{sort}", sort).replace("{distance}", distance).replace("{at}", at)
-                .replace("{query}", query))
+                .replace("{query}", query).replace("{capacity}", capacity))
     return search.sql(template, limit), search.args
 
 
@@ -246,7 +263,7 @@ async def select_by_words(conn: asyncpg.Connection, origin: tuple[float, float] 
     """Up to limit resources matching any of the queries, best first, after a cursor key."""
     sql, args = words_statement(origin, radius_m, filters, queries, after, limit)
     rows = await conn.fetch(sql, *args)
-    return [Hit(row[0], row[1], row[2], finish_item(row[4], row[3], row[2])) for row in rows]
+    return [Hit(row[0], row[1], row[2], finish_item(row[4], row[3], row[2], row["capacity"])) for row in rows]
 
 
 # A word not in the vocabulary is replaced by the most similar one that is (trigram similarity
@@ -268,13 +285,17 @@ async def select_corrections(conn: asyncpg.Connection, words: list[str]) -> dict
     return {row["word"]: row["correction"] for row in await conn.fetch(SELECT_CORRECTIONS, words)}
 
 
-SELECT_RESOURCE = "SELECT resource_open_at(r, $2) AS open_now, r.head FROM resource_index r WHERE r.id = $1"
+SELECT_RESOURCE = """
+    SELECT resource_open_at(r, $2) AS open_now, r.head, capacity_json(r.capacity, $2, $3) AS capacity
+      FROM resource_index r WHERE r.id = $1
+"""
 
 
-async def select_resource(conn: asyncpg.Connection, resource_id: UUID, at: dt.datetime) -> str | None:
-    """One resource as its JSON item, open_now evaluated at an instant."""
-    row = await conn.fetchrow(SELECT_RESOURCE, resource_id, at)
-    return None if row is None else finish_item(row["head"], row["open_now"], None)
+async def select_resource(conn: asyncpg.Connection, resource_id: UUID, at: dt.datetime,
+                          capacity_max_age: dt.timedelta = dt.timedelta(hours=24)) -> str | None:
+    """One resource as its JSON item, open_now and capacity evaluated at an instant."""
+    row = await conn.fetchrow(SELECT_RESOURCE, resource_id, at, capacity_max_age)
+    return None if row is None else finish_item(row["head"], row["open_now"], None, row["capacity"])
 
 
 SELECT_ORGANIZATION_EXISTS = "SELECT EXISTS (SELECT 1 FROM organizations WHERE id = $1)"

@@ -20,6 +20,7 @@ from service.cursors import decode_cursor, encode_cursor, fingerprint
 from service.errors import InvalidInput, NotFound
 from service.geo import Geocoder, parse_near, radius_m, zip_origin
 from service.queries import resources as queries
+from service.durations import parse_duration
 from service.routes.params import Cursor, Limit
 from service.words import alternatives, words_to_check
 
@@ -66,6 +67,13 @@ CostParam = Annotated[list[Cost] | None, QueryParameter(
     description="How it is paid for, repeatable: any of them", examples=[Example(value=["free"])])]
 LanguageParam = Annotated[list[str] | None, QueryParameter(
     description="ISO 639 code of a language spoken, repeatable: all of them", examples=[Example(value=["es"])])]
+HasCapacity = Annotated[str | None, QueryParameter(
+    max_length=64, pattern=r"^[a-z][a-z0-9-]*$",
+    description="Only services with a current count of this unit above zero (bed, naloxone-kit, ...)",
+    examples=[Example(value="bed")])]
+CapacityMaxAge = Annotated[str, QueryParameter(
+    max_length=20, description="How old a count may be and still count as current: 90m, 24h (default), 7d",
+    examples=[Example(value="6h")])]
 GenderParam = Annotated[Gender | None, QueryParameter(
     description="Only services that serve this gender (services that list none serve everyone)",
     examples=[Example(value="women")])]
@@ -97,6 +105,8 @@ class ResourceController(Controller):
         cost: CostParam = None,
         language: LanguageParam = None,
         gender: GenderParam = None,
+        has_capacity: HasCapacity = None,
+        capacity_max_age: CapacityMaxAge = "24h",
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> Response[ResourcePage]:
@@ -125,11 +135,13 @@ class ResourceController(Controller):
             open_at=open_at if open_at is not None else (now if open_now else None),
             evaluated_at=open_at or now,
             attributes=attributes or None, age=age, cost=sorted(set(cost)) if cost else None,
-            languages=languages or None, gender=gender,
+            languages=languages or None, gender=gender, has_capacity=has_capacity,
+            capacity_max_age=parse_duration(capacity_max_age, "capacity_max_age"),
         )
         query = fingerprint("resources", origin and (origin.latitude, origin.longitude), metres,
                             filters.statuses, filters.categories, filters.words, open_at, bool(open_now),
-                            filters.attributes, age, filters.cost, filters.languages, gender)
+                            filters.attributes, age, filters.cost, filters.languages, gender, has_capacity,
+                            filters.capacity_max_age.total_seconds())
         if filters.words is not None:
             after = decode_cursor(cursor, query, float)
             corrections = await queries.select_corrections(conn, words_to_check(filters.words))
