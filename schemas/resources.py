@@ -1,5 +1,6 @@
 """Resources: one service at one location, the unit a specialist searches for."""
 
+import datetime as dt
 from typing import Literal
 from uuid import UUID
 
@@ -32,6 +33,13 @@ class ResourceCreate(Input):
             raise ValueError("give exactly one of location or location_id")
 
 
+class HoursToday(Output):
+    """One opening that starts today (local time; closes_at 24:00 means midnight)."""
+
+    opens_at: str
+    closes_at: str
+
+
 class Resource(Output):
     """A service at a location, with everything a specialist needs to send someone there."""
 
@@ -45,6 +53,9 @@ class Resource(Output):
     open_now: bool | None
     distance_m: float | None
     capacity: list[CapacityReport]
+    closes_at: dt.datetime | None
+    opens_next_at: dt.datetime | None
+    hours_today: list[HoursToday]
 
 
 class Origin(Output):

@@ -27,6 +27,9 @@ from service.routes.capacity import CapacityController
 from service.routes.categories import CategoryController
 from service.routes.category_mappings import CategoryMappingController
 from service.routes.health import healthz, readyz
+from service.routes.exceptions import (
+    list_location_exceptions, list_service_exceptions, replace_location_exceptions, replace_service_exceptions,
+)
 from service.routes.exports import export_hsds_zip
 from service.routes.hsds import HsdsController
 from service.routes.imports import ImportController
@@ -93,6 +96,7 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[
             ResourceController, OrganizationController, ServiceController, LocationController, HsdsController,
             ImportController, CategoryMappingController, export_hsds_zip, list_attributes, CapacityController,
+            replace_service_exceptions, list_service_exceptions, replace_location_exceptions, list_location_exceptions,
             CategoryController, healthz, readyz,
         ],
         dependencies={

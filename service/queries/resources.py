@@ -42,11 +42,15 @@ class Hit(NamedTuple):
     item: str
 
 
-def finish_item(head: str, open_now: bool | None, distance_m: float | None, capacity: str = "[]") -> str:
+NO_HOURS = '"closes_at":null,"opens_next_at":null,"hours_today":[]'
+
+
+def finish_item(head: str, open_now: bool | None, distance_m: float | None, capacity: str = "[]",
+                hours: str = NO_HOURS) -> str:
     """Close a stored document head (see resource_index.head) with the per-request fields."""
     opened = "null" if open_now is None else "true" if open_now else "false"
     distance = "null" if distance_m is None else "%.1f" % distance_m
-    return f'{head},"open_now":{opened},"distance_m":{distance},"capacity":{capacity}}}'
+    return f'{head},"open_now":{opened},"distance_m":{distance},"capacity":{capacity},{hours}}}'
 
 
 class _Search:
@@ -85,9 +89,10 @@ class _Search:
             self.where.append(_WHERE_CAPACITY.format(self.param(filters.has_capacity),
                                                      self.param(filters.evaluated_at - filters.capacity_max_age)))
 
-    def capacity(self, at: str, filters: SearchFilters) -> str:
-        """The column that shows each result's capacity as of the request."""
-        return f"capacity_json(r.capacity, {at}, {self.param(filters.capacity_max_age)}::interval)"
+    def extras(self, at: str, filters: SearchFilters) -> str:
+        """The columns each result needs as of the request: capacity and hours."""
+        return (f"capacity_json(r.capacity, {at}, {self.param(filters.capacity_max_age)}::interval) AS capacity, "
+                f"resource_hours(r, {at}) AS hours")
 
     def sql(self, template: str, limit: int) -> str:
         return template.format(where=" AND ".join(self.where), limit=self.param(limit))
@@ -127,7 +132,7 @@ TIE_WINDOW = 16
 
 SELECT_NEAREST = """
     SELECT k.id, k.sort_key, geodesic_m($1, $2, r.latitude, r.longitude) AS distance_m,
-           resource_open_at(r, $3) AS open_now, r.head, k.window_edge, k.window_rows, {capacity} AS capacity
+           resource_open_at(r, $3) AS open_now, r.head, k.window_edge, k.window_rows, {extras}
       FROM (SELECT r.id, r.geo <-> ll_to_earth($1, $2) AS sort_key,
                    max(r.geo <-> ll_to_earth($1, $2)) OVER () AS window_edge, count(*) OVER () AS window_rows
               FROM (SELECT r.id, r.geo
@@ -144,7 +149,7 @@ SELECT_NEAREST_EXACT = """
     SELECT r.id, r.geo <-> ll_to_earth($1, $2) AS sort_key,
            geodesic_m($1, $2, r.latitude, r.longitude) AS distance_m,
            resource_open_at(r, $3) AS open_now, r.head, NULL::float8 AS window_edge, NULL::bigint AS window_rows,
-           {capacity} AS capacity
+           {extras}
       FROM resource_index r
      WHERE r.geo IS NOT NULL AND {where}
      ORDER BY r.geo <-> ll_to_earth($1, $2), r.id
@@ -159,15 +164,15 @@ def nearest_statement(
     """The SQL and parameters of a nearest-first search: windowed, or exact (fast from PostgreSQL 17)."""
     search = _Search(latitude, longitude, filters.evaluated_at)
     search.filter(filters)
-    capacity = search.capacity("$3", filters)
+    extras = search.extras("$3", filters)
     if radius_m is not None:
         search.where.append(_WHERE_WITHIN.format(search.param(radius_m)))
     if after is not None:
         search.where.append(_WHERE_AFTER_CHORD.format(search.param(after[0]), search.param(after[1])))
     if exact:
-        return search.sql(SELECT_NEAREST_EXACT.replace("{capacity}", capacity), limit), search.args
+        return search.sql(SELECT_NEAREST_EXACT.replace("{extras}", extras), limit), search.args
     window = search.param(limit + TIE_WINDOW)
-    return search.sql(SELECT_NEAREST.replace("{window}", window).replace("{capacity}", capacity), limit), search.args
+    return search.sql(SELECT_NEAREST.replace("{window}", window).replace("{extras}", extras), limit), search.args
 
 
 def incremental_knn(server_version: int) -> bool:
@@ -187,12 +192,13 @@ async def select_nearest(
             and last["sort_key"] == last["window_edge"]):
         sql, args = nearest_statement(latitude, longitude, radius_m, filters, after, limit, exact=True)
         rows = await conn.fetch(sql, *args)
-    return [Hit(row[0], row[1], row[2], finish_item(row[4], row[3], row[2], row["capacity"])) for row in rows]
+    return [Hit(row[0], row[1], row[2], finish_item(row[4], row[3], row[2], row["capacity"], row["hours"]))
+            for row in rows]
 
 
 # Without a location: by service name, then id. $1 is when open_now is evaluated.
 SELECT_BY_NAME = """
-    SELECT r.id, r.name AS sort_key, resource_open_at(r, $1) AS open_now, r.head, {capacity} AS capacity
+    SELECT r.id, r.name AS sort_key, resource_open_at(r, $1) AS open_now, r.head, {extras}
       FROM resource_index r
      WHERE {where}
      ORDER BY r.name, r.id
@@ -206,11 +212,12 @@ async def select_by_name(
     """Up to limit resources by service name, after a cursor key."""
     search = _Search(filters.evaluated_at)
     search.filter(filters)
-    capacity = search.capacity("$1", filters)
+    extras = search.extras("$1", filters)
     if after is not None:
         search.where.append(_WHERE_AFTER_NAME.format(search.param(after[0]), search.param(after[1])))
-    rows = await conn.fetch(search.sql(SELECT_BY_NAME.replace("{capacity}", capacity), limit), *search.args)
-    return [Hit(row[0], row[1], None, finish_item(row[3], row[2], None, row["capacity"])) for row in rows]
+    rows = await conn.fetch(search.sql(SELECT_BY_NAME.replace("{extras}", extras), limit), *search.args)
+    return [Hit(row[0], row[1], None, finish_item(row[3], row[2], None, row["capacity"], row["hours"]))
+            for row in rows]
 
 
 # Words. Where the query matched: 3 when the service name alone matches it, 2 when name and
@@ -227,7 +234,7 @@ _WORDS_QUERY = "websearch_to_tsquery('cg_search', {}::text)"
 
 SELECT_BY_WORDS = """
     SELECT r.id, {sort} AS sort_key, {distance} AS distance_m, resource_open_at(r, {at}) AS open_now, r.head,
-           {capacity} AS capacity
+           {extras}
       FROM resource_index r, (SELECT {query} AS query) AS q
      WHERE r.search_vector @@ q.query AND {where}
      ORDER BY 2, r.id
@@ -248,12 +255,12 @@ def words_statement(origin: tuple[float, float] | None, radius_m: float | None, 
         search = _Search(filters.evaluated_at)
         sort, distance, at = _SORT_RELEVANCE, "NULL::float8", "$1"
     search.filter(filters)
-    capacity = search.capacity(at, filters)
+    extras = search.extras(at, filters)
     if after is not None:
         search.where.append(f"({sort}, r.id) > ({search.param(after[0])}::float8, {search.param(after[1])}::uuid)")
     query = " || ".join(_WORDS_QUERY.format(search.param(text)) for text in queries)
     template = (SELECT_BY_WORDS.replace("{sort}", sort).replace("{distance}", distance).replace("{at}", at)
-                .replace("{query}", query).replace("{capacity}", capacity))
+                .replace("{query}", query).replace("{extras}", extras))
     return search.sql(template, limit), search.args
 
 
@@ -263,7 +270,8 @@ async def select_by_words(conn: asyncpg.Connection, origin: tuple[float, float] 
     """Up to limit resources matching any of the queries, best first, after a cursor key."""
     sql, args = words_statement(origin, radius_m, filters, queries, after, limit)
     rows = await conn.fetch(sql, *args)
-    return [Hit(row[0], row[1], row[2], finish_item(row[4], row[3], row[2], row["capacity"])) for row in rows]
+    return [Hit(row[0], row[1], row[2], finish_item(row[4], row[3], row[2], row["capacity"], row["hours"]))
+            for row in rows]
 
 
 # A word not in the vocabulary is replaced by the most similar one that is (trigram similarity
@@ -286,7 +294,8 @@ async def select_corrections(conn: asyncpg.Connection, words: list[str]) -> dict
 
 
 SELECT_RESOURCE = """
-    SELECT resource_open_at(r, $2) AS open_now, r.head, capacity_json(r.capacity, $2, $3) AS capacity
+    SELECT resource_open_at(r, $2) AS open_now, r.head, capacity_json(r.capacity, $2, $3) AS capacity,
+           resource_hours(r, $2) AS hours
       FROM resource_index r WHERE r.id = $1
 """
 
@@ -295,7 +304,7 @@ async def select_resource(conn: asyncpg.Connection, resource_id: UUID, at: dt.da
                           capacity_max_age: dt.timedelta = dt.timedelta(hours=24)) -> str | None:
     """One resource as its JSON item, open_now and capacity evaluated at an instant."""
     row = await conn.fetchrow(SELECT_RESOURCE, resource_id, at, capacity_max_age)
-    return None if row is None else finish_item(row["head"], row["open_now"], None, row["capacity"])
+    return None if row is None else finish_item(row["head"], row["open_now"], None, row["capacity"], row["hours"])
 
 
 SELECT_ORGANIZATION_EXISTS = "SELECT EXISTS (SELECT 1 FROM organizations WHERE id = $1)"

@@ -55,6 +55,10 @@ OpenNow = Annotated[bool | None, QueryParameter(
 OpenAt = Annotated[dt.datetime | None, QueryParameter(
     description="Only resources open at this RFC 3339 instant (with offset); also what open_now reports on",
     examples=[Example(value="2026-11-27T23:30:00-08:00")])]
+At = Annotated[dt.datetime | None, QueryParameter(
+    description="Report open_now, closes_at, opens_next_at, hours_today and capacity as of this RFC 3339 instant "
+                "instead of now, without filtering (plan ahead: will it be open at 2 am?)",
+    examples=[Example(value="2026-11-28T02:00:00-08:00")])]
 StatusParam = Annotated[list[Status] | None, QueryParameter(
     description="Service status, repeatable; default active")]
 AttributeParam = Annotated[list[str] | None, QueryParameter(
@@ -99,6 +103,7 @@ class ResourceController(Controller):
         q: Words = None,
         open_now: OpenNow = None,
         open_at: OpenAt = None,
+        at: At = None,
         status: StatusParam = None,
         attribute: AttributeParam = None,
         age: AgeParam = None,
@@ -117,8 +122,11 @@ class ResourceController(Controller):
             raise InvalidInput("radius", "needs a location: near, zip or address")
         if open_now and open_at is not None:
             raise InvalidInput("open_at", "give open_now=true or open_at, not both")
-        if open_at is not None and open_at.tzinfo is None:
-            raise InvalidInput("open_at", "must carry a UTC offset, e.g. 2026-11-27T23:30:00-08:00 or ...Z")
+        for name, instant in (("open_at", open_at), ("at", at)):
+            if instant is not None and instant.tzinfo is None:
+                raise InvalidInput(name, "must carry a UTC offset, e.g. 2026-11-27T23:30:00-08:00 or ...Z")
+        if at is not None and (open_at is not None or open_now):
+            raise InvalidInput("at", "give at, open_at or open_now=true, not more than one")
         slugs = [slug.strip() for value in category or [] for slug in value.split(",") if slug.strip()]
         state.taxonomy.check(slugs, "category", "query")
         attributes = sorted({slug.strip() for value in attribute or [] for slug in value.split(",") if slug.strip()})
@@ -133,13 +141,13 @@ class ResourceController(Controller):
             categories=state.taxonomy.expand(slugs) if slugs else None,
             words=(q or "").strip() or None,
             open_at=open_at if open_at is not None else (now if open_now else None),
-            evaluated_at=open_at or now,
+            evaluated_at=open_at or at or now,
             attributes=attributes or None, age=age, cost=sorted(set(cost)) if cost else None,
             languages=languages or None, gender=gender, has_capacity=has_capacity,
             capacity_max_age=parse_duration(capacity_max_age, "capacity_max_age"),
         )
         query = fingerprint("resources", origin and (origin.latitude, origin.longitude), metres,
-                            filters.statuses, filters.categories, filters.words, open_at, bool(open_now),
+                            filters.statuses, filters.categories, filters.words, open_at, bool(open_now), at,
                             filters.attributes, age, filters.cost, filters.languages, gender, has_capacity,
                             filters.capacity_max_age.total_seconds())
         if filters.words is not None:
@@ -173,10 +181,12 @@ class ResourceController(Controller):
 
     @get("/{resource_id:uuid}", operation_id="getResource", media_type=MediaType.JSON)
     async def get_resource(
-        self, conn: NamedDependency[asyncpg.Connection], resource_id: FromPath[UUID]
+        self, conn: NamedDependency[asyncpg.Connection], resource_id: FromPath[UUID], at: At = None,
     ) -> Response[Resource]:
-        """Fetch one resource by id, with open_now evaluated now."""
-        if (document := await queries.select_resource(conn, resource_id, dt.datetime.now(dt.timezone.utc))) is None:
+        """Fetch one resource by id, with open_now, hours and capacity evaluated now (or at `at`)."""
+        if at is not None and at.tzinfo is None:
+            raise InvalidInput("at", "must carry a UTC offset, e.g. 2026-11-27T23:30:00-08:00 or ...Z")
+        if (document := await queries.select_resource(conn, resource_id, at or dt.datetime.now(dt.timezone.utc))) is None:
             raise NotFound(f"no resource has id {resource_id}")
         return Response(document.encode(), media_type=MediaType.JSON)
 
