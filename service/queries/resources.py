@@ -91,8 +91,9 @@ class _Search:
 
     def extras(self, at: str, filters: SearchFilters) -> str:
         """The columns each result needs as of the request: capacity and hours."""
-        return (f"capacity_json(r.capacity, {at}, {self.param(filters.capacity_max_age)}::interval) AS capacity, "
-                f"resource_hours(r, {at}) AS hours")
+        # Most resources report no capacity: skip the function call for them.
+        return (f"CASE WHEN r.capacity = '[]'::jsonb THEN '[]' ELSE capacity_json(r.capacity, {at}, "
+                f"{self.param(filters.capacity_max_age)}::interval) END AS capacity, resource_hours(r, {at}) AS hours")
 
     def sql(self, template: str, limit: int) -> str:
         return template.format(where=" AND ".join(self.where), limit=self.param(limit))
