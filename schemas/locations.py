@@ -25,6 +25,7 @@ class LocationFields(Input):
     timezone: TimeZone | None = None
     transportation: ShortText | None = None
     url: Url | None = None
+    confidential: bool = False
 
     def __post_init__(self) -> None:
         if (self.latitude is None) != (self.longitude is None):
@@ -52,6 +53,7 @@ class LocationPatch(Patch):
     timezone: TimeZone | None | UnsetType = UNSET
     transportation: ShortText | None | UnsetType = UNSET
     url: Url | None | UnsetType = UNSET
+    confidential: bool | UnsetType = UNSET
     organization_id: UUID | None | UnsetType = UNSET
     phones: list[PhoneCreate] | UnsetType = UNSET
     schedules: list[ScheduleCreate] | UnsetType = UNSET
@@ -73,10 +75,13 @@ class LocationSummary(Output):
     longitude: float | None
     address: Address | None
     timezone: str | None
+    approximate: bool
 
 
 class Location(LocationSummary):
-    """A location as stored."""
+    """A location as stored; a confidential one shows its real place only to admin calls."""
+
+    confidential: bool
 
     organization_id: UUID | None
     alternate_name: str | None

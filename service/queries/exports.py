@@ -32,7 +32,7 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
         ("id", "location_type", "url", "organization_id", "name", "alternate_name", "description", "transportation",
          "latitude", "longitude"),
         """SELECT id, location_type, url, organization_id, name, alternate_name, description, transportation,
-                  latitude, longitude
+                  public_coordinate(latitude, confidential), public_coordinate(longitude, confidential)
              FROM locations ORDER BY id""",
     ),
     "addresses.csv": (
@@ -41,7 +41,7 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
         """SELECT hsds_address_id(id), id, address_1, address_2, coalesce(city, ''), region,
                   coalesce(state_province, ''), coalesce(postal_code, ''), coalesce(country, ''),
                   CASE WHEN location_type = 'postal' THEN 'postal' ELSE 'physical' END
-             FROM locations WHERE address_1 IS NOT NULL ORDER BY hsds_address_id(id)""",
+             FROM locations WHERE address_1 IS NOT NULL AND NOT confidential ORDER BY hsds_address_id(id)""",
     ),
     "service_at_location.csv": (
         ("id", "service_id", "location_id", "description"),

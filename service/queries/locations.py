@@ -12,17 +12,17 @@ from service.geo import check_timezone, timezone_at
 from service.queries.phones import insert_phones, replace_phones
 from service.queries.schedules import insert_schedules, replace_schedules
 
-SELECT_LOCATION = "SELECT location_json(l)::text FROM locations l WHERE l.id = $1"
+SELECT_LOCATION = "SELECT location_full_json(l, $2)::text FROM locations l WHERE l.id = $1"
 
 
-async def select_location(conn: asyncpg.Connection, location_id: UUID) -> Location | None:
-    """One location with its address, phones, hours and service ids."""
-    raw = await conn.fetchval(SELECT_LOCATION, location_id)
+async def select_location(conn: asyncpg.Connection, location_id: UUID, exact: bool = False) -> Location | None:
+    """One location with its address, phones, hours and service ids (exact: a confidential one's real place)."""
+    raw = await conn.fetchval(SELECT_LOCATION, location_id, exact)
     return None if raw is None else msgspec.json.decode(raw, type=Location)
 
 
 SELECT_LOCATIONS = """
-    SELECT coalesce(l.name, '') AS name, l.id, location_json(l)::text AS document
+    SELECT coalesce(l.name, '') AS name, l.id, location_full_json(l, $5)::text AS document
       FROM locations l
      WHERE ($1::uuid IS NULL OR l.organization_id = $1)
        AND ($2::text IS NULL OR (coalesce(l.name, ''), l.id) > ($2::text, $3::uuid))
@@ -32,11 +32,12 @@ SELECT_LOCATIONS = """
 
 
 async def select_locations(
-    conn: asyncpg.Connection, organization_id: UUID | None, after: tuple[str, UUID] | None, limit: int
+    conn: asyncpg.Connection, organization_id: UUID | None, after: tuple[str, UUID] | None, limit: int,
+    exact: bool = False,
 ) -> list[tuple[str, UUID, Location]]:
     """A page of locations by name, optionally of one organization."""
     name, last_id = after or (None, None)
-    rows = await conn.fetch(SELECT_LOCATIONS, organization_id, name, last_id, limit)
+    rows = await conn.fetch(SELECT_LOCATIONS, organization_id, name, last_id, limit, exact)
     return [(row["name"], row["id"], msgspec.json.decode(row["document"], type=Location)) for row in rows]
 
 
@@ -50,8 +51,8 @@ def _address_columns(address: AddressInput | None) -> list[str | None]:
 INSERT_LOCATION = """
     INSERT INTO locations (organization_id, name, alternate_name, description, location_type, latitude, longitude,
                            timezone, transportation, url, address_1, address_2, city, region, state_province,
-                           postal_code, country)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                           postal_code, country, confidential)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
     RETURNING id
 """
 
@@ -66,6 +67,7 @@ async def insert_location(conn: asyncpg.Connection, organization_id: UUID | None
         return await conn.fetchval(
             INSERT_LOCATION, organization_id, new.name, new.alternate_name, new.description, new.location_type,
             new.latitude, new.longitude, timezone, new.transportation, new.url, *_address_columns(new.address),
+            new.confidential,
         )
     except asyncpg.ForeignKeyViolationError:
         raise InvalidInput("organization_id", f"no organization has id {organization_id}", "body") from None
@@ -98,7 +100,8 @@ UPDATE_LOCATION = """
            region          = CASE WHEN 'address' = any($2) THEN $16 ELSE region END,
            state_province  = CASE WHEN 'address' = any($2) THEN $17 ELSE state_province END,
            postal_code     = CASE WHEN 'address' = any($2) THEN $18 ELSE postal_code END,
-           country         = CASE WHEN 'address' = any($2) THEN $19 ELSE country END
+           country         = CASE WHEN 'address' = any($2) THEN $19 ELSE country END,
+           confidential    = CASE WHEN 'confidential' = any($2) THEN $20 ELSE confidential END
      WHERE id = $1
     RETURNING id
 """
@@ -117,7 +120,7 @@ async def update_location(conn: asyncpg.Connection, location_id: UUID, patch: Lo
             found = await conn.fetchval(
                 UPDATE_LOCATION, location_id, given, v["name"], v["alternate_name"], v["description"],
                 v["location_type"], v["latitude"], v["longitude"], v["timezone"], v["transportation"], v["url"],
-                v["organization_id"], *_address_columns(v["address"]),
+                v["organization_id"], *_address_columns(v["address"]), bool(v["confidential"]),
             )
         except asyncpg.ForeignKeyViolationError:
             raise InvalidInput("organization_id", f"no organization has id {v['organization_id']}", "body") from None

@@ -1,22 +1,23 @@
 """Locations: list, read, create, change, delete."""
 
+from typing import Any
 from uuid import UUID
 
 import asyncpg
-from litestar import Controller, Response, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from schemas.locations import Location, LocationCreate, LocationPage, LocationPatch
-from service.auth import require_admin
+from service.auth import is_admin, require_admin
 from service.cursors import decode_cursor, fingerprint, paginate
 from service.errors import NotFound
 from service.queries import locations as queries
 from service.routes.params import Cursor, Limit
 
 
-async def _found(conn: asyncpg.Connection, location_id: UUID) -> Location:
-    if (location := await queries.select_location(conn, location_id)) is None:
+async def _found(conn: asyncpg.Connection, location_id: UUID, exact: bool = True) -> Location:
+    if (location := await queries.select_location(conn, location_id, exact)) is None:
         raise NotFound(f"no location has id {location_id}")
     return location
 
@@ -29,20 +30,21 @@ class LocationController(Controller):
 
     @get("/", operation_id="listLocations")
     async def list_locations(
-        self, conn: NamedDependency[asyncpg.Connection], organization_id: FromQuery[UUID | None] = None,
-        limit: Limit = 20, cursor: Cursor = None,
+        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
+        organization_id: FromQuery[UUID | None] = None, limit: Limit = 20, cursor: Cursor = None,
     ) -> LocationPage:
-        """List locations by name, optionally of one organization."""
+        """List locations by name, optionally of one organization (confidential ones approximate unless admin)."""
         query = fingerprint("locations", organization_id)
         after = decode_cursor(cursor, query, str)
-        rows = await queries.select_locations(conn, organization_id, after, limit + 1)
+        rows = await queries.select_locations(conn, organization_id, after, limit + 1, is_admin(request))
         items, next_cursor = paginate(rows, limit, query)
         return LocationPage(items=items, next_cursor=next_cursor)
 
     @get("/{location_id:uuid}", operation_id="getLocation")
-    async def get_location(self, conn: NamedDependency[asyncpg.Connection], location_id: FromPath[UUID]) -> Location:
-        """Fetch one location by id."""
-        return await _found(conn, location_id)
+    async def get_location(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
+                           location_id: FromPath[UUID]) -> Location:
+        """Fetch one location by id; a confidential one shows its street and exact point only to admin calls."""
+        return await _found(conn, location_id, is_admin(request))
 
     @post("/", operation_id="createLocation", guards=[require_admin])
     async def create_location(
