@@ -9,6 +9,8 @@ import zoneinfo
 from collections.abc import Callable
 from typing import Any, Literal
 
+import msgspec
+
 from schemas.resources import Origin
 from service.config import Settings
 from service.errors import InvalidInput, UpstreamUnavailable
@@ -147,3 +149,44 @@ def _build_geocoder(settings: Settings) -> Callable[[str], Any]:
         options["api_key"] = settings.geocoder_api_key
     geocoder = factory(**options)
     return functools.partial(geocoder.geocode, exactly_one=True)
+
+
+class BoundingBox(msgspec.Struct, frozen=True):
+    """A map viewport; min_lon > max_lon means it crosses the antimeridian. The circle (centre and
+    radius in metres) covers it and lets the GiST index prefilter; None when the box is too big."""
+
+    min_lon: float
+    min_lat: float
+    max_lon: float
+    max_lat: float
+    centre: tuple[float, float] | None
+    radius_m: float | None
+
+
+def parse_bbox(raw: str) -> BoundingBox:
+    """minLon,minLat,maxLon,maxLat in WGS-84 degrees; minLon > maxLon crosses the antimeridian."""
+    from geopy.distance import geodesic
+
+    parts = raw.split(",")
+    try:
+        min_lon, min_lat, max_lon, max_lat = (float(part) for part in parts)
+    except ValueError:
+        raise InvalidInput("bbox", "expected minLon,minLat,maxLon,maxLat in decimal degrees, e.g. "
+                                   "-122.8,45.4,-122.5,45.6") from None
+    for name, value, limit in (("minLon", min_lon, 180), ("maxLon", max_lon, 180), ("minLat", min_lat, 90),
+                               ("maxLat", max_lat, 90)):
+        if not -limit <= value <= limit or value != value:
+            raise InvalidInput("bbox", f"{name} {value} is outside -{limit}..{limit}")
+    if min_lat > max_lat:
+        raise InvalidInput("bbox", "minLat is above maxLat")
+    span = max_lon - min_lon if min_lon <= max_lon else max_lon + 360 - min_lon
+    centre = radius = None
+    if span <= 180 and max_lat - min_lat <= 90:
+        centre_lon = min_lon + span / 2
+        centre_lon = centre_lon - 360 if centre_lon > 180 else centre_lon
+        centre = ((min_lat + max_lat) / 2, centre_lon)
+        edge_lons = (min_lon, max_lon, centre_lon)
+        points = [(lat, lon) for lat in (min_lat, max_lat, centre[0]) for lon in edge_lons]
+        # earth_box works on a sphere; 1% and a metre cover the difference from the ellipsoid.
+        radius = max(geodesic(centre, point).meters for point in points) * 1.01 + 1
+    return BoundingBox(min_lon, min_lat, max_lon, max_lat, centre, radius)

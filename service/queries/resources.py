@@ -9,6 +9,7 @@ import msgspec
 
 from schemas.resources import ResourceCreate
 from service.errors import InvalidInput
+from service.geo import BoundingBox
 from service.queries.locations import insert_location
 from service.queries.organizations import insert_organization
 from service.queries.phones import insert_phones
@@ -31,6 +32,7 @@ class SearchFilters(msgspec.Struct, frozen=True, kw_only=True):
     gender: str | None = None
     has_capacity: str | None = None
     capacity_max_age: dt.timedelta = dt.timedelta(hours=24)
+    bbox: BoundingBox | None = None
 
 
 class Hit(NamedTuple):
@@ -85,6 +87,14 @@ class _Search:
             self.where.append(_WHERE_LANGUAGES.format(self.param(filters.languages)))
         if filters.gender is not None:
             self.where.append(_WHERE_GENDER.format(self.param(filters.gender)))
+        if filters.bbox is not None:
+            box = filters.bbox
+            lon_test = _BBOX_LON_INSIDE if box.min_lon <= box.max_lon else _BBOX_LON_ACROSS
+            self.where.append(_WHERE_BBOX.format(self.param(box.min_lat), self.param(box.max_lat))
+                              + " AND " + lon_test.format(self.param(box.min_lon), self.param(box.max_lon)))
+            if box.centre is not None and box.radius_m is not None:
+                self.where.append(_WHERE_CIRCLE.format(self.param(box.centre[0]), self.param(box.centre[1]),
+                                                       self.param(box.radius_m)))
         if filters.has_capacity is not None:
             self.where.append(_WHERE_CAPACITY.format(self.param(filters.has_capacity),
                                                      self.param(filters.evaluated_at - filters.capacity_max_age)))
@@ -109,6 +119,11 @@ _WHERE_COST = "r.cost && {}::text[]"
 _WHERE_LANGUAGES = "r.languages @> {}::text[]"
 # No genders listed means the service serves everyone.
 _WHERE_GENDER = "(r.genders = '{{}}' OR {}::text = any(r.genders))"
+# A map viewport: the exact test, and a covering circle the GiST index can use.
+_WHERE_BBOX = "r.latitude BETWEEN {}::float8 AND {}::float8"
+_BBOX_LON_INSIDE = "r.longitude BETWEEN {}::float8 AND {}::float8"
+_BBOX_LON_ACROSS = "(r.longitude >= {}::float8 OR r.longitude <= {}::float8)"
+_WHERE_CIRCLE = "earth_box(ll_to_earth({}::float8, {}::float8), {}::float8) @> r.geo"
 # A current count (reported within the max age) with something available.
 _WHERE_CAPACITY = ("EXISTS (SELECT 1 FROM jsonb_array_elements(r.capacity) AS e WHERE e->>'unit' = {0}::text "
                    "AND (e->>'available')::int > 0 AND (e->>'updated_at')::timestamptz >= {1}::timestamptz)")

@@ -2,12 +2,12 @@
 
 import datetime as dt
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import asyncpg
 import msgspec
-from litestar import Controller, MediaType, Response, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
@@ -18,7 +18,7 @@ from schemas.resources import Origin, Resource, ResourceCreate, ResourcePage
 from service.auth import require_admin
 from service.cursors import decode_cursor, encode_cursor, fingerprint
 from service.errors import InvalidInput, NotFound
-from service.geo import Geocoder, parse_near, radius_m, zip_origin
+from service.geo import Geocoder, parse_bbox, parse_near, radius_m, zip_origin
 from service.queries import resources as queries
 from service.durations import parse_duration
 from service.routes.params import Cursor, Limit
@@ -59,6 +59,12 @@ At = Annotated[dt.datetime | None, QueryParameter(
     description="Report open_now, closes_at, opens_next_at, hours_today and capacity as of this RFC 3339 instant "
                 "instead of now, without filtering (plan ahead: will it be open at 2 am?)",
     examples=[Example(value="2026-11-28T02:00:00-08:00")])]
+Bbox = Annotated[str | None, QueryParameter(
+    max_length=200, description="Map viewport minLon,minLat,maxLon,maxLat (WGS-84); minLon > maxLon crosses the "
+                                "antimeridian", examples=[Example(value="-122.8,45.4,-122.5,45.6")])]
+Format = Annotated[Literal["json", "geojson"] | None, QueryParameter(
+    description="geojson: a GeoJSON FeatureCollection (also chosen by Accept: application/geo+json), each feature's "
+                "properties being the result item")]
 StatusParam = Annotated[list[Status] | None, QueryParameter(
     description="Service status, repeatable; default active")]
 AttributeParam = Annotated[list[str] | None, QueryParameter(
@@ -92,6 +98,7 @@ class ResourceController(Controller):
     @get("/", operation_id="searchResources", media_type=MediaType.JSON)
     async def search_resources(
         self,
+        request: Request[Any, Any, Any],
         conn: NamedDependency[asyncpg.Connection],
         state: State,
         near: Near = None,
@@ -104,6 +111,8 @@ class ResourceController(Controller):
         open_now: OpenNow = None,
         open_at: OpenAt = None,
         at: At = None,
+        bbox: Bbox = None,
+        format: Format = None,
         status: StatusParam = None,
         attribute: AttributeParam = None,
         age: AgeParam = None,
@@ -145,10 +154,11 @@ class ResourceController(Controller):
             attributes=attributes or None, age=age, cost=sorted(set(cost)) if cost else None,
             languages=languages or None, gender=gender, has_capacity=has_capacity,
             capacity_max_age=parse_duration(capacity_max_age, "capacity_max_age"),
+            bbox=parse_bbox(bbox) if bbox is not None else None,
         )
         query = fingerprint("resources", origin and (origin.latitude, origin.longitude), metres,
                             filters.statuses, filters.categories, filters.words, open_at, bool(open_now), at,
-                            filters.attributes, age, filters.cost, filters.languages, gender, has_capacity,
+                            filters.attributes, age, filters.cost, filters.languages, gender, has_capacity, bbox,
                             filters.capacity_max_age.total_seconds())
         if filters.words is not None:
             after = decode_cursor(cursor, query, float)
@@ -171,6 +181,8 @@ class ResourceController(Controller):
             # The index orders by distance on a sphere; within a page, order by the reported
             # ellipsoidal distance so distance_m never goes down.
             hits.sort(key=lambda hit: hit.distance_m or 0.0)
+        if format == "geojson" or (format is None and "application/geo+json" in request.headers.get("accept", "")):
+            return Response(_feature_collection(hits, next_cursor, origin), media_type="application/geo+json")
         # Items arrive as finished JSON documents in the Resource shape (tests decode every page
         # into ResourcePage), so they are joined rather than decoded and encoded again.
         body = b"".join((
@@ -203,6 +215,19 @@ class ResourceController(Controller):
         assert document is not None, "the resource index trigger did not run"
         return Response(document.encode(), status_code=201, media_type=MediaType.JSON,
                         headers={"Location": f"/v1/resources/{resource_id}"})
+
+
+def _feature_collection(hits: list[queries.Hit], next_cursor: str | None, origin: Origin | None) -> bytes:
+    """A GeoJSON FeatureCollection (RFC 7946) of the page; next_cursor and origin as foreign members."""
+    features = []
+    for hit in hits:
+        location = msgspec.json.decode(hit.item)["location"]
+        geometry = None if location["latitude"] is None else {
+            "type": "Point", "coordinates": [location["longitude"], location["latitude"]]}
+        features.append(b'{"type":"Feature","id":"%s","geometry":%s,"properties":%s}' % (
+            str(hit.id).encode(), msgspec.json.encode(geometry), hit.item.encode()))
+    return b"".join((b'{"type":"FeatureCollection","features":[', b",".join(features), b'],"next_cursor":',
+                     msgspec.json.encode(next_cursor), b',"origin":', msgspec.json.encode(origin), b"}"))
 
 
 async def _origin(geocoder: Geocoder, near: str | None, zip_code: str | None, address: str | None) -> Origin | None:
