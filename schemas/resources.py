@@ -56,6 +56,7 @@ class Resource(Output):
     closes_at: dt.datetime | None
     opens_next_at: dt.datetime | None
     hours_today: list[HoursToday]
+    match: Literal["nearby", "serves_area"] | None
 
 
 class Origin(Output):

@@ -10,6 +10,7 @@ from schemas.base import Input, Output, Patch
 from schemas.fields import Age, AttributeSlug, CategorySlug, Cost, Email, Gender, LanguageCode, LongText, Name, Status, Url
 from schemas.phones import Phone, PhoneCreate
 from schemas.schedules import Schedule, ScheduleCreate
+from schemas.service_areas import ServiceArea, ServiceAreas
 
 Categories = Annotated[list[CategorySlug], Meta(min_length=1, max_length=20, description="Category slugs")]
 Languages = Annotated[list[LanguageCode], Meta(max_length=50)]
@@ -44,6 +45,7 @@ class ServiceFields(Input):
     minimum_age: Age | None = None
     maximum_age: Age | None = None
     cost: Costs = []
+    service_areas: ServiceAreas = []
 
     def __post_init__(self) -> None:
         _check_ages(self.minimum_age, self.maximum_age)
@@ -77,6 +79,7 @@ class ServicePatch(Patch):
     minimum_age: Age | None | UnsetType = UNSET
     maximum_age: Age | None | UnsetType = UNSET
     cost: Costs | UnsetType = UNSET
+    service_areas: ServiceAreas | UnsetType = UNSET
     phones: list[PhoneCreate] | UnsetType = UNSET
     schedules: list[ScheduleCreate] | UnsetType = UNSET
 
@@ -111,6 +114,7 @@ class Service(ServiceSummary):
     location_ids: list[UUID]
     phones: list[Phone]
     schedules: list[Schedule]
+    service_areas: list[ServiceArea]
     created_at: dt.datetime
     updated_at: dt.datetime
 

@@ -33,6 +33,7 @@ class SearchFilters(msgspec.Struct, frozen=True, kw_only=True):
     has_capacity: str | None = None
     capacity_max_age: dt.timedelta = dt.timedelta(hours=24)
     bbox: BoundingBox | None = None
+    exclude_services: list[UUID] | None = None
 
 
 class Hit(NamedTuple):
@@ -48,11 +49,12 @@ NO_HOURS = '"closes_at":null,"opens_next_at":null,"hours_today":[]'
 
 
 def finish_item(head: str, open_now: bool | None, distance_m: float | None, capacity: str = "[]",
-                hours: str = NO_HOURS) -> str:
+                hours: str = NO_HOURS, match: str | None = None) -> str:
     """Close a stored document head (see resource_index.head) with the per-request fields."""
     opened = "null" if open_now is None else "true" if open_now else "false"
     distance = "null" if distance_m is None else "%.1f" % distance_m
-    return f'{head},"open_now":{opened},"distance_m":{distance},"capacity":{capacity},{hours}}}'
+    matched = "null" if match is None else f'"{match}"'
+    return f'{head},"open_now":{opened},"distance_m":{distance},"capacity":{capacity},{hours},"match":{matched}}}'
 
 
 class _Search:
@@ -95,6 +97,8 @@ class _Search:
             if box.centre is not None and box.radius_m is not None:
                 self.where.append(_WHERE_CIRCLE.format(self.param(box.centre[0]), self.param(box.centre[1]),
                                                        self.param(box.radius_m)))
+        if filters.exclude_services:
+            self.where.append(_WHERE_NOT_SERVICES.format(self.param(filters.exclude_services)))
         if filters.has_capacity is not None:
             self.where.append(_WHERE_CAPACITY.format(self.param(filters.has_capacity),
                                                      self.param(filters.evaluated_at - filters.capacity_max_age)))
@@ -124,6 +128,9 @@ _WHERE_BBOX = "r.latitude BETWEEN {}::float8 AND {}::float8"
 _BBOX_LON_INSIDE = "r.longitude BETWEEN {}::float8 AND {}::float8"
 _BBOX_LON_ACROSS = "(r.longitude >= {}::float8 OR r.longitude <= {}::float8)"
 _WHERE_CIRCLE = "earth_box(ll_to_earth({}::float8, {}::float8), {}::float8) @> r.geo"
+# Services already listed because their area covers the point.
+_WHERE_NOT_SERVICES = ("NOT EXISTS (SELECT 1 FROM service_at_location x WHERE x.id = r.id "
+                       "AND x.service_id = any({}::uuid[]))")
 # A current count (reported within the max age) with something available.
 _WHERE_CAPACITY = ("EXISTS (SELECT 1 FROM jsonb_array_elements(r.capacity) AS e WHERE e->>'unit' = {0}::text "
                    "AND (e->>'available')::int > 0 AND (e->>'updated_at')::timestamptz >= {1}::timestamptz)")
@@ -208,8 +215,40 @@ async def select_nearest(
             and last["sort_key"] == last["window_edge"]):
         sql, args = nearest_statement(latitude, longitude, radius_m, filters, after, limit, exact=True)
         rows = await conn.fetch(sql, *args)
-    return [Hit(row[0], row[1], row[2], finish_item(row[4], row[3], row[2], row["capacity"], row["hours"]))
+    return [Hit(row[0], row[1], row[2], finish_item(row[4], row[3], row[2], row["capacity"], row["hours"], "nearby"))
             for row in rows]
+
+
+# Services whose area covers the search point, one resource each (the lowest id), listed before
+# nearby ones: their sort key is 0, the chord distance of a resource standing on the point.
+SELECT_SERVING = """
+    SELECT r.id, 0::float8 AS sort_key, resource_open_at(r, $1) AS open_now, r.head, {extras}
+      FROM resource_index r
+     WHERE r.id IN (SELECT DISTINCT ON (sal.service_id) r.id
+                      FROM resource_index r JOIN service_at_location sal ON sal.id = r.id
+                     WHERE sal.service_id = any({services}::uuid[]) AND {where}
+                     ORDER BY sal.service_id, r.id)
+       AND {after}
+     ORDER BY r.id
+     LIMIT {limit}
+"""
+
+
+async def select_serving(conn: asyncpg.Connection, service_ids: list[UUID], filters: SearchFilters,
+                         after: tuple[float, UUID] | None, limit: int) -> list[Hit]:
+    """Up to limit resources of services that serve the search point through a service area."""
+    if after is not None and after[0] > 0:
+        return []
+    search = _Search(filters.evaluated_at)
+    search.filter(filters)
+    extras = search.extras("$1", filters)
+    services = search.param(service_ids)
+    after_sql = "true" if after is None else f"r.id > {search.param(after[1])}::uuid"
+    template = (SELECT_SERVING.replace("{extras}", extras).replace("{services}", services)
+                .replace("{after}", after_sql))
+    rows = await conn.fetch(search.sql(template, limit), *search.args)
+    return [Hit(row[0], row[1], None, finish_item(row[3], row[2], None, row["capacity"], row["hours"],
+                                                   "serves_area")) for row in rows]
 
 
 # Without a location: by service name, then id. $1 is when open_now is evaluated.
@@ -286,7 +325,8 @@ async def select_by_words(conn: asyncpg.Connection, origin: tuple[float, float] 
     """Up to limit resources matching any of the queries, best first, after a cursor key."""
     sql, args = words_statement(origin, radius_m, filters, queries, after, limit)
     rows = await conn.fetch(sql, *args)
-    return [Hit(row[0], row[1], row[2], finish_item(row[4], row[3], row[2], row["capacity"], row["hours"]))
+    match = None if origin is None else "nearby"
+    return [Hit(row[0], row[1], row[2], finish_item(row[4], row[3], row[2], row["capacity"], row["hours"], match))
             for row in rows]
 
 
@@ -344,7 +384,7 @@ async def insert_resource(conn: asyncpg.Connection, new: ResourceCreate) -> UUID
             if not await conn.fetchval(SELECT_ORGANIZATION_EXISTS, organization_id):
                 raise InvalidInput("organization_id", f"no organization has id {organization_id}", "body")
         assert organization_id is not None
-        service_id = await insert_service(conn, organization_id, new.service)
+        service_id = await insert_service(conn, organization_id, new.service, "service.service_areas")
         if new.location is not None:
             location_id = await insert_location(conn, organization_id, new.location)
         else:

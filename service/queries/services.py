@@ -9,6 +9,7 @@ from schemas.services import Service, ServiceCreate, ServiceFields, ServicePatch
 from service.errors import InvalidInput
 from service.queries.phones import insert_phones, replace_phones
 from service.queries.schedules import insert_schedules, replace_schedules
+from service.queries.service_areas import replace_areas
 
 SELECT_SERVICE = "SELECT service_json(s)::text FROM services s WHERE s.id = $1"
 
@@ -60,7 +61,8 @@ REPLACE_ATTRIBUTES = """
 """
 
 
-async def insert_service(conn: asyncpg.Connection, organization_id: UUID, new: ServiceFields) -> UUID:
+async def insert_service(conn: asyncpg.Connection, organization_id: UUID, new: ServiceFields,
+                         areas_field: str = "service_areas") -> UUID:
     """Store a service's own fields and categories; the caller holds the transaction."""
     try:
         service_id: UUID = await conn.fetchval(
@@ -74,6 +76,8 @@ async def insert_service(conn: asyncpg.Connection, organization_id: UUID, new: S
     await conn.execute(REPLACE_CATEGORIES, service_id, list(dict.fromkeys(new.categories)))
     if new.attributes:
         await conn.execute(REPLACE_ATTRIBUTES, service_id, list(dict.fromkeys(new.attributes)))
+    if new.service_areas:
+        await replace_areas(conn, service_id, new.service_areas, areas_field)
     return service_id
 
 
@@ -129,6 +133,8 @@ async def update_service(conn: asyncpg.Connection, service_id: UUID, patch: Serv
             return False
         if patch.attributes is not msgspec.UNSET:
             await conn.execute(REPLACE_ATTRIBUTES, service_id, list(dict.fromkeys(patch.attributes)))
+        if patch.service_areas is not msgspec.UNSET:
+            await replace_areas(conn, service_id, patch.service_areas)
         if patch.categories is not msgspec.UNSET:
             await conn.execute(REPLACE_CATEGORIES, service_id, list(dict.fromkeys(patch.categories)))
         if patch.phones is not msgspec.UNSET:

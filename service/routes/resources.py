@@ -19,7 +19,9 @@ from service.auth import require_admin
 from service.cursors import decode_cursor, encode_cursor, fingerprint
 from service.errors import InvalidInput, NotFound
 from service.geo import Geocoder, parse_bbox, parse_near, radius_m, zip_origin
+from service.areas import covers
 from service.queries import resources as queries
+from service.queries import service_areas as area_queries
 from service.durations import parse_duration
 from service.routes.params import Cursor, Limit
 from service.words import alternatives, words_to_check
@@ -171,16 +173,23 @@ class ResourceController(Controller):
             hits = await queries.select_by_name(conn, filters, after, limit + 1)
         else:
             after = decode_cursor(cursor, query, float)
-            hits = await queries.select_nearest(conn, origin.latitude, origin.longitude, metres, filters, after,
-                                                limit + 1, windowed=state.windowed_knn)
+            served = await _served(conn, origin, zip_code)
+            hits = []
+            if served:
+                hits = await queries.select_serving(conn, served, filters, after, limit + 1)
+                filters = msgspec.structs.replace(filters, exclude_services=served)
+            hits += await queries.select_nearest(conn, origin.latitude, origin.longitude, metres, filters, after,
+                                                 limit + 1, windowed=state.windowed_knn)
+            hits.sort(key=lambda hit: (hit.sort_key, hit.id))
+            del hits[limit + 1:]
         next_cursor = None
         if len(hits) > limit:
             hits = hits[:limit]
             next_cursor = encode_cursor(query, hits[-1].sort_key, hits[-1].id)
         if origin is not None and filters.words is None:
             # The index orders by distance on a sphere; within a page, order by the reported
-            # ellipsoidal distance so distance_m never goes down.
-            hits.sort(key=lambda hit: hit.distance_m or 0.0)
+            # ellipsoidal distance so distance_m never goes down (area matches stay first).
+            hits.sort(key=lambda hit: (hit.distance_m is not None, hit.distance_m or 0.0))
         if format == "geojson" or (format is None and "application/geo+json" in request.headers.get("accept", "")):
             return Response(_feature_collection(hits, next_cursor, origin), media_type="application/geo+json")
         # Items arrive as finished JSON documents in the Resource shape (tests decode every page
@@ -228,6 +237,18 @@ def _feature_collection(hits: list[queries.Hit], next_cursor: str | None, origin
             str(hit.id).encode(), msgspec.json.encode(geometry), hit.item.encode()))
     return b"".join((b'{"type":"FeatureCollection","features":[', b",".join(features), b'],"next_cursor":',
                      msgspec.json.encode(next_cursor), b',"origin":', msgspec.json.encode(origin), b"}"))
+
+
+async def _served(conn: asyncpg.Connection, origin: Origin, zip_code: str | None) -> list[UUID]:
+    """Services with an area covering the search point (box prefilter, then the exact test), or
+    listing the searched ZIP code."""
+    served = {row["service_id"] for row in await area_queries.select_candidates(conn, origin.latitude, origin.longitude)
+              if covers(row["extent"], None if row["center_latitude"] is None else
+                        (row["center_latitude"], row["center_longitude"]), row["radius_m"],
+                        origin.latitude, origin.longitude)}
+    if zip_code is not None:
+        served.update(await area_queries.select_by_postal_code(conn, zip_code.strip()[:5]))
+    return sorted(served)
 
 
 async def _origin(geocoder: Geocoder, near: str | None, zip_code: str | None, address: str | None) -> Origin | None:

@@ -1,0 +1,83 @@
+"""Service areas: checking GeoJSON extents, the boxes that prefilter them, and the exact
+point-in-area test (shapely), correct for areas that touch or cross the antimeridian."""
+
+import functools
+import json
+import math
+from typing import Any
+
+from schemas.service_areas import ServiceAreaCreate
+from service.errors import InvalidInput
+
+METRES_PER_DEGREE = 111_320.0
+Box = tuple[float, float, float, float]  # min_lon, min_lat, max_lon, max_lat
+
+
+def check_extent(extent: dict[str, Any], field: str) -> Any:
+    """The shapely geometry of a GeoJSON Polygon or MultiPolygon, or a 422 saying what is wrong."""
+    from shapely.geometry import shape
+    from shapely.validation import explain_validity
+
+    if extent.get("type") not in ("Polygon", "MultiPolygon"):
+        raise InvalidInput(field, "must be a GeoJSON Polygon or MultiPolygon", "body")
+    try:
+        geometry = shape(extent)
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError) as error:
+        raise InvalidInput(field, f"not valid GeoJSON coordinates: {error}", "body") from None
+    if geometry.is_empty:
+        raise InvalidInput(field, "is empty", "body")
+    min_lon, min_lat, max_lon, max_lat = geometry.bounds
+    if not (-180 <= min_lon and max_lon <= 180 and -90 <= min_lat and max_lat <= 90):
+        raise InvalidInput(field, "coordinates must be [longitude, latitude] within -180..180 and -90..90; an area "
+                                  "crossing the antimeridian is split into a MultiPolygon (RFC 7946)", "body")
+    if not geometry.is_valid:
+        raise InvalidInput(field, f"is not a valid polygon: {explain_validity(geometry)}", "body")
+    return geometry
+
+
+def boxes(area: ServiceAreaCreate, field: str) -> list[Box]:
+    """Boxes covering an area, for the index (one per polygon part; circles split at ±180)."""
+    if area.extent is not None:
+        geometry = check_extent(area.extent, field)
+        parts = getattr(geometry, "geoms", [geometry])
+        return [part.bounds for part in parts]
+    if area.center is not None and area.radius_m is not None:
+        lat, lon = area.center.latitude, area.center.longitude
+        # Degrees of latitude are ~111 km; a 1% margin covers the ellipsoid.
+        dlat = area.radius_m * 1.01 / METRES_PER_DEGREE
+        if abs(lat) + dlat >= 89.9:
+            return [(-180.0, max(-90.0, lat - dlat), 180.0, min(90.0, lat + dlat))]
+        dlon = dlat / math.cos(math.radians(abs(lat) + dlat))
+        if dlon >= 180:
+            return [(-180.0, lat - dlat, 180.0, lat + dlat)]
+        west, east = lon - dlon, lon + dlon
+        if west < -180:
+            return [(west + 360, lat - dlat, 180.0, lat + dlat), (-180.0, lat - dlat, east, lat + dlat)]
+        if east > 180:
+            return [(west, lat - dlat, 180.0, lat + dlat), (-180.0, lat - dlat, east - 360, lat + dlat)]
+        return [(west, lat - dlat, east, lat + dlat)]
+    return []  # postal codes: matched by code, not by point
+
+
+@functools.lru_cache(maxsize=4096)
+def _geometry(extent: str) -> Any:
+    from shapely import prepared
+    from shapely.geometry import shape
+
+    return prepared.prep(shape(json.loads(extent)))
+
+
+def covers(extent: str | None, center: tuple[float, float] | None, radius_m: float | None,
+           latitude: float, longitude: float) -> bool:
+    """Whether an area covers a point: boundaries count as inside. A point on ±180 is tested as both."""
+    if extent is not None:
+        from shapely.geometry import Point
+
+        geometry = _geometry(extent)
+        candidates = [longitude] + ([-longitude] if abs(longitude) == 180 else [])
+        return any(geometry.covers(Point(lon, latitude)) for lon in candidates)
+    if center is not None and radius_m is not None:
+        from geopy.distance import geodesic
+
+        return geodesic(center, (latitude, longitude)).meters <= radius_m
+    return False
