@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: serve test install openapi seed migrate bench bench-full bench-import clean
+.PHONY: serve test install openapi seed migrate bench bench-full bench-import bench-mixed clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "CommonGround needs Python 3.11 or newer (found " + sys.version.split()[0] + "); run: make PYTHON=python3.11 ...")'
@@ -35,6 +35,9 @@ bench: $(STAMP)
 
 bench-full: $(STAMP)
 	$(BIN)/python -m bench --sizes 10000 100000 1000000
+
+bench-mixed: $(STAMP)
+	$(BIN)/python -m bench.mixed --size 100000
 
 bench-import: $(STAMP)
 	$(BIN)/python -m bench.imports --services 100000

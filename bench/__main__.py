@@ -46,12 +46,14 @@ def cpu_seconds(root: psutil.Process | None) -> float:
 
 def load(mode: str, target: str, points_file: Path, concurrency: int, duration: float,
          count: int | None = None, web: psutil.Process | None = None,
-         database: psutil.Process | None = None) -> dict:
+         database: psutil.Process | None = None, query: str = "", expect: int = 20) -> dict:
     """Run bench/load.py in its own process; add CPU time per request spent by each process group."""
     command = [sys.executable, "-m", "bench.load", mode, target, "--points", str(points_file),
                "--concurrency", str(concurrency), "--duration", str(duration)]
     if count is not None:
         command += ["--count", str(count)]
+    if mode == "http":
+        command += ["--query", query, "--expect", str(expect)]
     groups = {"web": web, "postgres": database}
     before = {name: cpu_seconds(root) for name, root in groups.items()}
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -112,7 +114,7 @@ async def tune(server_url: str, shared_buffers: str) -> None:
 
 async def prepare(server_url: str, size: int) -> str:
     """A migrated database holding size synthetic resources; reused if already there."""
-    name = f"bench_{size}"
+    name = f"bench_{size}_v2"  # v2: eligibility, capacity and service areas, independent of the metro
     admin = await asyncpg.connect(server_url)
     exists = await admin.fetchval("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name)
     if not exists:
@@ -122,9 +124,12 @@ async def prepare(server_url: str, size: int) -> str:
     conn = await asyncpg.connect(dsn)
     try:
         await apply_migrations(conn)
-        if await conn.fetchval("SELECT count(*) FROM service_at_location") != size:
+        current = await conn.fetchval("SELECT count(*) FROM service_at_location") == size and await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM service_areas)")
+        if not current:
             await conn.execute("TRUNCATE organizations, services, locations, service_at_location, phones, "
-                               "schedules, service_categories CASCADE")
+                               "schedules, service_categories, service_attributes, service_capacity, "
+                               "service_areas CASCADE")
             started = time.perf_counter()
             await generate(conn, size)
             print(f"  generated {size:,} resources in {time.perf_counter() - started:.1f} s", file=sys.stderr)

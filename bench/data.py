@@ -31,9 +31,11 @@ GENERATE = """
 FILL = [
     "INSERT INTO organizations (id, name) SELECT organization_id, 'Organization ' || g FROM synth WHERE g % 5 = 1",
     """INSERT INTO services (id, organization_id, name, description, status, languages)
-       SELECT s.service_id, o.organization_id, 'Service ' || s.g, 'Synthetic listing number ' || s.g,
+       SELECT s.service_id, o.organization_id, 'Service ' || s.g,
+              'Synthetic listing number ' || s.g || ': ' || (ARRAY['naloxone kits and training', 'shelter beds tonight',
+              'legal aid clinic', 'rides to court', 'syringe services', 'recovery housing'])[1 + s.g / 48 % 6],
               CASE WHEN s.g % 40 = 0 THEN 'inactive' ELSE 'active' END,
-              CASE WHEN s.g % 3 = 0 THEN '{en,es}'::text[] ELSE '{en}'::text[] END
+              CASE WHEN s.g / 48 % 3 = 0 THEN '{en,es}'::text[] ELSE '{en}'::text[] END
          FROM synth s JOIN synth o ON o.g = (s.g - 1) / 5 * 5 + 1""",
     """INSERT INTO service_categories (service_id, category_slug)
        SELECT s.service_id, c.slug
@@ -50,6 +52,23 @@ FILL = [
        SELECT link_id, d, '09:00', '17:00' FROM synth, generate_series(1, 5) d WHERE g / 48 % 5 < 3""",
     """INSERT INTO schedules (service_at_location_id, weekday, opens_at, closes_at)
        SELECT link_id, d, '19:00', '07:00' FROM synth, generate_series(1, 7) d WHERE g / 48 % 5 = 3""",
+    """INSERT INTO service_attributes (service_id, attribute_slug)
+       SELECT service_id, a FROM synth, unnest(ARRAY[
+           CASE WHEN g / 48 % 3 = 0 THEN 'no-id-required' END, CASE WHEN g / 48 % 4 = 0 THEN 'walk-in' END,
+           CASE WHEN g / 48 % 5 = 0 THEN 'accepts-moud' END]) AS a
+        WHERE a IS NOT NULL""",
+    """INSERT INTO service_capacity (service_id, unit, available, maximum)
+       SELECT service_id, 'bed', g % 4, 20 FROM synth WHERE g / 48 % 10 = 0""",
+    # Every attribute above keys on g / 48, not g: g % 48 picks the metro, and the two must not
+    # correlate. One service in a hundred also serves a 30 km circle around its site (a van, a hotline).
+    """INSERT INTO service_areas (service_id, center_latitude, center_longitude, radius_m)
+       SELECT service_id, lat, lon, 30000 FROM synth WHERE g / 48 % 100 = 7""",
+    """INSERT INTO service_area_boxes (area_id, extent)
+       SELECT a.id, box(point(a.center_longitude - d.lon, a.center_latitude - d.lat),
+                        point(a.center_longitude + d.lon, a.center_latitude + d.lat))
+         FROM service_areas a,
+              LATERAL (SELECT 30000 * 1.01 / 111320 AS lat,
+                              30000 * 1.01 / 111320 / cos(radians(least(89, abs(a.center_latitude) + 0.3))) AS lon) d""",
 ]
 
 

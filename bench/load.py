@@ -74,14 +74,16 @@ async def run_sql(dsn: str, points: list, concurrency: int, duration: float, cou
             await conn.close()
 
 
-async def run_http(base: str, points: list, concurrency: int, duration: float, count: int | None) -> dict:
-    """GET /v1/resources?near=... over keep-alive HTTP/1.1 connections."""
+async def run_http(base: str, points: list, concurrency: int, duration: float, count: int | None,
+                   query: str = "", expect: int = 20) -> dict:
+    """GET /v1/resources?near=...&<query> over keep-alive HTTP/1.1 connections; a 200 with fewer than
+    `expect` results counts as an error."""
     parts = urlsplit(base)
     streams = [await asyncio.open_connection(parts.hostname, parts.port) for _ in range(concurrency)]
 
     def worker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         async def request(lat: float, lon: float) -> bool:
-            writer.write(f"GET /v1/resources?near={lat},{lon}&limit=20 HTTP/1.1\r\n"
+            writer.write(f"GET /v1/resources?near={lat},{lon}&limit=20{query} HTTP/1.1\r\n"
                          f"Host: {parts.netloc}\r\n\r\n".encode())
             head = await reader.readuntil(b"\r\n\r\n")
             length = 0
@@ -89,7 +91,7 @@ async def run_http(base: str, points: list, concurrency: int, duration: float, c
                 if line.lower().startswith(b"content-length:"):
                     length = int(line.split(b":", 1)[1])
             body = await reader.readexactly(length)
-            return head.startswith(b"HTTP/1.1 200") and body.count(b'"distance_m"') == 20  # both APIs' shape
+            return head.startswith(b"HTTP/1.1 200") and body.count(b'"distance_m"') >= expect  # both APIs' shape
         return request
 
     try:
@@ -107,10 +109,15 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--count", type=int, help="stop after this many requests")
+    parser.add_argument("--query", default="", help="http: extra query string, e.g. &q=naloxone")
+    parser.add_argument("--expect", type=int, default=20, help="http: fewest results a good answer has")
     args = parser.parse_args()
     points = json.loads(open(args.points).read())
-    runner = run_sql if args.mode == "sql" else run_http
-    coroutine = runner(args.target, points, args.concurrency, args.duration, args.count)
+    if args.mode == "sql":
+        coroutine = run_sql(args.target, points, args.concurrency, args.duration, args.count)
+    else:
+        coroutine = run_http(args.target, points, args.concurrency, args.duration, args.count, args.query,
+                             args.expect)
     try:
         import uvloop
     except ImportError:

@@ -67,17 +67,10 @@ def _geometry(extent: str) -> Any:
     return prepared.prep(shape(json.loads(extent)))
 
 
-def covers(extent: str | None, center: tuple[float, float] | None, radius_m: float | None,
-           latitude: float, longitude: float) -> bool:
-    """Whether an area covers a point: boundaries count as inside. A point on ±180 is tested as both."""
-    if extent is not None:
-        from shapely.geometry import Point
+def covers(extent: str, latitude: float, longitude: float) -> bool:
+    """Whether a GeoJSON area covers a point: boundaries count as inside. A point on ±180 is tested as both."""
+    from shapely.geometry import Point
 
-        geometry = _geometry(extent)
-        candidates = [longitude] + ([-longitude] if abs(longitude) == 180 else [])
-        return any(geometry.covers(Point(lon, latitude)) for lon in candidates)
-    if center is not None and radius_m is not None:
-        from geopy.distance import geodesic
-
-        return geodesic(center, (latitude, longitude)).meters <= radius_m
-    return False
+    geometry = _geometry(extent)
+    candidates = [longitude] + ([-longitude] if abs(longitude) == 180 else [])
+    return any(geometry.covers(Point(lon, latitude)) for lon in candidates)

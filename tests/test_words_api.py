@@ -77,3 +77,25 @@ def test_alternatives_are_built_from_corrections_and_synonyms():
     assert words_to_check("Narcan near Café") == ["cafe", "near"]
     assert alternatives("narcan kits", {}) [:2] == ["narcan kits", "naloxone kits"]
     assert alternatives("shelte", {"shelte": "shelter"}) == ["shelte", "shelter"]
+
+
+async def test_ranked_word_search_over_a_wide_window_matches_a_brute_force_ranking(conn, client):
+    from geopy.distance import geodesic
+
+    from tests.factories import add_resource
+
+    expected = []
+    for n in range(260):  # more matches than the first window holds
+        latitude = HOME[0] + (n + 1) * 0.004
+        name, description, weight = ((f"Naloxone point {n}", "Kits.", 3) if n % 37 == 0 else
+                                     (f"Outreach {n}", "Hands out naloxone.", 1))
+        await add_resource(conn, latitude, HOME[1], name=name, description=description)
+        expected.append((geodesic(HOME, (latitude, HOME[1])).meters / weight, name))
+    expected.sort()
+    names, cursor = [], None
+    while len(names) < 60:
+        params = {"q": "naloxone", "near": f"{HOME[0]},{HOME[1]}", "limit": 20, **({"cursor": cursor} if cursor else {})}
+        page = (await client.get("/v1/resources", params=params)).json()
+        names += [item["service"]["name"] for item in page["items"]]
+        cursor = page["next_cursor"]
+    assert names == [name for _, name in expected[:60]]

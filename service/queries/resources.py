@@ -1,6 +1,7 @@
 """Resources (a service at a location): the specialist search and one-call creation."""
 
 import datetime as dt
+import math
 from typing import NamedTuple
 from uuid import UUID
 
@@ -319,10 +320,85 @@ def words_statement(origin: tuple[float, float] | None, radius_m: float | None, 
     return search.sql(template, limit), search.args
 
 
+# With a location: the nearest `window` matches by the index, scored. A weight is at most 3, so
+# nothing outside the window scores below (its farthest distance / 3): rows of the window scoring
+# at most that are in their final order. select_by_words widens the window until a page is sure,
+# then reads the documents of that page only.
+SELECT_WORDS_WINDOW = """
+    SELECT r.id, {sort} AS sort_key, geodesic_m($1, $2, r.latitude, r.longitude) AS distance_m
+      FROM (SELECT r.id FROM resource_index r, (SELECT {query} AS query) AS q
+             -- IS TRUE: not a GIN-indexable condition, so the GiST index walks outwards and
+             -- stops after the window instead of collecting every match to sort them.
+             WHERE (r.search_vector @@ q.query) IS TRUE AND {where}
+             ORDER BY r.geo <-> ll_to_earth($1, $2)
+             LIMIT {window}) AS k
+      JOIN resource_index r ON r.id = k.id
+     CROSS JOIN (SELECT {query} AS query) AS q
+"""
+WORDS_WINDOWS = (150, 600, 2_400, 9_600)
+# Fewer matches than this in the whole directory: rank them all (GIN) instead of walking outwards.
+FEW_MATCHES = 2_000
+
+COUNT_MATCHES = """
+    SELECT count(*) FROM (SELECT 1 FROM resource_index r, (SELECT {query} AS query) AS q
+                           WHERE r.search_vector @@ q.query LIMIT {limit}) AS m
+"""
+
+
+async def count_matches(conn: asyncpg.Connection, queries: list[str], limit: int) -> int:
+    """How many resources match any of the queries, counting no further than limit."""
+    search = _Search()
+    query = " || ".join(_WORDS_QUERY.format(search.param(text)) for text in queries)
+    sql = COUNT_MATCHES.replace("{query}", query).replace("{limit}", search.param(limit))
+    return await conn.fetchval(sql, *search.args)
+
+SELECT_DOCUMENTS = """
+    SELECT r.id, resource_open_at(r, $1) AS open_now, r.head, {extras}
+      FROM resource_index r WHERE r.id = any({ids}::uuid[])
+"""
+
+
+def words_window_statement(origin: tuple[float, float], radius_m: float | None, filters: SearchFilters,
+                           queries: list[str], window: int) -> tuple[str, list[object]]:
+    """The SQL and parameters of one windowed attempt of a word search from a point."""
+    search = _Search(origin[0], origin[1])
+    search.where.append("r.geo IS NOT NULL")
+    if radius_m is not None:
+        search.where.append(_WHERE_WITHIN.format(search.param(radius_m)))
+    search.filter(filters)
+    query = " || ".join(_WORDS_QUERY.format(search.param(text)) for text in queries)
+    template = (SELECT_WORDS_WINDOW.replace("{sort}", _SORT_NEAR).replace("{query}", query)
+                .replace("{window}", search.param(window)))
+    return template.format(where=" AND ".join(search.where)), search.args
+
+
+async def select_documents(conn: asyncpg.Connection, filters: SearchFilters, ids: list[UUID]) -> dict[UUID, asyncpg.Record]:
+    """The documents (with their per-request fields) of these resources."""
+    search = _Search(filters.evaluated_at)
+    extras = search.extras("$1", filters)
+    sql = SELECT_DOCUMENTS.replace("{extras}", extras).replace("{ids}", search.param(ids))
+    return {row["id"]: row for row in await conn.fetch(sql, *search.args)}
+
+
 async def select_by_words(conn: asyncpg.Connection, origin: tuple[float, float] | None, radius_m: float | None,
                           filters: SearchFilters, queries: list[str], after: tuple[float, UUID] | None,
                           limit: int) -> list[Hit]:
     """Up to limit resources matching any of the queries, best first, after a cursor key."""
+    if origin is not None and await count_matches(conn, queries, FEW_MATCHES + 1) > FEW_MATCHES:
+        for window in WORDS_WINDOWS:
+            sql, args = words_window_statement(origin, radius_m, filters, queries, window)
+            scored = await conn.fetch(sql, *args)
+            exhausted = len(scored) < window
+            sure = math.inf if exhausted else max(row["distance_m"] for row in scored) * 0.99 / 3  # sphere vs WGS-84
+            page = sorted((row for row in scored if row["sort_key"] <= sure
+                           and (after is None or (row["sort_key"], row["id"]) > after)),
+                          key=lambda row: (row["sort_key"], row["id"]))[:limit]
+            if exhausted or len(page) == limit:
+                documents = await select_documents(conn, filters, [row["id"] for row in page])
+                return [Hit(row["id"], row["sort_key"], row["distance_m"],
+                            finish_item(documents[row["id"]]["head"], documents[row["id"]]["open_now"],
+                                        row["distance_m"], documents[row["id"]]["capacity"],
+                                        documents[row["id"]]["hours"], "nearby")) for row in page]
     sql, args = words_statement(origin, radius_m, filters, queries, after, limit)
     rows = await conn.fetch(sql, *args)
     match = None if origin is None else "nearby"

@@ -44,9 +44,11 @@ async def replace_areas(conn: asyncpg.Connection, service_id: UUID, areas: list[
             await conn.execute(INSERT_BOXES, area_id, *[[box[i] for box in found] for i in range(4)])
 
 
-# Areas whose box holds the point: the exact test follows in service/areas.py.
+# Areas whose box holds the point. Circles are decided here (ellipsoidal distance); polygons get
+# their exact test in service/areas.py.
 SELECT_CANDIDATES = """
-    SELECT a.service_id, a.extent::text AS extent, a.center_latitude, a.center_longitude, a.radius_m
+    SELECT a.service_id, a.extent::text AS extent,
+           geodesic_m(a.center_latitude, a.center_longitude, $1, $2) <= a.radius_m AS in_circle
       FROM service_areas a
      WHERE a.id IN (SELECT b.area_id FROM service_area_boxes b WHERE b.extent @> point($2, $1))
 """

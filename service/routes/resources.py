@@ -243,9 +243,8 @@ async def _served(conn: asyncpg.Connection, origin: Origin, zip_code: str | None
     """Services with an area covering the search point (box prefilter, then the exact test), or
     listing the searched ZIP code."""
     served = {row["service_id"] for row in await area_queries.select_candidates(conn, origin.latitude, origin.longitude)
-              if covers(row["extent"], None if row["center_latitude"] is None else
-                        (row["center_latitude"], row["center_longitude"]), row["radius_m"],
-                        origin.latitude, origin.longitude)}
+              if row["in_circle"] or (row["extent"] is not None
+                                      and covers(row["extent"], origin.latitude, origin.longitude))}
     if zip_code is not None:
         served.update(await area_queries.select_by_postal_code(conn, zip_code.strip()[:5]))
     return sorted(served)

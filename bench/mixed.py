@@ -1,0 +1,91 @@
+"""`make bench-mixed`: filtered searches against the plain nearest-20 search, same run, same points.
+
+At 100,000 synthetic resources (with attributes, capacity counts, hours and 1% of services
+serving a 30 km circle), each variant runs through `commonground serve` from a separate load
+process: unloaded (one connection, sequential) and loaded (16 connections). Every nearest search
+also checks service areas covering the point, the plain one included.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.__main__ import ROOT, free_port, load, postmaster, prepare, start_api, tune
+from bench.data import query_points
+from service.embedded import embedded_postgres
+
+# name -> (query string, fewest results a good answer has)
+VARIANTS = {
+    "plain nearest-20": ("", 20),
+    "category": ("&category=harm-reduction", 20),
+    "2 attributes": ("&attribute=no-id-required&attribute=walk-in", 20),
+    "age + cost + language": ("&age=30&language=es", 20),
+    "words": ("&q=naloxone", 1),
+    "words, synonym": ("&q=narcan", 1),
+    "words, typo": ("&q=naloxon", 1),
+    "rare word": ("&q=number%2012345", 0),
+    "open now": ("&open_now=true", 0),
+    "has_capacity=bed": ("&has_capacity=bed", 1),
+    "combined": ("&category=emergency-shelter&attribute=no-id-required&open_now=true", 0),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--unloaded", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--data-dir", default=os.path.join(tempfile.gettempdir(), "commonground-bench"))
+    args = parser.parse_args()
+    data = Path(args.data_dir)
+    data.mkdir(parents=True, exist_ok=True)
+    points_file = data / "points.json"
+    points_file.write_text(json.dumps(query_points(5_000)))
+    results: dict[str, dict] = {}
+    with embedded_postgres(args.data_dir) as server_url:
+        asyncio.run(tune(server_url, "1GB"))
+    with embedded_postgres(args.data_dir) as server_url:
+        dsn = asyncio.run(prepare(server_url, args.size))
+        database = postmaster(args.data_dir)
+        port = free_port()
+        server = start_api(dsn, port, args.workers, data / "mixed.log")
+        base = f"http://127.0.0.1:{port}"
+        try:
+            load("http", base, points_file, args.concurrency, 2.0)  # warm up
+            for name, (query, expect) in VARIANTS.items():
+                unloaded = load("http", base, points_file, 1, 60, args.unloaded, query=query, expect=expect)
+                loaded = load("http", base, points_file, args.concurrency, args.duration, database=database,
+                              query=query, expect=expect)
+                results[name] = {"query": query, "unloaded": unloaded, "loaded": loaded}
+                if unloaded["p50_ms"] is None or loaded["p50_ms"] is None:
+                    raise SystemExit(f"{name}: every request failed; see {data / 'mixed.log'}")
+                print(f"  {name:24s} unloaded p50 {unloaded['p50_ms']:6.2f} ms  p99 {unloaded['p99_ms']:6.2f} ms   "
+                      f"loaded {loaded['rps']:6.0f} req/s  p50 {loaded['p50_ms']:6.2f} ms  p99 {loaded['p99_ms']:6.2f} ms"
+                      f"  errors {unloaded['errors'] + loaded['errors']}", file=sys.stderr)
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.wait(timeout=30)
+    plain = results["plain nearest-20"]
+    print(f"\nMixed workload at {args.size:,} resources (ratios against the plain nearest-20 search, same run)")
+    print(f"{'search':<26}{'p50 1c':>9}{'p99 1c':>9}{'x p50':>7}{'req/s':>8}{'p99 16c':>9}{'x p99':>7}")
+    for name, row in results.items():
+        u, l = row["unloaded"], row["loaded"]
+        print(f"{name:<26}{u['p50_ms']:>7.2f}ms{u['p99_ms']:>7.2f}ms{u['p50_ms'] / plain['unloaded']['p50_ms']:>7.2f}"
+              f"{l['rps']:>8.0f}{l['p99_ms']:>7.1f}ms{l['p99_ms'] / plain['loaded']['p99_ms']:>7.2f}")
+    within = [name for name, row in results.items()
+              if row["unloaded"]["p50_ms"] <= 2 * plain["unloaded"]["p50_ms"]]
+    print(f"within 2x of plain (unloaded p50): {len(within)} of {len(results)}")
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "mixed.json").write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
