@@ -116,7 +116,11 @@ class _Search:
 
 _WHERE_STATUS = "r.status = any({}::text[])"
 _WHERE_CATEGORIES = "r.categories && {}::text[]"
-_WHERE_OPEN = "resource_open_at(r, {}::timestamptz)"
+# resource_open_at() with its weekly fast path written out: as a filter it runs on every row a
+# scan passes (1.5 us a row instead of 7).
+_WHERE_OPEN = ("CASE WHEN r.hours_simple AND cardinality(r.exception_dates) = 0 "
+               "THEN r.week_open @> week_second({0}::timestamptz, r.timezone) "
+               "ELSE resource_open_at(r, {0}::timestamptz) END")
 _WHERE_ATTRIBUTES = "r.attributes @> {}::text[]"
 # Unknown ages do not exclude: a service without a minimum takes everyone up to its maximum.
 _WHERE_AGE = "coalesce(r.minimum_age, 0) <= {0}::int AND coalesce(r.maximum_age, 130) >= {0}::int"
