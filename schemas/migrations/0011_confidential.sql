@@ -77,6 +77,10 @@ CREATE OR REPLACE FUNCTION hsds_location_summary(l locations) RETURNS jsonb LANG
         'longitude', public_coordinate(l.longitude, l.confidential)))
 $$;
 
+-- Rebuild search rows set-based: one pass that joins and aggregates categories, attributes,
+-- capacity, exceptions, phones and hours for all the resources at once, instead of one
+-- resource_document() call per row (about 20x faster for imports; a single-row refresh costs about
+-- the same). The documents are the text resource_document() builds (a test compares them).
 CREATE OR REPLACE FUNCTION refresh_resource_index(p_ids uuid[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     IF p_ids IS NULL OR cardinality(p_ids) = 0 THEN

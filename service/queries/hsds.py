@@ -57,10 +57,9 @@ SERVICE_TAXONOMY = ("EXISTS (SELECT 1 FROM hsds_service_terms st JOIN hsds_taxon
                     "WHERE st.service_id = s.id AND t.taxonomy_id = {})")
 
 
-def services_listing(search: str | None, term: UUID | None, taxonomy: UUID | None, organization: UUID | None,
-                     modified_after: dt.datetime | None) -> Listing:
-    """Services matching every filter given, in id order."""
-    listing = Listing("services", "s")
+def _service_filters(listing: Listing, search: str | None, term: UUID | None, taxonomy: UUID | None,
+                     organization: UUID | None) -> None:
+    """The filters on the service (alias s) that services and services-at-locations share."""
     if search:
         listing.filter(SERVICE_WORDS, search)
     if term:
@@ -69,6 +68,13 @@ def services_listing(search: str | None, term: UUID | None, taxonomy: UUID | Non
         listing.filter(SERVICE_TAXONOMY, taxonomy)
     if organization:
         listing.filter("s.organization_id = {}", organization)
+
+
+def services_listing(search: str | None, term: UUID | None, taxonomy: UUID | None, organization: UUID | None,
+                     modified_after: dt.datetime | None) -> Listing:
+    """Services matching every filter given, in id order."""
+    listing = Listing("services", "s")
+    _service_filters(listing, search, term, taxonomy, organization)
     if modified_after:
         listing.filter("s.updated_at >= {}", modified_after)
     return listing
@@ -87,14 +93,7 @@ def service_at_locations_listing(search: str | None, term: UUID | None, taxonomy
     """Services at locations matching every filter; nearest first when a point is given."""
     listing = Listing("service_at_location", "sal")
     listing.joins = ["JOIN services s ON s.id = sal.service_id", "JOIN locations l ON l.id = sal.location_id"]
-    if search:
-        listing.filter(SERVICE_WORDS, search)
-    if term:
-        listing.filter(SERVICE_TERM, term)
-    if taxonomy:
-        listing.filter(SERVICE_TAXONOMY, taxonomy)
-    if organization:
-        listing.filter("s.organization_id = {}", organization)
+    _service_filters(listing, search, term, taxonomy, organization)
     if modified_after:
         listing.filter("greatest(sal.updated_at, s.updated_at, l.updated_at) >= {}", modified_after)
     if postcode and point is None:

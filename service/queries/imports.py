@@ -307,15 +307,18 @@ async def delete_dropped_children(conn: asyncpg.Connection, source: str) -> None
         await conn.execute(statement, source)
 
 
-# Services whose links arrive in this import get exactly those links and the categories they map to.
+# Services whose links arrive in this import: they get exactly those links and what they map to.
+STAGE_LINKED = """
+    CREATE TEMP TABLE stage_linked ON COMMIT DROP AS
+    SELECT service_id FROM stage_service_taxonomy_term
+    UNION SELECT service_id FROM stage_service_category
+    UNION SELECT service_id FROM stage_service_eligibility
+"""
+
 REPLACE_SERVICE_TERMS = """
-    WITH linked AS (
-        SELECT service_id FROM stage_service_taxonomy_term
-        UNION SELECT service_id FROM stage_service_category
-        UNION SELECT service_id FROM stage_service_eligibility
-    ), gone AS (
+    WITH gone AS (
         DELETE FROM service_taxonomy_terms x
-         WHERE x.service_id IN (SELECT service_id FROM linked)
+         WHERE x.service_id IN (SELECT service_id FROM stage_linked)
            AND NOT EXISTS (SELECT 1 FROM stage_service_taxonomy_term s
                             WHERE s.service_id = x.service_id AND s.taxonomy_term_id = x.taxonomy_term_id)
     )
@@ -336,13 +339,9 @@ MAP_CATEGORIES = """
 """
 
 REPLACE_CATEGORIES = """
-    WITH linked AS (
-        SELECT service_id FROM stage_service_taxonomy_term
-        UNION SELECT service_id FROM stage_service_category
-        UNION SELECT service_id FROM stage_service_eligibility
-    ), gone AS (
+    WITH gone AS (
         DELETE FROM service_categories x
-         WHERE x.service_id IN (SELECT service_id FROM linked)
+         WHERE x.service_id IN (SELECT service_id FROM stage_linked)
            AND NOT EXISTS (SELECT 1 FROM stage_service_category s
                             WHERE s.service_id = x.service_id AND s.category_slug = x.category_slug)
     )
@@ -354,12 +353,6 @@ REPLACE_CATEGORIES = """
 
 # Attributes, genders and cost of services whose links arrive come from our eligibility terms.
 REPLACE_ELIGIBILITY = (
-    """
-    CREATE TEMP TABLE stage_linked ON COMMIT DROP AS
-    SELECT service_id FROM stage_service_taxonomy_term
-    UNION SELECT service_id FROM stage_service_category
-    UNION SELECT service_id FROM stage_service_eligibility
-    """,
     """
     DELETE FROM service_attributes x
      WHERE x.service_id IN (SELECT service_id FROM stage_linked)
@@ -389,6 +382,7 @@ REPLACE_ELIGIBILITY = (
 
 async def replace_terms_and_categories(conn: asyncpg.Connection) -> None:
     """Store the services' term links, map terms to categories, set the categories and eligibility."""
+    await conn.execute(STAGE_LINKED)
     await conn.execute(REPLACE_SERVICE_TERMS)
     await conn.execute(MAP_CATEGORIES)
     await conn.execute(REPLACE_CATEGORIES)
