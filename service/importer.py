@@ -20,6 +20,7 @@ from service.queries import imports as queries
 from service.queries.categories import select_taxonomy
 
 log = logging.getLogger("commonground.imports")
+LOAD_ATTEMPTS = 3
 LOAD_ORDER = ("organization", "taxonomy", "taxonomy_term", "location", "service", "service_at_location", "phone",
               "schedule")
 
@@ -34,6 +35,10 @@ class ImportFailed(Exception):
 
 class _RollBack(Exception):
     """Raised inside the transaction of a dry run so that nothing it wrote stays."""
+
+    def __init__(self, unmapped: list[Any]) -> None:
+        super().__init__("dry run")
+        self.unmapped = unmapped
 
 
 def fill_timezones(rows: list[dict[str, Any]]) -> None:
@@ -88,33 +93,48 @@ async def run_import(conn: asyncpg.Connection, path: Path, source: str, *, forma
     if strict and batch.rejections:
         raise ImportFailed(f"--strict: {len(batch.rejections)} row(s) rejected, nothing was imported",
                            report(False, []))
-    progress.phase = "loading"
     unmapped: list[Any] = []
-    try:
-        async with conn.transaction():
-            await queries.defer_index(conn)
-            await queries.stage(conn, batch)
-            await queries.adopt_existing_links(conn)
-            await queries.delete_dropped_children(conn, source)
-            for entity in LOAD_ORDER:
-                created, updated = await queries.upsert(conn, entity)
-                counts = batch.counts[entity]
-                counts.created, counts.updated = created, updated
-                counts.unchanged = len(batch.rows[entity]) - created - updated
-            await queries.replace_terms_and_categories(conn)
-            unmapped = await queries.select_unmapped_terms(conn)
-            await queries.record_sources(conn, source)
-            progress.phase = "indexing"
-            await queries.refresh_imported(conn)
-            if dry_run:
-                raise _RollBack
-    except _RollBack:
-        pass
-    except asyncpg.PostgresError as error:
-        raise ImportFailed(f"the database refused the import, nothing was imported: {error}",
-                           report(False, unmapped)) from error
+    for attempt in range(1, LOAD_ATTEMPTS + 1):
+        progress.phase = "loading"
+        try:
+            unmapped = await _load(conn, batch, source, dry_run, progress)
+            break
+        except _RollBack as rollback:
+            unmapped = rollback.unmapped
+            break
+        except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
+            # Another import or edit touched the same rows in another order; all was rolled back.
+            if attempt == LOAD_ATTEMPTS:
+                raise ImportFailed(f"the load collided with concurrent writes {LOAD_ATTEMPTS} times; nothing "
+                                   "was imported, try again", report(False, [])) from None
+            log.warning("import from %s collided with concurrent writes; retrying", source)
+        except asyncpg.PostgresError as error:
+            raise ImportFailed(f"the database refused the import, nothing was imported: {error}",
+                               report(False, unmapped)) from error
     progress.phase = "done"
     return report(not dry_run, unmapped)
+
+
+async def _load(conn: asyncpg.Connection, batch: Batch, source: str, dry_run: bool, progress: Progress) -> list[Any]:
+    """Write the batch in one transaction; returns the unmapped terms (raises _RollBack for a dry run)."""
+    async with conn.transaction():
+        await queries.defer_index(conn)
+        await queries.stage(conn, batch)
+        await queries.adopt_existing_links(conn)
+        await queries.delete_dropped_children(conn, source)
+        for entity in LOAD_ORDER:
+            created, updated = await queries.upsert(conn, entity)
+            counts = batch.counts[entity]
+            counts.created, counts.updated = created, updated
+            counts.unchanged = len(batch.rows[entity]) - created - updated
+        await queries.replace_terms_and_categories(conn)
+        unmapped = await queries.select_unmapped_terms(conn)
+        await queries.record_sources(conn, source)
+        progress.phase = "indexing"
+        await queries.refresh_imported(conn)
+        if dry_run:
+            raise _RollBack(unmapped)
+    return unmapped
 
 
 async def run_job(dsn: str, pool: asyncpg.Pool, job_id: UUID, path: Path, source: str, format: str | None,

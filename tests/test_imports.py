@@ -313,3 +313,23 @@ async def test_an_incremental_feed_may_reference_records_imported_before(conn, t
     other = await run_import(conn, services, "another-feed")  # org-1 of another source is not theirs
     assert [r.reason for r in other.rejections] == [
         "broken reference: organization_id 'org-1' matches no accepted organization"]
+
+
+async def test_concurrent_imports_of_overlapping_data_both_land(db_url, tmp_path):
+    import asyncio
+
+    import asyncpg as pg
+
+    first, second = ohana_export(tmp_path / "a"), ohana_export(tmp_path / "b")
+    rows = read_csv(second / "services.csv")
+    write_csv(second, "services.csv", list(reversed(rows)))  # same ids, other order
+    connections = [await pg.connect(db_url), await pg.connect(db_url)]
+    try:
+        reports = await asyncio.gather(run_import(connections[0], first, "harbor"),
+                                       run_import(connections[1], second, "harbor"))
+        assert all(report.committed for report in reports)
+        assert await connections[0].fetchval("SELECT count(*) FROM services") == 3
+        assert await connections[0].fetchval("SELECT count(*) FROM resource_index") == 2
+    finally:
+        for connection in connections:
+            await connection.close()
