@@ -16,6 +16,7 @@ from service.config import Settings, load_settings
 from service.db import connect_with_retry, create_pool, provide_connection
 from service.embedded import embedded_postgres
 from service.errors import exception_handlers
+from service.etags import etag_middleware
 from service.geo import Geocoder, warm_lookups
 from service.importer import cancel_jobs
 from service.queries.attributes import select_attributes
@@ -103,6 +104,7 @@ def create_app(settings: Settings) -> Litestar:
             "conn": Provide(provide_connection),
         },
         exception_handlers=exception_handlers(),
+        middleware=[etag_middleware],
         lifespan=[lifespan],
         state=State({"settings": settings}),
         openapi_config=openapi_config(),

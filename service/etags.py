@@ -1,0 +1,61 @@
+"""Strong ETags on every complete GET answer, and 304 Not Modified for If-None-Match.
+
+An ASGI middleware: it holds a GET response only when the body arrives in one piece (every JSON
+answer here does); streamed answers (NDJSON, the export zip) pass through untouched.
+"""
+
+import hashlib
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+
+def etag_of(body: bytes) -> str:
+    """A strong validator: a digest of the exact bytes."""
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+def _matches(header: str, etag: str) -> bool:
+    candidates = [part.strip().removeprefix("W/") for part in header.split(",")]
+    return "*" in candidates or etag in candidates
+
+
+def etag_middleware(app: ASGIApp) -> ASGIApp:
+    """Wrap the app: GET answers get an ETag; a matching If-None-Match gets 304 without a body."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD"):
+            await app(scope, receive, send)
+            return
+        wanted = next((value.decode("latin-1") for name, value in scope.get("headers", [])
+                       if name == b"if-none-match"), None)
+        start: Message | None = None
+
+        async def wrapped(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                if message["status"] != 200:
+                    await send(message)
+                    return
+                start = message
+                return
+            if start is None or message["type"] != "http.response.body":
+                await send(message)
+                return
+            held, start = start, None
+            if message.get("more_body", False):
+                await send(held)  # streamed: no validator
+                await send(message)
+                return
+            etag = etag_of(message.get("body", b""))
+            headers = [*held.get("headers", []), (b"etag", etag.encode())]
+            if wanted is not None and _matches(wanted, etag):
+                keep = {b"etag", b"cache-control", b"vary", b"content-location", b"date", b"expires"}
+                await send({**held, "status": 304, "headers": [(k, v) for k, v in headers if k.lower() in keep]})
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
+            await send({**held, "headers": headers})
+            await send(message)
+
+        await app(scope, receive, wrapped)
+
+    return middleware

@@ -1,0 +1,26 @@
+"""Strong ETags and conditional GETs: a partner re-polling an unchanged answer gets 304."""
+
+from tests.conftest import ADMIN
+
+
+async def test_unchanged_answers_are_304_and_changes_give_a_new_etag(seeded_client):
+    for path, params in [("/v1/categories", {}), ("/v1/resources", {"zip": "97201"}), ("/hsds/services", {}),
+                         ("/v1/attributes", {})]:
+        first = await seeded_client.get(path, params=params)
+        etag = first.headers["etag"]
+        assert etag.startswith('"') and len(etag) == 34
+        again = await seeded_client.get(path, params=params, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+        assert (await seeded_client.get(path, params=params, headers={"If-None-Match": '"other", ' + etag})
+                ).status_code == 304
+        assert (await seeded_client.get(path, params=params, headers={"If-None-Match": '"other"'})).status_code == 200
+    organizations = (await seeded_client.get("/v1/organizations", params={"limit": 1})).json()["items"]
+    path = f"/v1/organizations/{organizations[0]['id']}"
+    before = (await seeded_client.get(path)).headers["etag"]
+    assert (await seeded_client.patch(path, json={"name": "Renamed"}, headers=ADMIN)).status_code == 200
+    after = await seeded_client.get(path, headers={"If-None-Match": before})
+    assert after.status_code == 200 and after.headers["etag"] != before
+    missing = await seeded_client.get("/v1/organizations/00000000-0000-4000-8000-000000000000")
+    assert missing.status_code == 404 and "etag" not in missing.headers
+    streamed = await seeded_client.get("/hsds/services", params={"format": "ndjson"})
+    assert streamed.status_code == 200 and "etag" not in streamed.headers
