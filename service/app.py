@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from litestar import Litestar
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -16,6 +17,7 @@ from service.config import Settings, load_settings
 from service.db import connect_with_retry, create_pool, provide_connection
 from service.embedded import embedded_postgres
 from service.errors import exception_handlers
+from service.access import access_middleware, configure_logging
 from service.etags import etag_middleware
 from service.geo import Geocoder, warm_lookups
 from service.importer import cancel_jobs
@@ -93,7 +95,7 @@ def create_app(settings: Settings) -> Litestar:
             await asyncio.to_thread(warm_lookups)
             yield
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             ResourceController, OrganizationController, ServiceController, LocationController, HsdsController,
             ImportController, CategoryMappingController, export_hsds_zip, list_attributes, CapacityController,
@@ -105,13 +107,21 @@ def create_app(settings: Settings) -> Litestar:
         },
         exception_handlers=exception_handlers(),
         middleware=[etag_middleware],
+        cors_config=CORSConfig(allow_origins=list(settings.cors_origins), expose_headers=["ETag", "X-Request-ID",
+                                                                                        "Location", "Retry-After"])
+        if settings.cors_origins else None,
         lifespan=[lifespan],
         state=State({"settings": settings}),
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,
     )
+    # Outside the router, so unmatched paths and errors get a request id and a log line too.
+    app.asgi_handler = access_middleware(app.asgi_handler)
+    return app
 
 
 def app_from_environment() -> Litestar:
     """Factory for uvicorn workers: settings from the environment."""
-    return create_app(load_settings())
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -23,6 +23,7 @@ ENVIRONMENT = {
     "COMMONGROUND_MAX_IMPORT_BYTES": "max_import_bytes",
     "COMMONGROUND_SEED": "seed_on_start",
     "COMMONGROUND_LOG_LEVEL": "log_level",
+    "COMMONGROUND_CORS_ORIGINS": "cors_origins",
 }
 
 
@@ -45,6 +46,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     max_import_bytes: int = 512 * 1_048_576
     seed_on_start: bool = True
     log_level: str = "info"
+    # Browser origins allowed to call the API (comma-separated in the environment); none by default.
+    cors_origins: tuple[str, ...] = ()
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -53,6 +56,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
     raw: dict[str, object] = {
         field: environ[name] for name, field in ENVIRONMENT.items() if environ.get(name, "").strip()
     }
+    if isinstance(raw.get("cors_origins"), str):
+        raw["cors_origins"] = [origin.strip() for origin in str(raw["cors_origins"]).split(",") if origin.strip()]
     raw.update({key: value for key, value in overrides.items() if value is not None})
     try:
         return msgspec.convert(raw, Settings, strict=False)

@@ -1,0 +1,54 @@
+"""X-Request-ID on every answer and one JSON access-log line per request.
+
+A client's own X-Request-ID (up to 128 letters, digits, '.', '_' or '-') is kept, so one id follows
+a call through the partner's logs and ours; otherwise a new one is made.
+"""
+
+import json
+import logging
+import re
+import time
+import uuid
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("commonground.access")
+_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{1,128}$")
+
+
+def configure_logging(level: str) -> None:
+    """Logs to stderr at this level; access lines as bare JSON, one per request (info level)."""
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+        log.propagate = False
+
+
+def access_middleware(app: ASGIApp) -> ASGIApp:
+    """Wrap the app: echo or assign X-Request-ID, and log the request when its answer starts."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        given = next((value for name, value in scope.get("headers", []) if name == b"x-request-id"), b"")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex.encode()
+        scope.setdefault("state", {})["request_id"] = request_id.decode()
+        started = time.perf_counter()
+
+        async def wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id)]}
+                if log.isEnabledFor(logging.INFO):
+                    log.info(json.dumps({
+                        "request_id": request_id.decode(), "method": scope.get("method"), "path": scope.get("path"),
+                        "query": scope.get("query_string", b"").decode("latin-1")[:1000],
+                        "status": message["status"], "ms": round((time.perf_counter() - started) * 1000, 2),
+                    }))
+            await send(message)
+
+        await app(scope, receive, wrapped)
+
+    return middleware
