@@ -24,3 +24,20 @@ async def test_unchanged_answers_are_304_and_changes_give_a_new_etag(seeded_clie
     assert missing.status_code == 404 and "etag" not in missing.headers
     streamed = await seeded_client.get("/hsds/services", params={"format": "ndjson"})
     assert streamed.status_code == 200 and "etag" not in streamed.headers
+
+
+async def test_compressed_answers_keep_their_validators(seeded_client):
+    plain = await seeded_client.get("/v1/resources", params={"zip": "97201"}, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    for encoding in ("br", "gzip"):
+        response = await seeded_client.get("/v1/resources", params={"zip": "97201"},
+                                           headers={"Accept-Encoding": encoding})
+        assert response.headers["content-encoding"] == encoding and response.headers["vary"] == "Accept-Encoding"
+        assert response.json() == plain.json()  # httpx decodes
+        # A strong validator names the exact bytes, so each coding has its own.
+        assert response.headers["etag"] != plain.headers["etag"]
+        again = await seeded_client.get("/v1/resources", params={"zip": "97201"},
+                                        headers={"Accept-Encoding": encoding, "If-None-Match": response.headers["etag"]})
+        assert again.status_code == 304 and again.content == b""
+    small = await seeded_client.get("/healthz", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in small.headers
