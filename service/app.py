@@ -20,6 +20,7 @@ from service.embedded import embedded_postgres
 from service.errors import exception_handlers
 from service.access import access_middleware, configure_logging
 from service.etags import etag_middleware
+from service.idempotency import idempotency_middleware
 from service.geo import Geocoder, warm_lookups
 from service.importer import cancel_jobs
 from service.queries.attributes import select_attributes
@@ -121,7 +122,7 @@ def create_app(settings: Settings) -> Litestar:
         request_max_body_size=settings.max_body_bytes,
     )
     # Outside the router, so unmatched paths and errors get a request id and a log line too.
-    app.asgi_handler = access_middleware(app.asgi_handler)
+    app.asgi_handler = access_middleware(idempotency_middleware(app.asgi_handler))
     return app
 
 

@@ -1,0 +1,131 @@
+"""Idempotency-Key on POST: a retried create returns the first answer; the same key with another
+body is a 422. The first answer is kept for 24 hours (4xx included, 5xx not, so a retry after our
+failure runs again). Uploads to /v1/imports, which can be large, are not covered."""
+
+import hashlib
+import json
+import re
+
+import asyncpg
+import msgspec
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from schemas.problems import InvalidParam, Problem
+from service.db import UNAVAILABLE
+from service.queries import idempotency as queries
+
+_KEY = re.compile(rb"^[\x21-\x7e]{1,200}$")
+_REPLAYED_HEADERS = {b"content-type", b"location", b"etag"}
+_MAX_BODY = 1_048_576 * 4
+
+
+async def _send_problem(send: Send, path: str, status: int, title: str, detail: str,
+                        headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    body = msgspec.json.encode(Problem(
+        type="tag:commonground,2026:idempotency", title=title, status=status, detail=detail, instance=path,
+        invalid_params=[InvalidParam(name="Idempotency-Key", reason=detail, location="header")] if status < 500
+        and status != 409 else None))
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/problem+json"),
+                            (b"content-length", str(len(body)).encode()), *(headers or [])]})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def idempotency_middleware(app: ASGIApp) -> ASGIApp:
+    """Wrap the app: POSTs with an Idempotency-Key run once per key."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers", [])) if scope["type"] == "http" else {}
+        raw_key = headers.get(b"idempotency-key")
+        path = scope.get("path", "")
+        if raw_key is None or scope.get("method") != "POST" or path.startswith("/v1/imports"):
+            await app(scope, receive, send)
+            return
+        if not _KEY.match(raw_key):
+            await _send_problem(send, path, 422, "Invalid input", "must be 1 to 200 visible ASCII characters")
+            return
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > _MAX_BODY:
+                await _send_problem(send, path, 413, "Request body too large", "the body is too large to replay")
+                return
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        # Keys are per credential: nobody can answer, or spoil, another caller's key.
+        caller = hashlib.sha256(headers.get(b"authorization", b"")).hexdigest()[:32]
+        key, digest = f"{caller}:{raw_key.decode()}", hashlib.sha256(body).hexdigest()
+        pool: asyncpg.Pool = scope["app"].state.pool
+        try:
+            async with pool.acquire(timeout=5) as conn:
+                first = await queries.claim_key(conn, key, "POST", path, digest)
+                stored = None if first else await queries.select_key(conn, key, "POST", path)
+        except UNAVAILABLE:
+            await _send_problem(send, path, 503, "Service unavailable", "the database is unreachable",
+                                [(b"retry-after", b"5")])
+            return
+        if stored is not None:
+            if stored["request_hash"] != digest:
+                await _send_problem(send, path, 422, "Invalid input",
+                                    "this Idempotency-Key was used with a different body")
+            elif stored["status"] is None:
+                await _send_problem(send, path, 409, "Conflict", "a request with this Idempotency-Key is still "
+                                    "running; retry shortly", [(b"retry-after", b"1")])
+            else:
+                replay = [(name.encode("latin-1"), value.encode("latin-1"))
+                          for name, value in json.loads(stored["headers"])]
+                await send({"type": "http.response.start", "status": stored["status"],
+                            "headers": [*replay, (b"content-length", str(len(stored["body"])).encode()),
+                                        (b"idempotent-replayed", b"true")]})
+                await send({"type": "http.response.body", "body": stored["body"], "more_body": False})
+            return
+        if stored is None and not first:  # claimed and answered, then expired between the two queries
+            await app(scope, _replay_receive(body, receive), send)
+            return
+
+        start: Message | None = None
+        parts: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body":
+                parts.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await app(scope, _replay_receive(body, receive), capture)
+        finally:
+            status = start["status"] if start else 500
+            try:
+                async with pool.acquire(timeout=5) as conn:
+                    if status >= 500:
+                        await queries.release_key(conn, key, "POST", path)
+                    else:
+                        kept = [(name.decode("latin-1"), value.decode("latin-1"))
+                                for name, value in (start or {}).get("headers", []) if name.lower() in _REPLAYED_HEADERS]
+                        await queries.store_answer(conn, key, "POST", path, status, kept, b"".join(parts))
+            except UNAVAILABLE:
+                pass  # the key stays claimed without an answer; it expires in a day
+
+    return middleware
+
+
+def _replay_receive(body: bytes, original: Receive) -> Receive:
+    """The body already read, then whatever the client sends next (its disconnect)."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await original()
+
+    return receive
