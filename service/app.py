@@ -29,6 +29,7 @@ from service.queries.migrations import apply_migrations
 from service.queries.resources import incremental_knn
 from service.routes.attributes import list_attributes
 from service.routes.capacity import CapacityController
+from service.routes.changes import list_changes
 from service.routes.categories import CategoryController
 from service.routes.category_mappings import CategoryMappingController
 from service.routes.health import healthz, readyz
@@ -102,7 +103,7 @@ def create_app(settings: Settings) -> Litestar:
             ResourceController, OrganizationController, ServiceController, LocationController, HsdsController,
             ImportController, CategoryMappingController, export_hsds_zip, list_attributes, CapacityController,
             replace_service_exceptions, list_service_exceptions, replace_location_exceptions, list_location_exceptions,
-            CategoryController, healthz, readyz,
+            CategoryController, healthz, readyz, list_changes,
         ],
         dependencies={
             "conn": Provide(provide_connection),
