@@ -1,19 +1,12 @@
 """Imports: what an import did, row by row, and the job that runs one."""
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Literal
 from uuid import UUID
-
-from msgspec import Meta
 
 from schemas.base import Output
 
 ImportStatus = Literal["queued", "running", "succeeded", "failed"]
-SourceName = Annotated[
-    str,
-    Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$", examples=["baltimore-211"],
-         description="Names the publisher; re-importing under the same name updates in place"),
-]
 
 
 class EntityCounts(Output):

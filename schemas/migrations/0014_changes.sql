@@ -27,24 +27,21 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER organizations_changes_insert AFTER INSERT ON organizations
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION record_changes('organization', 'id');
-CREATE TRIGGER organizations_changes_update AFTER UPDATE ON organizations
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION record_changes('organization', 'id');
-CREATE TRIGGER organizations_changes_delete AFTER DELETE ON organizations
-    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION record_changes('organization', 'id');
-CREATE TRIGGER services_changes_insert AFTER INSERT ON services
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION record_changes('service', 'id');
-CREATE TRIGGER services_changes_update AFTER UPDATE ON services
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION record_changes('service', 'id');
-CREATE TRIGGER services_changes_delete AFTER DELETE ON services
-    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION record_changes('service', 'id');
-CREATE TRIGGER locations_changes_insert AFTER INSERT ON locations
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION record_changes('location', 'id');
-CREATE TRIGGER locations_changes_update AFTER UPDATE ON locations
-    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION record_changes('location', 'id');
-CREATE TRIGGER locations_changes_delete AFTER DELETE ON locations
-    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION record_changes('location', 'id');
+DO $$
+DECLARE
+    source record;
+BEGIN
+    FOR source IN SELECT * FROM (VALUES ('organizations', 'organization'), ('services', 'service'),
+                                        ('locations', 'location')) AS t (tab, entity) LOOP
+        EXECUTE format('CREATE TRIGGER %1$s_changes_insert AFTER INSERT ON %1$I REFERENCING NEW TABLE AS changed '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION record_changes(%2$L, ''id'')', source.tab, source.entity);
+        EXECUTE format('CREATE TRIGGER %1$s_changes_update AFTER UPDATE ON %1$I REFERENCING NEW TABLE AS changed '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION record_changes(%2$L, ''id'')', source.tab, source.entity);
+        EXECUTE format('CREATE TRIGGER %1$s_changes_delete AFTER DELETE ON %1$I REFERENCING OLD TABLE AS gone '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION record_changes(%2$L, ''id'')', source.tab, source.entity);
+    END LOOP;
+END
+$$;
 CREATE TRIGGER service_capacity_changes AFTER INSERT ON service_capacity
     REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION record_changes('capacity', 'service_id');
 
