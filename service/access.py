@@ -8,12 +8,27 @@ import json
 import logging
 import re
 import time
+import urllib.parse
 import uuid
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("commonground.access")
 _REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{1,128}$")
+# Credential-like query parameters: refused by service.auth, and their values never written to a log.
+SECRET_PARAMS = frozenset({"api_key", "apikey", "key", "token", "access_token", "authorization", "secret"})
+
+
+def loggable_query(raw: bytes) -> str:
+    """The query string with the values of credential-like parameters replaced by ***."""
+    text = raw.decode("latin-1")[:1000]
+    if not text:
+        return text
+    pairs = urllib.parse.parse_qsl(text, keep_blank_values=True)
+    if not any(name.lower() in SECRET_PARAMS for name, _ in pairs):
+        return text
+    return urllib.parse.urlencode([(name, "***" if name.lower() in SECRET_PARAMS else value)
+                                   for name, value in pairs])
 
 
 def configure_logging(level: str) -> None:
@@ -44,7 +59,7 @@ def access_middleware(app: ASGIApp) -> ASGIApp:
                 if log.isEnabledFor(logging.INFO):
                     log.info(json.dumps({
                         "request_id": request_id.decode(), "method": scope.get("method"), "path": scope.get("path"),
-                        "query": scope.get("query_string", b"").decode("latin-1")[:1000],
+                        "query": loggable_query(scope.get("query_string", b"")),
                         "status": message["status"], "ms": round((time.perf_counter() - started) * 1000, 2),
                     }))
             await send(message)

@@ -5,6 +5,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
+import asyncpg
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.config.cors import CORSConfig
@@ -19,6 +20,7 @@ from service.db import connect_with_retry, create_pool, provide_connection
 from service.embedded import embedded_postgres
 from service.errors import exception_handlers
 from service.access import access_middleware, configure_logging
+from service.auth import auth_middleware, delete_old_windows
 from service.etags import etag_middleware
 from service.idempotency import idempotency_middleware
 from service.geo import Geocoder, warm_lookups
@@ -39,6 +41,7 @@ from service.routes.exceptions import (
 from service.routes.exports import export_hsds_zip
 from service.routes.hsds import HsdsController
 from service.routes.imports import ImportController
+from service.routes.keys import KeyController
 from service.routes.locations import LocationController
 from service.routes.organizations import OrganizationController
 from service.routes.resources import ResourceController
@@ -46,6 +49,9 @@ from service.routes.services import ServiceController
 from service.taxonomy import Taxonomy
 
 API_VERSION = "1.0.0"
+# Response headers browser apps may read.
+EXPOSED_HEADERS = ["ETag", "X-Request-ID", "Location", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining",
+                   "RateLimit-Reset", "RateLimit-Policy"]
 log = logging.getLogger("commonground")
 
 
@@ -66,6 +72,16 @@ def openapi_config() -> OpenAPIConfig:
         render_plugins=[SwaggerRenderPlugin(path="/"), ScalarRenderPlugin(path="/scalar")],
         use_handler_docstrings=True,
     )
+
+
+async def _housekeeping(pool: asyncpg.Pool) -> None:
+    """Now and then, forget ended quota windows (every worker does it; it is idempotent)."""
+    while True:
+        await asyncio.sleep(60)
+        try:
+            await delete_old_windows(pool)
+        except Exception:  # noqa: BLE001 - housekeeping must never stop the worker
+            log.warning("quota window cleanup failed", exc_info=True)
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -96,6 +112,8 @@ def create_app(settings: Settings) -> Litestar:
             stack.push_async_callback(cancel_jobs, app.state.jobs)
             app.state.geocoder = Geocoder(settings)
             await asyncio.to_thread(warm_lookups)
+            housekeeping = asyncio.create_task(_housekeeping(app.state.pool))
+            stack.callback(housekeeping.cancel)
             yield
 
     app = Litestar(
@@ -103,7 +121,7 @@ def create_app(settings: Settings) -> Litestar:
             ResourceController, OrganizationController, ServiceController, LocationController, HsdsController,
             ImportController, CategoryMappingController, export_hsds_zip, list_attributes, CapacityController,
             replace_service_exceptions, list_service_exceptions, replace_location_exceptions, list_location_exceptions,
-            CategoryController, healthz, readyz, list_changes,
+            CategoryController, healthz, readyz, list_changes, KeyController,
         ],
         dependencies={
             "conn": Provide(provide_connection),
@@ -114,8 +132,7 @@ def create_app(settings: Settings) -> Litestar:
         # keep the CPU cost per answer small.
         compression_config=CompressionConfig(backend="brotli", brotli_quality=4, brotli_gzip_fallback=True,
                                              gzip_compress_level=5, minimum_size=1024),
-        cors_config=CORSConfig(allow_origins=list(settings.cors_origins), expose_headers=["ETag", "X-Request-ID",
-                                                                                        "Location", "Retry-After"])
+        cors_config=CORSConfig(allow_origins=list(settings.cors_origins), expose_headers=EXPOSED_HEADERS)
         if settings.cors_origins else None,
         lifespan=[lifespan],
         state=State({"settings": settings}),
@@ -123,7 +140,7 @@ def create_app(settings: Settings) -> Litestar:
         request_max_body_size=settings.max_body_bytes,
     )
     # Outside the router, so unmatched paths and errors get a request id and a log line too.
-    app.asgi_handler = access_middleware(idempotency_middleware(app.asgi_handler))
+    app.asgi_handler = access_middleware(auth_middleware(idempotency_middleware(app.asgi_handler)))
     return app
 
 

@@ -1,31 +1,224 @@
-"""Who may write: for now, whoever holds COMMONGROUND_ADMIN_KEY."""
+"""Who is calling, what they may do, and how often.
 
+Every request is resolved to a Caller once, by `auth_middleware`, which also counts it against the
+caller's per-minute quota in PostgreSQL (one atomic upsert, so the limit is exact across worker
+processes). Keys are accepted only as `Authorization: Bearer <key>`; the environment's admin key is
+the bootstrap key that creates the others.
+"""
+
+import datetime as dt
+import hashlib
 import hmac
+import secrets
+import urllib.parse
+from collections.abc import Callable
+from uuid import UUID
 
+import asyncpg
+import msgspec
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import Forbidden, Unauthorized
+from schemas.problems import InvalidParam
+from service.access import SECRET_PARAMS
+from service.config import Settings
+from service.db import UNAVAILABLE
+from service.errors import Forbidden, InvalidInput, NotFound, Unauthorized, send_problem
+from service.queries import keys as queries
+from service.queries.owners import select_owner
+
+BOOTSTRAP_ID = UUID(int=0)
+WINDOW_S = 60
+UNCOUNTED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
-def is_admin(connection: ASGIConnection) -> bool:
-    """Whether the request carries the admin key (for reads that show admins more)."""
-    admin_key: str | None = connection.app.state.settings.admin_key
-    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
-    return bool(admin_key) and scheme.lower() == "bearer" and hmac.compare_digest(
-        token.strip().encode(), (admin_key or "").encode())
+class Caller(msgspec.Struct, frozen=True):
+    """The key behind a request (or anonymous), with its scopes and the organizations it may change."""
+
+    key_id: UUID | None
+    name: str
+    scopes: frozenset[str]
+    organization_ids: frozenset[UUID] | None = None
+
+    def has(self, scope: str) -> bool:
+        """Whether the caller holds a scope; admin holds them all."""
+        return scope in self.scopes or "admin" in self.scopes
 
 
-def require_admin(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    """Guard for write routes: Authorization: Bearer <COMMONGROUND_ADMIN_KEY>, compared in constant time."""
-    admin_key: str | None = connection.app.state.settings.admin_key
-    if not admin_key:
-        raise Forbidden(
-            "writes are disabled because no admin key is configured: set COMMONGROUND_ADMIN_KEY to a long "
-            "random secret, restart, and send it as 'Authorization: Bearer <key>'"
-        )
-    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("this route needs 'Authorization: Bearer <admin key>'")
-    if not hmac.compare_digest(token.strip().encode(), admin_key.encode()):
-        raise Unauthorized("the bearer key is not valid")
+ANONYMOUS = Caller(key_id=None, name="anonymous", scopes=frozenset())
+BOOTSTRAP = Caller(key_id=BOOTSTRAP_ID, name="bootstrap (COMMONGROUND_ADMIN_KEY)",
+                   scopes=frozenset({"read", "suggest", "write", "admin", "confidential"}))
+
+
+def new_secret() -> tuple[str, str, bytes]:
+    """A fresh key: the secret, the prefix shown in listings, and the hash that is stored."""
+    key = "cg_" + secrets.token_urlsafe(32)
+    return key, key[:10], hash_secret(key)
+
+
+def hash_secret(key: str) -> bytes:
+    """What is stored and looked up for a key."""
+    return hashlib.sha256(key.encode()).digest()
+
+
+def caller_of(connection: ASGIConnection) -> Caller:
+    """The caller resolved for this request."""
+    return connection.scope.get("commonground.caller", ANONYMOUS)  # type: ignore[return-value]
+
+
+def may_see_confidential(connection: ASGIConnection) -> bool:
+    """Whether answers may show the exact place of confidential locations."""
+    return caller_of(connection).has("confidential")
+
+
+def require(scope: str) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
+    """A guard: the caller's key must hold `scope` (admin holds every scope)."""
+
+    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        caller = caller_of(connection)
+        if caller.has(scope):
+            return
+        if caller.key_id is not None:
+            raise Forbidden(f"this key lacks the '{scope}' scope that this route needs")
+        settings: Settings = connection.app.state.settings
+        if not settings.admin_key:
+            raise Forbidden(
+                f"this route needs a key with the '{scope}' scope, and no admin key is configured to create "
+                "one: set COMMONGROUND_ADMIN_KEY to a long random secret, restart, and send it as "
+                "'Authorization: Bearer <key>' (POST /v1/keys then makes narrower keys)")
+        raise Unauthorized(f"this route needs 'Authorization: Bearer <key>' with the '{scope}' scope")
+
+    guard.__name__ = f"require_{scope}"
+    return guard
+
+
+require_admin = require("admin")
+require_write = require("write")
+
+
+def check_organization(connection: ASGIConnection, organization_id: UUID | None) -> None:
+    """Per-object check: a key limited to organizations may touch only their listings (403 otherwise)."""
+    allowed = caller_of(connection).organization_ids
+    if allowed is not None and organization_id not in allowed:
+        raise Forbidden("this key may change only the listings of its own organizations")
+
+
+def _window(now: dt.datetime) -> dt.datetime:
+    return now.replace(second=now.second - now.second % WINDOW_S, microsecond=0)
+
+
+def _client_address(scope: Scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
+def auth_middleware(app: ASGIApp) -> ASGIApp:
+    """Wrap the app: resolve the caller, count the request, and answer 401/429 before any route runs."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        query = scope.get("query_string", b"").decode("latin-1")
+        if query and (given := SECRET_PARAMS & {name.lower() for name, _ in urllib.parse.parse_qsl(
+                query, keep_blank_values=True)}):
+            name = sorted(given)[0]
+            await send_problem(send, path, 400, "Credentials in the URL",
+                               "keys are accepted only in the Authorization header ('Authorization: Bearer <key>'); "
+                               "a key sent in a URL ends up in logs and histories, so revoke it and make a new one",
+                               "tag:commonground,2026:unauthorized",
+                               [InvalidParam(name=name, reason="credentials belong in the Authorization header",
+                                             location="query")])
+            return
+        settings: Settings = scope["app"].state.settings
+        authorization = next((value for name, value in scope.get("headers", []) if name == b"authorization"), None)
+        caller, limit, hits = ANONYMOUS, settings.rate_limit_anonymous, 0
+        now = dt.datetime.now(dt.timezone.utc)
+        window = _window(now)
+        counted = path not in UNCOUNTED_PATHS and scope.get("method") != "OPTIONS"
+        try:
+            if authorization is not None:
+                scheme, _, token = authorization.decode("latin-1").partition(" ")
+                token = token.strip()
+                if scheme.lower() != "bearer" or not token:
+                    await _unauthorized(send, path, "send the key as 'Authorization: Bearer <key>'")
+                    return
+                if settings.admin_key and hmac.compare_digest(token.encode(), settings.admin_key.encode()):
+                    caller, limit = BOOTSTRAP, settings.rate_limit_key
+                    if counted and limit:
+                        async with scope["app"].state.pool.acquire(timeout=5) as conn:
+                            hits = await queries.count_request(conn, "key:bootstrap", window)
+                            await queries.count_usage(conn, BOOTSTRAP_ID, window.date(), hits > limit)
+                else:
+                    async with scope["app"].state.pool.acquire(timeout=5) as conn:
+                        # The lookup is by hash, so timing reveals nothing about stored secrets.
+                        row = await queries.count_key_request(conn, hash_secret(token), window,
+                                                              settings.rate_limit_key)
+                    if row is None:
+                        await _unauthorized(send, path, "the bearer key is not valid (unknown, expired or revoked)" + (
+                            "; no COMMONGROUND_ADMIN_KEY is configured on this server, so only keys made with "
+                            "POST /v1/keys work" if not settings.admin_key else ""))
+                        return
+                    caller = Caller(key_id=row["id"], name=row["name"], scopes=frozenset(row["scopes"]),
+                                    organization_ids=None if row["organization_ids"] is None
+                                    else frozenset(row["organization_ids"]))
+                    limit, hits = row["rate_limit"] or 0, row["hits"]
+            elif counted and limit:
+                async with scope["app"].state.pool.acquire(timeout=5) as conn:
+                    hits = await queries.count_request(conn, "ip:" + _client_address(scope), window)
+        except UNAVAILABLE:
+            await send_problem(send, path, 503, "Database unavailable", "the database is not reachable right now; "
+                               "try again shortly", headers=[(b"retry-after", b"5")])
+            return
+        scope["commonground.caller"] = caller  # type: ignore[typeddict-unknown-key]
+        if not (counted and limit):
+            await app(scope, receive, send)
+            return
+        reset = WINDOW_S - int((now - window).total_seconds())
+        quota = [(b"ratelimit-limit", str(limit).encode()),
+                 (b"ratelimit-remaining", str(max(limit - hits, 0)).encode()),
+                 (b"ratelimit-reset", str(reset).encode()),
+                 (b"ratelimit-policy", f"{limit};w={WINDOW_S}".encode())]
+        if hits > limit:
+            who = "this key" if caller.key_id else "this address without a key (a key gets more)"
+            await send_problem(send, path, 429, "Too many requests",
+                               f"{who} may make {limit} requests a minute; retry in {reset} s",
+                               "tag:commonground,2026:rate-limited",
+                               headers=[(b"retry-after", str(reset).encode()), *quota])
+            return
+
+        async def wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *quota]}
+            await send(message)
+
+        await app(scope, receive, wrapped)
+
+    return middleware
+
+
+async def _unauthorized(send: Send, path: str, detail: str) -> None:
+    await send_problem(send, path, 401, "Unauthorized", detail, "tag:commonground,2026:unauthorized",
+                       [InvalidParam(name="Authorization", reason=detail, location="header")],
+                       [(b"www-authenticate", b'Bearer realm="commonground"')])
+
+
+async def delete_old_windows(pool: asyncpg.Pool) -> None:
+    """Forget quota windows that have ended (run by every worker now and then)."""
+    async with pool.acquire(timeout=5) as conn:
+        await queries.delete_old_windows(conn, _window(dt.datetime.now(dt.timezone.utc)) - dt.timedelta(
+            seconds=WINDOW_S))
+
+
+async def check_owner(connection: ASGIConnection, conn: asyncpg.Connection, kind: str, listing_id: UUID,
+                      lock: bool = False, field: str | None = None) -> None:
+    """404 for a missing listing (422 naming `field` when it comes from the body); 403 when the key may not
+    change it. With lock, the row stays locked until the transaction ends."""
+    row = await select_owner(conn, kind, listing_id, lock)
+    if row is None:
+        if field is not None:
+            raise InvalidInput(field, f"no {kind} has id {listing_id}", "body")
+        raise NotFound(f"no {kind} has id {listing_id}")
+    check_organization(connection, row["organization_id"])

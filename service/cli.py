@@ -64,7 +64,7 @@ def serve(settings: Settings) -> None:
             "service.app:app_from_environment", factory=True, host=settings.host, port=settings.port,
             workers=settings.workers, log_level=settings.log_level, access_log=False,
             loop="uvloop" if sys.platform != "win32" else "asyncio", http="httptools",
-            timeout_graceful_shutdown=10,
+            timeout_graceful_shutdown=10, proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips,
         )
 
 

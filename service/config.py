@@ -24,6 +24,9 @@ ENVIRONMENT = {
     "COMMONGROUND_SEED": "seed_on_start",
     "COMMONGROUND_LOG_LEVEL": "log_level",
     "COMMONGROUND_CORS_ORIGINS": "cors_origins",
+    "COMMONGROUND_RATE_LIMIT_ANONYMOUS": "rate_limit_anonymous",
+    "COMMONGROUND_RATE_LIMIT_KEY": "rate_limit_key",
+    "COMMONGROUND_FORWARDED_ALLOW_IPS": "forwarded_allow_ips",
 }
 
 
@@ -48,6 +51,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     log_level: str = "info"
     # Browser origins allowed to call the API (comma-separated in the environment); none by default.
     cors_origins: tuple[str, ...] = ()
+    # Requests per minute per client address without a key, and per key (a key's own rate_limit wins);
+    # 0 turns the limit off.
+    rate_limit_anonymous: int = 300
+    rate_limit_key: int = 3000
+    # Proxies whose X-Forwarded-For names the client (comma-separated addresses, or *).
+    forwarded_allow_ips: str = "127.0.0.1"
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

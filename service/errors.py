@@ -8,6 +8,7 @@ import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import Send
 
 from schemas.problems import InvalidParam, Problem
 
@@ -88,6 +89,18 @@ def problem_response(
                    invalid_params=params)
     return Response(msgspec.json.encode(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE,
                     headers=headers)
+
+
+async def send_problem(send: Send, path: str, status: int, title: str, detail: str, kind: str = "about:blank",
+                       params: list[InvalidParam] | None = None,
+                       headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    """Answer with a problem from ASGI middleware, which runs outside Litestar's exception handlers."""
+    body = msgspec.json.encode(Problem(type=kind, title=title, status=status, detail=detail, instance=path,
+                                       invalid_params=params))
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                            (b"content-length", str(len(body)).encode()), *(headers or [])]})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def _domain(request: Request, error: DomainError) -> Response[bytes]:

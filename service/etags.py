@@ -1,10 +1,15 @@
 """Strong ETags on every complete GET answer, and 304 Not Modified for If-None-Match.
 
 An ASGI middleware: it holds a GET response only when the body arrives in one piece (every JSON
-answer here does); streamed answers (NDJSON, the export zip) pass through untouched.
+answer here does); streamed answers (NDJSON, the export zip) pass through untouched. The tag is a
+digest of the uncompressed JSON, with the content coding appended for compressed answers
+(`"<digest>-br"`), so each coding has its own strong tag and If-Match can compare the JSON itself.
 """
 
+import gzip
 import hashlib
+
+import brotli
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -14,9 +19,26 @@ def etag_of(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
+_CODINGS = {b"br": brotli.decompress, b"gzip": gzip.decompress}
+
+
 def _matches(header: str, etag: str) -> bool:
     candidates = [part.strip().removeprefix("W/") for part in header.split(",")]
     return "*" in candidates or etag in candidates
+
+
+def matches_identity(header: str, etag: str) -> bool:
+    """If-Match: whether any listed tag (of any coding) names this content; '*' matches anything."""
+    candidates = [part.strip() for part in header.split(",")]
+    if "*" in candidates:
+        return True
+    for candidate in candidates:
+        for coding in ("br", "gzip"):
+            if candidate.endswith(f'-{coding}"'):
+                candidate = candidate[: -len(coding) - 2] + '"'
+        if candidate == etag:
+            return True
+    return False
 
 
 def etag_middleware(app: ASGIApp) -> ASGIApp:
@@ -46,7 +68,13 @@ def etag_middleware(app: ASGIApp) -> ASGIApp:
                 await send(held)  # streamed: no validator
                 await send(message)
                 return
-            etag = etag_of(message.get("body", b""))
+            body = message.get("body", b"")
+            coding = next((value for name, value in held.get("headers", []) if name.lower() == b"content-encoding"),
+                          None)
+            if coding in _CODINGS:
+                etag = etag_of(_CODINGS[coding](body))[:-1] + '-' + coding.decode() + '"'
+            else:
+                etag = etag_of(body)
             headers = [*held.get("headers", []), (b"etag", etag.encode())]
             if wanted is not None and _matches(wanted, etag):
                 keep = {b"etag", b"cache-control", b"vary", b"content-location", b"date", b"expires"}

@@ -7,11 +7,11 @@ import json
 import re
 
 import asyncpg
-import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from schemas.problems import InvalidParam, Problem
+from schemas.problems import InvalidParam
 from service.db import UNAVAILABLE
+from service.errors import send_problem
 from service.queries import idempotency as queries
 
 _KEY = re.compile(rb"^[\x21-\x7e]{1,200}$")
@@ -21,14 +21,9 @@ _MAX_BODY = 1_048_576 * 4
 
 async def _send_problem(send: Send, path: str, status: int, title: str, detail: str,
                         headers: list[tuple[bytes, bytes]] | None = None) -> None:
-    body = msgspec.json.encode(Problem(
-        type="tag:commonground,2026:idempotency", title=title, status=status, detail=detail, instance=path,
-        invalid_params=[InvalidParam(name="Idempotency-Key", reason=detail, location="header")] if status < 500
-        and status != 409 else None))
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/problem+json"),
-                            (b"content-length", str(len(body)).encode()), *(headers or [])]})
-    await send({"type": "http.response.body", "body": body, "more_body": False})
+    params = [InvalidParam(name="Idempotency-Key", reason=detail, location="header")] \
+        if status < 500 and status != 409 else None
+    await send_problem(send, path, status, title, detail, "tag:commonground,2026:idempotency", params, headers)
 
 
 def idempotency_middleware(app: ASGIApp) -> ASGIApp:

@@ -22,6 +22,8 @@ SHARED_DATA = Path(os.environ.get("COMMONGROUND_SHARED_DATA",
 HSDS_SCHEMA = SHARED_DATA / "hsds3-schema"
 ADMIN_KEY = "test-admin-key-7c1f"
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+# For writes whose test is not about concurrent edits: "apply to whatever version is current".
+ANY_VERSION = {**ADMIN, "If-Match": "*"}
 _numbers = itertools.count()
 
 
@@ -109,7 +111,9 @@ async def seeded_conn(seeded_db_url: str) -> AsyncIterator[asyncpg.Connection]:
 
 def make_settings(url: str, **overrides: object) -> Settings:
     """Settings for a test app: this test's database and a known admin key."""
-    values: dict[str, object] = {"database_url": url, "admin_key": ADMIN_KEY, "pool_size": 4}
+    # Quotas stay on (every request is counted) but high enough for tests that make many calls.
+    values: dict[str, object] = {"database_url": url, "admin_key": ADMIN_KEY, "pool_size": 4,
+                                 "rate_limit_anonymous": 100_000, "rate_limit_key": 100_000}
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 

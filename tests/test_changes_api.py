@@ -3,7 +3,7 @@ skipped nor repeated."""
 
 import asyncpg
 
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, ANY_VERSION
 from tests.factories import resource_body
 
 
@@ -17,10 +17,10 @@ async def feed(client, since: str | None = None, limit: int = 1000) -> tuple[lis
 async def test_replaying_the_feed_reaches_the_current_data(client, conn):
     made = [(await client.post("/v1/resources", json=resource_body(45.5 + i / 100, -122.6, name=f"S{i}"),
                                headers=ADMIN)).json() for i in range(3)]
-    await client.patch(f"/v1/services/{made[0]['service']['id']}", json={"name": "Renamed"}, headers=ADMIN)
+    await client.patch(f"/v1/services/{made[0]['service']['id']}", json={"name": "Renamed"}, headers=ANY_VERSION)
     await client.put(f"/v1/services/{made[1]['service']['id']}/capacity", json={"unit": "bed", "available": 2},
                      headers=ADMIN)
-    await client.delete(f"/v1/services/{made[2]['service']['id']}", headers=ADMIN)
+    await client.delete(f"/v1/services/{made[2]['service']['id']}", headers=ANY_VERSION)
     # Walk the feed a page of 2 at a time and rebuild which ids exist.
     alive: dict[str, set[str]] = {"organization": set(), "service": set(), "location": set()}
     seen, cursor = [], None

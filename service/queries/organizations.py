@@ -90,3 +90,14 @@ async def delete_organization(conn: asyncpg.Connection, organization_id: UUID) -
     except (asyncpg.RestrictViolationError, asyncpg.ForeignKeyViolationError):
         raise Conflict(f"organization {organization_id} still has services or locations; "
                        "delete them or move them to another organization first") from None
+
+
+SELECT_MISSING_ORGANIZATIONS = """
+    SELECT given.id FROM unnest($1::uuid[]) AS given(id)
+     WHERE NOT EXISTS (SELECT 1 FROM organizations o WHERE o.id = given.id)
+"""
+
+
+async def select_missing_organizations(conn: asyncpg.Connection, organization_ids: list[UUID]) -> list[UUID]:
+    """Those of the ids that name no organization."""
+    return [row["id"] for row in await conn.fetch(SELECT_MISSING_ORGANIZATIONS, organization_ids)]

@@ -1,17 +1,17 @@
 """Live capacity of a service: record a count, read the latest, read the history."""
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
-from litestar import Controller, get, put
+from litestar import Controller, Request, get, put
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from schemas.capacity import CapacityCreate, CapacityRecord, CapacityReport
-from service.auth import require_admin
+from service.auth import check_owner, require_write
 from service.durations import parse_duration
 from service.errors import NotFound
 from service.queries import capacity as queries
@@ -29,10 +29,11 @@ class CapacityController(Controller):
     path = "/v1/services/{service_id:uuid}/capacity"
     tags = ["services"]
 
-    @put("/", operation_id="recordServiceCapacity", guards=[require_admin])
-    async def record_capacity(self, conn: NamedDependency[asyncpg.Connection], service_id: FromPath[UUID],
-                              data: JSONBody[CapacityCreate]) -> list[CapacityReport]:
-        """Record a new count of one unit (the previous ones stay in the history); answers the latest counts (admin)."""
+    @put("/", operation_id="recordServiceCapacity", guards=[require_write])
+    async def record_capacity(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
+                              service_id: FromPath[UUID], data: JSONBody[CapacityCreate]) -> list[CapacityReport]:
+        """Record a new count of one unit (the previous ones stay in the history); answers the latest counts (write)."""
+        await check_owner(request, conn, "service", service_id)
         if not await queries.insert_capacity(conn, service_id, data):
             raise NotFound(f"no service has id {service_id}")
         return await queries.select_current(conn, service_id, dt.datetime.now(dt.timezone.utc),

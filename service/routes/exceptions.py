@@ -1,14 +1,15 @@
 """Holidays and one-off hours of a service or a location."""
 
+from typing import Any
 from uuid import UUID
 
 import asyncpg
-from litestar import get, put
+from litestar import Request, get, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from schemas.exceptions import ScheduleException, ScheduleExceptions
-from service.auth import require_admin
+from service.auth import check_owner, require_write
 from service.errors import NotFound
 from service.queries import exceptions as queries
 
@@ -28,10 +29,12 @@ async def _read(conn: asyncpg.Connection, kind: str, owner_id: UUID) -> list[Sch
 
 
 @put("/v1/services/{service_id:uuid}/exceptions", operation_id="replaceServiceExceptions", tags=["services"],
-     guards=[require_admin])
-async def replace_service_exceptions(conn: NamedDependency[asyncpg.Connection], service_id: FromPath[UUID],
+     guards=[require_write])
+async def replace_service_exceptions(request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
+                                     service_id: FromPath[UUID],
                                      data: JSONBody[ScheduleExceptions]) -> list[ScheduleException]:
-    """Replace the service's holidays and one-off hours (admin)."""
+    """Replace the service's holidays and one-off hours (write)."""
+    await check_owner(request, conn, "service", service_id)
     return await _replace(conn, "service", service_id, data)
 
 
@@ -43,10 +46,12 @@ async def list_service_exceptions(conn: NamedDependency[asyncpg.Connection],
 
 
 @put("/v1/locations/{location_id:uuid}/exceptions", operation_id="replaceLocationExceptions", tags=["locations"],
-     guards=[require_admin])
-async def replace_location_exceptions(conn: NamedDependency[asyncpg.Connection], location_id: FromPath[UUID],
+     guards=[require_write])
+async def replace_location_exceptions(request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
+                                      location_id: FromPath[UUID],
                                       data: JSONBody[ScheduleExceptions]) -> list[ScheduleException]:
-    """Replace the location's holidays and one-off hours; they apply to every service there (admin)."""
+    """Replace the location's holidays and one-off hours; they apply to every service there (write)."""
+    await check_owner(request, conn, "location", location_id)
     return await _replace(conn, "location", location_id, data)
 
 

@@ -7,9 +7,11 @@ import asyncpg
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
+from msgspec import UNSET
 
 from schemas.locations import Location, LocationCreate, LocationPage, LocationPatch
-from service.auth import is_admin, require_admin
+from service.auth import check_organization, check_owner, may_see_confidential, require_write
+from service.preconditions import require_match
 from service.cursors import decode_cursor, fingerprint, paginate
 from service.errors import NotFound
 from service.queries import locations as queries
@@ -36,7 +38,7 @@ class LocationController(Controller):
         """List locations by name, optionally of one organization (confidential ones approximate unless admin)."""
         query = fingerprint("locations", organization_id)
         after = decode_cursor(cursor, query, str)
-        rows = await queries.select_locations(conn, organization_id, after, limit + 1, is_admin(request))
+        rows = await queries.select_locations(conn, organization_id, after, limit + 1, may_see_confidential(request))
         items, next_cursor = paginate(rows, limit, query)
         return LocationPage(items=items, next_cursor=next_cursor)
 
@@ -44,28 +46,39 @@ class LocationController(Controller):
     async def get_location(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
                            location_id: FromPath[UUID]) -> Location:
         """Fetch one location by id; a confidential one shows its street and exact point only to admin calls."""
-        return await _found(conn, location_id, is_admin(request))
+        return await _found(conn, location_id, may_see_confidential(request))
 
-    @post("/", operation_id="createLocation", guards=[require_admin])
+    @post("/", operation_id="createLocation", guards=[require_write])
     async def create_location(
-        self, conn: NamedDependency[asyncpg.Connection], data: JSONBody[LocationCreate]
+        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
+        data: JSONBody[LocationCreate],
     ) -> Response[Location]:
-        """Create a location; its time zone is derived from its coordinates when not given (admin)."""
+        """Create a location; its time zone is derived from its coordinates when not given (write)."""
+        check_organization(request, data.organization_id)
         location_id = await queries.insert_full_location(conn, data)
         return Response(await _found(conn, location_id), status_code=201,
                         headers={"Location": f"/v1/locations/{location_id}"})
 
-    @patch("/{location_id:uuid}", operation_id="updateLocation", guards=[require_admin])
+    @patch("/{location_id:uuid}", operation_id="updateLocation", guards=[require_write])
     async def update_location(
-        self, conn: NamedDependency[asyncpg.Connection], location_id: FromPath[UUID], data: JSONBody[LocationPatch]
+        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
+        location_id: FromPath[UUID], data: JSONBody[LocationPatch],
     ) -> Location:
-        """Change some fields of a location (admin)."""
-        if not await queries.update_location(conn, location_id, data):
-            raise NotFound(f"no location has id {location_id}")
-        return await _found(conn, location_id)
+        """Change some fields of a location; needs If-Match with its ETag (write)."""
+        exact = may_see_confidential(request)
+        async with conn.transaction():
+            await check_owner(request, conn, "location", location_id, lock=True)
+            if data.organization_id is not UNSET:
+                check_organization(request, data.organization_id)
+            require_match(request, await _found(conn, location_id, exact), "location")
+            await queries.update_location(conn, location_id, data)
+        return await _found(conn, location_id, exact)
 
-    @delete("/{location_id:uuid}", operation_id="deleteLocation", guards=[require_admin])
-    async def delete_location(self, conn: NamedDependency[asyncpg.Connection], location_id: FromPath[UUID]) -> None:
-        """Delete a location with its links, phones and hours (admin)."""
-        if not await queries.delete_location(conn, location_id):
-            raise NotFound(f"no location has id {location_id}")
+    @delete("/{location_id:uuid}", operation_id="deleteLocation", guards=[require_write])
+    async def delete_location(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
+                              location_id: FromPath[UUID]) -> None:
+        """Delete a location with its links, phones and hours; needs If-Match (write)."""
+        async with conn.transaction():
+            await check_owner(request, conn, "location", location_id, lock=True)
+            require_match(request, await _found(conn, location_id, may_see_confidential(request)), "location")
+            await queries.delete_location(conn, location_id)

@@ -1,14 +1,16 @@
 """Organizations: list, read, create, change, delete."""
 
+from typing import Any
 from uuid import UUID
 
 import asyncpg
-from litestar import Controller, Response, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from schemas.organizations import Organization, OrganizationCreate, OrganizationPage, OrganizationPatch
-from service.auth import require_admin
+from service.auth import check_organization, check_owner, require_write
+from service.preconditions import require_match
 from service.cursors import decode_cursor, paginate
 from service.errors import NotFound
 from service.queries import organizations as queries
@@ -44,29 +46,36 @@ class OrganizationController(Controller):
         """Fetch one organization by id."""
         return await _found(conn, organization_id)
 
-    @post("/", operation_id="createOrganization", guards=[require_admin])
+    @post("/", operation_id="createOrganization", guards=[require_write])
     async def create_organization(
-        self, conn: NamedDependency[asyncpg.Connection], data: JSONBody[OrganizationCreate]
+        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
+        data: JSONBody[OrganizationCreate],
     ) -> Response[Organization]:
-        """Create an organization (admin)."""
+        """Create an organization (write; not with a key limited to organizations)."""
+        check_organization(request, None)
         organization_id = await queries.insert_organization(conn, data)
         return Response(await _found(conn, organization_id), status_code=201,
                         headers={"Location": f"/v1/organizations/{organization_id}"})
 
-    @patch("/{organization_id:uuid}", operation_id="updateOrganization", guards=[require_admin])
+    @patch("/{organization_id:uuid}", operation_id="updateOrganization", guards=[require_write])
     async def update_organization(
-        self, conn: NamedDependency[asyncpg.Connection], organization_id: FromPath[UUID],
-        data: JSONBody[OrganizationPatch],
+        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
+        organization_id: FromPath[UUID], data: JSONBody[OrganizationPatch],
     ) -> Organization:
-        """Change some fields of an organization (admin)."""
-        if not await queries.update_organization(conn, organization_id, data):
-            raise NotFound(f"no organization has id {organization_id}")
+        """Change some fields of an organization; needs If-Match with its ETag (write)."""
+        async with conn.transaction():
+            await check_owner(request, conn, "organization", organization_id, lock=True)
+            require_match(request, await _found(conn, organization_id), "organization")
+            await queries.update_organization(conn, organization_id, data)
         return await _found(conn, organization_id)
 
-    @delete("/{organization_id:uuid}", operation_id="deleteOrganization", guards=[require_admin])
+    @delete("/{organization_id:uuid}", operation_id="deleteOrganization", guards=[require_write])
     async def delete_organization(
-        self, conn: NamedDependency[asyncpg.Connection], organization_id: FromPath[UUID]
+        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
+        organization_id: FromPath[UUID],
     ) -> None:
-        """Delete an organization that has no services or locations left (admin)."""
-        if not await queries.delete_organization(conn, organization_id):
-            raise NotFound(f"no organization has id {organization_id}")
+        """Delete an organization that has no services or locations left; needs If-Match (write)."""
+        async with conn.transaction():
+            await check_owner(request, conn, "organization", organization_id, lock=True)
+            require_match(request, await _found(conn, organization_id), "organization")
+            await queries.delete_organization(conn, organization_id)

@@ -15,7 +15,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from schemas.fields import Cost, Gender, Status
 from schemas.resources import Origin, Resource, ResourceCreate, ResourcePage
-from service.auth import require_admin
+from service.auth import check_organization, check_owner, require_write
 from service.cursors import decode_cursor, encode_cursor, fingerprint
 from service.errors import InvalidInput, NotFound
 from service.geo import Geocoder, parse_bbox, parse_near, radius_m, zip_origin
@@ -211,12 +211,15 @@ class ResourceController(Controller):
             raise NotFound(f"no resource has id {resource_id}")
         return Response(document.encode(), media_type=MediaType.JSON)
 
-    @post("/", operation_id="createResource", guards=[require_admin], media_type=MediaType.JSON)
+    @post("/", operation_id="createResource", guards=[require_write], media_type=MediaType.JSON)
     async def create_resource(
-        self, conn: NamedDependency[asyncpg.Connection], state: State,
+        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], state: State,
         data: JSONBody[ResourceCreate],
     ) -> Response[Resource]:
-        """Create organization (or use organization_id), service, location (or use location_id) and link (admin)."""
+        """Create organization (or use organization_id), service, location (or use location_id) and link (write)."""
+        check_organization(request, data.organization_id)
+        if data.location_id is not None:
+            await check_owner(request, conn, "location", data.location_id, field="location_id")
         state.taxonomy.check(data.service.categories, "service.categories", "body")
         state.attributes.check(data.service.attributes, "service.attributes", "body")
         resource_id = await queries.insert_resource(conn, data)

@@ -1,16 +1,18 @@
 """Services: list, read, create, change, delete."""
 
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 import msgspec
-from litestar import Controller, Response, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from schemas.services import Service, ServiceCreate, ServicePage, ServicePatch
-from service.auth import require_admin
+from service.auth import check_organization, check_owner, require_write
+from service.preconditions import require_match
 from service.cursors import decode_cursor, fingerprint, paginate
 from service.errors import NotFound
 from service.queries import services as queries
@@ -46,34 +48,40 @@ class ServiceController(Controller):
         """Fetch one service by id."""
         return await _found(conn, service_id)
 
-    @post("/", operation_id="createService", guards=[require_admin])
+    @post("/", operation_id="createService", guards=[require_write])
     async def create_service(
-        self, conn: NamedDependency[asyncpg.Connection], state: State,
+        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], state: State,
         data: JSONBody[ServiceCreate],
     ) -> Response[Service]:
-        """Create a service of an existing organization (admin)."""
+        """Create a service of an existing organization (write)."""
+        check_organization(request, data.organization_id)
         state.taxonomy.check(data.categories, "categories", "body")
         state.attributes.check(data.attributes, "attributes", "body")
         service_id = await queries.insert_full_service(conn, data)
         return Response(await _found(conn, service_id), status_code=201,
                         headers={"Location": f"/v1/services/{service_id}"})
 
-    @patch("/{service_id:uuid}", operation_id="updateService", guards=[require_admin])
+    @patch("/{service_id:uuid}", operation_id="updateService", guards=[require_write])
     async def update_service(
-        self, conn: NamedDependency[asyncpg.Connection], state: State,
+        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], state: State,
         service_id: FromPath[UUID], data: JSONBody[ServicePatch],
     ) -> Service:
-        """Change some fields of a service (admin)."""
+        """Change some fields of a service; needs If-Match with its ETag (write)."""
         if data.categories is not msgspec.UNSET:
             state.taxonomy.check(data.categories, "categories", "body")
         if data.attributes is not msgspec.UNSET:
             state.attributes.check(data.attributes, "attributes", "body")
-        if not await queries.update_service(conn, service_id, data):
-            raise NotFound(f"no service has id {service_id}")
+        async with conn.transaction():
+            await check_owner(request, conn, "service", service_id, lock=True)
+            require_match(request, await _found(conn, service_id), "service")
+            await queries.update_service(conn, service_id, data)
         return await _found(conn, service_id)
 
-    @delete("/{service_id:uuid}", operation_id="deleteService", guards=[require_admin])
-    async def delete_service(self, conn: NamedDependency[asyncpg.Connection], service_id: FromPath[UUID]) -> None:
-        """Delete a service with its links, phones and hours (admin)."""
-        if not await queries.delete_service(conn, service_id):
-            raise NotFound(f"no service has id {service_id}")
+    @delete("/{service_id:uuid}", operation_id="deleteService", guards=[require_write])
+    async def delete_service(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
+                             service_id: FromPath[UUID]) -> None:
+        """Delete a service with its links, phones and hours; needs If-Match (write)."""
+        async with conn.transaction():
+            await check_owner(request, conn, "service", service_id, lock=True)
+            require_match(request, await _found(conn, service_id), "service")
+            await queries.delete_service(conn, service_id)

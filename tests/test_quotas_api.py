@@ -1,0 +1,46 @@
+"""Quotas: per key or per client address, exact across worker processes, with RateLimit headers and 429."""
+
+import asyncio
+
+from litestar.testing import AsyncTestClient
+
+from service.app import create_app
+from tests.conftest import ADMIN, make_settings
+
+
+async def test_anonymous_calls_get_a_lower_quota_and_a_clear_429(db_url):
+    settings = make_settings(db_url, rate_limit_anonymous=3, rate_limit_key=10)
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        answers = [await client.get("/v1/categories") for _ in range(4)]
+        assert [a.status_code for a in answers] == [200, 200, 200, 429]
+        first, refused = answers[0], answers[3]
+        assert first.headers["ratelimit-limit"] == "3" and first.headers["ratelimit-remaining"] == "2"
+        assert first.headers["ratelimit-policy"] == "3;w=60" and 0 < int(first.headers["ratelimit-reset"]) <= 60
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert 0 < int(refused.headers["retry-after"]) <= 60 and refused.headers["ratelimit-remaining"] == "0"
+        assert "a key gets more" in refused.json()["detail"]
+        # Health checks are never counted; a key has its own, higher quota.
+        assert (await client.get("/healthz")).status_code == 200
+        keyed = await client.get("/v1/categories", headers=ADMIN)
+        assert keyed.status_code == 200 and keyed.headers["ratelimit-limit"] == "10"
+
+
+async def test_a_key_s_own_limit_wins_and_throttled_calls_are_counted(db_url):
+    async with AsyncTestClient(app=create_app(make_settings(db_url, rate_limit_key=100))) as client:
+        made = (await client.post("/v1/keys", json={"name": "small", "scopes": ["read"], "rate_limit": 2},
+                                  headers=ADMIN)).json()
+        mine = {"Authorization": f"Bearer {made['key']}"}
+        codes = [(await client.get("/v1/categories", headers=mine)).status_code for _ in range(3)]
+        assert codes == [200, 200, 429]
+        assert (await client.get("/v1/categories", headers=ADMIN)).status_code == 200  # others unaffected
+        usage = (await client.get(f"/v1/keys/{made['id']}/usage", headers=ADMIN)).json()
+        assert (usage[0]["requests"], usage[0]["throttled"]) == (3, 1)
+
+
+async def test_the_limit_is_exact_across_worker_processes(db_url):
+    # Two apps with their own pools stand in for two worker processes sharing one database.
+    settings = make_settings(db_url, rate_limit_anonymous=25)
+    async with AsyncTestClient(app=create_app(settings)) as one, AsyncTestClient(app=create_app(settings)) as two:
+        answers = await asyncio.gather(*(client.get("/v1/categories") for client in [one, two] * 30))
+    codes = [answer.status_code for answer in answers]
+    assert codes.count(200) == 25 and codes.count(429) == 35
