@@ -56,6 +56,10 @@ def access_middleware(app: ASGIApp) -> ASGIApp:
         async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id)]}
+                metrics = getattr(scope["app"].state, "metrics", None)
+                if metrics is not None:
+                    metrics.observe(scope.get("method", ""), scope.get("path_template") or "unmatched",
+                                    message["status"], time.perf_counter() - started)
                 if log.isEnabledFor(logging.INFO):
                     log.info(json.dumps({
                         "request_id": request_id.decode(), "method": scope.get("method"), "path": scope.get("path"),

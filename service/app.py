@@ -34,7 +34,8 @@ from service.routes.capacity import CapacityController
 from service.routes.changes import list_changes
 from service.routes.categories import CategoryController
 from service.routes.category_mappings import CategoryMappingController
-from service.routes.health import healthz, readyz
+from service.metrics import Metrics
+from service.routes.health import healthz, metrics, readyz
 from service.routes.exceptions import (
     list_location_exceptions, list_service_exceptions, replace_location_exceptions, replace_service_exceptions,
 )
@@ -121,7 +122,7 @@ def create_app(settings: Settings) -> Litestar:
             ResourceController, OrganizationController, ServiceController, LocationController, HsdsController,
             ImportController, CategoryMappingController, export_hsds_zip, list_attributes, CapacityController,
             replace_service_exceptions, list_service_exceptions, replace_location_exceptions, list_location_exceptions,
-            CategoryController, healthz, readyz, list_changes, KeyController,
+            CategoryController, healthz, readyz, metrics, list_changes, KeyController,
         ],
         dependencies={
             "conn": Provide(provide_connection),
@@ -135,7 +136,7 @@ def create_app(settings: Settings) -> Litestar:
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins), expose_headers=EXPOSED_HEADERS)
         if settings.cors_origins else None,
         lifespan=[lifespan],
-        state=State({"settings": settings}),
+        state=State({"settings": settings, "metrics": Metrics(settings.metrics_dir)}),
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,
     )

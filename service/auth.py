@@ -182,6 +182,7 @@ def auth_middleware(app: ASGIApp) -> ASGIApp:
                  (b"ratelimit-reset", str(reset).encode()),
                  (b"ratelimit-policy", f"{limit};w={WINDOW_S}".encode())]
         if hits > limit:
+            scope["app"].state.metrics.throttled.labels("key" if caller.key_id else "anonymous").inc()
             who = "this key" if caller.key_id else "this address without a key (a key gets more)"
             await send_problem(send, path, 429, "Too many requests",
                                f"{who} may make {limit} requests a minute; retry in {reset} s",

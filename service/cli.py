@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import logging
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,6 +59,12 @@ def serve(settings: Settings) -> None:
         asyncio.run(prepare(dsn, None if settings.seed_on_start else False))
         # Workers are separate processes: they read the database from the environment.
         os.environ["DATABASE_URL"] = dsn
+        if settings.workers > 1 and not settings.metrics_dir:
+            # A fresh folder each start: workers pool their metrics there (see service.metrics).
+            folder = Path(settings.data_dir).resolve() / "metrics"
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
         print(f"CommonGround on http://{settings.host}:{settings.port} (docs at /docs), "
               f"{settings.workers} worker(s); Ctrl-C stops", file=sys.stderr)
         uvicorn.run(

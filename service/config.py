@@ -27,6 +27,7 @@ ENVIRONMENT = {
     "COMMONGROUND_RATE_LIMIT_ANONYMOUS": "rate_limit_anonymous",
     "COMMONGROUND_RATE_LIMIT_KEY": "rate_limit_key",
     "COMMONGROUND_FORWARDED_ALLOW_IPS": "forwarded_allow_ips",
+    "PROMETHEUS_MULTIPROC_DIR": "metrics_dir",
 }
 
 
@@ -57,6 +58,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     rate_limit_key: int = 3000
     # Proxies whose X-Forwarded-For names the client (comma-separated addresses, or *).
     forwarded_allow_ips: str = "127.0.0.1"
+    # Where worker processes pool their metrics; `serve` sets it when it starts several workers.
+    metrics_dir: str | None = None
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -2,7 +2,7 @@
 
 import asyncpg
 import msgspec
-from litestar import get
+from litestar import Response, get
 from litestar.datastructures import State
 
 from service.db import UNAVAILABLE
@@ -31,3 +31,10 @@ async def readyz(state: State) -> Health:
     except UNAVAILABLE as error:
         raise DatabaseUnavailable(str(error) or type(error).__name__) from error
     return Health(status="ready")
+
+
+@get("/metrics", operation_id="getMetrics", tags=["health"], media_type="text/plain; version=0.0.4; charset=utf-8")
+async def metrics(state: State) -> Response[bytes]:
+    """Prometheus metrics of every worker: requests by route and status, latency, 429s, webhook deliveries."""
+    return Response(state.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8",
+                    headers={"Cache-Control": "no-store"})

@@ -1,0 +1,58 @@
+"""Prometheus metrics at /metrics, summed over worker processes."""
+
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+
+from tests.conftest import ADMIN_KEY
+from tests.test_cli import COMMAND, call, free_port
+
+
+def _value(text: str, prefix: str) -> float:
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(prefix))
+
+
+async def test_requests_are_counted_by_route_template_and_status(client):
+    for _ in range(3):
+        await client.get("/v1/categories")
+    await client.get("/v1/services/00000000-0000-4000-8000-000000000000")
+    await client.get("/v1/nowhere")
+    response = await client.get("/metrics")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+    text = response.text
+    assert _value(text, 'commonground_http_requests_total{method="GET",route="/v1/categories",status="200"}') == 3
+    assert _value(text, 'commonground_http_requests_total{method="GET",route="/v1/services/{service_id}",'
+                        'status="404"}') == 1
+    assert _value(text, 'commonground_http_requests_total{method="GET",route="unmatched",status="404"}') == 1
+    assert _value(text, 'commonground_http_request_duration_seconds_count{method="GET",route="/v1/categories"}') == 3
+
+
+def test_a_scrape_sees_every_worker_of_a_real_server(db_url, tmp_path):
+    # Two real worker processes; whichever answers the scrape reports the requests both answered.
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": db_url, "COMMONGROUND_DATA_DIR": str(tmp_path), "COMMONGROUND_SEED": "false",
+           "COMMONGROUND_ADMIN_KEY": ADMIN_KEY}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    process = subprocess.Popen([COMMAND, "serve", "--port", str(port), "--workers", "2"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if call(f"http://127.0.0.1:{port}/readyz")[0] == 200:
+                    break
+            except OSError:
+                assert time.monotonic() < deadline and process.poll() is None, "serve did not start"
+                time.sleep(0.3)
+        for _ in range(40):  # fresh connections, spread over both workers by the kernel
+            assert call(f"http://127.0.0.1:{port}/v1/categories")[0] == 200
+        for _ in range(4):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+                text = response.read().decode()
+            assert _value(text, 'commonground_http_requests_total{method="GET",route="/v1/categories",'
+                                'status="200"}') == 40
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
