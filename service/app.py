@@ -43,6 +43,8 @@ from service.routes.exports import export_hsds_zip
 from service.routes.hsds import HsdsController
 from service.routes.imports import ImportController
 from service.routes.keys import KeyController
+from service.routes.webhooks import WebhookController
+from service.webhooks import Deliverer
 from service.routes.locations import LocationController
 from service.routes.organizations import OrganizationController
 from service.routes.resources import ResourceController
@@ -85,6 +87,12 @@ async def _housekeeping(pool: asyncpg.Pool) -> None:
             log.warning("quota window cleanup failed", exc_info=True)
 
 
+async def _stop(task: asyncio.Task[None]) -> None:
+    """Cancel a background task and wait for it, before the pool it uses closes."""
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
 def create_app(settings: Settings) -> Litestar:
     """Build the API; the database pool opens and closes with the app's lifespan."""
 
@@ -114,7 +122,10 @@ def create_app(settings: Settings) -> Litestar:
             app.state.geocoder = Geocoder(settings)
             await asyncio.to_thread(warm_lookups)
             housekeeping = asyncio.create_task(_housekeeping(app.state.pool))
-            stack.callback(housekeeping.cancel)
+            stack.push_async_callback(_stop, housekeeping)
+            if settings.webhooks_enabled:
+                deliverer = asyncio.create_task(Deliverer(app.state.pool, settings, app.state.metrics).run())
+                stack.push_async_callback(_stop, deliverer)
             yield
 
     app = Litestar(
@@ -122,7 +133,7 @@ def create_app(settings: Settings) -> Litestar:
             ResourceController, OrganizationController, ServiceController, LocationController, HsdsController,
             ImportController, CategoryMappingController, export_hsds_zip, list_attributes, CapacityController,
             replace_service_exceptions, list_service_exceptions, replace_location_exceptions, list_location_exceptions,
-            CategoryController, healthz, readyz, metrics, list_changes, KeyController,
+            CategoryController, healthz, readyz, metrics, list_changes, KeyController, WebhookController,
         ],
         dependencies={
             "conn": Provide(provide_connection),

@@ -28,6 +28,11 @@ ENVIRONMENT = {
     "COMMONGROUND_RATE_LIMIT_KEY": "rate_limit_key",
     "COMMONGROUND_FORWARDED_ALLOW_IPS": "forwarded_allow_ips",
     "PROMETHEUS_MULTIPROC_DIR": "metrics_dir",
+    "COMMONGROUND_WEBHOOKS": "webhooks_enabled",
+    "COMMONGROUND_WEBHOOK_ALLOW_INSECURE": "webhook_allow_insecure",
+    "COMMONGROUND_WEBHOOK_RETRY_BASE_S": "webhook_retry_base_s",
+    "COMMONGROUND_WEBHOOK_MAX_ATTEMPTS": "webhook_max_attempts",
+    "COMMONGROUND_WEBHOOK_TIMEOUT_S": "webhook_timeout_s",
 }
 
 
@@ -60,6 +65,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     forwarded_allow_ips: str = "127.0.0.1"
     # Where worker processes pool their metrics; `serve` sets it when it starts several workers.
     metrics_dir: str | None = None
+    # Whether this process delivers webhooks (every worker may; they share the outbox safely).
+    webhooks_enabled: bool = True
+    # Allow http:// webhook URLs and private or loopback addresses: for local development only.
+    webhook_allow_insecure: bool = False
+    # Retry n waits base * 2^(n-1) seconds (capped at 6 h, with jitter); after max attempts the delivery fails.
+    webhook_retry_base_s: float = 30.0
+    webhook_max_attempts: int = 10
+    webhook_timeout_s: float = 10.0
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

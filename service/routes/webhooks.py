@@ -1,0 +1,107 @@
+"""Webhooks: a key subscribes a URL to change events and reads its delivery log."""
+
+import secrets
+from typing import Annotated, Any
+from uuid import UUID
+
+import asyncpg
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from schemas.webhooks import (
+    DeliveryStatus, Webhook, WebhookCreate, WebhookCreated, WebhookDeliveryPage, WebhookPage,
+)
+from service.auth import caller_of, require
+from service.cursors import decode_cursor, fingerprint, paginate
+from service.errors import NotFound
+from service.preconditions import require_match
+from service.queries import webhooks as queries
+from service.routes.params import Cursor, Limit
+from service.webhooks import check_url
+
+StatusFilter = Annotated[DeliveryStatus | None, QueryParameter(description="Only deliveries in this state")]
+
+
+def _owner(request: Request[Any, Any, Any]) -> UUID | None:
+    """Whose subscriptions the caller sees: its own, or every one for admins (None)."""
+    caller = caller_of(request)
+    return None if caller.has("admin") else caller.key_id
+
+
+async def _found(request: Request[Any, Any, Any], conn: asyncpg.Connection, webhook_id: UUID,
+                 lock: bool = False) -> Webhook:
+    # Another key's subscription answers 404, the same as a missing one: ids reveal nothing.
+    if (webhook := await queries.select_webhook(conn, webhook_id, _owner(request), lock)) is None:
+        raise NotFound(f"no webhook of this key has id {webhook_id}")
+    return webhook
+
+
+class WebhookController(Controller):
+    """Signed change notifications POSTed to partners (any key with the read scope; each sees its own)."""
+
+    path = "/v1/webhooks"
+    tags = ["webhooks"]
+    guards = [require("read")]
+
+    @post("/", operation_id="createWebhook")
+    async def create_webhook(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
+                             state: State, data: JSONBody[WebhookCreate]) -> Response[WebhookCreated]:
+        """Subscribe a URL to event types; `secret` (shown once) signs every delivery."""
+        check_url(data.url, state.settings)
+        secret = "whsec_" + secrets.token_urlsafe(32)
+        webhook = await queries.insert_webhook(conn, caller_of(request).key_id, data, secret)  # type: ignore[arg-type]
+        return Response(WebhookCreated(**{f: getattr(webhook, f) for f in webhook.__struct_fields__}, secret=secret),
+                        status_code=201, headers={"Location": f"/v1/webhooks/{webhook.id}", "Cache-Control": "no-store"})
+
+    @get("/", operation_id="listWebhooks")
+    async def list_webhooks(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
+                            limit: Limit = 20, cursor: Cursor = None) -> WebhookPage:
+        """This key's subscriptions (every one for admins), newest first."""
+        query = fingerprint("webhooks", str(_owner(request)))
+        rows = await queries.select_webhooks(conn, _owner(request), decode_cursor(cursor, query, str), limit + 1)
+        items, next_cursor = paginate(rows, limit, query)
+        return WebhookPage(items=items, next_cursor=next_cursor)
+
+    @get("/{webhook_id:uuid}", operation_id="getWebhook")
+    async def get_webhook(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
+                          webhook_id: FromPath[UUID]) -> Webhook:
+        """One subscription."""
+        return await _found(request, conn, webhook_id)
+
+    @delete("/{webhook_id:uuid}", operation_id="deleteWebhook")
+    async def delete_webhook(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
+                             webhook_id: FromPath[UUID]) -> None:
+        """End a subscription; pending deliveries stop, the log stays. Needs If-Match."""
+        async with conn.transaction():
+            require_match(request, await _found(request, conn, webhook_id, lock=True), "webhook")
+            await queries.delete_webhook(conn, webhook_id)
+
+    @get("/{webhook_id:uuid}/deliveries", operation_id="listWebhookDeliveries")
+    async def list_deliveries(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
+                              webhook_id: FromPath[UUID], status: StatusFilter = None, limit: Limit = 20,
+                              cursor: Cursor = None) -> WebhookDeliveryPage:
+        """The delivery log, newest first: attempts, the last answer or error, and the next try."""
+        await _found(request, conn, webhook_id)
+        query = fingerprint("deliveries", str(webhook_id), status)
+        rows = await queries.select_deliveries(conn, webhook_id, status, decode_cursor(cursor, query, int), limit + 1)
+        items, next_cursor = paginate(rows, limit, query)
+        return WebhookDeliveryPage(items=items, next_cursor=next_cursor)
+
+    @post("/{webhook_id:uuid}/ping", operation_id="pingWebhook", status_code=202)
+    async def ping_webhook(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
+                           webhook_id: FromPath[UUID]) -> dict[str, str]:
+        """Queue a signed test event of type 'ping' to check the receiver."""
+        await _found(request, conn, webhook_id)
+        return {"delivery_id": str(await queries.insert_ping(conn, webhook_id))}
+
+    @post("/{webhook_id:uuid}/deliveries/{delivery_id:uuid}/retry", operation_id="retryWebhookDelivery",
+          status_code=202)
+    async def retry_delivery(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
+                             webhook_id: FromPath[UUID], delivery_id: FromPath[UUID]) -> dict[str, str]:
+        """Send a failed delivery again (it keeps its id, so receivers still see one event)."""
+        await _found(request, conn, webhook_id)
+        if not await queries.redeliver(conn, webhook_id, delivery_id):
+            raise NotFound(f"no failed delivery of this webhook has id {delivery_id}")
+        return {"delivery_id": str(delivery_id)}
