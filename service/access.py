@@ -34,6 +34,7 @@ def loggable_query(raw: bytes) -> str:
 def configure_logging(level: str) -> None:
     """Logs to stderr at this level; access lines as bare JSON, one per request (info level)."""
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger().setLevel(level.upper())  # also when the server configured logging first
     if not log.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))

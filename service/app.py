@@ -13,10 +13,11 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Contact, License, Server
+from litestar.openapi.spec import Components, Contact, License, SecurityScheme, Server
 
 from service.config import Settings, load_settings
 from service.db import connect_with_retry, create_pool, provide_connection
+from service.contract import allow_middleware, document_problems, document_streams
 from service.embedded import embedded_postgres
 from service.errors import exception_handlers
 from service.access import access_middleware, configure_logging
@@ -43,6 +44,7 @@ from service.routes.exports import export_hsds_zip
 from service.routes.hsds import HsdsController
 from service.routes.imports import ImportController
 from service.routes.keys import KeyController
+from service.bodies import check_request
 from service.routes.webhooks import WebhookController
 from service.webhooks import Deliverer
 from service.routes.locations import LocationController
@@ -74,6 +76,9 @@ def openapi_config() -> OpenAPIConfig:
         path="/docs",
         render_plugins=[SwaggerRenderPlugin(path="/"), ScalarRenderPlugin(path="/scalar")],
         use_handler_docstrings=True,
+        components=Components(security_schemes={"bearer": SecurityScheme(
+            type="http", scheme="bearer",
+            description="An API key: the admin key from COMMONGROUND_ADMIN_KEY, or one made with POST /v1/keys")}),
     )
 
 
@@ -139,6 +144,7 @@ def create_app(settings: Settings) -> Litestar:
             "conn": Provide(provide_connection),
         },
         exception_handlers=exception_handlers(),
+        before_request=check_request,
         middleware=[etag_middleware],
         # Brotli, else gzip, for clients that ask: a 40 KB page of results is ~5 KB on the wire. Low levels
         # keep the CPU cost per answer small.
@@ -151,7 +157,10 @@ def create_app(settings: Settings) -> Litestar:
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,
     )
+    document_problems(app)
+    document_streams(app)
     # Outside the router, so unmatched paths and errors get a request id and a log line too.
+    app.asgi_handler = allow_middleware(app)
     app.asgi_handler = access_middleware(auth_middleware(idempotency_middleware(app.asgi_handler)))
     return app
 

@@ -108,7 +108,7 @@ def _domain(request: Request, error: DomainError) -> Response[bytes]:
                             getattr(error, "params", None), error.headers)
 
 
-def _field_name(raw_key: str, message: str) -> str:
+def field_name(raw_key: str, message: str) -> str:
     """The dotted path of the rejected field; Litestar gives the parent's key for unknown fields."""
     path = "" if raw_key in ("", "data") else raw_key
     if unknown := re.search(r"(?:unknown|missing required) field `([^`]+)`", message):
@@ -122,7 +122,7 @@ def _validation(request: Request, error: ValidationException) -> Response[bytes]
         if isinstance(item, dict):
             message = str(item.get("message", "invalid value"))
             source = item.get("source") or "body"
-            name = _field_name(str(item.get("key") or ""), message)
+            name = field_name(str(item.get("key") or ""), message)
             params.append(InvalidParam(name=name, reason=re.sub(r" - at `\$[^`]*`", "", message),
                                        location=str(getattr(source, "value", source))))
     malformed = any("malformed" in p.reason.lower() or "truncated" in p.reason.lower() for p in params)

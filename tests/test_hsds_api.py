@@ -87,6 +87,10 @@ async def test_service_at_locations_geo_extension_and_postcode(seeded_client):
         "latitude": 21.3069, "longitude": -157.8583, "radius": 20000})).json()
     assert nearest["total_items"] > 0
     assert all(item["location"]["latitude"] > 21 for item in nearest["contents"])
+    # Without a radius the point only orders the list (with other filters too: a schemathesis find).
+    ordered = await seeded_client.get("/hsds/service_at_locations", params={
+        "latitude": 21.3069, "longitude": -157.8583, "modified_after": "2020-01-01T00:00:00Z", "per_page": 3})
+    assert ordered.status_code == 200 and ordered.json()["contents"][0]["location"]["latitude"] > 21
     nothing = (await seeded_client.get("/hsds/service_at_locations", params={
         "latitude": 0, "longitude": 0, "radius": 1000})).json()
     assert nothing["total_items"] == 0

@@ -25,6 +25,7 @@ class Listing:
         self.where: list[str] = []
         self.joins: list[str] = []
         self.order = f"{alias}.id"
+        self.order_values: tuple[object, ...] = ()
 
     def param(self, value: object) -> str:
         self.args.append(value)
@@ -33,6 +34,10 @@ class Listing:
     def filter(self, fragment: str, *values: object) -> None:
         """Add a condition; {} placeholders in the fragment take the values as parameters, in order."""
         self.where.append(fragment.format(*(self.param(value) for value in values)))
+
+    def order_by(self, fragment: str, *values: object) -> None:
+        """Set the order; its {} values are parameters of the page statement only (a count has no order)."""
+        self.order, self.order_values = fragment, values
 
     def _base(self) -> str:
         where = " AND ".join(self.where) or "true"
@@ -43,11 +48,13 @@ class Listing:
 
     def page(self, document: str, limit: int | None, offset: int) -> tuple[str, list[object]]:
         args = list(self.args)
+        order = self.order.format(*(f"${len(args) + n}" for n in range(1, len(self.order_values) + 1)))
+        args += self.order_values
         tail = ""
         if limit is not None:
             args += [limit, offset]
             tail = f" LIMIT ${len(args) - 1} OFFSET ${len(args)}"
-        return f"SELECT ({document})::text {self._base()} ORDER BY {self.order}{tail}", args
+        return f"SELECT ({document})::text {self._base()} ORDER BY {order}{tail}", args
 
 
 SERVICE_WORDS = "s.search_vector @@ websearch_to_tsquery('cg_search', {})"
@@ -99,14 +106,14 @@ def service_at_locations_listing(search: str | None, term: UUID | None, taxonomy
     if postcode and point is None:
         listing.filter("(l.postal_code = {} OR l.postal_code LIKE {} || '-%')", postcode.strip(), postcode.strip())
     if point is not None:
-        lat, lon = listing.param(point.latitude), listing.param(point.longitude)
         listing.where.append("l.geo IS NOT NULL")
         if point.radius_m is not None:
+            lat, lon = listing.param(point.latitude), listing.param(point.longitude)
             radius = listing.param(point.radius_m)
             # The box is a fast superset on the sphere; widened 1% so the ellipsoid test decides.
             listing.where.append(f"earth_box(ll_to_earth({lat}, {lon}), {radius} * 1.01) @> l.geo "
                                  f"AND geodesic_m({lat}, {lon}, l.latitude, l.longitude) <= {radius}")
-        listing.order = f"geodesic_m({lat}, {lon}, l.latitude, l.longitude), sal.id"
+        listing.order_by("geodesic_m({}, {}, l.latitude, l.longitude), sal.id", point.latitude, point.longitude)
     return listing
 
 

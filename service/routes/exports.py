@@ -11,7 +11,7 @@ from litestar.response import Stream
 from service.exports import write_export
 
 
-@get("/v1/exports/hsds.zip", operation_id="exportHsdsZip", tags=["exports"],
+@get("/v1/exports/hsds.zip", operation_id="exportHsdsZip", tags=["exports"], media_type="application/zip",
      response_description="A zip: datapackage.json and one CSV per HSDS table")
 async def export_hsds_zip(state: State) -> Stream:
     """The whole directory as an HSDS 3.0 tabular datapackage (zip), from one consistent snapshot."""

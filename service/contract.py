@@ -1,0 +1,137 @@
+"""The published contract: problem answers and media types in OpenAPI, and Allow on OPTIONS and 405."""
+
+import re
+
+from litestar import Litestar
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
+from litestar._openapi.plugin import OpenAPIPlugin  # the one place Litestar builds the document
+from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Schema
+from litestar.routes import HTTPRoute
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from schemas.problems import Problem
+from service.errors import PROBLEM_MEDIA_TYPE
+
+
+def _problem(description: str) -> ResponseSpec:
+    return ResponseSpec(data_container=Problem, description=description, media_type=PROBLEM_MEDIA_TYPE,
+                        generate_examples=False)
+
+
+EVERY = {
+    400: _problem("Malformed request (bad JSON, or a credential in the URL)"),
+    401: _problem("The bearer key is missing where needed, malformed, unknown, expired or revoked"),
+    422: _problem("A parameter or body field is invalid; invalid_params names each one and why"),
+    429: _problem("Quota used up; Retry-After and RateLimit-* say when to come back"),
+    503: _problem("The database is unreachable or the query took too long; retry after Retry-After"),
+}
+GUARDED = {403: _problem("The key lacks the scope, or may not change this organization's listings")}
+BY_ID = {404: _problem("No such object (or not visible to this key)")}
+WRITES = {409: _problem("Conflicts with the current data or a concurrent change; nothing was saved"),
+          413: _problem("The body is larger than this service accepts")}
+CONDITIONAL = {412: _problem("If-Match names a version that is no longer current; GET it again"),
+               428: _problem("If-Match is required: send the ETag a GET of the object answered")}
+
+
+def document_problems(app: Litestar) -> None:
+    """Add the problem answers to each operation before the OpenAPI document is generated."""
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            if not isinstance(handler, HTTPRouteHandler) or not handler.include_in_schema:
+                continue
+            methods = handler.http_methods
+            extra = dict(EVERY)
+            if handler.resolve_guards():
+                extra.update(GUARDED)
+                handler.security = [{"bearer": []}]
+            if "{" in route.path or "DELETE" in methods:
+                extra.update(BY_ID)
+            if methods & {"POST", "PUT", "PATCH", "DELETE"}:
+                extra.update(WRITES)
+            if methods & {"PATCH", "DELETE"} and "{" in route.path:
+                extra.update(CONDITIONAL)
+            handler.responses = {**extra, **(handler.responses or {})}
+
+
+# What a `format=` value answers with, besides JSON.
+FORMATS = {
+    "ndjson": ("application/x-ndjson", OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, description=(
+        "One JSON document per line, every result, unpaged")))),
+    "geojson": ("application/geo+json", OpenAPIMediaType(schema=Schema(type=OpenAPIType.OBJECT, description=(
+        "A GeoJSON FeatureCollection (RFC 7946); each feature's properties are one result")))),
+}
+
+
+def _enum(schema: object) -> list[object]:
+    values = list(getattr(schema, "enum", None) or [])
+    for option in getattr(schema, "one_of", None) or []:
+        values += _enum(option)
+    return values
+
+
+def _document_streams(schema: OpenAPI) -> None:
+    for path_item in (schema.paths or {}).values():
+        operation = path_item.get
+        if operation is None or not operation.responses:
+            continue
+        ok = operation.responses.get("200")
+        if not isinstance(ok, OpenAPIResponse) or ok.content is None:
+            continue
+        for parameter in operation.parameters or []:
+            if getattr(parameter, "name", None) == "format":
+                for value in _enum(getattr(parameter, "schema", None)):
+                    if value in FORMATS:
+                        media_type, content = FORMATS[str(value)]
+                        ok.content[media_type] = content
+
+
+class _DocumentedOpenAPIPlugin(OpenAPIPlugin):
+    """Litestar's OpenAPI plugin, adding the NDJSON variants once the document is first built."""
+
+    __slots__ = ()
+
+    def provide_openapi(self) -> OpenAPI:
+        built = bool(self._openapi)
+        schema = super().provide_openapi()
+        if not built:
+            _document_streams(schema)
+        return schema
+
+
+def document_streams(app: Litestar) -> None:
+    """Add the NDJSON variant to lists that offer it, when the (lazily built) document is first asked for."""
+    # Litestar has no hook after the document is built; its plugin uses __slots__, so the instance's class
+    # is swapped for a subclass with the same layout instead of wrapping a method.
+    app.plugins.get(OpenAPIPlugin).__class__ = _DocumentedOpenAPIPlugin
+
+
+def allow_middleware(app: Litestar) -> ASGIApp:
+    """Wrap the app: OPTIONS and 405 answers list every method the path has in Allow.
+
+    Litestar 2 lists only the first handler's method when several share a path, and sends no Allow
+    with 405 (litestar-org/litestar#4169, #4277)."""
+    routes = [(re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", route.path) + "$"),
+               ", ".join(sorted(route.methods | {"OPTIONS"})).encode())
+              for route in app.routes if isinstance(route, HTTPRoute)]
+    inner = app.asgi_handler
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await inner(scope, receive, send)
+            return
+
+        async def wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start" and (
+                    message["status"] == 405 or (scope.get("method") == "OPTIONS" and message["status"] < 300)):
+                allow = next((methods for pattern, methods in routes if pattern.match(scope.get("path", ""))), None)
+                if allow is not None:
+                    headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
+                    message = {**message, "headers": [*headers, (b"allow", allow)]}
+            await send(message)
+
+        await inner(scope, receive, wrapped)
+
+    return middleware
