@@ -9,7 +9,9 @@ Longitude = Annotated[float, Meta(ge=-180, le=180, description="WGS-84 longitude
 Name = Annotated[str, Meta(min_length=1, max_length=300, pattern=r"\S")]
 ShortText = Annotated[str, Meta(max_length=300)]
 LongText = Annotated[str, Meta(max_length=20_000)]
-Url = Annotated[str, Meta(max_length=2_000, pattern=r"^https?://\S+$", examples=["https://example.org"])]
+# A host name or address (no brackets, user info or spaces), then an optional path, query or fragment.
+Url = Annotated[str, Meta(max_length=2_000, pattern=r"^https?://[^\s/?#\[\]@]+(?:[/?#]\S*)?$",
+                          examples=["https://example.org"])]
 Email = Annotated[str, Meta(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 CategorySlug = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9-]*$", max_length=64, examples=["naloxone"])]
 LanguageCode = Annotated[

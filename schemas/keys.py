@@ -15,7 +15,6 @@ Scopes = Annotated[list[Scope], Meta(min_length=1, max_length=5, description=(
     "confidential: see the exact place of confidential locations"), examples=[["read"]])]
 KeyName = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"\S", examples=["Outreach app (prod)"])]
 RateLimit = Annotated[int, Meta(ge=1, le=1_000_000, description="Requests per minute; the default for keys when absent")]
-GraceSeconds = Annotated[int, Meta(ge=0, le=7 * 86_400, description="How long the old secret keeps working")]
 
 
 class KeyCreate(Input):
@@ -26,12 +25,6 @@ class KeyCreate(Input):
     organization_ids: Annotated[list[UUID], Meta(max_length=1000)] | None = None
     rate_limit: RateLimit | None = None
     expires_at: dt.datetime | None = None
-
-
-class KeyRotate(Input):
-    """Options for a rotation."""
-
-    grace_seconds: GraceSeconds = 0
 
 
 class Key(Output):

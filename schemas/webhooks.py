@@ -12,7 +12,7 @@ EventType = Literal[
     "*", "organization.create", "organization.update", "organization.delete", "service.create", "service.update",
     "service.delete", "location.create", "location.update", "location.delete", "capacity.update",
 ]
-WebhookUrl = Annotated[str, Meta(max_length=2_000, pattern=r"^https?://[^\s/?#]+[^\s]*$", description=(
+WebhookUrl = Annotated[str, Meta(max_length=2_000, pattern=r"^https?://[^\s/?#\[\]@]+(?:[/?#]\S*)?$", description=(
     "Where events are POSTed; https:// (plain http and private addresses only when the server allows them "
     "for local development)"), examples=["https://partner.example.org/hooks/commonground"])]
 DeliveryStatus = Literal["pending", "delivered", "failed"]

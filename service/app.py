@@ -36,6 +36,7 @@ from service.routes.changes import list_changes
 from service.routes.categories import CategoryController
 from service.routes.category_mappings import CategoryMappingController
 from service.metrics import Metrics
+from service.served import ServedCounter
 from service.routes.health import healthz, metrics, readyz
 from service.routes.exceptions import (
     list_location_exceptions, list_service_exceptions, replace_location_exceptions, replace_service_exceptions,
@@ -43,7 +44,13 @@ from service.routes.exceptions import (
 from service.routes.exports import export_hsds_zip
 from service.routes.hsds import HsdsController
 from service.routes.imports import ImportController
+from service.routes.history import (
+    LocationHistoryController, OrganizationHistoryController, ServiceHistoryController, purge_listing,
+)
+from service.routes.duplicates import list_duplicates, merge_listings
 from service.routes.keys import KeyController
+from service.routes.suggestions import SuggestionController
+from service.routes.verifications import list_stale, list_verifications, verify_service
 from service.bodies import check_request
 from service.routes.webhooks import WebhookController
 from service.webhooks import Deliverer
@@ -82,14 +89,23 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
-async def _housekeeping(pool: asyncpg.Pool) -> None:
-    """Now and then, forget ended quota windows (every worker does it; it is idempotent)."""
+async def _housekeeping(pool: asyncpg.Pool, served: ServedCounter) -> None:
+    """Every minute: forget ended quota windows, and add the showings counted since the last time."""
     while True:
         await asyncio.sleep(60)
         try:
             await delete_old_windows(pool)
+            await served.flush(pool)
         except Exception:  # noqa: BLE001 - housekeeping must never stop the worker
-            log.warning("quota window cleanup failed", exc_info=True)
+            log.warning("housekeeping failed; trying again in a minute", exc_info=True)
+
+
+async def _flush_served(served: ServedCounter, pool: asyncpg.Pool) -> None:
+    """On shutdown: keep the last showings counted."""
+    try:
+        await served.flush(pool)
+    except Exception:  # noqa: BLE001 - shutting down must go on
+        log.warning("could not save the last minute of showings", exc_info=True)
 
 
 async def _stop(task: asyncio.Task[None]) -> None:
@@ -126,7 +142,9 @@ def create_app(settings: Settings) -> Litestar:
             stack.push_async_callback(cancel_jobs, app.state.jobs)
             app.state.geocoder = Geocoder(settings)
             await asyncio.to_thread(warm_lookups)
-            housekeeping = asyncio.create_task(_housekeeping(app.state.pool))
+            app.state.served = ServedCounter()
+            stack.push_async_callback(_flush_served, app.state.served, app.state.pool)
+            housekeeping = asyncio.create_task(_housekeeping(app.state.pool, app.state.served))
             stack.push_async_callback(_stop, housekeeping)
             if settings.webhooks_enabled:
                 deliverer = asyncio.create_task(Deliverer(app.state.pool, settings, app.state.metrics).run())
@@ -139,6 +157,8 @@ def create_app(settings: Settings) -> Litestar:
             ImportController, CategoryMappingController, export_hsds_zip, list_attributes, CapacityController,
             replace_service_exceptions, list_service_exceptions, replace_location_exceptions, list_location_exceptions,
             CategoryController, healthz, readyz, metrics, list_changes, KeyController, WebhookController,
+            ServiceHistoryController, OrganizationHistoryController, LocationHistoryController, purge_listing,
+            verify_service, list_verifications, list_stale, SuggestionController, list_duplicates, merge_listings,
         ],
         dependencies={
             "conn": Provide(provide_connection),

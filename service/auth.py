@@ -24,9 +24,10 @@ from schemas.problems import InvalidParam
 from service.access import SECRET_PARAMS
 from service.config import Settings
 from service.db import UNAVAILABLE
-from service.errors import Forbidden, InvalidInput, NotFound, Unauthorized, send_problem
+from service.errors import Forbidden, InvalidInput, Unauthorized, send_problem
 from service.queries import keys as queries
 from service.queries.owners import select_owner
+from service.lifecycle import explain_missing
 
 BOOTSTRAP_ID = UUID(int=0)
 WINDOW_S = 60
@@ -207,19 +208,19 @@ async def _unauthorized(send: Send, path: str, detail: str) -> None:
 
 
 async def delete_old_windows(pool: asyncpg.Pool) -> None:
-    """Forget quota windows that have ended (run by every worker now and then)."""
+    """Forget quota windows that have ended, the hourly ones of suggestions included (run by every worker)."""
     async with pool.acquire(timeout=5) as conn:
-        await queries.delete_old_windows(conn, _window(dt.datetime.now(dt.timezone.utc)) - dt.timedelta(
-            seconds=WINDOW_S))
+        await queries.delete_old_windows(conn, dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=2))
 
 
 async def check_owner(connection: ASGIConnection, conn: asyncpg.Connection, kind: str, listing_id: UUID,
-                      lock: bool = False, field: str | None = None) -> None:
-    """404 for a missing listing (422 naming `field` when it comes from the body); 403 when the key may not
-    change it. With lock, the row stays locked until the transaction ends."""
-    row = await select_owner(conn, kind, listing_id, lock)
+                      lock: bool = False, field: str | None = None, deleted: bool = False) -> None:
+    """404 (or 308 for a merged id) for a missing listing, 422 naming `field` when the id comes from the
+    body; 403 when the key may not change it. With lock, the row stays locked until the transaction ends;
+    with deleted, deleted listings count too."""
+    row = await select_owner(conn, kind, listing_id, lock, deleted)
     if row is None:
         if field is not None:
             raise InvalidInput(field, f"no {kind} has id {listing_id}", "body")
-        raise NotFound(f"no {kind} has id {listing_id}")
+        await explain_missing(conn, kind, listing_id)
     check_organization(connection, row["organization_id"])

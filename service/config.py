@@ -27,6 +27,7 @@ ENVIRONMENT = {
     "COMMONGROUND_RATE_LIMIT_ANONYMOUS": "rate_limit_anonymous",
     "COMMONGROUND_RATE_LIMIT_KEY": "rate_limit_key",
     "COMMONGROUND_FORWARDED_ALLOW_IPS": "forwarded_allow_ips",
+    "COMMONGROUND_SUGGESTION_LIMIT_ANONYMOUS": "suggestion_limit_anonymous",
     "PROMETHEUS_MULTIPROC_DIR": "metrics_dir",
     "COMMONGROUND_WEBHOOKS": "webhooks_enabled",
     "COMMONGROUND_WEBHOOK_ALLOW_INSECURE": "webhook_allow_insecure",
@@ -61,6 +62,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # 0 turns the limit off.
     rate_limit_anonymous: int = 300
     rate_limit_key: int = 3000
+    # Suggestions per hour per client address without a key (0: no limit).
+    suggestion_limit_anonymous: int = 10
     # Proxies whose X-Forwarded-For names the client (comma-separated addresses, or *).
     forwarded_allow_ips: str = "127.0.0.1"
     # Where worker processes pool their metrics; `serve` sets it when it starts several workers.

@@ -28,7 +28,8 @@ EVERY = {
 }
 GUARDED = {403: _problem("The key lacks the scope, or may not change this organization's listings")}
 BY_ID = {404: _problem("No such object (or not visible to this key)")}
-WRITES = {409: _problem("Conflicts with the current data or a concurrent change; nothing was saved"),
+WRITES = {404: _problem("An id in the path or the body names nothing (or nothing visible to this key)"),
+          409: _problem("Conflicts with the current data or a concurrent change; nothing was saved"),
           413: _problem("The body is larger than this service accepts")}
 CONDITIONAL = {412: _problem("If-Match names a version that is no longer current; GET it again"),
                428: _problem("If-Match is required: send the ETag a GET of the object answered")}

@@ -3,8 +3,10 @@
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
+from litestar import Request
 from litestar.datastructures import State
 
 from service.config import Settings
@@ -30,7 +32,8 @@ async def reset_connection(conn: asyncpg.Connection) -> None:
     """Return a connection to the pool: only roll back a transaction a request left open.
 
     asyncpg's default reset sends RESET ALL, UNLISTEN and friends on every release, one extra
-    round trip per request; this service never changes session state, so it has nothing to undo.
+    round trip per request; the only session state set here (who is writing, for the audit log) is
+    cleared by provide_connection itself.
     """
     if conn.is_in_transaction():
         await conn.execute("ROLLBACK")
@@ -65,17 +68,34 @@ async def connect_with_retry(dsn: str, attempts: int = 30) -> asyncpg.Connection
     raise AssertionError("unreachable")
 
 
-async def provide_connection(state: State) -> AsyncIterator[asyncpg.Connection]:
-    """A pooled connection for one request; an unreachable database becomes a 503."""
+# Who is writing, for the audit triggers; cleared before the connection goes back to the pool.
+SET_ACTOR = """
+    SELECT set_config('commonground.actor', $1, false), set_config('commonground.request_id', $2, false),
+           set_config('commonground.audit_op', '', false), set_config('commonground.audit_note', '', false)
+"""
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def provide_connection(state: State, request: Request[Any, Any, Any]) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection for one request; an unreachable database becomes a 503. Writes carry who made them."""
     pool: asyncpg.Pool = state.pool
     try:
         conn = await pool.acquire(timeout=5)
     except UNAVAILABLE as error:
         raise DatabaseUnavailable(str(error) or type(error).__name__) from error
+    writes = request.method not in READS
     try:
+        if writes:
+            caller = request.scope.get("commonground.caller")
+            await conn.execute(SET_ACTOR, str(getattr(caller, "key_id", None) or "anonymous"),
+                               request.scope.get("state", {}).get("request_id", ""))
         yield conn
     finally:
         try:
+            if writes and not conn.is_closed():
+                if conn.is_in_transaction():
+                    await conn.execute("ROLLBACK")
+                await conn.execute(SET_ACTOR, "", "")
             await pool.release(conn)
         except UNAVAILABLE:
             log.warning("dropping a broken connection")

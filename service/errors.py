@@ -35,6 +35,16 @@ class NotFound(DomainError):
     status, title, kind = 404, "Not found", "tag:commonground,2026:not-found"
 
 
+class Moved(DomainError):
+    """The id was merged into another: 308 to the same path with the survivor's id."""
+
+    status, title, kind = 308, "Permanent redirect", "tag:commonground,2026:merged"
+
+    def __init__(self, old_id: object, new_id: object, what: str) -> None:
+        super().__init__(f"this {what} was merged into {new_id}; follow Location")
+        self.old_id, self.new_id = str(old_id), str(new_id)
+
+
 class Conflict(DomainError):
     status, title, kind = 409, "Conflict", "tag:commonground,2026:conflict"
 
@@ -104,8 +114,13 @@ async def send_problem(send: Send, path: str, status: int, title: str, detail: s
 
 
 def _domain(request: Request, error: DomainError) -> Response[bytes]:
+    headers = error.headers
+    if isinstance(error, Moved):
+        query = request.url.query
+        headers = {**headers, "Location": request.url.path.replace(error.old_id, error.new_id)
+                   + (f"?{query}" if query else "")}
     return problem_response(request, error.status, error.title, error.detail, error.kind,
-                            getattr(error, "params", None), error.headers)
+                            getattr(error, "params", None), headers)
 
 
 def field_name(raw_key: str, message: str) -> str:

@@ -118,6 +118,7 @@ async def run_import(conn: asyncpg.Connection, path: Path, source: str, *, forma
 async def _load(conn: asyncpg.Connection, batch: Batch, source: str, dry_run: bool, progress: Progress) -> list[Any]:
     """Write the batch in one transaction; returns the unmapped terms (raises _RollBack for a dry run)."""
     async with conn.transaction():
+        await queries.set_import_actor(conn, source)
         await queries.defer_index(conn)
         await queries.stage(conn, batch)
         await queries.adopt_existing_links(conn)

@@ -11,7 +11,8 @@ from tests.conftest import ADMIN
 from tests.factories import resource_body
 
 # Valid bodies where the body is checked before the object is looked up; anything else gets {}.
-BODIES = {("PUT", "capacity"): {"unit": "bed", "available": 1}, ("PUT", "exceptions"): []}
+BODIES = {("PUT", "capacity"): {"unit": "bed", "available": 1}, ("PUT", "exceptions"): [],
+          ("POST", "revert"): {"version": 1}, ("POST", "verify"): {"method": "phone"}}
 
 
 def protected_routes(app) -> list[tuple[str, str]]:

@@ -92,7 +92,7 @@ async def test_revoked_expired_and_rotated_keys(client, conn):
     assert listed[0]["revoked_at"] is not None
 
     old = await make_key(client, scopes=["write"], rate_limit=50)
-    graceful = await client.post(f"/v1/keys/{old['id']}/rotate", json={"grace_seconds": 3600}, headers=ADMIN)
+    graceful = await client.post(f"/v1/keys/{old['id']}/rotate", params={"grace_seconds": 3600}, headers=ADMIN)
     assert graceful.status_code == 201
     new = graceful.json()
     assert new["key"] != old["key"] and new["rotated_from"] == old["id"]

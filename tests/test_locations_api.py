@@ -63,7 +63,7 @@ async def test_bad_coordinates_and_references(client):
         assert response.json()["invalid_params"][0]["name"] == field, response.json()
 
 
-async def test_delete_removes_links_and_list_filters_by_organization(client):
+async def test_delete_hides_the_location_and_its_resources_and_list_filters_by_organization(client):
     from tests.test_schemas import ISSUE_BODY
 
     resource = (await client.post("/v1/resources", json=ISSUE_BODY, headers=ADMIN)).json()
@@ -73,4 +73,9 @@ async def test_delete_removes_links_and_list_filters_by_organization(client):
     assert listed["items"][0]["service_ids"] == [resource["service"]["id"]]
     assert (await client.delete(f"/v1/locations/{resource['location']['id']}", headers=ANY_VERSION)).status_code == 204
     assert (await client.get(f"/v1/resources/{resource['id']}")).status_code == 404
-    assert (await client.get(f"/v1/services/{resource['service']['id']}")).json()["location_ids"] == []
+    gone = await client.get(f"/v1/locations/{resource['location']['id']}")
+    assert gone.status_code == 404 and "was deleted" in gone.json()["detail"]
+    assert (await client.get("/v1/locations", params={"organization_id": organization_id})).json()["items"] == []
+    # A deletion is soft: the link stays, so a restore brings the resource back.
+    assert (await client.get(f"/v1/services/{resource['service']['id']}")).json()["location_ids"] == [
+        resource["location"]["id"]]

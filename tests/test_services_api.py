@@ -1,6 +1,7 @@
 """/v1/services: CRUD with categories, phones and hours."""
 
 from tests.conftest import ADMIN, ANY_VERSION
+from tests.factories import resource_body
 
 MISSING = "6f1d8a62-3c1e-4f0b-9a57-2f3d9c0b7e11"
 
@@ -90,3 +91,13 @@ async def test_deleting_a_service_removes_it_from_search(client):
     await client.delete(f"/v1/services/{resource['service']['id']}", headers=ANY_VERSION)
     assert (await client.get("/v1/resources", params={"near": "45.5,-122.6"})).json()["items"] == []
     assert (await client.get(f"/v1/resources/{resource['id']}")).status_code == 404
+
+
+async def test_patching_categories_that_overlap_the_current_ones(client):
+    made = (await client.post("/v1/resources", json=resource_body(45.5, -122.6, categories=("naloxone",)),
+                              headers=ADMIN)).json()
+    path = f"/v1/services/{made['service']['id']}"
+    changed = await client.patch(path, json={"categories": ["naloxone", "rides"]}, headers=ANY_VERSION)
+    assert changed.status_code == 200 and changed.json()["categories"] == ["naloxone", "rides"]
+    assert (await client.patch(path, json={"categories": ["rides"]}, headers=ANY_VERSION)).json()["categories"] == [
+        "rides"]

@@ -194,7 +194,8 @@ UPSERT = {
                                  EXCLUDED.region, EXCLUDED.state_province, EXCLUDED.postal_code, EXCLUDED.country,
                                  EXCLUDED.transportation, EXCLUDED.url)
         RETURNING (xmax = 0) AS created"""),
-    # An import without an assured_date keeps the one on record: a load is not a verification.
+    # A load is not a verification: an import without an assured_date keeps the one on record, and a
+    # listing a person verified keeps its date whatever the source says.
     "service": _counted("""
         INSERT INTO services AS t (id, organization_id, name, alternate_name, description, status, url, email,
                                    eligibility_description, fees_description, application_process, languages,
@@ -208,7 +209,8 @@ UPSERT = {
                status = EXCLUDED.status, url = EXCLUDED.url, email = EXCLUDED.email,
                eligibility_description = EXCLUDED.eligibility_description,
                fees_description = EXCLUDED.fees_description, application_process = EXCLUDED.application_process,
-               languages = EXCLUDED.languages, assured_date = coalesce(EXCLUDED.assured_date, t.assured_date),
+               languages = EXCLUDED.languages, assured_date = CASE WHEN t.verified_at IS NOT NULL THEN t.assured_date
+                                                                     ELSE coalesce(EXCLUDED.assured_date, t.assured_date) END,
                minimum_age = EXCLUDED.minimum_age, maximum_age = EXCLUDED.maximum_age
          WHERE (t.organization_id, t.name, t.alternate_name, t.description, t.status, t.url, t.email,
                 t.eligibility_description, t.fees_description, t.application_process, t.languages,
@@ -217,7 +219,8 @@ UPSERT = {
                                  EXCLUDED.description, EXCLUDED.status, EXCLUDED.url, EXCLUDED.email,
                                  EXCLUDED.eligibility_description, EXCLUDED.fees_description,
                                  EXCLUDED.application_process, EXCLUDED.languages,
-                                 coalesce(EXCLUDED.assured_date, t.assured_date), EXCLUDED.minimum_age,
+                                 CASE WHEN t.verified_at IS NOT NULL THEN t.assured_date
+                                      ELSE coalesce(EXCLUDED.assured_date, t.assured_date) END, EXCLUDED.minimum_age,
                                  EXCLUDED.maximum_age)
         RETURNING (xmax = 0) AS created"""),
     "service_at_location": _counted("""
@@ -540,3 +543,12 @@ async def finish_job(conn: asyncpg.Connection, id: UUID, succeeded: bool, report
     """Store a job's outcome and report."""
     await conn.execute(FINISH_JOB, id, "succeeded" if succeeded else "failed",
                        report.decode() if report is not None else None, error, format)
+
+
+# Imports are audited as written by their source (in this transaction only).
+SET_IMPORT_ACTOR = "SELECT set_config('commonground.actor', 'import:' || $1, true)"
+
+
+async def set_import_actor(conn: asyncpg.Connection, source: str) -> None:
+    """Name the import's source as the author of its writes in the audit log."""
+    await conn.execute(SET_IMPORT_ACTOR, source)

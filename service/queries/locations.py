@@ -12,7 +12,7 @@ from service.geo import check_timezone, timezone_at
 from service.queries.phones import insert_phones, replace_phones
 from service.queries.schedules import insert_schedules, replace_schedules
 
-SELECT_LOCATION = "SELECT location_full_json(l, $2)::text FROM locations l WHERE l.id = $1"
+SELECT_LOCATION = "SELECT location_full_json(l, $2)::text FROM locations l WHERE l.id = $1 AND l.deleted_at IS NULL"
 
 
 async def select_location(conn: asyncpg.Connection, location_id: UUID, exact: bool = False) -> Location | None:
@@ -24,7 +24,7 @@ async def select_location(conn: asyncpg.Connection, location_id: UUID, exact: bo
 SELECT_LOCATIONS = """
     SELECT coalesce(l.name, '') AS name, l.id, location_full_json(l, $5)::text AS document
       FROM locations l
-     WHERE ($1::uuid IS NULL OR l.organization_id = $1)
+     WHERE ($1::uuid IS NULL OR l.organization_id = $1) AND l.deleted_at IS NULL
        AND ($2::text IS NULL OR (coalesce(l.name, ''), l.id) > ($2::text, $3::uuid))
      ORDER BY coalesce(l.name, ''), l.id
      LIMIT $4
@@ -133,9 +133,10 @@ async def update_location(conn: asyncpg.Connection, location_id: UUID, patch: Lo
     return True
 
 
-DELETE_LOCATION = "DELETE FROM locations WHERE id = $1 RETURNING id"
+# Never a hard delete: the location and the services there leave search; id and history remain.
+DELETE_LOCATION = "UPDATE locations SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING id"
 
 
 async def delete_location(conn: asyncpg.Connection, location_id: UUID) -> bool:
-    """Remove a location with its links, phones and hours."""
+    """Mark a location deleted (restorable)."""
     return await conn.fetchval(DELETE_LOCATION, location_id) is not None

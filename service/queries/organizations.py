@@ -9,7 +9,7 @@ from schemas.organizations import Organization, OrganizationCreate, Organization
 from service.errors import Conflict
 from service.queries.phones import insert_phones, replace_phones
 
-SELECT_ORGANIZATION = "SELECT organization_json(o)::text FROM organizations o WHERE o.id = $1"
+SELECT_ORGANIZATION = "SELECT organization_json(o)::text FROM organizations o WHERE o.id = $1 AND o.deleted_at IS NULL"
 
 
 async def select_organization(conn: asyncpg.Connection, organization_id: UUID) -> Organization | None:
@@ -21,7 +21,7 @@ async def select_organization(conn: asyncpg.Connection, organization_id: UUID) -
 SELECT_ORGANIZATIONS = """
     SELECT o.name, o.id, organization_json(o)::text AS document
       FROM organizations o
-     WHERE ($1::text IS NULL OR (o.name, o.id) > ($1::text, $2::uuid))
+     WHERE ($1::text IS NULL OR (o.name, o.id) > ($1::text, $2::uuid)) AND o.deleted_at IS NULL
      ORDER BY o.name, o.id
      LIMIT $3
 """
@@ -80,16 +80,21 @@ async def update_organization(conn: asyncpg.Connection, organization_id: UUID, p
     return True
 
 
-DELETE_ORGANIZATION = "DELETE FROM organizations WHERE id = $1 RETURNING id"
+# Never a hard delete, and only once its services and locations are deleted or moved.
+DELETE_ORGANIZATION = """
+    UPDATE organizations o SET deleted_at = now()
+     WHERE o.id = $1 AND o.deleted_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM services s WHERE s.organization_id = o.id AND s.deleted_at IS NULL)
+       AND NOT EXISTS (SELECT 1 FROM locations l WHERE l.organization_id = o.id AND l.deleted_at IS NULL)
+    RETURNING id
+"""
 
 
-async def delete_organization(conn: asyncpg.Connection, organization_id: UUID) -> bool:
-    """Remove an organization that no longer has services or locations."""
-    try:
-        return await conn.fetchval(DELETE_ORGANIZATION, organization_id) is not None
-    except (asyncpg.RestrictViolationError, asyncpg.ForeignKeyViolationError):
+async def delete_organization(conn: asyncpg.Connection, organization_id: UUID) -> None:
+    """Mark an organization deleted (restorable) once it has no live services or locations."""
+    if await conn.fetchval(DELETE_ORGANIZATION, organization_id) is None:
         raise Conflict(f"organization {organization_id} still has services or locations; "
-                       "delete them or move them to another organization first") from None
+                       "delete them or move them to another organization first")
 
 
 SELECT_MISSING_ORGANIZATIONS = """

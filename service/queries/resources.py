@@ -35,6 +35,7 @@ class SearchFilters(msgspec.Struct, frozen=True, kw_only=True):
     capacity_max_age: dt.timedelta = dt.timedelta(hours=24)
     bbox: BoundingBox | None = None
     exclude_services: list[UUID] | None = None
+    verified_since: dt.date | None = None
 
 
 class Hit(NamedTuple):
@@ -90,6 +91,8 @@ class _Search:
             self.where.append(_WHERE_LANGUAGES.format(self.param(filters.languages)))
         if filters.gender is not None:
             self.where.append(_WHERE_GENDER.format(self.param(filters.gender)))
+        if filters.verified_since is not None:
+            self.where.append(_WHERE_VERIFIED.format(self.param(filters.verified_since)))
         if filters.bbox is not None:
             box = filters.bbox
             lon_test = _BBOX_LON_INSIDE if box.min_lon <= box.max_lon else _BBOX_LON_ACROSS
@@ -133,6 +136,9 @@ _WHERE_BBOX = "r.latitude BETWEEN {}::float8 AND {}::float8"
 _BBOX_LON_INSIDE = "r.longitude BETWEEN {}::float8 AND {}::float8"
 _BBOX_LON_ACROSS = "(r.longitude >= {}::float8 OR r.longitude <= {}::float8)"
 _WHERE_CIRCLE = "earth_box(ll_to_earth({}::float8, {}::float8), {}::float8) @> r.geo"
+# A person verified the listing (assured_date) on or after the date.
+_WHERE_VERIFIED = ("EXISTS (SELECT 1 FROM service_at_location x JOIN services s ON s.id = x.service_id "
+                   "WHERE x.id = r.id AND s.assured_date >= {}::date)")
 # Services already listed because their area covers the point.
 _WHERE_NOT_SERVICES = ("NOT EXISTS (SELECT 1 FROM service_at_location x WHERE x.id = r.id "
                        "AND x.service_id = any({}::uuid[]))")

@@ -11,7 +11,7 @@ from service.queries.phones import insert_phones, replace_phones
 from service.queries.schedules import insert_schedules, replace_schedules
 from service.queries.service_areas import replace_areas
 
-SELECT_SERVICE = "SELECT service_json(s)::text FROM services s WHERE s.id = $1"
+SELECT_SERVICE = "SELECT service_json(s)::text FROM services s WHERE s.id = $1 AND s.deleted_at IS NULL"
 
 
 async def select_service(conn: asyncpg.Connection, service_id: UUID) -> Service | None:
@@ -23,7 +23,7 @@ async def select_service(conn: asyncpg.Connection, service_id: UUID) -> Service 
 SELECT_SERVICES = """
     SELECT s.name, s.id, service_json(s)::text AS document
       FROM services s
-     WHERE ($1::uuid IS NULL OR s.organization_id = $1)
+     WHERE ($1::uuid IS NULL OR s.organization_id = $1) AND s.deleted_at IS NULL
        AND ($2::text IS NULL OR (s.name, s.id) > ($2::text, $3::uuid))
      ORDER BY s.name, s.id
      LIMIT $4
@@ -47,10 +47,13 @@ INSERT_SERVICE = """
     RETURNING id
 """
 
+# Both parts of one statement see the same snapshot, so the insert must skip what stays (the delete
+# only removes what goes).
 REPLACE_CATEGORIES = """
-    WITH cleared AS (DELETE FROM service_categories WHERE service_id = $1)
+    WITH cleared AS (DELETE FROM service_categories WHERE service_id = $1 AND NOT category_slug = any($2::text[]))
     INSERT INTO service_categories (service_id, category_slug)
     SELECT $1, slug FROM unnest($2::text[]) AS slug
+    ON CONFLICT DO NOTHING
 """
 
 REPLACE_ATTRIBUTES = """
@@ -144,9 +147,14 @@ async def update_service(conn: asyncpg.Connection, service_id: UUID, patch: Serv
     return True
 
 
-DELETE_SERVICE = "DELETE FROM services WHERE id = $1 RETURNING id"
+# Never a hard delete: the service turns defunct, leaves search, and keeps its id and history.
+DELETE_SERVICE = """
+    UPDATE services SET deleted_at = now(), status_before_delete = status, status = 'defunct'
+     WHERE id = $1 AND deleted_at IS NULL
+    RETURNING id
+"""
 
 
 async def delete_service(conn: asyncpg.Connection, service_id: UUID) -> bool:
-    """Remove a service with its links, phones and hours."""
+    """Mark a service deleted (restorable)."""
     return await conn.fetchval(DELETE_SERVICE, service_id) is not None

@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from schemas.keys import Key, KeyCreate, KeyCreated, KeyPage, KeyRotate, KeyUsage
+from schemas.keys import Key, KeyCreate, KeyCreated, KeyPage, KeyUsage
 from service.auth import BOOTSTRAP_ID, caller_of, new_secret, require_admin
 from service.cursors import decode_cursor, fingerprint, paginate
 from service.errors import InvalidInput, NotFound, Unauthorized
@@ -20,6 +20,8 @@ from service.routes.params import Cursor, Limit
 
 IncludeRevoked = Annotated[bool, QueryParameter(description="Also list revoked and expired keys")]
 Days = Annotated[int, QueryParameter(ge=1, le=366, description="How many days back, today included")]
+GraceSecondsParam = Annotated[int, QueryParameter(ge=0, le=7 * 86_400, description=(
+    "How long the old secret keeps working, so clients can switch without downtime (at most 7 days)"))]
 
 
 async def _found(conn: asyncpg.Connection, key_id: UUID) -> Key:
@@ -91,13 +93,13 @@ class KeyController(Controller):
 
     @post("/{key_id:uuid}/rotate", operation_id="rotateKey", guards=[require_admin])
     async def rotate_key(self, conn: NamedDependency[asyncpg.Connection], key_id: FromPath[UUID],
-                         data: JSONBody[KeyRotate | None] = None) -> Response[KeyCreated]:
+                         grace_seconds: GraceSecondsParam = 0) -> Response[KeyCreated]:
         """Replace a key by a new one with the same settings; the old secret stops after grace_seconds (admin)."""
         async with conn.transaction():
             old = await _found(conn, key_id)
             if old.revoked_at is not None and old.revoked_at <= dt.datetime.now(dt.timezone.utc):
                 raise InvalidInput("key_id", "this key is revoked; create a new one instead", "path")
-            await queries.revoke_key(conn, key_id, (data or KeyRotate()).grace_seconds)
+            await queries.revoke_key(conn, key_id, grace_seconds)
             return await _issue(conn, KeyCreate(name=old.name, scopes=old.scopes, organization_ids=old.organization_ids,
                                                 rate_limit=old.rate_limit, expires_at=old.expires_at), key_id)
 

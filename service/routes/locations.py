@@ -13,14 +13,14 @@ from schemas.locations import Location, LocationCreate, LocationPage, LocationPa
 from service.auth import check_organization, check_owner, may_see_confidential, require_write
 from service.preconditions import require_match
 from service.cursors import decode_cursor, fingerprint, paginate
-from service.errors import NotFound
+from service.lifecycle import explain_missing
 from service.queries import locations as queries
 from service.routes.params import Cursor, Limit
 
 
 async def _found(conn: asyncpg.Connection, location_id: UUID, exact: bool = True) -> Location:
     if (location := await queries.select_location(conn, location_id, exact)) is None:
-        raise NotFound(f"no location has id {location_id}")
+        await explain_missing(conn, "location", location_id)
     return location
 
 

@@ -12,14 +12,14 @@ from schemas.organizations import Organization, OrganizationCreate, Organization
 from service.auth import check_organization, check_owner, require_write
 from service.preconditions import require_match
 from service.cursors import decode_cursor, paginate
-from service.errors import NotFound
+from service.lifecycle import explain_missing
 from service.queries import organizations as queries
 from service.routes.params import Cursor, Limit
 
 
 async def _found(conn: asyncpg.Connection, organization_id: UUID) -> Organization:
     if (organization := await queries.select_organization(conn, organization_id)) is None:
-        raise NotFound(f"no organization has id {organization_id}")
+        await explain_missing(conn, "organization", organization_id)
     return organization
 
 

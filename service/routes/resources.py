@@ -17,7 +17,8 @@ from schemas.fields import Cost, Gender, Status
 from schemas.resources import Origin, Resource, ResourceCreate, ResourcePage
 from service.auth import check_organization, check_owner, require_write
 from service.cursors import decode_cursor, encode_cursor, fingerprint
-from service.errors import InvalidInput, NotFound
+from service.errors import InvalidInput, Moved, NotFound
+from service.queries.lifecycle import select_redirect
 from service.geo import Geocoder, parse_bbox, parse_near, radius_m, zip_origin
 from service.areas import covers
 from service.queries import resources as queries
@@ -86,6 +87,9 @@ HasCapacity = Annotated[str | None, QueryParameter(
 CapacityMaxAge = Annotated[str, QueryParameter(
     max_length=20, description="How old a count may be and still count as current: 90m, 24h (default), 7d",
     examples=[Example(value="6h")])]
+VerifiedWithin = Annotated[str | None, QueryParameter(
+    max_length=20, description="Only listings a person verified (assured_date) within this long: 30d, 90d, 365d",
+    examples=[Example(value="90d")])]
 GenderParam = Annotated[Gender | None, QueryParameter(
     description="Only services that serve this gender (services that list none serve everyone)",
     examples=[Example(value="women")])]
@@ -123,6 +127,7 @@ class ResourceController(Controller):
         gender: GenderParam = None,
         has_capacity: HasCapacity = None,
         capacity_max_age: CapacityMaxAge = "24h",
+        verified_within: VerifiedWithin = None,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> Response[ResourcePage]:
@@ -157,11 +162,13 @@ class ResourceController(Controller):
             languages=languages or None, gender=gender, has_capacity=has_capacity,
             capacity_max_age=parse_duration(capacity_max_age, "capacity_max_age"),
             bbox=parse_bbox(bbox) if bbox is not None else None,
+            verified_since=(now - parse_duration(verified_within, "verified_within")).date()
+            if verified_within is not None else None,
         )
         query = fingerprint("resources", origin and (origin.latitude, origin.longitude), metres,
                             filters.statuses, filters.categories, filters.words, open_at, bool(open_now), at,
                             filters.attributes, age, filters.cost, filters.languages, gender, has_capacity, bbox,
-                            filters.capacity_max_age.total_seconds())
+                            filters.capacity_max_age.total_seconds(), verified_within)
         if filters.words is not None:
             after = decode_cursor(cursor, query, float)
             corrections = await queries.select_corrections(conn, words_to_check(filters.words))
@@ -190,6 +197,7 @@ class ResourceController(Controller):
             # The index orders by distance on a sphere; within a page, order by the reported
             # ellipsoidal distance so distance_m never goes down (area matches stay first).
             hits.sort(key=lambda hit: (hit.distance_m is not None, hit.distance_m or 0.0))
+        state.served.record(hit.id for hit in hits)
         if format == "geojson" or (format is None and "application/geo+json" in request.headers.get("accept", "")):
             return Response(_feature_collection(hits, next_cursor, origin), media_type="application/geo+json")
         # Items arrive as finished JSON documents in the Resource shape (tests decode every page
@@ -202,13 +210,16 @@ class ResourceController(Controller):
 
     @get("/{resource_id:uuid}", operation_id="getResource", media_type=MediaType.JSON)
     async def get_resource(
-        self, conn: NamedDependency[asyncpg.Connection], resource_id: FromPath[UUID], at: At = None,
+        self, conn: NamedDependency[asyncpg.Connection], state: State, resource_id: FromPath[UUID], at: At = None,
     ) -> Response[Resource]:
         """Fetch one resource by id, with open_now, hours and capacity evaluated now (or at `at`)."""
         if at is not None and at.tzinfo is None:
             raise InvalidInput("at", "must carry a UTC offset, e.g. 2026-11-27T23:30:00-08:00 or ...Z")
         if (document := await queries.select_resource(conn, resource_id, at or dt.datetime.now(dt.timezone.utc))) is None:
+            if (survivor := await select_redirect(conn, "resource", resource_id)) is not None:
+                raise Moved(resource_id, survivor, "resource")
             raise NotFound(f"no resource has id {resource_id}")
+        state.served.record([resource_id])
         return Response(document.encode(), media_type=MediaType.JSON)
 
     @post("/", operation_id="createResource", guards=[require_write], media_type=MediaType.JSON)

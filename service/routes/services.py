@@ -14,14 +14,14 @@ from schemas.services import Service, ServiceCreate, ServicePage, ServicePatch
 from service.auth import check_organization, check_owner, require_write
 from service.preconditions import require_match
 from service.cursors import decode_cursor, fingerprint, paginate
-from service.errors import NotFound
+from service.lifecycle import explain_missing
 from service.queries import services as queries
 from service.routes.params import Cursor, Limit
 
 
 async def _found(conn: asyncpg.Connection, service_id: UUID) -> Service:
     if (service := await queries.select_service(conn, service_id)) is None:
-        raise NotFound(f"no service has id {service_id}")
+        await explain_missing(conn, "service", service_id)
     return service
 
 

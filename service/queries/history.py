@@ -1,0 +1,79 @@
+"""The audit log: reading a listing's history and restoring an earlier version."""
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from schemas.history import HistoryEntry
+
+SELECT_HISTORY = """
+    SELECT a.id AS version, a.op, a.changes::text AS changes, a.actor, k.name AS actor_name, a.request_id, a.note,
+           a.at
+      FROM audit_log a
+      LEFT JOIN api_keys k ON k.id::text = a.actor
+     WHERE a.entity = $1 AND a.entity_id = $2 AND ($3::bigint IS NULL OR a.id < $3)
+     ORDER BY a.id DESC
+     LIMIT $4
+"""
+
+
+async def select_history(conn: asyncpg.Connection, kind: str, listing_id: UUID, before: int | None,
+                         limit: int) -> list[tuple[int, UUID, HistoryEntry]]:
+    """A page of a listing's history, newest first, as (version, id, entry) rows."""
+    rows = await conn.fetch(SELECT_HISTORY, kind, listing_id, before, limit)
+    entries = []
+    for row in rows:
+        entry = dict(row)
+        entry["changes"] = msgspec.json.decode(row["changes"]) if row["changes"] else None
+        if row["actor"] == "00000000-0000-0000-0000-000000000000":
+            entry["actor_name"] = "bootstrap (COMMONGROUND_ADMIN_KEY)"
+        entries.append((row["version"], listing_id, msgspec.convert(entry, HistoryEntry)))
+    return entries
+
+
+SELECT_HISTORY_EXISTS = "SELECT EXISTS (SELECT 1 FROM audit_log WHERE entity = $1 AND entity_id = $2)"
+
+
+async def history_exists(conn: asyncpg.Connection, kind: str, listing_id: UUID) -> bool:
+    """Whether anything was ever recorded for the listing (a purged one keeps its purge record)."""
+    return await conn.fetchval(SELECT_HISTORY_EXISTS, kind, listing_id)
+
+
+SELECT_SNAPSHOT = "SELECT snapshot::text FROM audit_log WHERE entity = $1 AND entity_id = $2 AND id = $3"
+
+
+async def select_snapshot(conn: asyncpg.Connection, kind: str, listing_id: UUID, version: int) -> dict[str, Any] | None:
+    """The listing's own fields right after a version; None when there is no such version (or it was purged)."""
+    raw = await conn.fetchval(SELECT_SNAPSHOT, kind, listing_id, version)
+    return None if raw is None else msgspec.json.decode(raw)
+
+
+# The fields a revert restores: the listing's own content. Ids, timestamps, the deletion state and
+# derived columns stay as they are; phones, hours and other lists are not part of the snapshot.
+RESTORABLE = {
+    "organization": ("organizations", ("name", "alternate_name", "description", "email", "website")),
+    "service": ("services", ("organization_id", "name", "alternate_name", "description", "status", "url", "email",
+                             "eligibility_description", "fees_description", "application_process", "languages",
+                             "assured_date", "genders", "minimum_age", "maximum_age", "cost")),
+    "location": ("locations", ("organization_id", "name", "alternate_name", "description", "location_type",
+                               "latitude", "longitude", "timezone", "address_1", "address_2", "city", "region",
+                               "state_province", "postal_code", "country", "transportation", "url",
+                               "confidential")),
+}
+# Built from the constants above, never from input.
+REVERT = {
+    kind: f"""
+        UPDATE {table} t SET ({", ".join(columns)}) = ({", ".join("r." + column for column in columns)})
+          FROM jsonb_populate_record(NULL::{table}, $2::jsonb) r
+         WHERE t.id = $1
+        RETURNING t.id
+    """
+    for kind, (table, columns) in RESTORABLE.items()
+}
+
+
+async def revert(conn: asyncpg.Connection, kind: str, listing_id: UUID, snapshot: dict[str, Any]) -> None:
+    """Write a snapshot's restorable fields back; the caller holds the transaction and the row lock."""
+    await conn.execute(REVERT[kind], listing_id, msgspec.json.encode(snapshot).decode())

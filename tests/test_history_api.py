@@ -1,0 +1,123 @@
+"""Curation history: every write audited in its own transaction, revert, soft delete and restore, purge."""
+
+import asyncio
+
+from service.importer import run_import
+from tests.conftest import ADMIN, ANY_VERSION
+from tests.factories import resource_body
+from tests.test_imports import ohana_export
+
+BOOTSTRAP = "00000000-0000-0000-0000-000000000000"
+
+
+async def history(client, path: str, headers=ADMIN) -> list[dict]:
+    response = await client.get(f"{path}/history", headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+async def test_each_write_records_who_when_which_request_and_each_field(client):
+    made = (await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="Harbor"),
+                              headers={**ADMIN, "X-Request-ID": "create-1"})).json()
+    path = f"/v1/services/{made['service']['id']}"
+    await client.patch(path, json={"name": "Harbor Clinic", "description": "Walk-ins"},
+                       headers={**ANY_VERSION, "X-Request-ID": "edit-1"})
+    entries = await history(client, path)
+    assert [e["op"] for e in entries] == ["update", "create"]
+    edit, create = entries
+    assert edit["changes"] == {"name": ["Harbor", "Harbor Clinic"], "description": [None, "Walk-ins"]}
+    assert (edit["actor"], edit["actor_name"], edit["request_id"]) == (
+        BOOTSTRAP, "bootstrap (COMMONGROUND_ADMIN_KEY)", "edit-1")
+    assert create["changes"]["name"] == [None, "Harbor"] and create["request_id"] == "create-1"
+    assert edit["version"] > create["version"]
+    # A save that changes nothing records nothing.
+    await client.patch(path, json={"name": "Harbor Clinic"}, headers=ANY_VERSION)
+    assert len(await history(client, path)) == 2
+    assert (await client.get(f"{path}/history")).status_code == 401
+
+
+async def test_revert_restores_an_earlier_version_as_a_new_audited_change(client):
+    made = (await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="First name"),
+                              headers=ADMIN)).json()
+    path = f"/v1/services/{made['service']['id']}"
+    await client.patch(path, json={"name": "Second name", "status": "inactive"}, headers=ANY_VERSION)
+    await client.patch(path, json={"name": "Third name"}, headers=ANY_VERSION)
+    first = (await history(client, path))[-1]
+    reverted = await client.post(f"{path}/revert", json={"version": first["version"]}, headers=ADMIN)
+    assert reverted.status_code == 200 and reverted.json()["name"] == "First name"
+    assert reverted.json()["status"] == "active"
+    latest = (await history(client, path))[0]
+    assert latest["op"] == "revert" and latest["changes"]["name"] == ["Third name", "First name"]
+    assert latest["note"] == f"back to version {first['version']}"
+    assert (await client.get(f"/v1/resources/{made['id']}")).json()["service"]["name"] == "First name"
+    other = (await history(client, f"/v1/organizations/{made['organization']['id']}"))[0]
+    bad = await client.post(f"{path}/revert", json={"version": other["version"]}, headers=ADMIN)
+    assert bad.status_code == 422 and bad.json()["invalid_params"][0]["name"] == "version"
+
+
+async def test_delete_is_soft_hidden_from_search_and_restorable(client):
+    made = (await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="Night shelter",
+                                                                  status="temporarily closed"),
+                              headers=ADMIN)).json()
+    service = f"/v1/services/{made['service']['id']}"
+    assert (await client.delete(service, headers=ANY_VERSION)).status_code == 204
+    gone = await client.get(service)
+    assert gone.status_code == 404 and "restore" in gone.json()["detail"]
+    assert (await client.get(f"/v1/resources/{made['id']}")).status_code == 404
+    for status in ("defunct", "temporarily closed", "active"):
+        found = (await client.get("/v1/resources", params={"near": "45.5,-122.6", "status": status})).json()
+        assert found["items"] == [], status
+    assert (await client.delete(service, headers=ANY_VERSION)).status_code == 404
+    feed = (await client.get("/v1/changes")).json()["items"]
+    assert ("service", made["service"]["id"], "delete") in {(c["entity"], c["id"], c["op"]) for c in feed}
+    restored = await client.post(f"{service}/restore", headers=ADMIN)
+    assert restored.status_code == 200 and restored.json()["status"] == "temporarily closed"
+    assert (await client.get(f"/v1/resources/{made['id']}")).status_code == 200
+    assert [e["op"] for e in await history(client, service)][:2] == ["restore", "delete"]
+    assert (await client.post(f"{service}/restore", headers=ADMIN)).status_code == 409
+
+
+async def test_purge_removes_the_data_and_its_history_but_records_the_purge(client, conn):
+    street = "17 Hidden Lane"
+    made = (await client.post("/v1/resources", json=resource_body(
+        45.5, -122.6, name="Safe house", location={"address": {"address_1": street, "city": "Portland"}}),
+        headers=ADMIN)).json()
+    location = made["location"]["id"]
+    await client.patch(f"/v1/locations/{location}", json={"name": "Renamed"}, headers=ANY_VERSION)
+    body = {"entity": "location", "id": location, "reason": "address published by mistake"}
+    assert (await client.post("/v1/admin/purge", json=body, headers=ADMIN)).status_code == 204
+    assert (await client.get(f"/v1/locations/{location}")).status_code == 404
+    assert (await client.get(f"/v1/resources/{made['id']}")).status_code == 404
+    assert await conn.fetchval("SELECT count(*) FROM audit_log WHERE audit_log::text LIKE $1", f"%{street}%") == 0
+    entries = await history(client, f"/v1/locations/{location}")
+    assert entries[0]["op"] == "purge" and entries[0]["note"] == "address published by mistake"
+    assert all(e["changes"] is None for e in entries)
+    assert (await client.post("/v1/admin/purge", json=body, headers=ADMIN)).status_code == 404
+    reader = (await client.post("/v1/keys", json={"name": "w", "scopes": ["write"]}, headers=ADMIN)).json()["key"]
+    refused = await client.post("/v1/admin/purge", json=body, headers={"Authorization": f"Bearer {reader}"})
+    assert refused.status_code == 403
+
+
+async def test_imports_are_audited_as_their_source(conn, tmp_path):
+    await run_import(conn, ohana_export(tmp_path / "ohana"), "harbor")
+    actors = {row["actor"] for row in await conn.fetch("SELECT DISTINCT actor FROM audit_log")}
+    assert actors == {"import:harbor"}
+    assert await conn.fetchval("SELECT count(*) FROM audit_log WHERE op = 'create'") == (
+        await conn.fetchval("SELECT (SELECT count(*) FROM services) + (SELECT count(*) FROM locations) "
+                            "+ (SELECT count(*) FROM organizations)"))
+    await run_import(conn, ohana_export(tmp_path / "ohana"), "harbor")  # unchanged: nothing new
+    assert await conn.fetchval("SELECT count(*) FROM audit_log WHERE op = 'update'") == 0
+
+
+async def test_concurrent_edits_each_leave_their_own_record(client):
+    made = (await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="Busy"), headers=ADMIN)).json()
+    path = f"/v1/services/{made['service']['id']}"
+    answers = await asyncio.gather(*(client.patch(path, json={"description": f"edit {n}"}, headers=ANY_VERSION)
+                                     for n in range(4)))
+    assert {a.status_code for a in answers} == {200}
+    edits = [e for e in await history(client, path) if e["op"] == "update"]
+    assert len(edits) == 4
+    # Each record's "before" is the previous record's "after": no write was lost from the history.
+    chain = [e["changes"]["description"] for e in reversed(edits)]
+    assert chain[0][0] is None and all(chain[i][1] == chain[i + 1][0] for i in range(3))
+    assert (await client.get(path)).json()["description"] == chain[-1][1]
