@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: serve test install openapi seed migrate bench bench-full bench-import bench-mixed clean
+.PHONY: serve test install openapi seed migrate bench bench-full bench-import bench-mixed bench-platform clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "CommonGround needs Python 3.11 or newer (found " + sys.version.split()[0] + "); run: make PYTHON=python3.11 ...")'
@@ -38,6 +38,9 @@ bench-full: $(STAMP)
 
 bench-mixed: $(STAMP)
 	$(BIN)/python -m bench.mixed --size 100000
+
+bench-platform: $(STAMP)
+	$(BIN)/python -m bench.platform --size 10000
 
 bench-import: $(STAMP)
 	$(BIN)/python -m bench.imports --services 100000

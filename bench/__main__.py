@@ -46,7 +46,8 @@ def cpu_seconds(root: psutil.Process | None) -> float:
 
 def load(mode: str, target: str, points_file: Path, concurrency: int, duration: float,
          count: int | None = None, web: psutil.Process | None = None,
-         database: psutil.Process | None = None, query: str = "", expect: int = 20) -> dict:
+         database: psutil.Process | None = None, query: str = "", expect: int = 20,
+         headers: list[str] | None = None) -> dict:
     """Run bench/load.py in its own process; add CPU time per request spent by each process group."""
     command = [sys.executable, "-m", "bench.load", mode, target, "--points", str(points_file),
                "--concurrency", str(concurrency), "--duration", str(duration)]
@@ -54,6 +55,8 @@ def load(mode: str, target: str, points_file: Path, concurrency: int, duration: 
         command += ["--count", str(count)]
     if mode == "http":
         command += ["--query", query, "--expect", str(expect)]
+        for header in headers or []:
+            command += ["--header", header]
     groups = {"web": web, "postgres": database}
     before = {name: cpu_seconds(root) for name, root in groups.items()}
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -68,15 +71,44 @@ def load(mode: str, target: str, points_file: Path, concurrency: int, duration: 
     return result
 
 
+def server_arguments(description: str, size: int, unloaded: int) -> argparse.Namespace:
+    """The options of the benchmarks that drive `commonground serve` with one and with many connections."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--size", type=int, default=size)
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--unloaded", type=int, default=unloaded)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--data-dir", default=os.path.join(tempfile.gettempdir(), "commonground-bench"))
+    return parser.parse_args()
+
+
+def save_results(name: str, results: dict) -> None:
+    """Write a benchmark's results to bench/results/<name>."""
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / name).write_text(json.dumps(results, indent=1))
+
+
+def stop_api(server: subprocess.Popen) -> None:
+    """Ctrl-C the server and wait for it."""
+    server.send_signal(signal.SIGINT)
+    server.wait(timeout=30)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def start_api(dsn: str, port: int, workers: int, log: Path, bare: bool = False) -> subprocess.Popen:
-    """`commonground serve`, or the bare baseline under the same uvicorn settings."""
-    env = os.environ | {"DATABASE_URL": dsn, "COMMONGROUND_SEED": "false", "COMMONGROUND_LOG_LEVEL": "warning"}
+def start_api(dsn: str, port: int, workers: int, log: Path, bare: bool = False,
+              settings: dict[str, str] | None = None) -> subprocess.Popen:
+    """`commonground serve`, or the bare baseline under the same uvicorn settings. Quotas stay on (every
+    request is counted, as in production) with limits no load run reaches."""
+    env = os.environ | {"DATABASE_URL": dsn, "COMMONGROUND_SEED": "false", "COMMONGROUND_LOG_LEVEL": "warning",
+                        "COMMONGROUND_RATE_LIMIT_ANONYMOUS": "1000000000",
+                        "COMMONGROUND_RATE_LIMIT_KEY": "1000000000"} | (settings or {})
     command = [str(Path(sys.executable).parent / "commonground"), "serve", "--port", str(port),
                "--workers", str(workers)]
     if bare:
@@ -229,9 +261,7 @@ def main() -> None:
         ]
         for label, ok in checks:
             print(f"  [{'met' if ok else 'MISSED'}] {label} at 100,000")
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "latest.json").write_text(json.dumps(results, indent=1))
+    save_results("latest.json", results)
 
 
 if __name__ == "__main__":

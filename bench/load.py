@@ -75,16 +75,17 @@ async def run_sql(dsn: str, points: list, concurrency: int, duration: float, cou
 
 
 async def run_http(base: str, points: list, concurrency: int, duration: float, count: int | None,
-                   query: str = "", expect: int = 20) -> dict:
+                   query: str = "", expect: int = 20, headers: list[str] | None = None) -> dict:
     """GET /v1/resources?near=...&<query> over keep-alive HTTP/1.1 connections; a 200 with fewer than
     `expect` results counts as an error."""
     parts = urlsplit(base)
+    extra = "".join(f"{header}\r\n" for header in headers or [])
     streams = [await asyncio.open_connection(parts.hostname, parts.port) for _ in range(concurrency)]
 
     def worker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         async def request(lat: float, lon: float) -> bool:
             writer.write(f"GET /v1/resources?near={lat},{lon}&limit=20{query} HTTP/1.1\r\n"
-                         f"Host: {parts.netloc}\r\n\r\n".encode())
+                         f"Host: {parts.netloc}\r\n{extra}\r\n".encode())
             head = await reader.readuntil(b"\r\n\r\n")
             length = 0
             for line in head.split(b"\r\n"):
@@ -111,13 +112,14 @@ def main() -> None:
     parser.add_argument("--count", type=int, help="stop after this many requests")
     parser.add_argument("--query", default="", help="http: extra query string, e.g. &q=naloxone")
     parser.add_argument("--expect", type=int, default=20, help="http: fewest results a good answer has")
+    parser.add_argument("--header", action="append", default=[], help="http: an extra 'Name: value' header")
     args = parser.parse_args()
     points = json.loads(open(args.points).read())
     if args.mode == "sql":
         coroutine = run_sql(args.target, points, args.concurrency, args.duration, args.count)
     else:
         coroutine = run_http(args.target, points, args.concurrency, args.duration, args.count, args.query,
-                             args.expect)
+                             args.expect, args.header)
     try:
         import uvloop
     except ImportError:

@@ -6,16 +6,14 @@ process: unloaded (one connection, sequential) and loaded (16 connections). Ever
 also checks service areas covering the point, the plain one included.
 """
 
-import argparse
 import asyncio
 import json
-import os
-import signal
 import sys
-import tempfile
 from pathlib import Path
 
-from bench.__main__ import ROOT, free_port, load, postmaster, prepare, start_api, tune
+from bench.__main__ import (
+    free_port, load, postmaster, prepare, save_results, server_arguments, start_api, stop_api, tune,
+)
 from bench.data import query_points
 from service.embedded import embedded_postgres
 
@@ -36,14 +34,7 @@ VARIANTS = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=100_000)
-    parser.add_argument("--duration", type=float, default=5.0)
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--unloaded", type=int, default=200)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--data-dir", default=os.path.join(tempfile.gettempdir(), "commonground-bench"))
-    args = parser.parse_args()
+    args = server_arguments(__doc__.splitlines()[0], 100_000, 200)
     data = Path(args.data_dir)
     data.mkdir(parents=True, exist_ok=True)
     points_file = data / "points.json"
@@ -70,8 +61,7 @@ def main() -> None:
                       f"loaded {loaded['rps']:6.0f} req/s  p50 {loaded['p50_ms']:6.2f} ms  p99 {loaded['p99_ms']:6.2f} ms"
                       f"  errors {unloaded['errors'] + loaded['errors']}", file=sys.stderr)
         finally:
-            server.send_signal(signal.SIGINT)
-            server.wait(timeout=30)
+            stop_api(server)
     plain = results["plain nearest-20"]
     print(f"\nMixed workload at {args.size:,} resources (ratios against the plain nearest-20 search, same run)")
     print(f"{'search':<26}{'p50 1c':>9}{'p99 1c':>9}{'x p50':>7}{'req/s':>8}{'p99 16c':>9}{'x p99':>7}")
@@ -82,9 +72,7 @@ def main() -> None:
     within = [name for name, row in results.items()
               if row["unloaded"]["p50_ms"] <= 2 * plain["unloaded"]["p50_ms"]]
     print(f"within 2x of plain (unloaded p50): {len(within)} of {len(results)}")
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "mixed.json").write_text(json.dumps(results, indent=1))
+    save_results("mixed.json", results)
 
 
 if __name__ == "__main__":

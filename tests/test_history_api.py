@@ -121,3 +121,29 @@ async def test_concurrent_edits_each_leave_their_own_record(client):
     chain = [e["changes"]["description"] for e in reversed(edits)]
     assert chain[0][0] is None and all(chain[i][1] == chain[i + 1][0] for i in range(3))
     assert (await client.get(path)).json()["description"] == chain[-1][1]
+
+
+async def test_deleted_listings_leave_the_hsds_api_and_exports(client):
+    kept = (await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="Kept",
+                                                                  phones=[{"number": "503-555-0101"}]),
+                              headers=ADMIN)).json()
+    gone = (await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="Gone",
+                                                                  phones=[{"number": "503-555-0199"}]),
+                              headers=ADMIN)).json()
+    await client.delete(f"/v1/services/{gone['service']['id']}", headers=ANY_VERSION)
+    await client.delete(f"/v1/locations/{gone['location']['id']}", headers=ANY_VERSION)
+    await client.delete(f"/v1/organizations/{gone['organization']['id']}", headers=ANY_VERSION)
+    for path, key in [("/hsds/services", "name"), ("/hsds/organizations", "name"),
+                      ("/hsds/service_at_locations", "id")]:
+        listed = (await client.get(path)).json()["contents"]
+        assert len(listed) == 1, path
+    assert (await client.get(f"/hsds/services/{gone['service']['id']}")).status_code == 404
+    assert (await client.get(f"/hsds/service_at_locations/{gone['id']}")).status_code == 404
+    assert (await client.get(f"/hsds/services/{kept['service']['id']}")).status_code == 200
+    import io
+    import zipfile
+    archive = zipfile.ZipFile(io.BytesIO((await client.get("/v1/exports/hsds.zip")).content))
+    everything = "".join(archive.read(name).decode() for name in archive.namelist() if name.endswith(".csv"))
+    assert "Gone" not in everything and "503-555-0199" not in everything and "503-555-0101" in everything
+    for table in ("services.csv", "service_at_location.csv", "organizations.csv", "locations.csv"):
+        assert len(archive.read(table).decode().strip().splitlines()) == 2, table

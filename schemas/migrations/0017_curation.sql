@@ -162,3 +162,20 @@ CREATE TABLE redirects (
 
 -- Likely duplicate organizations are found by similar names.
 CREATE INDEX organizations_name_trgm ON organizations USING gin (name gin_trgm_ops);
+
+-- Whether a row hangs off live listings (for exports, which leave deleted listings out).
+CREATE FUNCTION listed(p_organization uuid, p_service uuid, p_location uuid, p_link uuid) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT CASE
+        WHEN p_organization IS NOT NULL
+            THEN EXISTS (SELECT 1 FROM organizations WHERE id = p_organization AND deleted_at IS NULL)
+        WHEN p_service IS NOT NULL
+            THEN EXISTS (SELECT 1 FROM services WHERE id = p_service AND deleted_at IS NULL)
+        WHEN p_location IS NOT NULL
+            THEN EXISTS (SELECT 1 FROM locations WHERE id = p_location AND deleted_at IS NULL)
+        ELSE EXISTS (SELECT 1 FROM service_at_location sal
+                       JOIN services s ON s.id = sal.service_id AND s.deleted_at IS NULL
+                       JOIN locations l ON l.id = sal.location_id AND l.deleted_at IS NULL
+                      WHERE sal.id = p_link)
+    END
+$$;

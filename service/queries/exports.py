@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 
-SELECT_SERVICE_DOCUMENTS = "SELECT hsds_service(s, false)::text FROM services s ORDER BY s.id"
+SELECT_SERVICE_DOCUMENTS = "SELECT hsds_service(s, false)::text FROM services s WHERE s.deleted_at IS NULL ORDER BY s.id"
 
 
 async def stream_service_documents(conn: asyncpg.Connection) -> AsyncIterator[str]:
@@ -14,11 +14,13 @@ async def stream_service_documents(conn: asyncpg.Connection) -> AsyncIterator[st
 
 
 # The HSDS 3.0 tabular tables we write, each with its columns and the query that fills them.
-# Queries order by id so an export is byte-for-byte reproducible.
+# Queries order by id so an export is byte-for-byte reproducible; deleted listings (and what hangs off
+# them) are left out.
 TABLES: dict[str, tuple[tuple[str, ...], str]] = {
     "organizations.csv": (
         ("id", "name", "alternate_name", "description", "email", "website"),
-        "SELECT id, name, alternate_name, coalesce(description, name), email, website FROM organizations ORDER BY id",
+        """SELECT id, name, alternate_name, coalesce(description, name), email, website FROM organizations
+            WHERE deleted_at IS NULL ORDER BY id""",
     ),
     "services.csv": (
         ("id", "organization_id", "name", "alternate_name", "description", "url", "email", "status",
@@ -26,14 +28,14 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
          "maximum_age"),
         """SELECT id, organization_id, name, alternate_name, description, url, email, status, application_process,
                   fees_description, eligibility_description, assured_date, minimum_age, maximum_age
-             FROM services ORDER BY id""",
+             FROM services WHERE deleted_at IS NULL ORDER BY id""",
     ),
     "locations.csv": (
         ("id", "location_type", "url", "organization_id", "name", "alternate_name", "description", "transportation",
          "latitude", "longitude"),
         """SELECT id, location_type, url, organization_id, name, alternate_name, description, transportation,
                   public_coordinate(latitude, confidential), public_coordinate(longitude, confidential)
-             FROM locations ORDER BY id""",
+             FROM locations WHERE deleted_at IS NULL ORDER BY id""",
     ),
     "addresses.csv": (
         ("id", "location_id", "address_1", "address_2", "city", "region", "state_province", "postal_code",
@@ -41,11 +43,13 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
         """SELECT hsds_address_id(id), id, address_1, address_2, coalesce(city, ''), region,
                   coalesce(state_province, ''), coalesce(postal_code, ''), coalesce(country, ''),
                   CASE WHEN location_type = 'postal' THEN 'postal' ELSE 'physical' END
-             FROM locations WHERE address_1 IS NOT NULL AND NOT confidential ORDER BY hsds_address_id(id)""",
+             FROM locations WHERE address_1 IS NOT NULL AND NOT confidential AND deleted_at IS NULL
+            ORDER BY hsds_address_id(id)""",
     ),
     "service_at_location.csv": (
         ("id", "service_id", "location_id", "description"),
-        "SELECT id, service_id, location_id, description FROM service_at_location ORDER BY id",
+        """SELECT id, service_id, location_id, description FROM service_at_location
+            WHERE listed(NULL, NULL, NULL, id) ORDER BY id""",
     ),
     "phones.csv": (
         ("id", "location_id", "service_id", "organization_id", "service_at_location_id", "number", "extension",
@@ -53,6 +57,7 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
         """SELECT id, location_id, service_id, organization_id, service_at_location_id, number, extension, type,
                   description
              FROM phones
+            WHERE listed(organization_id, service_id, location_id, service_at_location_id)
             ORDER BY coalesce(organization_id, service_id, location_id, service_at_location_id), position, id""",
     ),
     "schedules.csv": (
@@ -61,6 +66,7 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
         """SELECT id, service_id, location_id, service_at_location_id, valid_from, valid_to, 'WEEKLY', 'MO',
                   hsds_weekday(weekday), opens_at::text, closes_at::text, description
              FROM schedules
+            WHERE listed(NULL, service_id, location_id, service_at_location_id)
             ORDER BY coalesce(service_id, location_id, service_at_location_id), weekday, opens_at, position, id""",
     ),
     "languages.csv": (
@@ -68,6 +74,7 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
         """SELECT (overlay(overlay(md5('commonground-language:' || s.id || ':' || code) PLACING '3' FROM 13)
                            PLACING '8' FROM 17))::uuid, s.id, code
              FROM services s, unnest(s.languages) WITH ORDINALITY AS lang(code, ord)
+            WHERE s.deleted_at IS NULL
             ORDER BY s.id, ord""",
     ),
     "taxonomies.csv": (
@@ -84,7 +91,8 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
         """SELECT (overlay(overlay(md5('commonground-attribute:' || service_id || ':' || taxonomy_term_id)
                                    PLACING '3' FROM 13) PLACING '8' FROM 17))::uuid,
                   service_id, taxonomy_term_id, 'service', 'service'
-             FROM hsds_service_terms ORDER BY service_id, taxonomy_term_id""",
+             FROM hsds_service_terms WHERE listed(NULL, service_id, NULL, NULL)
+            ORDER BY service_id, taxonomy_term_id""",
     ),
 }
 

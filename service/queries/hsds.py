@@ -81,6 +81,7 @@ def services_listing(search: str | None, term: UUID | None, taxonomy: UUID | Non
                      modified_after: dt.datetime | None) -> Listing:
     """Services matching every filter given, in id order."""
     listing = Listing("services", "s")
+    listing.where.append("s.deleted_at IS NULL")
     _service_filters(listing, search, term, taxonomy, organization)
     if modified_after:
         listing.filter("s.updated_at >= {}", modified_after)
@@ -99,7 +100,8 @@ def service_at_locations_listing(search: str | None, term: UUID | None, taxonomy
                                  postcode: str | None, point: Point | None) -> Listing:
     """Services at locations matching every filter; nearest first when a point is given."""
     listing = Listing("service_at_location", "sal")
-    listing.joins = ["JOIN services s ON s.id = sal.service_id", "JOIN locations l ON l.id = sal.location_id"]
+    listing.joins = ["JOIN services s ON s.id = sal.service_id AND s.deleted_at IS NULL",
+                     "JOIN locations l ON l.id = sal.location_id AND l.deleted_at IS NULL"]
     _service_filters(listing, search, term, taxonomy, organization)
     if modified_after:
         listing.filter("greatest(sal.updated_at, s.updated_at, l.updated_at) >= {}", modified_after)
@@ -120,6 +122,7 @@ def service_at_locations_listing(search: str | None, term: UUID | None, taxonomy
 def organizations_listing(search: str | None) -> Listing:
     """Organizations whose name or description matches, in id order."""
     listing = Listing("organizations", "o")
+    listing.where.append("o.deleted_at IS NULL")
     if search:
         listing.filter("(to_tsvector('cg_search', o.name || ' ' || coalesce(o.description, '')) "
                        "@@ websearch_to_tsquery('cg_search', {}) OR o.name ILIKE '%' || {} || '%')", search, search)
@@ -165,7 +168,7 @@ async def stream_all(pool: asyncpg.Pool, listing: Listing, document: str) -> Asy
             yield row[0]
 
 
-SELECT_SERVICE = "SELECT hsds_service(s, true)::text FROM services s WHERE s.id = $1"
+SELECT_SERVICE = "SELECT hsds_service(s, true)::text FROM services s WHERE s.id = $1 AND s.deleted_at IS NULL"
 
 
 async def select_service(conn: asyncpg.Connection, id: UUID) -> str | None:
@@ -173,7 +176,8 @@ async def select_service(conn: asyncpg.Connection, id: UUID) -> str | None:
     return await conn.fetchval(SELECT_SERVICE, id)
 
 
-SELECT_ORGANIZATION = "SELECT hsds_organization_document(o, true, $2)::text FROM organizations o WHERE o.id = $1"
+SELECT_ORGANIZATION = ("SELECT hsds_organization_document(o, true, $2)::text FROM organizations o "
+                       "WHERE o.id = $1 AND o.deleted_at IS NULL")
 
 
 async def select_organization(conn: asyncpg.Connection, id: UUID, full_service: bool) -> str | None:
@@ -182,7 +186,7 @@ async def select_organization(conn: asyncpg.Connection, id: UUID, full_service: 
 
 
 SELECT_SERVICE_AT_LOCATION = ("SELECT hsds_service_at_location_document(sal, true)::text "
-                              "FROM service_at_location sal WHERE sal.id = $1")
+                              "FROM service_at_location sal WHERE sal.id = $1 AND listed(NULL, NULL, NULL, sal.id)")
 
 
 async def select_service_at_location(conn: asyncpg.Connection, id: UUID) -> str | None:
