@@ -147,3 +147,29 @@ async def test_deleted_listings_leave_the_hsds_api_and_exports(client):
     assert "Gone" not in everything and "503-555-0199" not in everything and "503-555-0101" in everything
     for table in ("services.csv", "service_at_location.csv", "organizations.csv", "locations.csv"):
         assert len(archive.read(table).decode().strip().splitlines()) == 2, table
+
+
+async def test_lists_are_part_of_the_history_too(client):
+    made = (await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="Lists", categories=("naloxone",)),
+                              headers=ADMIN)).json()
+    path = f"/v1/services/{made['service']['id']}"
+    await client.patch(path, json={"categories": ["naloxone", "rides"],
+                                   "phones": [{"number": "503-555-0100"}]}, headers=ANY_VERSION)
+    entry = (await history(client, path))[0]
+    assert entry["op"] == "update"
+    assert entry["changes"]["categories"] == [["naloxone"], ["naloxone", "rides"]]
+    assert [phone["number"] for phone in entry["changes"]["phones"][1]] == ["503-555-0100"]
+    # Same lists again: nothing changed, nothing recorded (new phone ids are not a change).
+    await client.patch(path, json={"phones": [{"number": "503-555-0100"}]}, headers=ANY_VERSION)
+    assert len(await history(client, path)) == 2
+    # A change of lists and fields together is one entry.
+    await client.patch(path, json={"name": "Lists 2", "categories": ["rides"]}, headers=ANY_VERSION)
+    entry = (await history(client, path))[0]
+    assert set(entry["changes"]) == {"name", "categories"}
+    put = await client.put(f"{path}/exceptions", json=[{"date": "2026-12-25"}], headers=ADMIN)
+    assert put.status_code == 200, put.text
+    entry = (await history(client, path))[0]
+    assert "exceptions" in entry["changes"], entry
+    assert entry["changes"]["exceptions"][0] == [] and entry["changes"]["exceptions"][1][0]["date"] == "2026-12-25"
+    # A list-only entry can be reverted to like any other (the fields as they were then).
+    assert (await client.post(f"{path}/revert", json={"version": entry["version"]}, headers=ADMIN)).status_code == 200

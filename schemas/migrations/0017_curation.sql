@@ -37,7 +37,8 @@ CREATE TABLE audit_log (
     actor      text,
     request_id text,
     note       text,
-    at         timestamptz NOT NULL DEFAULT now()
+    at         timestamptz NOT NULL DEFAULT now(),
+    txid       xid8 NOT NULL DEFAULT pg_current_xact_id()
 );
 CREATE INDEX audit_log_entity ON audit_log (entity, entity_id, id);
 

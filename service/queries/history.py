@@ -77,3 +77,31 @@ REVERT = {
 async def revert(conn: asyncpg.Connection, kind: str, listing_id: UUID, snapshot: dict[str, Any]) -> None:
     """Write a snapshot's restorable fields back; the caller holds the transaction and the row lock."""
     await conn.execute(REVERT[kind], listing_id, msgspec.json.encode(snapshot).decode())
+
+
+# Lists (phones, hours, categories...) live in their own tables, so the API adds their changes to the
+# entry the row trigger wrote in this transaction, or writes one when only lists changed; that entry
+# carries the row's latest snapshot so it can be reverted to like any other.
+ADD_LIST_CHANGES = """
+    WITH merged AS (
+        UPDATE audit_log SET changes = coalesce(changes, '{}'::jsonb) || $3::jsonb
+         WHERE id = (SELECT max(id) FROM audit_log
+                      WHERE entity = $1 AND entity_id = $2 AND txid = pg_current_xact_id())
+        RETURNING id
+    )
+    INSERT INTO audit_log (entity, entity_id, op, changes, snapshot, actor, request_id, note)
+    SELECT $1, $2, coalesce(nullif(current_setting('commonground.audit_op', true), ''), 'update'), $3::jsonb,
+           (SELECT snapshot FROM audit_log WHERE entity = $1 AND entity_id = $2 AND snapshot IS NOT NULL
+             ORDER BY id DESC LIMIT 1),
+           nullif(current_setting('commonground.actor', true), ''),
+           nullif(current_setting('commonground.request_id', true), ''),
+           nullif(current_setting('commonground.audit_note', true), '')
+     WHERE NOT EXISTS (SELECT 1 FROM merged)
+"""
+
+
+async def add_list_changes(conn: asyncpg.Connection, kind: str, listing_id: UUID,
+                           changes: dict[str, list[Any]]) -> None:
+    """Record changed lists ([before, after] each) with this transaction's history entry of the listing."""
+    if changes:
+        await conn.execute(ADD_LIST_CHANGES, kind, listing_id, msgspec.json.encode(changes).decode())

@@ -10,6 +10,7 @@ from litestar.params import FromPath, JSONBody
 
 from schemas.exceptions import ScheduleException, ScheduleExceptions
 from service.auth import check_owner, require_write
+from service.audit import record_lists
 from service.errors import NotFound
 from service.queries import exceptions as queries
 
@@ -18,8 +19,12 @@ async def _replace(conn: asyncpg.Connection, kind: str, owner_id: UUID,
                    data: ScheduleExceptions) -> list[ScheduleException]:
     if not await queries.owner_exists(conn, kind, owner_id):
         raise NotFound(f"no {kind} has id {owner_id}")
-    await queries.replace_exceptions(conn, kind, owner_id, data)
-    return await queries.select_exceptions(conn, kind, owner_id)
+    async with conn.transaction():
+        before = await queries.select_exceptions(conn, kind, owner_id)
+        await queries.replace_exceptions(conn, kind, owner_id, data)
+        after = await queries.select_exceptions(conn, kind, owner_id)
+        await record_lists(conn, kind, owner_id, before, after, ("exceptions",))
+    return after
 
 
 async def _read(conn: asyncpg.Connection, kind: str, owner_id: UUID) -> list[ScheduleException]:

@@ -13,6 +13,7 @@ from schemas.locations import Location, LocationCreate, LocationPage, LocationPa
 from service.auth import check_organization, check_owner, may_see_confidential, require_write
 from service.preconditions import require_match
 from service.cursors import decode_cursor, fingerprint, paginate
+from service.audit import record_lists
 from service.lifecycle import explain_missing
 from service.queries import locations as queries
 from service.routes.params import Cursor, Limit
@@ -70,9 +71,12 @@ class LocationController(Controller):
             await check_owner(request, conn, "location", location_id, lock=True)
             if data.organization_id is not UNSET:
                 check_organization(request, data.organization_id)
-            require_match(request, await _found(conn, location_id, exact), "location")
+            before = await _found(conn, location_id, exact)
+            require_match(request, before, "location")
             await queries.update_location(conn, location_id, data)
-        return await _found(conn, location_id, exact)
+            after = await _found(conn, location_id, exact)
+            await record_lists(conn, "location", location_id, before, after)
+        return after
 
     @delete("/{location_id:uuid}", operation_id="deleteLocation", guards=[require_write])
     async def delete_location(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],

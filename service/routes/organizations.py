@@ -12,6 +12,7 @@ from schemas.organizations import Organization, OrganizationCreate, Organization
 from service.auth import check_organization, check_owner, require_write
 from service.preconditions import require_match
 from service.cursors import decode_cursor, paginate
+from service.audit import record_lists
 from service.lifecycle import explain_missing
 from service.queries import organizations as queries
 from service.routes.params import Cursor, Limit
@@ -65,9 +66,12 @@ class OrganizationController(Controller):
         """Change some fields of an organization; needs If-Match with its ETag (write)."""
         async with conn.transaction():
             await check_owner(request, conn, "organization", organization_id, lock=True)
-            require_match(request, await _found(conn, organization_id), "organization")
+            before = await _found(conn, organization_id)
+            require_match(request, before, "organization")
             await queries.update_organization(conn, organization_id, data)
-        return await _found(conn, organization_id)
+            after = await _found(conn, organization_id)
+            await record_lists(conn, "organization", organization_id, before, after)
+        return after
 
     @delete("/{organization_id:uuid}", operation_id="deleteOrganization", guards=[require_write])
     async def delete_organization(

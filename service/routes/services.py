@@ -14,6 +14,7 @@ from schemas.services import Service, ServiceCreate, ServicePage, ServicePatch
 from service.auth import check_organization, check_owner, require_write
 from service.preconditions import require_match
 from service.cursors import decode_cursor, fingerprint, paginate
+from service.audit import record_lists
 from service.lifecycle import explain_missing
 from service.queries import services as queries
 from service.routes.params import Cursor, Limit
@@ -73,9 +74,12 @@ class ServiceController(Controller):
             state.attributes.check(data.attributes, "attributes", "body")
         async with conn.transaction():
             await check_owner(request, conn, "service", service_id, lock=True)
-            require_match(request, await _found(conn, service_id), "service")
+            before = await _found(conn, service_id)
+            require_match(request, before, "service")
             await queries.update_service(conn, service_id, data)
-        return await _found(conn, service_id)
+            after = await _found(conn, service_id)
+            await record_lists(conn, "service", service_id, before, after)
+        return after
 
     @delete("/{service_id:uuid}", operation_id="deleteService", guards=[require_write])
     async def delete_service(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],

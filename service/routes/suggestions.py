@@ -16,6 +16,7 @@ from schemas.services import ServicePatch
 from schemas.suggestions import (
     Suggestion, SuggestionCreate, SuggestionPage, SuggestionReceipt, SuggestionReject, SuggestionStatus,
 )
+from service.audit import record_lists
 from service.auth import ANONYMOUS, caller_of, check_owner, require_admin
 from service.cursors import decode_cursor, fingerprint, paginate
 from service.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, field_name
@@ -144,7 +145,10 @@ class SuggestionController(Controller):
                 if found["kind"] == "correction":
                     proposed = _decode("correction", found["changes"])
                     _check_terms(state, proposed)
+                    before = await select_service(conn, found["service_id"])
                     await update_service(conn, found["service_id"], proposed)  # type: ignore[arg-type]
+                    await record_lists(conn, "service", found["service_id"], before,
+                                       await select_service(conn, found["service_id"]))
                 else:
                     await delete_service(conn, found["service_id"])
             await queries.decide(conn, suggestion_id, "approved", None, result_id)
