@@ -69,7 +69,8 @@ def finish_batch(batch: Batch, slugs: list[str], existing: dict[str, set[str]], 
 
 
 async def run_import(conn: asyncpg.Connection, path: Path, source: str, *, format: str | None = None,
-                     dry_run: bool = False, strict: bool = False, progress: Progress | None = None) -> ImportReport:
+                     dry_run: bool = False, strict: bool = False, progress: Progress | None = None,
+                     actor: str | None = None) -> ImportReport:
     """Import one input. Raises ImportFailed (with the report when rows were read) and changes nothing
     when the input is unreadable, when strict and any row was rejected, or when the load fails."""
     started = time.perf_counter()
@@ -97,7 +98,7 @@ async def run_import(conn: asyncpg.Connection, path: Path, source: str, *, forma
     for attempt in range(1, LOAD_ATTEMPTS + 1):
         progress.phase = "loading"
         try:
-            unmapped = await _load(conn, batch, source, dry_run, progress)
+            unmapped = await _load(conn, batch, source, dry_run, progress, actor)
             break
         except _RollBack as rollback:
             unmapped = rollback.unmapped
@@ -115,10 +116,11 @@ async def run_import(conn: asyncpg.Connection, path: Path, source: str, *, forma
     return report(not dry_run, unmapped)
 
 
-async def _load(conn: asyncpg.Connection, batch: Batch, source: str, dry_run: bool, progress: Progress) -> list[Any]:
+async def _load(conn: asyncpg.Connection, batch: Batch, source: str, dry_run: bool, progress: Progress,
+                actor: str | None) -> list[Any]:
     """Write the batch in one transaction; returns the unmapped terms (raises _RollBack for a dry run)."""
     async with conn.transaction():
-        await queries.set_import_actor(conn, source)
+        await queries.set_import_actor(conn, source, actor)
         await queries.defer_index(conn)
         await queries.stage(conn, batch)
         await queries.adopt_existing_links(conn)
@@ -139,7 +141,7 @@ async def _load(conn: asyncpg.Connection, batch: Batch, source: str, dry_run: bo
 
 
 async def run_job(dsn: str, pool: asyncpg.Pool, job_id: UUID, path: Path, source: str, format: str | None,
-                  dry_run: bool, strict: bool) -> None:
+                  dry_run: bool, strict: bool, actor: str | None = None) -> None:
     """Run a queued import on a connection of its own (no statement timeout), reporting progress
     through the pool every second; the uploaded file is removed at the end."""
     progress = Progress()
@@ -160,7 +162,7 @@ async def run_job(dsn: str, pool: asyncpg.Pool, job_id: UUID, path: Path, source
         conn = await asyncpg.connect(dsn)
         try:
             report = await run_import(conn, path, source, format=format, dry_run=dry_run, strict=strict,
-                                      progress=progress)
+                                      progress=progress, actor=actor)
         finally:
             await conn.close()
     except ImportFailed as failure:

@@ -100,8 +100,8 @@ async def test_purge_removes_the_data_and_its_history_but_records_the_purge(clie
 
 async def test_imports_are_audited_as_their_source(conn, tmp_path):
     await run_import(conn, ohana_export(tmp_path / "ohana"), "harbor")
-    actors = {row["actor"] for row in await conn.fetch("SELECT DISTINCT actor FROM audit_log")}
-    assert actors == {"import:harbor"}
+    actors = {(row["actor"], row["note"]) for row in await conn.fetch("SELECT DISTINCT actor, note FROM audit_log")}
+    assert actors == {("import:harbor", "import from harbor")}
     assert await conn.fetchval("SELECT count(*) FROM audit_log WHERE op = 'create'") == (
         await conn.fetchval("SELECT (SELECT count(*) FROM services) + (SELECT count(*) FROM locations) "
                             "+ (SELECT count(*) FROM organizations)"))

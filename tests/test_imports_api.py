@@ -44,6 +44,11 @@ async def test_upload_runs_in_the_background_and_reports(client, tmp_path):
     assert [item["service"]["name"] for item in page["items"]] == ["Harbor Shelter"]
     listed = (await client.get("/v1/imports", headers=ADMIN)).json()
     assert [item["id"] for item in listed] == [job["id"]]
+    # Its writes are audited as the key that uploaded it, noting the source.
+    service = page["items"][0]["service"]["id"]
+    entry = (await client.get(f"/v1/services/{service}/history", headers=ADMIN)).json()["items"][0]
+    assert (entry["op"], entry["actor_name"], entry["note"]) == (
+        "create", "bootstrap (COMMONGROUND_ADMIN_KEY)", "import from harbor")
 
 
 async def test_failed_strict_and_dry_run_uploads_change_nothing(client, tmp_path):

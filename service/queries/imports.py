@@ -545,10 +545,14 @@ async def finish_job(conn: asyncpg.Connection, id: UUID, succeeded: bool, report
                        report.decode() if report is not None else None, error, format)
 
 
-# Imports are audited as written by their source (in this transaction only).
-SET_IMPORT_ACTOR = "SELECT set_config('commonground.actor', 'import:' || $1, true)"
+# Imports are audited as written by the key that uploaded them (or import:<source> from the command
+# line), noting the source (in this transaction only).
+SET_IMPORT_ACTOR = """
+    SELECT set_config('commonground.actor', coalesce($2, 'import:' || $1), true),
+           set_config('commonground.audit_note', 'import from ' || $1, true)
+"""
 
 
-async def set_import_actor(conn: asyncpg.Connection, source: str) -> None:
-    """Name the import's source as the author of its writes in the audit log."""
-    await conn.execute(SET_IMPORT_ACTOR, source)
+async def set_import_actor(conn: asyncpg.Connection, source: str, actor: str | None) -> None:
+    """Name who wrote the import's rows in the audit log."""
+    await conn.execute(SET_IMPORT_ACTOR, source, actor)

@@ -16,7 +16,7 @@ from litestar.openapi.spec import Example
 from litestar.params import FromPath, QueryParameter
 
 from schemas.imports import ImportJob
-from service.auth import require_admin
+from service.auth import caller_of, require_admin
 from service.errors import InvalidInput, NotFound
 from service.importer import start_job
 from service.queries import imports as queries
@@ -84,7 +84,9 @@ class ImportController(Controller):
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        start_job(state.jobs, state.dsn, state.pool, row["id"], path, source, format, dry_run, strict)
+        caller = caller_of(request)
+        start_job(state.jobs, state.dsn, state.pool, row["id"], path, source, format, dry_run, strict,
+                  str(caller.key_id) if caller.key_id else None)
         return Response(job(row), status_code=202, headers={"Location": f"/v1/imports/{row['id']}"})
 
     @get("/", operation_id="listImports")
