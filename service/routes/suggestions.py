@@ -17,7 +17,7 @@ from schemas.suggestions import (
     Suggestion, SuggestionCreate, SuggestionPage, SuggestionReceipt, SuggestionReject, SuggestionStatus,
 )
 from service.audit import record_lists
-from service.auth import ANONYMOUS, caller_of, check_owner, require_admin
+from service.auth import caller_of, check_owner, require_admin
 from service.cursors import decode_cursor, fingerprint, paginate
 from service.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, field_name
 from service.queries import suggestions as queries
@@ -82,7 +82,7 @@ class SuggestionController(Controller):
         """Report a correction, a closure or a new resource: anonymous (a few an hour per address) or with a
         key holding the suggest scope. Keep the id to check the status."""
         caller = caller_of(request)
-        if caller is not ANONYMOUS and not caller.has("suggest"):
+        if caller.key_id is not None and not caller.has("suggest"):
             raise Forbidden("this key lacks the 'suggest' scope; send the suggestion without a key, or with one "
                             "that has it")
         if data.kind != "closure":
@@ -90,7 +90,7 @@ class SuggestionController(Controller):
         if data.service_id is not None and await select_owner(conn, "service", data.service_id) is None:
             raise InvalidInput("service_id", f"no service has id {data.service_id}", "body")
         limit = state.settings.suggestion_limit_anonymous
-        if caller is ANONYMOUS and limit:
+        if caller.key_id is None and limit:
             now = dt.datetime.now(dt.timezone.utc)
             window = now.replace(minute=0, second=0, microsecond=0)
             client = request.client.host if request.client else "unknown"
