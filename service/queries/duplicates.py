@@ -108,28 +108,18 @@ async def select_duplicates(conn: asyncpg.Connection, kind: str, min_score: floa
 # A duplicate's link to a place (or service) the survivor already has: its resource id redirects to the
 # survivor's link there, and the duplicate link goes.
 FOLD_SHARED_LINKS = {
-    "service": """
+    kind: f"""
         WITH shared AS (
             SELECT d.id AS old_id, s.id AS new_id FROM service_at_location d
-              JOIN service_at_location s ON s.location_id = d.location_id AND s.service_id = $1
-             WHERE d.service_id = $2
+              JOIN service_at_location s ON s.{other}_id = d.{other}_id AND s.{kind}_id = $1
+             WHERE d.{kind}_id = $2
         ), redirected AS (
             INSERT INTO redirects (entity, old_id, new_id) SELECT 'resource', old_id, new_id FROM shared
             ON CONFLICT (entity, old_id) DO UPDATE SET new_id = excluded.new_id
         )
         DELETE FROM service_at_location WHERE id IN (SELECT old_id FROM shared)
-    """,
-    "location": """
-        WITH shared AS (
-            SELECT d.id AS old_id, s.id AS new_id FROM service_at_location d
-              JOIN service_at_location s ON s.service_id = d.service_id AND s.location_id = $1
-             WHERE d.location_id = $2
-        ), redirected AS (
-            INSERT INTO redirects (entity, old_id, new_id) SELECT 'resource', old_id, new_id FROM shared
-            ON CONFLICT (entity, old_id) DO UPDATE SET new_id = excluded.new_id
-        )
-        DELETE FROM service_at_location WHERE id IN (SELECT old_id FROM shared)
-    """,
+    """
+    for kind, other in (("service", "location"), ("location", "service"))
 }
 
 # Phones the survivor does not already have (by digits).
