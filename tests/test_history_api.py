@@ -140,6 +140,16 @@ async def test_deleted_listings_leave_the_hsds_api_and_exports(client):
     assert (await client.get(f"/hsds/services/{gone['service']['id']}")).status_code == 404
     assert (await client.get(f"/hsds/service_at_locations/{gone['id']}")).status_code == 404
     assert (await client.get(f"/hsds/services/{kept['service']['id']}")).status_code == 200
+    # Nested documents leave deleted listings out too.
+    other = (await client.post("/v1/resources", json={
+        "organization_id": kept["organization"]["id"], "service": {"name": "Also here", "categories": ["rides"]},
+        "location": {"name": "Second site", "latitude": 45.6, "longitude": -122.7}}, headers=ADMIN)).json()
+    await client.delete(f"/v1/locations/{other['location']['id']}", headers=ANY_VERSION)
+    await client.delete(f"/v1/services/{other['service']['id']}", headers=ANY_VERSION)
+    full = (await client.get(f"/hsds/organizations/{kept['organization']['id']}",
+                             params={"full_service": "true"})).json()
+    assert [service["name"] for service in full["services"]] == ["Kept"]
+    assert [location["id"] for location in full["locations"]] == [kept["location"]["id"]]
     import io
     import zipfile
     archive = zipfile.ZipFile(io.BytesIO((await client.get("/v1/exports/hsds.zip")).content))

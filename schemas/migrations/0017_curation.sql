@@ -180,3 +180,34 @@ LANGUAGE sql STABLE AS $$
                       WHERE sal.id = p_link)
     END
 $$;
+
+-- HSDS documents nest other listings; deleted ones are left out there too. The document functions
+-- are kept under new names and their nested lists filtered here.
+ALTER FUNCTION hsds_service(services, boolean) RENAME TO hsds_service_with_deleted;
+CREATE FUNCTION hsds_service(s services, p_stamp boolean) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT jsonb_set(d, '{service_at_locations}', (
+               SELECT coalesce(jsonb_agg(x ORDER BY n), '[]'::jsonb)
+                 FROM jsonb_array_elements(d -> 'service_at_locations') WITH ORDINALITY AS e (x, n)
+                WHERE listed(NULL, NULL, NULL, (x ->> 'id')::uuid)))
+      FROM (SELECT hsds_service_with_deleted(s, p_stamp) AS d) doc
+$$;
+
+ALTER FUNCTION hsds_organization(organizations, boolean) RENAME TO hsds_organization_with_deleted;
+CREATE FUNCTION hsds_organization(o organizations, p_full boolean) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN d ? 'locations' THEN jsonb_set(d, '{locations}', (
+               SELECT coalesce(jsonb_agg(x ORDER BY n), '[]'::jsonb)
+                 FROM jsonb_array_elements(d -> 'locations') WITH ORDINALITY AS e (x, n)
+                WHERE listed(NULL, NULL, (x ->> 'id')::uuid, NULL))) ELSE d END
+      FROM (SELECT hsds_organization_with_deleted(o, p_full) AS d) doc
+$$;
+
+CREATE OR REPLACE FUNCTION hsds_organization_document(o organizations, p_full boolean, p_full_service boolean)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN p_full OR p_full_service
+        THEN hsds_organization(o, true) || jsonb_build_object('services', (
+             SELECT coalesce(jsonb_agg(CASE WHEN p_full_service THEN hsds_service(s, true)
+                                            ELSE hsds_service_summary(s) END ORDER BY s.id), '[]'::jsonb)
+               FROM services s WHERE s.organization_id = o.id AND s.deleted_at IS NULL))
+        ELSE hsds_organization_summary(o)
+    END
+$$;
