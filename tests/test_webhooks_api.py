@@ -125,3 +125,17 @@ def test_retries_back_off_exponentially_with_jitter_and_a_cap():
         waits = [backoff(attempt, 30) for _ in range(200)]
         assert expected * 0.8 <= min(waits) and max(waits) <= expected * 1.2 and len(set(waits)) > 100
     assert backoff(40, 30) <= MAX_BACKOFF_S * 1.2
+
+
+async def test_two_workers_share_the_outbox_without_sending_twice(db_url):
+    async with receiver() as target, _app(db_url, webhooks_enabled=False) as writer:
+        await writer.post("/v1/webhooks", json={"url": target.url, "events": ["organization.create"]}, headers=ADMIN)
+        for n in range(30):
+            await writer.post("/v1/organizations", json={"name": f"Org {n}"}, headers=ADMIN)
+        # Two deliverers (as two worker processes would run) drain the same outbox at once.
+        async with _app(db_url) as _, _app(db_url) as _:
+            got = await target.wait_for(30)
+            await asyncio.sleep(1.5)  # a second round: nothing more may arrive
+        ids = [json.loads(r.body)["id"] for r in target.requests]
+        assert len(ids) == 30 and len(set(ids)) == 30, len(ids)
+        assert {json.loads(r.body)["type"] for r in got} == {"organization.create"}
