@@ -72,6 +72,13 @@ async def test_a_merge_moves_links_and_the_old_id_answers_308(client):
     patch = await client.patch(f"/v1/services/{b['service']['id']}", json={"name": "x"},
                                headers={**ADMIN, "If-Match": "*"}, follow_redirects=False)
     assert patch.status_code == 308
+    refused = await client.post(f"/v1/services/{b['service']['id']}/restore", headers=ADMIN)
+    assert refused.status_code == 409 and "merged into" in refused.json()["detail"]
+    # Purging the survivor removes the redirects too: the old id is simply unknown then.
+    purge = {"entity": "service", "id": a["service"]["id"], "reason": "test data"}
+    assert (await client.post("/v1/admin/purge", json=purge, headers=ADMIN)).status_code == 204
+    gone = await client.get(f"/v1/services/{b['service']['id']}", follow_redirects=False)
+    assert gone.status_code == 404
 
 
 async def test_merging_places_redirects_resources_that_would_repeat(client, conn):

@@ -52,6 +52,7 @@ PURGE = {
     "location": "DELETE FROM locations WHERE id = $1 RETURNING id",
 }
 FORGET_SOURCE = "DELETE FROM source_records WHERE id = $1"
+FORGET_REDIRECTS = "DELETE FROM redirects WHERE old_id = $1 OR new_id = $1"
 SET_NOTE = ("SELECT set_config('commonground.audit_note', $1, true), "
             "set_config('commonground.audit_op', $2, true)")
 
@@ -65,4 +66,5 @@ async def purge(conn: asyncpg.Connection, kind: str, listing_id: UUID) -> bool:
     """Delete a listing for good, with its children and its history's data; the caller holds the transaction."""
     await conn.execute(SCRUB_HISTORY, kind, listing_id)
     await conn.execute(FORGET_SOURCE, listing_id)
+    await conn.execute(FORGET_REDIRECTS, listing_id)
     return await conn.fetchval(PURGE[kind], listing_id) is not None

@@ -58,6 +58,9 @@ async def _revert(request: Request[Any, Any, Any], conn: asyncpg.Connection, kin
 async def _restore(request: Request[Any, Any, Any], conn: asyncpg.Connection, kind: str, listing_id: UUID) -> None:
     async with conn.transaction():
         await check_owner(request, conn, kind, listing_id, deleted=True)
+        if (survivor := await lifecycle.select_redirect(conn, kind, listing_id)) is not None:
+            raise Conflict(f"{kind} {listing_id} was merged into {survivor}; its links moved there, so it can't "
+                           "come back")
         if not await lifecycle.restore(conn, kind, listing_id):
             raise Conflict(f"{kind} {listing_id} is not deleted")
 
