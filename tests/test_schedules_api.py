@@ -105,7 +105,7 @@ async def test_open_now_filters_by_the_current_time(client):
 async def test_service_and_location_hours_apply_when_the_resource_has_none(client):
     created = await create(client, resource_body(45.52, -122.68, name="Clinic"))
     location_id, service_id = created["location"]["id"], created["service"]["id"]
-    from tests.conftest import ADMIN, ANY_VERSION
+    from tests.conftest import ANY_VERSION
 
     await client.patch(f"/v1/locations/{location_id}", json={"schedules": WEEKDAY_9_TO_5}, headers=ANY_VERSION)
     assert ids(await search(client, open_at="2026-11-30T10:00:00-08:00")) == ["Clinic"]
