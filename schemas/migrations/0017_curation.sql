@@ -54,11 +54,10 @@ DECLARE
     note text := nullif(current_setting('commonground.audit_note', true), '');
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO audit_log (entity, entity_id, op, changes, snapshot, actor, request_id, note)
-        SELECT TG_ARGV[0], n.id, coalesce(forced, 'create'),
-               (SELECT jsonb_object_agg(e.key, jsonb_build_array(NULL, e.value))
-                  FROM jsonb_each(to_jsonb(n) - audit_ignored()) e WHERE e.value <> 'null'::jsonb),
-               to_jsonb(n) - audit_ignored(), actor, request, note
+        -- A creation's changes are its snapshot's fields (from nothing); the history reader derives them,
+        -- which keeps bulk imports from building every document twice.
+        INSERT INTO audit_log (entity, entity_id, op, snapshot, actor, request_id, note)
+        SELECT TG_ARGV[0], n.id, coalesce(forced, 'create'), to_jsonb(n) - audit_ignored(), actor, request, note
           FROM new_rows n;
     ELSIF TG_OP = 'UPDATE' THEN
         INSERT INTO audit_log (entity, entity_id, op, changes, snapshot, actor, request_id, note)

@@ -8,9 +8,10 @@ import msgspec
 
 from schemas.history import HistoryEntry
 
+# A creation stores only its snapshot; its changes are every field set, from nothing.
 SELECT_HISTORY = """
     SELECT a.id AS version, a.op, a.changes::text AS changes, a.actor, k.name AS actor_name, a.request_id, a.note,
-           a.at
+           a.at, CASE WHEN a.changes IS NULL AND a.op <> 'baseline' THEN a.snapshot::text END AS created
       FROM audit_log a
       LEFT JOIN api_keys k ON k.id::text = a.actor
      WHERE a.entity = $1 AND a.entity_id = $2 AND ($3::bigint IS NULL OR a.id < $3)
@@ -27,6 +28,9 @@ async def select_history(conn: asyncpg.Connection, kind: str, listing_id: UUID, 
     for row in rows:
         entry = dict(row)
         entry["changes"] = msgspec.json.decode(row["changes"]) if row["changes"] else None
+        if (created := entry.pop("created")) is not None:
+            entry["changes"] = {field: [None, value] for field, value in msgspec.json.decode(created).items()
+                                if value is not None}
         if row["actor"] == "00000000-0000-0000-0000-000000000000":
             entry["actor_name"] = "bootstrap (COMMONGROUND_ADMIN_KEY)"
         entries.append((row["version"], listing_id, msgspec.convert(entry, HistoryEntry)))
