@@ -5,16 +5,13 @@ partner's bug should get a 422 naming the field instead of being guessed at. Thi
 body with msgspec in strict mode against the handler's own body type before the handler runs.
 """
 
-import re
 from typing import Any
 
 import msgspec
 from litestar import Request
 
-from service.errors import InvalidInput, field_name
+from service.errors import body_error
 from service.routes.params import check_date_times
-
-_AT = re.compile(r" - at `\$(.*)`$")
 
 
 async def check_body_types(request: Request[Any, Any, Any]) -> None:
@@ -30,10 +27,7 @@ async def check_body_types(request: Request[Any, Any, Any]) -> None:
     try:
         msgspec.json.decode(body, type=data.annotation, strict=True)
     except msgspec.ValidationError as error:
-        message = str(error)
-        where = _AT.search(message)
-        raise InvalidInput(field_name(where[1].lstrip(".") if where else "", message), _AT.sub("", message),
-                           "body") from None
+        raise body_error(error) from None
     except msgspec.DecodeError:
         return  # malformed JSON: Litestar answers 400 for it
 

@@ -131,6 +131,19 @@ def field_name(raw_key: str, message: str) -> str:
     return path or "body"
 
 
+_AT = re.compile(r" - at `\$(.*)`$")
+
+
+def body_error(error: msgspec.ValidationError, prefix: str | None = None) -> InvalidInput:
+    """A 422 naming the body field msgspec rejected (under `prefix` when the value sits in a field of its own)."""
+    message = str(error)
+    where = _AT.search(message)
+    name = field_name(where[1].lstrip(".") if where else "", message)
+    if prefix:
+        name = prefix if name == "body" else f"{prefix}.{name}"
+    return InvalidInput(name, _AT.sub("", message), "body")
+
+
 def _validation(request: Request, error: ValidationException) -> Response[bytes]:
     params: list[InvalidParam] = []
     for item in error.extra if isinstance(error.extra, list) else []:

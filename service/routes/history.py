@@ -15,13 +15,12 @@ from schemas.services import Service
 from service.auth import caller_of, check_organization, check_owner, may_see_confidential, require_admin, require_write
 from service.cursors import decode_cursor, fingerprint, paginate
 from service.errors import Conflict, InvalidInput, NotFound
-from service.lifecycle import explain_missing
 from service.queries import history as queries
 from service.queries import lifecycle
-from service.queries.locations import select_location
-from service.queries.organizations import select_organization
-from service.queries.services import select_service
+from service.routes.locations import find_location
+from service.routes.organizations import find_organization
 from service.routes.params import Cursor
+from service.routes.services import find_service
 
 HistoryLimit = Annotated[int, QueryParameter(ge=1, le=200, description="Entries per page, newest first")]
 
@@ -65,24 +64,6 @@ async def _restore(request: Request[Any, Any, Any], conn: asyncpg.Connection, ki
             raise Conflict(f"{kind} {listing_id} is not deleted")
 
 
-async def _service(conn: asyncpg.Connection, service_id: UUID) -> Service:
-    if (service := await select_service(conn, service_id)) is None:
-        await explain_missing(conn, "service", service_id)
-    return service
-
-
-async def _organization(conn: asyncpg.Connection, organization_id: UUID) -> Organization:
-    if (organization := await select_organization(conn, organization_id)) is None:
-        await explain_missing(conn, "organization", organization_id)
-    return organization
-
-
-async def _location(request: Request[Any, Any, Any], conn: asyncpg.Connection, location_id: UUID) -> Location:
-    if (location := await select_location(conn, location_id, may_see_confidential(request))) is None:
-        await explain_missing(conn, "location", location_id)
-    return location
-
-
 class ServiceHistoryController(Controller):
     """A service's audit history, and going back: to an earlier version, or from a deletion."""
 
@@ -101,14 +82,14 @@ class ServiceHistoryController(Controller):
                      service_id: FromPath[UUID], data: JSONBody[Revert]) -> Service:
         """Restore the service's own fields as they were after a version, as a new audited change (write)."""
         await _revert(request, conn, "service", service_id, data.version)
-        return await _service(conn, service_id)
+        return await find_service(conn, service_id)
 
     @post("/restore", operation_id="restoreService", status_code=200)
     async def restore(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
                       service_id: FromPath[UUID]) -> Service:
         """Undo a deletion: back in search with the status it had (write)."""
         await _restore(request, conn, "service", service_id)
-        return await _service(conn, service_id)
+        return await find_service(conn, service_id)
 
 
 class OrganizationHistoryController(Controller):
@@ -130,14 +111,14 @@ class OrganizationHistoryController(Controller):
                      organization_id: FromPath[UUID], data: JSONBody[Revert]) -> Organization:
         """Restore the organization's own fields as they were after a version, audited (write)."""
         await _revert(request, conn, "organization", organization_id, data.version)
-        return await _organization(conn, organization_id)
+        return await find_organization(conn, organization_id)
 
     @post("/restore", operation_id="restoreOrganization", status_code=200)
     async def restore(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
                       organization_id: FromPath[UUID]) -> Organization:
         """Undo a deletion (write)."""
         await _restore(request, conn, "organization", organization_id)
-        return await _organization(conn, organization_id)
+        return await find_organization(conn, organization_id)
 
 
 class LocationHistoryController(Controller):
@@ -158,14 +139,14 @@ class LocationHistoryController(Controller):
                      location_id: FromPath[UUID], data: JSONBody[Revert]) -> Location:
         """Restore the location's own fields as they were after a version, audited (write)."""
         await _revert(request, conn, "location", location_id, data.version)
-        return await _location(request, conn, location_id)
+        return await find_location(conn, location_id, may_see_confidential(request))
 
     @post("/restore", operation_id="restoreLocation", status_code=200)
     async def restore(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
                       location_id: FromPath[UUID]) -> Location:
         """Undo a deletion: the services there come back into search (write)."""
         await _restore(request, conn, "location", location_id)
-        return await _location(request, conn, location_id)
+        return await find_location(conn, location_id, may_see_confidential(request))
 
 
 @post("/v1/admin/purge", operation_id="purgeListing", guards=[require_admin], tags=["admin"], status_code=204)

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
+import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
@@ -38,7 +39,7 @@ async def _issue(conn: asyncpg.Connection, data: KeyCreate, rotated_from: UUID |
         raise InvalidInput("organization_ids", f"no organization has id {missing[0]}", "body")
     secret, prefix, secret_hash = new_secret()
     key = await queries.insert_key(conn, data, prefix, secret_hash, rotated_from)
-    return Response(KeyCreated(**{field: getattr(key, field) for field in key.__struct_fields__}, key=secret),
+    return Response(KeyCreated(**msgspec.structs.asdict(key), key=secret),
                     status_code=201, headers={"Location": f"/v1/keys/{key.id}", "Cache-Control": "no-store"})
 
 

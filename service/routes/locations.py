@@ -19,7 +19,8 @@ from service.queries import locations as queries
 from service.routes.params import Cursor, Limit
 
 
-async def _found(conn: asyncpg.Connection, location_id: UUID, exact: bool = True) -> Location:
+async def find_location(conn: asyncpg.Connection, location_id: UUID, exact: bool = True) -> Location:
+    """The location with this id, else 308 for a merged id or 404 (exact: a confidential one's real place)."""
     if (location := await queries.select_location(conn, location_id, exact)) is None:
         await explain_missing(conn, "location", location_id)
     return location
@@ -47,7 +48,7 @@ class LocationController(Controller):
     async def get_location(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
                            location_id: FromPath[UUID]) -> Location:
         """Fetch one location by id; a confidential one shows its street and exact point only to admin calls."""
-        return await _found(conn, location_id, may_see_confidential(request))
+        return await find_location(conn, location_id, may_see_confidential(request))
 
     @post("/", operation_id="createLocation", guards=[require_write])
     async def create_location(
@@ -57,7 +58,7 @@ class LocationController(Controller):
         """Create a location; its time zone is derived from its coordinates when not given (write)."""
         check_organization(request, data.organization_id)
         location_id = await queries.insert_full_location(conn, data)
-        return Response(await _found(conn, location_id), status_code=201,
+        return Response(await find_location(conn, location_id), status_code=201,
                         headers={"Location": f"/v1/locations/{location_id}"})
 
     @patch("/{location_id:uuid}", operation_id="updateLocation", guards=[require_write])
@@ -71,10 +72,10 @@ class LocationController(Controller):
             await check_owner(request, conn, "location", location_id, lock=True)
             if data.organization_id is not UNSET:
                 check_organization(request, data.organization_id)
-            before = await _found(conn, location_id, exact)
+            before = await find_location(conn, location_id, exact)
             require_match(request, before, "location")
             await queries.update_location(conn, location_id, data)
-            after = await _found(conn, location_id, exact)
+            after = await find_location(conn, location_id, exact)
             await record_lists(conn, "location", location_id, before, after)
         return after
 
@@ -84,5 +85,5 @@ class LocationController(Controller):
         """Delete a location with its links, phones and hours; needs If-Match (write)."""
         async with conn.transaction():
             await check_owner(request, conn, "location", location_id, lock=True)
-            require_match(request, await _found(conn, location_id, may_see_confidential(request)), "location")
+            require_match(request, await find_location(conn, location_id, may_see_confidential(request)), "location")
             await queries.delete_location(conn, location_id)

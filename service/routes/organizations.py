@@ -18,7 +18,8 @@ from service.queries import organizations as queries
 from service.routes.params import Cursor, Limit
 
 
-async def _found(conn: asyncpg.Connection, organization_id: UUID) -> Organization:
+async def find_organization(conn: asyncpg.Connection, organization_id: UUID) -> Organization:
+    """The organization with this id, else 308 for a merged id or 404."""
     if (organization := await queries.select_organization(conn, organization_id)) is None:
         await explain_missing(conn, "organization", organization_id)
     return organization
@@ -45,7 +46,7 @@ class OrganizationController(Controller):
         self, conn: NamedDependency[asyncpg.Connection], organization_id: FromPath[UUID]
     ) -> Organization:
         """Fetch one organization by id."""
-        return await _found(conn, organization_id)
+        return await find_organization(conn, organization_id)
 
     @post("/", operation_id="createOrganization", guards=[require_write])
     async def create_organization(
@@ -55,7 +56,7 @@ class OrganizationController(Controller):
         """Create an organization (write; not with a key limited to organizations)."""
         check_organization(request, None)
         organization_id = await queries.insert_organization(conn, data)
-        return Response(await _found(conn, organization_id), status_code=201,
+        return Response(await find_organization(conn, organization_id), status_code=201,
                         headers={"Location": f"/v1/organizations/{organization_id}"})
 
     @patch("/{organization_id:uuid}", operation_id="updateOrganization", guards=[require_write])
@@ -66,10 +67,10 @@ class OrganizationController(Controller):
         """Change some fields of an organization; needs If-Match with its ETag (write)."""
         async with conn.transaction():
             await check_owner(request, conn, "organization", organization_id, lock=True)
-            before = await _found(conn, organization_id)
+            before = await find_organization(conn, organization_id)
             require_match(request, before, "organization")
             await queries.update_organization(conn, organization_id, data)
-            after = await _found(conn, organization_id)
+            after = await find_organization(conn, organization_id)
             await record_lists(conn, "organization", organization_id, before, after)
         return after
 
@@ -81,5 +82,5 @@ class OrganizationController(Controller):
         """Delete an organization that has no services or locations left; needs If-Match (write)."""
         async with conn.transaction():
             await check_owner(request, conn, "organization", organization_id, lock=True)
-            require_match(request, await _found(conn, organization_id), "organization")
+            require_match(request, await find_organization(conn, organization_id), "organization")
             await queries.delete_organization(conn, organization_id)

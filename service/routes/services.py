@@ -20,7 +20,8 @@ from service.queries import services as queries
 from service.routes.params import Cursor, Limit
 
 
-async def _found(conn: asyncpg.Connection, service_id: UUID) -> Service:
+async def find_service(conn: asyncpg.Connection, service_id: UUID) -> Service:
+    """The service with this id, else 308 for a merged id or 404."""
     if (service := await queries.select_service(conn, service_id)) is None:
         await explain_missing(conn, "service", service_id)
     return service
@@ -47,7 +48,7 @@ class ServiceController(Controller):
     @get("/{service_id:uuid}", operation_id="getService")
     async def get_service(self, conn: NamedDependency[asyncpg.Connection], service_id: FromPath[UUID]) -> Service:
         """Fetch one service by id."""
-        return await _found(conn, service_id)
+        return await find_service(conn, service_id)
 
     @post("/", operation_id="createService", guards=[require_write])
     async def create_service(
@@ -59,7 +60,7 @@ class ServiceController(Controller):
         state.taxonomy.check(data.categories, "categories", "body")
         state.attributes.check(data.attributes, "attributes", "body")
         service_id = await queries.insert_full_service(conn, data)
-        return Response(await _found(conn, service_id), status_code=201,
+        return Response(await find_service(conn, service_id), status_code=201,
                         headers={"Location": f"/v1/services/{service_id}"})
 
     @patch("/{service_id:uuid}", operation_id="updateService", guards=[require_write])
@@ -74,10 +75,10 @@ class ServiceController(Controller):
             state.attributes.check(data.attributes, "attributes", "body")
         async with conn.transaction():
             await check_owner(request, conn, "service", service_id, lock=True)
-            before = await _found(conn, service_id)
+            before = await find_service(conn, service_id)
             require_match(request, before, "service")
             await queries.update_service(conn, service_id, data)
-            after = await _found(conn, service_id)
+            after = await find_service(conn, service_id)
             await record_lists(conn, "service", service_id, before, after)
         return after
 
@@ -87,5 +88,5 @@ class ServiceController(Controller):
         """Delete a service with its links, phones and hours; needs If-Match (write)."""
         async with conn.transaction():
             await check_owner(request, conn, "service", service_id, lock=True)
-            require_match(request, await _found(conn, service_id), "service")
+            require_match(request, await find_service(conn, service_id), "service")
             await queries.delete_service(conn, service_id)

@@ -19,7 +19,7 @@ from schemas.suggestions import (
 from service.audit import record_lists
 from service.auth import caller_of, check_owner, require_admin
 from service.cursors import decode_cursor, fingerprint, paginate
-from service.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, field_name
+from service.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, body_error
 from service.queries import suggestions as queries
 from service.queries.keys import count_request
 from service.queries.lifecycle import set_audit
@@ -42,11 +42,7 @@ def _decode(kind: str, changes: dict[str, Any]) -> ServicePatch | ResourceCreate
         return msgspec.json.decode(msgspec.json.encode(changes), type=ServicePatch if kind == "correction"
                                    else ResourceCreate, strict=True)
     except msgspec.ValidationError as error:
-        message = str(error)
-        path = message.rsplit(" - at `$", 1)[1].rstrip("`").lstrip(".") if " - at `$" in message else ""
-        name = field_name(path, message)
-        raise InvalidInput(f"changes.{name}" if name != "body" else "changes", message.split(" - at ")[0],
-                           "body") from None
+        raise body_error(error, "changes") from None
 
 
 def _check_terms(state: State, proposed: ServicePatch | ResourceCreate) -> None:

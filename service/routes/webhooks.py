@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
+import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
@@ -52,7 +53,7 @@ class WebhookController(Controller):
         check_url(data.url, state.settings)
         secret = "whsec_" + secrets.token_urlsafe(32)
         webhook = await queries.insert_webhook(conn, caller_of(request).key_id, data, secret)  # type: ignore[arg-type]
-        return Response(WebhookCreated(**{f: getattr(webhook, f) for f in webhook.__struct_fields__}, secret=secret),
+        return Response(WebhookCreated(**msgspec.structs.asdict(webhook), secret=secret),
                         status_code=201, headers={"Location": f"/v1/webhooks/{webhook.id}", "Cache-Control": "no-store"})
 
     @get("/", operation_id="listWebhooks")
