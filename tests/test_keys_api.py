@@ -5,17 +5,7 @@ import json
 import logging
 
 from tests.conftest import ADMIN
-from tests.factories import resource_body
-
-
-def bearer(key: str, **more: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}", **more}
-
-
-async def make_key(client, **body) -> dict:
-    response = await client.post("/v1/keys", json={"name": "test key", "scopes": ["read"], **body}, headers=ADMIN)
-    assert response.status_code == 201, response.text
-    return response.json()
+from tests.factories import bearer, make_key, resource_body
 
 
 async def test_a_key_is_shown_once_and_stored_only_as_a_hash(client, conn):

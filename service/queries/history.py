@@ -20,10 +20,39 @@ SELECT_HISTORY = """
 """
 
 
+# A location that is, or ever was, confidential: its history holds the real place.
+SELECT_EVER_CONFIDENTIAL = """
+    SELECT EXISTS (SELECT 1 FROM locations WHERE id = $1 AND confidential)
+        OR EXISTS (SELECT 1 FROM audit_log
+                    WHERE entity = 'location' AND entity_id = $1
+                      AND (snapshot->>'confidential' = 'true' OR changes->'confidential' @> 'true'))
+"""
+# What a caller without the confidential scope may not read of such a location, as in public answers:
+# no address at all, and coordinates rounded to the public cell.
+HIDDEN_ADDRESS = ("address_1", "address_2", "city", "region", "state_province", "postal_code", "country")
+ROUNDED = ("latitude", "longitude")
+
+
+def _withhold(changes: dict[str, list[Any]] | None) -> dict[str, list[Any]] | None:
+    """Changes with the exact place taken out: addresses blanked, coordinates rounded."""
+    if changes is None:
+        return None
+    kept = {}
+    for field, values in changes.items():
+        if field in HIDDEN_ADDRESS:
+            values = [None for _ in values]
+        elif field in ROUNDED:
+            values = [round(value, 2) if isinstance(value, (int, float)) else value for value in values]
+        kept[field] = values
+    return kept
+
+
 async def select_history(conn: asyncpg.Connection, kind: str, listing_id: UUID, before: int | None,
-                         limit: int) -> list[tuple[int, UUID, HistoryEntry]]:
-    """A page of a listing's history, newest first, as (version, id, entry) rows."""
+                         limit: int, exact: bool) -> list[tuple[int, UUID, HistoryEntry]]:
+    """A page of a listing's history, newest first, as (version, id, entry) rows (exact: a confidential
+    location's real place, for the confidential scope)."""
     rows = await conn.fetch(SELECT_HISTORY, kind, listing_id, before, limit)
+    withhold = kind == "location" and not exact and await conn.fetchval(SELECT_EVER_CONFIDENTIAL, listing_id)
     entries = []
     for row in rows:
         entry = dict(row)
@@ -33,6 +62,9 @@ async def select_history(conn: asyncpg.Connection, kind: str, listing_id: UUID, 
                                 if value is not None}
         if row["actor"] == "00000000-0000-0000-0000-000000000000":
             entry["actor_name"] = "bootstrap (COMMONGROUND_ADMIN_KEY)"
+        if withhold:
+            entry["changes"] = _withhold(entry["changes"])
+            entry["withheld"] = True
         entries.append((row["version"], listing_id, msgspec.convert(entry, HistoryEntry)))
     return entries
 

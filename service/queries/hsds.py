@@ -105,17 +105,21 @@ def service_at_locations_listing(search: str | None, term: UUID | None, taxonomy
     _service_filters(listing, search, term, taxonomy, organization)
     if modified_after:
         listing.filter("greatest(sal.updated_at, s.updated_at, l.updated_at) >= {}", modified_after)
+    # Only the public place may decide membership, count and order: a confidential location's exact
+    # point and hidden address must not be findable by narrowing filters around it.
     if postcode and point is None:
-        listing.filter("(l.postal_code = {} OR l.postal_code LIKE {} || '-%')", postcode.strip(), postcode.strip())
+        listing.filter("NOT l.confidential AND (l.postal_code = {} OR l.postal_code LIKE {} || '-%')",
+                       postcode.strip(), postcode.strip())
     if point is not None:
-        listing.where.append("l.geo IS NOT NULL")
+        listing.where.append("l.public_geo IS NOT NULL")
+        public = "public_coordinate(l.latitude, l.confidential), public_coordinate(l.longitude, l.confidential)"
         if point.radius_m is not None:
             lat, lon = listing.param(point.latitude), listing.param(point.longitude)
             radius = listing.param(point.radius_m)
             # The box is a fast superset on the sphere; widened 1% so the ellipsoid test decides.
-            listing.where.append(f"earth_box(ll_to_earth({lat}, {lon}), {radius} * 1.01) @> l.geo "
-                                 f"AND geodesic_m({lat}, {lon}, l.latitude, l.longitude) <= {radius}")
-        listing.order_by("geodesic_m({}, {}, l.latitude, l.longitude), sal.id", point.latitude, point.longitude)
+            listing.where.append(f"earth_box(ll_to_earth({lat}, {lon}), {radius} * 1.01) @> l.public_geo "
+                                 f"AND geodesic_m({lat}, {lon}, {public}) <= {radius}")
+        listing.order_by(f"geodesic_m({{}}, {{}}, {public}), sal.id", point.latitude, point.longitude)
     return listing
 
 

@@ -134,6 +134,14 @@ async def update_location(conn: asyncpg.Connection, location_id: UUID, patch: Lo
 
 
 # Never a hard delete: the location and the services there leave search; id and history remain.
+SELECT_CONFIDENTIAL = "SELECT confidential FROM locations WHERE id = $1"
+
+
+async def select_confidential(conn: asyncpg.Connection, location_id: UUID) -> bool:
+    """Whether the location is confidential now."""
+    return bool(await conn.fetchval(SELECT_CONFIDENTIAL, location_id))
+
+
 DELETE_LOCATION = "UPDATE locations SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING id"
 
 

@@ -17,7 +17,7 @@ from service.cursors import decode_cursor, fingerprint, paginate
 from service.errors import Conflict, InvalidInput, NotFound
 from service.queries import history as queries
 from service.queries import lifecycle
-from service.routes.locations import find_location
+from service.routes.locations import check_may_reveal, find_location
 from service.routes.organizations import find_organization
 from service.routes.params import Cursor
 from service.routes.services import find_service
@@ -35,7 +35,8 @@ async def _history(request: Request[Any, Any, Any], conn: asyncpg.Connection, ki
             raise
     query = fingerprint("history", kind, str(listing_id))
     after = decode_cursor(cursor, query, int)
-    rows = await queries.select_history(conn, kind, listing_id, after[0] if after else None, limit + 1)
+    rows = await queries.select_history(conn, kind, listing_id, after[0] if after else None, limit + 1,
+                                        may_see_confidential(request))
     items, next_cursor = paginate(rows, limit, query)
     return HistoryPage(items=items, next_cursor=next_cursor)
 
@@ -50,6 +51,8 @@ async def _revert(request: Request[Any, Any, Any], conn: asyncpg.Connection, kin
                                "(see its history; purged data cannot come back)", "body")
         if kind != "organization":
             check_organization(request, snapshot.get("organization_id"))
+        if kind == "location" and not snapshot.get("confidential"):
+            await check_may_reveal(request, conn, listing_id)
         await lifecycle.set_audit(conn, "revert", f"back to version {version}")
         await queries.revert(conn, kind, listing_id, snapshot)
 

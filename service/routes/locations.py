@@ -14,6 +14,7 @@ from service.auth import check_organization, check_owner, may_see_confidential, 
 from service.preconditions import require_match
 from service.cursors import decode_cursor, fingerprint, paginate
 from service.audit import record_lists
+from service.errors import Forbidden
 from service.lifecycle import explain_missing
 from service.queries import locations as queries
 from service.routes.params import Cursor, Limit
@@ -24,6 +25,13 @@ async def find_location(conn: asyncpg.Connection, location_id: UUID, exact: bool
     if (location := await queries.select_location(conn, location_id, exact)) is None:
         await explain_missing(conn, "location", location_id)
     return location
+
+
+async def check_may_reveal(request: Request[Any, Any, Any], conn: asyncpg.Connection, location_id: UUID) -> None:
+    """403 when a write would make a confidential location public and the key lacks the confidential scope:
+    clearing the flag would be a way to read the real place."""
+    if not may_see_confidential(request) and await queries.select_confidential(conn, location_id):
+        raise Forbidden("only a key with the 'confidential' scope may make a confidential location public")
 
 
 class LocationController(Controller):
@@ -72,6 +80,8 @@ class LocationController(Controller):
             await check_owner(request, conn, "location", location_id, lock=True)
             if data.organization_id is not UNSET:
                 check_organization(request, data.organization_id)
+            if data.confidential is False:
+                await check_may_reveal(request, conn, location_id)
             before = await find_location(conn, location_id, exact)
             require_match(request, before, "location")
             await queries.update_location(conn, location_id, data)
