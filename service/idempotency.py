@@ -1,12 +1,17 @@
 """Idempotency-Key on POST: a retried create returns the first answer; the same key with another
 body is a 422. The first answer is kept for 24 hours (4xx included, 5xx not, so a retry after our
-failure runs again). Uploads to /v1/imports, which can be large, are not covered."""
+failure runs again). Uploads to /v1/imports, which can be large, are not covered.
+
+An answer that carries a secret (a new API key, a webhook's signing secret) is kept without it: a
+replay answers with the same object and status, the secret replaced by a notice that it was shown once.
+"""
 
 import hashlib
 import json
 import re
 
 import asyncpg
+from litestar.connection import ASGIConnection
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from schemas.problems import InvalidParam
@@ -17,6 +22,26 @@ from service.queries import idempotency as queries
 _KEY = re.compile(rb"^[\x21-\x7e]{1,200}$")
 _REPLAYED_HEADERS = {b"content-type", b"location", b"etag"}
 _MAX_BODY = 1_048_576 * 4
+_SECRET_FIELDS = "commonground.secret_fields"
+SHOWN_ONCE = ("withheld: a secret is shown only in the first answer and is not kept; this is a replay of it. "
+              "If that answer was lost, rotate to get a new secret")
+
+
+def withhold_on_replay(connection: ASGIConnection, *fields: str) -> None:
+    """Mark top-level fields of this request's answer as secrets that a stored answer must not keep."""
+    connection.scope[_SECRET_FIELDS] = fields  # type: ignore[literal-required]
+
+
+def _without_secrets(scope: Scope, headers: list[tuple[str, str]], body: bytes) -> tuple[list[tuple[str, str]], bytes]:
+    """The answer as it may be stored: marked secrets replaced by a notice (and no ETag of the first body)."""
+    fields = scope.get(_SECRET_FIELDS)  # type: ignore[misc]
+    if not fields:
+        return headers, body
+    document = json.loads(body)
+    for field in fields:
+        if isinstance(document, dict) and field in document:
+            document[field] = SHOWN_ONCE
+    return [(name, value) for name, value in headers if name.lower() != "etag"], json.dumps(document).encode()
 
 
 async def _send_problem(send: Send, path: str, status: int, title: str, detail: str,
@@ -52,8 +77,16 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        # Keys are per credential: nobody can answer, or spoil, another caller's key.
-        caller = hashlib.sha256(headers.get(b"authorization", b"")).hexdigest()[:32]
+        # The answer is kept as sent, so it is sent uncompressed: a replay needs no Content-Encoding.
+        scope = {**scope, "headers": [(name, value) for name, value in scope.get("headers", [])
+                                      if name != b"accept-encoding"]}
+        # Keys are per caller (the key behind the request, else the client's address): nobody can answer,
+        # or spoil, another caller's key.
+        resolved = scope.get("commonground.caller")  # type: ignore[misc]
+        client = scope.get("client")
+        who = f"key:{resolved.key_id}" if resolved is not None and resolved.key_id is not None \
+            else f"ip:{client[0] if client else 'unknown'}"
+        caller = hashlib.sha256(who.encode()).hexdigest()[:32]
         key, digest = f"{caller}:{raw_key.decode()}", hashlib.sha256(body).hexdigest()
         pool: asyncpg.Pool = scope["app"].state.pool
         try:
@@ -105,7 +138,8 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
                     else:
                         kept = [(name.decode("latin-1"), value.decode("latin-1"))
                                 for name, value in (start or {}).get("headers", []) if name.lower() in _REPLAYED_HEADERS]
-                        await queries.store_answer(conn, key, "POST", path, status, kept, b"".join(parts))
+                        kept, answer = _without_secrets(scope, kept, b"".join(parts))
+                        await queries.store_answer(conn, key, "POST", path, status, kept, answer)
             except UNAVAILABLE:
                 pass  # the key stays claimed without an answer; it expires in a day
 

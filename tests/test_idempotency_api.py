@@ -2,8 +2,9 @@
 
 import asyncio
 
+from service.idempotency import SHOWN_ONCE
 from tests.conftest import ADMIN
-from tests.factories import resource_body
+from tests.factories import assert_not_in_dump, bearer, make_key, pg_dump_text, resource_body
 
 
 async def test_a_retried_create_returns_the_first_answer(client, conn):
@@ -17,11 +18,24 @@ async def test_a_retried_create_returns_the_first_answer(client, conn):
     assert await conn.fetchval("SELECT count(*) FROM services") == 1
     other = await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="Twice"), headers=headers)
     assert other.status_code == 422 and other.json()["invalid_params"][0]["name"] == "Idempotency-Key"
-    # Another credential's key of the same name is its own.
-    stranger = await client.post("/v1/resources", json=body, headers={"Idempotency-Key": "create-once-1"})
-    assert stranger.status_code == 401
     fresh = await client.post("/v1/resources", json=body, headers={**ADMIN, "Idempotency-Key": "create-once-2"})
     assert fresh.status_code == 201 and fresh.json()["id"] != first.json()["id"]
+
+
+async def test_keys_belong_to_their_caller(client, conn):
+    one = bearer((await make_key(client, scopes=["write"]))["key"], **{"Idempotency-Key": "same-key"})
+    two = bearer((await make_key(client, scopes=["write"]))["key"], **{"Idempotency-Key": "same-key"})
+    body = resource_body(45.5, -122.6, name="Mine")
+    mine = await client.post("/v1/resources", json=body, headers=one)
+    theirs = await client.post("/v1/resources", json=body, headers=two)
+    assert mine.status_code == theirs.status_code == 201
+    assert "idempotent-replayed" not in theirs.headers and theirs.json()["id"] != mine.json()["id"]
+    # Nor can another caller spoil it: a different body under the same key name is theirs to send.
+    other = await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="Other"), headers=two)
+    assert other.status_code == 422
+    replay = await client.post("/v1/resources", json=body, headers=one)
+    assert replay.headers["idempotent-replayed"] == "true" and replay.json()["id"] == mine.json()["id"]
+    assert await conn.fetchval("SELECT count(*) FROM services") == 2
 
 
 async def test_concurrent_retries_run_once_and_bad_keys_are_refused(client, conn):
@@ -35,3 +49,30 @@ async def test_concurrent_retries_run_once_and_bad_keys_are_refused(client, conn
     invalid = await client.post("/v1/resources", json={"nope": 1}, headers={**ADMIN, "Idempotency-Key": "k-422"})
     replayed = await client.post("/v1/resources", json={"nope": 1}, headers={**ADMIN, "Idempotency-Key": "k-422"})
     assert invalid.status_code == replayed.status_code == 422 and replayed.json() == invalid.json()
+
+
+async def test_a_replayed_secret_is_withheld_and_never_stored(client, conn, db_url):
+    once = {**ADMIN, "Idempotency-Key": "new-key-1"}
+    body = {"name": "partner", "scopes": ["read"]}
+    created = await client.post("/v1/keys", json=body, headers=once)
+    replayed = await client.post("/v1/keys", json=body, headers=once)
+    assert created.status_code == replayed.status_code == 201
+    secret = created.json()["key"]
+    assert replayed.json() == {**created.json(), "key": SHOWN_ONCE}
+    assert replayed.headers["location"] == created.headers["location"]
+    assert (await client.get("/v1/keys/current", headers=bearer(secret))).status_code == 200
+    rotated = await client.post(f"/v1/keys/{created.json()['id']}/rotate",
+                                headers={**ADMIN, "Idempotency-Key": "rotate-1"})
+    assert rotated.status_code == 201
+    secret = rotated.json()["key"]
+    hook = {"url": "https://hooks.example.org/cg", "events": ["*"]}
+    webhook = await client.post("/v1/webhooks", json=hook, headers={**bearer(secret), "Idempotency-Key": "hook-1"})
+    assert webhook.status_code == 201, webhook.text
+    again = await client.post("/v1/webhooks", json=hook, headers={**bearer(secret), "Idempotency-Key": "hook-1"})
+    assert again.json()["secret"] == SHOWN_ONCE and again.json()["id"] == webhook.json()["id"]
+    dump = pg_dump_text(db_url)
+    assert "idempotency_keys" in dump
+    for shown in (created.json()["key"], secret):
+        assert_not_in_dump(dump, shown)
+    stored = await conn.fetch("SELECT convert_from(body, 'UTF8') AS body FROM idempotency_keys")
+    assert len(stored) == 3 and all(webhook.json()["secret"] not in row["body"] for row in stored)

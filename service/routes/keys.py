@@ -14,6 +14,7 @@ from schemas.keys import Key, KeyCreate, KeyCreated, KeyPage, KeyUsage
 from service.auth import BOOTSTRAP_ID, caller_of, new_secret, require_admin
 from service.cursors import decode_cursor, fingerprint, paginate
 from service.errors import InvalidInput, NotFound, Unauthorized
+from service.idempotency import withhold_on_replay
 from service.preconditions import require_match
 from service.queries import keys as queries
 from service.queries.organizations import select_missing_organizations
@@ -31,7 +32,8 @@ async def _found(conn: asyncpg.Connection, key_id: UUID) -> Key:
     return key
 
 
-async def _issue(conn: asyncpg.Connection, data: KeyCreate, rotated_from: UUID | None = None) -> Response[KeyCreated]:
+async def _issue(request: Request[Any, Any, Any], conn: asyncpg.Connection, data: KeyCreate,
+                 rotated_from: UUID | None = None) -> Response[KeyCreated]:
     if data.expires_at is not None and (data.expires_at.tzinfo is None
                                         or data.expires_at <= dt.datetime.now(dt.timezone.utc)):
         raise InvalidInput("expires_at", "must be a future instant with a UTC offset", "body")
@@ -39,6 +41,7 @@ async def _issue(conn: asyncpg.Connection, data: KeyCreate, rotated_from: UUID |
         raise InvalidInput("organization_ids", f"no organization has id {missing[0]}", "body")
     secret, prefix, secret_hash = new_secret()
     key = await queries.insert_key(conn, data, prefix, secret_hash, rotated_from)
+    withhold_on_replay(request, "key")
     return Response(KeyCreated(**msgspec.structs.asdict(key), key=secret),
                     status_code=201, headers={"Location": f"/v1/keys/{key.id}", "Cache-Control": "no-store"})
 
@@ -50,10 +53,10 @@ class KeyController(Controller):
     tags = ["keys"]
 
     @post("/", operation_id="createKey", guards=[require_admin])
-    async def create_key(self, conn: NamedDependency[asyncpg.Connection],
+    async def create_key(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
                          data: JSONBody[KeyCreate]) -> Response[KeyCreated]:
         """Make a key; the secret is in `key` in this answer only, and only its hash is stored (admin)."""
-        return await _issue(conn, data)
+        return await _issue(request, conn, data)
 
     @get("/", operation_id="listKeys", guards=[require_admin])
     async def list_keys(self, conn: NamedDependency[asyncpg.Connection], include_revoked: IncludeRevoked = False,
@@ -93,15 +96,15 @@ class KeyController(Controller):
         return await queries.select_usage(conn, key_id, since)
 
     @post("/{key_id:uuid}/rotate", operation_id="rotateKey", guards=[require_admin])
-    async def rotate_key(self, conn: NamedDependency[asyncpg.Connection], key_id: FromPath[UUID],
-                         grace_seconds: GraceSecondsParam = 0) -> Response[KeyCreated]:
+    async def rotate_key(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
+                         key_id: FromPath[UUID], grace_seconds: GraceSecondsParam = 0) -> Response[KeyCreated]:
         """Replace a key by a new one with the same settings; the old secret stops after grace_seconds (admin)."""
         async with conn.transaction():
             old = await _found(conn, key_id)
             if old.revoked_at is not None and old.revoked_at <= dt.datetime.now(dt.timezone.utc):
                 raise InvalidInput("key_id", "this key is revoked; create a new one instead", "path")
             await queries.revoke_key(conn, key_id, grace_seconds)
-            return await _issue(conn, KeyCreate(name=old.name, scopes=old.scopes, organization_ids=old.organization_ids,
+            return await _issue(request, conn, KeyCreate(name=old.name, scopes=old.scopes, organization_ids=old.organization_ids,
                                                 rate_limit=old.rate_limit, expires_at=old.expires_at), key_id)
 
     @delete("/{key_id:uuid}", operation_id="revokeKey", guards=[require_admin])

@@ -17,6 +17,7 @@ from schemas.webhooks import (
 from service.auth import caller_of, require
 from service.cursors import decode_cursor, fingerprint, paginate
 from service.errors import NotFound
+from service.idempotency import withhold_on_replay
 from service.preconditions import require_match
 from service.queries import webhooks as queries
 from service.routes.params import Cursor, Limit
@@ -53,6 +54,7 @@ class WebhookController(Controller):
         check_url(data.url, state.settings)
         secret = "whsec_" + secrets.token_urlsafe(32)
         webhook = await queries.insert_webhook(conn, caller_of(request).key_id, data, secret)  # type: ignore[arg-type]
+        withhold_on_replay(request, "secret")
         return Response(WebhookCreated(**msgspec.structs.asdict(webhook), secret=secret),
                         status_code=201, headers={"Location": f"/v1/webhooks/{webhook.id}", "Cache-Control": "no-store"})
 
