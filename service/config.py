@@ -10,6 +10,7 @@ ENVIRONMENT = {
     "DATABASE_URL": "database_url",
     "COMMONGROUND_DATA_DIR": "data_dir",
     "COMMONGROUND_ADMIN_KEY": "admin_key",
+    "COMMONGROUND_SECRET_KEY": "secret_key",
     "COMMONGROUND_GEOCODER": "geocoder",
     "COMMONGROUND_GEOCODER_USER_AGENT": "geocoder_user_agent",
     "COMMONGROUND_GEOCODER_API_KEY": "geocoder_api_key",
@@ -43,6 +44,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     database_url: str | None = None
     data_dir: str = ".data"
     admin_key: str | None = None
+    # Seals secrets kept in the database (service/sealing.py); unset: a key file made in data_dir.
+    secret_key: str | None = None
     geocoder: str | None = None
     geocoder_user_agent: str = "commonground"
     geocoder_api_key: str | None = None

