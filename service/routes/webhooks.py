@@ -50,7 +50,7 @@ class WebhookController(Controller):
     async def create_webhook(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
                              state: State, data: JSONBody[WebhookCreate]) -> Response[WebhookCreated]:
         """Subscribe a URL to event types; `secret` (shown once) signs every delivery."""
-        check_url(data.url, state.settings)
+        await check_url(data.url, state.settings, state.resolver)
         secret, webhook_id = "whsec_" + secrets.token_urlsafe(32), uuid4()
         key = state.server_key
         webhook = await queries.insert_webhook(conn, webhook_id, caller_of(request).key_id,  # type: ignore[arg-type]
