@@ -240,7 +240,12 @@ class Deliverer:
             outcome = "pending"
             next_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(
                 seconds=backoff(row["attempts"], self.settings.webhook_retry_base_s))
-        self.metrics.deliveries.labels("delivered" if error is None else "error").inc()
         async with self.pool.acquire(timeout=5) as conn:
-            await queries.finish_attempt(conn, row["id"], row["attempts"], status_code, error, duration_ms, outcome,
-                                         next_at)
+            owned = await queries.finish_attempt(conn, row["id"], row["lease_owner"], row["attempts"], status_code,
+                                                 error, duration_ms, outcome, next_at)
+        if not owned:
+            log.warning("webhook delivery %s attempt %d ended after its lease passed to another worker or the "
+                        "webhook was deleted; its outcome (%s) was dropped", row["id"], row["attempts"],
+                        error or "delivered")
+            return
+        self.metrics.deliveries.labels("delivered" if error is None else "error").inc()

@@ -15,7 +15,7 @@ from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.sealing import ServerKey, Unsealable, load_server_key
-from tests.conftest import ADMIN, make_settings
+from tests.conftest import ADMIN, ANY_VERSION, make_settings
 from tests.factories import PUBLIC_ADDRESS, StubResolver, pg_dump_text, resource_body
 from tests.receiver import receiver, tls_contexts
 
@@ -299,3 +299,54 @@ async def test_tls_checks_the_certificate_and_sends_sni_for_the_host_name_not_th
     # The certificate names hooks.example.test only: the check was made against the URL's host, not 127.0.0.1.
     assert wrong_name[0]["status"] == "pending" and "certificate" in wrong_name[0]["last_error"].lower(), wrong_name
     assert sorted(target.server_names) == ["hooks.example.test", "other.example.test"]
+
+
+async def test_a_worker_whose_lease_ran_out_cannot_overwrite_the_next_one(db_url):
+    from service.metrics import Metrics
+    from service.webhooks import Deliverer
+    settings = make_settings(db_url, webhook_allow_insecure=True, webhooks_enabled=False)
+    async with receiver([500, 200], delays=[1.5]) as target, AsyncTestClient(app=create_app(settings)) as client:
+        hook = (await client.post("/v1/webhooks", json={"url": target.url, "events": ["*"]}, headers=ADMIN)).json()
+        await client.post(f"/v1/webhooks/{hook['id']}/ping", headers=ADMIN)
+        pool = await asyncpg.create_pool(db_url, min_size=1, max_size=4)
+        try:
+            key = load_server_key(settings)
+            first, second = (Deliverer(pool, settings, Metrics(None), key) for _ in range(2))
+            stalled = asyncio.create_task(first.deliver_due())
+            await target.wait_for(1)
+            # The first worker stalls past its lease, as a paused process would; the second takes the delivery.
+            await pool.execute("UPDATE webhook_deliveries SET locked_until = now() - interval '1 second'")
+            assert await second.deliver_due() == 1
+            assert await stalled == 1  # its 500 arrives late, and must not make the delivery pending again
+            delivery = await pool.fetchrow("SELECT status, attempts, lease_owner FROM webhook_deliveries")
+            attempts = await pool.fetch("SELECT attempt, status_code FROM webhook_attempts ORDER BY attempt")
+        finally:
+            await pool.close()
+    assert dict(delivery) == {"status": "delivered", "attempts": 2, "lease_owner": None}
+    assert [tuple(attempt) for attempt in attempts] == [(2, 200)]
+    assert len(target.requests) == 2
+
+
+async def test_deleting_a_webhook_cancels_its_pending_deliveries(db_url):
+    async with receiver([500], delays=[1.0]) as target:
+        # Queued while no deliverer runs, then deleted: never sent.
+        async with _app(db_url, webhooks_enabled=False) as writer:
+            queued = (await writer.post("/v1/webhooks", json={"url": target.url, "events": ["organization.create"]},
+                                        headers=ADMIN)).json()
+            for n in range(2):
+                await writer.post("/v1/organizations", json={"name": f"Org {n}"}, headers=ADMIN)
+            assert (await writer.delete(f"/v1/webhooks/{queued['id']}", headers=ANY_VERSION)).status_code == 204
+        # In flight when deleted: its failure would have been retried within a second.
+        async with _app(db_url) as client:
+            in_flight = (await client.post("/v1/webhooks", json={"url": target.url, "events": ["*"]},
+                                           headers=ADMIN)).json()
+            await client.post(f"/v1/webhooks/{in_flight['id']}/ping", headers=ADMIN)
+            await target.wait_for(1)
+            assert (await client.delete(f"/v1/webhooks/{in_flight['id']}", headers=ANY_VERSION)).status_code == 204
+            await asyncio.sleep(2)
+        assert [json.loads(r.body)["type"] for r in target.requests] == ["ping"]
+    conn = await asyncpg.connect(db_url)
+    try:
+        assert [row["status"] for row in await conn.fetch("SELECT status FROM webhook_deliveries")] == ["cancelled"] * 3
+    finally:
+        await conn.close()

@@ -83,16 +83,17 @@ async def select_webhooks(conn: asyncpg.Connection, key_id: UUID | None, after: 
     return [(row["created_at"].isoformat(), row["id"], msgspec.convert(dict(row), Webhook)) for row in rows]
 
 
-# Deliveries still pending stop with the subscription; the log stays.
+# Deliveries still pending are cancelled with the subscription, in the same statement; clearing the lease owner
+# keeps an attempt in flight from setting them pending again. The log stays.
 DELETE_WEBHOOK = """
     WITH w AS (UPDATE webhooks SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING id)
-    UPDATE webhook_deliveries d SET status = 'failed', locked_until = NULL
+    UPDATE webhook_deliveries d SET status = 'cancelled', locked_until = NULL, lease_owner = NULL
       FROM w WHERE d.webhook_id = w.id AND d.status = 'pending'
 """
 
 
 async def delete_webhook(conn: asyncpg.Connection, webhook_id: UUID) -> None:
-    """End a subscription."""
+    """End a subscription and cancel its pending deliveries."""
     await conn.execute(DELETE_WEBHOOK, webhook_id)
 
 
@@ -144,7 +145,7 @@ async def redeliver(conn: asyncpg.Connection, webhook_id: UUID, delivery_id: UUI
 
 
 # Due deliveries of live subscriptions; SKIP LOCKED lets every worker claim a different batch, and the
-# lease makes a delivery whose worker died due again.
+# lease makes a delivery whose worker died due again. Each claim gets a fresh lease owner.
 CLAIM_DUE = """
     WITH due AS (
         SELECT d.id FROM webhook_deliveries d
@@ -155,11 +156,12 @@ CLAIM_DUE = """
          FOR UPDATE SKIP LOCKED
     )
     UPDATE webhook_deliveries d
-       SET locked_until = now() + make_interval(secs => $2), attempts = d.attempts + 1
+       SET locked_until = now() + make_interval(secs => $2), attempts = d.attempts + 1,
+           lease_owner = gen_random_uuid()
       FROM due, webhooks w
-     WHERE d.id = due.id AND w.id = d.webhook_id
-    RETURNING d.id, d.webhook_id, d.attempts, d.event_type, d.entity, d.entity_id, d.op, d.at, w.url, w.secret_sealed,
-              w.secret_key_id
+     WHERE d.id = due.id AND w.id = d.webhook_id AND w.deleted_at IS NULL
+    RETURNING d.id, d.lease_owner, d.webhook_id, d.attempts, d.event_type, d.entity, d.entity_id, d.op, d.at, w.url,
+              w.secret_sealed, w.secret_key_id
 """
 
 
@@ -168,21 +170,26 @@ async def claim_due(conn: asyncpg.Connection, limit: int, lease_s: float) -> lis
     return await conn.fetch(CLAIM_DUE, limit, lease_s)
 
 
+# Only while the claim's lease owner still holds it: after a lease ran out and another worker claimed the
+# delivery, or the webhook was deleted, the late attempt changes nothing.
 FINISH_ATTEMPT = """
-    WITH logged AS (
-        INSERT INTO webhook_attempts (delivery_id, attempt, status_code, error, duration_ms)
-        VALUES ($1, $2, $3, $4, $5)
+    WITH finished AS (
+        UPDATE webhook_deliveries
+           SET status = $7, locked_until = NULL, lease_owner = NULL, next_attempt_at = coalesce($8, next_attempt_at),
+               delivered_at = CASE WHEN $7 = 'delivered' THEN now() END
+         WHERE id = $1 AND lease_owner = $2 AND status = 'pending'
+        RETURNING id
     )
-    UPDATE webhook_deliveries
-       SET status = $6, locked_until = NULL, next_attempt_at = coalesce($7, next_attempt_at),
-           delivered_at = CASE WHEN $6 = 'delivered' THEN now() END
-     WHERE id = $1
+    INSERT INTO webhook_attempts (delivery_id, attempt, status_code, error, duration_ms)
+    SELECT id, $3, $4, $5, $6 FROM finished
+    RETURNING delivery_id
 """
 
 
-async def finish_attempt(conn: asyncpg.Connection, delivery_id: UUID, attempt: int, status_code: int | None,
-                         error: str | None, duration_ms: int, status: str,
-                         next_attempt_at: dt.datetime | None) -> None:
-    """Log an attempt and set what happens next: delivered, pending (retry at next_attempt_at) or failed."""
-    await conn.execute(FINISH_ATTEMPT, delivery_id, attempt, status_code, error, duration_ms, status,
-                       next_attempt_at)
+async def finish_attempt(conn: asyncpg.Connection, delivery_id: UUID, lease_owner: UUID, attempt: int,
+                         status_code: int | None, error: str | None, duration_ms: int, status: str,
+                         next_attempt_at: dt.datetime | None) -> bool:
+    """Log an attempt and set what happens next (delivered, pending until next_attempt_at, or failed);
+    False when the lease was lost and nothing was written."""
+    return await conn.fetchval(FINISH_ATTEMPT, delivery_id, lease_owner, attempt, status_code, error, duration_ms,
+                               status, next_attempt_at) is not None
