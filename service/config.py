@@ -78,6 +78,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Retry n waits base * 2^(n-1) seconds (capped at 6 h, with jitter); after max attempts the delivery fails.
     webhook_retry_base_s: float = 30.0
     webhook_max_attempts: int = 10
+    # One attempt's whole deadline: resolving, connecting, sending and reading the answer.
     webhook_timeout_s: float = 10.0
 
 

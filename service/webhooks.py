@@ -7,6 +7,7 @@ it, compare in constant time, and refuse timestamps older than a few minutes (re
 """
 
 import asyncio
+import collections
 import datetime as dt
 import hashlib
 import hmac
@@ -34,7 +35,9 @@ from service.queries import webhooks as queries
 from service.sealing import ServerKey, Unsealable
 
 log = logging.getLogger("commonground.webhooks")
-BATCH = 20
+# Attempts in flight per worker, and per webhook within them.
+CONCURRENCY = 20
+PER_WEBHOOK = 4
 POLL_S = 1.0
 MAX_BACKOFF_S = 6 * 3600
 RESOLVE_TIMEOUT_S = 5.0
@@ -177,22 +180,46 @@ class Deliverer:
         self.ssl_context = ssl_context or httpx.create_ssl_context()
 
     async def run(self) -> None:
-        """Claim and deliver due events until cancelled."""
-        while True:
-            try:
-                done = await self.deliver_due()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
-                log.warning("webhook delivery round failed; retrying", exc_info=True)
-                done = 0
-            if done < BATCH:
-                await asyncio.sleep(POLL_S)
+        """Claim and deliver due events until cancelled, each attempt a task of its own so none waits for another."""
+        sending: dict[asyncio.Task[None], UUID] = {}
+        try:
+            while True:
+                free, claimed = CONCURRENCY - len(sending), []
+                if free > 0:
+                    busy = [webhook for webhook, n in collections.Counter(sending.values()).items() if n >= PER_WEBHOOK]
+                    try:
+                        claimed = await self._claim(free, busy)
+                    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                        log.warning("claiming webhook deliveries failed; retrying", exc_info=True)
+                for row in claimed:
+                    sending[asyncio.create_task(self._deliver(row))] = row["webhook_id"]
+                if sending:
+                    # Every slot taken: wait for one. Otherwise poll again soon, or as soon as one frees up.
+                    full = len(sending) >= CONCURRENCY
+                    done, _ = await asyncio.wait(sending, timeout=None if full else POLL_S,
+                                                 return_when=asyncio.FIRST_COMPLETED)
+                    for task in done:
+                        del sending[task]
+                        if (failure := task.exception()) is not None:
+                            log.warning("a webhook attempt could not be recorded; its lease will lapse and it "
+                                        "will be sent again", exc_info=failure)
+                else:
+                    await asyncio.sleep(POLL_S)
+        finally:
+            for task in sending:
+                task.cancel()
+            await asyncio.gather(*sending, return_exceptions=True)
 
     async def deliver_due(self) -> int:
-        """One round: claim up to BATCH due deliveries and send them concurrently."""
-        async with self.pool.acquire(timeout=5) as conn:
-            claimed = await queries.claim_due(conn, BATCH, self.settings.webhook_timeout_s * 3 + 30)
+        """One round: claim up to CONCURRENCY due deliveries, send them concurrently, wait for all of them."""
+        claimed = await self._claim(CONCURRENCY, [])
         await asyncio.gather(*(self._deliver(row) for row in claimed))
         return len(claimed)
+
+    async def _claim(self, limit: int, busy: list[UUID]) -> list[asyncpg.Record]:
+        # The lease outlasts the attempt's whole deadline, so it only runs out when this worker stalls or dies.
+        async with self.pool.acquire(timeout=5) as conn:
+            return await queries.claim_due(conn, limit, self.settings.webhook_timeout_s * 3 + 30, busy, PER_WEBHOOK)
 
     async def _send(self, url: str, headers: dict[str, str], body: bytes) -> int:
         """POST body to url at an address checked now; the answer's status."""

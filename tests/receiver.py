@@ -24,8 +24,8 @@ class Receiver:
     """Answers each request with the next scripted status (200 once the script runs out), after its delay."""
 
     def __init__(self, statuses: list[int] | None = None, delays: list[float] | None = None,
-                 body: bytes = b"") -> None:
-        self.statuses, self.delays, self.body = list(statuses or []), list(delays or []), body
+                 endless: bool = False) -> None:
+        self.statuses, self.delays, self.endless = list(statuses or []), list(delays or []), endless
         self.requests: list[Received] = []
         self.connections = 0
         self.server_names: list[str | None] = []
@@ -53,8 +53,12 @@ class Receiver:
                     await asyncio.wait_for(reader.read(1), delay)
                 except TimeoutError:
                     pass
-            writer.write(f"HTTP/1.1 {status} X\r\ncontent-length: {len(self.body)}\r\nconnection: close\r\n\r\n"
-                         .encode() + self.body)
+            if self.endless:  # a body that never ends, until the sender hangs up
+                writer.write(f"HTTP/1.1 {status} X\r\nconnection: close\r\n\r\n".encode())
+                while True:
+                    writer.write(b"x" * 16_384)
+                    await writer.drain()
+            writer.write(f"HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".encode())
             await writer.drain()
         except (OSError, asyncio.IncompleteReadError):
             pass  # the sender gave up
@@ -69,10 +73,10 @@ class Receiver:
 
 
 @asynccontextmanager
-async def receiver(statuses: list[int] | None = None, delays: list[float] | None = None, body: bytes = b"",
+async def receiver(statuses: list[int] | None = None, delays: list[float] | None = None, endless: bool = False,
                    tls: ssl.SSLContext | None = None) -> AsyncIterator[Receiver]:
     """Run a receiver on a free local port (over TLS with a server context from `tls_contexts`)."""
-    target = Receiver(statuses, delays, body)
+    target = Receiver(statuses, delays, endless)
     if tls is not None:
         tls.sni_callback = lambda _socket, name, _context: target.server_names.append(name)  # type: ignore[assignment]
     server = await asyncio.start_server(target.handle, "127.0.0.1", 0, ssl=tls)

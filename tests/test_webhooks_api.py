@@ -350,3 +350,29 @@ async def test_deleting_a_webhook_cancels_its_pending_deliveries(db_url):
         assert [row["status"] for row in await conn.fetch("SELECT status FROM webhook_deliveries")] == ["cancelled"] * 3
     finally:
         await conn.close()
+
+
+async def test_a_slow_receiver_does_not_hold_up_other_webhooks_and_times_out(db_url):
+    async with receiver(delays=[30]) as slow, receiver() as fast, _app(db_url, webhook_timeout_s=2) as client:
+        slow_hook, fast_hook = [(await client.post("/v1/webhooks", json={"url": target.url, "events": ["*"]},
+                                                   headers=ADMIN)).json() for target in (slow, fast)]
+        await client.post(f"/v1/webhooks/{slow_hook['id']}/ping", headers=ADMIN)
+        stuck = (await slow.wait_for(1))[0]
+        await client.post(f"/v1/webhooks/{fast_hook['id']}/ping", headers=ADMIN)
+        arrived = (await fast.wait_for(1))[0]
+        assert arrived.at - stuck.at < 1.6  # within a poll, not after the slow attempt's 2 s deadline
+        for _ in range(50):
+            log = (await client.get(f"/v1/webhooks/{slow_hook['id']}/deliveries", headers=ADMIN)).json()["items"]
+            if log[0]["last_error"]:
+                break
+            await asyncio.sleep(0.1)
+        assert log[0]["last_error"] == "timed out: no complete answer within 2 s", log
+        assert (await _log(client, fast_hook["id"]))[0]["status"] == "delivered"
+
+
+async def test_a_receiver_answering_too_much_is_cut_off(db_url):
+    # Reading its endless answer to the end would run into the deadline instead.
+    async with receiver(endless=True) as target, _app(db_url, webhook_timeout_s=3) as client:
+        hook = (await client.post("/v1/webhooks", json={"url": target.url, "events": ["*"]}, headers=ADMIN)).json()
+        await client.post(f"/v1/webhooks/{hook['id']}/ping", headers=ADMIN)
+        assert (await _log(client, hook["id"]))[0]["status"] == "delivered"

@@ -145,15 +145,25 @@ async def redeliver(conn: asyncpg.Connection, webhook_id: UUID, delivery_id: UUI
 
 
 # Due deliveries of live subscriptions; SKIP LOCKED lets every worker claim a different batch, and the
-# lease makes a delivery whose worker died due again. Each claim gets a fresh lease owner.
+# lease makes a delivery whose worker died due again. Each claim gets a fresh lease owner. At most $4 per
+# webhook, none for the webhooks in $3 (those this worker is busy with), so one webhook with a long queue
+# or a slow receiver cannot take every slot.
 CLAIM_DUE = """
-    WITH due AS (
-        SELECT d.id FROM webhook_deliveries d
+    WITH candidates AS (
+        SELECT d.id, d.webhook_id, d.next_attempt_at, d.seq FROM webhook_deliveries d
          WHERE d.status = 'pending' AND d.next_attempt_at <= now()
            AND (d.locked_until IS NULL OR d.locked_until < now())
+           AND d.webhook_id <> ALL ($3::uuid[])
          ORDER BY d.next_attempt_at, d.seq
-         LIMIT $1
+         LIMIT $1 * 4
          FOR UPDATE SKIP LOCKED
+    ), due AS (
+        SELECT id FROM (SELECT id, next_attempt_at, seq,
+                               row_number() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at, seq) AS nth
+                          FROM candidates) ranked
+         WHERE nth <= $4
+         ORDER BY next_attempt_at, seq
+         LIMIT $1
     )
     UPDATE webhook_deliveries d
        SET locked_until = now() + make_interval(secs => $2), attempts = d.attempts + 1,
@@ -165,9 +175,10 @@ CLAIM_DUE = """
 """
 
 
-async def claim_due(conn: asyncpg.Connection, limit: int, lease_s: float) -> list[asyncpg.Record]:
-    """Take up to `limit` due deliveries for this worker."""
-    return await conn.fetch(CLAIM_DUE, limit, lease_s)
+async def claim_due(conn: asyncpg.Connection, limit: int, lease_s: float, busy: list[UUID],
+                    per_webhook: int) -> list[asyncpg.Record]:
+    """Take up to `limit` due deliveries for this worker, at most `per_webhook` each, none of `busy` webhooks."""
+    return await conn.fetch(CLAIM_DUE, limit, lease_s, busy, per_webhook)
 
 
 # Only while the claim's lease owner still holds it: after a lease ran out and another worker claimed the
