@@ -3,7 +3,8 @@
 Each event is signed with the subscription's secret: the header
 `CommonGround-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. Receivers recompute
 it, compare in constant time, and refuse timestamps older than a few minutes (replays). The body's
-`id` is the same on every retry of one event, so receivers can drop duplicates.
+`id` is the same on every retry of one event, so receivers can drop duplicates. Each attempt connects to
+the address it has just checked is public (DNS pinning), under one deadline, beside the other attempts.
 """
 
 import asyncio
@@ -15,8 +16,8 @@ import ipaddress
 import logging
 import random
 import socket
-import time
 import ssl
+import time
 import urllib.parse
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
@@ -86,7 +87,10 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 async def system_resolve(host: str, port: int) -> list[str]:
     """Every address the system resolver answers for host, in its order."""
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except UnicodeError as error:  # a name IDNA cannot encode (a label over 63 characters, ...)
+        raise OSError(f"not a valid host name: {error}") from None
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
