@@ -53,7 +53,8 @@ from service.routes.suggestions import SuggestionController
 from service.routes.verifications import list_stale, list_verifications, verify_service
 from service.bodies import check_request
 from service.routes.webhooks import WebhookController
-from service.webhooks import Deliverer
+from service.sealing import load_server_key
+from service.webhooks import Deliverer, seal_plain_secrets, system_resolve
 from service.routes.locations import LocationController
 from service.routes.organizations import OrganizationController
 from service.routes.resources import ResourceController
@@ -123,11 +124,14 @@ def create_app(settings: Settings) -> Litestar:
             dsn = settings.database_url
             if dsn is None:
                 dsn = stack.enter_context(embedded_postgres(settings.data_dir))
+            app.state.server_key = load_server_key(settings)
             conn = await connect_with_retry(dsn)
             try:
                 applied = await apply_migrations(conn)
                 if applied:
                     log.info("applied migrations: %s", ", ".join(applied))
+                if sealed := await seal_plain_secrets(conn, app.state.server_key):
+                    log.info("sealed %d webhook secrets kept in plain text", sealed)
                 app.state.taxonomy = Taxonomy(await select_taxonomy(conn))
                 app.state.attributes = Taxonomy({row['slug']: None for row in await select_attributes(conn)},
                                                 "attribute", "/v1/attributes")
@@ -147,7 +151,8 @@ def create_app(settings: Settings) -> Litestar:
             housekeeping = asyncio.create_task(_housekeeping(app.state.pool, app.state.served))
             stack.push_async_callback(_stop, housekeeping)
             if settings.webhooks_enabled:
-                deliverer = asyncio.create_task(Deliverer(app.state.pool, settings, app.state.metrics).run())
+                deliverer = asyncio.create_task(Deliverer(app.state.pool, settings, app.state.metrics,
+                                                          app.state.server_key, app.state.resolver).run())
                 stack.push_async_callback(_stop, deliverer)
             yield
 
@@ -173,7 +178,8 @@ def create_app(settings: Settings) -> Litestar:
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins), expose_headers=EXPOSED_HEADERS)
         if settings.cors_origins else None,
         lifespan=[lifespan],
-        state=State({"settings": settings, "metrics": Metrics(settings.metrics_dir)}),
+        # `resolver` looks webhook hosts up, at registration and at delivery (tests put a stub there).
+        state=State({"settings": settings, "metrics": Metrics(settings.metrics_dir), "resolver": system_resolve}),
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,
     )

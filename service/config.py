@@ -10,6 +10,7 @@ ENVIRONMENT = {
     "DATABASE_URL": "database_url",
     "COMMONGROUND_DATA_DIR": "data_dir",
     "COMMONGROUND_ADMIN_KEY": "admin_key",
+    "COMMONGROUND_SECRET_KEY": "secret_key",
     "COMMONGROUND_GEOCODER": "geocoder",
     "COMMONGROUND_GEOCODER_USER_AGENT": "geocoder_user_agent",
     "COMMONGROUND_GEOCODER_API_KEY": "geocoder_api_key",
@@ -43,6 +44,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     database_url: str | None = None
     data_dir: str = ".data"
     admin_key: str | None = None
+    # Seals secrets kept in the database (service/sealing.py); unset: a key file made in data_dir.
+    secret_key: str | None = None
     geocoder: str | None = None
     geocoder_user_agent: str = "commonground"
     geocoder_api_key: str | None = None
@@ -75,6 +78,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Retry n waits base * 2^(n-1) seconds (capped at 6 h, with jitter); after max attempts the delivery fails.
     webhook_retry_base_s: float = 30.0
     webhook_max_attempts: int = 10
+    # One attempt's whole deadline: resolving, connecting, sending and reading the answer.
     webhook_timeout_s: float = 10.0
 
 

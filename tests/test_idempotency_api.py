@@ -4,7 +4,9 @@ import asyncio
 
 from service.idempotency import SHOWN_ONCE
 from tests.conftest import ADMIN
-from tests.factories import assert_not_in_dump, bearer, make_key, pg_dump_text, resource_body
+from tests.factories import (
+    PUBLIC_ADDRESS, StubResolver, assert_not_in_dump, bearer, make_key, pg_dump_text, resource_body,
+)
 
 
 async def test_a_retried_create_returns_the_first_answer(client, conn):
@@ -51,7 +53,7 @@ async def test_concurrent_retries_run_once_and_bad_keys_are_refused(client, conn
     assert invalid.status_code == replayed.status_code == 422 and replayed.json() == invalid.json()
 
 
-async def test_a_replayed_secret_is_withheld_and_never_stored(client, conn, db_url):
+async def test_a_replayed_secret_is_withheld_and_never_stored(client, db_url):
     once = {**ADMIN, "Idempotency-Key": "new-key-1"}
     body = {"name": "partner", "scopes": ["read"]}
     created = await client.post("/v1/keys", json=body, headers=once)
@@ -65,6 +67,7 @@ async def test_a_replayed_secret_is_withheld_and_never_stored(client, conn, db_u
                                 headers={**ADMIN, "Idempotency-Key": "rotate-1"})
     assert rotated.status_code == 201
     secret = rotated.json()["key"]
+    client.app.state.resolver = StubResolver(default=[PUBLIC_ADDRESS])  # registration looks the host up
     hook = {"url": "https://hooks.example.org/cg", "events": ["*"]}
     webhook = await client.post("/v1/webhooks", json=hook, headers={**bearer(secret), "Idempotency-Key": "hook-1"})
     assert webhook.status_code == 201, webhook.text
@@ -72,7 +75,5 @@ async def test_a_replayed_secret_is_withheld_and_never_stored(client, conn, db_u
     assert again.json()["secret"] == SHOWN_ONCE and again.json()["id"] == webhook.json()["id"]
     dump = pg_dump_text(db_url)
     assert "idempotency_keys" in dump
-    for shown in (created.json()["key"], secret):
+    for shown in (created.json()["key"], secret, webhook.json()["secret"]):
         assert_not_in_dump(dump, shown)
-    stored = await conn.fetch("SELECT convert_from(body, 'UTF8') AS body FROM idempotency_keys")
-    assert len(stored) == 3 and all(webhook.json()["secret"] not in row["body"] for row in stored)

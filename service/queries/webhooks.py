@@ -13,16 +13,41 @@ WEBHOOK_COLUMNS = "w.id, w.key_id, w.url, w.events, w.description, w.created_at"
 
 INSERT_WEBHOOK = f"""
     WITH w AS (
-        INSERT INTO webhooks (key_id, url, events, description, secret) VALUES ($1, $2, $3, $4, $5) RETURNING *
+        INSERT INTO webhooks (id, key_id, url, events, description, secret_sealed, secret_key_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        RETURNING *
     )
     SELECT {WEBHOOK_COLUMNS} FROM w
 """
 
 
-async def insert_webhook(conn: asyncpg.Connection, key_id: UUID, new: WebhookCreate, secret: str) -> Webhook:
-    """Store a subscription."""
-    row = await conn.fetchrow(INSERT_WEBHOOK, key_id, new.url, sorted(set(new.events)), new.description, secret)
+async def insert_webhook(conn: asyncpg.Connection, webhook_id: UUID, key_id: UUID, new: WebhookCreate,
+                         secret_sealed: bytes, secret_key_id: str) -> Webhook:
+    """Store a subscription with its sealed secret."""
+    row = await conn.fetchrow(INSERT_WEBHOOK, webhook_id, key_id, new.url, sorted(set(new.events)), new.description,
+                              secret_sealed, secret_key_id)
     return msgspec.convert(dict(row), Webhook)
+
+
+# Rows from before secrets were sealed (migration 0018); SKIP LOCKED lets workers starting together share them.
+SELECT_PLAIN_SECRETS = """
+    SELECT id, secret FROM webhooks WHERE secret IS NOT NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+"""
+
+
+async def select_plain_secrets(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    """Subscriptions whose secret is still in plain text, locked for sealing."""
+    return await conn.fetch(SELECT_PLAIN_SECRETS, limit)
+
+
+UPDATE_SECRET = """
+    UPDATE webhooks SET secret = NULL, secret_sealed = $2, secret_key_id = $3 WHERE id = $1
+"""
+
+
+async def update_secret(conn: asyncpg.Connection, webhook_id: UUID, secret_sealed: bytes, secret_key_id: str) -> None:
+    """Replace a subscription's secret (plain or sealed) with a newly sealed one."""
+    await conn.execute(UPDATE_SECRET, webhook_id, secret_sealed, secret_key_id)
 
 
 # $2 null: an admin, who sees every subscription; otherwise only the key's own.
@@ -58,16 +83,17 @@ async def select_webhooks(conn: asyncpg.Connection, key_id: UUID | None, after: 
     return [(row["created_at"].isoformat(), row["id"], msgspec.convert(dict(row), Webhook)) for row in rows]
 
 
-# Deliveries still pending stop with the subscription; the log stays.
+# Deliveries still pending are cancelled with the subscription, in the same statement; clearing the lease owner
+# keeps an attempt in flight from setting them pending again. The log stays.
 DELETE_WEBHOOK = """
     WITH w AS (UPDATE webhooks SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING id)
-    UPDATE webhook_deliveries d SET status = 'failed', locked_until = NULL
+    UPDATE webhook_deliveries d SET status = 'cancelled', locked_until = NULL, lease_owner = NULL
       FROM w WHERE d.webhook_id = w.id AND d.status = 'pending'
 """
 
 
 async def delete_webhook(conn: asyncpg.Connection, webhook_id: UUID) -> None:
-    """End a subscription."""
+    """End a subscription and cancel its pending deliveries."""
     await conn.execute(DELETE_WEBHOOK, webhook_id)
 
 
@@ -119,44 +145,62 @@ async def redeliver(conn: asyncpg.Connection, webhook_id: UUID, delivery_id: UUI
 
 
 # Due deliveries of live subscriptions; SKIP LOCKED lets every worker claim a different batch, and the
-# lease makes a delivery whose worker died due again.
+# lease makes a delivery whose worker died due again. Each claim gets a fresh lease owner. At most $4 per
+# webhook, none for the webhooks in $3 (those this worker is busy with), so one webhook with a long queue
+# or a slow receiver cannot take every slot.
 CLAIM_DUE = """
-    WITH due AS (
-        SELECT d.id FROM webhook_deliveries d
+    WITH candidates AS (
+        SELECT d.id, d.webhook_id, d.next_attempt_at, d.seq FROM webhook_deliveries d
          WHERE d.status = 'pending' AND d.next_attempt_at <= now()
            AND (d.locked_until IS NULL OR d.locked_until < now())
+           AND d.webhook_id <> ALL ($3::uuid[])
          ORDER BY d.next_attempt_at, d.seq
-         LIMIT $1
+         LIMIT $1 * 4
          FOR UPDATE SKIP LOCKED
+    ), due AS (
+        SELECT id FROM (SELECT id, next_attempt_at, seq,
+                               row_number() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at, seq) AS nth
+                          FROM candidates) ranked
+         WHERE nth <= $4
+         ORDER BY next_attempt_at, seq
+         LIMIT $1
     )
     UPDATE webhook_deliveries d
-       SET locked_until = now() + make_interval(secs => $2), attempts = d.attempts + 1
+       SET locked_until = now() + make_interval(secs => $2), attempts = d.attempts + 1,
+           lease_owner = gen_random_uuid()
       FROM due, webhooks w
-     WHERE d.id = due.id AND w.id = d.webhook_id
-    RETURNING d.id, d.attempts, d.event_type, d.entity, d.entity_id, d.op, d.at, w.url, w.secret
+     WHERE d.id = due.id AND w.id = d.webhook_id AND w.deleted_at IS NULL
+    RETURNING d.id, d.lease_owner, d.webhook_id, d.attempts, d.event_type, d.entity, d.entity_id, d.op, d.at, w.url,
+              w.secret_sealed, w.secret_key_id
 """
 
 
-async def claim_due(conn: asyncpg.Connection, limit: int, lease_s: float) -> list[asyncpg.Record]:
-    """Take up to `limit` due deliveries for this worker."""
-    return await conn.fetch(CLAIM_DUE, limit, lease_s)
+async def claim_due(conn: asyncpg.Connection, limit: int, lease_s: float, busy: list[UUID],
+                    per_webhook: int) -> list[asyncpg.Record]:
+    """Take up to `limit` due deliveries for this worker, at most `per_webhook` each, none of `busy` webhooks."""
+    return await conn.fetch(CLAIM_DUE, limit, lease_s, busy, per_webhook)
 
 
+# Only while the claim's lease owner still holds it: after a lease ran out and another worker claimed the
+# delivery, or the webhook was deleted, the late attempt changes nothing.
 FINISH_ATTEMPT = """
-    WITH logged AS (
-        INSERT INTO webhook_attempts (delivery_id, attempt, status_code, error, duration_ms)
-        VALUES ($1, $2, $3, $4, $5)
+    WITH finished AS (
+        UPDATE webhook_deliveries
+           SET status = $7, locked_until = NULL, lease_owner = NULL, next_attempt_at = coalesce($8, next_attempt_at),
+               delivered_at = CASE WHEN $7 = 'delivered' THEN now() END
+         WHERE id = $1 AND lease_owner = $2 AND status = 'pending'
+        RETURNING id
     )
-    UPDATE webhook_deliveries
-       SET status = $6, locked_until = NULL, next_attempt_at = coalesce($7, next_attempt_at),
-           delivered_at = CASE WHEN $6 = 'delivered' THEN now() END
-     WHERE id = $1
+    INSERT INTO webhook_attempts (delivery_id, attempt, status_code, error, duration_ms)
+    SELECT id, $3, $4, $5, $6 FROM finished
+    RETURNING delivery_id
 """
 
 
-async def finish_attempt(conn: asyncpg.Connection, delivery_id: UUID, attempt: int, status_code: int | None,
-                         error: str | None, duration_ms: int, status: str,
-                         next_attempt_at: dt.datetime | None) -> None:
-    """Log an attempt and set what happens next: delivered, pending (retry at next_attempt_at) or failed."""
-    await conn.execute(FINISH_ATTEMPT, delivery_id, attempt, status_code, error, duration_ms, status,
-                       next_attempt_at)
+async def finish_attempt(conn: asyncpg.Connection, delivery_id: UUID, lease_owner: UUID, attempt: int,
+                         status_code: int | None, error: str | None, duration_ms: int, status: str,
+                         next_attempt_at: dt.datetime | None) -> bool:
+    """Log an attempt and set what happens next (delivered, pending until next_attempt_at, or failed);
+    False when the lease was lost and nothing was written."""
+    return await conn.fetchval(FINISH_ATTEMPT, delivery_id, lease_owner, attempt, status_code, error, duration_ms,
+                               status, next_attempt_at) is not None

@@ -2,7 +2,7 @@
 
 import secrets
 from typing import Annotated, Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 import msgspec
@@ -21,7 +21,7 @@ from service.idempotency import withhold_on_replay
 from service.preconditions import require_match
 from service.queries import webhooks as queries
 from service.routes.params import Cursor, Limit
-from service.webhooks import check_url
+from service.webhooks import check_url, seal_secret
 
 StatusFilter = Annotated[DeliveryStatus | None, QueryParameter(description="Only deliveries in this state")]
 
@@ -51,9 +51,11 @@ class WebhookController(Controller):
     async def create_webhook(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
                              state: State, data: JSONBody[WebhookCreate]) -> Response[WebhookCreated]:
         """Subscribe a URL to event types; `secret` (shown once) signs every delivery."""
-        check_url(data.url, state.settings)
-        secret = "whsec_" + secrets.token_urlsafe(32)
-        webhook = await queries.insert_webhook(conn, caller_of(request).key_id, data, secret)  # type: ignore[arg-type]
+        await check_url(data.url, state.settings, state.resolver)
+        secret, webhook_id = "whsec_" + secrets.token_urlsafe(32), uuid4()
+        key = state.server_key
+        webhook = await queries.insert_webhook(conn, webhook_id, caller_of(request).key_id,  # type: ignore[arg-type]
+                                               data, seal_secret(key, webhook_id, secret), key.id)
         withhold_on_replay(request, "secret")
         return Response(WebhookCreated(**msgspec.structs.asdict(webhook), secret=secret),
                         status_code=201, headers={"Location": f"/v1/webhooks/{webhook.id}", "Cache-Control": "no-store"})
