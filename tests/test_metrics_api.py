@@ -56,3 +56,13 @@ def test_a_scrape_sees_every_worker_of_a_real_server(db_url, tmp_path):
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=30)
+
+
+async def test_metrics_labels_carry_no_query_or_path_values(client):
+    await client.get("/v1/resources?near=45.523123,-122.676543")
+    await client.get("/v1/nowhere/45.523123?address=1120+SW+5th")
+    await client.request("PROPFIND45", "/v1/categories")
+    text = (await client.get("/metrics")).text
+    assert "45.52" not in text and "1120" not in text and "nowhere" not in text and "PROPFIND" not in text
+    assert _value(text, 'commonground_http_requests_total{method="GET",route="/v1/resources",status="200"}') == 1
+    assert _value(text, 'commonground_http_requests_total{method="other",') == 1
