@@ -37,6 +37,7 @@ from service.routes.categories import CategoryController
 from service.routes.category_mappings import CategoryMappingController
 from service.metrics import Metrics
 from service.served import ServedCounter
+from service.streams import StreamBudget, stream_middleware
 from service.routes.health import healthz, metrics, readyz
 from service.routes.exceptions import (
     list_location_exceptions, list_service_exceptions, replace_location_exceptions, replace_service_exceptions,
@@ -173,7 +174,8 @@ def create_app(settings: Settings) -> Litestar:
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins), expose_headers=EXPOSED_HEADERS)
         if settings.cors_origins else None,
         lifespan=[lifespan],
-        state=State({"settings": settings, "metrics": Metrics(settings.metrics_dir)}),
+        state=State({"settings": settings, "metrics": Metrics(settings.metrics_dir),
+                     "streams": StreamBudget(settings)}),
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,
     )
@@ -181,7 +183,7 @@ def create_app(settings: Settings) -> Litestar:
     document_streams(app)
     # Outside the router, so unmatched paths and errors get a request id and a log line too.
     app.asgi_handler = allow_middleware(app)
-    app.asgi_handler = access_middleware(auth_middleware(idempotency_middleware(app.asgi_handler)))
+    app.asgi_handler = access_middleware(auth_middleware(stream_middleware(idempotency_middleware(app.asgi_handler))))
     return app
 
 
