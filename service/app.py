@@ -25,6 +25,7 @@ from service.auth import auth_middleware, delete_old_windows
 from service.etags import etag_middleware
 from service.idempotency import idempotency_middleware
 from service.geo import Geocoder, warm_lookups
+from service.exports import ExportCache, delete_old_export_writes
 from service.importer import cancel_jobs
 from service.queries.attributes import select_attributes
 from service.queries.categories import select_taxonomy
@@ -91,11 +92,12 @@ def openapi_config() -> OpenAPIConfig:
 
 
 async def _housekeeping(pool: asyncpg.Pool, served: ServedCounter) -> None:
-    """Every minute: forget ended quota windows, and add the showings counted since the last time."""
+    """Every minute: forget ended quota windows and old export writers, and add the showings counted."""
     while True:
         await asyncio.sleep(60)
         try:
             await delete_old_windows(pool)
+            await delete_old_export_writes(pool)
             await served.flush(pool)
         except Exception:  # noqa: BLE001 - housekeeping must never stop the worker
             log.warning("housekeeping failed; trying again in a minute", exc_info=True)
@@ -152,6 +154,7 @@ def create_app(settings: Settings) -> Litestar:
                 stack.push_async_callback(_stop, deliverer)
             yield
 
+    measured = Metrics(settings.metrics_dir)
     app = Litestar(
         route_handlers=[
             ResourceController, OrganizationController, ServiceController, LocationController, HsdsController,
@@ -170,12 +173,13 @@ def create_app(settings: Settings) -> Litestar:
         # Brotli, else gzip, for clients that ask: a 40 KB page of results is ~5 KB on the wire. Low levels
         # keep the CPU cost per answer small.
         compression_config=CompressionConfig(backend="brotli", brotli_quality=4, brotli_gzip_fallback=True,
-                                             gzip_compress_level=5, minimum_size=1024),
+                                             gzip_compress_level=5, minimum_size=1024,
+                                             exclude="/v1/exports/"),  # a zip is compressed already
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins), expose_headers=EXPOSED_HEADERS)
         if settings.cors_origins else None,
         lifespan=[lifespan],
-        state=State({"settings": settings, "metrics": Metrics(settings.metrics_dir),
-                     "streams": StreamBudget(settings)}),
+        state=State({"settings": settings, "metrics": measured, "streams": StreamBudget(settings),
+                     "exports": ExportCache(measured)}),
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,
     )

@@ -30,6 +30,8 @@ class Metrics:
                                  buckets=LATENCY_BUCKETS, registry=owner)
         self.throttled = Counter("commonground_rate_limited", "Requests refused with 429", ["caller"],
                                  registry=owner)
+        self.export_builds = Counter("commonground_export_builds", "Times the export zip was built (once per "
+                                     "data version and worker)", registry=owner)
         self.deliveries = Counter("commonground_webhook_deliveries", "Webhook delivery attempts", ["outcome"],
                                   registry=owner)
 
