@@ -63,7 +63,7 @@ class StreamBudget:
             del self.open[client]
 
 
-class Stream:
+class StreamSlot:
     """One request's stream: its slot in the budget, its connection, and the body reading from it."""
 
     def __init__(self, scope: Scope, deadline: asyncio.Timeout) -> None:
@@ -118,10 +118,10 @@ class Stream:
             self.budget.give_back(client)
 
 
-_CURRENT: contextvars.ContextVar[Stream] = contextvars.ContextVar("commonground_stream")
+_CURRENT: contextvars.ContextVar[StreamSlot] = contextvars.ContextVar("commonground_stream")
 
 
-async def open_stream(connect: bool = True) -> Stream:
+async def open_stream(connect: bool = True) -> StreamSlot:
     """Start a stream for the current request: a slot in the budget and, with connect, a connection."""
     stream = _CURRENT.get()
     stream.start()
@@ -139,7 +139,7 @@ def stream_middleware(app: ASGIApp) -> ASGIApp:
             return
         try:
             async with asyncio.timeout(None) as deadline:
-                stream = Stream(scope, deadline)
+                stream = StreamSlot(scope, deadline)
                 token = _CURRENT.set(stream)
                 try:
                     await app(scope, receive, send)
