@@ -2,10 +2,15 @@
 
 A client's own X-Request-ID (up to 128 letters, digits, '.', '_' or '-') is kept, so one id follows
 a call through the partner's logs and ours; otherwise a new one is made.
+
+The people searching are often in crisis, and a log outlives the request: the line never holds a
+credential (masked as ***), an address (dropped) or a point more precise than about 1 km (coordinates
+rounded to 2 decimals). No header is logged.
 """
 
 import json
 import logging
+import math
 import re
 import time
 import urllib.parse
@@ -15,20 +20,61 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("commonground.access")
 _REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{1,128}$")
-# Credential-like query parameters: refused by service.auth, and their values never written to a log.
-SECRET_PARAMS = frozenset({"api_key", "apikey", "key", "token", "access_token", "authorization", "secret"})
+# Credential query parameters refused by service.auth: a key in a URL is already in browser histories
+# and proxy logs. None of them is a parameter of this API.
+SECRET_PARAMS = frozenset({"api_key", "apikey", "api-key", "x-api-key", "key", "token", "access_token",
+                           "refresh_token", "id_token", "authorization", "secret", "client_secret", "password",
+                           "passwd", "signature"})
+# Wider than SECRET_PARAMS, for logs only: masking a harmless parameter costs nothing, refusing one breaks
+# a client.
+_CREDENTIAL = re.compile(r"key|token|secret|passw|pwd|signature|credential|session|cookie|^sig$|^auth", re.I)
+# Our key format; masked wherever it appears, such as a key pasted into a path.
+_KEY = re.compile(r"cg_[A-Za-z0-9_-]{8,}")
+# Where a person is: numbers rounded to 2 decimals (about 1.1 km of latitude).
+_COORDINATES = frozenset({"near", "bbox", "latitude", "longitude", "lat", "lon", "lng", "long", "point"})
+# Free text that can be a person's street address: never logged.
+_PLACES = frozenset({"address", "street", "location"})
+# A ZIP+4 is a block; the 5-digit ZIP (tens of km²) is kept.
+_POSTCODES = frozenset({"zip", "postcode", "postal_code"})
+# A path holds no location in this API, but a client may send any path: long decimals there are rounded.
+_PRECISE = re.compile(r"-?\d+\.\d{3,}")
+
+
+def _coarse(value: str) -> str:
+    parts = []
+    for part in value.split(","):
+        try:
+            number = float(part)
+        except ValueError:
+            number = math.nan
+        parts.append(f"{number:.2f}" if math.isfinite(number) else "***")
+    return ",".join(parts)
+
+
+def _loggable(name: str, value: str) -> str:
+    lowered = name.lower()
+    if _CREDENTIAL.search(lowered) or lowered in _PLACES:
+        return "***"
+    if lowered in _COORDINATES:
+        return _coarse(value)
+    if lowered in _POSTCODES:
+        return value.strip()[:5]
+    return _PRECISE.sub(lambda match: f"{float(match[0]):.2f}", _KEY.sub("***", value))
 
 
 def loggable_query(raw: bytes) -> str:
-    """The query string with the values of credential-like parameters replaced by ***."""
+    """The query string without credentials or addresses, and with coordinates rounded to about 1 km."""
     text = raw.decode("latin-1")[:1000]
     if not text:
         return text
     pairs = urllib.parse.parse_qsl(text, keep_blank_values=True)
-    if not any(name.lower() in SECRET_PARAMS for name, _ in pairs):
-        return text
-    return urllib.parse.urlencode([(name, "***" if name.lower() in SECRET_PARAMS else value)
-                                   for name, value in pairs])
+    return urllib.parse.urlencode([(_KEY.sub("***", name), _loggable(name, value)) for name, value in pairs],
+                                  safe=",*")
+
+
+def loggable_path(path: str) -> str:
+    """The path with anything shaped like a key masked and long decimals rounded."""
+    return _PRECISE.sub(lambda match: f"{float(match[0]):.2f}", _KEY.sub("***", path[:1000]))
 
 
 def configure_logging(level: str) -> None:
@@ -63,7 +109,7 @@ def access_middleware(app: ASGIApp) -> ASGIApp:
                                     message["status"], time.perf_counter() - started)
                 if log.isEnabledFor(logging.INFO):
                     log.info(json.dumps({
-                        "request_id": request_id.decode(), "method": scope.get("method"), "path": scope.get("path"),
+                        "request_id": request_id.decode(), "method": scope.get("method"), "path": loggable_path(scope.get("path", "")),
                         "query": loggable_query(scope.get("query_string", b"")),
                         "status": message["status"], "ms": round((time.perf_counter() - started) * 1000, 2),
                     }))

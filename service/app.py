@@ -25,6 +25,7 @@ from service.auth import auth_middleware, delete_old_windows
 from service.etags import etag_middleware
 from service.idempotency import idempotency_middleware
 from service.geo import Geocoder, warm_lookups
+from service.exports import ExportCache, delete_old_export_writes
 from service.importer import cancel_jobs
 from service.queries.attributes import select_attributes
 from service.queries.categories import select_taxonomy
@@ -37,6 +38,7 @@ from service.routes.categories import CategoryController
 from service.routes.category_mappings import CategoryMappingController
 from service.metrics import Metrics
 from service.served import ServedCounter
+from service.streams import StreamBudget, stream_middleware
 from service.routes.health import healthz, metrics, readyz
 from service.routes.exceptions import (
     list_location_exceptions, list_service_exceptions, replace_location_exceptions, replace_service_exceptions,
@@ -91,11 +93,12 @@ def openapi_config() -> OpenAPIConfig:
 
 
 async def _housekeeping(pool: asyncpg.Pool, served: ServedCounter) -> None:
-    """Every minute: forget ended quota windows, and add the showings counted since the last time."""
+    """Every minute: forget ended quota windows and old export writers, and add the showings counted."""
     while True:
         await asyncio.sleep(60)
         try:
             await delete_old_windows(pool)
+            await delete_old_export_writes(pool)
             await served.flush(pool)
         except Exception:  # noqa: BLE001 - housekeeping must never stop the worker
             log.warning("housekeeping failed; trying again in a minute", exc_info=True)
@@ -156,6 +159,7 @@ def create_app(settings: Settings) -> Litestar:
                 stack.push_async_callback(_stop, deliverer)
             yield
 
+    measured = Metrics(settings.metrics_dir)
     app = Litestar(
         route_handlers=[
             ResourceController, OrganizationController, ServiceController, LocationController, HsdsController,
@@ -174,12 +178,14 @@ def create_app(settings: Settings) -> Litestar:
         # Brotli, else gzip, for clients that ask: a 40 KB page of results is ~5 KB on the wire. Low levels
         # keep the CPU cost per answer small.
         compression_config=CompressionConfig(backend="brotli", brotli_quality=4, brotli_gzip_fallback=True,
-                                             gzip_compress_level=5, minimum_size=1024),
+                                             gzip_compress_level=5, minimum_size=1024,
+                                             exclude="/v1/exports/"),  # a zip is compressed already
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins), expose_headers=EXPOSED_HEADERS)
         if settings.cors_origins else None,
         lifespan=[lifespan],
         # `resolver` looks webhook hosts up, at registration and at delivery (tests put a stub there).
-        state=State({"settings": settings, "metrics": Metrics(settings.metrics_dir), "resolver": system_resolve}),
+        state=State({"settings": settings, "metrics": measured, "streams": StreamBudget(settings),
+                     "exports": ExportCache(measured), "resolver": system_resolve}),
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,
     )
@@ -187,7 +193,7 @@ def create_app(settings: Settings) -> Litestar:
     document_streams(app)
     # Outside the router, so unmatched paths and errors get a request id and a log line too.
     app.asgi_handler = allow_middleware(app)
-    app.asgi_handler = access_middleware(auth_middleware(idempotency_middleware(app.asgi_handler)))
+    app.asgi_handler = access_middleware(auth_middleware(stream_middleware(idempotency_middleware(app.asgi_handler))))
     return app
 
 

@@ -9,6 +9,7 @@ the bootstrap key that creates the others.
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import secrets
 import urllib.parse
 from collections.abc import Callable
@@ -109,9 +110,20 @@ def _window(now: dt.datetime) -> dt.datetime:
     return now.replace(second=now.second - now.second % WINDOW_S, microsecond=0)
 
 
-def _client_address(scope: Scope) -> str:
+def client_bucket(scope: Scope) -> str:
+    """Who an anonymous caller is for quotas: the address, IPv6 by /64 (one subscriber's whole
+    prefix), an IPv4-mapped address as the IPv4 address."""
     client = scope.get("client")
-    return client[0] if client else "unknown"
+    host = client[0] if client else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 def auth_middleware(app: ASGIApp) -> ASGIApp:
@@ -144,7 +156,7 @@ def auth_middleware(app: ASGIApp) -> ASGIApp:
                 scheme, _, token = authorization.decode("latin-1").partition(" ")
                 token = token.strip()
                 if scheme.lower() != "bearer" or not token:
-                    await _unauthorized(send, path, "send the key as 'Authorization: Bearer <key>'")
+                    await _refuse(scope, send, path, window, now, "send the key as 'Authorization: Bearer <key>'")
                     return
                 if settings.admin_key and hmac.compare_digest(token.encode(), settings.admin_key.encode()):
                     caller, limit = BOOTSTRAP, settings.rate_limit_key
@@ -158,9 +170,10 @@ def auth_middleware(app: ASGIApp) -> ASGIApp:
                         row = await queries.count_key_request(conn, hash_secret(token), window,
                                                               settings.rate_limit_key)
                     if row is None:
-                        await _unauthorized(send, path, "the bearer key is not valid (unknown, expired or revoked)" + (
-                            "; no COMMONGROUND_ADMIN_KEY is configured on this server, so only keys made with "
-                            "POST /v1/keys work" if not settings.admin_key else ""))
+                        await _refuse(scope, send, path, window, now,
+                                      "the bearer key is not valid (unknown, expired or revoked)" + (
+                                          "; no COMMONGROUND_ADMIN_KEY is configured on this server, so only keys "
+                                          "made with POST /v1/keys work" if not settings.admin_key else ""))
                         return
                     caller = Caller(key_id=row["id"], name=row["name"], scopes=frozenset(row["scopes"]),
                                     organization_ids=None if row["organization_ids"] is None
@@ -168,7 +181,7 @@ def auth_middleware(app: ASGIApp) -> ASGIApp:
                     limit, hits = row["rate_limit"] or 0, row["hits"]
             elif counted and limit:
                 async with scope["app"].state.pool.acquire(timeout=5) as conn:
-                    hits = await queries.count_request(conn, "ip:" + _client_address(scope), window)
+                    hits = await queries.count_request(conn, "ip:" + client_bucket(scope), window)
         except UNAVAILABLE:
             await send_problem(send, path, 503, "Database unavailable", "the database is not reachable right now; "
                                "try again shortly", headers=[(b"retry-after", b"5")])
@@ -178,17 +191,9 @@ def auth_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         reset = WINDOW_S - int((now - window).total_seconds())
-        quota = [(b"ratelimit-limit", str(limit).encode()),
-                 (b"ratelimit-remaining", str(max(limit - hits, 0)).encode()),
-                 (b"ratelimit-reset", str(reset).encode()),
-                 (b"ratelimit-policy", f"{limit};w={WINDOW_S}".encode())]
+        quota = _quota_headers(limit, hits, reset)
         if hits > limit:
-            scope["app"].state.metrics.throttled.labels("key" if caller.key_id else "anonymous").inc()
-            who = "this key" if caller.key_id else "this address without a key (a key gets more)"
-            await send_problem(send, path, 429, "Too many requests",
-                               f"{who} may make {limit} requests a minute; retry in {reset} s",
-                               "tag:commonground,2026:rate-limited",
-                               headers=[(b"retry-after", str(reset).encode()), *quota])
+            await _throttle(scope, send, path, caller, limit, quota, reset)
             return
 
         async def wrapped(message: Message) -> None:
@@ -199,6 +204,36 @@ def auth_middleware(app: ASGIApp) -> ASGIApp:
         await app(scope, receive, wrapped)
 
     return middleware
+
+
+def _quota_headers(limit: int, hits: int, reset: int) -> list[tuple[bytes, bytes]]:
+    return [(b"ratelimit-limit", str(limit).encode()),
+            (b"ratelimit-remaining", str(max(limit - hits, 0)).encode()),
+            (b"ratelimit-reset", str(reset).encode()),
+            (b"ratelimit-policy", f"{limit};w={WINDOW_S}".encode())]
+
+
+async def _throttle(scope: Scope, send: Send, path: str, caller: Caller, limit: int,
+                    quota: list[tuple[bytes, bytes]], reset: int) -> None:
+    scope["app"].state.metrics.throttled.labels("key" if caller.key_id else "anonymous").inc()
+    who = "this key" if caller.key_id else "this address without a key (a key gets more)"
+    await send_problem(send, path, 429, "Too many requests",
+                       f"{who} may make {limit} requests a minute; retry in {reset} s",
+                       "tag:commonground,2026:rate-limited", headers=[(b"retry-after", str(reset).encode()), *quota])
+
+
+async def _refuse(scope: Scope, send: Send, path: str, window: dt.datetime, now: dt.datetime, detail: str) -> None:
+    """A 401 for a key that does not work, counted against the address's anonymous quota so that guessing
+    keys is throttled like any anonymous traffic (429 once the quota is spent)."""
+    limit = scope["app"].state.settings.rate_limit_anonymous
+    if limit:
+        async with scope["app"].state.pool.acquire(timeout=5) as conn:
+            hits = await queries.count_request(conn, "ip:" + client_bucket(scope), window)
+        if hits > limit:
+            reset = WINDOW_S - int((now - window).total_seconds())
+            await _throttle(scope, send, path, ANONYMOUS, limit, _quota_headers(limit, hits, reset), reset)
+            return
+    await _unauthorized(send, path, detail)
 
 
 async def _unauthorized(send: Send, path: str, detail: str) -> None:

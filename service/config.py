@@ -29,6 +29,10 @@ ENVIRONMENT = {
     "COMMONGROUND_RATE_LIMIT_KEY": "rate_limit_key",
     "COMMONGROUND_FORWARDED_ALLOW_IPS": "forwarded_allow_ips",
     "COMMONGROUND_SUGGESTION_LIMIT_ANONYMOUS": "suggestion_limit_anonymous",
+    "COMMONGROUND_MAX_STREAMS": "max_streams",
+    "COMMONGROUND_MAX_STREAMS_PER_CLIENT": "max_streams_per_client",
+    "COMMONGROUND_STREAM_ACQUIRE_TIMEOUT_S": "stream_acquire_timeout_s",
+    "COMMONGROUND_STREAM_DEADLINE_S": "stream_deadline_s",
     "PROMETHEUS_MULTIPROC_DIR": "metrics_dir",
     "COMMONGROUND_WEBHOOKS": "webhooks_enabled",
     "COMMONGROUND_WEBHOOK_ALLOW_INSECURE": "webhook_allow_insecure",
@@ -67,6 +71,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     rate_limit_key: int = 3000
     # Suggestions per hour per client address without a key (0: no limit).
     suggestion_limit_anonymous: int = 10
+    # Streamed answers (format=ndjson, the export zip) at once per worker process, in all (never more than
+    # half of pool_size, so searches keep connections) and per key or address; how long a stream waits for
+    # a connection before 503, and how long it may run before it is cut off.
+    max_streams: int = 4
+    max_streams_per_client: int = 2
+    stream_acquire_timeout_s: float = 2.0
+    stream_deadline_s: float = 600.0
     # Proxies whose X-Forwarded-For names the client (comma-separated addresses, or *).
     forwarded_allow_ips: str = "127.0.0.1"
     # Where worker processes pool their metrics; `serve` sets it when it starts several workers.

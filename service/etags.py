@@ -22,7 +22,8 @@ def etag_of(body: bytes) -> str:
 _CODINGS = {b"br": brotli.decompress, b"gzip": gzip.decompress}
 
 
-def _matches(header: str, etag: str) -> bool:
+def matches_any(header: str, etag: str) -> bool:
+    """If-None-Match: whether any listed tag (weak or strong) is this one; '*' matches anything."""
     candidates = [part.strip().removeprefix("W/") for part in header.split(",")]
     return "*" in candidates or etag in candidates
 
@@ -76,7 +77,7 @@ def etag_middleware(app: ASGIApp) -> ASGIApp:
             else:
                 etag = etag_of(body)
             headers = [*held.get("headers", []), (b"etag", etag.encode())]
-            if wanted is not None and _matches(wanted, etag):
+            if wanted is not None and matches_any(wanted, etag):
                 keep = {b"etag", b"cache-control", b"vary", b"content-location", b"date", b"expires"}
                 await send({**held, "status": 304, "headers": [(k, v) for k, v in headers if k.lower() in keep]})
                 await send({"type": "http.response.body", "body": b"", "more_body": False})

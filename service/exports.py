@@ -1,14 +1,21 @@
 """Exports of the whole directory as HSDS 3.0: JSON, NDJSON, or a tabular datapackage zip."""
 
+import asyncio
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
+import os
+import tempfile
+import weakref
 import zipfile
+from collections.abc import AsyncIterator
 from typing import BinaryIO
 
 import asyncpg
 
+from service.metrics import Metrics
 from service.queries import exports as queries
 
 EXPORT_FORMATS = ("hsds-json", "ndjson", "hsds-csv")
@@ -87,3 +94,72 @@ async def _write_zip(conn: asyncpg.Connection, out: BinaryIO) -> None:
                     writer.writerow([_cell(value) for value in row])
                 handle.flush()
                 handle.detach()
+
+
+class BuiltExport:
+    """One data version's zip, in an unnamed temporary file that goes when the last reader lets go."""
+
+    def __init__(self, version: int, modified_at: dt.datetime, file: BinaryIO) -> None:
+        self.version, self.modified_at, self.file = version, modified_at.replace(microsecond=0), file
+        # Closed when the cache has a newer version and the last download of this one ends.
+        weakref.finalize(self, file.close)
+        self.size = file.seek(0, os.SEEK_END)
+        digest = hashlib.blake2b(digest_size=16)
+        offset = 0
+        while chunk := os.pread(file.fileno(), 1 << 20, offset):
+            digest.update(chunk)
+            offset += len(chunk)
+        # The same data gives the same bytes, so every worker that builds this version has this tag.
+        self.etag = f'"{digest.hexdigest()}"'
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The zip in pieces; reads by offset, so any number of downloads share the file."""
+        offset = 0
+        while chunk := os.pread(self.file.fileno(), 1 << 16, offset):
+            offset += len(chunk)
+            yield chunk
+
+
+class ExportCache:
+    """The HSDS zip of the newest data version, built at most once per version by this worker process."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+        self.current: BuiltExport | None = None
+        self.lock = asyncio.Lock()
+
+    async def version(self, pool: asyncpg.Pool, timeout: float) -> tuple[int, dt.datetime]:
+        """The data version now, and when it was last written."""
+        async with pool.acquire(timeout=timeout) as conn:
+            row = await queries.select_export_version(conn)
+        return int(row["version"] or 0), row["modified_at"] or dt.datetime.now(dt.timezone.utc)
+
+    def ready(self, version: int) -> BuiltExport | None:
+        """The built zip if it is of this version or newer."""
+        current = self.current
+        return current if current is not None and current.version >= version else None
+
+    async def get(self, pool: asyncpg.Pool, version: int, modified_at: dt.datetime, timeout: float) -> BuiltExport:
+        """The zip of this version or newer; concurrent callers wait for one build."""
+        if (built := self.ready(version)) is not None:
+            return built
+        async with self.lock:
+            if (built := self.ready(version)) is not None:
+                return built
+            file = tempfile.TemporaryFile()
+            try:
+                async with pool.acquire(timeout=timeout) as conn:
+                    await write_export(conn, "hsds-csv", file)
+                built = await asyncio.to_thread(BuiltExport, version, modified_at, file)
+            except BaseException:
+                file.close()
+                raise
+            self.metrics.export_builds.inc()
+            self.current = built
+            return built
+
+
+async def delete_old_export_writes(pool: asyncpg.Pool) -> None:
+    """Forget writers older than the current data version (run by every worker)."""
+    async with pool.acquire(timeout=5) as conn:
+        await queries.delete_old_export_writes(conn)

@@ -8,6 +8,9 @@ whole server whichever worker answers it.
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
+# A label value comes from this set or a route template, never from the request itself, so a client can
+# neither multiply the series nor get what it sent (a query, a path) into them.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -27,11 +30,14 @@ class Metrics:
                                  buckets=LATENCY_BUCKETS, registry=owner)
         self.throttled = Counter("commonground_rate_limited", "Requests refused with 429", ["caller"],
                                  registry=owner)
+        self.export_builds = Counter("commonground_export_builds", "Times the export zip was built (once per "
+                                     "data version and worker)", registry=owner)
         self.deliveries = Counter("commonground_webhook_deliveries", "Webhook delivery attempts", ["outcome"],
                                   registry=owner)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answered request; route is the path template, so ids don't multiply the series."""
+        method = method if method in METHODS else "other"
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)
 

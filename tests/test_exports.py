@@ -1,5 +1,6 @@
 """Exports: reproducible HSDS files and an exact round trip through import."""
 
+import asyncio
 import csv
 import io
 import json
@@ -8,11 +9,13 @@ import zipfile
 
 import asyncpg
 import pytest
+from litestar.testing import AsyncTestClient
 
+from service.app import create_app
 from service.exports import write_export
 from service.importer import run_import
 
-from tests.conftest import HSDS_SCHEMA
+from tests.conftest import HSDS_SCHEMA, make_settings
 
 
 async def export_bytes(conn: asyncpg.Connection, format: str) -> bytes:
@@ -86,3 +89,39 @@ async def test_tabular_export_follows_the_hsds_datapackage_descriptor(seeded_con
                         assert value != "", f"{where} is required"
                     if value != "":
                         _check_value(fields[name], value, where)
+
+
+def _builds(metrics: str) -> float:
+    return sum(float(line.split()[-1]) for line in metrics.splitlines()
+               if line.startswith("commonground_export_builds_total"))
+
+
+async def test_the_zip_is_built_once_per_data_version_and_revalidated(seeded_db_url):
+    async with AsyncTestClient(app=create_app(make_settings(seeded_db_url))) as client:
+        first, second = [await client.get("/v1/exports/hsds.zip") for _ in range(2)]
+        assert first.status_code == second.status_code == 200 and first.content == second.content
+        assert first.headers["etag"] == second.headers["etag"] and first.headers["etag"].startswith('"')
+        assert first.headers["cache-control"] == "no-cache" and "content-encoding" not in first.headers
+        assert int(first.headers["content-length"]) == len(first.content)
+        assert _builds((await client.get("/metrics")).text) == 1
+        same = await client.get("/v1/exports/hsds.zip", headers={"If-None-Match": first.headers["etag"]})
+        assert same.status_code == 304 and same.content == b"" and same.headers["etag"] == first.headers["etag"]
+        since = {"If-Modified-Since": first.headers["last-modified"]}
+        assert (await client.get("/v1/exports/hsds.zip", headers=since)).status_code == 304
+        writer = await asyncpg.connect(seeded_db_url)
+        try:
+            await writer.execute("UPDATE organizations SET name = name || ' (renamed)' "
+                                 "WHERE id = (SELECT min(id::text)::uuid FROM organizations)")
+        finally:
+            await writer.close()
+        # A write makes a new version; downloads that arrive together share one build of it.
+        answers = await asyncio.gather(*(client.get("/v1/exports/hsds.zip") for _ in range(3)))
+        assert {answer.status_code for answer in answers} == {200}
+        assert len({answer.content for answer in answers}) == 1 and answers[0].content != first.content
+        assert answers[0].headers["etag"] != first.headers["etag"]
+        assert _builds((await client.get("/metrics")).text) == 2
+        assert (await client.get("/v1/exports/hsds.zip", headers=since)).status_code == 200
+        stale = await client.get("/v1/exports/hsds.zip", headers={"If-None-Match": first.headers["etag"]})
+        assert stale.status_code == 200 and stale.content == answers[0].content
+    names = zipfile.ZipFile(io.BytesIO(answers[0].content)).read("organizations.csv").decode()
+    assert "(renamed)" in names

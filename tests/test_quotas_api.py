@@ -2,6 +2,7 @@
 
 import asyncio
 
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
@@ -44,3 +45,43 @@ async def test_the_limit_is_exact_across_worker_processes(db_url):
         answers = await asyncio.gather(*(client.get("/v1/categories") for client in [one, two] * 30))
     codes = [answer.status_code for answer in answers]
     assert codes.count(200) == 25 and codes.count(429) == 35
+
+
+def _from_address(app: Litestar, addresses: list[str]) -> Litestar:
+    """The app as if each request came from the next address in the list (the test client has one)."""
+    inner = app.asgi_handler
+
+    async def handler(scope, receive, send):
+        if scope["type"] == "http":
+            scope["client"] = (addresses.pop(0), 40000)
+        await inner(scope, receive, send)
+
+    app.asgi_handler = handler
+    return app
+
+
+async def test_guessing_keys_spends_the_address_s_anonymous_quota(db_url):
+    settings = make_settings(db_url, rate_limit_anonymous=3)
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        guesses = [await client.get("/v1/categories", headers={"Authorization": f"Bearer cg_guess{n}"})
+                   for n in range(3)]
+        assert [g.status_code for g in guesses] == [401, 401, 401]
+        assert guesses[0].headers["www-authenticate"].startswith("Bearer")
+        refused = await client.get("/v1/categories", headers={"Authorization": "Bearer cg_guess4"})
+        assert refused.status_code == 429 and refused.headers["content-type"] == "application/problem+json"
+        assert 0 < int(refused.headers["retry-after"]) <= 60
+        malformed = await client.get("/v1/categories", headers={"Authorization": "Basic Zm9vOmJhcg=="})
+        assert malformed.status_code == 429
+        # The same address without a key is in the same bucket; a real key is not.
+        assert (await client.get("/v1/categories")).status_code == 429
+        assert (await client.get("/v1/categories", headers=ADMIN)).status_code == 200
+
+
+async def test_ipv6_callers_are_counted_per_64_and_mapped_ipv4_as_ipv4(db_url):
+    addresses = ["2001:db8:1:2::1", "2001:db8:1:2:ffff::9", "2001:db8:1:3::1",
+                 "192.0.2.7", "::ffff:192.0.2.7", "192.0.2.8"]
+    app = _from_address(create_app(make_settings(db_url, rate_limit_anonymous=1)), addresses)
+    async with AsyncTestClient(app=app) as client:
+        codes = [(await client.get("/v1/categories")).status_code for _ in range(6)]
+    # One /64 shares a bucket, the next /64 has its own; ::ffff:192.0.2.7 is 192.0.2.7.
+    assert codes == [200, 429, 200, 200, 429, 200]

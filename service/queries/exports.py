@@ -4,6 +4,38 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 
+# The newest writer of exported tables that has ended (see 0020_http_limits.sql), and when it last wrote.
+SELECT_EXPORT_VERSION = """
+    SELECT (SELECT txid::text FROM export_writes WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
+             ORDER BY txid DESC LIMIT 1) AS version,
+           (SELECT max(at) FROM export_writes WHERE txid < pg_snapshot_xmin(pg_current_snapshot())) AS modified_at
+"""
+
+
+async def select_export_version(conn: asyncpg.Connection) -> asyncpg.Record:
+    """The data version of the export and when it was last written."""
+    return await conn.fetchrow(SELECT_EXPORT_VERSION)
+
+
+# Only the newest ended writer matters; it takes the latest time of the ones forgotten.
+DELETE_OLD_EXPORT_WRITES = """
+    WITH ended AS (
+        SELECT txid, (SELECT max(at) FROM export_writes
+                       WHERE txid < pg_snapshot_xmin(pg_current_snapshot())) AS at
+          FROM export_writes WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
+         ORDER BY txid DESC LIMIT 1
+    ), gone AS (
+        DELETE FROM export_writes w USING ended WHERE w.txid < ended.txid
+    )
+    UPDATE export_writes w SET at = ended.at FROM ended WHERE w.txid = ended.txid AND w.at < ended.at
+"""
+
+
+async def delete_old_export_writes(conn: asyncpg.Connection) -> None:
+    """Forget writers older than the current data version."""
+    await conn.execute(DELETE_OLD_EXPORT_WRITES)
+
+
 SELECT_SERVICE_DOCUMENTS = "SELECT hsds_service(s, false)::text FROM services s WHERE s.deleted_at IS NULL ORDER BY s.id"
 
 

@@ -164,10 +164,10 @@ async def fetch_page(conn: asyncpg.Connection, listing: Listing, document: str, 
     return total, [row[0] for row in await conn.fetch(statement, *args)]
 
 
-async def stream_all(pool: asyncpg.Pool, listing: Listing, document: str) -> AsyncIterator[str]:
-    """Every matching document, fetched in batches on a connection of its own."""
+async def stream_all(conn: asyncpg.Connection, listing: Listing, document: str) -> AsyncIterator[str]:
+    """Every matching document, fetched in batches on the stream's own connection."""
     statement, args = listing.page(document, None, 0)
-    async with pool.acquire() as conn, conn.transaction(readonly=True):
+    async with conn.transaction(readonly=True):
         async for row in conn.cursor(statement, *args, prefetch=500):
             yield row[0]
 

@@ -1,35 +1,64 @@
 """Bulk export of the whole directory as an HSDS 3.0 tabular datapackage."""
 
-import tempfile
-from collections.abc import AsyncIterator
+import email.utils
+from typing import Any
 
-import asyncpg
-from litestar import get
+from litestar import Request, Response, get
 from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Stream
 
-from service.exports import write_export
+from schemas.problems import Problem
+from service.db import UNAVAILABLE
+from service.errors import PROBLEM_MEDIA_TYPE, DatabaseUnavailable
+from service.etags import matches_any
+from service.exports import BuiltExport
+from service.streams import open_stream
+
+
+def _not_modified(request: Request[Any, Any, Any], built: BuiltExport) -> bool:
+    """RFC 9110 13.2.2: If-None-Match decides when present, else If-Modified-Since."""
+    if (wanted := request.headers.get("if-none-match")) is not None:
+        return matches_any(wanted, built.etag)
+    if (since := request.headers.get("if-modified-since")) is not None:
+        try:
+            return built.modified_at <= email.utils.parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+def _validators(built: BuiltExport) -> dict[str, str]:
+    return {"ETag": built.etag, "Last-Modified": email.utils.format_datetime(built.modified_at, usegmt=True),
+            "Cache-Control": "no-cache"}
+
+
+def _unchanged(built: BuiltExport) -> Stream:
+    return Response(b"", status_code=304, headers=_validators(built))  # type: ignore[return-value]
 
 
 @get("/v1/exports/hsds.zip", operation_id="exportHsdsZip", tags=["exports"], media_type="application/zip",
-     response_description="A zip: datapackage.json and one CSV per HSDS table")
-async def export_hsds_zip(state: State) -> Stream:
-    """The whole directory as an HSDS 3.0 tabular datapackage (zip), from one consistent snapshot."""
-    spool = tempfile.SpooledTemporaryFile(max_size=32 * 1_048_576)
+     response_description="A zip: datapackage.json and one CSV per HSDS table",
+     responses={
+         304: ResponseSpec(data_container=None, description=(
+             "Not modified: If-None-Match names the current ETag, or nothing changed since If-Modified-Since")),
+         503: ResponseSpec(data_container=Problem, media_type=PROBLEM_MEDIA_TYPE, generate_examples=False,
+                           description="The database is unreachable, or too many downloads and streams are running "
+                                       "(for this key or address, or in all); retry after Retry-After"),
+     })
+async def export_hsds_zip(request: Request[Any, Any, Any], state: State) -> Stream:
+    """The whole directory as an HSDS 3.0 tabular datapackage (zip) from one snapshot, built once per data version."""
+    cache, timeout = state.exports, state.streams.acquire_timeout_s
     try:
-        async with state.pool.acquire() as conn:
-            await write_export(conn, "hsds-csv", spool)
-    except (asyncpg.PostgresError, OSError):
-        spool.close()
-        raise
-    spool.seek(0)
-
-    async def chunks() -> AsyncIterator[bytes]:
-        try:
-            while chunk := spool.read(1 << 16):
-                yield chunk
-        finally:
-            spool.close()
-
-    return Stream(chunks(), media_type="application/zip",
-                  headers={"Content-Disposition": 'attachment; filename="commonground-hsds.zip"'})
+        version, modified_at = await cache.version(state.pool, timeout)
+        if (built := cache.ready(version)) is not None and _not_modified(request, built):
+            return _unchanged(built)
+        stream = await open_stream(connect=False)
+        built = await cache.get(state.pool, version, modified_at, timeout)
+    except UNAVAILABLE as error:
+        raise DatabaseUnavailable(str(error) or type(error).__name__) from error
+    if _not_modified(request, built):
+        return _unchanged(built)
+    return Stream(stream.send(built.chunks()), media_type="application/zip", headers={
+        **_validators(built), "Content-Length": str(built.size),
+        "Content-Disposition": 'attachment; filename="commonground-hsds.zip"'})

@@ -18,6 +18,7 @@ from schemas.hsds import HsdsInfo, HsdsPage
 from service.errors import InvalidInput, NotFound
 from service.geo import zip_origin
 from service.queries import hsds as queries
+from service.streams import open_stream
 
 HSDS_VERSION = "3.0.0"
 HSDS_PROFILE = "https://docs.openreferral.org/en/latest/hsds/"
@@ -67,11 +68,13 @@ def _page(total: int, documents: list[str], page: int, per_page: int) -> Respons
 async def _list(conn: asyncpg.Connection, state: State, listing: queries.Listing, document: str,
                 format: str, page: int, per_page: int) -> Response[Any]:
     if format == "ndjson":
+        stream = await open_stream()
+
         async def lines() -> AsyncIterator[bytes]:
-            async for item in queries.stream_all(state.pool, listing, document):
+            async for item in queries.stream_all(stream.conn, listing, document):
                 yield item.encode() + b"\n"
 
-        return Stream(lines(), media_type=NDJSON)
+        return Stream(stream.send(lines()), media_type=NDJSON)
     total, documents = await queries.fetch_page(conn, listing, document, page, per_page)
     return _page(total, documents, page, per_page)
 

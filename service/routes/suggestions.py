@@ -17,7 +17,7 @@ from schemas.suggestions import (
     Suggestion, SuggestionCreate, SuggestionPage, SuggestionReceipt, SuggestionReject, SuggestionStatus,
 )
 from service.audit import record_lists
-from service.auth import caller_of, check_owner, require_admin
+from service.auth import caller_of, check_owner, client_bucket, require_admin
 from service.cursors import decode_cursor, fingerprint, paginate
 from service.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, body_error
 from service.queries import suggestions as queries
@@ -89,8 +89,7 @@ class SuggestionController(Controller):
         if caller.key_id is None and limit:
             now = dt.datetime.now(dt.timezone.utc)
             window = now.replace(minute=0, second=0, microsecond=0)
-            client = request.client.host if request.client else "unknown"
-            if await count_request(conn, f"suggest:{client}", window) > limit:
+            if await count_request(conn, f"suggest:{client_bucket(request.scope)}", window) > limit:
                 retry = int((window + HOUR - now).total_seconds()) + 1
                 raise TooManySuggestions(f"at most {limit} suggestions an hour from one address without a key; "
                                          f"retry in {retry} s, or ask for a key with the suggest scope",
