@@ -86,4 +86,3 @@ class ImportJob(Output):
     created_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
-    prune: bool = False

@@ -146,7 +146,7 @@ async def _load(conn: asyncpg.Connection, batch: Batch, source: str, dry_run: bo
 
 
 async def run_job(dsn: str, pool: asyncpg.Pool, job_id: UUID, path: Path, source: str, format: str | None,
-                  dry_run: bool, strict: bool, actor: str | None = None) -> None:
+                  dry_run: bool, strict: bool, prune: bool = False, actor: str | None = None) -> None:
     """Run a queued import on a connection of its own (no statement timeout), reporting progress
     through the pool every second; the uploaded file is removed at the end."""
     progress = Progress()
@@ -167,7 +167,7 @@ async def run_job(dsn: str, pool: asyncpg.Pool, job_id: UUID, path: Path, source
         conn = await asyncpg.connect(dsn)
         try:
             report = await run_import(conn, path, source, format=format, dry_run=dry_run, strict=strict,
-                                      progress=progress, actor=actor)
+                                      prune=prune, progress=progress, actor=actor)
         finally:
             await conn.close()
     except ImportFailed as failure:
