@@ -108,7 +108,7 @@ def _unzip(path: Path, folder: Path) -> None:
                     raise UnreadableInput(f"zip member {member.filename!r} points outside the archive")
                 unpacked += member.file_size
                 if unpacked > MAX_UNPACKED:
-                    raise UnreadableInput(f"the zip unpacks to more than {MAX_UNPACKED >> 30} GiB")
+                    raise UnreadableInput(f"the zip unpacks to more than {MAX_UNPACKED >> 20:,} MiB")
             archive.extractall(folder)
     except zipfile.BadZipFile as error:
         raise UnreadableInput(f"{path.name}: broken zip file ({error})") from None

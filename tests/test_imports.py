@@ -459,3 +459,56 @@ async def test_a_json_document_reconciles_only_the_children_it_lists(conn, tmp_p
     report = await run_import(conn, path, "hsds")
     assert report.counts["phone"].removed == 1
     assert await conn.fetchval(service_phones) == 1 and await conn.fetchval("SELECT count(*) FROM schedules") == 4
+
+
+def crafted_zip(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return path
+
+
+@pytest.mark.parametrize("name", ["../../evil.csv", "export/../../../evil.csv", "/ABSOLUTE/evil.csv"])
+async def test_a_zip_member_pointing_outside_the_archive_is_refused(conn, tmp_path, monkeypatch, name):
+    import tempfile
+
+    await run_import(conn, ohana_export(tmp_path / "ohana"), "harbor")
+    before = await counts(conn)
+    unpack_here = tmp_path / "tmp" / "deeper"
+    unpack_here.mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(unpack_here))  # where the import unpacks the zip
+    name = name.replace("/ABSOLUTE", str(tmp_path))
+    path = crafted_zip(tmp_path / "slip.zip", {"organizations.csv": b"id,name\n1,Harbor House\n",
+                                               name: b"id,name\n666,Evil\n"})
+    with pytest.raises(ImportFailed, match="points outside the archive"):
+        await run_import(conn, path, "harbor")
+    assert [p.name for p in tmp_path.rglob("evil.csv")] == []
+    assert list(unpack_here.iterdir()) == []  # and its unpacking folder is gone
+    assert await counts(conn) == before
+
+
+async def test_a_zip_bomb_is_refused_before_it_is_unpacked(conn, tmp_path, monkeypatch):
+    from service import formats
+
+    monkeypatch.setattr(formats, "MAX_UNPACKED", 1 << 20)
+    rows = b"id,name\n" + b"".join(b"%d,Organization\n" % n for n in range(150_000))
+    assert len(rows) > 2 << 20
+    bomb = crafted_zip(tmp_path / "bomb.zip", {"organizations.csv": rows})
+    assert bomb.stat().st_size < 1 << 20  # small on the wire, large unpacked
+    with pytest.raises(ImportFailed, match="unpacks to more than 1 MiB"):
+        await run_import(conn, bomb, "bomb")
+    assert await conn.fetchval("SELECT count(*) FROM organizations") == 0
+
+
+async def test_a_zip_member_larger_than_it_declares_is_refused(conn, tmp_path):
+    import struct
+
+    rows = b"id,name\n" + b"".join(b"%d,Organization\n" % n for n in range(150_000))
+    data = bytearray(crafted_zip(tmp_path / "liar.zip", {"organizations.csv": rows}).read_bytes())
+    # Declare 100 bytes (local header and central directory) for a member that inflates to megabytes.
+    struct.pack_into("<I", data, 22, 100)
+    struct.pack_into("<I", data, data.find(b"PK\x01\x02") + 24, 100)
+    (tmp_path / "liar.zip").write_bytes(data)
+    with pytest.raises(ImportFailed, match="broken zip file"):
+        await run_import(conn, tmp_path / "liar.zip", "liar")
+    assert await conn.fetchval("SELECT count(*) FROM organizations") == 0
