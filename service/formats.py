@@ -205,7 +205,8 @@ def _json_service(batch: Batch, where: Where, record: Any) -> None:
 
 
 # A document's key for each kind of child it may list in full.
-CHILD_KEYS = {"phones": "phone", "schedules": "schedule", "service_at_locations": "service_at_location"}
+CHILD_KEYS = {"phones": "phone", "schedules": "schedule", "service_at_locations": "service_at_location",
+              "addresses": "address"}
 
 
 def _listed(batch: Batch, document: dict[str, Any], owner: str, sid: Any) -> None:
@@ -298,7 +299,7 @@ TABLES = {
 # Tables whose rows a load may reconcile: only a table the package holds can say a row is gone.
 PRESENT = {"organization": "organization", "location": "location", "service": "service",
            "service_at_location": "service_at_location", "phone": "phone", "schedule": "schedule",
-           "regular_schedule": "schedule"}
+           "regular_schedule": "schedule", "address": "address", "postal_address": "address"}
 
 
 def _dialect(path: Path) -> tuple[str, str]:
@@ -515,7 +516,7 @@ FLAT_COLUMNS = {
 
 def read_flat_csv(path: Path, batch: Batch, progress: Progress) -> None:
     """One listing per row: an organization, its service and its location share the row's id."""
-    batch.present.update(("organization", "service", "location", "service_at_location", "phone"))
+    batch.present.update(("organization", "service", "location", "service_at_location", "phone", "address"))
     vocabulary = "samhsa"
     pick: dict[str, str] = {}
     names: dict[str, set[str]] = {}

@@ -362,6 +362,13 @@ async def test_a_partial_reimport_keeps_the_tables_it_does_not_contain(conn, tmp
     assert all(counts.removed == 0 for counts in report.counts.values())
     assert await conn.fetchval("SELECT count(*) FROM resource_index WHERE head LIKE '%555-0100%'") == 1
 
+    # Addresses are columns of a location here but a table of their own in the package.
+    without_addresses = copy_tables(folder, tmp_path / "no-addresses", "organizations.csv", "locations.csv",
+                                    "services.csv")
+    report = await run_import(conn, without_addresses, "harbor")
+    assert report.counts["location"].updated == 0
+    assert await conn.fetchval("SELECT address_1 FROM locations WHERE name = 'Harbor House Main'") == "1 Pier St"
+
 
 async def test_a_table_the_package_contains_is_reconciled_and_each_removal_counted(conn, tmp_path):
     from service.cli import summarize
@@ -459,6 +466,13 @@ async def test_a_json_document_reconciles_only_the_children_it_lists(conn, tmp_p
     report = await run_import(conn, path, "hsds")
     assert report.counts["phone"].removed == 1
     assert await conn.fetchval(service_phones) == 1 and await conn.fetchval("SELECT count(*) FROM schedules") == 4
+
+    # A location without an addresses key keeps its stored address.
+    document = hsds_service(1)
+    del document["service_at_locations"][0]["location"]["addresses"]
+    path.write_text(json.dumps([document]))
+    await run_import(conn, path, "hsds")
+    assert await conn.fetchval("SELECT address_1 FROM locations") == "1 King St"
 
 
 def crafted_zip(path: Path, members: dict[str, bytes]) -> Path:

@@ -303,6 +303,7 @@ STAGE_OWNERS = {
         UNION ALL SELECT 'schedule', id FROM stage_service_at_location
     """,
     "service_at_location": "INSERT INTO stage_owner (entity, id) SELECT 'service_at_location', id FROM stage_service",
+    "address": "INSERT INTO stage_owner (entity, id) SELECT 'address', id FROM stage_location",
 }
 
 # Links go first into a table of their own: what hangs on them (phones and hours) goes with them, counted.
@@ -347,12 +348,27 @@ DELETE_DROPPED_LINKS = """
 """
 
 
+# An address is a location's columns here, but a table (addresses.csv) or key ("addresses") of its own
+# in a package: a location whose package lacks it keeps the stored address where its row gives none.
+KEEP_UNLISTED_ADDRESSES = """
+    UPDATE stage_location s
+       SET address_1 = coalesce(s.address_1, t.address_1), address_2 = coalesce(s.address_2, t.address_2),
+           city = coalesce(s.city, t.city), region = coalesce(s.region, t.region),
+           state_province = coalesce(s.state_province, t.state_province),
+           postal_code = coalesce(s.postal_code, t.postal_code), country = coalesce(s.country, t.country)
+      FROM locations t
+     WHERE t.id = s.id AND NOT EXISTS (SELECT 1 FROM stage_owner o WHERE o.entity = 'address' AND o.id = s.id)
+"""
+
+
 async def delete_dropped_children(conn: asyncpg.Connection, source: str, present: set[str]) -> dict[str, int]:
-    """Remove the phones, hours and links the source no longer lists; returns how many of each."""
+    """Remove the phones, hours and links the source no longer lists (returns how many of each), and keep
+    the addresses of locations whose package has none."""
     for child, statement in STAGE_OWNERS.items():
         if child in present:
             await conn.execute(statement)
     await conn.execute("ANALYZE stage_owner")
+    await conn.execute(KEEP_UNLISTED_ADDRESSES)
     await conn.execute(STAGE_DROPPED_LINKS, source)
     removed = {child: await conn.fetchval(statement, source) for child, statement in DELETE_DROPPED_CHILDREN.items()}
     removed["service_at_location"] = await conn.fetchval(DELETE_DROPPED_LINKS)
