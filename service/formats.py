@@ -210,8 +210,7 @@ CHILD_KEYS = {"phones": "phone", "schedules": "schedule", "service_at_locations"
 
 
 def _listed(batch: Batch, document: dict[str, Any], owner: str, sid: Any) -> None:
-    """A key holding a list (even empty) is the owner's full list of those children; a missing or null
-    key says nothing, so what is stored stays."""
+    """Mark the children a document lists in full: a key holding a list, even empty (missing or null: unsaid)."""
     for key, child in CHILD_KEYS.items():
         if isinstance(document.get(key), list):
             batch.reconcile(child, owner, sid)

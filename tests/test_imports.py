@@ -393,8 +393,8 @@ async def test_a_table_the_package_contains_is_reconciled_and_each_removal_count
 async def test_a_phone_added_through_the_api_survives_reimports(conn, tmp_path):
     folder = ohana_export(tmp_path / "ohana")
     await run_import(conn, folder, "harbor")
-    await conn.execute("INSERT INTO phones (id, service_id, number, type, position) "
-                       "SELECT gen_random_uuid(), id, '555-0000', 'voice', 9 FROM services WHERE name = 'Harbor Shelter'")
+    await conn.execute("INSERT INTO phones (id, service_id, number, type, position) SELECT gen_random_uuid(), id, "
+                       "'555-0000', 'voice', 9 FROM services WHERE name = 'Harbor Shelter'")
     write_csv(folder, "phones.csv", read_csv(folder / "phones.csv")[1:])
     report = await run_import(conn, folder, "harbor", prune=True)
     assert report.counts["phone"].removed == 1
@@ -433,7 +433,8 @@ async def test_a_missing_service_is_deleted_only_with_prune(conn, tmp_path):
 def summarize_removals(report) -> str:
     from service.cli import summarize
 
-    return "\n".join(line for line in summarize(report).splitlines() if line.strip().startswith(("removed", "would remove")))
+    lines = summarize(report).splitlines()
+    return "\n".join(line for line in lines if line.strip().startswith(("removed", "would remove")))
 
 
 async def test_prune_leaves_kinds_the_package_does_not_contain(conn, tmp_path):

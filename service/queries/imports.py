@@ -361,13 +361,16 @@ KEEP_UNLISTED_ADDRESSES = """
 """
 
 
+# Its row count varies from none to every staged row twice over; the planner should know which.
+ANALYZE_OWNERS = "ANALYZE stage_owner"
+
+
 async def delete_dropped_children(conn: asyncpg.Connection, source: str, present: set[str]) -> dict[str, int]:
-    """Remove the phones, hours and links the source no longer lists (returns how many of each), and keep
-    the addresses of locations whose package has none."""
+    """Remove what the source no longer lists where the package says so; returns how many of each kind."""
     for child, statement in STAGE_OWNERS.items():
         if child in present:
             await conn.execute(statement)
-    await conn.execute("ANALYZE stage_owner")
+    await conn.execute(ANALYZE_OWNERS)
     await conn.execute(KEEP_UNLISTED_ADDRESSES)
     await conn.execute(STAGE_DROPPED_LINKS, source)
     removed = {child: await conn.fetchval(statement, source) for child, statement in DELETE_DROPPED_CHILDREN.items()}
@@ -458,8 +461,7 @@ REPLACE_ELIGIBILITY = (
 
 
 async def replace_terms_and_categories(conn: asyncpg.Connection) -> dict[str, int]:
-    """Store the services' term links, map terms to categories, set the categories and eligibility;
-    returns how many term, category and attribute links were removed."""
+    """Store term links, map them to categories, set categories and eligibility; returns links removed."""
     await conn.execute(STAGE_LINKED)
     removed = {"service_taxonomy_term": await conn.fetchval(REPLACE_SERVICE_TERMS)}
     await conn.execute(MAP_CATEGORIES)
