@@ -10,7 +10,8 @@ ImportStatus = Literal["queued", "running", "succeeded", "failed"]
 
 
 class EntityCounts(Output):
-    """One kind of record: rows read, rejected, and what the accepted ones did to the database."""
+    """One kind of record: rows read, rejected, what the accepted ones did to the database, and how many
+    stored rows of this source the import removed (deleted, for listings pruned by a full snapshot)."""
 
     read: int = 0
     accepted: int = 0
@@ -18,6 +19,7 @@ class EntityCounts(Output):
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    removed: int = 0
 
 
 class Rejection(Output):
@@ -63,6 +65,7 @@ class ImportReport(Output):
     unmapped_terms: list[UnmappedTerm]
     ignored_files: list[str]
     seconds: float
+    prune: bool = False  # a full snapshot of the source: its listings the input lacked were deleted
 
 
 class ImportJob(Output):

@@ -220,6 +220,11 @@ class Batch:
         self._auto = 0
         self._positions: dict[tuple[str, str, str | None], int] = {}
         self.nested: set[tuple[str, str | None]] = set()
+        # What the package holds, so a load removes only what it could have listed (see reconcile).
+        self.present: set[str] = set()
+        self.reconciled: list[tuple[str, str, str | None]] = []
+        self.rejected_ids: set[tuple[str, str]] = set()
+        self.owner_rows: list[tuple[str, str]] = []
 
     def _next_position(self, entity: str, refs: dict[str, tuple[str, str | None]], given: Any) -> int:
         """An explicit position, else the row's place among its owner's rows in input order."""
@@ -232,6 +237,8 @@ class Batch:
 
     def reject(self, where: Where, entity: str, sid: str | None, reason: str) -> None:
         self.counts[entity].rejected += 1
+        if sid is not None:
+            self.rejected_ids.add((entity, sid))  # listed but unreadable: what is stored stays
         self.rejections.append(Rejection(file=where.file, line=where.line, entity=entity, source_id=sid,
                                          reason=reason))
 
@@ -255,6 +262,10 @@ class Batch:
             return None
         self.pending[entity][key] = Pending(where, key, fields, refs)
         return key
+
+    def reconcile(self, child: str, owner: str, sid: Any) -> None:
+        """This owner's document lists all its children of this kind (a JSON key holding a list)."""
+        self.reconciled.append((child, owner, text(sid)))
 
     def has(self, entity: str, sid: str) -> bool:
         """Whether a row with this source id was already read."""
@@ -517,6 +528,7 @@ class Batch:
                             self.flag(Where("taxonomy_term", 0), "taxonomy_term", row["source_id"],
                                       "field_dropped", f"parent_id {parent_sid!r} matches no accepted term")
             self.rows[entity] = rows
+        self.owner_rows = [(child, kept[owner][sid]) for child, owner, sid in self.reconciled if sid in kept[owner]]
         self.pending = {entity: {} for entity in ENTITIES}
 
 

@@ -108,7 +108,7 @@ def _unzip(path: Path, folder: Path) -> None:
                     raise UnreadableInput(f"zip member {member.filename!r} points outside the archive")
                 unpacked += member.file_size
                 if unpacked > MAX_UNPACKED:
-                    raise UnreadableInput(f"the zip unpacks to more than {MAX_UNPACKED >> 30} GiB")
+                    raise UnreadableInput(f"the zip unpacks to more than {MAX_UNPACKED >> 20:,} MiB")
             archive.extractall(folder)
     except zipfile.BadZipFile as error:
         raise UnreadableInput(f"{path.name}: broken zip file ({error})") from None
@@ -160,18 +160,22 @@ def _json_service(batch: Batch, where: Where, record: Any) -> None:
         batch.counts["service"].read += 1
         batch.reject(where, "service", None, "not a JSON object")
         return
+    batch.present.add("service")
     organization = record.get("organization")
     organization_id = record.get("organization_id")
     if isinstance(organization, dict):
+        batch.present.add("organization")
         organization_id = organization.get("id") or organization_id
         if text(organization_id) not in batch.pending["organization"]:
             batch.organization(where, organization_id, organization)
+            _listed(batch, organization, "organization", organization_id)
             for phone in _new(batch, "phone", organization.get("phones")):
                 batch.phone(where, phone.get("id"), {"organization": organization_id}, phone)
     languages = [item.get("code") or item.get("name") for item in _objects(record.get("languages"))]
     service_id = batch.service(where, record.get("id"), organization_id, {**record, "languages": languages})
     if service_id is None:
         return  # the record's rejection covers everything nested in it
+    _listed(batch, record, "service", service_id)
     for phone in _new(batch, "phone", record.get("phones")):
         batch.phone(where, phone.get("id"), {"service": service_id}, phone)
     for schedule in _new(batch, "schedule", record.get("schedules")):
@@ -182,19 +186,34 @@ def _json_service(batch: Batch, where: Where, record: Any) -> None:
         location = sal.get("location")
         location_id = sal.get("location_id")
         if isinstance(location, dict):
+            batch.present.add("location")
             location_id = location.get("id") or location_id
             if text(location_id) not in batch.pending["location"]:
                 address = _first_address(_objects(location.get("addresses")))
                 batch.location(where, location_id, location.get("organization_id"), {**address, **location})
+                _listed(batch, location, "location", location_id)
                 for phone in _new(batch, "phone", location.get("phones")):
                     batch.phone(where, phone.get("id"), {"location": location_id}, phone)
                 for schedule in _new(batch, "schedule", location.get("schedules")):
                     _hsds3_schedule(batch, where, schedule, {"location": location_id})
         sal_id = batch.service_at_location(where, sal.get("id"), service_id, location_id, sal.get("description"))
+        _listed(batch, sal, "service_at_location", sal_id)
         for phone in _new(batch, "phone", sal.get("phones")):
             batch.phone(where, phone.get("id"), {"service_at_location": sal_id}, phone)
         for schedule in _new(batch, "schedule", sal.get("schedules")):
             _hsds3_schedule(batch, where, schedule, {"service_at_location": sal_id})
+
+
+# A document's key for each kind of child it may list in full.
+CHILD_KEYS = {"phones": "phone", "schedules": "schedule", "service_at_locations": "service_at_location",
+              "addresses": "address"}
+
+
+def _listed(batch: Batch, document: dict[str, Any], owner: str, sid: Any) -> None:
+    """Mark the children a document lists in full: a key holding a list, even empty (missing or null: unsaid)."""
+    for key, child in CHILD_KEYS.items():
+        if isinstance(document.get(key), list):
+            batch.reconcile(child, owner, sid)
 
 
 def _objects(value: Any) -> list[dict[str, Any]]:
@@ -276,6 +295,12 @@ TABLES = {
 }
 
 
+# Tables whose rows a load may reconcile: only a table the package holds can say a row is gone.
+PRESENT = {"organization": "organization", "location": "location", "service": "service",
+           "service_at_location": "service_at_location", "phone": "phone", "schedule": "schedule",
+           "regular_schedule": "schedule", "address": "address", "postal_address": "address"}
+
+
 def _dialect(path: Path) -> tuple[str, str]:
     """The encoding (UTF-8, else Windows-1252, which legacy exports use) and the delimiter of a CSV file."""
     encoding = "utf-8-sig"
@@ -346,6 +371,7 @@ def read_tabular(folder: Path, batch: Batch, progress: Progress) -> None:
             batch.ignored_files.append(entry.name)
             continue
         tables[table] = entry
+    batch.present.update(PRESENT[table] for table in tables if table in PRESENT)
     if not tables.keys() & {"organization", "service", "location"}:
         raise UnreadableInput("no organizations, services or locations table (expected e.g. organizations.csv "
                               "and services.csv, as HSDS or Ohana name them)")
@@ -402,6 +428,8 @@ def read_tabular(folder: Path, batch: Batch, progress: Progress) -> None:
             "languages": languages.get(sid or "", []) + ([row["languages"]] if row.get("languages") else []),
         }
         kept = batch.service(where, sid, organization, fields)
+        if "location_id" in row:
+            batch.present.add("service_at_location")  # Ohana: services.csv holds the links
         if location and kept:
             # Ohana: a service belongs to one location.
             batch.service_at_location(where, kept and f"ohana:{kept}", kept, location)
@@ -487,6 +515,7 @@ FLAT_COLUMNS = {
 
 def read_flat_csv(path: Path, batch: Batch, progress: Progress) -> None:
     """One listing per row: an organization, its service and its location share the row's id."""
+    batch.present.update(("organization", "service", "location", "service_at_location", "phone", "address"))
     vocabulary = "samhsa"
     pick: dict[str, str] = {}
     names: dict[str, set[str]] = {}

@@ -11,7 +11,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from schemas.imports import ImportReport
+from schemas.imports import EntityCounts, ImportReport
 from service import formats
 from service.batches import Batch
 from service.formats import Progress
@@ -69,10 +69,11 @@ def finish_batch(batch: Batch, slugs: list[str], existing: dict[str, set[str]], 
 
 
 async def run_import(conn: asyncpg.Connection, path: Path, source: str, *, format: str | None = None,
-                     dry_run: bool = False, strict: bool = False, progress: Progress | None = None,
-                     actor: str | None = None) -> ImportReport:
+                     dry_run: bool = False, strict: bool = False, prune: bool = False,
+                     progress: Progress | None = None, actor: str | None = None) -> ImportReport:
     """Import one input. Raises ImportFailed (with the report when rows were read) and changes nothing
-    when the input is unreadable, when strict and any row was rejected, or when the load fails."""
+    when the input is unreadable, when strict and any row was rejected, or when the load fails.
+    prune: the input is a full snapshot of the source, so its listings the input lacks are deleted."""
     started = time.perf_counter()
     progress = progress or Progress()
     slugs = list(await select_taxonomy(conn))
@@ -86,8 +87,8 @@ async def run_import(conn: asyncpg.Connection, path: Path, source: str, *, forma
 
     def report(committed: bool, unmapped: list[Any]) -> ImportReport:
         return ImportReport(
-            source=source, format=found, dry_run=dry_run, committed=committed,
-            counts={entity: counts for entity, counts in batch.counts.items() if counts.read},
+            source=source, format=found, dry_run=dry_run, prune=prune, committed=committed,
+            counts={entity: counts for entity, counts in batch.counts.items() if counts.read or counts.removed},
             rejections=batch.rejections, flags=batch.flags, unmapped_terms=unmapped,
             ignored_files=batch.ignored_files, seconds=round(time.perf_counter() - started, 3))
 
@@ -98,7 +99,7 @@ async def run_import(conn: asyncpg.Connection, path: Path, source: str, *, forma
     for attempt in range(1, LOAD_ATTEMPTS + 1):
         progress.phase = "loading"
         try:
-            unmapped = await _load(conn, batch, source, dry_run, progress, actor)
+            unmapped = await _load(conn, batch, source, dry_run, prune, progress, actor)
             break
         except _RollBack as rollback:
             unmapped = rollback.unmapped
@@ -116,21 +117,25 @@ async def run_import(conn: asyncpg.Connection, path: Path, source: str, *, forma
     return report(not dry_run, unmapped)
 
 
-async def _load(conn: asyncpg.Connection, batch: Batch, source: str, dry_run: bool, progress: Progress,
-                actor: str | None) -> list[Any]:
+async def _load(conn: asyncpg.Connection, batch: Batch, source: str, dry_run: bool, prune: bool,
+                progress: Progress, actor: str | None) -> list[Any]:
     """Write the batch in one transaction; returns the unmapped terms (raises _RollBack for a dry run)."""
     async with conn.transaction():
         await queries.set_import_actor(conn, source, actor)
         await queries.defer_index(conn)
         await queries.stage(conn, batch)
         await queries.adopt_existing_links(conn)
-        await queries.delete_dropped_children(conn, source)
+        removed = await queries.delete_dropped_children(conn, source, batch.present)
         for entity in LOAD_ORDER:
             created, updated = await queries.upsert(conn, entity)
             counts = batch.counts[entity]
             counts.created, counts.updated = created, updated
             counts.unchanged = len(batch.rows[entity]) - created - updated
-        await queries.replace_terms_and_categories(conn)
+        removed |= await queries.replace_terms_and_categories(conn)
+        if prune:
+            removed |= await queries.prune_listings(conn, source, batch.present)
+        for entity, count in removed.items():
+            batch.counts.setdefault(entity, EntityCounts()).removed = count
         unmapped = await queries.select_unmapped_terms(conn)
         await queries.record_sources(conn, source)
         progress.phase = "indexing"
@@ -141,7 +146,7 @@ async def _load(conn: asyncpg.Connection, batch: Batch, source: str, dry_run: bo
 
 
 async def run_job(dsn: str, pool: asyncpg.Pool, job_id: UUID, path: Path, source: str, format: str | None,
-                  dry_run: bool, strict: bool, actor: str | None = None) -> None:
+                  dry_run: bool, strict: bool, prune: bool = False, actor: str | None = None) -> None:
     """Run a queued import on a connection of its own (no statement timeout), reporting progress
     through the pool every second; the uploaded file is removed at the end."""
     progress = Progress()
@@ -162,7 +167,7 @@ async def run_job(dsn: str, pool: asyncpg.Pool, job_id: UUID, path: Path, source
         conn = await asyncpg.connect(dsn)
         try:
             report = await run_import(conn, path, source, format=format, dry_run=dry_run, strict=strict,
-                                      progress=progress, actor=actor)
+                                      prune=prune, progress=progress, actor=actor)
         finally:
             await conn.close()
     except ImportFailed as failure:

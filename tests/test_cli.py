@@ -92,7 +92,7 @@ def test_openapi_command_writes_the_document(tmp_path):
 
 
 def test_import_and_export_commands(db_url, tmp_path):
-    from tests.test_imports import ohana_export
+    from tests.test_imports import copy_tables, ohana_export, read_csv, write_csv
 
     env = {**os.environ, "DATABASE_URL": db_url}
     folder = ohana_export(tmp_path / "ohana")
@@ -109,6 +109,12 @@ def test_import_and_export_commands(db_url, tmp_path):
     assert "rejected locations.csv:4 location 3: latitude 100 is outside -90..90" in done.stderr
     report = json.loads(report_path.read_text())
     assert report["committed"] and report["counts"]["service"]["created"] == 3
+    partial = copy_tables(folder, tmp_path / "partial", "organizations.csv", "locations.csv", "services.csv")
+    write_csv(partial, "services.csv", [row for row in read_csv(partial / "services.csv") if row["id"] != "101"])
+    pruning = subprocess.run([COMMAND, "import", str(partial), "--source", "harbor", "--prune", "--dry-run"], env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert pruning.returncode == 0, pruning.stderr
+    assert "  would remove 1 service\n" in pruning.stderr and "phone" not in pruning.stderr
     out = tmp_path / "export.zip"
     exported = subprocess.run([COMMAND, "export", "--format", "hsds-csv", "--out", str(out)], env=env,
                               capture_output=True, text=True, timeout=120)

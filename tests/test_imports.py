@@ -333,3 +333,197 @@ async def test_concurrent_imports_of_overlapping_data_both_land(db_url, tmp_path
     finally:
         for connection in connections:
             await connection.close()
+
+
+def copy_tables(source: Path, target: Path, *names: str) -> Path:
+    target.mkdir()
+    for name in names:
+        (target / name).write_bytes((source / name).read_bytes())
+    return target
+
+
+CHILDREN = ("phones", "schedules", "service_at_location", "service_categories", "service_taxonomy_terms")
+
+
+async def children(conn: asyncpg.Connection) -> dict[str, int]:
+    return {table: await conn.fetchval(f"SELECT count(*) FROM {table}") for table in CHILDREN}
+
+
+async def test_a_partial_reimport_keeps_the_tables_it_does_not_contain(conn, tmp_path):
+    folder = ohana_export(tmp_path / "ohana")
+    await run_import(conn, folder, "harbor")
+    before = await children(conn)
+    assert before == {"phones": 2, "schedules": 1, "service_at_location": 2, "service_categories": 2,
+                      "service_taxonomy_terms": 3}
+    partial = copy_tables(folder, tmp_path / "partial", "organizations.csv", "locations.csv", "addresses.csv",
+                          "services.csv")
+    report = await run_import(conn, partial, "harbor")
+    assert await children(conn) == before
+    assert all(counts.removed == 0 for counts in report.counts.values())
+    assert await conn.fetchval("SELECT count(*) FROM resource_index WHERE head LIKE '%555-0100%'") == 1
+
+    # Addresses are columns of a location here but a table of their own in the package.
+    without_addresses = copy_tables(folder, tmp_path / "no-addresses", "organizations.csv", "locations.csv",
+                                    "services.csv")
+    report = await run_import(conn, without_addresses, "harbor")
+    assert report.counts["location"].updated == 0
+    assert await conn.fetchval("SELECT address_1 FROM locations WHERE name = 'Harbor House Main'") == "1 Pier St"
+
+
+async def test_a_table_the_package_contains_is_reconciled_and_each_removal_counted(conn, tmp_path):
+    from service.cli import summarize
+
+    folder = ohana_export(tmp_path / "ohana")
+    await run_import(conn, folder, "harbor")
+    write_csv(folder, "phones.csv", read_csv(folder / "phones.csv")[1:])
+    report = await run_import(conn, folder, "harbor")
+    assert report.counts["phone"].removed == 1
+    assert {e: c.removed for e, c in report.counts.items() if c.removed} == {"phone": 1}
+    assert await conn.fetchval("SELECT array_agg(number) FROM phones") == ["(410) 555-0101"]
+    assert "removed 1 phone\n" in summarize(report) + "\n"
+    # A row the package lists but cannot read is reported as rejected, not taken as gone.
+    phones = read_csv(folder / "phones.csv")
+    phones[0]["number"] = ""
+    write_csv(folder, "phones.csv", phones)
+    unreadable = await run_import(conn, folder, "harbor")
+    assert unreadable.counts["phone"].rejected == 1 and unreadable.counts["phone"].removed == 0
+    assert await conn.fetchval("SELECT count(*) FROM phones") == 1
+
+
+async def test_a_phone_added_through_the_api_survives_reimports(conn, tmp_path):
+    folder = ohana_export(tmp_path / "ohana")
+    await run_import(conn, folder, "harbor")
+    await conn.execute("INSERT INTO phones (id, service_id, number, type, position) SELECT gen_random_uuid(), id, "
+                       "'555-0000', 'voice', 9 FROM services WHERE name = 'Harbor Shelter'")
+    write_csv(folder, "phones.csv", read_csv(folder / "phones.csv")[1:])
+    report = await run_import(conn, folder, "harbor", prune=True)
+    assert report.counts["phone"].removed == 1
+    assert sorted(await conn.fetchval("SELECT array_agg(number) FROM phones")) == ["(410) 555-0101", "555-0000"]
+
+
+async def test_a_missing_service_is_deleted_only_with_prune(conn, tmp_path):
+    folder = ohana_export(tmp_path / "ohana")
+    await run_import(conn, folder, "harbor")
+    write_csv(folder, "services.csv", [row for row in read_csv(folder / "services.csv") if row["id"] != "101"])
+    live = "SELECT count(*) FROM services WHERE deleted_at IS NULL"
+
+    kept = await run_import(conn, folder, "harbor")
+    assert all(counts.removed == 0 for counts in kept.counts.values()) and summarize_removals(kept) == ""
+    assert await conn.fetchval(live) == 3 and await conn.fetchval("SELECT count(*) FROM service_at_location") == 2
+
+    before = await counts(conn)
+    dry = await run_import(conn, folder, "harbor", prune=True, dry_run=True)
+    assert dry.prune and not dry.committed and dry.counts["service"].removed == 1
+    assert dry.counts["organization"].removed == 0  # Harbor House still has live services
+    assert await counts(conn) == before and await conn.fetchval(live) == 3
+
+    assert summarize_removals(dry) == "  would remove 1 service"
+    pruned = await run_import(conn, folder, "harbor", prune=True)
+    assert pruned.committed and pruned.counts["service"].removed == 1
+    assert summarize_removals(pruned) == "  removed 1 service"
+    row = await conn.fetchrow("SELECT deleted_at, status FROM services WHERE name = 'Harbor Legal Clinic'")
+    assert row["deleted_at"] is not None and row["status"] == "defunct"  # as DELETE does it, restorable
+    assert await conn.fetchval("SELECT count(*) FROM changes c JOIN services s ON s.id = c.entity_id "
+                               "WHERE s.name = 'Harbor Legal Clinic' AND c.op = 'delete'") == 1
+    assert await conn.fetchval("SELECT count(*) FROM resource_index WHERE name = 'Harbor Legal Clinic'") == 0
+    again = await run_import(conn, folder, "harbor", prune=True)
+    assert again.counts["service"].removed == 0
+
+
+def summarize_removals(report) -> str:
+    from service.cli import summarize
+
+    lines = summarize(report).splitlines()
+    return "\n".join(line for line in lines if line.strip().startswith(("removed", "would remove")))
+
+
+async def test_prune_leaves_kinds_the_package_does_not_contain(conn, tmp_path):
+    folder = ohana_export(tmp_path / "ohana")
+    await run_import(conn, folder, "harbor")
+    only_organizations = copy_tables(folder, tmp_path / "orgs", "organizations.csv")
+    report = await run_import(conn, only_organizations, "harbor", prune=True)
+    assert all(counts.removed == 0 for counts in report.counts.values())
+    assert await conn.fetchval("SELECT count(*) FROM services WHERE deleted_at IS NULL") == 3
+    assert await conn.fetchval("SELECT count(*) FROM locations WHERE deleted_at IS NULL") == 2
+
+
+async def test_a_json_document_reconciles_only_the_children_it_lists(conn, tmp_path):
+    path = tmp_path / "services.json"
+    path.write_text(json.dumps([hsds_service(1), hsds_service(2)]))
+    await run_import(conn, path, "hsds")
+    service_phones = "SELECT count(*) FROM phones WHERE service_id IS NOT NULL"
+    assert await conn.fetchval(service_phones) == 2
+
+    # No phones or schedules key: nothing to say about them, so they stay.
+    bare = [{key: value for key, value in hsds_service(n).items() if key not in ("phones", "schedules")}
+            for n in (1, 2)]
+    path.write_text(json.dumps(bare))
+    report = await run_import(conn, path, "hsds")
+    assert all(counts.removed == 0 for counts in report.counts.values())
+    assert await conn.fetchval(service_phones) == 2 and await conn.fetchval("SELECT count(*) FROM schedules") == 4
+
+    # An empty list is a full list: the first service has no phones any more.
+    path.write_text(json.dumps([hsds_service(1, phones=[]), bare[1]]))
+    report = await run_import(conn, path, "hsds")
+    assert report.counts["phone"].removed == 1
+    assert await conn.fetchval(service_phones) == 1 and await conn.fetchval("SELECT count(*) FROM schedules") == 4
+
+    # A location without an addresses key keeps its stored address.
+    document = hsds_service(1)
+    del document["service_at_locations"][0]["location"]["addresses"]
+    path.write_text(json.dumps([document]))
+    await run_import(conn, path, "hsds")
+    assert await conn.fetchval("SELECT address_1 FROM locations") == "1 King St"
+
+
+def crafted_zip(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return path
+
+
+@pytest.mark.parametrize("name", ["../../evil.csv", "export/../../../evil.csv", "/ABSOLUTE/evil.csv"])
+async def test_a_zip_member_pointing_outside_the_archive_is_refused(conn, tmp_path, monkeypatch, name):
+    import tempfile
+
+    await run_import(conn, ohana_export(tmp_path / "ohana"), "harbor")
+    before = await counts(conn)
+    unpack_here = tmp_path / "tmp" / "deeper"
+    unpack_here.mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(unpack_here))  # where the import unpacks the zip
+    name = name.replace("/ABSOLUTE", str(tmp_path))
+    path = crafted_zip(tmp_path / "slip.zip", {"organizations.csv": b"id,name\n1,Harbor House\n",
+                                               name: b"id,name\n666,Evil\n"})
+    with pytest.raises(ImportFailed, match="points outside the archive"):
+        await run_import(conn, path, "harbor")
+    assert [p.name for p in tmp_path.rglob("evil.csv")] == []
+    assert list(unpack_here.iterdir()) == []  # and its unpacking folder is gone
+    assert await counts(conn) == before
+
+
+async def test_a_zip_bomb_is_refused_before_it_is_unpacked(conn, tmp_path, monkeypatch):
+    from service import formats
+
+    monkeypatch.setattr(formats, "MAX_UNPACKED", 1 << 20)
+    rows = b"id,name\n" + b"".join(b"%d,Organization\n" % n for n in range(150_000))
+    assert len(rows) > 2 << 20
+    bomb = crafted_zip(tmp_path / "bomb.zip", {"organizations.csv": rows})
+    assert bomb.stat().st_size < 1 << 20  # small on the wire, large unpacked
+    with pytest.raises(ImportFailed, match="unpacks to more than 1 MiB"):
+        await run_import(conn, bomb, "bomb")
+    assert await conn.fetchval("SELECT count(*) FROM organizations") == 0
+
+
+async def test_a_zip_member_larger_than_it_declares_is_refused(conn, tmp_path):
+    import struct
+
+    rows = b"id,name\n" + b"".join(b"%d,Organization\n" % n for n in range(150_000))
+    data = bytearray(crafted_zip(tmp_path / "liar.zip", {"organizations.csv": rows}).read_bytes())
+    # Declare 100 bytes (local header and central directory) for a member that inflates to megabytes.
+    struct.pack_into("<I", data, 22, 100)
+    struct.pack_into("<I", data, data.find(b"PK\x01\x02") + 24, 100)
+    (tmp_path / "liar.zip").write_bytes(data)
+    with pytest.raises(ImportFailed, match="broken zip file"):
+        await run_import(conn, tmp_path / "liar.zip", "liar")
+    assert await conn.fetchval("SELECT count(*) FROM organizations") == 0

@@ -110,3 +110,33 @@ async def test_a_new_category_mapping_applies_to_services_already_imported(clien
     params = {"vocabulary": "Open Eligibility", "term": "knitting", "category_slug": "rides"}
     assert (await client.delete("/v1/category-mappings", params=params, headers=ADMIN)).status_code == 204
     assert (await client.delete("/v1/category-mappings", params=params, headers=ADMIN)).status_code == 404
+
+
+async def test_a_partial_upload_keeps_what_it_does_not_contain_and_prune_is_asked_for(client, tmp_path):
+    from tests.test_imports import copy_tables, read_csv, write_csv
+
+    folder = ohana_export(tmp_path / "ohana")
+    await upload(client, zipped(folder))
+    near = {"near": "39.29,-76.61"}
+    phones = (await client.get("/v1/resources", params=near)).json()["items"][0]["phones"]
+    assert len(phones) == 2  # its own and its organization's
+
+    partial = copy_tables(folder, tmp_path / "partial", "organizations.csv", "locations.csv", "addresses.csv",
+                          "services.csv")
+    job = await upload(client, zipped(partial))
+    assert job["status"] == "succeeded" and not job["report"]["prune"]
+    assert all(counts["removed"] == 0 for counts in job["report"]["counts"].values())
+    assert (await client.get("/v1/resources", params=near)).json()["items"][0]["phones"] == phones
+
+    write_csv(partial, "services.csv", [row for row in read_csv(partial / "services.csv") if row["id"] != "100"])
+    kept = await upload(client, zipped(partial))
+    assert kept["report"]["counts"]["service"]["removed"] == 0
+    assert len((await client.get("/v1/resources", params=near)).json()["items"]) == 1
+    dry = await upload(client, zipped(partial), prune="true", dry_run="true")
+    assert dry["report"]["prune"] and dry["report"]["counts"]["service"]["removed"] == 1
+    assert len((await client.get("/v1/resources", params=near)).json()["items"]) == 1
+    pruned = await upload(client, zipped(partial), prune="true")
+    assert pruned["report"]["committed"] and pruned["report"]["counts"]["service"]["removed"] == 1
+    assert (await client.get("/v1/resources", params=near)).json()["items"] == []
+    feed = (await client.get("/v1/changes", headers=ADMIN)).json()["items"]
+    assert [item["op"] for item in feed if item["entity"] == "service"][-1] == "delete"

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from service.cli import summarize
 from service.importer import run_import
 
 from tests.conftest import SHARED_DATA
@@ -53,3 +54,21 @@ async def test_hsds_examples_import_and_reject_the_bad_latitude(conn, name):
     assert report.counts["service"].created == 1
     if "location" in report.counts:
         assert [r.reason for r in report.rejections if r.entity == "location"] == ["latitude 100 is outside -90..90"]
+
+
+async def test_baltimore_partial_reimport_keeps_every_phone_and_a_phones_file_reconciles(conn, tmp_path):
+    await run_import(conn, BALTIMORE, "balt")
+    phones = await conn.fetchval("SELECT count(*) FROM phones")
+    assert phones == records(BALTIMORE / "phones.csv")
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    for name in ("organizations.csv", "locations.csv", "addresses.csv", "services.csv"):
+        (partial / name).write_bytes((BALTIMORE / name).read_bytes())
+    report = await run_import(conn, partial, "balt")
+    assert all(counts.removed == 0 for counts in report.counts.values())
+    assert await conn.fetchval("SELECT count(*) FROM phones") == phones
+
+    (partial / "phones.csv").write_text("id,number\n", encoding="utf-8")  # the table, with no rows
+    dry = await run_import(conn, partial, "balt", dry_run=True)
+    assert dry.counts["phone"].removed == phones and await conn.fetchval("SELECT count(*) FROM phones") == phones
+    assert f"  would remove {phones:,} phones\n" in summarize(dry)

@@ -64,6 +64,10 @@ CREATE_STAGES = """
     CREATE TEMP TABLE stage_service_taxonomy_term (service_id uuid, taxonomy_term_id uuid) ON COMMIT DROP;
     CREATE TEMP TABLE stage_service_category (service_id uuid, category_slug text) ON COMMIT DROP;
     CREATE TEMP TABLE stage_service_eligibility (service_id uuid, code text) ON COMMIT DROP;
+    CREATE TEMP TABLE stage_owner (entity text, id uuid) ON COMMIT DROP;
+    CREATE TEMP TABLE stage_rejected (entity text, source_id text) ON COMMIT DROP;
+    CREATE TEMP TABLE stage_pruned (id uuid) ON COMMIT DROP;
+    CREATE TEMP TABLE stage_dropped_link (id uuid) ON COMMIT DROP;
 """
 
 STAGE_COLUMNS = {
@@ -107,6 +111,11 @@ async def stage(conn: asyncpg.Connection, batch: Batch) -> None:
     if batch.eligibility_links:
         await conn.copy_records_to_table("stage_service_eligibility", columns=["service_id", "code"],
                                          records=batch.eligibility_links)
+    if batch.owner_rows:
+        await conn.copy_records_to_table("stage_owner", columns=["entity", "id"], records=batch.owner_rows)
+    if batch.rejected_ids:
+        await conn.copy_records_to_table("stage_rejected", columns=["entity", "source_id"],
+                                         records=list(batch.rejected_ids))
 
 
 # One service may stand at one location once: a staged link to a pair that already exists under
@@ -122,6 +131,7 @@ ADOPT_EXISTING_LINKS = """
      WHERE s.service_at_location_id = m.old_id;
     UPDATE stage_schedule s SET service_at_location_id = m.new_id FROM stage_link_ids m
      WHERE s.service_at_location_id = m.old_id;
+    UPDATE stage_owner s SET id = m.new_id FROM stage_link_ids m WHERE s.id = m.old_id;
 """
 
 
@@ -275,39 +285,97 @@ async def upsert(conn: asyncpg.Connection, entity: str) -> tuple[int, int]:
     return row["created"], row["updated"]
 
 
-# Children this source delivered before, under a parent it delivers now, that it no longer
-# delivers: the source removed them. Rows others added (through the API) are never touched.
-DELETE_DROPPED_CHILDREN = (
-    """
-    DELETE FROM phones p USING source_records r
-     WHERE r.id = p.id AND r.source = $1
-       AND NOT EXISTS (SELECT 1 FROM stage_phone s WHERE s.id = p.id)
-       AND (p.organization_id IN (SELECT id FROM stage_organization)
-            OR p.service_id IN (SELECT id FROM stage_service)
-            OR p.location_id IN (SELECT id FROM stage_location)
-            OR p.service_at_location_id IN (SELECT id FROM stage_service_at_location))
+# Reconciling: a child row this source delivered before, under an owner whose full list of such
+# children the package holds, that the package no longer lists, is removed. A package holds that list
+# for every owner it contains when it has the child's table (phones.csv; services.csv with location_id
+# for Ohana links), and for one owner when that owner's JSON document has the key (phones: [...]).
+# A table or key the package lacks removes nothing; neither does a row it lists but could not read
+# (stage_rejected), and rows others added (through the API) are never touched.
+STAGE_OWNERS = {
+    "phone": """
+        INSERT INTO stage_owner (entity, id)
+        SELECT 'phone', id FROM stage_organization UNION ALL SELECT 'phone', id FROM stage_service
+        UNION ALL SELECT 'phone', id FROM stage_location UNION ALL SELECT 'phone', id FROM stage_service_at_location
     """,
-    """
-    DELETE FROM schedules x USING source_records r
-     WHERE r.id = x.id AND r.source = $1
-       AND NOT EXISTS (SELECT 1 FROM stage_schedule s WHERE s.id = x.id)
-       AND (x.service_id IN (SELECT id FROM stage_service)
-            OR x.location_id IN (SELECT id FROM stage_location)
-            OR x.service_at_location_id IN (SELECT id FROM stage_service_at_location))
+    "schedule": """
+        INSERT INTO stage_owner (entity, id)
+        SELECT 'schedule', id FROM stage_service UNION ALL SELECT 'schedule', id FROM stage_location
+        UNION ALL SELECT 'schedule', id FROM stage_service_at_location
     """,
-    """
-    DELETE FROM service_at_location x USING source_records r
-     WHERE r.id = x.id AND r.source = $1
-       AND NOT EXISTS (SELECT 1 FROM stage_service_at_location s WHERE s.id = x.id)
-       AND x.service_id IN (SELECT id FROM stage_service)
+    "service_at_location": "INSERT INTO stage_owner (entity, id) SELECT 'service_at_location', id FROM stage_service",
+    "address": "INSERT INTO stage_owner (entity, id) SELECT 'address', id FROM stage_location",
+}
+
+# Links go first into a table of their own: what hangs on them (phones and hours) goes with them, counted.
+STAGE_DROPPED_LINKS = """
+    INSERT INTO stage_dropped_link (id)
+    SELECT x.id FROM service_at_location x JOIN source_records r ON r.id = x.id AND r.source = $1
+     WHERE NOT EXISTS (SELECT 1 FROM stage_service_at_location s WHERE s.id = x.id)
+       AND NOT EXISTS (SELECT 1 FROM stage_rejected j WHERE j.entity = r.entity AND j.source_id = r.source_id)
+       AND x.service_id IN (SELECT id FROM stage_owner WHERE entity = 'service_at_location')
+"""
+
+DELETE_DROPPED_CHILDREN = {
+    "phone": """
+        WITH doomed AS (
+            SELECT p.id FROM phones p JOIN source_records r ON r.id = p.id AND r.source = $1
+             WHERE NOT EXISTS (SELECT 1 FROM stage_phone s WHERE s.id = p.id)
+               AND NOT EXISTS (SELECT 1 FROM stage_rejected j WHERE j.entity = r.entity AND j.source_id = r.source_id)
+               AND (p.organization_id IN (SELECT id FROM stage_owner WHERE entity = 'phone')
+                    OR p.service_id IN (SELECT id FROM stage_owner WHERE entity = 'phone')
+                    OR p.location_id IN (SELECT id FROM stage_owner WHERE entity = 'phone')
+                    OR p.service_at_location_id IN (SELECT id FROM stage_owner WHERE entity = 'phone'))
+            UNION SELECT id FROM phones WHERE service_at_location_id IN (SELECT id FROM stage_dropped_link)
+        ), gone AS (DELETE FROM phones p USING doomed d WHERE p.id = d.id RETURNING 1)
+        SELECT count(*) FROM gone
     """,
-)
+    "schedule": """
+        WITH doomed AS (
+            SELECT x.id FROM schedules x JOIN source_records r ON r.id = x.id AND r.source = $1
+             WHERE NOT EXISTS (SELECT 1 FROM stage_schedule s WHERE s.id = x.id)
+               AND NOT EXISTS (SELECT 1 FROM stage_rejected j WHERE j.entity = r.entity AND j.source_id = r.source_id)
+               AND (x.service_id IN (SELECT id FROM stage_owner WHERE entity = 'schedule')
+                    OR x.location_id IN (SELECT id FROM stage_owner WHERE entity = 'schedule')
+                    OR x.service_at_location_id IN (SELECT id FROM stage_owner WHERE entity = 'schedule'))
+            UNION SELECT id FROM schedules WHERE service_at_location_id IN (SELECT id FROM stage_dropped_link)
+        ), gone AS (DELETE FROM schedules x USING doomed d WHERE x.id = d.id RETURNING 1)
+        SELECT count(*) FROM gone
+    """,
+}
+DELETE_DROPPED_LINKS = """
+    WITH gone AS (DELETE FROM service_at_location WHERE id IN (SELECT id FROM stage_dropped_link) RETURNING 1)
+    SELECT count(*) FROM gone
+"""
 
 
-async def delete_dropped_children(conn: asyncpg.Connection, source: str) -> None:
-    """Remove phones, hours and locations of a service that the source no longer lists."""
-    for statement in DELETE_DROPPED_CHILDREN:
-        await conn.execute(statement, source)
+# An address is a location's columns here, but a table (addresses.csv) or key ("addresses") of its own
+# in a package: a location whose package lacks it keeps the stored address where its row gives none.
+KEEP_UNLISTED_ADDRESSES = """
+    UPDATE stage_location s
+       SET address_1 = coalesce(s.address_1, t.address_1), address_2 = coalesce(s.address_2, t.address_2),
+           city = coalesce(s.city, t.city), region = coalesce(s.region, t.region),
+           state_province = coalesce(s.state_province, t.state_province),
+           postal_code = coalesce(s.postal_code, t.postal_code), country = coalesce(s.country, t.country)
+      FROM locations t
+     WHERE t.id = s.id AND NOT EXISTS (SELECT 1 FROM stage_owner o WHERE o.entity = 'address' AND o.id = s.id)
+"""
+
+
+# Its row count varies from none to every staged row twice over; the planner should know which.
+ANALYZE_OWNERS = "ANALYZE stage_owner"
+
+
+async def delete_dropped_children(conn: asyncpg.Connection, source: str, present: set[str]) -> dict[str, int]:
+    """Remove what the source no longer lists where the package says so; returns how many of each kind."""
+    for child, statement in STAGE_OWNERS.items():
+        if child in present:
+            await conn.execute(statement)
+    await conn.execute(ANALYZE_OWNERS)
+    await conn.execute(KEEP_UNLISTED_ADDRESSES)
+    await conn.execute(STAGE_DROPPED_LINKS, source)
+    removed = {child: await conn.fetchval(statement, source) for child, statement in DELETE_DROPPED_CHILDREN.items()}
+    removed["service_at_location"] = await conn.fetchval(DELETE_DROPPED_LINKS)
+    return removed
 
 
 # Services whose links arrive in this import: they get exactly those links and what they map to.
@@ -324,10 +392,13 @@ REPLACE_SERVICE_TERMS = """
          WHERE x.service_id IN (SELECT service_id FROM stage_linked)
            AND NOT EXISTS (SELECT 1 FROM stage_service_taxonomy_term s
                             WHERE s.service_id = x.service_id AND s.taxonomy_term_id = x.taxonomy_term_id)
+        RETURNING 1
+    ), added AS (
+        INSERT INTO service_taxonomy_terms (service_id, taxonomy_term_id)
+        SELECT DISTINCT service_id, taxonomy_term_id FROM stage_service_taxonomy_term
+        ON CONFLICT DO NOTHING
     )
-    INSERT INTO service_taxonomy_terms (service_id, taxonomy_term_id)
-    SELECT DISTINCT service_id, taxonomy_term_id FROM stage_service_taxonomy_term
-    ON CONFLICT DO NOTHING
+    SELECT count(*) FROM gone
 """
 
 MAP_CATEGORIES = """
@@ -347,21 +418,27 @@ REPLACE_CATEGORIES = """
          WHERE x.service_id IN (SELECT service_id FROM stage_linked)
            AND NOT EXISTS (SELECT 1 FROM stage_service_category s
                             WHERE s.service_id = x.service_id AND s.category_slug = x.category_slug)
+        RETURNING 1
+    ), added AS (
+        INSERT INTO service_categories (service_id, category_slug)
+        SELECT DISTINCT service_id, category_slug FROM stage_service_category
+        ON CONFLICT DO NOTHING
     )
-    INSERT INTO service_categories (service_id, category_slug)
-    SELECT DISTINCT service_id, category_slug FROM stage_service_category
-    ON CONFLICT DO NOTHING
+    SELECT count(*) FROM gone
 """
 
 
 # Attributes, genders and cost of services whose links arrive come from our eligibility terms.
+DELETE_DROPPED_ATTRIBUTES = """
+    WITH gone AS (
+        DELETE FROM service_attributes x
+         WHERE x.service_id IN (SELECT service_id FROM stage_linked)
+           AND NOT EXISTS (SELECT 1 FROM stage_service_eligibility s
+                            WHERE s.service_id = x.service_id AND s.code = x.attribute_slug)
+        RETURNING 1)
+    SELECT count(*) FROM gone
+"""
 REPLACE_ELIGIBILITY = (
-    """
-    DELETE FROM service_attributes x
-     WHERE x.service_id IN (SELECT service_id FROM stage_linked)
-       AND NOT EXISTS (SELECT 1 FROM stage_service_eligibility s
-                        WHERE s.service_id = x.service_id AND s.code = x.attribute_slug)
-    """,
     """
     INSERT INTO service_attributes (service_id, attribute_slug)
     SELECT DISTINCT s.service_id, s.code FROM stage_service_eligibility s JOIN attributes a ON a.slug = s.code
@@ -383,14 +460,67 @@ REPLACE_ELIGIBILITY = (
 )
 
 
-async def replace_terms_and_categories(conn: asyncpg.Connection) -> None:
-    """Store the services' term links, map terms to categories, set the categories and eligibility."""
+async def replace_terms_and_categories(conn: asyncpg.Connection) -> dict[str, int]:
+    """Store term links, map them to categories, set categories and eligibility; returns links removed."""
     await conn.execute(STAGE_LINKED)
-    await conn.execute(REPLACE_SERVICE_TERMS)
+    removed = {"service_taxonomy_term": await conn.fetchval(REPLACE_SERVICE_TERMS)}
     await conn.execute(MAP_CATEGORIES)
-    await conn.execute(REPLACE_CATEGORIES)
+    removed["service_category"] = await conn.fetchval(REPLACE_CATEGORIES)
+    removed["service_attribute"] = await conn.fetchval(DELETE_DROPPED_ATTRIBUTES)
     for statement in REPLACE_ELIGIBILITY:
         await conn.execute(statement)
+    return removed
+
+
+# A full snapshot (prune): listings this source delivered before that the package no longer lists
+# (nor lists unreadably, nor links to) are deleted as DELETE does it, soft and restorable, so they
+# leave search and the change feed says so. Only kinds whose table the package holds; an organization
+# only once nothing live stands on it (as DELETE requires).
+PRUNE_LISTINGS = {
+    "service": """
+        WITH gone AS (
+            UPDATE services t SET deleted_at = now(), status_before_delete = t.status, status = 'defunct'
+              FROM source_records r
+             WHERE r.id = t.id AND r.source = $1 AND r.entity = 'service' AND t.deleted_at IS NULL
+               AND NOT EXISTS (SELECT 1 FROM stage_service s WHERE s.id = t.id)
+               AND NOT EXISTS (SELECT 1 FROM stage_service_at_location s WHERE s.service_id = t.id)
+               AND NOT EXISTS (SELECT 1 FROM stage_rejected j WHERE j.entity = r.entity AND j.source_id = r.source_id)
+            RETURNING t.id
+        ), kept AS (INSERT INTO stage_pruned (id) SELECT id FROM gone)
+        SELECT count(*) FROM gone
+    """,
+    "location": """
+        WITH gone AS (
+            UPDATE locations t SET deleted_at = now()
+              FROM source_records r
+             WHERE r.id = t.id AND r.source = $1 AND r.entity = 'location' AND t.deleted_at IS NULL
+               AND NOT EXISTS (SELECT 1 FROM stage_location s WHERE s.id = t.id)
+               AND NOT EXISTS (SELECT 1 FROM stage_service_at_location s WHERE s.location_id = t.id)
+               AND NOT EXISTS (SELECT 1 FROM stage_rejected j WHERE j.entity = r.entity AND j.source_id = r.source_id)
+            RETURNING t.id
+        ), kept AS (INSERT INTO stage_pruned (id) SELECT id FROM gone)
+        SELECT count(*) FROM gone
+    """,
+    "organization": """
+        WITH gone AS (
+            UPDATE organizations t SET deleted_at = now()
+              FROM source_records r
+             WHERE r.id = t.id AND r.source = $1 AND r.entity = 'organization' AND t.deleted_at IS NULL
+               AND NOT EXISTS (SELECT 1 FROM stage_organization s WHERE s.id = t.id)
+               AND NOT EXISTS (SELECT 1 FROM stage_rejected j WHERE j.entity = r.entity AND j.source_id = r.source_id)
+               AND NOT EXISTS (SELECT 1 FROM services s WHERE s.organization_id = t.id AND s.deleted_at IS NULL)
+               AND NOT EXISTS (SELECT 1 FROM locations l WHERE l.organization_id = t.id AND l.deleted_at IS NULL)
+            RETURNING t.id
+        )
+        SELECT count(*) FROM gone
+    """,
+}
+
+
+async def prune_listings(conn: asyncpg.Connection, source: str, present: set[str]) -> dict[str, int]:
+    """Soft-delete the source's listings a full snapshot no longer lists; returns how many of each kind."""
+    return {entity: await conn.fetchval(statement, source)
+            for entity, statement in PRUNE_LISTINGS.items() if entity in present}
 
 
 SELECT_ELIGIBILITY_CODES = "SELECT code FROM eligibility_terms"
@@ -455,7 +585,8 @@ REFRESH_IMPORTED = """
                                   UNION SELECT service_id FROM stage_service_category
                                   UNION SELECT service_id FROM stage_service_eligibility)
             OR sal.location_id IN (SELECT location_id FROM stage_phone UNION SELECT location_id FROM stage_schedule)
-            OR sal.id IN (SELECT service_at_location_id FROM stage_schedule)))
+            OR sal.id IN (SELECT service_at_location_id FROM stage_schedule)
+            OR sal.service_id IN (SELECT id FROM stage_pruned) OR sal.location_id IN (SELECT id FROM stage_pruned)))
 """
 
 

@@ -36,6 +36,8 @@ ImportFormat = Annotated[Literal["hsds-json", "ndjson", "tabular", "flat-csv"] |
     description="Skip detection: hsds-json, ndjson, tabular (zip of CSV) or flat-csv")]
 DryRun = Annotated[bool, QueryParameter(description="Check and report only; nothing is written")]
 Strict = Annotated[bool, QueryParameter(description="Fail, writing nothing, if any row is rejected")]
+Prune = Annotated[bool, QueryParameter(description="The upload is a full snapshot of the source: delete its "
+                                                   "listings the upload lacks (the report's prune and removed)")]
 JobLimit = Annotated[int, QueryParameter(ge=1, le=100, description="How many recent jobs")]
 
 
@@ -57,7 +59,7 @@ class ImportController(Controller):
     async def create_import(
         self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], state: State,
         source: Source, filename: FileName = None, format: ImportFormat = None, dry_run: DryRun = False,
-        strict: Strict = False,
+        strict: Strict = False, prune: Prune = False,
     ) -> Response[ImportJob]:
         """Upload a directory as the request body (HSDS JSON or NDJSON, a zip of HSDS/Ohana CSV, or a flat CSV);
         the import runs in the background as one transaction: follow it at the Location returned (admin)."""
@@ -85,7 +87,7 @@ class ImportController(Controller):
             shutil.rmtree(folder, ignore_errors=True)
             raise
         caller = caller_of(request)
-        start_job(state.jobs, state.dsn, state.pool, row["id"], path, source, format, dry_run, strict,
+        start_job(state.jobs, state.dsn, state.pool, row["id"], path, source, format, dry_run, strict, prune,
                   str(caller.key_id) if caller.key_id else None)
         return Response(job(row), status_code=202, headers={"Location": f"/v1/imports/{row['id']}"})
 
