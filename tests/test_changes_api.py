@@ -67,3 +67,16 @@ async def test_bad_cursors_are_refused(client):
     for since in ("nope", "MTp4", "!!!"):  # MTp4 is "1:x"
         response = await client.get("/v1/changes", params={"since": since})
         assert response.status_code == 422 and response.json()["invalid_params"][0]["name"] == "since"
+
+
+async def test_transactions_are_ordered_by_number_not_by_their_digits(client, conn):
+    # Transaction 10 follows 9 although "10" sorts before "9" as text; both ended long ago.
+    ids = ["00000000-0000-0000-0000-00000000000a", "00000000-0000-0000-0000-00000000000b"]
+    await conn.execute("DELETE FROM changes")
+    await conn.execute("INSERT INTO changes (txid, entity, entity_id, op) VALUES ('9', 'service', $1, 'create'), "
+                       "('10', 'service', $2, 'delete')", *ids)
+    items, cursor = await feed(client)
+    assert [(item["id"], item["op"]) for item in items] == [(ids[0], "create"), (ids[1], "delete")]
+    first, after_first = await feed(client, limit=1)
+    rest, _ = await feed(client, after_first, limit=1)
+    assert [item["id"] for item in first + rest] == ids

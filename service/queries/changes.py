@@ -8,7 +8,7 @@ SELECT_CHANGES = """
       FROM changes
      WHERE (txid, seq) > ($1::text::xid8, $2::bigint)
        AND txid < pg_snapshot_xmin(pg_current_snapshot())
-     ORDER BY txid, seq
+     ORDER BY changes.txid, changes.seq
      LIMIT $3
 """
 
