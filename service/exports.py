@@ -8,6 +8,7 @@ import io
 import json
 import os
 import tempfile
+import time
 import weakref
 import zipfile
 from collections.abc import AsyncIterator
@@ -57,14 +58,16 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-async def write_export(conn: asyncpg.Connection, format: str, out: BinaryIO) -> None:
-    """Stream the directory to a binary file in one consistent snapshot."""
+async def write_export(conn: asyncpg.Connection, format: str, out: BinaryIO) -> asyncpg.Record:
+    """Stream the directory to a binary file in one consistent snapshot; return that snapshot (text) and
+    when the data it holds was last written."""
     if format not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format {format!r}")
     async with conn.transaction(isolation="repeatable_read", readonly=True):
+        seen = await queries.select_export_snapshot(conn)
         if format == "hsds-csv":
             await _write_zip(conn, out)
-            return
+            return seen
         first = True
         if format == "hsds-json":
             out.write(b"[")
@@ -76,6 +79,7 @@ async def write_export(conn: asyncpg.Connection, format: str, out: BinaryIO) -> 
             first = False
         if format == "hsds-json":
             out.write(b"\n]\n" if not first else b"]\n")
+    return seen
 
 
 async def _write_zip(conn: asyncpg.Connection, out: BinaryIO) -> None:
@@ -97,11 +101,13 @@ async def _write_zip(conn: asyncpg.Connection, out: BinaryIO) -> None:
 
 
 class BuiltExport:
-    """One data version's zip, in an unnamed temporary file that goes when the last reader lets go."""
+    """One snapshot's zip, in an unnamed temporary file that goes when the last reader lets go."""
 
-    def __init__(self, version: int, modified_at: dt.datetime, file: BinaryIO) -> None:
-        self.version, self.modified_at, self.file = version, modified_at.replace(microsecond=0), file
-        # Closed when the cache has a newer version and the last download of this one ends.
+    def __init__(self, snapshot: str, modified_at: dt.datetime | None, file: BinaryIO) -> None:
+        self.snapshot, self.file = snapshot, file
+        self.built_at = time.monotonic()
+        self.modified_at = (modified_at or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
+        # Closed when the cache has a newer zip and the last download of this one ends.
         weakref.finalize(self, file.close)
         self.size = file.seek(0, os.SEEK_END)
         digest = hashlib.blake2b(digest_size=16)
@@ -109,7 +115,7 @@ class BuiltExport:
         while chunk := os.pread(file.fileno(), 1 << 20, offset):
             digest.update(chunk)
             offset += len(chunk)
-        # The same data gives the same bytes, so every worker that builds this version has this tag.
+        # The same data gives the same bytes, so every worker that builds it has this tag.
         self.etag = f'"{digest.hexdigest()}"'
 
     async def chunks(self) -> AsyncIterator[bytes]:
@@ -121,36 +127,37 @@ class BuiltExport:
 
 
 class ExportCache:
-    """The HSDS zip of the newest data version, built at most once per version by this worker process."""
+    """The HSDS zip of the data as it is now, built again by this worker only when something it holds changed."""
+
+    # Old writers are forgotten after two days (queries.DELETE_OLD_EXPORT_WRITES); a zip older than one
+    # day is built again rather than judged against a log that may have lost what it missed.
+    MAX_AGE_S = 86_400
 
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
         self.current: BuiltExport | None = None
         self.lock = asyncio.Lock()
 
-    async def version(self, pool: asyncpg.Pool, timeout: float) -> tuple[int, dt.datetime]:
-        """The data version now, and when it was last written."""
-        async with pool.acquire(timeout=timeout) as conn:
-            row = await queries.select_export_version(conn)
-        return int(row["version"] or 0), row["modified_at"] or dt.datetime.now(dt.timezone.utc)
-
-    def ready(self, version: int) -> BuiltExport | None:
-        """The built zip if it is of this version or newer."""
+    async def fresh(self, pool: asyncpg.Pool, timeout: float) -> BuiltExport | None:
+        """The built zip, if nothing it holds has changed since it was built."""
         current = self.current
-        return current if current is not None and current.version >= version else None
+        if current is None or time.monotonic() - current.built_at > self.MAX_AGE_S:
+            return None
+        async with pool.acquire(timeout=timeout) as conn:
+            return current if await queries.select_export_current(conn, current.snapshot) else None
 
-    async def get(self, pool: asyncpg.Pool, version: int, modified_at: dt.datetime, timeout: float) -> BuiltExport:
-        """The zip of this version or newer; concurrent callers wait for one build."""
-        if (built := self.ready(version)) is not None:
+    async def get(self, pool: asyncpg.Pool, timeout: float) -> BuiltExport:
+        """The zip of the data now; concurrent callers wait for one build."""
+        if (built := await self.fresh(pool, timeout)) is not None:
             return built
         async with self.lock:
-            if (built := self.ready(version)) is not None:
+            if (built := await self.fresh(pool, timeout)) is not None:
                 return built
             file = tempfile.TemporaryFile()
             try:
                 async with pool.acquire(timeout=timeout) as conn:
-                    await write_export(conn, "hsds-csv", file)
-                built = await asyncio.to_thread(BuiltExport, version, modified_at, file)
+                    seen = await write_export(conn, "hsds-csv", file)
+                built = await asyncio.to_thread(BuiltExport, seen["snapshot"], seen["at"], file)
             except BaseException:
                 file.close()
                 raise

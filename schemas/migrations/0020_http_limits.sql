@@ -1,8 +1,8 @@
--- The data version of the HSDS export, so it is built once per version instead of on every download.
--- One row per transaction that wrote to a table the export reads (never one shared counter row, which
--- every writer would queue on). The version is the newest of these transactions that has ended (below
--- the oldest one still running, as in the change feed): every change up to it is final, so an export
--- built from a later snapshot holds all of them. `at` is its last such write, for Last-Modified.
+-- What the HSDS export has to notice, so it is built again only when its data changed, not on every
+-- download. One row per transaction that wrote to a table the export reads (never one shared counter
+-- row, which every writer would queue on). A zip built from snapshot S is current while every writer
+-- that has committed is visible in S (service/queries/exports.py). `at` is its last such write, for
+-- Last-Modified.
 CREATE TABLE export_writes (
     txid xid8 PRIMARY KEY DEFAULT pg_current_xact_id(),
     at   timestamptz NOT NULL DEFAULT clock_timestamp()

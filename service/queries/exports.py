@@ -4,35 +4,39 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 
-# The newest writer of exported tables that has ended (see 0020_http_limits.sql), and when it last wrote.
-SELECT_EXPORT_VERSION = """
-    SELECT (SELECT txid::text FROM export_writes WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
-             ORDER BY txid DESC LIMIT 1) AS version,
-           (SELECT max(at) FROM export_writes WHERE txid < pg_snapshot_xmin(pg_current_snapshot())) AS modified_at
+# Whether a zip built from snapshot $1 still holds every write to the exported tables: no writer that
+# has committed since is outside it (see 0020_http_limits.sql). Exact whatever else is running, so a
+# long import or a forgotten open transaction elsewhere never freezes the export.
+SELECT_EXPORT_CURRENT = """
+    SELECT NOT EXISTS (SELECT 1 FROM export_writes w WHERE NOT pg_visible_in_snapshot(w.txid, $1::text::pg_snapshot))
 """
 
 
-async def select_export_version(conn: asyncpg.Connection) -> asyncpg.Record:
-    """The data version of the export and when it was last written."""
-    return await conn.fetchrow(SELECT_EXPORT_VERSION)
+async def select_export_current(conn: asyncpg.Connection, snapshot: str) -> bool:
+    """Whether nothing the export reads changed outside this snapshot."""
+    return await conn.fetchval(SELECT_EXPORT_CURRENT, snapshot)
 
 
-# Only the newest ended writer matters; it takes the latest time of the ones forgotten.
+# Run first in the export's transaction: its snapshot, and when the data it sees was last written.
+SELECT_EXPORT_SNAPSHOT = "SELECT pg_current_snapshot()::text AS snapshot, (SELECT max(at) FROM export_writes) AS at"
+
+
+async def select_export_snapshot(conn: asyncpg.Connection) -> asyncpg.Record:
+    """The snapshot an export is read from, and its last write time."""
+    return await conn.fetchrow(SELECT_EXPORT_SNAPSHOT)
+
+
+# Writers long finished are seen by every snapshot a cached zip can still have (a cache lives a day at
+# most); the newest row stays, for Last-Modified.
 DELETE_OLD_EXPORT_WRITES = """
-    WITH ended AS (
-        SELECT txid, (SELECT max(at) FROM export_writes
-                       WHERE txid < pg_snapshot_xmin(pg_current_snapshot())) AS at
-          FROM export_writes WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
-         ORDER BY txid DESC LIMIT 1
-    ), gone AS (
-        DELETE FROM export_writes w USING ended WHERE w.txid < ended.txid
-    )
-    UPDATE export_writes w SET at = ended.at FROM ended WHERE w.txid = ended.txid AND w.at < ended.at
+    DELETE FROM export_writes
+     WHERE txid < pg_snapshot_xmin(pg_current_snapshot()) AND at < now() - interval '48 hours'
+       AND txid < (SELECT max(txid) FROM export_writes)
 """
 
 
 async def delete_old_export_writes(conn: asyncpg.Connection) -> None:
-    """Forget writers older than the current data version."""
+    """Forget writers that every live cached export has seen."""
     await conn.execute(DELETE_OLD_EXPORT_WRITES)
 
 

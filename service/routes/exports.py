@@ -47,14 +47,13 @@ def _unchanged(built: BuiltExport) -> Stream:
                                        "(for this key or address, or in all); retry after Retry-After"),
      })
 async def export_hsds_zip(request: Request[Any, Any, Any], state: State) -> Stream:
-    """The whole directory as an HSDS 3.0 tabular datapackage (zip) from one snapshot, built once per data version."""
+    """The whole directory as an HSDS 3.0 tabular datapackage (zip) from one snapshot, built again only when its data changed."""
     cache, timeout = state.exports, state.streams.acquire_timeout_s
     try:
-        version, modified_at = await cache.version(state.pool, timeout)
-        if (built := cache.ready(version)) is not None and _not_modified(request, built):
+        if (built := await cache.fresh(state.pool, timeout)) is not None and _not_modified(request, built):
             return _unchanged(built)
         stream = await open_stream(connect=False)
-        built = await cache.get(state.pool, version, modified_at, timeout)
+        built = await cache.get(state.pool, timeout)
     except UNAVAILABLE as error:
         raise DatabaseUnavailable(str(error) or type(error).__name__) from error
     if _not_modified(request, built):
