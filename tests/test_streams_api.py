@@ -20,10 +20,11 @@ def _open_stream(port: int, key: str | None = None) -> tuple[socket.socket, byte
     sock = socket.socket()
     # A small receive window, so the server's writes stall after a few megabytes at most.
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.settimeout(5)
+    sock.settimeout(30)  # generous: a loaded CI machine may be slow to answer
     sock.connect(("127.0.0.1", port))
     auth = f"Authorization: Bearer {key}\r\n" if key else ""
-    sock.sendall(f"GET {STREAM} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}\r\n".encode())
+    # Connection: close, so a refused stream's answer ends with the connection and can be read whole.
+    sock.sendall(f"GET {STREAM} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{auth}\r\n".encode())
     head = b""
     while b"\r\n\r\n" not in head and len(head) < 8192:
         head += sock.recv(1024)
