@@ -64,7 +64,7 @@ async def test_keys_only_in_the_header_and_never_in_a_log(client, caplog):
     assert basic.status_code == 401 and basic.headers["www-authenticate"].startswith("Bearer")
     assert fine.status_code == 200
     logged = "\n".join(record.getMessage() for record in caplog.records if record.name.startswith("commonground"))
-    assert made["key"] not in logged and "api_key=%2A%2A%2A" in logged
+    assert made["key"] not in logged and "api_key=***" in logged
 
 
 async def test_revoked_expired_and_rotated_keys(client, conn):
