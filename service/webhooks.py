@@ -66,7 +66,7 @@ def open_secret(key: ServerKey, webhook_id: UUID, sealed: bytes, key_id: str) ->
 
 
 async def seal_plain_secrets(conn: asyncpg.Connection, key: ServerKey) -> int:
-    """Seal the secrets stored in plain text before migration 0018; how many there were."""
+    """Seal the secrets stored in plain text before migration 0003_webhook_safety; how many there were."""
     sealed = 0
     while True:
         async with conn.transaction():

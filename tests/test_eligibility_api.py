@@ -9,7 +9,7 @@ from service.importer import run_import
 
 from tests.conftest import ADMIN, ANY_VERSION
 from tests.factories import resource_body
-from tests.test_resource_index_queries import assert_index_is_current
+from tests.factories import assert_index_is_current
 
 ORIGIN = {"near": "47.6062,-122.3321"}  # Seattle
 LISTINGS = {

@@ -5,33 +5,7 @@ import asyncio
 import asyncpg
 
 from tests.conftest import ADMIN, ANY_VERSION
-from tests.factories import add_resource, resource_body
-
-SNAPSHOT = """
-    SELECT id, status, categories, name, search_vector::text, latitude, longitude, timezone, weekdays,
-           opens::text, closes::text, valid_from, valid_to, zones, week_open::text, hours_simple, head
-      FROM resource_index ORDER BY id
-"""
-
-
-async def assert_index_is_current(conn: asyncpg.Connection) -> None:
-    """What the triggers kept equals a rebuild from scratch."""
-    maintained = await conn.fetch(SNAPSHOT)
-    rebuild = conn.transaction()
-    await rebuild.start()
-    try:
-        await conn.execute("DELETE FROM resource_index")
-        await conn.execute("SELECT refresh_resource_index(ARRAY(SELECT id FROM service_at_location))")
-        rebuilt = await conn.fetch(SNAPSHOT)
-    finally:
-        await rebuild.rollback()
-    assert [dict(row) for row in maintained] == [dict(row) for row in rebuilt]
-    # Every link of live listings is indexed; those of deleted listings are not.
-    assert len(maintained) == await conn.fetchval(
-        "SELECT count(*) FROM service_at_location sal JOIN services s ON s.id = sal.service_id "
-        "JOIN locations l ON l.id = sal.location_id JOIN organizations o ON o.id = s.organization_id "
-        "WHERE s.deleted_at IS NULL AND l.deleted_at IS NULL AND o.deleted_at IS NULL")
-
+from tests.factories import add_resource, assert_index_is_current, resource_body
 
 async def test_every_kind_of_write_keeps_the_index_current(client, db_url):
     made = [(await client.post("/v1/resources", json=resource_body(45.5 + i / 100, -122.6, name=f"S{i}",

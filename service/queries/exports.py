@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 
 # Whether a zip built from snapshot $1 still holds every write to the exported tables: no writer that
-# has committed since is outside it (see 0020_http_limits.sql). Exact whatever else is running, so a
+# has committed since is outside it (see 0004_export_writes.sql). Exact whatever else is running, so a
 # long import or a forgotten open transaction elsewhere never freezes the export.
 SELECT_EXPORT_CURRENT = """
     SELECT NOT EXISTS (SELECT 1 FROM export_writes w WHERE NOT pg_visible_in_snapshot(w.txid, $1::text::pg_snapshot))

@@ -1,80 +1,9 @@
--- Confidential locations (a domestic-violence shelter, a safe house): public responses carry no
--- street address and coordinates rounded to 0.01 degree (about 1 km), marked approximate. The
--- search table itself holds only the rounded point, so neither distances nor the nearest-first
--- order can be used to triangulate the real one. Admin calls on a location see everything.
+-- The search table (resource_index): one row per service at a location, kept exact by triggers.
+-- Live objects, each defined once: re-applied (CREATE OR REPLACE) whenever this file changes.
 
-ALTER TABLE locations ADD COLUMN confidential boolean NOT NULL DEFAULT false;
-
-CREATE FUNCTION public_coordinate(p_value float8, p_confidential boolean) RETURNS float8
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN p_confidential THEN round(p_value::numeric, 2)::float8 ELSE p_value END
-$$;
-
--- A location's summary document from its columns (scalar arguments, so it is inlined).
-CREATE FUNCTION location_document(p_id uuid, p_name text, p_type text, p_latitude float8, p_longitude float8,
-                                  p_address_1 text, p_address_2 text, p_city text, p_region text,
-                                  p_state_province text, p_postal_code text, p_country text, p_timezone text,
-                                  p_confidential boolean)
-RETURNS json LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT json_build_object(
-        'id', p_id, 'name', p_name, 'location_type', p_type,
-        'latitude', public_coordinate(p_latitude, p_confidential),
-        'longitude', public_coordinate(p_longitude, p_confidential),
-        'address', CASE WHEN p_address_1 IS NULL OR p_confidential THEN NULL ELSE json_build_object(
-            'address_1', p_address_1, 'address_2', p_address_2, 'city', p_city, 'region', p_region,
-            'state_province', p_state_province, 'postal_code', p_postal_code, 'country', p_country) END,
-        'timezone', p_timezone, 'approximate', p_confidential)
-$$;
-
-CREATE OR REPLACE FUNCTION location_summary_json(l locations) RETURNS json LANGUAGE sql STABLE AS $$
-    SELECT location_document(l.id, l.name, l.location_type, l.latitude, l.longitude, l.address_1, l.address_2,
-                             l.city, l.region, l.state_province, l.postal_code, l.country, l.timezone,
-                             l.confidential)
-$$;
-
--- The location as stored: p_exact (admin calls) shows the real place of a confidential one.
-CREATE FUNCTION location_full_json(l locations, p_exact boolean) RETURNS json LANGUAGE sql STABLE AS $$
-    SELECT (location_document(l.id, l.name, l.location_type, l.latitude, l.longitude, l.address_1, l.address_2,
-                              l.city, l.region, l.state_province, l.postal_code, l.country, l.timezone,
-                              l.confidential AND NOT p_exact)::jsonb
-            || jsonb_build_object(
-        'confidential', l.confidential,
-        'organization_id', l.organization_id, 'alternate_name', l.alternate_name,
-        'description', l.description, 'transportation', l.transportation, 'url', l.url,
-        'service_ids', (SELECT coalesce(jsonb_agg(sal.service_id ORDER BY sal.service_id), '[]'::jsonb)
-                          FROM service_at_location sal WHERE sal.location_id = l.id),
-        'phones', owned_phones_json(l.id), 'schedules', owned_schedules_json(l.id),
-        'created_at', l.created_at, 'updated_at', l.updated_at))::json
-$$;
-
-CREATE OR REPLACE FUNCTION hsds_location(l locations) RETURNS jsonb LANGUAGE sql STABLE AS $$
-    SELECT jsonb_strip_nulls(jsonb_build_object(
-        'id', l.id, 'location_type', l.location_type, 'url', l.url, 'organization_id', l.organization_id,
-        'name', l.name, 'alternate_name', l.alternate_name, 'description', l.description,
-        'transportation', l.transportation,
-        'latitude', public_coordinate(l.latitude, l.confidential),
-        'longitude', public_coordinate(l.longitude, l.confidential),
-        'addresses', CASE WHEN l.address_1 IS NULL OR l.confidential THEN '[]'::jsonb ELSE jsonb_build_array(
-            jsonb_strip_nulls(jsonb_build_object(
-                'id', hsds_address_id(l.id), 'location_id', l.id,
-                'address_1', l.address_1, 'address_2', l.address_2,
-                'city', coalesce(l.city, ''), 'region', l.region,
-                'state_province', coalesce(l.state_province, ''),
-                'postal_code', coalesce(l.postal_code, ''), 'country', coalesce(l.country, ''),
-                'address_type', CASE WHEN l.location_type = 'postal' THEN 'postal' ELSE 'physical' END,
-                'attributes', '[]'::jsonb, 'metadata', '[]'::jsonb))) END,
-        'phones', hsds_phones(l.id), 'schedules', hsds_schedules(l.id),
-        'languages', '[]'::jsonb, 'contacts', '[]'::jsonb, 'accessibility', '[]'::jsonb,
-        'attributes', '[]'::jsonb, 'metadata', '[]'::jsonb))
-$$;
-
-CREATE OR REPLACE FUNCTION hsds_location_summary(l locations) RETURNS jsonb LANGUAGE sql STABLE AS $$
-    SELECT jsonb_strip_nulls(jsonb_build_object(
-        'id', l.id, 'location_type', l.location_type, 'url', l.url, 'organization_id', l.organization_id,
-        'name', l.name, 'alternate_name', l.alternate_name, 'description', l.description,
-        'transportation', l.transportation,
-        'latitude', public_coordinate(l.latitude, l.confidential),
-        'longitude', public_coordinate(l.longitude, l.confidential)))
+-- Bulk loaders may SET LOCAL commonground.defer_index = 'on' and call refresh_resource_index once.
+CREATE OR REPLACE FUNCTION resource_index_deferred() RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT coalesce(current_setting('commonground.defer_index', true), '') = 'on'
 $$;
 
 -- Rebuild search rows set-based: one pass that joins and aggregates categories, attributes,
@@ -89,6 +18,12 @@ BEGIN
     -- Lock first (in id order, so concurrent refreshes cannot deadlock), then read a fresh snapshot.
     PERFORM 1 FROM service_at_location sal JOIN (SELECT DISTINCT unnest(p_ids) AS id) AS k ON k.id = sal.id
      ORDER BY sal.id FOR UPDATE OF sal;
+    -- A deleted service, location or organization leaves search: its rows go, and are not written again.
+    DELETE FROM resource_index ri
+     USING service_at_location sal, services s, locations l, organizations o
+     WHERE ri.id = any(p_ids) AND sal.id = ri.id AND s.id = sal.service_id AND l.id = sal.location_id
+       AND o.id = s.organization_id
+       AND (s.deleted_at IS NOT NULL OR l.deleted_at IS NOT NULL OR o.deleted_at IS NOT NULL);
     INSERT INTO resource_index (id, status, categories, name, search_vector, latitude, longitude, geo, timezone,
                                 weekdays, opens, closes, valid_from, valid_to, zones, week_open, hours_simple,
                                 attributes, genders, minimum_age, maximum_age, cost, languages, capacity,
@@ -97,7 +32,9 @@ BEGIN
         SELECT sal.id, sal.service_id, sal.location_id, sal.description, s.organization_id
           FROM (SELECT DISTINCT unnest(p_ids) AS id) AS k
           JOIN service_at_location sal ON sal.id = k.id
-          JOIN services s ON s.id = sal.service_id
+          JOIN services s ON s.id = sal.service_id AND s.deleted_at IS NULL
+          JOIN locations l ON l.id = sal.location_id AND l.deleted_at IS NULL
+          JOIN organizations o ON o.id = s.organization_id AND o.deleted_at IS NULL
     ), service_ids AS (
         SELECT DISTINCT service_id FROM targets
     ), categories AS (
@@ -230,5 +167,107 @@ BEGIN
 END
 $$;
 
--- The flag is a column of locations: its update trigger already refreshes the resources there.
-SELECT refresh_resource_index(ARRAY(SELECT id FROM service_at_location));
+-- After a statement on a table the search rows are built from: refresh the rows it touched, found
+-- from its transition table `changed`. TG_ARGV[0] says what a changed row is: a service at a
+-- location, a service, a location, an organization, a row of a service's (categories, attributes,
+-- capacity), hours (owned by a link, a service or a location), or phones (or by an organization too).
+CREATE OR REPLACE FUNCTION reindex_after() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF resource_index_deferred() THEN
+        RETURN NULL;
+    END IF;
+    CASE TG_ARGV[0]
+    WHEN 'link' THEN
+        PERFORM refresh_resource_index(ARRAY(SELECT c.id FROM changed c));
+    WHEN 'service' THEN
+        PERFORM refresh_resource_index(ARRAY(
+            SELECT sal.id FROM changed c JOIN service_at_location sal ON sal.service_id = c.id));
+    WHEN 'location' THEN
+        PERFORM refresh_resource_index(ARRAY(
+            SELECT sal.id FROM changed c JOIN service_at_location sal ON sal.location_id = c.id));
+    WHEN 'organization' THEN
+        PERFORM refresh_resource_index(ARRAY(
+            SELECT sal.id FROM changed c
+              JOIN services s ON s.organization_id = c.id
+              JOIN service_at_location sal ON sal.service_id = s.id));
+    WHEN 'of_service' THEN
+        PERFORM refresh_resource_index(ARRAY(
+            SELECT sal.id FROM (SELECT DISTINCT service_id FROM changed) c
+              JOIN service_at_location sal ON sal.service_id = c.service_id));
+    WHEN 'hours' THEN
+        PERFORM refresh_resource_index(ARRAY(
+            SELECT sal.id FROM changed c JOIN service_at_location sal ON sal.id = c.service_at_location_id
+            UNION SELECT sal.id FROM changed c JOIN service_at_location sal ON sal.service_id = c.service_id
+            UNION SELECT sal.id FROM changed c JOIN service_at_location sal ON sal.location_id = c.location_id));
+    WHEN 'phones' THEN
+        PERFORM refresh_resource_index(ARRAY(
+            SELECT sal.id FROM changed c JOIN service_at_location sal ON sal.id = c.service_at_location_id
+            UNION SELECT sal.id FROM changed c JOIN service_at_location sal ON sal.service_id = c.service_id
+            UNION SELECT sal.id FROM changed c JOIN service_at_location sal ON sal.location_id = c.location_id
+            UNION SELECT sal.id FROM changed c JOIN services s ON s.organization_id = c.organization_id
+                                               JOIN service_at_location sal ON sal.service_id = s.id));
+    END CASE;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER locations_reindex AFTER UPDATE ON locations
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION reindex_after('location');
+CREATE OR REPLACE TRIGGER organizations_reindex AFTER UPDATE ON organizations
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION reindex_after('organization');
+CREATE OR REPLACE TRIGGER phones_reindex_delete AFTER DELETE ON phones
+    REFERENCING OLD TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION reindex_after('phones');
+CREATE OR REPLACE TRIGGER phones_reindex_insert AFTER INSERT ON phones
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION reindex_after('phones');
+CREATE OR REPLACE TRIGGER phones_reindex_update_new AFTER UPDATE ON phones
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION reindex_after('phones');
+CREATE OR REPLACE TRIGGER phones_reindex_update_old AFTER UPDATE ON phones
+    REFERENCING OLD TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION reindex_after('phones');
+CREATE OR REPLACE TRIGGER schedule_exceptions_reindex_delete AFTER DELETE ON schedule_exceptions
+    REFERENCING OLD TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION reindex_after('hours');
+CREATE OR REPLACE TRIGGER schedule_exceptions_reindex_insert AFTER INSERT ON schedule_exceptions
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION reindex_after('hours');
+CREATE OR REPLACE TRIGGER schedules_reindex_delete AFTER DELETE ON schedules
+    REFERENCING OLD TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION reindex_after('hours');
+CREATE OR REPLACE TRIGGER schedules_reindex_insert AFTER INSERT ON schedules
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION reindex_after('hours');
+CREATE OR REPLACE TRIGGER schedules_reindex_update_new AFTER UPDATE ON schedules
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION reindex_after('hours');
+CREATE OR REPLACE TRIGGER schedules_reindex_update_old AFTER UPDATE ON schedules
+    REFERENCING OLD TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION reindex_after('hours');
+CREATE OR REPLACE TRIGGER service_at_location_reindex_insert AFTER INSERT ON service_at_location
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION reindex_after('link');
+CREATE OR REPLACE TRIGGER service_at_location_reindex_update AFTER UPDATE ON service_at_location
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION reindex_after('link');
+CREATE OR REPLACE TRIGGER service_attributes_reindex_delete AFTER DELETE ON service_attributes
+    REFERENCING OLD TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION reindex_after('of_service');
+CREATE OR REPLACE TRIGGER service_attributes_reindex_insert AFTER INSERT ON service_attributes
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION reindex_after('of_service');
+CREATE OR REPLACE TRIGGER service_capacity_reindex AFTER INSERT ON service_capacity
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION reindex_after('of_service');
+CREATE OR REPLACE TRIGGER service_categories_reindex_delete AFTER DELETE ON service_categories
+    REFERENCING OLD TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION reindex_after('of_service');
+CREATE OR REPLACE TRIGGER service_categories_reindex_insert AFTER INSERT ON service_categories
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION reindex_after('of_service');
+CREATE OR REPLACE TRIGGER services_reindex AFTER UPDATE ON services
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION reindex_after('service');

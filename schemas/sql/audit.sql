@@ -1,0 +1,67 @@
+-- The audit log: every write to organizations, services and locations, in the writing transaction.
+-- Live objects, each defined once: re-applied (CREATE OR REPLACE) whenever this file changes.
+
+-- Columns that are bookkeeping, not content.
+CREATE OR REPLACE FUNCTION audit_ignored() RETURNS text[] LANGUAGE sql IMMUTABLE
+    AS $$ SELECT ARRAY['updated_at', 'created_at', 'search_vector', 'geo', 'public_geo'] $$;
+
+CREATE OR REPLACE FUNCTION audit_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    actor text := nullif(current_setting('commonground.actor', true), '');
+    request text := nullif(current_setting('commonground.request_id', true), '');
+    forced text := nullif(current_setting('commonground.audit_op', true), '');
+    note text := nullif(current_setting('commonground.audit_note', true), '');
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        -- A creation's changes are its snapshot's fields (from nothing); the history reader derives them,
+        -- which keeps bulk imports from building every document twice.
+        INSERT INTO audit_log (entity, entity_id, op, snapshot, actor, request_id, note)
+        SELECT TG_ARGV[0], n.id, coalesce(forced, 'create'), to_jsonb(n) - audit_ignored(), actor, request, note
+          FROM new_rows n;
+    ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO audit_log (entity, entity_id, op, changes, snapshot, actor, request_id, note)
+        SELECT TG_ARGV[0], x.id,
+               coalesce(forced, CASE WHEN x.was_deleted = x.is_deleted THEN 'update'
+                                     WHEN x.is_deleted THEN 'delete' ELSE 'restore' END),
+               d.diff, x.nj, actor, request, note
+          FROM (SELECT n.id, to_jsonb(o) - audit_ignored() AS oj, to_jsonb(n) - audit_ignored() AS nj,
+                       o.deleted_at IS NOT NULL AS was_deleted, n.deleted_at IS NOT NULL AS is_deleted
+                  FROM new_rows n JOIN old_rows o ON o.id = n.id) x
+          CROSS JOIN LATERAL (SELECT jsonb_object_agg(e.key, jsonb_build_array(x.oj -> e.key, e.value)) AS diff
+                                FROM jsonb_each(x.nj) e WHERE x.oj -> e.key IS DISTINCT FROM e.value) d
+         WHERE d.diff IS NOT NULL;
+    ELSE
+        INSERT INTO audit_log (entity, entity_id, op, actor, request_id, note)
+        SELECT TG_ARGV[0], o.id, coalesce(forced, 'purge'), actor, request, note FROM old_rows o;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER locations_audit_delete AFTER DELETE ON locations
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_rows('location');
+CREATE OR REPLACE TRIGGER locations_audit_insert AFTER INSERT ON locations
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_rows('location');
+CREATE OR REPLACE TRIGGER locations_audit_update AFTER UPDATE ON locations
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_rows('location');
+CREATE OR REPLACE TRIGGER organizations_audit_delete AFTER DELETE ON organizations
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_rows('organization');
+CREATE OR REPLACE TRIGGER organizations_audit_insert AFTER INSERT ON organizations
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_rows('organization');
+CREATE OR REPLACE TRIGGER organizations_audit_update AFTER UPDATE ON organizations
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_rows('organization');
+CREATE OR REPLACE TRIGGER services_audit_delete AFTER DELETE ON services
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_rows('service');
+CREATE OR REPLACE TRIGGER services_audit_insert AFTER INSERT ON services
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_rows('service');
+CREATE OR REPLACE TRIGGER services_audit_update AFTER UPDATE ON services
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_rows('service');

@@ -1,0 +1,26 @@
+-- Words: the vocabulary that typo correction draws on, kept from service names and descriptions.
+-- Live objects, each defined once: re-applied (CREATE OR REPLACE) whenever this file changes.
+
+CREATE OR REPLACE FUNCTION words_of(p_text text) RETURNS SETOF text LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT DISTINCT w FROM regexp_split_to_table(lower(unaccent(coalesce(p_text, ''))), '[^a-z0-9]+') AS w
+     WHERE length(w) BETWEEN 3 AND 40
+$$;
+
+-- New words arrive with the services that use them; words are never removed (a stale word only
+-- ever corrects to a search that finds nothing, which is what the typo would have found).
+CREATE OR REPLACE FUNCTION remember_service_words() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO search_words (word)
+    SELECT DISTINCT w FROM changed c,
+           words_of(c.name || ' ' || coalesce(c.alternate_name, '') || ' ' || coalesce(c.description, '')) AS w
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER services_words_insert AFTER INSERT ON services
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION remember_service_words();
+CREATE OR REPLACE TRIGGER services_words_update AFTER UPDATE ON services
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION remember_service_words();
