@@ -25,10 +25,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from service.batches import Batch
+from service.imports.batches import Batch
 from service.embedded import embedded_postgres
-from service.formats import Progress, read
-from service.importer import fill_timezones, run_import
+from service.imports.formats import Progress, read
+from service.imports.importer import fill_timezones, run_import
 from service.queries.categories import select_taxonomy
 from service.queries.migrations import apply_migrations
 

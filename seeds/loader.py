@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from service.geo import timezone_at
+from service.search.geo import timezone_at
 
 NAMESPACE = uuid.UUID("6f1d8a62-3c1e-4f0b-9a57-2f3d9c0b7e11")
 DATASET_FILE = "commonground.json"

@@ -17,16 +17,16 @@ from litestar.openapi.spec import Components, Contact, License, SecurityScheme, 
 
 from service.config import Settings, load_settings
 from service.db import connect_with_retry, create_pool, provide_connection
-from service.contract import allow_middleware, document_problems, document_streams
+from service.http.contract import allow_middleware, document_problems, document_streams
 from service.embedded import embedded_postgres
 from service.errors import exception_handlers
-from service.access import access_middleware, configure_logging
-from service.auth import auth_middleware, delete_old_windows
-from service.etags import etag_middleware
-from service.idempotency import idempotency_middleware
-from service.geo import Geocoder, warm_lookups
-from service.exports import ExportCache, delete_old_export_writes
-from service.importer import cancel_jobs
+from service.http.access import access_middleware, configure_logging
+from service.http.auth import auth_middleware, delete_old_windows
+from service.http.etags import etag_middleware
+from service.http.idempotency import idempotency_middleware
+from service.search.geo import Geocoder, warm_lookups
+from service.imports.exports import ExportCache, delete_old_export_writes
+from service.imports.importer import cancel_jobs
 from service.queries.attributes import select_attributes
 from service.queries.categories import select_taxonomy
 from service.queries.migrations import apply_migrations
@@ -36,9 +36,9 @@ from service.routes.capacity import CapacityController
 from service.routes.changes import list_changes
 from service.routes.categories import CategoryController
 from service.routes.category_mappings import CategoryMappingController
-from service.metrics import Metrics
-from service.served import ServedCounter
-from service.streams import StreamBudget, stream_middleware
+from service.http.metrics import Metrics
+from service.curation.served import ServedCounter
+from service.http.streams import StreamBudget, stream_middleware
 from service.routes.health import healthz, metrics, readyz
 from service.routes.exceptions import (
     list_location_exceptions, list_service_exceptions, replace_location_exceptions, replace_service_exceptions,
@@ -53,15 +53,15 @@ from service.routes.duplicates import list_duplicates, merge_listings
 from service.routes.keys import KeyController
 from service.routes.suggestions import SuggestionController
 from service.routes.verifications import list_stale, list_verifications, verify_service
-from service.bodies import check_request
+from service.http.bodies import check_request
 from service.routes.webhooks import WebhookController
-from service.sealing import load_server_key
-from service.webhooks import Deliverer, seal_plain_secrets, system_resolve
+from service.platform.sealing import load_server_key
+from service.platform.webhooks import Deliverer, seal_plain_secrets, system_resolve
 from service.routes.locations import LocationController
 from service.routes.organizations import OrganizationController
 from service.routes.resources import ResourceController
 from service.routes.services import ServiceController
-from service.taxonomy import Taxonomy
+from service.search.taxonomy import Taxonomy
 
 API_VERSION = "1.0.0"
 # Response headers browser apps may read.

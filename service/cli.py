@@ -17,7 +17,7 @@ from service.config import Settings, load_settings
 
 if TYPE_CHECKING:
     from schemas.imports import ImportReport
-    from service.formats import Progress
+    from service.imports.formats import Progress
 
 log = logging.getLogger("commonground")
 
@@ -60,7 +60,7 @@ def serve(settings: Settings) -> None:
         # Workers are separate processes: they read the database from the environment.
         os.environ["DATABASE_URL"] = dsn
         if settings.workers > 1 and not settings.metrics_dir:
-            # A fresh folder each start: workers pool their metrics there (see service.metrics).
+            # A fresh folder each start: workers pool their metrics there (see service.http.metrics).
             folder = Path(settings.data_dir).resolve() / "metrics"
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir(parents=True)
@@ -105,8 +105,8 @@ async def _show_progress(progress: "Progress") -> None:
 async def import_command(dsn: str, args: argparse.Namespace) -> int:
     """Run one import and print its summary; the exit code says whether it was applied."""
     from service.db import connect_with_retry
-    from service.formats import Progress
-    from service.importer import ImportFailed, run_import
+    from service.imports.formats import Progress
+    from service.imports.importer import ImportFailed, run_import
     from service.queries.migrations import apply_migrations
 
     conn = await connect_with_retry(dsn)
@@ -180,7 +180,7 @@ def summarize(report: "ImportReport") -> str:
 async def export_command(dsn: str, args: argparse.Namespace) -> None:
     """Write the directory as HSDS to a file or stdout."""
     from service.db import connect_with_retry
-    from service.exports import write_export
+    from service.imports.exports import write_export
 
     conn = await connect_with_retry(dsn)
     try:

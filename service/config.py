@@ -48,7 +48,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     database_url: str | None = None
     data_dir: str = ".data"
     admin_key: str | None = None
-    # Seals secrets kept in the database (service/sealing.py); unset: a key file made in data_dir.
+    # Seals secrets kept in the database (service/platform/sealing.py); unset: a key file made in data_dir.
     secret_key: str | None = None
     geocoder: str | None = None
     geocoder_user_agent: str = "commonground"

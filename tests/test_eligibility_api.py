@@ -4,8 +4,8 @@ import io
 
 import pytest
 
-from service.exports import write_export
-from service.importer import run_import
+from service.imports.exports import write_export
+from service.imports.importer import run_import
 
 from tests.conftest import ADMIN, ANY_VERSION
 from tests.factories import resource_body

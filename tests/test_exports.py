@@ -12,8 +12,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
-from service.exports import write_export
-from service.importer import run_import
+from service.imports.exports import write_export
+from service.imports.importer import run_import
 
 from tests.conftest import HSDS_SCHEMA, make_settings
 

@@ -2,7 +2,7 @@
 
 import asyncio
 
-from service.importer import run_import
+from service.imports.importer import run_import
 from tests.conftest import ADMIN, ANY_VERSION
 from tests.factories import resource_body
 from tests.test_imports import ohana_export

@@ -2,7 +2,7 @@
 
 import asyncio
 
-from service.idempotency import SHOWN_ONCE
+from service.http.idempotency import SHOWN_ONCE
 from tests.conftest import ADMIN
 from tests.factories import (
     PUBLIC_ADDRESS, StubResolver, assert_not_in_dump, bearer, make_key, pg_dump_text, resource_body,

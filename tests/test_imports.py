@@ -8,7 +8,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from service.importer import ImportFailed, run_import
+from service.imports.importer import ImportFailed, run_import
 
 TABLES = ("organizations", "services", "locations", "service_at_location", "phones", "schedules",
           "service_categories", "taxonomy_terms", "service_taxonomy_terms", "source_records", "resource_index")
@@ -503,7 +503,7 @@ async def test_a_zip_member_pointing_outside_the_archive_is_refused(conn, tmp_pa
 
 
 async def test_a_zip_bomb_is_refused_before_it_is_unpacked(conn, tmp_path, monkeypatch):
-    from service import formats
+    from service.imports import formats
 
     monkeypatch.setattr(formats, "MAX_UNPACKED", 1 << 20)
     rows = b"id,name\n" + b"".join(b"%d,Organization\n" % n for n in range(150_000))

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from service.cli import summarize
-from service.importer import run_import
+from service.imports.importer import run_import
 
 from tests.conftest import SHARED_DATA
 

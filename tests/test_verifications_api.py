@@ -3,7 +3,7 @@
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
-from service.importer import run_import
+from service.imports.importer import run_import
 from tests.conftest import ADMIN, ANY_VERSION, make_settings
 from tests.factories import resource_body
 from tests.test_imports import ohana_export

@@ -14,7 +14,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
-from service.sealing import ServerKey, Unsealable, load_server_key
+from service.platform.sealing import ServerKey, Unsealable, load_server_key
 from tests.conftest import ADMIN, ANY_VERSION, make_settings
 from tests.factories import PUBLIC_ADDRESS, StubResolver, pg_dump_text, resource_body
 from tests.receiver import receiver, tls_contexts
@@ -131,7 +131,7 @@ async def test_webhook_urls_and_ownership_are_checked(db_url):
 
 
 def test_retries_back_off_exponentially_with_jitter_and_a_cap():
-    from service.webhooks import MAX_BACKOFF_S, backoff
+    from service.platform.webhooks import MAX_BACKOFF_S, backoff
     for attempt, expected in [(1, 30), (2, 60), (3, 120), (6, 960)]:
         waits = [backoff(attempt, 30) for _ in range(200)]
         assert expected * 0.8 <= min(waits) and max(waits) <= expected * 1.2 and len(set(waits)) > 100
@@ -254,7 +254,7 @@ async def test_a_host_that_resolves_to_a_private_address_at_delivery_is_refused_
 @pytest.mark.parametrize("answers", [["10.0.0.5"], [PUBLIC_ADDRESS, "10.0.0.5"], ["::ffff:10.0.0.5"], ["fe80::1"],
                                      ["100.64.0.1"], ["0.0.0.0"], ["::1"], ["2002:a00:5::1"], ["ff02::1"]])
 async def test_every_answer_must_be_public(answers):
-    from service.webhooks import Refused, addresses_for
+    from service.platform.webhooks import Refused, addresses_for
     with pytest.raises(Refused, match="refused"):
         await addresses_for("hooks.example.test", 443, StubResolver({"hooks.example.test": answers}), False)
     assert await addresses_for("hooks.example.test", 443, StubResolver(default=[PUBLIC_ADDRESS]), False) == [
@@ -276,8 +276,8 @@ async def test_delivery_connects_to_the_checked_address_and_keeps_the_host_name(
 
 
 async def test_tls_checks_the_certificate_and_sends_sni_for_the_host_name_not_the_address(db_url):
-    from service.metrics import Metrics
-    from service.webhooks import Deliverer
+    from service.http.metrics import Metrics
+    from service.platform.webhooks import Deliverer
     server_tls, client_tls = tls_contexts("hooks.example.test")
     resolver = StubResolver({"hooks.example.test": ["127.0.0.1"], "other.example.test": ["127.0.0.1"]})
     settings = make_settings(db_url, webhook_allow_insecure=True, webhooks_enabled=False)
@@ -302,8 +302,8 @@ async def test_tls_checks_the_certificate_and_sends_sni_for_the_host_name_not_th
 
 
 async def test_a_worker_whose_lease_ran_out_cannot_overwrite_the_next_one(db_url):
-    from service.metrics import Metrics
-    from service.webhooks import Deliverer
+    from service.http.metrics import Metrics
+    from service.platform.webhooks import Deliverer
     settings = make_settings(db_url, webhook_allow_insecure=True, webhooks_enabled=False)
     async with receiver([500, 200], delays=[1.5]) as target, AsyncTestClient(app=create_app(settings)) as client:
         hook = (await client.post("/v1/webhooks", json={"url": target.url, "events": ["*"]}, headers=ADMIN)).json()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from service.words import alternatives, words_to_check
+from service.search.words import alternatives, words_to_check
 
 from tests.conftest import ADMIN
 from tests.factories import resource_body

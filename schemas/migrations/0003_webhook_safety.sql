@@ -1,5 +1,5 @@
 -- Webhook safety.
--- Signing secrets are sealed at rest (AES-256-GCM under the server key, see service/sealing.py) with the
+-- Signing secrets are sealed at rest (AES-256-GCM under the server key, see service/platform/sealing.py) with the
 -- id of the key that sealed them. SQL cannot seal with the app's key, so at start-up the app seals any plain
 -- `secret` still left and nulls it; the NOT VALID check keeps every new or changed row from holding one.
 ALTER TABLE webhooks

@@ -10,7 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from schemas.imports import UnmappedTerm
-from service.batches import Batch
+from service.imports.batches import Batch
 
 # Entity -> table, for references to rows already stored.
 ENTITY_TABLES = {"organization": "organizations", "location": "locations", "service": "services",

@@ -8,7 +8,7 @@ import msgspec
 from schemas.addresses import AddressInput
 from schemas.locations import Location, LocationCreate, LocationFields, LocationPatch
 from service.errors import InvalidInput
-from service.geo import check_timezone, timezone_at
+from service.search.geo import check_timezone, timezone_at
 from service.queries.phones import insert_phones, replace_phones
 from service.queries.schedules import insert_schedules, replace_schedules
 

@@ -10,7 +10,7 @@ import msgspec
 
 from schemas.resources import ResourceCreate
 from service.errors import InvalidInput
-from service.geo import BoundingBox
+from service.search.geo import BoundingBox
 from service.queries.locations import insert_location
 from service.queries.organizations import insert_organization
 from service.queries.phones import insert_phones

@@ -6,7 +6,7 @@ from uuid import UUID
 import asyncpg
 
 from schemas.schedules import ScheduleCreate
-from service.geo import check_timezone
+from service.search.geo import check_timezone
 
 Owner = Literal["service", "location", "service_at_location"]
 OWNERS: tuple[Owner, ...] = ("service", "location", "service_at_location")

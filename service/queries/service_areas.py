@@ -6,7 +6,7 @@ from uuid import UUID
 import asyncpg
 
 from schemas.service_areas import ServiceAreaCreate
-from service.areas import Box, boxes
+from service.search.areas import Box, boxes
 
 DELETE_AREAS = "DELETE FROM service_areas WHERE service_id = $1"
 
@@ -45,7 +45,7 @@ async def replace_areas(conn: asyncpg.Connection, service_id: UUID, areas: list[
 
 
 # Areas whose box holds the point. Circles are decided here (ellipsoidal distance); polygons get
-# their exact test in service/areas.py.
+# their exact test in service/search/areas.py.
 SELECT_CANDIDATES = """
     SELECT a.service_id, a.extent::text AS extent,
            geodesic_m(a.center_latitude, a.center_longitude, $1, $2) <= a.radius_m AS in_circle

@@ -11,8 +11,8 @@ from litestar.openapi.spec import Example
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from schemas.capacity import CapacityCreate, CapacityRecord, CapacityReport
-from service.auth import check_owner, require_write
-from service.durations import parse_duration
+from service.http.auth import check_owner, require_write
+from service.http.durations import parse_duration
 from service.errors import NotFound
 from service.queries import capacity as queries
 

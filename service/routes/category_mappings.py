@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
 from schemas.category_mappings import CategoryMapping, CategoryMappingApplied, CategoryMappingCreate
-from service.auth import require_admin
+from service.http.auth import require_admin
 from service.errors import Conflict, NotFound
 from service.queries import category_mappings as queries
 

@@ -9,7 +9,7 @@ from litestar.params import JSONBody, QueryParameter
 
 from schemas.duplicates import DuplicatePair, Listed, Merge, Merged
 from schemas.history import Entity
-from service.auth import require_admin
+from service.http.auth import require_admin
 from service.errors import InvalidInput
 from service.queries import duplicates as queries
 from service.queries.lifecycle import set_audit

@@ -9,8 +9,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from schemas.exceptions import ScheduleException, ScheduleExceptions
-from service.auth import check_owner, require_write
-from service.audit import record_lists
+from service.http.auth import check_owner, require_write
+from service.curation.audit import record_lists
 from service.errors import NotFound
 from service.queries import exceptions as queries
 

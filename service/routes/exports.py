@@ -11,9 +11,9 @@ from litestar.response import Stream
 from schemas.problems import Problem
 from service.db import UNAVAILABLE
 from service.errors import PROBLEM_MEDIA_TYPE, DatabaseUnavailable
-from service.etags import matches_any
-from service.exports import BuiltExport
-from service.streams import open_stream
+from service.http.etags import matches_any
+from service.imports.exports import BuiltExport
+from service.http.streams import open_stream
 
 
 def _not_modified(request: Request[Any, Any, Any], built: BuiltExport) -> bool:

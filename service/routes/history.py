@@ -12,8 +12,8 @@ from schemas.history import HistoryPage, Purge, Revert
 from schemas.locations import Location
 from schemas.organizations import Organization
 from schemas.services import Service
-from service.auth import caller_of, check_organization, check_owner, may_see_confidential, require_admin, require_write
-from service.cursors import decode_cursor, fingerprint, paginate
+from service.http.auth import caller_of, check_organization, check_owner, may_see_confidential, require_admin, require_write
+from service.http.cursors import decode_cursor, fingerprint, paginate
 from service.errors import Conflict, InvalidInput, NotFound
 from service.queries import history as queries
 from service.queries import lifecycle

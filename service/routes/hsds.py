@@ -16,9 +16,9 @@ from litestar.response import Stream
 
 from schemas.hsds import HsdsInfo, HsdsPage
 from service.errors import InvalidInput, NotFound
-from service.geo import zip_origin
+from service.search.geo import zip_origin
 from service.queries import hsds as queries
-from service.streams import open_stream
+from service.http.streams import open_stream
 
 HSDS_VERSION = "3.0.0"
 HSDS_PROFILE = "https://docs.openreferral.org/en/latest/hsds/"

@@ -16,9 +16,9 @@ from litestar.openapi.spec import Example
 from litestar.params import FromPath, QueryParameter
 
 from schemas.imports import ImportJob
-from service.auth import caller_of, require_admin
+from service.http.auth import caller_of, require_admin
 from service.errors import InvalidInput, NotFound
-from service.importer import start_job
+from service.imports.importer import start_job
 from service.queries import imports as queries
 
 # What an upload's Content-Type says about its format (the file name, when given, says more).

@@ -11,11 +11,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from schemas.keys import Key, KeyCreate, KeyCreated, KeyPage, KeyUsage
-from service.auth import BOOTSTRAP_ID, caller_of, new_secret, require_admin
-from service.cursors import decode_cursor, fingerprint, paginate
+from service.http.auth import BOOTSTRAP_ID, caller_of, new_secret, require_admin
+from service.http.cursors import decode_cursor, fingerprint, paginate
 from service.errors import InvalidInput, NotFound, Unauthorized
-from service.idempotency import withhold_on_replay
-from service.preconditions import require_match
+from service.http.idempotency import withhold_on_replay
+from service.http.preconditions import require_match
 from service.queries import keys as queries
 from service.queries.organizations import select_missing_organizations
 from service.routes.params import Cursor, Limit

@@ -10,12 +10,12 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import UNSET
 
 from schemas.locations import Location, LocationCreate, LocationPage, LocationPatch
-from service.auth import check_organization, check_owner, may_see_confidential, require_write
-from service.preconditions import require_match
-from service.cursors import decode_cursor, fingerprint, paginate
-from service.audit import record_lists
+from service.http.auth import check_organization, check_owner, may_see_confidential, require_write
+from service.http.preconditions import require_match
+from service.http.cursors import decode_cursor, fingerprint, paginate
+from service.curation.audit import record_lists
 from service.errors import Forbidden
-from service.lifecycle import explain_missing
+from service.curation.lifecycle import explain_missing
 from service.queries import locations as queries
 from service.routes.params import Cursor, Limit
 

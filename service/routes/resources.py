@@ -15,17 +15,17 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from schemas.fields import Cost, Gender, Status
 from schemas.resources import Origin, Resource, ResourceCreate, ResourcePage
-from service.auth import check_organization, check_owner, require_write
-from service.cursors import decode_cursor, encode_cursor, fingerprint
+from service.http.auth import check_organization, check_owner, require_write
+from service.http.cursors import decode_cursor, encode_cursor, fingerprint
 from service.errors import InvalidInput, Moved, NotFound
 from service.queries.lifecycle import select_redirect
-from service.geo import Geocoder, parse_bbox, parse_near, radius_m, zip_origin
-from service.areas import covers
+from service.search.geo import Geocoder, parse_bbox, parse_near, radius_m, zip_origin
+from service.search.areas import covers
 from service.queries import resources as queries
 from service.queries import service_areas as area_queries
-from service.durations import parse_duration
+from service.http.durations import parse_duration
 from service.routes.params import Cursor, Limit
-from service.words import alternatives, words_to_check
+from service.search.words import alternatives, words_to_check
 
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 

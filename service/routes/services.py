@@ -11,11 +11,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from schemas.services import Service, ServiceCreate, ServicePage, ServicePatch
-from service.auth import check_organization, check_owner, require_write
-from service.preconditions import require_match
-from service.cursors import decode_cursor, fingerprint, paginate
-from service.audit import record_lists
-from service.lifecycle import explain_missing
+from service.http.auth import check_organization, check_owner, require_write
+from service.http.preconditions import require_match
+from service.http.cursors import decode_cursor, fingerprint, paginate
+from service.curation.audit import record_lists
+from service.curation.lifecycle import explain_missing
 from service.queries import services as queries
 from service.routes.params import Cursor, Limit
 

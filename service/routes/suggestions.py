@@ -16,9 +16,9 @@ from schemas.services import ServicePatch
 from schemas.suggestions import (
     Suggestion, SuggestionCreate, SuggestionPage, SuggestionReceipt, SuggestionReject, SuggestionStatus,
 )
-from service.audit import record_lists
-from service.auth import caller_of, check_owner, client_bucket, require_admin
-from service.cursors import decode_cursor, fingerprint, paginate
+from service.curation.audit import record_lists
+from service.http.auth import caller_of, check_owner, client_bucket, require_admin
+from service.http.cursors import decode_cursor, fingerprint, paginate
 from service.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, body_error
 from service.queries import suggestions as queries
 from service.queries.keys import count_request

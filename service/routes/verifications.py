@@ -11,9 +11,9 @@ from litestar.openapi.spec import Example
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from schemas.verifications import StalePage, Verification, VerificationCreate
-from service.auth import check_owner, require_admin, require_write
-from service.cursors import decode_cursor, fingerprint, paginate
-from service.durations import parse_duration
+from service.http.auth import check_owner, require_admin, require_write
+from service.http.cursors import decode_cursor, fingerprint, paginate
+from service.http.durations import parse_duration
 from service.queries import verifications as queries
 from service.queries.lifecycle import set_audit
 from service.routes.params import Cursor, Limit

@@ -14,14 +14,14 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from schemas.webhooks import (
     DeliveryStatus, Webhook, WebhookCreate, WebhookCreated, WebhookDeliveryPage, WebhookPage,
 )
-from service.auth import caller_of, require
-from service.cursors import decode_cursor, fingerprint, paginate
+from service.http.auth import caller_of, require
+from service.http.cursors import decode_cursor, fingerprint, paginate
 from service.errors import NotFound
-from service.idempotency import withhold_on_replay
-from service.preconditions import require_match
+from service.http.idempotency import withhold_on_replay
+from service.http.preconditions import require_match
 from service.queries import webhooks as queries
 from service.routes.params import Cursor, Limit
-from service.webhooks import check_url, seal_secret
+from service.platform.webhooks import check_url, seal_secret
 
 StatusFilter = Annotated[DeliveryStatus | None, QueryParameter(description="Only deliveries in this state")]
 

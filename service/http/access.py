@@ -20,7 +20,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("commonground.access")
 _REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{1,128}$")
-# Credential query parameters refused by service.auth: a key in a URL is already in browser histories
+# Credential query parameters refused by service.http.auth: a key in a URL is already in browser histories
 # and proxy logs. None of them is a parameter of this API.
 SECRET_PARAMS = frozenset({"api_key", "apikey", "api-key", "x-api-key", "key", "token", "access_token",
                            "refresh_token", "id_token", "authorization", "secret", "client_secret", "password",

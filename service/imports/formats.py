@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from service.batches import Batch, RowError, Where, byday, text
+from service.imports.batches import Batch, RowError, Where, byday, text
 
 FORMATS = ("hsds-json", "ndjson", "tabular", "flat-csv")
 MAX_UNPACKED = 8 << 30  # a zip bomb stops here

@@ -1,6 +1,6 @@
 """If-Match on PATCH and DELETE: a change applies only to the version the client last saw.
 
-The validator is the ETag a GET of the same object answers (a digest of its JSON, see service.etags),
+The validator is the ETag a GET of the same object answers (a digest of its JSON, see service.http.etags),
 so two admins editing at once cannot overwrite each other silently: the second gets 412.
 """
 
@@ -10,7 +10,7 @@ import msgspec
 from litestar.connection import ASGIConnection
 
 from service.errors import DomainError
-from service.etags import etag_of, matches_identity
+from service.http.etags import etag_of, matches_identity
 
 
 class PreconditionRequired(DomainError):

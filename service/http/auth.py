@@ -22,13 +22,13 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from schemas.problems import InvalidParam
-from service.access import SECRET_PARAMS
+from service.http.access import SECRET_PARAMS
 from service.config import Settings
 from service.db import UNAVAILABLE
 from service.errors import Forbidden, InvalidInput, Unauthorized, send_problem
 from service.queries import keys as queries
 from service.queries.owners import select_owner
-from service.lifecycle import explain_missing
+from service.curation.lifecycle import explain_missing
 
 BOOTSTRAP_ID = UUID(int=0)
 WINDOW_S = 60

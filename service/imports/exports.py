@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 import asyncpg
 
-from service.metrics import Metrics
+from service.http.metrics import Metrics
 from service.queries import exports as queries
 
 EXPORT_FORMATS = ("hsds-json", "ndjson", "hsds-csv")

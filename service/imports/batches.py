@@ -1,6 +1,6 @@
 """An import batch: incoming records checked one by one, cross-references resolved, ids assigned.
 
-Readers (service/formats.py) turn each input format into calls on Batch; Batch keeps the rows
+Readers (service/imports/formats.py) turn each input format into calls on Batch; Batch keeps the rows
 that pass and a Rejection for each that does not, naming file, line and reason. Nothing here
 touches the database.
 """

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from service.auth import ANONYMOUS, Caller, client_bucket
+from service.http.auth import ANONYMOUS, Caller, client_bucket
 from service.config import Settings
 from service.db import UNAVAILABLE
 from service.errors import RETRY_AFTER_S, DomainError

@@ -31,9 +31,9 @@ import msgspec
 from schemas.webhooks import EventData, WebhookEvent
 from service.config import Settings
 from service.errors import InvalidInput
-from service.metrics import Metrics
+from service.http.metrics import Metrics
 from service.queries import webhooks as queries
-from service.sealing import ServerKey, Unsealable
+from service.platform.sealing import ServerKey, Unsealable
 
 log = logging.getLogger("commonground.webhooks")
 # Attempts in flight per worker, and per webhook within them.

@@ -12,10 +12,10 @@ import asyncpg
 import msgspec
 
 from schemas.imports import EntityCounts, ImportReport
-from service import formats
-from service.batches import Batch
-from service.formats import Progress
-from service.geo import timezone_at
+from service.imports import formats
+from service.imports.batches import Batch
+from service.imports.formats import Progress
+from service.search.geo import timezone_at
 from service.queries import imports as queries
 from service.queries.categories import select_taxonomy
 

@@ -1,0 +1,1 @@
+"""Keeping listings true: the audit of lists, soft deletion and restore, and showings for re-checks."""

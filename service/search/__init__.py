@@ -1,0 +1,1 @@
+"""Finding resources: places, service areas, forgiving words and the category taxonomy."""
