@@ -1,7 +1,14 @@
-"""Build listings for tests through the same code paths the API uses."""
+"""Build listings, keys and servers for tests through the same code paths the API and a user use."""
 
 import datetime as dt
+import json
+import os
+import socket
 import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
 from uuid import UUID
 
 import asyncpg
@@ -10,6 +17,7 @@ import msgspec
 from schemas.resources import Resource, ResourceCreate
 from service.embedded import pg_binary
 from service.queries.resources import Hit, SearchFilters, insert_resource
+from tests.conftest import ADMIN, ADMIN_KEY
 
 
 def resource_body(latitude: float | None, longitude: float | None, name: str = "Test service",
@@ -54,7 +62,7 @@ def bearer(key: str, **more: str) -> dict[str, str]:
 async def make_key(client, **body: object) -> dict:
     """A new API key made by the admin (read scope unless told), with its secret."""
     response = await client.post("/v1/keys", json={"name": "test key", "scopes": ["read"], **body},
-                                 headers={"Authorization": "Bearer test-admin-key-7c1f"})
+                                 headers=ADMIN)
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -115,3 +123,32 @@ async def assert_index_is_current(conn: asyncpg.Connection) -> None:
         "SELECT count(*) FROM service_at_location sal JOIN services s ON s.id = sal.service_id "
         "JOIN locations l ON l.id = sal.location_id JOIN organizations o ON o.id = s.organization_id "
         "WHERE s.deleted_at IS NULL AND l.deleted_at IS NULL AND o.deleted_at IS NULL")
+
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+COMMAND = str(Path(sys.executable).parent / "commonground")
+
+
+def command_env(**values: str) -> dict[str, str]:
+    """The environment of a `commonground` process that runs this checkout's code, whichever checkout
+    installed the command."""
+    return {**os.environ, "PYTHONPATH": str(REPO_ROOT), **values}
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def call(url: str, body: dict | None = None) -> tuple[int, dict]:
+    """One request to a running server with the admin key: its status and JSON body."""
+    request = urllib.request.Request(url, data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Authorization": f"Bearer {ADMIN_KEY}",
+                                              "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")

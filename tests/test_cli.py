@@ -1,43 +1,19 @@
 """The commonground command as a user runs it: serve, stop with Ctrl-C, serve again, openapi."""
 
 import json
-import os
 import signal
-import socket
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import yaml
 
 from tests.conftest import ADMIN_KEY
+from tests.factories import COMMAND, call, command_env, free_port
 from tests.test_schemas import ISSUE_BODY
 
-COMMAND = str(Path(sys.executable).parent / "commonground")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def call(url: str, body: dict | None = None) -> tuple[int, dict]:
-    request = urllib.request.Request(url, data=None if body is None else json.dumps(body).encode(),
-                                     headers={"Authorization": f"Bearer {ADMIN_KEY}",
-                                              "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
-
-
 def start(data_dir: Path, port: int) -> subprocess.Popen:
-    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env = {key: value for key, value in command_env().items() if key != "DATABASE_URL"}
     env |= {"COMMONGROUND_DATA_DIR": str(data_dir), "COMMONGROUND_ADMIN_KEY": ADMIN_KEY}
     process = subprocess.Popen([COMMAND, "serve", "--port", str(port), "--workers", "1"], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -94,7 +70,7 @@ def test_openapi_command_writes_the_document(tmp_path):
 def test_import_and_export_commands(db_url, tmp_path):
     from tests.test_imports import copy_tables, ohana_export, read_csv, write_csv
 
-    env = {**os.environ, "DATABASE_URL": db_url}
+    env = command_env(DATABASE_URL=db_url)
     folder = ohana_export(tmp_path / "ohana")
     report_path = tmp_path / "report.json"
     dry = subprocess.run([COMMAND, "import", str(folder), "--source", "harbor", "--dry-run"], env=env,

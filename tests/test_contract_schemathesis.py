@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from tests.conftest import ADMIN_KEY
-from tests.test_cli import COMMAND, call, free_port
+from tests.factories import COMMAND, call, command_env, free_port
 
 SCHEMATHESIS = str(Path(sys.executable).parent / "schemathesis")
 # Per operation; the whole run stays under a minute on 2 cores.
@@ -17,9 +17,9 @@ MAX_EXAMPLES = os.environ.get("COMMONGROUND_CONTRACT_EXAMPLES", "5")
 
 def test_the_live_api_keeps_its_published_contract(seeded_db_url, tmp_path):
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": seeded_db_url, "COMMONGROUND_DATA_DIR": str(tmp_path / "data"),
+    env = command_env(**{"DATABASE_URL": seeded_db_url, "COMMONGROUND_DATA_DIR": str(tmp_path / "data"),
            "COMMONGROUND_SEED": "false", "COMMONGROUND_ADMIN_KEY": ADMIN_KEY, "COMMONGROUND_LOG_LEVEL": "warning",
-           "COMMONGROUND_RATE_LIMIT_ANONYMOUS": "0", "COMMONGROUND_RATE_LIMIT_KEY": "0"}
+           "COMMONGROUND_RATE_LIMIT_ANONYMOUS": "0", "COMMONGROUND_RATE_LIMIT_KEY": "0"})
     log = tmp_path / "server.log"
     with log.open("w") as output:
         server = subprocess.Popen([COMMAND, "serve", "--port", str(port), "--workers", "1"], env=env,

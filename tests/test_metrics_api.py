@@ -1,6 +1,5 @@
 """Prometheus metrics at /metrics, summed over worker processes."""
 
-import os
 import shutil
 import signal
 import subprocess
@@ -14,7 +13,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from tests.conftest import ADMIN_KEY
-from tests.test_cli import COMMAND, call, free_port
+from tests.factories import COMMAND, call, command_env, free_port
 
 
 def _value(text: str, prefix: str) -> float:
@@ -48,12 +47,11 @@ def _per_worker(folder: Path, sample: str) -> dict[str, float]:
     return counts
 
 
-def test_a_scrape_sees_every_worker_of_a_real_server(db_url, tmp_path, repo_root):
+def test_a_scrape_sees_every_worker_of_a_real_server(db_url, tmp_path):
     # Two real worker processes; whichever answers the scrape reports the requests both answered.
     port = free_port()
-    # PYTHONPATH: the server runs this checkout's code, whichever checkout the console script was installed from.
-    env = {**os.environ, "PYTHONPATH": str(repo_root), "DATABASE_URL": db_url, "COMMONGROUND_DATA_DIR": str(tmp_path),
-           "COMMONGROUND_SEED": "false", "COMMONGROUND_ADMIN_KEY": ADMIN_KEY}
+    env = command_env(**{"DATABASE_URL": db_url, "COMMONGROUND_DATA_DIR": str(tmp_path),
+           "COMMONGROUND_SEED": "false", "COMMONGROUND_ADMIN_KEY": ADMIN_KEY})
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     process = subprocess.Popen([COMMAND, "serve", "--port", str(port), "--workers", "2"], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

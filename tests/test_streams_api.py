@@ -1,6 +1,5 @@
 """Streams against a real server: slow readers get a bounded budget, and searches keep answering."""
 
-import os
 import socket
 import subprocess
 import time
@@ -9,7 +8,7 @@ import urllib.request
 import asyncpg
 
 from tests.conftest import ADMIN_KEY
-from tests.test_cli import COMMAND, call, free_port
+from tests.factories import COMMAND, call, command_env, free_port
 
 STREAM = "/hsds/organizations?format=ndjson"
 DEADLINE_S = 8
@@ -38,7 +37,7 @@ def _read_all(sock: socket.socket) -> bytes:
     return data
 
 
-async def test_slow_readers_are_capped_and_searches_keep_answering(seeded_db_url, tmp_path, repo_root):
+async def test_slow_readers_are_capped_and_searches_keep_answering(seeded_db_url, tmp_path):
     conn = await asyncpg.connect(seeded_db_url)
     try:
         # ~12 MB of NDJSON: far more than the socket buffers hold, so an unread stream stays open.
@@ -47,12 +46,11 @@ async def test_slow_readers_are_capped_and_searches_keep_answering(seeded_db_url
     finally:
         await conn.close()
     port = free_port()
-    # PYTHONPATH: the server runs this checkout's code, whichever checkout the console script was installed from.
-    env = {**os.environ, "PYTHONPATH": str(repo_root), "DATABASE_URL": seeded_db_url, "COMMONGROUND_DATA_DIR": str(tmp_path),
+    env = command_env(**{"DATABASE_URL": seeded_db_url, "COMMONGROUND_DATA_DIR": str(tmp_path),
            "COMMONGROUND_SEED": "false", "COMMONGROUND_ADMIN_KEY": ADMIN_KEY, "COMMONGROUND_LOG_LEVEL": "warning",
            "COMMONGROUND_RATE_LIMIT_ANONYMOUS": "0", "COMMONGROUND_RATE_LIMIT_KEY": "0",
            "COMMONGROUND_POOL_SIZE": "8", "COMMONGROUND_MAX_STREAMS": "3", "COMMONGROUND_MAX_STREAMS_PER_CLIENT": "2",
-           "COMMONGROUND_STREAM_DEADLINE_S": str(DEADLINE_S)}
+           "COMMONGROUND_STREAM_DEADLINE_S": str(DEADLINE_S)})
     log = tmp_path / "server.log"
     with log.open("w") as output:
         server = subprocess.Popen([COMMAND, "serve", "--port", str(port), "--workers", "1"], env=env,
