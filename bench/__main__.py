@@ -44,13 +44,33 @@ def cpu_seconds(root: psutil.Process | None) -> float:
     return total
 
 
-def load(mode: str, target: str, points_file: Path, concurrency: int, duration: float,
-         count: int | None = None, web: psutil.Process | None = None,
-         database: psutil.Process | None = None, query: str = "", expect: int = 20,
-         headers: list[str] | None = None) -> dict:
+def load(
+    mode: str,
+    target: str,
+    points_file: Path,
+    concurrency: int,
+    duration: float,
+    count: int | None = None,
+    web: psutil.Process | None = None,
+    database: psutil.Process | None = None,
+    query: str = "",
+    expect: int = 20,
+    headers: list[str] | None = None,
+) -> dict:
     """Run bench/load.py in its own process; add CPU time per request spent by each process group."""
-    command = [sys.executable, "-m", "bench.load", mode, target, "--points", str(points_file),
-               "--concurrency", str(concurrency), "--duration", str(duration)]
+    command = [
+        sys.executable,
+        "-m",
+        "bench.load",
+        mode,
+        target,
+        "--points",
+        str(points_file),
+        "--concurrency",
+        str(concurrency),
+        "--duration",
+        str(duration),
+    ]
     if count is not None:
         command += ["--count", str(count)]
     if mode == "http":
@@ -102,19 +122,49 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_api(dsn: str, port: int, workers: int, log: Path, bare: bool = False,
-              settings: dict[str, str] | None = None) -> subprocess.Popen:
+def start_api(
+    dsn: str, port: int, workers: int, log: Path, bare: bool = False, settings: dict[str, str] | None = None
+) -> subprocess.Popen:
     """`commonground serve`, or the bare baseline under the same uvicorn settings. Quotas stay on (every
     request is counted, as in production) with limits no load run reaches."""
-    env = os.environ | {"DATABASE_URL": dsn, "COMMONGROUND_SEED": "false", "COMMONGROUND_LOG_LEVEL": "warning",
-                        "COMMONGROUND_RATE_LIMIT_ANONYMOUS": "1000000000",
-                        "COMMONGROUND_RATE_LIMIT_KEY": "1000000000"} | (settings or {})
-    command = [str(Path(sys.executable).parent / "commonground"), "serve", "--port", str(port),
-               "--workers", str(workers)]
+    env = (
+        os.environ
+        | {
+            "DATABASE_URL": dsn,
+            "COMMONGROUND_SEED": "false",
+            "COMMONGROUND_LOG_LEVEL": "warning",
+            "COMMONGROUND_RATE_LIMIT_ANONYMOUS": "1000000000",
+            "COMMONGROUND_RATE_LIMIT_KEY": "1000000000",
+        }
+        | (settings or {})
+    )
+    command = [
+        str(Path(sys.executable).parent / "commonground"),
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
     if bare:
-        command = [sys.executable, "-m", "uvicorn", "bench.bare:create_bare_app", "--factory", "--port", str(port),
-                   "--workers", str(workers), "--loop", "uvloop", "--http", "httptools", "--no-access-log",
-                   "--log-level", "warning"]
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.bare:create_bare_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
     with log.open("w") as sink:  # a file, not a pipe: nobody drains a pipe while the load runs
         process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
@@ -137,8 +187,9 @@ async def tune(server_url: str, shared_buffers: str) -> None:
     conn = await asyncpg.connect(server_url)
     try:
         # ALTER SYSTEM takes no parameters; let PostgreSQL quote the value.
-        statement = await conn.fetchval("SELECT format('ALTER SYSTEM SET shared_buffers = %L', $1::text)",
-                                        shared_buffers)
+        statement = await conn.fetchval(
+            "SELECT format('ALTER SYSTEM SET shared_buffers = %L', $1::text)", shared_buffers
+        )
         await conn.execute(statement)
     finally:
         await conn.close()
@@ -157,11 +208,14 @@ async def prepare(server_url: str, size: int) -> str:
     try:
         await apply_migrations(conn)
         current = await conn.fetchval("SELECT count(*) FROM service_at_location") == size and await conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM service_areas)")
+            "SELECT EXISTS (SELECT 1 FROM service_areas)"
+        )
         if not current:
-            await conn.execute("TRUNCATE organizations, services, locations, service_at_location, phones, "
-                               "schedules, service_categories, service_attributes, service_capacity, "
-                               "service_areas CASCADE")
+            await conn.execute(
+                "TRUNCATE organizations, services, locations, service_at_location, phones, "
+                "schedules, service_categories, service_attributes, service_capacity, "
+                "service_areas CASCADE"
+            )
             started = time.perf_counter()
             await generate(conn, size)
             print(f"  generated {size:,} resources in {time.perf_counter() - started:.1f} s", file=sys.stderr)
@@ -172,8 +226,10 @@ async def prepare(server_url: str, size: int) -> str:
 
 def fmt(result: dict) -> str:
     cpu = "  ".join(f"{name} {value:4.0f}" for name, value in result["cpu_us"].items())
-    return (f"{result['rps']:8.0f} req/s   p50 {result['p50_ms']:6.2f} ms   p99 {result['p99_ms']:6.2f} ms   "
-            f"CPU us/request: {cpu}")
+    return (
+        f"{result['rps']:8.0f} req/s   p50 {result['p50_ms']:6.2f} ms   p99 {result['p99_ms']:6.2f} ms   "
+        f"CPU us/request: {cpu}"
+    )
 
 
 def postmaster(data_dir: str) -> psutil.Process:
@@ -195,9 +251,12 @@ def main() -> None:
     points_file = Path(args.data_dir) / "points.json"
     Path(args.data_dir).mkdir(parents=True, exist_ok=True)
     points_file.write_text(json.dumps(query_points(5_000)))
-    print(f"CommonGround benchmark: {os.cpu_count()} CPUs, API workers={args.workers}, "
-          f"concurrency={args.concurrency}, {args.duration:g} s per measurement, "
-          f"shared_buffers={args.shared_buffers}", file=sys.stderr)
+    print(
+        f"CommonGround benchmark: {os.cpu_count()} CPUs, API workers={args.workers}, "
+        f"concurrency={args.concurrency}, {args.duration:g} s per measurement, "
+        f"shared_buffers={args.shared_buffers}",
+        file=sys.stderr,
+    )
     results: dict[int, dict[str, dict]] = {}
     with embedded_postgres(args.data_dir) as server_url:
         # As any production server would be: big enough that 100k search documents stay in
@@ -219,11 +278,13 @@ def main() -> None:
                     if name == "api":
                         load("sql", dsn, points_file, args.concurrency, 2.0)
                         row["sql_unloaded"] = load("sql", dsn, points_file, 1, 60, args.unloaded)
-                        row["sql_loaded"] = load("sql", dsn, points_file, args.concurrency, args.duration,
-                                                 database=database)
+                        row["sql_loaded"] = load(
+                            "sql", dsn, points_file, args.concurrency, args.duration, database=database
+                        )
                     row[f"{name}_unloaded"] = load("http", base, points_file, 1, 60, args.unloaded)
-                    row[f"{name}_loaded"] = load("http", base, points_file, args.concurrency, args.duration,
-                                                 web=web, database=database)
+                    row[f"{name}_loaded"] = load(
+                        "http", base, points_file, args.concurrency, args.duration, web=web, database=database
+                    )
                 finally:
                     server.send_signal(signal.SIGINT)
                     server.wait(timeout=30)
@@ -232,25 +293,34 @@ def main() -> None:
                 print(f"  {key:13s} {fmt(value)}   errors {value['errors']}", file=sys.stderr)
             ratio = row["api_loaded"]["rps"] / row["sql_loaded"]["rps"]
             p99 = row["api_loaded"]["p99_ms"] / row["sql_loaded"]["p99_ms"]
-            print(f"  API/raw throughput {ratio:.0%}   API p99 / raw p99 {p99:.2f}x   "
-                  f"API/bare-Litestar throughput {row['api_loaded']['rps'] / row['bare_loaded']['rps']:.0%}   "
-                  f"unloaded API p50 {row['api_unloaded']['p50_ms']:.2f} ms", file=sys.stderr)
+            print(
+                f"  API/raw throughput {ratio:.0%}   API p99 / raw p99 {p99:.2f}x   "
+                f"API/bare-Litestar throughput {row['api_loaded']['rps'] / row['bare_loaded']['rps']:.0%}   "
+                f"unloaded API p50 {row['api_unloaded']['p50_ms']:.2f} ms",
+                file=sys.stderr,
+            )
 
     print("\nSummary (same run, same query points)")
-    print(f"{'resources':>10} {'raw req/s':>10} {'bare req/s':>10} {'API req/s':>10} {'API/raw':>8} {'API/bare':>9} "
-          f"{'raw p99':>9} {'API p99':>9} {'p99 x':>6} {'raw p50 1c':>11} {'API p50 1c':>11}")
+    print(
+        f"{'resources':>10} {'raw req/s':>10} {'bare req/s':>10} {'API req/s':>10} {'API/raw':>8} {'API/bare':>9} "
+        f"{'raw p99':>9} {'API p99':>9} {'p99 x':>6} {'raw p50 1c':>11} {'API p50 1c':>11}"
+    )
     for size, row in results.items():
         sql, bare, api = row["sql_loaded"], row["bare_loaded"], row["api_loaded"]
-        print(f"{size:>10,} {sql['rps']:>10.0f} {bare['rps']:>10.0f} {api['rps']:>10.0f} "
-              f"{api['rps'] / sql['rps']:>8.0%} {api['rps'] / bare['rps']:>9.0%} "
-              f"{sql['p99_ms']:>7.2f}ms {api['p99_ms']:>7.2f}ms {api['p99_ms'] / sql['p99_ms']:>6.2f} "
-              f"{row['sql_unloaded']['p50_ms']:>9.2f}ms {row['api_unloaded']['p50_ms']:>9.2f}ms")
+        print(
+            f"{size:>10,} {sql['rps']:>10.0f} {bare['rps']:>10.0f} {api['rps']:>10.0f} "
+            f"{api['rps'] / sql['rps']:>8.0%} {api['rps'] / bare['rps']:>9.0%} "
+            f"{sql['p99_ms']:>7.2f}ms {api['p99_ms']:>7.2f}ms {api['p99_ms'] / sql['p99_ms']:>6.2f} "
+            f"{row['sql_unloaded']['p50_ms']:>9.2f}ms {row['api_unloaded']['p50_ms']:>9.2f}ms"
+        )
     sizes = sorted(results)
     if len(sizes) > 1:
         base = results[sizes[0]]
-        growth = ", ".join(f"{size:,}: raw x{results[size]['sql_unloaded']['p50_ms'] / base['sql_unloaded']['p50_ms']:.2f}"
-                           f" / API x{results[size]['api_unloaded']['p50_ms'] / base['api_unloaded']['p50_ms']:.2f}"
-                           for size in sizes[1:])
+        growth = ", ".join(
+            f"{size:,}: raw x{results[size]['sql_unloaded']['p50_ms'] / base['sql_unloaded']['p50_ms']:.2f}"
+            f" / API x{results[size]['api_unloaded']['p50_ms'] / base['api_unloaded']['p50_ms']:.2f}"
+            for size in sizes[1:]
+        )
         print(f"nearest-20 unloaded p50 growth vs {sizes[0]:,}: {growth}")
     if 100_000 in results:
         row = results[100_000]

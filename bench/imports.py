@@ -25,8 +25,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from service.imports.batches import Batch
 from service.embedded import embedded_postgres
+from service.imports.batches import Batch
 from service.imports.formats import Progress, read
 from service.imports.importer import fill_timezones, run_import
 from service.queries.categories import select_taxonomy
@@ -52,50 +52,167 @@ def synthetic_package(folder: Path, services: int, seed: int = 7) -> Path:
             writer.writerows(rows)  # type: ignore[arg-type]
 
     organizations = max(1, services // 10)
-    table("organizations.csv", ["id", "name", "description", "email", "website"],
-          ((ids("org", n), f"Organization {n}", f"Runs services in town {n % 997}", f"info{n}@example.org",
-            f"https://org{n}.example.org") for n in range(organizations)))
-    table("services.csv", ["id", "organization_id", "name", "description", "status", "url", "email",
-                           "eligibility_description", "fees_description"],
-          ((ids("svc", n), ids("org", n // 10), f"Service {n}", f"Help of kind {n % 31} for people in need",
-            "active", f"https://svc{n}.example.org", f"svc{n}@example.org", "Adults", "Free")
-           for n in range(services)))
+    table(
+        "organizations.csv",
+        ["id", "name", "description", "email", "website"],
+        (
+            (
+                ids("org", n),
+                f"Organization {n}",
+                f"Runs services in town {n % 997}",
+                f"info{n}@example.org",
+                f"https://org{n}.example.org",
+            )
+            for n in range(organizations)
+        ),
+    )
+    table(
+        "services.csv",
+        [
+            "id",
+            "organization_id",
+            "name",
+            "description",
+            "status",
+            "url",
+            "email",
+            "eligibility_description",
+            "fees_description",
+        ],
+        (
+            (
+                ids("svc", n),
+                ids("org", n // 10),
+                f"Service {n}",
+                f"Help of kind {n % 31} for people in need",
+                "active",
+                f"https://svc{n}.example.org",
+                f"svc{n}@example.org",
+                "Adults",
+                "Free",
+            )
+            for n in range(services)
+        ),
+    )
     points = [(rng.uniform(25.5, 48.5), rng.uniform(-123.5, -70.5)) for _ in range(services)]
-    table("locations.csv", ["id", "location_type", "organization_id", "name", "latitude", "longitude"],
-          ((ids("loc", n), "physical", ids("org", n // 10), f"Site {n}", f"{lat:.6f}", f"{lon:.6f}")
-           for n, (lat, lon) in enumerate(points)))
-    table("addresses.csv", ["id", "location_id", "address_1", "city", "state_province", "postal_code", "country",
-                            "address_type"],
-          ((ids("adr", n), ids("loc", n), f"{n} Main St", "Springfield", "ST", f"{n % 99999:05d}", "US", "physical")
-           for n in range(services)))
-    table("service_at_location.csv", ["id", "service_id", "location_id"],
-          ((ids("sal", n), ids("svc", n), ids("loc", n)) for n in range(services)))
-    table("phones.csv", ["id", "service_id", "number", "type"],
-          ((ids("phn", n), ids("svc", n), f"555-01{n % 100:02d}", "voice") for n in range(services)))
-    table("schedules.csv", ["id", "service_id", "freq", "byday", "opens_at", "closes_at"],
-          ((ids(f"sch{k}", n), ids("svc", n), "WEEKLY", DAYS[(n + k) % 7], "09:00", "17:00")
-           for n in range(services) for k in range(2)))
-    table("taxonomies.csv", ["id", "name", "description"],
-          [("c0a5f3b4-6d1e-5b8a-9c3f-0e7d2a41b9c6", "CommonGround categories", "ours")])
-    table("taxonomy_terms.csv", ["id", "code", "name", "description", "taxonomy_id"],
-          ((ids("term", slug), slug, slug, slug, "c0a5f3b4-6d1e-5b8a-9c3f-0e7d2a41b9c6") for slug in CATEGORY_TERMS))
-    table("attributes.csv", ["id", "link_id", "taxonomy_term_id", "link_type", "link_entity"],
-          ((ids("att", n), ids("svc", n), ids("term", CATEGORY_TERMS[n % len(CATEGORY_TERMS)]), "service", "service")
-           for n in range(services)))
+    table(
+        "locations.csv",
+        ["id", "location_type", "organization_id", "name", "latitude", "longitude"],
+        (
+            (ids("loc", n), "physical", ids("org", n // 10), f"Site {n}", f"{lat:.6f}", f"{lon:.6f}")
+            for n, (lat, lon) in enumerate(points)
+        ),
+    )
+    table(
+        "addresses.csv",
+        ["id", "location_id", "address_1", "city", "state_province", "postal_code", "country", "address_type"],
+        (
+            (ids("adr", n), ids("loc", n), f"{n} Main St", "Springfield", "ST", f"{n % 99999:05d}", "US", "physical")
+            for n in range(services)
+        ),
+    )
+    table(
+        "service_at_location.csv",
+        ["id", "service_id", "location_id"],
+        ((ids("sal", n), ids("svc", n), ids("loc", n)) for n in range(services)),
+    )
+    table(
+        "phones.csv",
+        ["id", "service_id", "number", "type"],
+        ((ids("phn", n), ids("svc", n), f"555-01{n % 100:02d}", "voice") for n in range(services)),
+    )
+    table(
+        "schedules.csv",
+        ["id", "service_id", "freq", "byday", "opens_at", "closes_at"],
+        (
+            (ids(f"sch{k}", n), ids("svc", n), "WEEKLY", DAYS[(n + k) % 7], "09:00", "17:00")
+            for n in range(services)
+            for k in range(2)
+        ),
+    )
+    table(
+        "taxonomies.csv",
+        ["id", "name", "description"],
+        [("c0a5f3b4-6d1e-5b8a-9c3f-0e7d2a41b9c6", "CommonGround categories", "ours")],
+    )
+    table(
+        "taxonomy_terms.csv",
+        ["id", "code", "name", "description", "taxonomy_id"],
+        ((ids("term", slug), slug, slug, slug, "c0a5f3b4-6d1e-5b8a-9c3f-0e7d2a41b9c6") for slug in CATEGORY_TERMS),
+    )
+    table(
+        "attributes.csv",
+        ["id", "link_id", "taxonomy_term_id", "link_type", "link_entity"],
+        (
+            (ids("att", n), ids("svc", n), ids("term", CATEGORY_TERMS[n % len(CATEGORY_TERMS)]), "service", "service")
+            for n in range(services)
+        ),
+    )
     return folder
 
 
 BASELINE_TABLES = [
     ("organization", "organizations", ["id", "name", "alternate_name", "description", "email", "website"]),
-    ("location", "locations", ["id", "organization_id", "name", "alternate_name", "description", "location_type",
-                               "latitude", "longitude", "timezone", "address_1", "address_2", "city", "region",
-                               "state_province", "postal_code", "country", "transportation", "url"]),
-    ("service", "services", ["id", "organization_id", "name", "alternate_name", "description", "status", "url",
-                             "email", "eligibility_description", "fees_description", "application_process",
-                             "languages", "assured_date"]),
+    (
+        "location",
+        "locations",
+        [
+            "id",
+            "organization_id",
+            "name",
+            "alternate_name",
+            "description",
+            "location_type",
+            "latitude",
+            "longitude",
+            "timezone",
+            "address_1",
+            "address_2",
+            "city",
+            "region",
+            "state_province",
+            "postal_code",
+            "country",
+            "transportation",
+            "url",
+        ],
+    ),
+    (
+        "service",
+        "services",
+        [
+            "id",
+            "organization_id",
+            "name",
+            "alternate_name",
+            "description",
+            "status",
+            "url",
+            "email",
+            "eligibility_description",
+            "fees_description",
+            "application_process",
+            "languages",
+            "assured_date",
+        ],
+    ),
     ("service_at_location", "service_at_location", ["id", "service_id", "location_id", "description"]),
-    ("phone", "phones", ["id", "organization_id", "service_id", "location_id", "service_at_location_id", "number",
-                         "extension", "type", "description", "position"]),
+    (
+        "phone",
+        "phones",
+        [
+            "id",
+            "organization_id",
+            "service_id",
+            "location_id",
+            "service_at_location_id",
+            "number",
+            "extension",
+            "type",
+            "description",
+            "position",
+        ],
+    ),
 ]
 
 
@@ -105,14 +222,27 @@ async def baseline(conn: asyncpg.Connection, batch: Batch) -> float:
     async with conn.transaction():
         await conn.execute("SET LOCAL commonground.defer_index = 'on'")
         for entity, table, columns in BASELINE_TABLES:
-            await conn.copy_records_to_table(table, columns=columns,
-                                             records=[tuple(row.get(c) for c in columns) for row in batch.rows[entity]])
+            await conn.copy_records_to_table(
+                table, columns=columns, records=[tuple(row.get(c) for c in columns) for row in batch.rows[entity]]
+            )
         schedules = batch.rows["schedule"]
-        columns = ["id", "service_id", "location_id", "service_at_location_id", "weekday", "opens_at",
-                   "closes_at", "valid_from", "valid_to", "description", "position"]
+        columns = [
+            "id",
+            "service_id",
+            "location_id",
+            "service_at_location_id",
+            "weekday",
+            "opens_at",
+            "closes_at",
+            "valid_from",
+            "valid_to",
+            "description",
+            "position",
+        ]
         # 24:00 travels as 23:59:59.999999 here: the same bytes' worth of work for a baseline.
-        await conn.copy_records_to_table("schedules", columns=columns,
-                                         records=[tuple(row.get(c) for c in columns) for row in schedules])
+        await conn.copy_records_to_table(
+            "schedules", columns=columns, records=[tuple(row.get(c) for c in columns) for row in schedules]
+        )
     return time.perf_counter() - started
 
 
@@ -147,10 +277,17 @@ async def measure(server: str, label: str, path: Path) -> dict:
         await conn.close()
     services = report.counts["service"].accepted
     rows = sum(counts.accepted for counts in report.counts.values())
-    return {"input": label, "services": services, "rows": rows, "import_s": round(end_to_end, 2),
-            "services_per_s": round(services / end_to_end), "rows_per_s": round(rows / end_to_end),
-            "copy_s": round(copy_seconds, 2), "copy_rows_per_s": round(rows / copy_seconds),
-            "import_vs_copy": round(end_to_end / copy_seconds, 2)}
+    return {
+        "input": label,
+        "services": services,
+        "rows": rows,
+        "import_s": round(end_to_end, 2),
+        "services_per_s": round(services / end_to_end),
+        "rows_per_s": round(rows / end_to_end),
+        "copy_s": round(copy_seconds, 2),
+        "copy_rows_per_s": round(rows / copy_seconds),
+        "import_vs_copy": round(end_to_end / copy_seconds, 2),
+    }
 
 
 async def run(services: int, data_dir: Path) -> list[dict]:
@@ -171,11 +308,15 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "commonground-bench-import")
     args = parser.parse_args()
     results = asyncio.run(run(args.services, args.data_dir))
-    print(f"{'input':<26}{'services':>9}{'rows':>9}{'import s':>10}{'services/s':>12}{'rows/s':>9}"
-          f"{'COPY s':>8}{'COPY rows/s':>12}{'import/COPY':>12}")
+    print(
+        f"{'input':<26}{'services':>9}{'rows':>9}{'import s':>10}{'services/s':>12}{'rows/s':>9}"
+        f"{'COPY s':>8}{'COPY rows/s':>12}{'import/COPY':>12}"
+    )
     for r in results:
-        print(f"{r['input']:<26}{r['services']:>9}{r['rows']:>9}{r['import_s']:>10}{r['services_per_s']:>12}"
-              f"{r['rows_per_s']:>9}{r['copy_s']:>8}{r['copy_rows_per_s']:>12}{r['import_vs_copy']:>11}x")
+        print(
+            f"{r['input']:<26}{r['services']:>9}{r['rows']:>9}{r['import_s']:>10}{r['services_per_s']:>12}"
+            f"{r['rows_per_s']:>9}{r['copy_s']:>8}{r['copy_rows_per_s']:>12}{r['import_vs_copy']:>11}x"
+        )
     out = ROOT / "bench" / "results" / "imports.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")

@@ -25,8 +25,14 @@ RAW_NEAREST = """
 def summary(latencies: list[float], elapsed: float, errors: int) -> dict:
     ordered = sorted(latencies)
     pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else None  # noqa: E731
-    return {"requests": len(ordered), "errors": errors, "seconds": elapsed,
-            "rps": len(ordered) / elapsed if elapsed else 0, "p50_ms": pick(0.5), "p99_ms": pick(0.99)}
+    return {
+        "requests": len(ordered),
+        "errors": errors,
+        "seconds": elapsed,
+        "rps": len(ordered) / elapsed if elapsed else 0,
+        "p50_ms": pick(0.5),
+        "p99_ms": pick(0.99),
+    }
 
 
 async def drive(workers: list, points: list, duration: float, count: int | None) -> dict:
@@ -65,6 +71,7 @@ async def run_sql(dsn: str, points: list, concurrency: int, duration: float, cou
     def worker(statement):
         async def request(lat: float, lon: float) -> bool:
             return len(await statement.fetch(lat, lon)) == 20
+
         return request
 
     try:
@@ -74,8 +81,16 @@ async def run_sql(dsn: str, points: list, concurrency: int, duration: float, cou
             await conn.close()
 
 
-async def run_http(base: str, points: list, concurrency: int, duration: float, count: int | None,
-                   query: str = "", expect: int = 20, headers: list[str] | None = None) -> dict:
+async def run_http(
+    base: str,
+    points: list,
+    concurrency: int,
+    duration: float,
+    count: int | None,
+    query: str = "",
+    expect: int = 20,
+    headers: list[str] | None = None,
+) -> dict:
     """GET /v1/resources?near=...&<query> over keep-alive HTTP/1.1 connections; a 200 with fewer than
     `expect` results counts as an error."""
     parts = urlsplit(base)
@@ -84,8 +99,10 @@ async def run_http(base: str, points: list, concurrency: int, duration: float, c
 
     def worker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         async def request(lat: float, lon: float) -> bool:
-            writer.write(f"GET /v1/resources?near={lat},{lon}&limit=20{query} HTTP/1.1\r\n"
-                         f"Host: {parts.netloc}\r\n{extra}\r\n".encode())
+            writer.write(
+                f"GET /v1/resources?near={lat},{lon}&limit=20{query} HTTP/1.1\r\n"
+                f"Host: {parts.netloc}\r\n{extra}\r\n".encode()
+            )
             head = await reader.readuntil(b"\r\n\r\n")
             length = 0
             for line in head.split(b"\r\n"):
@@ -93,6 +110,7 @@ async def run_http(base: str, points: list, concurrency: int, duration: float, c
                     length = int(line.split(b":", 1)[1])
             body = await reader.readexactly(length)
             return head.startswith(b"HTTP/1.1 200") and body.count(b'"distance_m"') >= expect  # both APIs' shape
+
         return request
 
     try:
@@ -118,8 +136,9 @@ def main() -> None:
     if args.mode == "sql":
         coroutine = run_sql(args.target, points, args.concurrency, args.duration, args.count)
     else:
-        coroutine = run_http(args.target, points, args.concurrency, args.duration, args.count, args.query,
-                             args.expect, args.header)
+        coroutine = run_http(
+            args.target, points, args.concurrency, args.duration, args.count, args.query, args.expect, args.header
+        )
     try:
         import uvloop
     except ImportError:

@@ -12,7 +12,15 @@ import sys
 from pathlib import Path
 
 from bench.__main__ import (
-    free_port, load, postmaster, prepare, save_results, server_arguments, start_api, stop_api, tune,
+    free_port,
+    load,
+    postmaster,
+    prepare,
+    save_results,
+    server_arguments,
+    start_api,
+    stop_api,
+    tune,
 )
 from bench.data import query_points
 from service.embedded import embedded_postgres
@@ -52,14 +60,25 @@ def main() -> None:
             load("http", base, points_file, args.concurrency, 2.0)  # warm up
             for name, (query, expect) in VARIANTS.items():
                 unloaded = load("http", base, points_file, 1, 60, args.unloaded, query=query, expect=expect)
-                loaded = load("http", base, points_file, args.concurrency, args.duration, database=database,
-                              query=query, expect=expect)
+                loaded = load(
+                    "http",
+                    base,
+                    points_file,
+                    args.concurrency,
+                    args.duration,
+                    database=database,
+                    query=query,
+                    expect=expect,
+                )
                 results[name] = {"query": query, "unloaded": unloaded, "loaded": loaded}
                 if unloaded["p50_ms"] is None or loaded["p50_ms"] is None:
                     raise SystemExit(f"{name}: every request failed; see {data / 'mixed.log'}")
-                print(f"  {name:24s} unloaded p50 {unloaded['p50_ms']:6.2f} ms  p99 {unloaded['p99_ms']:6.2f} ms   "
-                      f"loaded {loaded['rps']:6.0f} req/s  p50 {loaded['p50_ms']:6.2f} ms  p99 {loaded['p99_ms']:6.2f} ms"
-                      f"  errors {unloaded['errors'] + loaded['errors']}", file=sys.stderr)
+                print(
+                    f"  {name:24s} unloaded p50 {unloaded['p50_ms']:6.2f} ms  p99 {unloaded['p99_ms']:6.2f} ms   "
+                    f"loaded {loaded['rps']:6.0f} req/s  p50 {loaded['p50_ms']:6.2f} ms  p99 {loaded['p99_ms']:6.2f} ms"
+                    f"  errors {unloaded['errors'] + loaded['errors']}",
+                    file=sys.stderr,
+                )
         finally:
             stop_api(server)
     plain = results["plain nearest-20"]
@@ -67,10 +86,11 @@ def main() -> None:
     print(f"{'search':<26}{'p50 1c':>9}{'p99 1c':>9}{'x p50':>7}{'req/s':>8}{'p99 16c':>9}{'x p99':>7}")
     for name, row in results.items():
         u, l = row["unloaded"], row["loaded"]
-        print(f"{name:<26}{u['p50_ms']:>7.2f}ms{u['p99_ms']:>7.2f}ms{u['p50_ms'] / plain['unloaded']['p50_ms']:>7.2f}"
-              f"{l['rps']:>8.0f}{l['p99_ms']:>7.1f}ms{l['p99_ms'] / plain['loaded']['p99_ms']:>7.2f}")
-    within = [name for name, row in results.items()
-              if row["unloaded"]["p50_ms"] <= 2 * plain["unloaded"]["p50_ms"]]
+        print(
+            f"{name:<26}{u['p50_ms']:>7.2f}ms{u['p99_ms']:>7.2f}ms{u['p50_ms'] / plain['unloaded']['p50_ms']:>7.2f}"
+            f"{l['rps']:>8.0f}{l['p99_ms']:>7.1f}ms{l['p99_ms'] / plain['loaded']['p99_ms']:>7.2f}"
+        )
+    within = [name for name, row in results.items() if row["unloaded"]["p50_ms"] <= 2 * plain["unloaded"]["p50_ms"]]
     print(f"within 2x of plain (unloaded p50): {len(within)} of {len(results)}")
     save_results("mixed.json", results)
 

@@ -12,7 +12,15 @@ import urllib.request
 from pathlib import Path
 
 from bench.__main__ import (
-    free_port, load, postmaster, prepare, save_results, server_arguments, start_api, stop_api, tune,
+    free_port,
+    load,
+    postmaster,
+    prepare,
+    save_results,
+    server_arguments,
+    start_api,
+    stop_api,
+    tune,
 )
 from bench.data import query_points
 from service.embedded import embedded_postgres
@@ -21,9 +29,11 @@ ADMIN_KEY = "bench-admin-key-0d5e"
 
 
 def make_key(base: str) -> str:
-    request = urllib.request.Request(f"{base}/v1/keys", data=json.dumps({"name": "bench", "scopes": ["read"]}).encode(),
-                                     headers={"Authorization": f"Bearer {ADMIN_KEY}",
-                                              "Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{base}/v1/keys",
+        data=json.dumps({"name": "bench", "scopes": ["read"]}).encode(),
+        headers={"Authorization": f"Bearer {ADMIN_KEY}", "Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())["key"]
 
@@ -47,18 +57,25 @@ def main() -> None:
         database = postmaster(args.data_dir)
         for name, (settings, keyed) in runs.items():
             port = free_port()
-            server = start_api(dsn, port, args.workers, data / "platform.log",
-                               settings={**settings, "COMMONGROUND_ADMIN_KEY": ADMIN_KEY})
+            server = start_api(
+                dsn,
+                port,
+                args.workers,
+                data / "platform.log",
+                settings={**settings, "COMMONGROUND_ADMIN_KEY": ADMIN_KEY},
+            )
             base = f"http://127.0.0.1:{port}"
             try:
                 headers = [f"Authorization: Bearer {make_key(base)}"] if keyed else []
                 load("http", base, points_file, args.concurrency, 2.0, headers=headers)  # warm up
                 unloaded = load("http", base, points_file, 1, 60, args.unloaded, headers=headers)
-                loaded = load("http", base, points_file, args.concurrency, args.duration, database=database,
-                              headers=headers)
+                loaded = load(
+                    "http", base, points_file, args.concurrency, args.duration, database=database, headers=headers
+                )
                 if unloaded["errors"] or loaded["errors"]:
-                    raise SystemExit(f"{name}: {unloaded['errors'] + loaded['errors']} failed requests; "
-                                     f"see {data / 'platform.log'}")
+                    raise SystemExit(
+                        f"{name}: {unloaded['errors'] + loaded['errors']} failed requests; see {data / 'platform.log'}"
+                    )
                 results[name] = {"unloaded": unloaded, "loaded": loaded}
             finally:
                 stop_api(server)
@@ -67,8 +84,10 @@ def main() -> None:
     print(f"{'run':<24}{'p50 1c':>9}{'x p50':>7}{'req/s 16c':>11}{'x req/s':>9}{'db µs/req':>11}")
     for name, row in results.items():
         u, l = row["unloaded"], row["loaded"]
-        print(f"{name:<24}{u['p50_ms']:>7.2f}ms{u['p50_ms'] / base_run['unloaded']['p50_ms']:>7.2f}"
-              f"{l['rps']:>11.0f}{l['rps'] / base_run['loaded']['rps']:>9.2f}{l['cpu_us']['postgres']:>11.0f}")
+        print(
+            f"{name:<24}{u['p50_ms']:>7.2f}ms{u['p50_ms'] / base_run['unloaded']['p50_ms']:>7.2f}"
+            f"{l['rps']:>11.0f}{l['rps'] / base_run['loaded']['rps']:>9.2f}{l['cpu_us']['postgres']:>11.0f}"
+        )
     save_results("platform.json", results)
     sys.stdout.flush()
 

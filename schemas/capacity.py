@@ -7,8 +7,14 @@ from msgspec import Meta
 
 from schemas.base import Input, Output
 
-Unit = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9-]{0,63}$", examples=["bed"],
-                           description="What is counted: bed, naloxone-kit, test-strip, appointment, ...")]
+Unit = Annotated[
+    str,
+    Meta(
+        pattern=r"^[a-z][a-z0-9-]{0,63}$",
+        examples=["bed"],
+        description="What is counted: bed, naloxone-kit, test-strip, appointment, ...",
+    ),
+]
 Count = Annotated[int, Meta(ge=0, le=1_000_000)]
 
 

@@ -7,10 +7,25 @@ from msgspec import Meta
 from schemas.base import Input, Output
 from schemas.fields import CategorySlug
 
-Vocabulary = Annotated[str, Meta(min_length=1, max_length=200, examples=["Open Eligibility"],
-                                 description="Taxonomy name the rule applies to; * for any")]
-Term = Annotated[str, Meta(min_length=1, max_length=300, pattern=r"\S", examples=["Emergency Shelter"],
-                           description="A term's code or name, matched ignoring case and surrounding space")]
+Vocabulary = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=200,
+        examples=["Open Eligibility"],
+        description="Taxonomy name the rule applies to; * for any",
+    ),
+]
+Term = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=300,
+        pattern=r"\S",
+        examples=["Emergency Shelter"],
+        description="A term's code or name, matched ignoring case and surrounding space",
+    ),
+]
 
 
 class CategoryMappingCreate(Input):

@@ -9,8 +9,10 @@ from msgspec import Meta
 from schemas.base import Input, Output
 
 Entity = Literal["organization", "service", "location"]
-Reason = Annotated[str, Meta(min_length=3, max_length=2000, pattern=r"\S",
-                             examples=["the confidential address was published by mistake"])]
+Reason = Annotated[
+    str,
+    Meta(min_length=3, max_length=2000, pattern=r"\S", examples=["the confidential address was published by mistake"]),
+]
 
 
 class HistoryEntry(Output):
@@ -26,9 +28,15 @@ class HistoryEntry(Output):
     request_id: str | None
     note: str | None
     at: dt.datetime
-    withheld: Annotated[bool, Meta(description=(
-        "true when the entry belongs to a confidential location and this key lacks the confidential scope: "
-        "its address values are null and its coordinates rounded to about 1 km, as in public answers"))] = False
+    withheld: Annotated[
+        bool,
+        Meta(
+            description=(
+                "true when the entry belongs to a confidential location and this key lacks the confidential scope: "
+                "its address values are null and its coordinates rounded to about 1 km, as in public answers"
+            )
+        ),
+    ] = False
 
 
 class HistoryPage(Output):

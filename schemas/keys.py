@@ -9,12 +9,23 @@ from msgspec import Meta
 from schemas.base import Input, Output
 
 Scope = Literal["read", "suggest", "write", "admin", "confidential"]
-Scopes = Annotated[list[Scope], Meta(min_length=1, max_length=5, description=(
-    "read: reads (anonymous reads work too, with a lower quota); suggest: POST /v1/suggestions; "
-    "write: create and change listings; admin: everything, including keys and imports; "
-    "confidential: see the exact place of confidential locations"), examples=[["read"]])]
+Scopes = Annotated[
+    list[Scope],
+    Meta(
+        min_length=1,
+        max_length=5,
+        description=(
+            "read: reads (anonymous reads work too, with a lower quota); suggest: POST /v1/suggestions; "
+            "write: create and change listings; admin: everything, including keys and imports; "
+            "confidential: see the exact place of confidential locations"
+        ),
+        examples=[["read"]],
+    ),
+]
 KeyName = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"\S", examples=["Outreach app (prod)"])]
-RateLimit = Annotated[int, Meta(ge=1, le=1_000_000, description="Requests per minute; the default for keys when absent")]
+RateLimit = Annotated[
+    int, Meta(ge=1, le=1_000_000, description="Requests per minute; the default for keys when absent")
+]
 
 
 class KeyCreate(Input):

@@ -7,7 +7,7 @@ from msgspec import UNSET, UnsetType
 
 from schemas.addresses import Address, AddressInput
 from schemas.base import Input, Output, Patch
-from schemas.fields import Latitude, LocationType, LongText, Longitude, Name, ShortText, TimeZone, Url
+from schemas.fields import Latitude, LocationType, Longitude, LongText, Name, ShortText, TimeZone, Url
 from schemas.phones import Phone, PhoneCreate
 from schemas.schedules import Schedule, ScheduleCreate
 

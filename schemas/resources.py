@@ -6,7 +6,7 @@ from uuid import UUID
 
 from schemas.base import Input, Output
 from schemas.capacity import CapacityReport
-from schemas.fields import Latitude, LongText, Longitude
+from schemas.fields import Latitude, Longitude, LongText
 from schemas.locations import LocationFields, LocationSummary
 from schemas.organizations import OrganizationCreate, OrganizationRef
 from schemas.phones import Phone, PhoneCreate

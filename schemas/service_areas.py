@@ -30,8 +30,11 @@ class ServiceAreaCreate(Input):
     radius_m: RadiusM | None = None
 
     def __post_init__(self) -> None:
-        given = [kind for kind, value in (("extent", self.extent), ("postal_codes", self.postal_codes),
-                                          ("center", self.center)) if value]
+        given = [
+            kind
+            for kind, value in (("extent", self.extent), ("postal_codes", self.postal_codes), ("center", self.center))
+            if value
+        ]
         if len(given) != 1:
             raise ValueError("give exactly one of extent, postal_codes, or center with radius_m")
         if (self.center is None) != (self.radius_m is None):

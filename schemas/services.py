@@ -7,15 +7,28 @@ from uuid import UUID
 from msgspec import UNSET, Meta, UnsetType
 
 from schemas.base import Input, Output, Patch
-from schemas.fields import Age, AttributeSlug, CategorySlug, Cost, Email, Gender, LanguageCode, LongText, Name, Status, Url
+from schemas.fields import (
+    Age,
+    AttributeSlug,
+    CategorySlug,
+    Cost,
+    Email,
+    Gender,
+    LanguageCode,
+    LongText,
+    Name,
+    Status,
+    Url,
+)
 from schemas.phones import Phone, PhoneCreate
 from schemas.schedules import Schedule, ScheduleCreate
 from schemas.service_areas import ServiceArea, ServiceAreas
 
 Categories = Annotated[list[CategorySlug], Meta(min_length=1, max_length=20, description="Category slugs")]
 Languages = Annotated[list[LanguageCode], Meta(max_length=50)]
-Attributes = Annotated[list[AttributeSlug], Meta(max_length=30, description="Eligibility and barrier attributes "
-                                                                              "(GET /v1/attributes)")]
+Attributes = Annotated[
+    list[AttributeSlug], Meta(max_length=30, description="Eligibility and barrier attributes (GET /v1/attributes)")
+]
 Genders = Annotated[list[Gender], Meta(max_length=4, description="Genders served; empty means everyone")]
 Costs = Annotated[list[Cost], Meta(max_length=4, description="How it is paid for; empty means unknown")]
 

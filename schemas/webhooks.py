@@ -9,12 +9,30 @@ from msgspec import Meta
 from schemas.base import Input, Output
 
 EventType = Literal[
-    "*", "organization.create", "organization.update", "organization.delete", "service.create", "service.update",
-    "service.delete", "location.create", "location.update", "location.delete", "capacity.update",
+    "*",
+    "organization.create",
+    "organization.update",
+    "organization.delete",
+    "service.create",
+    "service.update",
+    "service.delete",
+    "location.create",
+    "location.update",
+    "location.delete",
+    "capacity.update",
 ]
-WebhookUrl = Annotated[str, Meta(max_length=2_000, pattern=r"^https?://[^\s/?#\[\]@]+(?:[/?#]\S*)?$", description=(
-    "Where events are POSTed; https:// (plain http and private addresses only when the server allows them "
-    "for local development)"), examples=["https://partner.example.org/hooks/commonground"])]
+WebhookUrl = Annotated[
+    str,
+    Meta(
+        max_length=2_000,
+        pattern=r"^https?://[^\s/?#\[\]@]+(?:[/?#]\S*)?$",
+        description=(
+            "Where events are POSTed; https:// (plain http and private addresses only when the server allows them "
+            "for local development)"
+        ),
+        examples=["https://partner.example.org/hooks/commonground"],
+    ),
+]
 DeliveryStatus = Literal["pending", "delivered", "failed"]
 
 
@@ -22,8 +40,9 @@ class WebhookCreate(Input):
     """A new subscription: these event types of changes, POSTed to this URL."""
 
     url: WebhookUrl
-    events: Annotated[list[EventType], Meta(min_length=1, max_length=20, examples=[["service.update",
-                                                                                   "capacity.update"]])]
+    events: Annotated[
+        list[EventType], Meta(min_length=1, max_length=20, examples=[["service.update", "capacity.update"]])
+    ]
     description: Annotated[str, Meta(max_length=500)] | None = None
 
 

@@ -142,21 +142,49 @@ async def load_seed(conn: asyncpg.Connection) -> int:
         service_id, location_id, link_id = seed_id("service", key), seed_id("location", key), seed_id("link", key)
         organizations.append((organization_id, listing["organization"]))
         s, loc = listing["service"], listing["location"]
-        services.append((service_id, organization_id, s["name"], s["description"], s["status"],
-                         s["eligibility_description"], s["fees_description"], s["languages"],
-                         _date(s["assured_date"]), s["genders"], s["minimum_age"], s["maximum_age"], s["cost"]))
+        services.append(
+            (
+                service_id,
+                organization_id,
+                s["name"],
+                s["description"],
+                s["status"],
+                s["eligibility_description"],
+                s["fees_description"],
+                s["languages"],
+                _date(s["assured_date"]),
+                s["genders"],
+                s["minimum_age"],
+                s["maximum_age"],
+                s["cost"],
+            )
+        )
         categories.append((service_id, s["categories"]))
         attributes.append((service_id, s["attributes"]))
         address = loc["address"]
-        locations.append((location_id, organization_id, loc["name"], loc["latitude"], loc["longitude"],
-                          loc.get("timezone") or timezone_at(loc["latitude"], loc["longitude"]),
-                          address["address_1"], address["city"], address["state_province"], address["postal_code"],
-                          address["country"]))
+        locations.append(
+            (
+                location_id,
+                organization_id,
+                loc["name"],
+                loc["latitude"],
+                loc["longitude"],
+                loc.get("timezone") or timezone_at(loc["latitude"], loc["longitude"]),
+                address["address_1"],
+                address["city"],
+                address["state_province"],
+                address["postal_code"],
+                address["country"],
+            )
+        )
         links.append((link_id, service_id, location_id))
-        phones += [(seed_id("phone", key, i), link_id, p["number"], p.get("type"), i)
-                   for i, p in enumerate(listing["phones"])]
-        schedules += [(seed_id("schedule", key, i), link_id, h["weekday"], h["opens_at"], h["closes_at"], i)
-                      for i, h in enumerate(listing["schedules"])]
+        phones += [
+            (seed_id("phone", key, i), link_id, p["number"], p.get("type"), i) for i, p in enumerate(listing["phones"])
+        ]
+        schedules += [
+            (seed_id("schedule", key, i), link_id, h["weekday"], h["opens_at"], h["closes_at"], i)
+            for i, h in enumerate(listing["schedules"])
+        ]
     async with conn.transaction():
         await conn.executemany(UPSERT_ORGANIZATION, list(dict.fromkeys(organizations)))
         await conn.executemany(UPSERT_SERVICE, services)

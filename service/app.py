@@ -16,57 +16,71 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, Contact, License, SecurityScheme, Server
 
 from service.config import Settings, load_settings
+from service.curation.served import ServedCounter
 from service.db import connect_with_retry, create_pool, provide_connection
-from service.http.contract import allow_middleware, document_problems, document_streams
 from service.embedded import embedded_postgres
 from service.errors import exception_handlers
 from service.http.access import access_middleware, configure_logging
 from service.http.auth import auth_middleware, delete_old_windows
+from service.http.bodies import check_request
+from service.http.contract import allow_middleware, document_problems, document_streams
 from service.http.etags import etag_middleware
 from service.http.idempotency import idempotency_middleware
-from service.search.geo import Geocoder, warm_lookups
+from service.http.metrics import Metrics
+from service.http.streams import StreamBudget, stream_middleware
 from service.imports.exports import ExportCache, delete_old_export_writes
 from service.imports.importer import cancel_jobs
+from service.platform.sealing import load_server_key
+from service.platform.webhooks import Deliverer, seal_plain_secrets, system_resolve
 from service.queries.attributes import select_attributes
 from service.queries.categories import select_taxonomy
 from service.queries.migrations import apply_migrations
 from service.queries.resources import incremental_knn
 from service.routes.attributes import list_attributes
 from service.routes.capacity import CapacityController
-from service.routes.changes import list_changes
 from service.routes.categories import CategoryController
 from service.routes.category_mappings import CategoryMappingController
-from service.http.metrics import Metrics
-from service.curation.served import ServedCounter
-from service.http.streams import StreamBudget, stream_middleware
-from service.routes.health import healthz, metrics, readyz
+from service.routes.changes import list_changes
+from service.routes.duplicates import list_duplicates, merge_listings
 from service.routes.exceptions import (
-    list_location_exceptions, list_service_exceptions, replace_location_exceptions, replace_service_exceptions,
+    list_location_exceptions,
+    list_service_exceptions,
+    replace_location_exceptions,
+    replace_service_exceptions,
 )
 from service.routes.exports import export_hsds_zip
+from service.routes.health import healthz, metrics, readyz
+from service.routes.history import (
+    LocationHistoryController,
+    OrganizationHistoryController,
+    ServiceHistoryController,
+    purge_listing,
+)
 from service.routes.hsds import HsdsController
 from service.routes.imports import ImportController
-from service.routes.history import (
-    LocationHistoryController, OrganizationHistoryController, ServiceHistoryController, purge_listing,
-)
-from service.routes.duplicates import list_duplicates, merge_listings
 from service.routes.keys import KeyController
-from service.routes.suggestions import SuggestionController
-from service.routes.verifications import list_stale, list_verifications, verify_service
-from service.http.bodies import check_request
-from service.routes.webhooks import WebhookController
-from service.platform.sealing import load_server_key
-from service.platform.webhooks import Deliverer, seal_plain_secrets, system_resolve
 from service.routes.locations import LocationController
 from service.routes.organizations import OrganizationController
 from service.routes.resources import ResourceController
 from service.routes.services import ServiceController
+from service.routes.suggestions import SuggestionController
+from service.routes.verifications import list_stale, list_verifications, verify_service
+from service.routes.webhooks import WebhookController
+from service.search.geo import Geocoder, warm_lookups
 from service.search.taxonomy import Taxonomy
 
 API_VERSION = "1.0.0"
 # Response headers browser apps may read.
-EXPOSED_HEADERS = ["ETag", "X-Request-ID", "Location", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining",
-                   "RateLimit-Reset", "RateLimit-Policy"]
+EXPOSED_HEADERS = [
+    "ETag",
+    "X-Request-ID",
+    "Location",
+    "Retry-After",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "RateLimit-Policy",
+]
 log = logging.getLogger("commonground")
 
 
@@ -86,9 +100,15 @@ def openapi_config() -> OpenAPIConfig:
         path="/docs",
         render_plugins=[SwaggerRenderPlugin(path="/"), ScalarRenderPlugin(path="/scalar")],
         use_handler_docstrings=True,
-        components=Components(security_schemes={"bearer": SecurityScheme(
-            type="http", scheme="bearer",
-            description="An API key: the admin key from COMMONGROUND_ADMIN_KEY, or one made with POST /v1/keys")}),
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    description="An API key: the admin key from COMMONGROUND_ADMIN_KEY, or one made with POST /v1/keys",
+                )
+            }
+        ),
     )
 
 
@@ -100,7 +120,7 @@ async def _housekeeping(pool: asyncpg.Pool, served: ServedCounter) -> None:
             await delete_old_windows(pool)
             await delete_old_export_writes(pool)
             await served.flush(pool)
-        except Exception:  # noqa: BLE001 - housekeeping must never stop the worker
+        except Exception:
             log.warning("housekeeping failed; trying again in a minute", exc_info=True)
 
 
@@ -108,7 +128,7 @@ async def _flush_served(served: ServedCounter, pool: asyncpg.Pool) -> None:
     """On shutdown: keep the last showings counted."""
     try:
         await served.flush(pool)
-    except Exception:  # noqa: BLE001 - shutting down must go on
+    except Exception:
         log.warning("could not save the last minute of showings", exc_info=True)
 
 
@@ -136,10 +156,12 @@ def create_app(settings: Settings) -> Litestar:
                 if sealed := await seal_plain_secrets(conn, app.state.server_key):
                     log.info("sealed %d webhook secrets kept in plain text", sealed)
                 app.state.taxonomy = Taxonomy(await select_taxonomy(conn))
-                app.state.attributes = Taxonomy({row['slug']: None for row in await select_attributes(conn)},
-                                                "attribute", "/v1/attributes")
+                app.state.attributes = Taxonomy(
+                    {row["slug"]: None for row in await select_attributes(conn)}, "attribute", "/v1/attributes"
+                )
                 app.state.windowed_knn = not incremental_knn(
-                    int(await conn.fetchval("SELECT current_setting('server_version_num')")))
+                    int(await conn.fetchval("SELECT current_setting('server_version_num')"))
+                )
             finally:
                 await conn.close()
             app.state.dsn = dsn
@@ -154,20 +176,48 @@ def create_app(settings: Settings) -> Litestar:
             housekeeping = asyncio.create_task(_housekeeping(app.state.pool, app.state.served))
             stack.push_async_callback(_stop, housekeeping)
             if settings.webhooks_enabled:
-                deliverer = asyncio.create_task(Deliverer(app.state.pool, settings, app.state.metrics,
-                                                          app.state.server_key, app.state.resolver).run())
+                deliverer = asyncio.create_task(
+                    Deliverer(
+                        app.state.pool, settings, app.state.metrics, app.state.server_key, app.state.resolver
+                    ).run()
+                )
                 stack.push_async_callback(_stop, deliverer)
             yield
 
     measured = Metrics(settings.metrics_dir)
     app = Litestar(
         route_handlers=[
-            ResourceController, OrganizationController, ServiceController, LocationController, HsdsController,
-            ImportController, CategoryMappingController, export_hsds_zip, list_attributes, CapacityController,
-            replace_service_exceptions, list_service_exceptions, replace_location_exceptions, list_location_exceptions,
-            CategoryController, healthz, readyz, metrics, list_changes, KeyController, WebhookController,
-            ServiceHistoryController, OrganizationHistoryController, LocationHistoryController, purge_listing,
-            verify_service, list_verifications, list_stale, SuggestionController, list_duplicates, merge_listings,
+            ResourceController,
+            OrganizationController,
+            ServiceController,
+            LocationController,
+            HsdsController,
+            ImportController,
+            CategoryMappingController,
+            export_hsds_zip,
+            list_attributes,
+            CapacityController,
+            replace_service_exceptions,
+            list_service_exceptions,
+            replace_location_exceptions,
+            list_location_exceptions,
+            CategoryController,
+            healthz,
+            readyz,
+            metrics,
+            list_changes,
+            KeyController,
+            WebhookController,
+            ServiceHistoryController,
+            OrganizationHistoryController,
+            LocationHistoryController,
+            purge_listing,
+            verify_service,
+            list_verifications,
+            list_stale,
+            SuggestionController,
+            list_duplicates,
+            merge_listings,
         ],
         dependencies={
             "conn": Provide(provide_connection),
@@ -177,15 +227,28 @@ def create_app(settings: Settings) -> Litestar:
         middleware=[etag_middleware],
         # Brotli, else gzip, for clients that ask: a 40 KB page of results is ~5 KB on the wire. Low levels
         # keep the CPU cost per answer small.
-        compression_config=CompressionConfig(backend="brotli", brotli_quality=4, brotli_gzip_fallback=True,
-                                             gzip_compress_level=5, minimum_size=1024,
-                                             exclude="/v1/exports/"),  # a zip is compressed already
+        compression_config=CompressionConfig(
+            backend="brotli",
+            brotli_quality=4,
+            brotli_gzip_fallback=True,
+            gzip_compress_level=5,
+            minimum_size=1024,
+            exclude="/v1/exports/",
+        ),  # a zip is compressed already
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins), expose_headers=EXPOSED_HEADERS)
-        if settings.cors_origins else None,
+        if settings.cors_origins
+        else None,
         lifespan=[lifespan],
         # `resolver` looks webhook hosts up, at registration and at delivery (tests put a stub there).
-        state=State({"settings": settings, "metrics": measured, "streams": StreamBudget(settings),
-                     "exports": ExportCache(measured), "resolver": system_resolve}),
+        state=State(
+            {
+                "settings": settings,
+                "metrics": measured,
+                "streams": StreamBudget(settings),
+                "exports": ExportCache(measured),
+                "resolver": system_resolve,
+            }
+        ),
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,
     )

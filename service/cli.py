@@ -65,13 +65,24 @@ def serve(settings: Settings) -> None:
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir(parents=True)
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
-        print(f"CommonGround on http://{settings.host}:{settings.port} (docs at /docs), "
-              f"{settings.workers} worker(s); Ctrl-C stops", file=sys.stderr)
+        print(
+            f"CommonGround on http://{settings.host}:{settings.port} (docs at /docs), "
+            f"{settings.workers} worker(s); Ctrl-C stops",
+            file=sys.stderr,
+        )
         uvicorn.run(
-            "service.app:app_from_environment", factory=True, host=settings.host, port=settings.port,
-            workers=settings.workers, log_level=settings.log_level, access_log=False,
-            loop="uvloop" if sys.platform != "win32" else "asyncio", http="httptools",
-            timeout_graceful_shutdown=10, proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips,
+            "service.app:app_from_environment",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_level=settings.log_level,
+            access_log=False,
+            loop="uvloop" if sys.platform != "win32" else "asyncio",
+            http="httptools",
+            timeout_graceful_shutdown=10,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
         )
 
 
@@ -115,8 +126,16 @@ async def import_command(dsn: str, args: argparse.Namespace) -> int:
     try:
         await apply_migrations(conn)
         source = args.source or args.path.stem
-        report = await run_import(conn, args.path, source, format=args.format, dry_run=args.dry_run,
-                                  strict=args.strict, prune=args.prune, progress=progress)
+        report = await run_import(
+            conn,
+            args.path,
+            source,
+            format=args.format,
+            dry_run=args.dry_run,
+            strict=args.strict,
+            prune=args.prune,
+            progress=progress,
+        )
         failure = None
     except ImportFailed as error:
         report, failure = error.report, str(error)
@@ -137,32 +156,43 @@ async def import_command(dsn: str, args: argparse.Namespace) -> int:
 
 # What the summary calls each kind of row it removed: one, many.
 REMOVED_NAMES = {
-    "organization": ("organization", "organizations"), "location": ("location", "locations"),
-    "service": ("service", "services"), "service_at_location": ("service location link", "service location links"),
-    "phone": ("phone", "phones"), "schedule": ("opening", "openings"),
+    "organization": ("organization", "organizations"),
+    "location": ("location", "locations"),
+    "service": ("service", "services"),
+    "service_at_location": ("service location link", "service location links"),
+    "phone": ("phone", "phones"),
+    "schedule": ("opening", "openings"),
     "service_taxonomy_term": ("taxonomy link", "taxonomy links"),
-    "service_category": ("category link", "category links"), "service_attribute": ("attribute link", "attribute links"),
+    "service_category": ("category link", "category links"),
+    "service_attribute": ("attribute link", "attribute links"),
 }
 
 
 def summarize(report: "ImportReport") -> str:
     """A short human summary of an import report."""
-    lines = [f"{report.format} from source {report.source!r}: "
-             + ("dry run, nothing written" if report.dry_run else "applied" if report.committed else "not applied")
-             + (" (full snapshot: --prune)" if report.prune else "")]
-    lines.append(f"  {'entity':<22}{'read':>8}{'rejected':>10}{'created':>9}{'updated':>9}{'unchanged':>11}"
-                 f"{'removed':>9}")
+    lines = [
+        f"{report.format} from source {report.source!r}: "
+        + ("dry run, nothing written" if report.dry_run else "applied" if report.committed else "not applied")
+        + (" (full snapshot: --prune)" if report.prune else "")
+    ]
+    lines.append(
+        f"  {'entity':<22}{'read':>8}{'rejected':>10}{'created':>9}{'updated':>9}{'unchanged':>11}{'removed':>9}"
+    )
     for entity, counts in report.counts.items():
-        lines.append(f"  {entity:<22}{counts.read:>8}{counts.rejected:>10}{counts.created:>9}{counts.updated:>9}"
-                     f"{counts.unchanged:>11}{counts.removed:>9}")
+        lines.append(
+            f"  {entity:<22}{counts.read:>8}{counts.rejected:>10}{counts.created:>9}{counts.updated:>9}"
+            f"{counts.unchanged:>11}{counts.removed:>9}"
+        )
     verb = "would remove" if report.dry_run else "removed"
     for entity, counts in report.counts.items():
         if counts.removed:
             one, many = REMOVED_NAMES.get(entity, (entity, entity))
             lines.append(f"  {verb} {counts.removed:,} {one if counts.removed == 1 else many}")
     for rejection in report.rejections[:10]:
-        lines.append(f"  rejected {rejection.file}:{rejection.line} {rejection.entity} "
-                     f"{rejection.source_id or ''}: {rejection.reason}")
+        lines.append(
+            f"  rejected {rejection.file}:{rejection.line} {rejection.entity} "
+            f"{rejection.source_id or ''}: {rejection.reason}"
+        )
     if len(report.rejections) > 10:
         lines.append(f"  ... {len(report.rejections) - 10} more rejections (see --report)")
     flagged: dict[str, int] = {}
@@ -207,14 +237,17 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("seed", help="load the seed dataset (idempotent)")
     import_cmd = commands.add_parser("import", help="import an HSDS or Ohana directory (one transaction)")
     import_cmd.add_argument("path", type=Path, help="JSON, NDJSON, CSV, a zip, or a folder of CSV files")
-    import_cmd.add_argument("--source", help="publisher name; re-importing the same source updates in place "
-                                             "(default: the file name)")
-    import_cmd.add_argument("--format", choices=("hsds-json", "ndjson", "tabular", "flat-csv"),
-                            help="skip detection")
+    import_cmd.add_argument(
+        "--source", help="publisher name; re-importing the same source updates in place (default: the file name)"
+    )
+    import_cmd.add_argument("--format", choices=("hsds-json", "ndjson", "tabular", "flat-csv"), help="skip detection")
     import_cmd.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
     import_cmd.add_argument("--strict", action="store_true", help="fail (write nothing) if any row is rejected")
-    import_cmd.add_argument("--prune", action="store_true",
-                            help="the input is a full snapshot of the source: delete its listings the input lacks")
+    import_cmd.add_argument(
+        "--prune",
+        action="store_true",
+        help="the input is a full snapshot of the source: delete its listings the input lacks",
+    )
     import_cmd.add_argument("--report", type=Path, help="write the full JSON report here")
     export_cmd = commands.add_parser("export", help="export the directory as HSDS 3.0")
     export_cmd.add_argument("--format", choices=("hsds-json", "hsds-csv", "ndjson"), default="hsds-json")

@@ -87,8 +87,11 @@ async def provide_connection(state: State, request: Request[Any, Any, Any]) -> A
     try:
         if writes:
             caller = request.scope.get("commonground.caller")
-            await conn.execute(SET_ACTOR, str(getattr(caller, "key_id", None) or "anonymous"),
-                               request.scope.get("state", {}).get("request_id", ""))
+            await conn.execute(
+                SET_ACTOR,
+                str(getattr(caller, "key_id", None) or "anonymous"),
+                request.scope.get("state", {}).get("request_id", ""),
+            )
         yield conn
     finally:
         try:

@@ -74,8 +74,10 @@ class DatabaseUnavailable(DomainError):
     status, title, kind = 503, "Database unavailable", "tag:commonground,2026:database-unavailable"
 
     def __init__(self, detail: str) -> None:
-        super().__init__(f"the database is not reachable right now ({detail}); try again shortly",
-                         {"Retry-After": str(RETRY_AFTER_S)})
+        super().__init__(
+            f"the database is not reachable right now ({detail}); try again shortly",
+            {"Retry-After": str(RETRY_AFTER_S)},
+        )
 
 
 class UpstreamUnavailable(DomainError):
@@ -95,21 +97,37 @@ def problem_response(
     headers: dict[str, str] | None = None,
 ) -> Response[bytes]:
     """Serialize one problem detail."""
-    body = Problem(type=kind, title=title, status=status, detail=detail, instance=request.url.path,
-                   invalid_params=params)
-    return Response(msgspec.json.encode(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE,
-                    headers=headers)
+    body = Problem(
+        type=kind, title=title, status=status, detail=detail, instance=request.url.path, invalid_params=params
+    )
+    return Response(msgspec.json.encode(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
-async def send_problem(send: Send, path: str, status: int, title: str, detail: str, kind: str = "about:blank",
-                       params: list[InvalidParam] | None = None,
-                       headers: list[tuple[bytes, bytes]] | None = None) -> None:
+async def send_problem(
+    send: Send,
+    path: str,
+    status: int,
+    title: str,
+    detail: str,
+    kind: str = "about:blank",
+    params: list[InvalidParam] | None = None,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     """Answer with a problem from ASGI middleware, which runs outside Litestar's exception handlers."""
-    body = msgspec.json.encode(Problem(type=kind, title=title, status=status, detail=detail, instance=path,
-                                       invalid_params=params))
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                            (b"content-length", str(len(body)).encode()), *(headers or [])]})
+    body = msgspec.json.encode(
+        Problem(type=kind, title=title, status=status, detail=detail, instance=path, invalid_params=params)
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
@@ -117,10 +135,13 @@ def _domain(request: Request, error: DomainError) -> Response[bytes]:
     headers = error.headers
     if isinstance(error, Moved):
         query = request.url.query
-        headers = {**headers, "Location": request.url.path.replace(error.old_id, error.new_id)
-                   + (f"?{query}" if query else "")}
-    return problem_response(request, error.status, error.title, error.detail, error.kind,
-                            getattr(error, "params", None), headers)
+        headers = {
+            **headers,
+            "Location": request.url.path.replace(error.old_id, error.new_id) + (f"?{query}" if query else ""),
+        }
+    return problem_response(
+        request, error.status, error.title, error.detail, error.kind, getattr(error, "params", None), headers
+    )
 
 
 def field_name(raw_key: str, message: str) -> str:
@@ -151,24 +172,45 @@ def _validation(request: Request, error: ValidationException) -> Response[bytes]
             message = str(item.get("message", "invalid value"))
             source = item.get("source") or "body"
             name = field_name(str(item.get("key") or ""), message)
-            params.append(InvalidParam(name=name, reason=re.sub(r" - at `\$[^`]*`", "", message),
-                                       location=str(getattr(source, "value", source))))
+            params.append(
+                InvalidParam(
+                    name=name,
+                    reason=re.sub(r" - at `\$[^`]*`", "", message),
+                    location=str(getattr(source, "value", source)),
+                )
+            )
     malformed = any("malformed" in p.reason.lower() or "truncated" in p.reason.lower() for p in params)
     if not params:
         # Litestar names a missing parameter only in its message.
         missing = re.search(r"Missing required (\w+) parameter '([^']+)'", error.detail)
-        params = [InvalidParam(name=missing[2], reason="required", location=missing[1]) if missing
-                  else InvalidParam(name="body", reason=error.detail, location="body")]
+        params = [
+            InvalidParam(name=missing[2], reason="required", location=missing[1])
+            if missing
+            else InvalidParam(name="body", reason=error.detail, location="body")
+        ]
     status = 400 if malformed else 422
     detail = "; ".join(f"{p.name}: {p.reason}" for p in params)
-    return problem_response(request, status, "Malformed request" if malformed else "Invalid input", detail,
-                            "tag:commonground,2026:invalid-input", params)
+    return problem_response(
+        request,
+        status,
+        "Malformed request" if malformed else "Invalid input",
+        detail,
+        "tag:commonground,2026:invalid-input",
+        params,
+    )
 
 
 def _http(request: Request, error: HTTPException) -> Response[bytes]:
     status = error.status_code
-    titles = {400: "Malformed request", 404: "Not found", 405: "Method not allowed", 413: "Request body too large", 401: "Unauthorized",
-              403: "Forbidden", 429: "Too many requests"}
+    titles = {
+        400: "Malformed request",
+        404: "Not found",
+        405: "Method not allowed",
+        413: "Request body too large",
+        401: "Unauthorized",
+        403: "Forbidden",
+        429: "Too many requests",
+    }
     title = titles.get(status, "Request error" if status < 500 else "Server error")
     detail = error.detail
     if status == 404 and detail == "Not Found":
@@ -183,23 +225,45 @@ def _http(request: Request, error: HTTPException) -> Response[bytes]:
 def _database(request: Request, error: asyncpg.PostgresError) -> Response[bytes]:
     detail = getattr(error, "detail", None) or str(error)
     if isinstance(error, asyncpg.UniqueViolationError):
-        return problem_response(request, 409, "Conflict", f"already exists: {detail}",
-                                "tag:commonground,2026:conflict")
-    if isinstance(error, (asyncpg.ForeignKeyViolationError, asyncpg.RestrictViolationError,
-                          asyncpg.ExclusionViolationError)):
-        return problem_response(request, 409, "Conflict", f"still referenced or missing reference: {detail}",
-                                "tag:commonground,2026:conflict")
+        return problem_response(request, 409, "Conflict", f"already exists: {detail}", "tag:commonground,2026:conflict")
+    if isinstance(
+        error, (asyncpg.ForeignKeyViolationError, asyncpg.RestrictViolationError, asyncpg.ExclusionViolationError)
+    ):
+        return problem_response(
+            request,
+            409,
+            "Conflict",
+            f"still referenced or missing reference: {detail}",
+            "tag:commonground,2026:conflict",
+        )
     if isinstance(error, (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)):
-        return problem_response(request, 409, "Conflict", "another change to the same listing happened at the same "
-                                "moment; nothing was saved, send the request again", "tag:commonground,2026:conflict",
-                                headers={"Retry-After": "1"})
+        return problem_response(
+            request,
+            409,
+            "Conflict",
+            "another change to the same listing happened at the same moment; nothing was saved, send the request again",
+            "tag:commonground,2026:conflict",
+            headers={"Retry-After": "1"},
+        )
     if isinstance(error, (asyncpg.CheckViolationError, asyncpg.NotNullViolationError, asyncpg.DataError)):
         return problem_response(request, 422, "Invalid input", str(error), "tag:commonground,2026:invalid-input")
     if isinstance(error, asyncpg.QueryCanceledError):
-        return problem_response(request, 503, "Query took too long", "the query hit the statement timeout",
-                                headers={"Retry-After": str(RETRY_AFTER_S)})
-    if isinstance(error, (asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
-                          asyncpg.AdminShutdownError, asyncpg.CrashShutdownError)):
+        return problem_response(
+            request,
+            503,
+            "Query took too long",
+            "the query hit the statement timeout",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+    if isinstance(
+        error,
+        (
+            asyncpg.PostgresConnectionError,
+            asyncpg.CannotConnectNowError,
+            asyncpg.AdminShutdownError,
+            asyncpg.CrashShutdownError,
+        ),
+    ):
         return _domain(request, DatabaseUnavailable(type(error).__name__))
     return _unexpected(request, error)
 
@@ -210,8 +274,7 @@ def _unavailable(request: Request, error: Exception) -> Response[bytes]:
 
 def _unexpected(request: Request, error: Exception) -> Response[bytes]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
-    return problem_response(request, 500, "Internal server error",
-                            "an unexpected error occurred; it has been logged")
+    return problem_response(request, 500, "Internal server error", "an unexpected error occurred; it has been logged")
 
 
 def exception_handlers() -> dict[Any, Any]:
@@ -227,4 +290,3 @@ def exception_handlers() -> dict[Any, Any]:
         TimeoutError: _unavailable,
         Exception: _unexpected,
     }
-

@@ -17,8 +17,9 @@ from service.embedded import embedded_postgres
 from service.queries.migrations import apply_migrations
 
 # Real public datasets beside the checkout (../shared/data); tests that use them skip without them.
-SHARED_DATA = Path(os.environ.get("COMMONGROUND_SHARED_DATA",
-                                  Path(__file__).resolve().parent.parent.parent / "shared" / "data"))
+SHARED_DATA = Path(
+    os.environ.get("COMMONGROUND_SHARED_DATA", Path(__file__).resolve().parent.parent.parent / "shared" / "data")
+)
 HSDS_SCHEMA = SHARED_DATA / "hsds3-schema"
 ADMIN_KEY = "test-admin-key-7c1f"
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
@@ -112,8 +113,13 @@ async def seeded_conn(seeded_db_url: str) -> AsyncIterator[asyncpg.Connection]:
 def make_settings(url: str, **overrides: object) -> Settings:
     """Settings for a test app: this test's database and a known admin key."""
     # Quotas stay on (every request is counted) but high enough for tests that make many calls.
-    values: dict[str, object] = {"database_url": url, "admin_key": ADMIN_KEY, "pool_size": 4,
-                                 "rate_limit_anonymous": 100_000, "rate_limit_key": 100_000}
+    values: dict[str, object] = {
+        "database_url": url,
+        "admin_key": ADMIN_KEY,
+        "pool_size": 4,
+        "rate_limit_anonymous": 100_000,
+        "rate_limit_key": 100_000,
+    }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 

@@ -20,8 +20,13 @@ from service.queries.resources import Hit, SearchFilters, insert_resource
 from tests.conftest import ADMIN, ADMIN_KEY
 
 
-def resource_body(latitude: float | None, longitude: float | None, name: str = "Test service",
-                  categories: tuple[str, ...] = ("naloxone",), **service: object) -> dict:
+def resource_body(
+    latitude: float | None,
+    longitude: float | None,
+    name: str = "Test service",
+    categories: tuple[str, ...] = ("naloxone",),
+    **service: object,
+) -> dict:
     """A POST /v1/resources body at a point."""
     location: dict[str, object] = {"name": f"{name} site"}
     if latitude is not None:
@@ -29,13 +34,21 @@ def resource_body(latitude: float | None, longitude: float | None, name: str = "
     extra = {key: service.pop(key) for key in ("schedules", "phones") if key in service}
     location_extra = service.pop("location", {})
     location.update(location_extra)  # type: ignore[arg-type]
-    return {"organization": {"name": f"{name} org"},
-            "service": {"name": name, "categories": list(categories), **service},
-            "location": location, **extra}
+    return {
+        "organization": {"name": f"{name} org"},
+        "service": {"name": name, "categories": list(categories), **service},
+        "location": location,
+        **extra,
+    }
 
 
-async def add_resource(conn: asyncpg.Connection, latitude: float | None, longitude: float | None,
-                       name: str = "Test service", **kwargs: object) -> UUID:
+async def add_resource(
+    conn: asyncpg.Connection,
+    latitude: float | None,
+    longitude: float | None,
+    name: str = "Test service",
+    **kwargs: object,
+) -> UUID:
     """Insert one listing and return its resource id."""
     body = msgspec.convert(resource_body(latitude, longitude, name, **kwargs), ResourceCreate)
     return await insert_resource(conn, body)
@@ -43,8 +56,13 @@ async def add_resource(conn: asyncpg.Connection, latitude: float | None, longitu
 
 def filters(**overrides: object) -> SearchFilters:
     """Search filters with the API's defaults."""
-    values: dict[str, object] = {"statuses": ["active"], "categories": None, "words": None, "open_at": None,
-                                 "evaluated_at": dt.datetime.now(dt.timezone.utc)}
+    values: dict[str, object] = {
+        "statuses": ["active"],
+        "categories": None,
+        "words": None,
+        "open_at": None,
+        "evaluated_at": dt.datetime.now(dt.UTC),
+    }
     values.update(overrides)
     return SearchFilters(**values)  # type: ignore[arg-type]
 
@@ -61,8 +79,7 @@ def bearer(key: str, **more: str) -> dict[str, str]:
 
 async def make_key(client, **body: object) -> dict:
     """A new API key made by the admin (read scope unless told), with its secret."""
-    response = await client.post("/v1/keys", json={"name": "test key", "scopes": ["read"], **body},
-                                 headers=ADMIN)
+    response = await client.post("/v1/keys", json={"name": "test key", "scopes": ["read"], **body}, headers=ADMIN)
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -71,8 +88,9 @@ def pg_dump_text(url: str, *options: str) -> str:
     """A plain-text pg_dump of a database (whole unless options say otherwise), made with the embedded
     wheel's own pg_dump."""
     binary = pg_binary("pg_dump")
-    return subprocess.run([str(binary), "--no-owner", *options, "--dbname", url], check=True, capture_output=True,
-                          text=True, timeout=120).stdout
+    return subprocess.run(
+        [str(binary), "--no-owner", *options, "--dbname", url], check=True, capture_output=True, text=True, timeout=120
+    ).stdout
 
 
 def assert_not_in_dump(dump: str, secret: str) -> None:
@@ -122,7 +140,8 @@ async def assert_index_is_current(conn: asyncpg.Connection) -> None:
     assert len(maintained) == await conn.fetchval(
         "SELECT count(*) FROM service_at_location sal JOIN services s ON s.id = sal.service_id "
         "JOIN locations l ON l.id = sal.location_id JOIN organizations o ON o.id = s.organization_id "
-        "WHERE s.deleted_at IS NULL AND l.deleted_at IS NULL AND o.deleted_at IS NULL")
+        "WHERE s.deleted_at IS NULL AND l.deleted_at IS NULL AND o.deleted_at IS NULL"
+    )
 
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -144,9 +163,11 @@ def free_port() -> int:
 
 def call(url: str, body: dict | None = None) -> tuple[int, dict]:
     """One request to a running server with the admin key: its status and JSON body."""
-    request = urllib.request.Request(url, data=None if body is None else json.dumps(body).encode(),
-                                     headers={"Authorization": f"Bearer {ADMIN_KEY}",
-                                              "Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {ADMIN_KEY}", "Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read() or b"null")

@@ -23,8 +23,9 @@ class Received(msgspec.Struct):
 class Receiver:
     """Answers each request with the next scripted status (200 once the script runs out), after its delay."""
 
-    def __init__(self, statuses: list[int] | None = None, delays: list[float] | None = None,
-                 endless: bool = False) -> None:
+    def __init__(
+        self, statuses: list[int] | None = None, delays: list[float] | None = None, endless: bool = False
+    ) -> None:
         self.statuses, self.delays, self.endless = list(statuses or []), list(delays or []), endless
         self.requests: list[Received] = []
         self.connections = 0
@@ -38,14 +39,22 @@ class Receiver:
         try:
             head = await reader.readuntil(b"\r\n\r\n")
             request_line, *lines = head.decode("latin-1").split("\r\n")
-            headers = {name.strip().lower(): value.strip() for name, _, value in
-                       (line.partition(":") for line in lines if line)}
+            headers = {
+                name.strip().lower(): value.strip()
+                for name, _, value in (line.partition(":") for line in lines if line)
+            }
             body = await reader.readexactly(int(headers.get("content-length", "0")))
             status = self.statuses.pop(0) if self.statuses else 200
             delay = self.delays.pop(0) if self.delays else 0.0
             async with self.arrived:
-                self.requests.append(Received(path=request_line.split(" ")[1], headers=headers, body=body,
-                                              at=asyncio.get_running_loop().time()))
+                self.requests.append(
+                    Received(
+                        path=request_line.split(" ")[1],
+                        headers=headers,
+                        body=body,
+                        at=asyncio.get_running_loop().time(),
+                    )
+                )
                 self.arrived.notify_all()
             if delay:
                 # A slow receiver; it stops waiting when the sender hangs up.
@@ -73,8 +82,12 @@ class Receiver:
 
 
 @asynccontextmanager
-async def receiver(statuses: list[int] | None = None, delays: list[float] | None = None, endless: bool = False,
-                   tls: ssl.SSLContext | None = None) -> AsyncIterator[Receiver]:
+async def receiver(
+    statuses: list[int] | None = None,
+    delays: list[float] | None = None,
+    endless: bool = False,
+    tls: ssl.SSLContext | None = None,
+) -> AsyncIterator[Receiver]:
     """Run a receiver on a free local port (over TLS with a server context from `tls_contexts`)."""
     target = Receiver(statuses, delays, endless)
     if tls is not None:
@@ -95,19 +108,28 @@ def tls_contexts(hostname: str) -> tuple[ssl.SSLContext, ssl.SSLContext]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])
-    now = dt.datetime.now(dt.timezone.utc)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-                   .not_valid_after(now + dt.timedelta(hours=1))
-                   .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
-                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                   .sign(key, hashes.SHA256()))
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     pem = certificate.public_bytes(serialization.Encoding.PEM)
     with tempfile.TemporaryDirectory() as folder:
         cert_file, key_file = Path(folder) / "cert.pem", Path(folder) / "key.pem"
         cert_file.write_bytes(pem)
-        key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
+        key_file.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
         server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         server.load_cert_chain(cert_file, key_file)
     client = ssl.create_default_context(cadata=pem.decode())

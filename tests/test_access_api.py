@@ -8,7 +8,6 @@ from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.config import load_settings
-
 from tests.conftest import make_settings
 
 
@@ -23,8 +22,9 @@ async def test_request_ids_are_echoed_or_made_and_logged(client, caplog):
     assert hostile.headers["x-request-id"] != "bad id" and len(hostile.headers["x-request-id"]) == 32
     assert missing.status_code == 404 and missing.headers["x-request-id"]
     lines = [json.loads(record.getMessage()) for record in caplog.records if record.name == "commonground.access"]
-    assert {"request_id": "partner-42.a_b", "method": "GET", "path": "/v1/categories", "status": 200} \
-        .items() <= lines[0].items()
+    assert {"request_id": "partner-42.a_b", "method": "GET", "path": "/v1/categories", "status": 200}.items() <= lines[
+        0
+    ].items()
     assert lines[-1]["status"] == 404
 
 
@@ -41,8 +41,9 @@ async def test_cors_allow_list(db_url):
         assert allowed.headers["access-control-allow-origin"] == "https://app.example.org"
         other = await client.get("/v1/categories", headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in other.headers
-        preflight = await client.options("/v1/resources", headers={
-            "Origin": "https://app.example.org", "Access-Control-Request-Method": "GET"})
+        preflight = await client.options(
+            "/v1/resources", headers={"Origin": "https://app.example.org", "Access-Control-Request-Method": "GET"}
+        )
         assert preflight.status_code in (200, 204)
 
 
@@ -56,8 +57,19 @@ def _access_lines(caplog) -> list[dict]:
 
 
 async def test_credential_like_parameters_are_refused_or_masked_in_the_log(client, caplog):
-    refused = ["api_key", "apikey", "api-key", "x-api-key", "token", "access_token", "key", "secret", "password",
-               "signature", "Client_Secret"]
+    refused = [
+        "api_key",
+        "apikey",
+        "api-key",
+        "x-api-key",
+        "token",
+        "access_token",
+        "key",
+        "secret",
+        "password",
+        "signature",
+        "Client_Secret",
+    ]
     masked = ["sig", "auth", "partner_key", "session_id", "my_token2", "db_password", "x-signature"]
     with caplog.at_level(logging.INFO, logger="commonground.access"):
         for name in refused:
@@ -65,8 +77,10 @@ async def test_credential_like_parameters_are_refused_or_masked_in_the_log(clien
             assert answer.status_code == 400 and answer.json()["invalid_params"][0]["name"] == name.lower()
         for name in masked:
             assert (await client.get(f"/v1/categories?{name}=hunter2-{name}")).status_code == 200
-        await client.get("/v1/keys/cg_AbCdEfGh12345678", headers={"Authorization": "Bearer cg_wrong-header-key",
-                                                                   "X-API-Key": "cg_in-a-header-123"})
+        await client.get(
+            "/v1/keys/cg_AbCdEfGh12345678",
+            headers={"Authorization": "Bearer cg_wrong-header-key", "X-API-Key": "cg_in-a-header-123"},
+        )
     text = _our_log(caplog)
     assert "hunter2" not in text and "cg_AbCdEfGh" not in text and "cg_wrong" not in text and "cg_in-a" not in text
     lines = _access_lines(caplog)

@@ -11,8 +11,12 @@ from tests.conftest import ADMIN
 from tests.factories import PUBLIC_ADDRESS, StubResolver, resource_body
 
 # Valid bodies where the body is checked before the object is looked up; anything else gets {}.
-BODIES = {("PUT", "capacity"): {"unit": "bed", "available": 1}, ("PUT", "exceptions"): [],
-          ("POST", "revert"): {"version": 1}, ("POST", "verify"): {"method": "phone"}}
+BODIES = {
+    ("PUT", "capacity"): {"unit": "bed", "available": 1},
+    ("PUT", "exceptions"): [],
+    ("POST", "revert"): {"version": 1},
+    ("POST", "verify"): {"method": "phone"},
+}
 
 
 def protected_routes(app) -> list[tuple[str, str]]:
@@ -52,18 +56,26 @@ async def test_every_protected_route_refuses_a_read_key_and_anonymous_calls(clie
 
 
 async def test_another_organization_s_key_can_touch_none_of_its_objects(client):
-    theirs = (await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="Theirs"),
-                                headers=ADMIN)).json()
+    theirs = (await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="Theirs"), headers=ADMIN)).json()
     mine = (await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="Mine"), headers=ADMIN)).json()
     their_key = await key(client, scopes=["write", "read"], organization_ids=[theirs["organization"]["id"]])
     my_key = await key(client, scopes=["write", "read"], organization_ids=[mine["organization"]["id"]])
     client.app.state.resolver = StubResolver(default=[PUBLIC_ADDRESS])  # registration looks the host up
-    their_hook = (await client.post("/v1/webhooks", json={"url": "https://example.org/theirs", "events": ["*"]},
-                                    headers=their_key)).json()
-    ids = {"organization_id": theirs["organization"]["id"], "service_id": theirs["service"]["id"],
-           "location_id": theirs["location"]["id"], "webhook_id": their_hook["id"]}
-    before = {kind: (await client.get(f"/v1/{kind}s/{ids[f'{kind}_id']}")).json()
-              for kind in ("organization", "service", "location")}
+    their_hook = (
+        await client.post(
+            "/v1/webhooks", json={"url": "https://example.org/theirs", "events": ["*"]}, headers=their_key
+        )
+    ).json()
+    ids = {
+        "organization_id": theirs["organization"]["id"],
+        "service_id": theirs["service"]["id"],
+        "location_id": theirs["location"]["id"],
+        "webhook_id": their_hook["id"],
+    }
+    before = {
+        kind: (await client.get(f"/v1/{kind}s/{ids[f'{kind}_id']}")).json()
+        for kind in ("organization", "service", "location")
+    }
     walked = 0
     for method, template in protected_routes(client.app):
         if "{" not in template:
@@ -74,10 +86,13 @@ async def test_another_organization_s_key_can_touch_none_of_its_objects(client):
         assert response.status_code in (403, 404), (method, template, response.status_code, response.text)
         walked += 1
     assert walked >= 15
-    after = {kind: (await client.get(f"/v1/{kind}s/{ids[f'{kind}_id']}")).json()
-             for kind in ("organization", "service", "location")}
+    after = {
+        kind: (await client.get(f"/v1/{kind}s/{ids[f'{kind}_id']}")).json()
+        for kind in ("organization", "service", "location")
+    }
     assert after == before
     # The owner's own key does get through.
-    own = await client.patch(f"/v1/services/{ids['service_id']}", json={"name": "Theirs, renamed"},
-                             headers={**their_key, "If-Match": "*"})
+    own = await client.patch(
+        f"/v1/services/{ids['service_id']}", json={"name": "Theirs, renamed"}, headers={**their_key, "If-Match": "*"}
+    )
     assert own.status_code == 200

@@ -5,8 +5,13 @@ from tests.factories import resource_body
 
 TAXONOMY = {
     "housing": ["emergency-shelter", "recovery-housing", "transitional-housing", "rental-assistance"],
-    "harm-reduction": ["naloxone", "syringe-services", "drug-checking", "safer-use-supplies",
-                       "overdose-prevention-site"],
+    "harm-reduction": [
+        "naloxone",
+        "syringe-services",
+        "drug-checking",
+        "safer-use-supplies",
+        "overdose-prevention-site",
+    ],
     "transport": ["rides", "transit-passes", "medical-transport"],
     "court-support": ["court-accompaniment", "legal-aid", "treatment-court", "expungement"],
 }
@@ -19,9 +24,13 @@ async def test_the_published_taxonomy(client):
 
 
 async def test_counts_cover_children_once_and_only_active_services(client):
-    for categories, status in [(("naloxone",), "active"), (("naloxone", "drug-checking"), "active"),
-                               (("harm-reduction",), "active"), (("naloxone",), "inactive"),
-                               (("rides",), "active")]:
+    for categories, status in [
+        (("naloxone",), "active"),
+        (("naloxone", "drug-checking"), "active"),
+        (("harm-reduction",), "active"),
+        (("naloxone",), "inactive"),
+        (("rides",), "active"),
+    ]:
         body = resource_body(1, 1, categories=categories, status=status)
         assert (await client.post("/v1/resources", json=body, headers=ADMIN)).status_code == 201
     items = {item["slug"]: item for item in (await client.get("/v1/categories")).json()["items"]}

@@ -15,11 +15,16 @@ async def feed(client, since: str | None = None, limit: int = 1000) -> tuple[lis
 
 
 async def test_replaying_the_feed_reaches_the_current_data(client, conn):
-    made = [(await client.post("/v1/resources", json=resource_body(45.5 + i / 100, -122.6, name=f"S{i}"),
-                               headers=ADMIN)).json() for i in range(3)]
+    made = [
+        (
+            await client.post("/v1/resources", json=resource_body(45.5 + i / 100, -122.6, name=f"S{i}"), headers=ADMIN)
+        ).json()
+        for i in range(3)
+    ]
     await client.patch(f"/v1/services/{made[0]['service']['id']}", json={"name": "Renamed"}, headers=ANY_VERSION)
-    await client.put(f"/v1/services/{made[1]['service']['id']}/capacity", json={"unit": "bed", "available": 2},
-                     headers=ADMIN)
+    await client.put(
+        f"/v1/services/{made[1]['service']['id']}/capacity", json={"unit": "bed", "available": 2}, headers=ADMIN
+    )
     await client.delete(f"/v1/services/{made[2]['service']['id']}", headers=ANY_VERSION)
     # Walk the feed a page of 2 at a time and rebuild which ids exist.
     alive: dict[str, set[str]] = {"organization": set(), "service": set(), "location": set()}
@@ -73,8 +78,11 @@ async def test_transactions_are_ordered_by_number_not_by_their_digits(client, co
     # Transaction 10 follows 9 although "10" sorts before "9" as text; both ended long ago.
     ids = ["00000000-0000-0000-0000-00000000000a", "00000000-0000-0000-0000-00000000000b"]
     await conn.execute("DELETE FROM changes")
-    await conn.execute("INSERT INTO changes (txid, entity, entity_id, op) VALUES ('9', 'service', $1, 'create'), "
-                       "('10', 'service', $2, 'delete')", *ids)
+    await conn.execute(
+        "INSERT INTO changes (txid, entity, entity_id, op) VALUES ('9', 'service', $1, 'create'), "
+        "('10', 'service', $2, 'delete')",
+        *ids,
+    )
     items, cursor = await feed(client)
     assert [(item["id"], item["op"]) for item in items] == [(ids[0], "create"), (ids[1], "delete")]
     first, after_first = await feed(client, limit=1)

@@ -12,11 +12,17 @@ from tests.conftest import ADMIN_KEY
 from tests.factories import COMMAND, call, command_env, free_port
 from tests.test_schemas import ISSUE_BODY
 
+
 def start(data_dir: Path, port: int) -> subprocess.Popen:
     env = {key: value for key, value in command_env().items() if key != "DATABASE_URL"}
     env |= {"COMMONGROUND_DATA_DIR": str(data_dir), "COMMONGROUND_ADMIN_KEY": ADMIN_KEY}
-    process = subprocess.Popen([COMMAND, "serve", "--port", str(port), "--workers", "1"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [COMMAND, "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -73,30 +79,52 @@ def test_import_and_export_commands(db_url, tmp_path):
     env = command_env(DATABASE_URL=db_url)
     folder = ohana_export(tmp_path / "ohana")
     report_path = tmp_path / "report.json"
-    dry = subprocess.run([COMMAND, "import", str(folder), "--source", "harbor", "--dry-run"], env=env,
-                         capture_output=True, text=True, timeout=120)
+    dry = subprocess.run(
+        [COMMAND, "import", str(folder), "--source", "harbor", "--dry-run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert dry.returncode == 0 and "dry run, nothing written" in dry.stderr
-    strict = subprocess.run([COMMAND, "import", str(folder), "--strict"], env=env, capture_output=True, text=True,
-                            timeout=120)
+    strict = subprocess.run(
+        [COMMAND, "import", str(folder), "--strict"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert strict.returncode == 1 and "import failed: --strict" in strict.stderr
-    done = subprocess.run([COMMAND, "import", str(folder), "--source", "harbor", "--report", str(report_path)],
-                          env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [COMMAND, "import", str(folder), "--source", "harbor", "--report", str(report_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "rejected locations.csv:4 location 3: latitude 100 is outside -90..90" in done.stderr
     report = json.loads(report_path.read_text())
     assert report["committed"] and report["counts"]["service"]["created"] == 3
     partial = copy_tables(folder, tmp_path / "partial", "organizations.csv", "locations.csv", "services.csv")
     write_csv(partial, "services.csv", [row for row in read_csv(partial / "services.csv") if row["id"] != "101"])
-    pruning = subprocess.run([COMMAND, "import", str(partial), "--source", "harbor", "--prune", "--dry-run"], env=env,
-                             capture_output=True, text=True, timeout=120)
+    pruning = subprocess.run(
+        [COMMAND, "import", str(partial), "--source", "harbor", "--prune", "--dry-run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert pruning.returncode == 0, pruning.stderr
     assert "  would remove 1 service\n" in pruning.stderr and "phone" not in pruning.stderr
     out = tmp_path / "export.zip"
-    exported = subprocess.run([COMMAND, "export", "--format", "hsds-csv", "--out", str(out)], env=env,
-                              capture_output=True, text=True, timeout=120)
+    exported = subprocess.run(
+        [COMMAND, "export", "--format", "hsds-csv", "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert exported.returncode == 0 and out.stat().st_size > 0
     ndjson = subprocess.run([COMMAND, "export", "--format", "ndjson"], env=env, capture_output=True, timeout=120)
     assert len(ndjson.stdout.splitlines()) == 3
-    missing = subprocess.run([COMMAND, "import", str(tmp_path / "nope.json")], env=env, capture_output=True,
-                             text=True, timeout=120)
+    missing = subprocess.run(
+        [COMMAND, "import", str(tmp_path / "nope.json")], env=env, capture_output=True, text=True, timeout=120
+    )
     assert missing.returncode == 1 and "does not exist" in missing.stderr

@@ -16,21 +16,44 @@ from tests.factories import bearer, make_key, resource_body
 
 # Two exact places in the cell that rounds to (45.52, -122.68), about 1 km apart, different ZIPs.
 PLACES = [
-    {"latitude": 45.516234, "longitude": -122.684187,
-     "address": {"address_1": "1234 Hidden Lane", "city": "Portland", "state_province": "OR",
-                 "postal_code": "97201", "country": "US"}},
-    {"latitude": 45.524102, "longitude": -122.675833,
-     "address": {"address_1": "77 Quiet Court", "city": "Portland", "state_province": "OR",
-                 "postal_code": "97209", "country": "US"}},
+    {
+        "latitude": 45.516234,
+        "longitude": -122.684187,
+        "address": {
+            "address_1": "1234 Hidden Lane",
+            "city": "Portland",
+            "state_province": "OR",
+            "postal_code": "97201",
+            "country": "US",
+        },
+    },
+    {
+        "latitude": 45.524102,
+        "longitude": -122.675833,
+        "address": {
+            "address_1": "77 Quiet Court",
+            "city": "Portland",
+            "state_province": "OR",
+            "postal_code": "97209",
+            "country": "US",
+        },
+    },
 ]
 CELL = (45.52, -122.68)
 SECRETS = ("45.516234", "-122.684187", "45.5162", "-122.6841", "Hidden Lane")
 # Public neighbours beside each exact place and around the cell, so order has something to give away.
-NEIGHBOURS = [(45.5171, -122.6835, "97201"), (45.5235, -122.6765, "97209"), (45.52, -122.68, "97205"),
-              (45.5105, -122.6805, "97201"), (45.5298, -122.6702, "97209")]
+NEIGHBOURS = [
+    (45.5171, -122.6835, "97201"),
+    (45.5235, -122.6765, "97209"),
+    (45.52, -122.68, "97205"),
+    (45.5105, -122.6805, "97201"),
+    (45.5298, -122.6702, "97209"),
+]
 # A 7 x 7 grid about 280 m x 195 m apart, wider than the cell, for narrow questions around it.
-GRID = [(round(CELL[0] + 0.0025 * i, 5), round(CELL[1] + 0.0025 * j, 5))
-        for i, j in itertools.product(range(-3, 4), repeat=2)]
+GRID = [
+    (round(CELL[0] + 0.0025 * i, 5), round(CELL[1] + 0.0025 * j, 5))
+    for i, j in itertools.product(range(-3, 4), repeat=2)
+]
 VOLATILE = {"updated_at", "last_modified"}
 
 
@@ -60,16 +83,22 @@ def questions(ids: dict[str, str]) -> list[tuple[str, dict[str, object]]]:
         ]
     for code in ("97201", "97209", "97205"):
         asked += [
-            ("/v1/resources", {"zip": code}), ("/v1/resources", {"zip": code, "radius": 2}),
+            ("/v1/resources", {"zip": code}),
+            ("/v1/resources", {"zip": code, "radius": 2}),
             ("/hsds/service_at_locations", {"postcode": code}),
             ("/hsds/service_at_locations", {"postcode": code, "proximity": 1500}),
         ]
     asked += [
-        ("/v1/resources", {"category": "emergency-shelter"}), ("/v1/locations", {}),
-        (f"/v1/locations/{ids['location']}", {}), (f"/v1/resources/{ids['resource']}", {}),
-        (f"/v1/services/{ids['service']}", {}), ("/hsds/services", {"full": "true"}),
-        ("/hsds/service_at_locations", {"full": "true"}), (f"/hsds/service_at_locations/{ids['resource']}", {}),
-        (f"/hsds/services/{ids['service']}", {}), ("/hsds/organizations", {"full": "true", "full_service": "true"}),
+        ("/v1/resources", {"category": "emergency-shelter"}),
+        ("/v1/locations", {}),
+        (f"/v1/locations/{ids['location']}", {}),
+        (f"/v1/resources/{ids['resource']}", {}),
+        (f"/v1/services/{ids['service']}", {}),
+        ("/hsds/services", {"full": "true"}),
+        ("/hsds/service_at_locations", {"full": "true"}),
+        (f"/hsds/service_at_locations/{ids['resource']}", {}),
+        (f"/hsds/services/{ids['service']}", {}),
+        ("/hsds/organizations", {"full": "true", "full_service": "true"}),
         ("/hsds/service_at_locations", {"format": "ndjson", "full": "true"}),
     ]
     return asked
@@ -90,15 +119,27 @@ async def answers(client, asked: list[tuple[str, dict[str, object]]]) -> list[ob
 
 async def make_safe_house(client) -> dict:
     """A confidential shelter at the first exact place, with its public neighbours."""
-    body = resource_body(None, None, name="Safe House", categories=("emergency-shelter",),
-                         location={"confidential": True, **PLACES[0]})
+    body = resource_body(
+        None, None, name="Safe House", categories=("emergency-shelter",), location={"confidential": True, **PLACES[0]}
+    )
     response = await client.post("/v1/resources", json=body, headers=ADMIN)
     assert response.status_code == 201, response.text
     for n, (lat, lon, code) in enumerate(NEIGHBOURS):
-        neighbour = resource_body(lat, lon, name=f"Neighbour {n}", categories=("emergency-shelter",),
-                                  location={"address": {"address_1": f"{n} Open St", "city": "Portland",
-                                                        "state_province": "OR", "postal_code": code,
-                                                        "country": "US"}})
+        neighbour = resource_body(
+            lat,
+            lon,
+            name=f"Neighbour {n}",
+            categories=("emergency-shelter",),
+            location={
+                "address": {
+                    "address_1": f"{n} Open St",
+                    "city": "Portland",
+                    "state_province": "OR",
+                    "postal_code": code,
+                    "country": "US",
+                }
+            },
+        )
         assert (await client.post("/v1/resources", json=neighbour, headers=ADMIN)).status_code == 201
     return response.json()
 
@@ -128,8 +169,9 @@ async def test_public_answers_cannot_locate_a_confidential_place_within_its_cell
     for (path, params), before, after in zip(asked, first, second):
         assert before == after, f"{path} {params} answers differently once the shelter moved inside its cell"
     # The questions do see the shelter: its public cell is where the answers place it.
-    near_cell = first[asked.index(("/hsds/service_at_locations",
-                                   {"latitude": CELL[0], "longitude": CELL[1], "radius": 300}))]
+    near_cell = first[
+        asked.index(("/hsds/service_at_locations", {"latitude": CELL[0], "longitude": CELL[1], "radius": 300}))
+    ]
     assert made["id"] in [item["id"] for item in near_cell["contents"]]
 
 
@@ -142,8 +184,12 @@ async def test_distances_and_order_come_from_the_public_cell(client):
     assert page["items"][0]["service"]["name"] == "Neighbour 0"
     within = (await client.get("/v1/resources", params={"near": exact, "radius": 0.1})).json()
     assert [item["service"]["name"] for item in within["items"]] == ["Neighbour 0"]
-    hsds = (await client.get("/hsds/service_at_locations", params={
-        "latitude": PLACES[0]["latitude"], "longitude": PLACES[0]["longitude"], "radius": 200})).json()
+    hsds = (
+        await client.get(
+            "/hsds/service_at_locations",
+            params={"latitude": PLACES[0]["latitude"], "longitude": PLACES[0]["longitude"], "radius": 200},
+        )
+    ).json()
     assert made["id"] not in [item["id"] for item in hsds["contents"]] and hsds["total_items"] == 1
     hidden_zip = (await client.get("/hsds/service_at_locations", params={"postcode": "97201"})).json()
     assert made["id"] not in [item["id"] for item in hidden_zip["contents"]]
@@ -154,7 +200,10 @@ async def test_admins_see_the_real_place_and_can_change_the_flag(client):
     location = made["location"]["id"]
     exact = (await client.get(f"/v1/locations/{location}", headers=ADMIN)).json()
     assert (exact["latitude"], exact["longitude"], exact["address"]["address_1"]) == (
-        PLACES[0]["latitude"], PLACES[0]["longitude"], "1234 Hidden Lane")
+        PLACES[0]["latitude"],
+        PLACES[0]["longitude"],
+        "1234 Hidden Lane",
+    )
     assert exact["confidential"] is True and exact["approximate"] is False
     public = (await client.get(f"/v1/locations/{location}")).json()
     assert public["address"] is None and public["approximate"] is True and public["confidential"] is True
@@ -164,8 +213,12 @@ async def test_admins_see_the_real_place_and_can_change_the_flag(client):
     assert opened.status_code == 200
     item = (await client.get(f"/v1/resources/{made['id']}")).json()
     assert item["location"]["address"]["address_1"] == "1234 Hidden Lane" and item["location"]["approximate"] is False
-    hsds = (await client.get("/hsds/service_at_locations", params={
-        "latitude": PLACES[0]["latitude"], "longitude": PLACES[0]["longitude"], "radius": 200})).json()
+    hsds = (
+        await client.get(
+            "/hsds/service_at_locations",
+            params={"latitude": PLACES[0]["latitude"], "longitude": PLACES[0]["longitude"], "radius": 200},
+        )
+    ).json()
     assert made["id"] in [entry["id"] for entry in hsds["contents"]]
 
 
@@ -198,15 +251,22 @@ async def test_making_a_confidential_place_public_needs_the_confidential_scope(c
     opened = await client.patch(f"/v1/locations/{location}", json={"confidential": False}, headers=writer)
     assert opened.status_code == 403 and "confidential" in opened.json()["detail"]
     # Going back to a version from before the flag is the same thing.
-    flagged = await client.post("/v1/locations", json={"name": "Later hidden", "latitude": 45.6, "longitude": -122.5,
-                                                     "address": PLACES[0]["address"]}, headers=ADMIN)
+    flagged = await client.post(
+        "/v1/locations",
+        json={"name": "Later hidden", "latitude": 45.6, "longitude": -122.5, "address": PLACES[0]["address"]},
+        headers=ADMIN,
+    )
     later = flagged.json()["id"]
-    assert (await client.patch(f"/v1/locations/{later}", json={"confidential": True}, headers=writer)).status_code == 200
+    assert (
+        await client.patch(f"/v1/locations/{later}", json={"confidential": True}, headers=writer)
+    ).status_code == 200
     history = (await client.get(f"/v1/locations/{later}/history", headers=ADMIN)).json()["items"]
-    reverted = await client.post(f"/v1/locations/{later}/revert", json={"version": history[-1]["version"]},
-                                 headers=writer)
+    reverted = await client.post(
+        f"/v1/locations/{later}/revert", json={"version": history[-1]["version"]}, headers=writer
+    )
     assert reverted.status_code == 403
     assert (await client.get(f"/v1/locations/{later}")).json()["address"] is None
     trusted = bearer((await make_key(client, scopes=["write", "confidential"]))["key"], **{"If-Match": "*"})
-    assert (await client.patch(f"/v1/locations/{location}", json={"confidential": False},
-                               headers=trusted)).status_code == 200
+    assert (
+        await client.patch(f"/v1/locations/{location}", json={"confidential": False}, headers=trusted)
+    ).status_code == 200

@@ -11,19 +11,38 @@ from service.embedded import embedded_postgres
 from tests.conftest import ADMIN, make_settings
 
 BAD_SEARCHES = [
-    ({"near": "100,0"}, "near"), ({"near": "0,-200"}, "near"), ({"near": "abc"}, "near"), ({"near": "1"}, "near"),
-    ({"near": "1,2,3"}, "near"), ({"near": "inf,0"}, "near"), ({"near": "nan,nan"}, "near"),
-    ({"near": "1,1", "radius": "0"}, "radius"), ({"near": "1,1", "radius": "-3"}, "radius"),
-    ({"near": "1,1", "radius": "1e12"}, "radius"), ({"near": "1,1", "radius": "20001", "unit": "km"}, "radius"),
-    ({"near": "1,1", "radius": "inf"}, "radius"), ({"near": "1,1", "radius": "abc"}, "radius"),
-    ({"radius": "5"}, "radius"), ({"near": "1,1", "unit": "ft"}, "unit"),
-    ({"limit": "0"}, "limit"), ({"limit": "10000"}, "limit"), ({"limit": "ten"}, "limit"),
-    ({"category": "bogus"}, "category"), ({"category": "naloxone,bogus"}, "category"),
-    ({"cursor": "not-a-cursor"}, "cursor"), ({"zip": "00000"}, "zip"), ({"zip": "9720"}, "zip"),
-    ({"zip": "abcde"}, "zip"), ({"near": "1,1", "zip": "97201"}, "zip"), ({"address": "somewhere"}, "address"),
-    ({"open_at": "yesterday"}, "open_at"), ({"open_at": "2026-11-27T10:00:00"}, "open_at"),
-    ({"open_now": "maybe"}, "open_now"), ({"open_now": "true", "open_at": "2026-11-27T10:00:00Z"}, "open_at"),
-    ({"status": "closed"}, "status"), ({"q": "x" * 201}, "q"),
+    ({"near": "100,0"}, "near"),
+    ({"near": "0,-200"}, "near"),
+    ({"near": "abc"}, "near"),
+    ({"near": "1"}, "near"),
+    ({"near": "1,2,3"}, "near"),
+    ({"near": "inf,0"}, "near"),
+    ({"near": "nan,nan"}, "near"),
+    ({"near": "1,1", "radius": "0"}, "radius"),
+    ({"near": "1,1", "radius": "-3"}, "radius"),
+    ({"near": "1,1", "radius": "1e12"}, "radius"),
+    ({"near": "1,1", "radius": "20001", "unit": "km"}, "radius"),
+    ({"near": "1,1", "radius": "inf"}, "radius"),
+    ({"near": "1,1", "radius": "abc"}, "radius"),
+    ({"radius": "5"}, "radius"),
+    ({"near": "1,1", "unit": "ft"}, "unit"),
+    ({"limit": "0"}, "limit"),
+    ({"limit": "10000"}, "limit"),
+    ({"limit": "ten"}, "limit"),
+    ({"category": "bogus"}, "category"),
+    ({"category": "naloxone,bogus"}, "category"),
+    ({"cursor": "not-a-cursor"}, "cursor"),
+    ({"zip": "00000"}, "zip"),
+    ({"zip": "9720"}, "zip"),
+    ({"zip": "abcde"}, "zip"),
+    ({"near": "1,1", "zip": "97201"}, "zip"),
+    ({"address": "somewhere"}, "address"),
+    ({"open_at": "yesterday"}, "open_at"),
+    ({"open_at": "2026-11-27T10:00:00"}, "open_at"),
+    ({"open_now": "maybe"}, "open_now"),
+    ({"open_now": "true", "open_at": "2026-11-27T10:00:00Z"}, "open_at"),
+    ({"status": "closed"}, "status"),
+    ({"q": "x" * 201}, "q"),
 ]
 
 
@@ -40,13 +59,33 @@ async def test_bad_search_parameters_are_named(client, params, field):
 
 async def test_random_query_strings_never_cause_a_server_error(seeded_client):
     rng = random.Random(11)
-    names = ["near", "zip", "address", "radius", "unit", "category", "q", "open_now", "open_at", "status", "limit",
-             "cursor", "x"]
+    names = [
+        "near",
+        "zip",
+        "address",
+        "radius",
+        "unit",
+        "category",
+        "q",
+        "open_now",
+        "open_at",
+        "status",
+        "limit",
+        "cursor",
+        "x",
+    ]
     alphabet = string.ascii_letters + string.digits + ",.-:+ %&=\u00e9\u0000\U0001f600"
     values = ["", "0", "-1", "1e308", "nan", "45.5,-122.6", "97201", "true", "2026-11-27T10:00:00Z", "naloxone"]
     for _ in range(300):
-        params = [(rng.choice(names), rng.choice(values) if rng.random() < 0.5 else
-                   "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))) for _ in range(rng.randint(1, 4))]
+        params = [
+            (
+                rng.choice(names),
+                rng.choice(values)
+                if rng.random() < 0.5
+                else "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))),
+            )
+            for _ in range(rng.randint(1, 4))
+        ]
         response = await seeded_client.get("/v1/resources", params=params)
         assert response.status_code < 500, (params, response.text)
         if response.status_code >= 400:
@@ -62,7 +101,9 @@ async def test_bad_bodies_are_4xx_problems(client, body):
 
 async def test_oversized_body_is_413(client):
     body = b'{"name": "' + b"x" * 2_000_000 + b'"}'
-    response = await client.post("/v1/organizations", content=body, headers=ADMIN | {"Content-Type": "application/json"})
+    response = await client.post(
+        "/v1/organizations", content=body, headers=ADMIN | {"Content-Type": "application/json"}
+    )
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
 

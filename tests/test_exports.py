@@ -14,7 +14,6 @@ from litestar.testing import AsyncTestClient
 from service.app import create_app
 from service.imports.exports import write_export
 from service.imports.importer import run_import
-
 from tests.conftest import HSDS_SCHEMA, make_settings
 
 
@@ -24,8 +23,9 @@ async def export_bytes(conn: asyncpg.Connection, format: str) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("format, name", [("hsds-csv", "export.zip"), ("hsds-json", "export.json"),
-                                          ("ndjson", "export.ndjson")])
+@pytest.mark.parametrize(
+    "format, name", [("hsds-csv", "export.zip"), ("hsds-json", "export.json"), ("ndjson", "export.ndjson")]
+)
 async def test_round_trip_is_exact(seeded_db_url, db_url, tmp_path, format, name):
     seeded = await asyncpg.connect(seeded_db_url)
     empty = await asyncpg.connect(db_url)
@@ -52,7 +52,8 @@ async def test_empty_directory_exports_valid_empty_files(conn):
     with zipfile.ZipFile(io.BytesIO(await export_bytes(conn, "hsds-csv"))) as archive:
         assert archive.read("services.csv").decode().splitlines() == [
             "id,organization_id,name,alternate_name,description,url,email,status,application_process,"
-            "fees_description,eligibility_description,assured_date,minimum_age,maximum_age"]
+            "fees_description,eligibility_description,assured_date,minimum_age,maximum_age"
+        ]
 
 
 def _check_value(field: dict, value: str, where: str) -> None:
@@ -92,8 +93,9 @@ async def test_tabular_export_follows_the_hsds_datapackage_descriptor(seeded_con
 
 
 def _builds(metrics: str) -> float:
-    return sum(float(line.split()[-1]) for line in metrics.splitlines()
-               if line.startswith("commonground_export_builds_total"))
+    return sum(
+        float(line.split()[-1]) for line in metrics.splitlines() if line.startswith("commonground_export_builds_total")
+    )
 
 
 async def test_the_zip_is_built_once_per_data_version_and_revalidated(seeded_db_url):
@@ -110,8 +112,10 @@ async def test_the_zip_is_built_once_per_data_version_and_revalidated(seeded_db_
         assert (await client.get("/v1/exports/hsds.zip", headers=since)).status_code == 304
         writer = await asyncpg.connect(seeded_db_url)
         try:
-            await writer.execute("UPDATE organizations SET name = name || ' (renamed)' "
-                                 "WHERE id = (SELECT min(id::text)::uuid FROM organizations)")
+            await writer.execute(
+                "UPDATE organizations SET name = name || ' (renamed)' "
+                "WHERE id = (SELECT min(id::text)::uuid FROM organizations)"
+            )
         finally:
             await writer.close()
         # A write makes a new version; downloads that arrive together share one build of it.

@@ -37,7 +37,11 @@ async def test_sql_distance_agrees_with_geopy_everywhere(conn):
     rows = await conn.fetch(
         "SELECT geodesic_m(a_lat, a_lon, b_lat, b_lon) AS d FROM unnest($1::float8[], $2::float8[], $3::float8[], "
         "$4::float8[]) AS p(a_lat, a_lon, b_lat, b_lon)",
-        [a[0] for a, _ in pairs], [a[1] for a, _ in pairs], [b[0] for _, b in pairs], [b[1] for _, b in pairs])
+        [a[0] for a, _ in pairs],
+        [a[1] for a, _ in pairs],
+        [b[0] for _, b in pairs],
+        [b[1] for _, b in pairs],
+    )
     for (a, b), row in zip(pairs, rows, strict=True):
         expected = geodesic(a, b).m
         if expected < 0.01:
@@ -88,8 +92,11 @@ async def test_radius_is_exact_at_the_boundary(conn):
         await add_resource(conn, *point, name=f"P{index:02d}")
     radius = 5_000.0
     hits = resources(await select_nearest(conn, *origin, radius, filters(), None, 100))
-    expected = sorted(name for name, point in ((f"P{i:02d}", p) for i, p in enumerate(points))
-                      if geodesic(origin, point).m <= radius * 0.999)
+    expected = sorted(
+        name
+        for name, point in ((f"P{i:02d}", p) for i, p in enumerate(points))
+        if geodesic(origin, point).m <= radius * 0.999
+    )
     outside = {f"P{i:02d}" for i, p in enumerate(points) if geodesic(origin, p).m > radius * 1.001}
     found = {hit.service.name for hit in hits}
     assert set(expected) <= found

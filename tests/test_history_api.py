@@ -17,17 +17,28 @@ async def history(client, path: str, headers=ADMIN) -> list[dict]:
 
 
 async def test_each_write_records_who_when_which_request_and_each_field(client):
-    made = (await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="Harbor"),
-                              headers={**ADMIN, "X-Request-ID": "create-1"})).json()
+    made = (
+        await client.post(
+            "/v1/resources",
+            json=resource_body(45.5, -122.6, name="Harbor"),
+            headers={**ADMIN, "X-Request-ID": "create-1"},
+        )
+    ).json()
     path = f"/v1/services/{made['service']['id']}"
-    await client.patch(path, json={"name": "Harbor Clinic", "description": "Walk-ins"},
-                       headers={**ANY_VERSION, "X-Request-ID": "edit-1"})
+    await client.patch(
+        path,
+        json={"name": "Harbor Clinic", "description": "Walk-ins"},
+        headers={**ANY_VERSION, "X-Request-ID": "edit-1"},
+    )
     entries = await history(client, path)
     assert [e["op"] for e in entries] == ["update", "create"]
     edit, create = entries
     assert edit["changes"] == {"name": ["Harbor", "Harbor Clinic"], "description": [None, "Walk-ins"]}
     assert (edit["actor"], edit["actor_name"], edit["request_id"]) == (
-        BOOTSTRAP, "bootstrap (COMMONGROUND_ADMIN_KEY)", "edit-1")
+        BOOTSTRAP,
+        "bootstrap (COMMONGROUND_ADMIN_KEY)",
+        "edit-1",
+    )
     assert create["changes"]["name"] == [None, "Harbor"] and create["request_id"] == "create-1"
     assert edit["version"] > create["version"]
     # A save that changes nothing records nothing.
@@ -37,8 +48,9 @@ async def test_each_write_records_who_when_which_request_and_each_field(client):
 
 
 async def test_revert_restores_an_earlier_version_as_a_new_audited_change(client):
-    made = (await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="First name"),
-                              headers=ADMIN)).json()
+    made = (
+        await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="First name"), headers=ADMIN)
+    ).json()
     path = f"/v1/services/{made['service']['id']}"
     await client.patch(path, json={"name": "Second name", "status": "inactive"}, headers=ANY_VERSION)
     await client.patch(path, json={"name": "Third name"}, headers=ANY_VERSION)
@@ -56,9 +68,13 @@ async def test_revert_restores_an_earlier_version_as_a_new_audited_change(client
 
 
 async def test_delete_is_soft_hidden_from_search_and_restorable(client):
-    made = (await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="Night shelter",
-                                                                  status="temporarily closed"),
-                              headers=ADMIN)).json()
+    made = (
+        await client.post(
+            "/v1/resources",
+            json=resource_body(45.5, -122.6, name="Night shelter", status="temporarily closed"),
+            headers=ADMIN,
+        )
+    ).json()
     service = f"/v1/services/{made['service']['id']}"
     assert (await client.delete(service, headers=ANY_VERSION)).status_code == 204
     gone = await client.get(service)
@@ -79,9 +95,15 @@ async def test_delete_is_soft_hidden_from_search_and_restorable(client):
 
 async def test_purge_removes_the_data_and_its_history_but_records_the_purge(client, conn):
     street = "17 Hidden Lane"
-    made = (await client.post("/v1/resources", json=resource_body(
-        45.5, -122.6, name="Safe house", location={"address": {"address_1": street, "city": "Portland"}}),
-        headers=ADMIN)).json()
+    made = (
+        await client.post(
+            "/v1/resources",
+            json=resource_body(
+                45.5, -122.6, name="Safe house", location={"address": {"address_1": street, "city": "Portland"}}
+            ),
+            headers=ADMIN,
+        )
+    ).json()
     location = made["location"]["id"]
     await client.patch(f"/v1/locations/{location}", json={"name": "Renamed"}, headers=ANY_VERSION)
     body = {"entity": "location", "id": location, "reason": "address published by mistake"}
@@ -103,8 +125,11 @@ async def test_imports_are_audited_as_their_source(conn, tmp_path):
     actors = {(row["actor"], row["note"]) for row in await conn.fetch("SELECT DISTINCT actor, note FROM audit_log")}
     assert actors == {("import:harbor", "import from harbor")}
     assert await conn.fetchval("SELECT count(*) FROM audit_log WHERE op = 'create'") == (
-        await conn.fetchval("SELECT (SELECT count(*) FROM services) + (SELECT count(*) FROM locations) "
-                            "+ (SELECT count(*) FROM organizations)"))
+        await conn.fetchval(
+            "SELECT (SELECT count(*) FROM services) + (SELECT count(*) FROM locations) "
+            "+ (SELECT count(*) FROM organizations)"
+        )
+    )
     await run_import(conn, ohana_export(tmp_path / "ohana"), "harbor")  # unchanged: nothing new
     assert await conn.fetchval("SELECT count(*) FROM audit_log WHERE op = 'update'") == 0
 
@@ -112,8 +137,9 @@ async def test_imports_are_audited_as_their_source(conn, tmp_path):
 async def test_concurrent_edits_each_leave_their_own_record(client):
     made = (await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="Busy"), headers=ADMIN)).json()
     path = f"/v1/services/{made['service']['id']}"
-    answers = await asyncio.gather(*(client.patch(path, json={"description": f"edit {n}"}, headers=ANY_VERSION)
-                                     for n in range(4)))
+    answers = await asyncio.gather(
+        *(client.patch(path, json={"description": f"edit {n}"}, headers=ANY_VERSION) for n in range(4))
+    )
     assert {a.status_code for a in answers} == {200}
     edits = [e for e in await history(client, path) if e["op"] == "update"]
     assert len(edits) == 4
@@ -124,34 +150,55 @@ async def test_concurrent_edits_each_leave_their_own_record(client):
 
 
 async def test_deleted_listings_leave_the_hsds_api_and_exports(client):
-    kept = (await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="Kept",
-                                                                  phones=[{"number": "503-555-0101"}]),
-                              headers=ADMIN)).json()
-    gone = (await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="Gone",
-                                                                  phones=[{"number": "503-555-0199"}]),
-                              headers=ADMIN)).json()
+    kept = (
+        await client.post(
+            "/v1/resources",
+            json=resource_body(45.5, -122.6, name="Kept", phones=[{"number": "503-555-0101"}]),
+            headers=ADMIN,
+        )
+    ).json()
+    gone = (
+        await client.post(
+            "/v1/resources",
+            json=resource_body(45.5, -122.6, name="Gone", phones=[{"number": "503-555-0199"}]),
+            headers=ADMIN,
+        )
+    ).json()
     await client.delete(f"/v1/services/{gone['service']['id']}", headers=ANY_VERSION)
     await client.delete(f"/v1/locations/{gone['location']['id']}", headers=ANY_VERSION)
     await client.delete(f"/v1/organizations/{gone['organization']['id']}", headers=ANY_VERSION)
-    for path, key in [("/hsds/services", "name"), ("/hsds/organizations", "name"),
-                      ("/hsds/service_at_locations", "id")]:
+    for path, key in [
+        ("/hsds/services", "name"),
+        ("/hsds/organizations", "name"),
+        ("/hsds/service_at_locations", "id"),
+    ]:
         listed = (await client.get(path)).json()["contents"]
         assert len(listed) == 1, path
     assert (await client.get(f"/hsds/services/{gone['service']['id']}")).status_code == 404
     assert (await client.get(f"/hsds/service_at_locations/{gone['id']}")).status_code == 404
     assert (await client.get(f"/hsds/services/{kept['service']['id']}")).status_code == 200
     # Nested documents leave deleted listings out too.
-    other = (await client.post("/v1/resources", json={
-        "organization_id": kept["organization"]["id"], "service": {"name": "Also here", "categories": ["rides"]},
-        "location": {"name": "Second site", "latitude": 45.6, "longitude": -122.7}}, headers=ADMIN)).json()
+    other = (
+        await client.post(
+            "/v1/resources",
+            json={
+                "organization_id": kept["organization"]["id"],
+                "service": {"name": "Also here", "categories": ["rides"]},
+                "location": {"name": "Second site", "latitude": 45.6, "longitude": -122.7},
+            },
+            headers=ADMIN,
+        )
+    ).json()
     await client.delete(f"/v1/locations/{other['location']['id']}", headers=ANY_VERSION)
     await client.delete(f"/v1/services/{other['service']['id']}", headers=ANY_VERSION)
-    full = (await client.get(f"/hsds/organizations/{kept['organization']['id']}",
-                             params={"full_service": "true"})).json()
+    full = (
+        await client.get(f"/hsds/organizations/{kept['organization']['id']}", params={"full_service": "true"})
+    ).json()
     assert [service["name"] for service in full["services"]] == ["Kept"]
     assert [location["id"] for location in full["locations"]] == [kept["location"]["id"]]
     import io
     import zipfile
+
     archive = zipfile.ZipFile(io.BytesIO((await client.get("/v1/exports/hsds.zip")).content))
     everything = "".join(archive.read(name).decode() for name in archive.namelist() if name.endswith(".csv"))
     assert "Gone" not in everything and "503-555-0199" not in everything and "503-555-0101" in everything
@@ -160,11 +207,15 @@ async def test_deleted_listings_leave_the_hsds_api_and_exports(client):
 
 
 async def test_lists_are_part_of_the_history_too(client):
-    made = (await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="Lists", categories=("naloxone",)),
-                              headers=ADMIN)).json()
+    made = (
+        await client.post(
+            "/v1/resources", json=resource_body(45.5, -122.6, name="Lists", categories=("naloxone",)), headers=ADMIN
+        )
+    ).json()
     path = f"/v1/services/{made['service']['id']}"
-    await client.patch(path, json={"categories": ["naloxone", "rides"],
-                                   "phones": [{"number": "503-555-0100"}]}, headers=ANY_VERSION)
+    await client.patch(
+        path, json={"categories": ["naloxone", "rides"], "phones": [{"number": "503-555-0100"}]}, headers=ANY_VERSION
+    )
     entry = (await history(client, path))[0]
     assert entry["op"] == "update"
     assert entry["changes"]["categories"] == [["naloxone"], ["naloxone", "rides"]]

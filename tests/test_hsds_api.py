@@ -11,7 +11,8 @@ CATEGORY_TAXONOMY = "c0a5f3b4-6d1e-5b8a-9c3f-0e7d2a41b9c6"
 needs_schemas = pytest.mark.skipif(
     not HSDS_SCHEMA.exists(),
     reason=f"the official HSDS 3.0 JSON Schemas are not at {HSDS_SCHEMA} (they are not committed); "
-           "behaviour tests still run")
+    "behaviour tests still run",
+)
 
 
 def validator(name: str) -> jsonschema.Draft202012Validator:
@@ -48,21 +49,28 @@ async def test_services_page_envelope_and_paging(seeded_client):
     assert last["size"] == 20 and last["last_page"]
     beyond = (await seeded_client.get("/hsds/services", params={"per_page": 100, "page": 9})).json()
     assert beyond["empty"] and beyond["contents"] == []
-    ids = [s["id"] for p in range(1, 5)
-           for s in (await seeded_client.get("/hsds/services", params={"per_page": 100, "page": p})).json()["contents"]]
+    ids = [
+        s["id"]
+        for p in range(1, 5)
+        for s in (await seeded_client.get("/hsds/services", params={"per_page": 100, "page": p})).json()["contents"]
+    ]
     assert len(set(ids)) == 320
 
 
 async def test_filters_combine_with_and(seeded_client):
     naloxone = await term_id(seeded_client, "naloxone")
-    by_term = (await seeded_client.get("/hsds/services", params={"taxonomy_term_id": naloxone,
-                                                                 "per_page": 1000})).json()
+    by_term = (
+        await seeded_client.get("/hsds/services", params={"taxonomy_term_id": naloxone, "per_page": 1000})
+    ).json()
     assert by_term["total_items"] > 0
     full = (await seeded_client.get(f"/hsds/services/{by_term['contents'][0]['id']}")).json()
     assert naloxone in {a["taxonomy_term_id"] for a in full["attributes"]}
     organization = by_term["contents"][0]["organization_id"]
-    both = (await seeded_client.get("/hsds/services", params={"taxonomy_term_id": naloxone,
-                                                              "organization_id": organization})).json()
+    both = (
+        await seeded_client.get(
+            "/hsds/services", params={"taxonomy_term_id": naloxone, "organization_id": organization}
+        )
+    ).json()
     assert 0 < both["total_items"] <= by_term["total_items"]
     assert all(s["organization_id"] == organization for s in both["contents"])
     everything = (await seeded_client.get("/hsds/services", params={"taxonomy_id": CATEGORY_TAXONOMY})).json()
@@ -83,16 +91,22 @@ async def test_ndjson_streams_every_result(seeded_client):
 
 
 async def test_service_at_locations_geo_extension_and_postcode(seeded_client):
-    nearest = (await seeded_client.get("/hsds/service_at_locations", params={
-        "latitude": 21.3069, "longitude": -157.8583, "radius": 20000})).json()
+    nearest = (
+        await seeded_client.get(
+            "/hsds/service_at_locations", params={"latitude": 21.3069, "longitude": -157.8583, "radius": 20000}
+        )
+    ).json()
     assert nearest["total_items"] > 0
     assert all(item["location"]["latitude"] > 21 for item in nearest["contents"])
     # Without a radius the point only orders the list (with other filters too: a schemathesis find).
-    ordered = await seeded_client.get("/hsds/service_at_locations", params={
-        "latitude": 21.3069, "longitude": -157.8583, "modified_after": "2020-01-01T00:00:00Z", "per_page": 3})
+    ordered = await seeded_client.get(
+        "/hsds/service_at_locations",
+        params={"latitude": 21.3069, "longitude": -157.8583, "modified_after": "2020-01-01T00:00:00Z", "per_page": 3},
+    )
     assert ordered.status_code == 200 and ordered.json()["contents"][0]["location"]["latitude"] > 21
-    nothing = (await seeded_client.get("/hsds/service_at_locations", params={
-        "latitude": 0, "longitude": 0, "radius": 1000})).json()
+    nothing = (
+        await seeded_client.get("/hsds/service_at_locations", params={"latitude": 0, "longitude": 0, "radius": 1000})
+    ).json()
     assert nothing["total_items"] == 0
     postcode = nearest["contents"][0]["location"]["id"]
     full = (await seeded_client.get(f"/hsds/service_at_locations/{nearest['contents'][0]['id']}")).json()
@@ -100,21 +114,25 @@ async def test_service_at_locations_geo_extension_and_postcode(seeded_client):
     zip_code = full["location"]["addresses"][0]["postal_code"]
     by_zip = (await seeded_client.get("/hsds/service_at_locations", params={"postcode": zip_code})).json()
     assert by_zip["total_items"] >= 1
-    near_zip = (await seeded_client.get("/hsds/service_at_locations",
-                                        params={"postcode": zip_code, "proximity": 50000})).json()
+    near_zip = (
+        await seeded_client.get("/hsds/service_at_locations", params={"postcode": zip_code, "proximity": 50000})
+    ).json()
     assert near_zip["total_items"] >= by_zip["total_items"]
 
 
-@pytest.mark.parametrize("path, params, field", [
-    ("/hsds/services", {"page": "0"}, "page"),
-    ("/hsds/services", {"per_page": "5000"}, "per_page"),
-    ("/hsds/services", {"format": "xml"}, "format"),
-    ("/hsds/services", {"organization_id": "not-a-uuid"}, "organization_id"),
-    ("/hsds/services", {"modified_after": "2026-01-01T00:00:00"}, "modified_after"),
-    ("/hsds/service_at_locations", {"latitude": "45"}, "longitude"),
-    ("/hsds/service_at_locations", {"proximity": "100"}, "proximity"),
-    ("/hsds/service_at_locations", {"postcode": "ABC", "proximity": "100"}, "postcode"),
-])
+@pytest.mark.parametrize(
+    "path, params, field",
+    [
+        ("/hsds/services", {"page": "0"}, "page"),
+        ("/hsds/services", {"per_page": "5000"}, "per_page"),
+        ("/hsds/services", {"format": "xml"}, "format"),
+        ("/hsds/services", {"organization_id": "not-a-uuid"}, "organization_id"),
+        ("/hsds/services", {"modified_after": "2026-01-01T00:00:00"}, "modified_after"),
+        ("/hsds/service_at_locations", {"latitude": "45"}, "longitude"),
+        ("/hsds/service_at_locations", {"proximity": "100"}, "proximity"),
+        ("/hsds/service_at_locations", {"postcode": "ABC", "proximity": "100"}, "postcode"),
+    ],
+)
 async def test_bad_parameters_are_problems_naming_the_field(client, path, params, field):
     response = await client.get(path, params=params)
     assert response.status_code in (400, 422)
@@ -131,13 +149,18 @@ async def test_unknown_ids_are_404(client):
 async def test_our_categories_are_an_hsds_taxonomy(client):
     taxonomies = (await client.get("/hsds/taxonomies")).json()
     assert [t["name"] for t in taxonomies["contents"]] == ["CommonGround categories", "CommonGround eligibility"]
-    top = (await client.get("/hsds/taxonomy_terms", params={"top_only": "true",
-                                                            "taxonomy_id": CATEGORY_TAXONOMY})).json()
+    top = (
+        await client.get("/hsds/taxonomy_terms", params={"top_only": "true", "taxonomy_id": CATEGORY_TAXONOMY})
+    ).json()
     assert {t["code"] for t in top["contents"]} == {"housing", "harm-reduction", "transport", "court-support"}
     housing = next(t for t in top["contents"] if t["code"] == "housing")
     children = (await client.get("/hsds/taxonomy_terms", params={"parent_id": housing["id"]})).json()
     assert {t["code"] for t in children["contents"]} == {
-        "emergency-shelter", "recovery-housing", "transitional-housing", "rental-assistance"}
+        "emergency-shelter",
+        "recovery-housing",
+        "transitional-housing",
+        "rental-assistance",
+    }
 
 
 @needs_schemas
@@ -173,9 +196,16 @@ async def test_every_hsds_response_validates_against_the_official_schemas(seeded
         jsonschema.validate(taxonomy, taxonomy_schema)
     jsonschema.validate((await seeded_client.get(f"/hsds/taxonomies/{CATEGORY_TAXONOMY}")).json(), taxonomy_schema)
     term = terms["contents"][0]
-    jsonschema.validate({k: v for k, v in (await seeded_client.get(f"/hsds/taxonomy_terms/{term['id']}")).json().items()
-                         if k != "taxonomy_detail"}, term_schema)
+    jsonschema.validate(
+        {
+            k: v
+            for k, v in (await seeded_client.get(f"/hsds/taxonomy_terms/{term['id']}")).json().items()
+            if k != "taxonomy_detail"
+        },
+        term_schema,
+    )
     openapi = json.loads((HSDS_SCHEMA / "openapi.json").read_text())
     meta_schema = openapi["paths"]["/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
-    jsonschema.validate((await seeded_client.get("/hsds/")).json(), meta_schema,
-                        format_checker=jsonschema.FormatChecker())
+    jsonschema.validate(
+        (await seeded_client.get("/hsds/")).json(), meta_schema, format_checker=jsonschema.FormatChecker()
+    )

@@ -5,7 +5,13 @@ import asyncio
 from service.http.idempotency import SHOWN_ONCE
 from tests.conftest import ADMIN
 from tests.factories import (
-    PUBLIC_ADDRESS, StubResolver, assert_not_in_dump, bearer, make_key, pg_dump_text, resource_body,
+    PUBLIC_ADDRESS,
+    StubResolver,
+    assert_not_in_dump,
+    bearer,
+    make_key,
+    pg_dump_text,
+    resource_body,
 )
 
 
@@ -63,8 +69,9 @@ async def test_a_replayed_secret_is_withheld_and_never_stored(client, db_url):
     assert replayed.json() == {**created.json(), "key": SHOWN_ONCE}
     assert replayed.headers["location"] == created.headers["location"]
     assert (await client.get("/v1/keys/current", headers=bearer(secret))).status_code == 200
-    rotated = await client.post(f"/v1/keys/{created.json()['id']}/rotate",
-                                headers={**ADMIN, "Idempotency-Key": "rotate-1"})
+    rotated = await client.post(
+        f"/v1/keys/{created.json()['id']}/rotate", headers={**ADMIN, "Idempotency-Key": "rotate-1"}
+    )
     assert rotated.status_code == 201
     secret = rotated.json()["key"]
     client.app.state.resolver = StubResolver(default=[PUBLIC_ADDRESS])  # registration looks the host up

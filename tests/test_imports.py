@@ -10,8 +10,19 @@ import pytest
 
 from service.imports.importer import ImportFailed, run_import
 
-TABLES = ("organizations", "services", "locations", "service_at_location", "phones", "schedules",
-          "service_categories", "taxonomy_terms", "service_taxonomy_terms", "source_records", "resource_index")
+TABLES = (
+    "organizations",
+    "services",
+    "locations",
+    "service_at_location",
+    "phones",
+    "schedules",
+    "service_categories",
+    "taxonomy_terms",
+    "service_taxonomy_terms",
+    "source_records",
+    "resource_index",
+)
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -29,52 +40,180 @@ def write_csv(folder: Path, name: str, rows: list[dict[str, object]]) -> None:
 def ohana_export(folder: Path) -> Path:
     """A small Ohana-style export with one problem of each kind."""
     folder.mkdir(exist_ok=True)
-    write_csv(folder, "organizations.csv", [
-        {"id": "10", "name": "Harbor House", "description": "Shelter and meals", "email": "x@harbor.org",
-         "website": "harbor.org"},
-        {"id": "11", "name": "", "description": "No name", "email": "", "website": ""},
-    ])
-    write_csv(folder, "locations.csv", [
-        {"id": "1", "organization_id": "10", "name": "Harbor House Main", "latitude": "39.29", "longitude": "-76.61",
-         "virtual": "", "website": ""},
-        {"id": "2", "organization_id": "10", "name": "Harbor House Annex", "latitude": "", "longitude": "",
-         "virtual": "", "website": ""},
-        {"id": "3", "organization_id": "10", "name": "Nowhere", "latitude": "100", "longitude": "-76.6",
-         "virtual": "", "website": ""},
-    ])
-    write_csv(folder, "addresses.csv", [
-        {"id": "1", "location_id": "1", "address_1": "1 Pier St", "city": "Baltimore", "state_province": "MD",
-         "postal_code": "21202", "country": "us"},
-    ])
-    write_csv(folder, "services.csv", [
-        {"id": "100", "location_id": "1", "name": "Harbor Shelter", "description": "Beds tonight",
-         "eligibility": "Adults", "fees": "Free", "languages": "Spanish. Accommodations possible.",
-         "status": "active", "website": "", "taxonomy_ids": ""},
-        {"id": "101", "location_id": "2", "name": "Harbor Legal Clinic", "description": "Free legal help",
-         "eligibility": "", "fees": "", "languages": "", "status": "active", "website": "", "taxonomy_ids": ""},
-        {"id": "102", "location_id": "3", "name": "Lost Service", "description": "", "eligibility": "", "fees": "",
-         "languages": "", "status": "active", "website": "", "taxonomy_ids": ""},
-        {"id": "103", "location_id": "1", "name": "", "description": "nameless", "eligibility": "", "fees": "",
-         "languages": "", "status": "active", "website": "", "taxonomy_ids": ""},
-    ])
-    write_csv(folder, "phones.csv", [
-        {"id": "1", "location_id": "1", "organization_id": "10", "service_id": "100", "number": "(410) 555-0100",
-         "number_type": "voice", "department": "Front desk", "extension": ""},
-        {"id": "2", "location_id": "", "organization_id": "10", "service_id": "", "number": "(410) 555-0101",
-         "number_type": "fax", "department": "", "extension": ""},
-    ])
-    write_csv(folder, "regular_schedules.csv", [
-        {"id": "1", "service_id": "100", "location_id": "", "weekday": "Monday", "opens_at": "9:00 PM",
-         "closes_at": "7:00 AM"},
-        {"id": "2", "service_id": "100", "location_id": "", "weekday": "Tuesday", "opens_at": "dawn",
-         "closes_at": "dusk"},
-    ])
-    write_csv(folder, "taxonomy.csv", [
-        {"id": "1", "name": "Housing", "taxonomy_id": "105", "parent_id": ""},
-        {"id": "2", "name": "Emergency Shelter", "taxonomy_id": "105-01", "parent_id": "105"},
-        {"id": "3", "name": "Legal Aid", "taxonomy_id": "111-01", "parent_id": ""},
-        {"id": "4", "name": "Knitting", "taxonomy_id": "999", "parent_id": ""},
-    ])
+    write_csv(
+        folder,
+        "organizations.csv",
+        [
+            {
+                "id": "10",
+                "name": "Harbor House",
+                "description": "Shelter and meals",
+                "email": "x@harbor.org",
+                "website": "harbor.org",
+            },
+            {"id": "11", "name": "", "description": "No name", "email": "", "website": ""},
+        ],
+    )
+    write_csv(
+        folder,
+        "locations.csv",
+        [
+            {
+                "id": "1",
+                "organization_id": "10",
+                "name": "Harbor House Main",
+                "latitude": "39.29",
+                "longitude": "-76.61",
+                "virtual": "",
+                "website": "",
+            },
+            {
+                "id": "2",
+                "organization_id": "10",
+                "name": "Harbor House Annex",
+                "latitude": "",
+                "longitude": "",
+                "virtual": "",
+                "website": "",
+            },
+            {
+                "id": "3",
+                "organization_id": "10",
+                "name": "Nowhere",
+                "latitude": "100",
+                "longitude": "-76.6",
+                "virtual": "",
+                "website": "",
+            },
+        ],
+    )
+    write_csv(
+        folder,
+        "addresses.csv",
+        [
+            {
+                "id": "1",
+                "location_id": "1",
+                "address_1": "1 Pier St",
+                "city": "Baltimore",
+                "state_province": "MD",
+                "postal_code": "21202",
+                "country": "us",
+            },
+        ],
+    )
+    write_csv(
+        folder,
+        "services.csv",
+        [
+            {
+                "id": "100",
+                "location_id": "1",
+                "name": "Harbor Shelter",
+                "description": "Beds tonight",
+                "eligibility": "Adults",
+                "fees": "Free",
+                "languages": "Spanish. Accommodations possible.",
+                "status": "active",
+                "website": "",
+                "taxonomy_ids": "",
+            },
+            {
+                "id": "101",
+                "location_id": "2",
+                "name": "Harbor Legal Clinic",
+                "description": "Free legal help",
+                "eligibility": "",
+                "fees": "",
+                "languages": "",
+                "status": "active",
+                "website": "",
+                "taxonomy_ids": "",
+            },
+            {
+                "id": "102",
+                "location_id": "3",
+                "name": "Lost Service",
+                "description": "",
+                "eligibility": "",
+                "fees": "",
+                "languages": "",
+                "status": "active",
+                "website": "",
+                "taxonomy_ids": "",
+            },
+            {
+                "id": "103",
+                "location_id": "1",
+                "name": "",
+                "description": "nameless",
+                "eligibility": "",
+                "fees": "",
+                "languages": "",
+                "status": "active",
+                "website": "",
+                "taxonomy_ids": "",
+            },
+        ],
+    )
+    write_csv(
+        folder,
+        "phones.csv",
+        [
+            {
+                "id": "1",
+                "location_id": "1",
+                "organization_id": "10",
+                "service_id": "100",
+                "number": "(410) 555-0100",
+                "number_type": "voice",
+                "department": "Front desk",
+                "extension": "",
+            },
+            {
+                "id": "2",
+                "location_id": "",
+                "organization_id": "10",
+                "service_id": "",
+                "number": "(410) 555-0101",
+                "number_type": "fax",
+                "department": "",
+                "extension": "",
+            },
+        ],
+    )
+    write_csv(
+        folder,
+        "regular_schedules.csv",
+        [
+            {
+                "id": "1",
+                "service_id": "100",
+                "location_id": "",
+                "weekday": "Monday",
+                "opens_at": "9:00 PM",
+                "closes_at": "7:00 AM",
+            },
+            {
+                "id": "2",
+                "service_id": "100",
+                "location_id": "",
+                "weekday": "Tuesday",
+                "opens_at": "dawn",
+                "closes_at": "dusk",
+            },
+        ],
+    )
+    write_csv(
+        folder,
+        "taxonomy.csv",
+        [
+            {"id": "1", "name": "Housing", "taxonomy_id": "105", "parent_id": ""},
+            {"id": "2", "name": "Emergency Shelter", "taxonomy_id": "105-01", "parent_id": "105"},
+            {"id": "3", "name": "Legal Aid", "taxonomy_id": "111-01", "parent_id": ""},
+            {"id": "4", "name": "Knitting", "taxonomy_id": "999", "parent_id": ""},
+        ],
+    )
     (folder / "service_categories.json").write_text(json.dumps({"100": ["2", "4"], "101": ["3"]}))
     (folder / "README.txt").write_text("not data")
     return folder
@@ -87,35 +226,49 @@ async def counts(conn: asyncpg.Connection) -> dict[str, int]:
 async def test_ohana_export_imports_with_a_report_that_accounts_for_every_row(conn, tmp_path):
     report = await run_import(conn, ohana_export(tmp_path / "ohana"), "harbor")
     assert report.format == "tabular" and report.committed
-    assert {e: (c.read, c.rejected, c.created) for e, c in report.counts.items()
-            if e in ("organization", "location", "service", "phone", "schedule")} == {
-        "organization": (2, 1, 1), "location": (3, 1, 2), "service": (4, 1, 3), "phone": (2, 0, 2),
-        "schedule": (2, 1, 1)}
+    assert {
+        e: (c.read, c.rejected, c.created)
+        for e, c in report.counts.items()
+        if e in ("organization", "location", "service", "phone", "schedule")
+    } == {
+        "organization": (2, 1, 1),
+        "location": (3, 1, 2),
+        "service": (4, 1, 3),
+        "phone": (2, 0, 2),
+        "schedule": (2, 1, 1),
+    }
     reasons = {(r.file, r.line, r.entity): r.reason for r in report.rejections}
     assert reasons[("organizations.csv", 3, "organization")] == "missing required name"
     assert reasons[("locations.csv", 4, "location")] == "latitude 100 is outside -90..90"
     assert reasons[("services.csv", 5, "service")] == "missing required name"
     # The service stays; its link to the rejected location does not.
     assert reasons[("services.csv", 4, "service_at_location")] == (
-        "broken reference: location_id '3' matches no accepted location")
+        "broken reference: location_id '3' matches no accepted location"
+    )
     assert reasons[("regular_schedules.csv", 3, "schedule")].startswith("unparseable hours")
     assert [(f.file, f.line, f.flag) for f in report.flags if f.flag == "no_coordinates"] == [
-        ("locations.csv", 3, "no_coordinates")]
+        ("locations.csv", 3, "no_coordinates")
+    ]
     assert "README.txt" in report.ignored_files
     assert [(t.code, t.name) for t in report.unmapped_terms] == [("999", "Knitting")]
 
     shelter = await conn.fetchrow("SELECT * FROM services WHERE name = 'Harbor Shelter'")
     assert shelter["languages"] == ["es"] and shelter["eligibility_description"] == "Adults"
     assert await conn.fetchval("SELECT website FROM organizations") == "http://harbor.org"
-    categories = {row["name"]: row["slugs"] for row in await conn.fetch(
-        "SELECT s.name, array_agg(sc.category_slug ORDER BY sc.category_slug) AS slugs FROM services s "
-        "JOIN service_categories sc ON sc.service_id = s.id GROUP BY s.name")}
+    categories = {
+        row["name"]: row["slugs"]
+        for row in await conn.fetch(
+            "SELECT s.name, array_agg(sc.category_slug ORDER BY sc.category_slug) AS slugs FROM services s "
+            "JOIN service_categories sc ON sc.service_id = s.id GROUP BY s.name"
+        )
+    }
     assert categories == {"Harbor Shelter": ["emergency-shelter"], "Harbor Legal Clinic": ["legal-aid"]}
     overnight = await conn.fetchrow("SELECT weekday, opens_at::text, closes_at::text FROM schedules")
     assert tuple(overnight) == (1, "21:00:00", "07:00:00")
     # Kept without coordinates, but never in a distance search.
-    index = {row["name"]: row["geo"] for row in await conn.fetch(
-        "SELECT name, geo IS NOT NULL AS geo FROM resource_index")}
+    index = {
+        row["name"]: row["geo"] for row in await conn.fetch("SELECT name, geo IS NOT NULL AS geo FROM resource_index")
+    }
     assert index == {"Harbor Shelter": True, "Harbor Legal Clinic": False}
     assert await conn.fetchval("SELECT timezone FROM locations WHERE name = 'Harbor House Main'") == "America/New_York"
 
@@ -168,11 +321,14 @@ async def test_strict_dry_run_and_database_failure_leave_nothing(conn, tmp_path)
     assert await counts(conn) == empty
 
 
-@pytest.mark.parametrize("content, reason", [
-    (b"\x00\x01binary", "not JSON, NDJSON, CSV"),
-    (b"[{\"id\": ", "not valid JSON"),
-    (b"PK\x03\x04broken", "not JSON, NDJSON, CSV"),
-])
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (b"\x00\x01binary", "not JSON, NDJSON, CSV"),
+        (b'[{"id": ', "not valid JSON"),
+        (b"PK\x03\x04broken", "not JSON, NDJSON, CSV"),
+    ],
+)
 async def test_unreadable_files_fail_cleanly(conn, tmp_path, content, reason):
     path = tmp_path / "upload.bin"
     path.write_bytes(content)
@@ -192,25 +348,68 @@ async def test_a_zip_of_csv_without_known_tables_is_refused(conn, tmp_path):
 def hsds_service(number: int, **extra: object) -> dict[str, object]:
     org = "9a4a3c1e-0000-4000-8000-000000000001"
     return {
-        "id": f"5e1c0b9a-0000-4000-8000-{number:012d}", "name": f"Service {number}", "status": "active",
-        "organization": {"id": org, "name": "Org", "description": "An org",
-                         "phones": [{"id": "7d0c7c1e-0000-4000-8000-000000000099", "number": "555-0199"}]},
+        "id": f"5e1c0b9a-0000-4000-8000-{number:012d}",
+        "name": f"Service {number}",
+        "status": "active",
+        "organization": {
+            "id": org,
+            "name": "Org",
+            "description": "An org",
+            "phones": [{"id": "7d0c7c1e-0000-4000-8000-000000000099", "number": "555-0199"}],
+        },
         "phones": [{"id": f"7d0c7c1e-0000-4000-8000-{number:012d}", "number": f"555-01{number:02d}"}],
-        "schedules": [{"id": f"3c2b1a00-0000-4000-8000-{number:012d}", "freq": "WEEKLY", "byday": "MO,WE",
-                       "opens_at": "09:00:00", "closes_at": "17:00:00"},
-                      {"id": f"3c2b1a00-0000-4000-8001-{number:012d}", "freq": "MONTHLY", "byday": "1MO",
-                       "opens_at": "09:00:00", "closes_at": "17:00:00"}],
+        "schedules": [
+            {
+                "id": f"3c2b1a00-0000-4000-8000-{number:012d}",
+                "freq": "WEEKLY",
+                "byday": "MO,WE",
+                "opens_at": "09:00:00",
+                "closes_at": "17:00:00",
+            },
+            {
+                "id": f"3c2b1a00-0000-4000-8001-{number:012d}",
+                "freq": "MONTHLY",
+                "byday": "1MO",
+                "opens_at": "09:00:00",
+                "closes_at": "17:00:00",
+            },
+        ],
         "languages": [{"id": "1", "code": "es"}],
-        "service_at_locations": [{
-            "id": f"aa000000-0000-4000-8000-{number:012d}",
-            "location": {"id": "bb000000-0000-4000-8000-000000000001", "location_type": "physical",
-                         "name": "Hall", "latitude": 21.3069, "longitude": -157.8583,
-                         "addresses": [{"id": "x", "address_1": "1 King St", "city": "Honolulu",
-                                        "state_province": "HI", "postal_code": "96813", "country": "US",
-                                        "address_type": "physical"}]}}],
-        "attributes": [{"id": "a1", "taxonomy_term_id": "cc000000-0000-4000-8000-000000000001",
-                        "taxonomy_term": {"id": "cc000000-0000-4000-8000-000000000001", "name": "Naloxone",
-                                          "description": "", "taxonomy": "Custom"}}],
+        "service_at_locations": [
+            {
+                "id": f"aa000000-0000-4000-8000-{number:012d}",
+                "location": {
+                    "id": "bb000000-0000-4000-8000-000000000001",
+                    "location_type": "physical",
+                    "name": "Hall",
+                    "latitude": 21.3069,
+                    "longitude": -157.8583,
+                    "addresses": [
+                        {
+                            "id": "x",
+                            "address_1": "1 King St",
+                            "city": "Honolulu",
+                            "state_province": "HI",
+                            "postal_code": "96813",
+                            "country": "US",
+                            "address_type": "physical",
+                        }
+                    ],
+                },
+            }
+        ],
+        "attributes": [
+            {
+                "id": "a1",
+                "taxonomy_term_id": "cc000000-0000-4000-8000-000000000001",
+                "taxonomy_term": {
+                    "id": "cc000000-0000-4000-8000-000000000001",
+                    "name": "Naloxone",
+                    "description": "",
+                    "taxonomy": "Custom",
+                },
+            }
+        ],
         **extra,
     }
 
@@ -242,12 +441,15 @@ async def test_flat_csv_keeps_listings_that_share_an_id_and_pads_zip_codes(conn,
         "APT Foundation,Access,,1 Long Wharf Dr,,,New Haven,CT,6511,(203)555-0100,,SA/NXN/METH,11CT06511,-72.92,41.29\n"
         "APT Foundation,Women,,1 Long Wharf Dr,,,New Haven,CT,6511,(203)555-0101,,SA/METH,11CT06511,-72.92,41.29\n"
         "APT Foundation,Access,,1 Long Wharf Dr,,,New Haven,CT,6511,(203)555-0100,,SA,11CT06511,-72.92,41.29\n"
-        ",,,Nowhere,,,Town,CT,06000,,,SA,22CT06000,-72.9,41.2\n")
+        ",,,Nowhere,,,Town,CT,06000,,,SA,22CT06000,-72.9,41.2\n"
+    )
     report = await run_import(conn, path, "samhsa")
     assert report.format == "flat-csv"
     assert report.counts["service"].created == 2
     assert [(r.line, r.reason) for r in report.rejections if r.entity == "service"] == [
-        (4, "duplicate id '11CT06511' (first at line 2)"), (5, "missing required name")]
+        (4, "duplicate id '11CT06511' (first at line 2)"),
+        (5, "missing required name"),
+    ]
     assert [f.line for f in report.flags if f.flag == "duplicate_source_id"] == [3]
     assert await conn.fetchval("SELECT array_agg(DISTINCT postal_code) FROM locations") == ["06511"]
     assert await conn.fetchval("SELECT array_agg(category_slug) FROM service_categories") == ["naloxone"]
@@ -257,26 +459,61 @@ async def test_hsds_2_tables_import(conn, tmp_path):
     folder = tmp_path / "hsds2"
     folder.mkdir()
     write_csv(folder, "organizations.csv", [{"id": "o1", "name": "Bridge Legal", "description": "Court help"}])
-    write_csv(folder, "services.csv", [{"id": "s1", "organization_id": "o1", "name": "Court buddies",
-                                        "status": "active", "eligibility_description": "Anyone"}])
-    write_csv(folder, "locations.csv", [{"id": "l1", "organization_id": "o1", "name": "Courthouse",
-                                         "latitude": "61.2176", "longitude": "-149.8997"}])
-    write_csv(folder, "physical_addresses.csv", [{"id": "a1", "location_id": "l1", "address_1": "825 W 4th Ave",
-                                                  "city": "Anchorage", "state_province": "AK",
-                                                  "postal_code": "99501", "country": "US"}])
+    write_csv(
+        folder,
+        "services.csv",
+        [
+            {
+                "id": "s1",
+                "organization_id": "o1",
+                "name": "Court buddies",
+                "status": "active",
+                "eligibility_description": "Anyone",
+            }
+        ],
+    )
+    write_csv(
+        folder,
+        "locations.csv",
+        [{"id": "l1", "organization_id": "o1", "name": "Courthouse", "latitude": "61.2176", "longitude": "-149.8997"}],
+    )
+    write_csv(
+        folder,
+        "physical_addresses.csv",
+        [
+            {
+                "id": "a1",
+                "location_id": "l1",
+                "address_1": "825 W 4th Ave",
+                "city": "Anchorage",
+                "state_province": "AK",
+                "postal_code": "99501",
+                "country": "US",
+            }
+        ],
+    )
     write_csv(folder, "services_at_location.csv", [{"id": "sl1", "service_id": "s1", "location_id": "l1"}])
-    write_csv(folder, "regular_schedules.csv", [
-        {"id": "r1", "service_at_location_id": "sl1", "weekday": "1", "opens_at": "08:00", "closes_at": "24:00"},
-        {"id": "r2", "service_at_location_id": "sl1", "weekday": "8", "opens_at": "08:00", "closes_at": "12:00"},
-    ])
-    write_csv(folder, "taxonomy.csv", [{"id": "t1", "name": "Court Accompaniment", "parent_id": "",
-                                        "vocabulary": "Open Eligibility"}])
+    write_csv(
+        folder,
+        "regular_schedules.csv",
+        [
+            {"id": "r1", "service_at_location_id": "sl1", "weekday": "1", "opens_at": "08:00", "closes_at": "24:00"},
+            {"id": "r2", "service_at_location_id": "sl1", "weekday": "8", "opens_at": "08:00", "closes_at": "12:00"},
+        ],
+    )
+    write_csv(
+        folder,
+        "taxonomy.csv",
+        [{"id": "t1", "name": "Court Accompaniment", "parent_id": "", "vocabulary": "Open Eligibility"}],
+    )
     write_csv(folder, "services_taxonomy.csv", [{"id": "st1", "service_id": "s1", "taxonomy_id": "t1"}])
     report = await run_import(conn, folder, "hsds2")
     assert [(r.file, r.reason) for r in report.rejections] == [
-        ("regular_schedules.csv", "unparseable hours: weekday '8'")]
-    row = await conn.fetchrow("SELECT categories, timezone, weekdays, closes::text[] AS closes, head "
-                              "FROM resource_index")
+        ("regular_schedules.csv", "unparseable hours: weekday '8'")
+    ]
+    row = await conn.fetchrow(
+        "SELECT categories, timezone, weekdays, closes::text[] AS closes, head FROM resource_index"
+    )
     assert row["categories"] == ["court-accompaniment"] and row["timezone"] == "America/Anchorage"
     assert row["weekdays"] == [1] and row["closes"] == ["24:00:00"]
     assert '"address_1" : "825 W 4th Ave"' in row["head"]
@@ -286,12 +523,16 @@ async def test_legacy_spreadsheet_exports_windows_1252_semicolons_and_spaced_hea
     folder = tmp_path / "legacy"
     folder.mkdir()
     (folder / "Organizations.csv").write_bytes(
-        "ID;Name;Description\r\n7;Caf\xe9 Esperanza;Comida y refugio\r\n".encode("cp1252"))
+        "ID;Name;Description\r\n7;Caf\xe9 Esperanza;Comida y refugio\r\n".encode("cp1252")
+    )
     (folder / "Locations.csv").write_bytes(
-        "ID;Organization ID;Name;Latitude;Longitude\r\n70;7;Main;0;0\r\n71;7;Island;-17.7134;178.065\r\n"
-        .encode("cp1252"))
+        "ID;Organization ID;Name;Latitude;Longitude\r\n70;7;Main;0;0\r\n71;7;Island;-17.7134;178.065\r\n".encode(
+            "cp1252"
+        )
+    )
     (folder / "Services.csv").write_bytes(
-        "ID;Location ID;Name;Status\r\n700;70;Sopa;active\r\n701;71;Cama;Active\r\n".encode("cp1252"))
+        "ID;Location ID;Name;Status\r\n700;70;Sopa;active\r\n701;71;Cama;Active\r\n".encode("cp1252")
+    )
     report = await run_import(conn, folder, "legacy")
     assert report.rejections == []
     assert await conn.fetchval("SELECT name FROM organizations") == "Café Esperanza"
@@ -306,13 +547,15 @@ async def test_an_incremental_feed_may_reference_records_imported_before(conn, t
     write_csv(organizations, "organizations.csv", [{"id": "org-1", "name": "Bridge"}])
     await run_import(conn, organizations, "feed")
     services = tmp_path / "services.ndjson"
-    services.write_text(json.dumps({"id": "svc-1", "name": "Rides to court", "status": "active",
-                                    "organization_id": "org-1"}) + "\n")
+    services.write_text(
+        json.dumps({"id": "svc-1", "name": "Rides to court", "status": "active", "organization_id": "org-1"}) + "\n"
+    )
     report = await run_import(conn, services, "feed")
     assert report.rejections == [] and report.counts["service"].created == 1
     other = await run_import(conn, services, "another-feed")  # org-1 of another source is not theirs
     assert [r.reason for r in other.rejections] == [
-        "broken reference: organization_id 'org-1' matches no accepted organization"]
+        "broken reference: organization_id 'org-1' matches no accepted organization"
+    ]
 
 
 async def test_concurrent_imports_of_overlapping_data_both_land(db_url, tmp_path):
@@ -325,8 +568,9 @@ async def test_concurrent_imports_of_overlapping_data_both_land(db_url, tmp_path
     write_csv(second, "services.csv", list(reversed(rows)))  # same ids, other order
     connections = [await pg.connect(db_url), await pg.connect(db_url)]
     try:
-        reports = await asyncio.gather(run_import(connections[0], first, "harbor"),
-                                       run_import(connections[1], second, "harbor"))
+        reports = await asyncio.gather(
+            run_import(connections[0], first, "harbor"), run_import(connections[1], second, "harbor")
+        )
         assert all(report.committed for report in reports)
         assert await connections[0].fetchval("SELECT count(*) FROM services") == 3
         assert await connections[0].fetchval("SELECT count(*) FROM resource_index") == 2
@@ -353,18 +597,25 @@ async def test_a_partial_reimport_keeps_the_tables_it_does_not_contain(conn, tmp
     folder = ohana_export(tmp_path / "ohana")
     await run_import(conn, folder, "harbor")
     before = await children(conn)
-    assert before == {"phones": 2, "schedules": 1, "service_at_location": 2, "service_categories": 2,
-                      "service_taxonomy_terms": 3}
-    partial = copy_tables(folder, tmp_path / "partial", "organizations.csv", "locations.csv", "addresses.csv",
-                          "services.csv")
+    assert before == {
+        "phones": 2,
+        "schedules": 1,
+        "service_at_location": 2,
+        "service_categories": 2,
+        "service_taxonomy_terms": 3,
+    }
+    partial = copy_tables(
+        folder, tmp_path / "partial", "organizations.csv", "locations.csv", "addresses.csv", "services.csv"
+    )
     report = await run_import(conn, partial, "harbor")
     assert await children(conn) == before
     assert all(counts.removed == 0 for counts in report.counts.values())
     assert await conn.fetchval("SELECT count(*) FROM resource_index WHERE head LIKE '%555-0100%'") == 1
 
     # Addresses are columns of a location here but a table of their own in the package.
-    without_addresses = copy_tables(folder, tmp_path / "no-addresses", "organizations.csv", "locations.csv",
-                                    "services.csv")
+    without_addresses = copy_tables(
+        folder, tmp_path / "no-addresses", "organizations.csv", "locations.csv", "services.csv"
+    )
     report = await run_import(conn, without_addresses, "harbor")
     assert report.counts["location"].updated == 0
     assert await conn.fetchval("SELECT address_1 FROM locations WHERE name = 'Harbor House Main'") == "1 Pier St"
@@ -393,8 +644,10 @@ async def test_a_table_the_package_contains_is_reconciled_and_each_removal_count
 async def test_a_phone_added_through_the_api_survives_reimports(conn, tmp_path):
     folder = ohana_export(tmp_path / "ohana")
     await run_import(conn, folder, "harbor")
-    await conn.execute("INSERT INTO phones (id, service_id, number, type, position) SELECT gen_random_uuid(), id, "
-                       "'555-0000', 'voice', 9 FROM services WHERE name = 'Harbor Shelter'")
+    await conn.execute(
+        "INSERT INTO phones (id, service_id, number, type, position) SELECT gen_random_uuid(), id, "
+        "'555-0000', 'voice', 9 FROM services WHERE name = 'Harbor Shelter'"
+    )
     write_csv(folder, "phones.csv", read_csv(folder / "phones.csv")[1:])
     report = await run_import(conn, folder, "harbor", prune=True)
     assert report.counts["phone"].removed == 1
@@ -423,8 +676,13 @@ async def test_a_missing_service_is_deleted_only_with_prune(conn, tmp_path):
     assert summarize_removals(pruned) == "  removed 1 service"
     row = await conn.fetchrow("SELECT deleted_at, status FROM services WHERE name = 'Harbor Legal Clinic'")
     assert row["deleted_at"] is not None and row["status"] == "defunct"  # as DELETE does it, restorable
-    assert await conn.fetchval("SELECT count(*) FROM changes c JOIN services s ON s.id = c.entity_id "
-                               "WHERE s.name = 'Harbor Legal Clinic' AND c.op = 'delete'") == 1
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM changes c JOIN services s ON s.id = c.entity_id "
+            "WHERE s.name = 'Harbor Legal Clinic' AND c.op = 'delete'"
+        )
+        == 1
+    )
     assert await conn.fetchval("SELECT count(*) FROM resource_index WHERE name = 'Harbor Legal Clinic'") == 0
     again = await run_import(conn, folder, "harbor", prune=True)
     assert again.counts["service"].removed == 0
@@ -455,8 +713,9 @@ async def test_a_json_document_reconciles_only_the_children_it_lists(conn, tmp_p
     assert await conn.fetchval(service_phones) == 2
 
     # No phones or schedules key: nothing to say about them, so they stay.
-    bare = [{key: value for key, value in hsds_service(n).items() if key not in ("phones", "schedules")}
-            for n in (1, 2)]
+    bare = [
+        {key: value for key, value in hsds_service(n).items() if key not in ("phones", "schedules")} for n in (1, 2)
+    ]
     path.write_text(json.dumps(bare))
     report = await run_import(conn, path, "hsds")
     assert all(counts.removed == 0 for counts in report.counts.values())
@@ -493,8 +752,9 @@ async def test_a_zip_member_pointing_outside_the_archive_is_refused(conn, tmp_pa
     unpack_here.mkdir(parents=True)
     monkeypatch.setattr(tempfile, "tempdir", str(unpack_here))  # where the import unpacks the zip
     name = name.replace("/ABSOLUTE", str(tmp_path))
-    path = crafted_zip(tmp_path / "slip.zip", {"organizations.csv": b"id,name\n1,Harbor House\n",
-                                               name: b"id,name\n666,Evil\n"})
+    path = crafted_zip(
+        tmp_path / "slip.zip", {"organizations.csv": b"id,name\n1,Harbor House\n", name: b"id,name\n666,Evil\n"}
+    )
     with pytest.raises(ImportFailed, match="points outside the archive"):
         await run_import(conn, path, "harbor")
     assert [p.name for p in tmp_path.rglob("evil.csv")] == []

@@ -26,8 +26,12 @@ async def finished(client, location: str) -> dict:
 
 
 async def upload(client, body: bytes, **params: object) -> dict:
-    response = await client.post("/v1/imports", content=body, params={"source": "harbor", **params},
-                                 headers={**ADMIN, "Content-Type": "application/zip"})
+    response = await client.post(
+        "/v1/imports",
+        content=body,
+        params={"source": "harbor", **params},
+        headers={**ADMIN, "Content-Type": "application/zip"},
+    )
     assert response.status_code == 202, response.text
     assert response.json()["status"] == "queued"
     return await finished(client, response.headers["location"])
@@ -48,7 +52,10 @@ async def test_upload_runs_in_the_background_and_reports(client, tmp_path):
     service = page["items"][0]["service"]["id"]
     entry = (await client.get(f"/v1/services/{service}/history", headers=ADMIN)).json()["items"][0]
     assert (entry["op"], entry["actor_name"], entry["note"]) == (
-        "create", "bootstrap (COMMONGROUND_ADMIN_KEY)", "import from harbor")
+        "create",
+        "bootstrap (COMMONGROUND_ADMIN_KEY)",
+        "import from harbor",
+    )
 
 
 async def test_failed_strict_and_dry_run_uploads_change_nothing(client, tmp_path):
@@ -65,8 +72,11 @@ async def test_failed_strict_and_dry_run_uploads_change_nothing(client, tmp_path
 async def test_uploads_need_the_admin_key_and_a_valid_request(client):
     assert (await client.post("/v1/imports", content=b"[]", params={"source": "x"})).status_code == 401
     assert (await client.get("/v1/imports", headers={"Authorization": "Bearer wrong"})).status_code == 401
-    for params, body, field in [({"source": "no spaces allowed"}, b"[]", "source"), ({"source": "ok"}, b"", "body"),
-                                ({}, b"[]", "source")]:
+    for params, body, field in [
+        ({"source": "no spaces allowed"}, b"[]", "source"),
+        ({"source": "ok"}, b"", "body"),
+        ({}, b"[]", "source"),
+    ]:
         response = await client.post("/v1/imports", content=body, params=params, headers=ADMIN)
         assert response.status_code in (400, 422), response.text
         assert field in [p["name"] for p in response.json()["invalid_params"]]
@@ -75,8 +85,10 @@ async def test_uploads_need_the_admin_key_and_a_valid_request(client):
 
 
 async def test_a_job_whose_process_died_reads_as_interrupted(client, conn):
-    job_id = await conn.fetchval("INSERT INTO imports (source, status, heartbeat_at) "
-                                 "VALUES ('x', 'running', now() - interval '5 minutes') RETURNING id")
+    job_id = await conn.fetchval(
+        "INSERT INTO imports (source, status, heartbeat_at) "
+        "VALUES ('x', 'running', now() - interval '5 minutes') RETURNING id"
+    )
     job = (await client.get(f"/v1/imports/{job_id}", headers=ADMIN)).json()
     assert job["status"] == "failed" and job["error"].startswith("interrupted")
 
@@ -98,8 +110,12 @@ async def test_a_new_category_mapping_applies_to_services_already_imported(clien
     assert (await client.post("/v1/category-mappings", json=rule)).status_code == 401
     created = await client.post("/v1/category-mappings", json=rule, headers=ADMIN)
     assert created.status_code == 201
-    assert created.json() == {"vocabulary": "Open Eligibility", "term": "knitting", "category_slug": "rides",
-                              "services_added": 1}
+    assert created.json() == {
+        "vocabulary": "Open Eligibility",
+        "term": "knitting",
+        "category_slug": "rides",
+        "services_added": 1,
+    }
     page = (await client.get("/v1/resources", params={"near": "39.29,-76.61", "category": "rides"})).json()
     assert [item["service"]["categories"] for item in page["items"]] == [["emergency-shelter", "rides"]]
     assert (await client.post("/v1/category-mappings", json=rule, headers=ADMIN)).status_code == 409
@@ -121,8 +137,9 @@ async def test_a_partial_upload_keeps_what_it_does_not_contain_and_prune_is_aske
     phones = (await client.get("/v1/resources", params=near)).json()["items"][0]["phones"]
     assert len(phones) == 2  # its own and its organization's
 
-    partial = copy_tables(folder, tmp_path / "partial", "organizations.csv", "locations.csv", "addresses.csv",
-                          "services.csv")
+    partial = copy_tables(
+        folder, tmp_path / "partial", "organizations.csv", "locations.csv", "addresses.csv", "services.csv"
+    )
     job = await upload(client, zipped(partial))
     assert job["status"] == "succeeded" and not job["report"]["prune"]
     assert all(counts["removed"] == 0 for counts in job["report"]["counts"].values())

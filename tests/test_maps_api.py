@@ -3,14 +3,19 @@
 from tests.conftest import ADMIN
 from tests.factories import resource_body
 
-PLACES = {"Suva": (-18.1416, 178.4419), "Taveuni": (-16.8, -179.97), "Apia": (-13.8333, -171.7667),
-          "Portland": (45.5231, -122.6765)}
+PLACES = {
+    "Suva": (-18.1416, 178.4419),
+    "Taveuni": (-16.8, -179.97),
+    "Apia": (-13.8333, -171.7667),
+    "Portland": (45.5231, -122.6765),
+}
 
 
 async def make(client) -> None:
     for name, (lat, lon) in PLACES.items():
-        assert (await client.post("/v1/resources", json=resource_body(lat, lon, name=name),
-                                  headers=ADMIN)).status_code == 201
+        assert (
+            await client.post("/v1/resources", json=resource_body(lat, lon, name=name), headers=ADMIN)
+        ).status_code == 201
 
 
 async def names(client, **params) -> list[str]:
@@ -31,9 +36,12 @@ async def test_a_viewport_that_crosses_the_antimeridian(client):
 
 async def test_geojson_feature_collection(client):
     await make(client)
-    for response in (await client.get("/v1/resources", params={"format": "geojson", "bbox": "178,-20,-179,-15"}),
-                     await client.get("/v1/resources", params={"bbox": "178,-20,-179,-15"},
-                                      headers={"Accept": "application/geo+json"})):
+    for response in (
+        await client.get("/v1/resources", params={"format": "geojson", "bbox": "178,-20,-179,-15"}),
+        await client.get(
+            "/v1/resources", params={"bbox": "178,-20,-179,-15"}, headers={"Accept": "application/geo+json"}
+        ),
+    ):
         assert response.headers["content-type"].startswith("application/geo+json")
         body = response.json()
         assert body["type"] == "FeatureCollection"

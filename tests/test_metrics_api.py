@@ -29,8 +29,10 @@ async def test_requests_are_counted_by_route_template_and_status(client):
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
     text = response.text
     assert _value(text, 'commonground_http_requests_total{method="GET",route="/v1/categories",status="200"}') == 3
-    assert _value(text, 'commonground_http_requests_total{method="GET",route="/v1/services/{service_id}",'
-                        'status="404"}') == 1
+    assert (
+        _value(text, 'commonground_http_requests_total{method="GET",route="/v1/services/{service_id}",status="404"}')
+        == 1
+    )
     assert _value(text, 'commonground_http_requests_total{method="GET",route="unmatched",status="404"}') == 1
     assert _value(text, 'commonground_http_request_duration_seconds_count{method="GET",route="/v1/categories"}') == 3
 
@@ -50,11 +52,22 @@ def _per_worker(folder: Path, sample: str) -> dict[str, float]:
 def test_a_scrape_sees_every_worker_of_a_real_server(db_url, tmp_path):
     # Two real worker processes; whichever answers the scrape reports the requests both answered.
     port = free_port()
-    env = command_env(**{"DATABASE_URL": db_url, "COMMONGROUND_DATA_DIR": str(tmp_path),
-           "COMMONGROUND_SEED": "false", "COMMONGROUND_ADMIN_KEY": ADMIN_KEY})
+    env = command_env(
+        **{
+            "DATABASE_URL": db_url,
+            "COMMONGROUND_DATA_DIR": str(tmp_path),
+            "COMMONGROUND_SEED": "false",
+            "COMMONGROUND_ADMIN_KEY": ADMIN_KEY,
+        }
+    )
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    process = subprocess.Popen([COMMAND, "serve", "--port", str(port), "--workers", "2"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [COMMAND, "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     sample = 'commonground_http_requests_total{method="GET",route="/v1/categories",status="200"}'
     try:
         deadline = time.monotonic() + 60

@@ -37,8 +37,11 @@ async def blank_db_url(server_url):
 def schema_of(url: str) -> str:
     """The schema as pg_dump writes it, without comments and settings."""
     dump = pg_dump_text(url, "--schema-only")
-    return "\n".join(line for line in dump.splitlines()
-                     if line.strip() and not line.startswith(("--", "SET ", "SELECT pg_catalog", "\\")))
+    return "\n".join(
+        line
+        for line in dump.splitlines()
+        if line.strip() and not line.startswith(("--", "SET ", "SELECT pg_catalog", "\\"))
+    )
 
 
 def test_migrations_are_numbered_in_order():
@@ -63,9 +66,11 @@ async def test_concurrent_starts_apply_each_migration_once(blank_db_url):
         results = await asyncio.gather(*(apply_migrations(conn) for conn in connections))
         applied = [name for result in results for name in result]
         assert sorted(name for name in applied if not name.startswith("sql/")) == sorted(
-            f"{m.version:04d}_{m.name}" for m in load_migrations())
+            f"{m.version:04d}_{m.name}" for m in load_migrations()
+        )
         assert sorted(name for name in applied if name.startswith("sql/")) == sorted(
-            f"sql/{area.name}" for area in load_areas())
+            f"sql/{area.name}" for area in load_areas()
+        )
         assert await connections[0].fetchval("SELECT count(*) FROM schema_migrations") == len(load_migrations())
         assert await apply_migrations(connections[0]) == []
     finally:
@@ -80,8 +85,10 @@ async def test_a_changed_migration_is_refused(conn):
 
 
 async def test_live_sql_is_applied_again_when_it_changes(conn):
-    await conn.execute("CREATE OR REPLACE FUNCTION geodesic_m(lat1 float8, lon1 float8, lat2 float8, lon2 float8) "
-                       "RETURNS float8 LANGUAGE sql AS 'SELECT -1::float8'")
+    await conn.execute(
+        "CREATE OR REPLACE FUNCTION geodesic_m(lat1 float8, lon1 float8, lat2 float8, lon2 float8) "
+        "RETURNS float8 LANGUAGE sql AS 'SELECT -1::float8'"
+    )
     assert await apply_migrations(conn) == []  # nothing changed on file: nothing re-applied
     await conn.execute("UPDATE schema_areas SET checksum = 'older' WHERE name = 'geo'")
     assert await apply_migrations(conn) == [f"sql/{area.name}" for area in load_areas()]
@@ -90,21 +97,28 @@ async def test_live_sql_is_applied_again_when_it_changes(conn):
 
 async def test_a_database_of_the_squashed_series_is_carried_over(blank_db_url, server_url):
     legacy_url = database_url(server_url, "cg_legacy")
-    subprocess.run([str(pg_binary("pg_restore")), "--no-owner", "--exit-on-error", "--dbname", legacy_url, str(LEGACY_DUMP)],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [str(pg_binary("pg_restore")), "--no-owner", "--exit-on-error", "--dbname", legacy_url, str(LEGACY_DUMP)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     legacy = await asyncpg.connect(legacy_url)
     fresh = await asyncpg.connect(blank_db_url)
     try:
         before = await legacy.fetchval("SELECT count(*) FROM resource_index")
         applied = await apply_migrations(legacy)
         assert applied[0] == "legacy 0001-0017 recorded as 0001_baseline"
-        assert [row["name"] for row in await legacy.fetch("SELECT name FROM schema_migrations ORDER BY version")] \
-            == [m.name for m in load_migrations()]
+        assert [row["name"] for row in await legacy.fetch("SELECT name FROM schema_migrations ORDER BY version")] == [
+            m.name for m in load_migrations()
+        ]
         await apply_migrations(fresh)
         assert schema_of(legacy_url) == schema_of(blank_db_url)
         assert before > 300 and await legacy.fetchval("SELECT count(*) FROM resource_index") == before
-        assert await legacy.fetchval("SELECT count(*) FROM locations WHERE latitude IS NOT NULL "
-                                     "AND public_geo IS NULL") == 0
+        assert (
+            await legacy.fetchval("SELECT count(*) FROM locations WHERE latitude IS NOT NULL AND public_geo IS NULL")
+            == 0
+        )
         await assert_index_is_current(legacy)
         assert await apply_migrations(legacy) == []
         await legacy.execute("DELETE FROM schema_migrations WHERE version = 1")
@@ -118,4 +132,5 @@ async def test_a_database_of_the_squashed_series_is_carried_over(blank_db_url, s
 
 def test_area_files_ship_with_the_package():
     assert {area.name for area in load_areas()} == {
-        entry.name[:-4] for entry in (resources.files("schemas") / "sql").iterdir() if entry.name.endswith(".sql")}
+        entry.name[:-4] for entry in (resources.files("schemas") / "sql").iterdir() if entry.name.endswith(".sql")
+    }

@@ -31,8 +31,20 @@ def test_every_operation_has_an_explicit_id_and_description():
 
 def test_search_documents_its_parameters():
     parameters = {p["name"] for p in generated()["paths"]["/v1/resources"]["get"]["parameters"]}
-    assert {"near", "zip", "address", "radius", "unit", "category", "q", "open_now", "open_at", "status", "limit",
-            "cursor"} <= parameters
+    assert {
+        "near",
+        "zip",
+        "address",
+        "radius",
+        "unit",
+        "category",
+        "q",
+        "open_now",
+        "open_at",
+        "status",
+        "limit",
+        "cursor",
+    } <= parameters
 
 
 async def test_interactive_docs_are_served(client):

@@ -9,8 +9,11 @@ MISSING = "6f1d8a62-3c1e-4f0b-9a57-2f3d9c0b7e11"
 
 
 async def test_create_read_update_delete(client):
-    body = {"name": "Harbor Clinic", "website": "https://harbor.example.org",
-            "phones": [{"number": "503-555-0100", "type": "voice"}]}
+    body = {
+        "name": "Harbor Clinic",
+        "website": "https://harbor.example.org",
+        "phones": [{"number": "503-555-0100", "type": "voice"}],
+    }
     created = await client.post("/v1/organizations", json=body, headers=ADMIN)
     assert created.status_code == 201
     organization = created.json()
@@ -18,8 +21,11 @@ async def test_create_read_update_delete(client):
     assert organization["phones"][0]["number"] == "503-555-0100"
     assert (await client.get(f"/v1/organizations/{organization['id']}")).json() == organization
 
-    changed = await client.patch(f"/v1/organizations/{organization['id']}",
-                                 json={"description": "Walk-in clinic", "website": None}, headers=ANY_VERSION)
+    changed = await client.patch(
+        f"/v1/organizations/{organization['id']}",
+        json={"description": "Walk-in clinic", "website": None},
+        headers=ANY_VERSION,
+    )
     assert changed.status_code == 200
     assert changed.json()["description"] == "Walk-in clinic"
     assert changed.json()["website"] is None
@@ -43,7 +49,9 @@ async def test_an_organization_with_services_cannot_be_deleted(client):
 
 async def test_unknown_ids_are_404(client):
     assert (await client.get(f"/v1/organizations/{MISSING}")).status_code == 404
-    assert (await client.patch(f"/v1/organizations/{MISSING}", json={"name": "x"}, headers=ANY_VERSION)).status_code == 404
+    assert (
+        await client.patch(f"/v1/organizations/{MISSING}", json={"name": "x"}, headers=ANY_VERSION)
+    ).status_code == 404
     assert (await client.delete(f"/v1/organizations/{MISSING}", headers=ANY_VERSION)).status_code == 404
 
 
@@ -71,8 +79,12 @@ async def test_writes_need_the_admin_key(client):
 
 async def test_without_a_configured_key_writes_are_refused_and_say_how_to_enable_them(db_url):
     async with AsyncTestClient(app=create_app(make_settings(db_url, admin_key=None))) as client:
-        for method, path in [("POST", "/v1/organizations"), ("POST", "/v1/resources"),
-                             ("PATCH", f"/v1/services/{MISSING}"), ("DELETE", f"/v1/locations/{MISSING}")]:
+        for method, path in [
+            ("POST", "/v1/organizations"),
+            ("POST", "/v1/resources"),
+            ("PATCH", f"/v1/services/{MISSING}"),
+            ("DELETE", f"/v1/locations/{MISSING}"),
+        ]:
             anonymous = await client.request(method, path, json={})
             assert anonymous.status_code == 403, (method, path)
             assert "COMMONGROUND_ADMIN_KEY" in anonymous.json()["detail"]
@@ -83,8 +95,10 @@ async def test_without_a_configured_key_writes_are_refused_and_say_how_to_enable
 
 async def test_bad_bodies_name_the_field(client):
     cases = [
-        ({"name": ""}, "name"), ({"name": "ok", "website": "ftp://x"}, "website"),
-        ({"name": "ok", "email": "not-an-email"}, "email"), ({"name": "ok", "colour": "red"}, "colour"),
+        ({"name": ""}, "name"),
+        ({"name": "ok", "website": "ftp://x"}, "website"),
+        ({"name": "ok", "email": "not-an-email"}, "email"),
+        ({"name": "ok", "colour": "red"}, "colour"),
         ({"name": "ok", "phones": [{"number": ""}]}, "phones[0].number"),
     ]
     for body, field in cases:

@@ -7,14 +7,14 @@ import pytest
 
 from service.cli import summarize
 from service.imports.importer import run_import
-
 from tests.conftest import SHARED_DATA
 
 BALTIMORE = SHARED_DATA / "baltimore-ohana"
 SAMHSA = SHARED_DATA / "samhsa-otp-2017" / "meth-2017.csv"
 EXAMPLES = SHARED_DATA / "hsds3-examples"
-pytestmark = pytest.mark.skipif(not SHARED_DATA.exists(),
-                                reason=f"public datasets not present at {SHARED_DATA} (they are not committed)")
+pytestmark = pytest.mark.skipif(
+    not SHARED_DATA.exists(), reason=f"public datasets not present at {SHARED_DATA} (they are not committed)"
+)
 
 
 def records(path) -> int:
@@ -24,8 +24,13 @@ def records(path) -> int:
 
 async def test_baltimore_ohana_export_accounts_for_every_row(conn):
     report = await run_import(conn, BALTIMORE, "baltimore")
-    for file, entity in [("organizations.csv", "organization"), ("locations.csv", "location"),
-                         ("services.csv", "service"), ("phones.csv", "phone"), ("taxonomy.csv", "taxonomy_term")]:
+    for file, entity in [
+        ("organizations.csv", "organization"),
+        ("locations.csv", "location"),
+        ("services.csv", "service"),
+        ("phones.csv", "phone"),
+        ("taxonomy.csv", "taxonomy_term"),
+    ]:
         counts = report.counts[entity]
         assert counts.read == records(BALTIMORE / file), file
         assert counts.read == counts.accepted + counts.rejected == counts.created + counts.rejected, file

@@ -28,8 +28,9 @@ async def test_anonymous_calls_get_a_lower_quota_and_a_clear_429(db_url):
 
 async def test_a_key_s_own_limit_wins_and_throttled_calls_are_counted(db_url):
     async with AsyncTestClient(app=create_app(make_settings(db_url, rate_limit_key=100))) as client:
-        made = (await client.post("/v1/keys", json={"name": "small", "scopes": ["read"], "rate_limit": 2},
-                                  headers=ADMIN)).json()
+        made = (
+            await client.post("/v1/keys", json={"name": "small", "scopes": ["read"], "rate_limit": 2}, headers=ADMIN)
+        ).json()
         mine = {"Authorization": f"Bearer {made['key']}"}
         codes = [(await client.get("/v1/categories", headers=mine)).status_code for _ in range(3)]
         assert codes == [200, 200, 429]
@@ -63,8 +64,9 @@ def _from_address(app: Litestar, addresses: list[str]) -> Litestar:
 async def test_guessing_keys_spends_the_address_s_anonymous_quota(db_url):
     settings = make_settings(db_url, rate_limit_anonymous=3)
     async with AsyncTestClient(app=create_app(settings)) as client:
-        guesses = [await client.get("/v1/categories", headers={"Authorization": f"Bearer cg_guess{n}"})
-                   for n in range(3)]
+        guesses = [
+            await client.get("/v1/categories", headers={"Authorization": f"Bearer cg_guess{n}"}) for n in range(3)
+        ]
         assert [g.status_code for g in guesses] == [401, 401, 401]
         assert guesses[0].headers["www-authenticate"].startswith("Bearer")
         refused = await client.get("/v1/categories", headers={"Authorization": "Bearer cg_guess4"})
@@ -78,8 +80,14 @@ async def test_guessing_keys_spends_the_address_s_anonymous_quota(db_url):
 
 
 async def test_ipv6_callers_are_counted_per_64_and_mapped_ipv4_as_ipv4(db_url):
-    addresses = ["2001:db8:1:2::1", "2001:db8:1:2:ffff::9", "2001:db8:1:3::1",
-                 "192.0.2.7", "::ffff:192.0.2.7", "192.0.2.8"]
+    addresses = [
+        "2001:db8:1:2::1",
+        "2001:db8:1:2:ffff::9",
+        "2001:db8:1:3::1",
+        "192.0.2.7",
+        "::ffff:192.0.2.7",
+        "192.0.2.8",
+    ]
     app = _from_address(create_app(make_settings(db_url, rate_limit_anonymous=1)), addresses)
     async with AsyncTestClient(app=app) as client:
         codes = [(await client.get("/v1/categories")).status_code for _ in range(6)]

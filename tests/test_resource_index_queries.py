@@ -7,24 +7,51 @@ import asyncpg
 from tests.conftest import ADMIN, ANY_VERSION
 from tests.factories import add_resource, assert_index_is_current, resource_body
 
+
 async def test_every_kind_of_write_keeps_the_index_current(client, db_url):
-    made = [(await client.post("/v1/resources", json=resource_body(45.5 + i / 100, -122.6, name=f"S{i}",
-                                                                  phones=[{"number": f"503-555-01{i:02d}"}]),
-                               headers=ADMIN)).json() for i in range(4)]
+    made = [
+        (
+            await client.post(
+                "/v1/resources",
+                json=resource_body(45.5 + i / 100, -122.6, name=f"S{i}", phones=[{"number": f"503-555-01{i:02d}"}]),
+                headers=ADMIN,
+            )
+        ).json()
+        for i in range(4)
+    ]
     first, second, third, fourth = made
     org, service, location = first["organization"]["id"], first["service"]["id"], first["location"]["id"]
     writes = [
         ("PATCH", f"/v1/organizations/{org}", {"name": "Renamed org", "phones": [{"number": "211"}]}),
-        ("PATCH", f"/v1/services/{service}", {"name": "Renamed", "categories": ["rides", "legal-aid"],
-                                              "schedules": [{"weekday": 2, "opens_at": "08:00",
-                                                             "closes_at": "12:00"}]}),
-        ("PATCH", f"/v1/locations/{location}", {"latitude": 21.3, "longitude": -157.8,
-                                                "address": {"address_1": "9 King St", "city": "Honolulu"},
-                                                "schedules": [{"weekday": 7, "opens_at": "22:00",
-                                                               "closes_at": "02:00"}]}),
+        (
+            "PATCH",
+            f"/v1/services/{service}",
+            {
+                "name": "Renamed",
+                "categories": ["rides", "legal-aid"],
+                "schedules": [{"weekday": 2, "opens_at": "08:00", "closes_at": "12:00"}],
+            },
+        ),
+        (
+            "PATCH",
+            f"/v1/locations/{location}",
+            {
+                "latitude": 21.3,
+                "longitude": -157.8,
+                "address": {"address_1": "9 King St", "city": "Honolulu"},
+                "schedules": [{"weekday": 7, "opens_at": "22:00", "closes_at": "02:00"}],
+            },
+        ),
         ("PATCH", f"/v1/services/{second['service']['id']}", {"status": "inactive", "phones": []}),
-        ("POST", "/v1/resources", {"organization_id": org, "location_id": third["location"]["id"],
-                                   "service": {"name": "Shared site", "categories": ["naloxone"]}}),
+        (
+            "POST",
+            "/v1/resources",
+            {
+                "organization_id": org,
+                "location_id": third["location"]["id"],
+                "service": {"name": "Shared site", "categories": ["naloxone"]},
+            },
+        ),
         ("DELETE", f"/v1/locations/{fourth['location']['id']}", None),
     ]
     for method, path, body in writes:
@@ -53,8 +80,9 @@ async def test_concurrent_edits_of_one_resource_both_land(conn, db_url):
         rename = first.transaction()
         await rename.start()
         await first.execute("UPDATE services SET name = 'After' WHERE id = $1", service_id)
-        phone_added = asyncio.create_task(second.execute(
-            "INSERT INTO phones (service_id, number) VALUES ($1, '503-555-0199')", service_id))
+        phone_added = asyncio.create_task(
+            second.execute("INSERT INTO phones (service_id, number) VALUES ($1, '503-555-0199')", service_id)
+        )
         await asyncio.sleep(0.3)
         assert not phone_added.done()  # waiting for the rename's lock on the resource
         await rename.commit()
@@ -89,6 +117,7 @@ async def test_the_set_based_rebuild_writes_the_documents_resource_document_buil
     await seeded_conn.execute("DELETE FROM resource_index")
     await seeded_conn.execute("SELECT refresh_resource_index(ARRAY(SELECT id FROM service_at_location))")
     differing = await seeded_conn.fetchval(
-        "SELECT count(*) FROM resource_index WHERE head <> left(resource_document(id)::text, -1)")
+        "SELECT count(*) FROM resource_index WHERE head <> left(resource_document(id)::text, -1)"
+    )
     assert differing == 0
     assert await seeded_conn.fetchval("SELECT count(*) FROM resource_index") == 320

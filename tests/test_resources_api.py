@@ -36,8 +36,15 @@ async def test_issue_example_body_creates_and_reads_back(client):
     assert created["location"]["address"]["postal_code"] == "97201"
     assert created["phones"][0]["number"] == "503-555-0100"
     assert created["schedules"][0] | {"id": None} == {
-        "id": None, "weekday": 1, "opens_at": "09:00", "closes_at": "17:00", "timezone": None,
-        "valid_from": None, "valid_to": None, "description": None}
+        "id": None,
+        "weekday": 1,
+        "opens_at": "09:00",
+        "closes_at": "17:00",
+        "timezone": None,
+        "valid_from": None,
+        "valid_to": None,
+        "description": None,
+    }
     assert created["distance_m"] is None
     fetched = await client.get(f"/v1/resources/{created['id']}")
     assert fetched.status_code == 200
@@ -46,8 +53,11 @@ async def test_issue_example_body_creates_and_reads_back(client):
 
 async def test_create_can_reuse_an_organization_and_a_location(client):
     first = await create(client, ISSUE_BODY)
-    body = {"organization_id": first["organization"]["id"], "location_id": first["location"]["id"],
-            "service": {"name": "Syringe services", "categories": ["syringe-services"]}}
+    body = {
+        "organization_id": first["organization"]["id"],
+        "location_id": first["location"]["id"],
+        "service": {"name": "Syringe services", "categories": ["syringe-services"]},
+    }
     second = await create(client, body)
     assert second["organization"]["id"] == first["organization"]["id"]
     assert second["location"]["id"] == first["location"]["id"]
@@ -56,14 +66,20 @@ async def test_create_can_reuse_an_organization_and_a_location(client):
 
 
 async def test_create_with_missing_references_is_422_and_leaves_nothing(client):
-    body = {"organization_id": "6f1d8a62-3c1e-4f0b-9a57-2f3d9c0b7e11", "location": {"latitude": 1, "longitude": 1},
-            "service": {"name": "X", "categories": ["rides"]}}
+    body = {
+        "organization_id": "6f1d8a62-3c1e-4f0b-9a57-2f3d9c0b7e11",
+        "location": {"latitude": 1, "longitude": 1},
+        "service": {"name": "X", "categories": ["rides"]},
+    }
     response = await client.post("/v1/resources", json=body, headers=ADMIN)
     assert response.status_code == 422
     assert response.json()["invalid_params"][0]["name"] == "organization_id"
     org = (await client.post("/v1/organizations", json={"name": "Real"}, headers=ADMIN)).json()
-    body = {"organization_id": org["id"], "location_id": "6f1d8a62-3c1e-4f0b-9a57-2f3d9c0b7e11",
-            "service": {"name": "X", "categories": ["rides"]}}
+    body = {
+        "organization_id": org["id"],
+        "location_id": "6f1d8a62-3c1e-4f0b-9a57-2f3d9c0b7e11",
+        "service": {"name": "X", "categories": ["rides"]},
+    }
     response = await client.post("/v1/resources", json=body, headers=ADMIN)
     assert response.status_code == 422
     assert (await client.get("/v1/services")).json()["items"] == []  # the service insert was rolled back
@@ -90,7 +106,8 @@ async def test_near_search_is_nearest_first_with_geodesic_distances(client):
     for item in page["items"]:
         location = item["location"]
         assert item["distance_m"] == pytest.approx(
-            geodesic(origin, (location["latitude"], location["longitude"])).m, rel=0.005)
+            geodesic(origin, (location["latitude"], location["longitude"])).m, rel=0.005
+        )
     assert page["origin"] == {"latitude": origin[0], "longitude": origin[1], "source": "near", "label": None}
     assert page["next_cursor"] is None
 

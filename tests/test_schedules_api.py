@@ -12,14 +12,17 @@ def ids(page: dict) -> list[str]:
     return [item["service"]["name"] for item in page["items"]]
 
 
-@pytest.mark.parametrize(("instant", "is_open"), [
-    ("2026-11-30T09:00:00-08:00", True),   # Monday 09:00 in Portland
-    ("2026-11-30T16:59:59-08:00", True),
-    ("2026-11-30T17:00:00-08:00", False),  # closing time is exclusive
-    ("2026-11-30T08:59:00-08:00", False),
-    ("2026-11-30T18:30:00Z", True),        # 10:30 Portland, given in UTC
-    ("2026-12-01T10:00:00-08:00", False),  # Tuesday
-])
+@pytest.mark.parametrize(
+    ("instant", "is_open"),
+    [
+        ("2026-11-30T09:00:00-08:00", True),  # Monday 09:00 in Portland
+        ("2026-11-30T16:59:59-08:00", True),
+        ("2026-11-30T17:00:00-08:00", False),  # closing time is exclusive
+        ("2026-11-30T08:59:00-08:00", False),
+        ("2026-11-30T18:30:00Z", True),  # 10:30 Portland, given in UTC
+        ("2026-12-01T10:00:00-08:00", False),  # Tuesday
+    ],
+)
 async def test_open_at_in_the_locations_time_zone(client, instant, is_open):
     await create(client, resource_body(45.52, -122.68, name="Clinic", schedules=WEEKDAY_9_TO_5))
     page = await search(client, open_at=instant)
@@ -41,9 +44,12 @@ async def test_spans_past_midnight(client):
     overnight = [{"weekday": 5, "opens_at": "22:00", "closes_at": "06:00"}]  # Friday night into Saturday
     await create(client, resource_body(39.29, -76.61, name="Night shelter", schedules=overnight))
     for instant, expected in [
-        ("2026-11-27T21:59:00-05:00", False), ("2026-11-27T22:00:00-05:00", True),
-        ("2026-11-27T23:59:00-05:00", True), ("2026-11-28T00:00:00-05:00", True),
-        ("2026-11-28T05:59:00-05:00", True), ("2026-11-28T06:00:00-05:00", False),
+        ("2026-11-27T21:59:00-05:00", False),
+        ("2026-11-27T22:00:00-05:00", True),
+        ("2026-11-27T23:59:00-05:00", True),
+        ("2026-11-28T00:00:00-05:00", True),
+        ("2026-11-28T05:59:00-05:00", True),
+        ("2026-11-28T06:00:00-05:00", False),
         ("2026-11-29T03:00:00-05:00", False),  # Saturday night: no opening
         ("2026-11-26T23:00:00-05:00", False),  # Thursday night
     ]:
@@ -51,8 +57,10 @@ async def test_spans_past_midnight(client):
 
 
 async def test_until_midnight_and_all_day(client):
-    hours = [{"weekday": 3, "opens_at": "18:00", "closes_at": "00:00"},
-             {"weekday": 4, "opens_at": "00:00", "closes_at": "24:00"}]
+    hours = [
+        {"weekday": 3, "opens_at": "18:00", "closes_at": "00:00"},
+        {"weekday": 4, "opens_at": "00:00", "closes_at": "24:00"},
+    ]
     await create(client, resource_body(39.29, -76.61, name="Line", schedules=hours))
     assert ids(await search(client, open_at="2026-12-02T23:59:00-05:00")) == ["Line"]  # Wednesday
     assert ids(await search(client, open_at="2026-12-03T00:00:00-05:00")) == ["Line"]  # Thursday all day
@@ -75,8 +83,9 @@ async def test_schedule_time_zone_overrides_the_locations(client):
 
 
 async def test_validity_windows(client):
-    hours = [{"weekday": 1, "opens_at": "09:00", "closes_at": "17:00", "valid_from": "2026-12-01",
-              "valid_to": "2026-12-31"}]
+    hours = [
+        {"weekday": 1, "opens_at": "09:00", "closes_at": "17:00", "valid_from": "2026-12-01", "valid_to": "2026-12-31"}
+    ]
     await create(client, resource_body(45.52, -122.68, name="Winter only", schedules=hours))
     assert ids(await search(client, open_at="2026-11-30T10:00:00-08:00")) == []
     assert ids(await search(client, open_at="2026-12-07T10:00:00-08:00")) == ["Winter only"]
@@ -119,9 +128,12 @@ async def test_sunday_night_span_wraps_into_monday_morning(client):
     hours = [{"weekday": 7, "opens_at": "21:00", "closes_at": "05:00"}]
     await create(client, resource_body(45.52, -122.68, name="Weekend van", schedules=hours))
     for instant, expected in [
-        ("2026-11-29T20:59:00-08:00", False), ("2026-11-29T21:00:00-08:00", True),  # Sunday evening
-        ("2026-11-30T00:00:00-08:00", True), ("2026-11-30T04:59:59-08:00", True),   # Monday small hours
-        ("2026-11-30T05:00:00-08:00", False), ("2026-11-23T03:00:00-08:00", True),   # the Monday before
+        ("2026-11-29T20:59:00-08:00", False),
+        ("2026-11-29T21:00:00-08:00", True),  # Sunday evening
+        ("2026-11-30T00:00:00-08:00", True),
+        ("2026-11-30T04:59:59-08:00", True),  # Monday small hours
+        ("2026-11-30T05:00:00-08:00", False),
+        ("2026-11-23T03:00:00-08:00", True),  # the Monday before
         ("2026-11-24T03:00:00-08:00", False),
     ]:
         assert ids(await search(client, open_at=instant)) == (["Weekend van"] if expected else []), instant

@@ -11,9 +11,18 @@ from schemas.services import ServiceCreate
 ISSUE_BODY = {
     "organization": {"name": "Harbor Clinic"},
     "service": {"name": "Naloxone distribution", "categories": ["naloxone"], "description": "Free kits"},
-    "location": {"name": "Main site", "latitude": 45.5231, "longitude": -122.6765,
-                 "address": {"address_1": "1 Main St", "city": "Portland", "state_province": "OR",
-                             "postal_code": "97201", "country": "US"}},
+    "location": {
+        "name": "Main site",
+        "latitude": 45.5231,
+        "longitude": -122.6765,
+        "address": {
+            "address_1": "1 Main St",
+            "city": "Portland",
+            "state_province": "OR",
+            "postal_code": "97201",
+            "country": "US",
+        },
+    },
     "phones": [{"number": "503-555-0100"}],
     "schedules": [{"weekday": 1, "opens_at": "09:00", "closes_at": "17:00"}],
 }
@@ -29,11 +38,14 @@ def test_issue_body_is_accepted_as_is():
     assert body.location.latitude == 45.5231
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"organization_id": "6f1d8a62-3c1e-4f0b-9a57-2f3d9c0b7e11"}, "exactly one of organization"),
-    ({"location": None}, "exactly one of location"),
-    ({"extra": 1}, "unknown field `extra`"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"organization_id": "6f1d8a62-3c1e-4f0b-9a57-2f3d9c0b7e11"}, "exactly one of organization"),
+        ({"location": None}, "exactly one of location"),
+        ({"extra": 1}, "unknown field `extra`"),
+    ],
+)
 def test_resource_body_rules(change, message):
     body = {**ISSUE_BODY, **change}
     if body.get("location") is None:
@@ -42,10 +54,16 @@ def test_resource_body_rules(change, message):
         decode(body, ResourceCreate)
 
 
-@pytest.mark.parametrize(("latitude", "longitude", "message"), [
-    (100, 0, r"<= 90"), (-90.5, 0, r">= -90"), (0, -200, r">= -180"), (0, 180.01, r"<= 180"),
-    (10, None, "go together"),
-])
+@pytest.mark.parametrize(
+    ("latitude", "longitude", "message"),
+    [
+        (100, 0, r"<= 90"),
+        (-90.5, 0, r">= -90"),
+        (0, -200, r">= -180"),
+        (0, 180.01, r"<= 180"),
+        (10, None, "go together"),
+    ],
+)
 def test_coordinates_are_checked(latitude, longitude, message):
     with pytest.raises(msgspec.ValidationError, match=message):
         decode({"latitude": latitude, "longitude": longitude}, LocationFields)
@@ -63,16 +81,27 @@ def test_patch_moves_both_coordinates_or_neither():
     assert decode({}, LocationPatch).latitude is msgspec.UNSET
 
 
-@pytest.mark.parametrize(("schedule", "message"), [
-    ({"weekday": 0, "opens_at": "09:00", "closes_at": "17:00"}, ">= 1"),
-    ({"weekday": 8, "opens_at": "09:00", "closes_at": "17:00"}, "<= 7"),
-    ({"weekday": 1, "opens_at": "9am", "closes_at": "17:00"}, "matching regex"),
-    ({"weekday": 1, "opens_at": "25:00", "closes_at": "17:00"}, "matching regex"),
-    ({"weekday": 1, "opens_at": "09:00", "closes_at": "09:00"}, "equal"),
-    ({"weekday": 1, "opens_at": "24:00", "closes_at": "09:00"}, "cannot be 24:00"),
-    ({"weekday": 1, "opens_at": "09:00", "closes_at": "17:00", "valid_from": "2026-02-01",
-      "valid_to": "2026-01-01"}, "after valid_to"),
-])
+@pytest.mark.parametrize(
+    ("schedule", "message"),
+    [
+        ({"weekday": 0, "opens_at": "09:00", "closes_at": "17:00"}, ">= 1"),
+        ({"weekday": 8, "opens_at": "09:00", "closes_at": "17:00"}, "<= 7"),
+        ({"weekday": 1, "opens_at": "9am", "closes_at": "17:00"}, "matching regex"),
+        ({"weekday": 1, "opens_at": "25:00", "closes_at": "17:00"}, "matching regex"),
+        ({"weekday": 1, "opens_at": "09:00", "closes_at": "09:00"}, "equal"),
+        ({"weekday": 1, "opens_at": "24:00", "closes_at": "09:00"}, "cannot be 24:00"),
+        (
+            {
+                "weekday": 1,
+                "opens_at": "09:00",
+                "closes_at": "17:00",
+                "valid_from": "2026-02-01",
+                "valid_to": "2026-01-01",
+            },
+            "after valid_to",
+        ),
+    ],
+)
 def test_bad_schedules_are_rejected(schedule, message):
     with pytest.raises(msgspec.ValidationError, match=message):
         decode(schedule, ScheduleCreate)

@@ -44,6 +44,10 @@ async def test_seeded_directory_answers_in_every_metro(seeded_client):
     for near in ["45.52,-122.68", "21.3069,-157.8583", "61.2181,-149.9003", "39.29,-76.61"]:
         page = (await seeded_client.get("/v1/resources", params={"near": near, "radius": 25})).json()
         assert len(page["items"]) == 20, near
-    overnight = (await seeded_client.get("/v1/resources", params={
-        "near": "39.29,-76.61", "category": "emergency-shelter", "open_at": "2026-11-28T02:00:00-05:00"})).json()
+    overnight = (
+        await seeded_client.get(
+            "/v1/resources",
+            params={"near": "39.29,-76.61", "category": "emergency-shelter", "open_at": "2026-11-28T02:00:00-05:00"},
+        )
+    ).json()
     assert overnight["items"] and all(item["open_now"] for item in overnight["items"])

@@ -6,18 +6,31 @@ from tests.conftest import ADMIN, ANY_VERSION
 from tests.factories import resource_body
 
 # A square county around Portland with a square hole (a neighbourhood another program covers).
-COUNTY = {"type": "Polygon", "coordinates": [
-    [[-123.0, 45.3], [-122.3, 45.3], [-122.3, 45.8], [-123.0, 45.8], [-123.0, 45.3]],
-    [[-122.70, 45.50], [-122.65, 45.50], [-122.65, 45.55], [-122.70, 45.55], [-122.70, 45.50]]]}
+COUNTY = {
+    "type": "Polygon",
+    "coordinates": [
+        [[-123.0, 45.3], [-122.3, 45.3], [-122.3, 45.8], [-123.0, 45.8], [-123.0, 45.3]],
+        [[-122.70, 45.50], [-122.65, 45.50], [-122.65, 45.55], [-122.70, 45.55], [-122.70, 45.50]],
+    ],
+}
 # Fiji's Lau group straddles 180°: RFC 7946 splits it into two polygons.
-FIJI = {"type": "MultiPolygon", "coordinates": [
-    [[[177.0, -19.0], [180.0, -19.0], [180.0, -16.0], [177.0, -16.0], [177.0, -19.0]]],
-    [[[-180.0, -19.0], [-178.0, -19.0], [-178.0, -16.0], [-180.0, -16.0], [-180.0, -19.0]]]]}
+FIJI = {
+    "type": "MultiPolygon",
+    "coordinates": [
+        [[[177.0, -19.0], [180.0, -19.0], [180.0, -16.0], [177.0, -16.0], [177.0, -19.0]]],
+        [[[-180.0, -19.0], [-178.0, -19.0], [-178.0, -16.0], [-180.0, -16.0], [-180.0, -19.0]]],
+    ],
+}
 
 
 async def make(client, name: str, latitude: float | None, longitude: float | None, areas: list[dict]) -> dict:
-    body = resource_body(latitude, longitude, name=name, service_areas=areas,
-                         location={} if latitude is not None else {"location_type": "virtual"})
+    body = resource_body(
+        latitude,
+        longitude,
+        name=name,
+        service_areas=areas,
+        location={} if latitude is not None else {"location_type": "virtual"},
+    )
     response = await client.post("/v1/resources", json=body, headers=ADMIN)
     assert response.status_code == 201, response.text
     return response.json()
@@ -26,14 +39,18 @@ async def make(client, name: str, latitude: float | None, longitude: float | Non
 async def search(client, **params) -> list[tuple[str, str | None, bool]]:
     response = await client.get("/v1/resources", params=params)
     assert response.status_code == 200, response.text
-    return [(item["service"]["name"], item["match"], item["distance_m"] is None)
-            for item in response.json()["items"]]
+    return [(item["service"]["name"], item["match"], item["distance_m"] is None) for item in response.json()["items"]]
 
 
 async def test_areas_cover_points_alongside_nearby_places(client):
     await make(client, "County Court Buddies", None, None, [{"name": "The county", "extent": COUNTY}])
-    await make(client, "Downtown Van", 45.52, -122.68, [{"center": {"latitude": 45.52, "longitude": -122.68},
-                                                          "radius_m": 3000}])
+    await make(
+        client,
+        "Downtown Van",
+        45.52,
+        -122.68,
+        [{"center": {"latitude": 45.52, "longitude": -122.68}, "radius_m": 3000}],
+    )
     await make(client, "Clinic", 45.45, -122.60, [])
     inside = await search(client, near="45.40,-122.90")  # in the county, far from the van
     assert inside[0] == ("County Court Buddies", "serves_area", True)
@@ -54,18 +71,30 @@ async def test_areas_cover_points_alongside_nearby_places(client):
     assert seen == [name for name, _, _ in inside]
 
 
-@pytest.mark.parametrize("near, served", [
-    ("-17.5,179.5", True), ("-17.5,-179.0", True), ("-17.5,180", True), ("-17.5,-180", True),
-    ("-17.5,176.0", False), ("-20.0,179.5", False),
-])
+@pytest.mark.parametrize(
+    "near, served",
+    [
+        ("-17.5,179.5", True),
+        ("-17.5,-179.0", True),
+        ("-17.5,180", True),
+        ("-17.5,-180", True),
+        ("-17.5,176.0", False),
+        ("-20.0,179.5", False),
+    ],
+)
 async def test_an_area_split_at_the_antimeridian(client, near, served):
     await make(client, "Lau Ferry Outreach", None, None, [{"extent": FIJI}])
     assert (("Lau Ferry Outreach", "serves_area", True) in await search(client, near=near)) is served
 
 
 async def test_circles_across_the_antimeridian_and_postal_codes(client):
-    await make(client, "Taveuni Nurse", -16.8, 179.97, [{"center": {"latitude": -16.8, "longitude": 179.97},
-                                                          "radius_m": 20_000}])
+    await make(
+        client,
+        "Taveuni Nurse",
+        -16.8,
+        179.97,
+        [{"center": {"latitude": -16.8, "longitude": 179.97}, "radius_m": 20_000}],
+    )
     await make(client, "Portland Rides", None, None, [{"postal_codes": ["97201", "97205"]}])
     assert ("Taveuni Nurse", "serves_area", True) in await search(client, near="-16.8,-179.9")
     assert ("Taveuni Nurse", "serves_area", True) not in await search(client, near="-16.8,-179.5")
@@ -79,20 +108,27 @@ async def test_areas_are_validated_and_editable(client):
     stored = (await client.get(f"/v1/services/{service}")).json()["service_areas"]
     assert stored[0]["postal_codes"] == ["97201"] and stored[0]["extent"] is None
     bow_tie = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
-    for area, reason in [({"extent": {"type": "Point", "coordinates": [0, 0]}}, "Polygon"),
-                         ({"extent": bow_tie}, "not a valid polygon"),
-                         ({"extent": {"type": "Polygon", "coordinates": [[[190, 0], [191, 1], [190, 1], [190, 0]]]}},
-                          "within -180..180"),
-                         ({"extent": {"type": "Polygon", "coordinates": "nope"}}, "not valid GeoJSON")]:
+    for area, reason in [
+        ({"extent": {"type": "Point", "coordinates": [0, 0]}}, "Polygon"),
+        ({"extent": bow_tie}, "not a valid polygon"),
+        (
+            {"extent": {"type": "Polygon", "coordinates": [[[190, 0], [191, 1], [190, 1], [190, 0]]]}},
+            "within -180..180",
+        ),
+        ({"extent": {"type": "Polygon", "coordinates": "nope"}}, "not valid GeoJSON"),
+    ]:
         response = await client.patch(f"/v1/services/{service}", json={"service_areas": [area]}, headers=ANY_VERSION)
         assert response.status_code == 422, area
         problem = response.json()["invalid_params"][0]
         assert problem["name"] == "service_areas[0].extent" and reason in problem["reason"]
-    both = await client.patch(f"/v1/services/{service}", headers=ANY_VERSION,
-                              json={"service_areas": [{"postal_codes": ["1"], "center": {"latitude": 0, "longitude": 0},
-                                                       "radius_m": 5}]})
+    both = await client.patch(
+        f"/v1/services/{service}",
+        headers=ANY_VERSION,
+        json={"service_areas": [{"postal_codes": ["1"], "center": {"latitude": 0, "longitude": 0}, "radius_m": 5}]},
+    )
     assert both.status_code == 422
-    replaced = await client.patch(f"/v1/services/{service}", json={"service_areas": [{"extent": COUNTY}]},
-                                  headers=ANY_VERSION)
+    replaced = await client.patch(
+        f"/v1/services/{service}", json={"service_areas": [{"extent": COUNTY}]}, headers=ANY_VERSION
+    )
     assert replaced.status_code == 200 and replaced.json()["service_areas"][0]["extent"] == COUNTY
     assert ("Van", "serves_area", True) in await search(client, near="45.40,-122.90")

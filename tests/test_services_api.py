@@ -12,10 +12,16 @@ async def organization(client) -> str:
 
 async def test_create_read_update_delete(client):
     organization_id = await organization(client)
-    body = {"organization_id": organization_id, "name": "Mobile van", "categories": ["syringe-services", "naloxone"],
-            "languages": ["en", "es"], "assured_date": "2026-11-01", "eligibility_description": "Anyone",
-            "phones": [{"number": "410-555-0101"}],
-            "schedules": [{"weekday": 6, "opens_at": "20:00", "closes_at": "02:00"}]}
+    body = {
+        "organization_id": organization_id,
+        "name": "Mobile van",
+        "categories": ["syringe-services", "naloxone"],
+        "languages": ["en", "es"],
+        "assured_date": "2026-11-01",
+        "eligibility_description": "Anyone",
+        "phones": [{"number": "410-555-0101"}],
+        "schedules": [{"weekday": 6, "opens_at": "20:00", "closes_at": "02:00"}],
+    }
     created = await client.post("/v1/services", json=body, headers=ADMIN)
     assert created.status_code == 201, created.text
     service = created.json()
@@ -60,8 +66,12 @@ async def test_unknown_organization_is_422(client):
 
 async def test_bad_schedule_time_zone_leaves_nothing_behind(client):
     organization_id = await organization(client)
-    body = {"organization_id": organization_id, "name": "X", "categories": ["rides"],
-            "schedules": [{"weekday": 1, "opens_at": "09:00", "closes_at": "17:00", "timezone": "Nowhere/City"}]}
+    body = {
+        "organization_id": organization_id,
+        "name": "X",
+        "categories": ["rides"],
+        "schedules": [{"weekday": 1, "opens_at": "09:00", "closes_at": "17:00", "timezone": "Nowhere/City"}],
+    }
     response = await client.post("/v1/services", json=body, headers=ADMIN)
     assert response.status_code == 422
     assert response.json()["invalid_params"][0]["name"] == "schedules[0].timezone"
@@ -71,14 +81,17 @@ async def test_bad_schedule_time_zone_leaves_nothing_behind(client):
 async def test_list_filters_by_organization_and_pages(client):
     first, second = await organization(client), await organization(client)
     for index in range(3):
-        await client.post("/v1/services", json={"organization_id": first, "name": f"A{index}",
-                                                "categories": ["rides"]}, headers=ADMIN)
-    await client.post("/v1/services", json={"organization_id": second, "name": "B", "categories": ["rides"]},
-                      headers=ADMIN)
+        await client.post(
+            "/v1/services", json={"organization_id": first, "name": f"A{index}", "categories": ["rides"]}, headers=ADMIN
+        )
+    await client.post(
+        "/v1/services", json={"organization_id": second, "name": "B", "categories": ["rides"]}, headers=ADMIN
+    )
     page = (await client.get("/v1/services", params={"organization_id": first, "limit": 2})).json()
     assert [item["name"] for item in page["items"]] == ["A0", "A1"]
-    rest = (await client.get("/v1/services", params={"organization_id": first, "limit": 2,
-                                                      "cursor": page["next_cursor"]})).json()
+    rest = (
+        await client.get("/v1/services", params={"organization_id": first, "limit": 2, "cursor": page["next_cursor"]})
+    ).json()
     assert [item["name"] for item in rest["items"]] == ["A2"]
     other = await client.get("/v1/services", params={"organization_id": second, "cursor": page["next_cursor"]})
     assert other.status_code == 422  # a cursor belongs to its own query
@@ -94,10 +107,12 @@ async def test_deleting_a_service_removes_it_from_search(client):
 
 
 async def test_patching_categories_that_overlap_the_current_ones(client):
-    made = (await client.post("/v1/resources", json=resource_body(45.5, -122.6, categories=("naloxone",)),
-                              headers=ADMIN)).json()
+    made = (
+        await client.post("/v1/resources", json=resource_body(45.5, -122.6, categories=("naloxone",)), headers=ADMIN)
+    ).json()
     path = f"/v1/services/{made['service']['id']}"
     changed = await client.patch(path, json={"categories": ["naloxone", "rides"]}, headers=ANY_VERSION)
     assert changed.status_code == 200 and changed.json()["categories"] == ["naloxone", "rides"]
     assert (await client.patch(path, json={"categories": ["rides"]}, headers=ANY_VERSION)).json()["categories"] == [
-        "rides"]
+        "rides"
+    ]

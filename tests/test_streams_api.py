@@ -41,20 +41,33 @@ async def test_slow_readers_are_capped_and_searches_keep_answering(seeded_db_url
     conn = await asyncpg.connect(seeded_db_url)
     try:
         # ~12 MB of NDJSON: far more than the socket buffers hold, so an unread stream stays open.
-        await conn.execute("INSERT INTO organizations (name, description) "
-                           "SELECT 'Bulk ' || n, repeat('x', 4000) FROM generate_series(1, 3000) n")
+        await conn.execute(
+            "INSERT INTO organizations (name, description) "
+            "SELECT 'Bulk ' || n, repeat('x', 4000) FROM generate_series(1, 3000) n"
+        )
     finally:
         await conn.close()
     port = free_port()
-    env = command_env(**{"DATABASE_URL": seeded_db_url, "COMMONGROUND_DATA_DIR": str(tmp_path),
-           "COMMONGROUND_SEED": "false", "COMMONGROUND_ADMIN_KEY": ADMIN_KEY, "COMMONGROUND_LOG_LEVEL": "warning",
-           "COMMONGROUND_RATE_LIMIT_ANONYMOUS": "0", "COMMONGROUND_RATE_LIMIT_KEY": "0",
-           "COMMONGROUND_POOL_SIZE": "8", "COMMONGROUND_MAX_STREAMS": "3", "COMMONGROUND_MAX_STREAMS_PER_CLIENT": "2",
-           "COMMONGROUND_STREAM_DEADLINE_S": str(DEADLINE_S)})
+    env = command_env(
+        **{
+            "DATABASE_URL": seeded_db_url,
+            "COMMONGROUND_DATA_DIR": str(tmp_path),
+            "COMMONGROUND_SEED": "false",
+            "COMMONGROUND_ADMIN_KEY": ADMIN_KEY,
+            "COMMONGROUND_LOG_LEVEL": "warning",
+            "COMMONGROUND_RATE_LIMIT_ANONYMOUS": "0",
+            "COMMONGROUND_RATE_LIMIT_KEY": "0",
+            "COMMONGROUND_POOL_SIZE": "8",
+            "COMMONGROUND_MAX_STREAMS": "3",
+            "COMMONGROUND_MAX_STREAMS_PER_CLIENT": "2",
+            "COMMONGROUND_STREAM_DEADLINE_S": str(DEADLINE_S),
+        }
+    )
     log = tmp_path / "server.log"
     with log.open("w") as output:
-        server = subprocess.Popen([COMMAND, "serve", "--port", str(port), "--workers", "1"], env=env,
-                                  stdout=output, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [COMMAND, "serve", "--port", str(port), "--workers", "1"], env=env, stdout=output, stderr=subprocess.STDOUT
+        )
     held: list[socket.socket] = []
     try:
         deadline = time.monotonic() + 60

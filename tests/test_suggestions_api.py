@@ -10,12 +10,16 @@ from tests.factories import resource_body
 
 
 async def test_a_correction_is_reviewed_as_a_diff_and_applied_when_approved(client):
-    made = (await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="Drop-in center"),
-                              headers=ADMIN)).json()
+    made = (
+        await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="Drop-in center"), headers=ADMIN)
+    ).json()
     service_id = made["service"]["id"]
-    body = {"kind": "correction", "service_id": service_id,
-            "changes": {"description": "Open until 9 pm on Fridays", "categories": ["naloxone", "rides"]},
-            "note": "called them today"}
+    body = {
+        "kind": "correction",
+        "service_id": service_id,
+        "changes": {"description": "Open until 9 pm on Fridays", "categories": ["naloxone", "rides"]},
+        "note": "called them today",
+    }
     sent = await client.post("/v1/suggestions", json=body)
     assert sent.status_code == 201 and sent.json()["status"] == "pending"
     suggestion = sent.json()["id"]
@@ -24,8 +28,10 @@ async def test_a_correction_is_reviewed_as_a_diff_and_applied_when_approved(clie
     assert (await client.get(f"/v1/services/{service_id}")).json()["description"] is None  # nothing applied yet
     queue = (await client.get("/v1/suggestions", params={"status": "pending"}, headers=ADMIN)).json()["items"]
     assert [item["id"] for item in queue] == [suggestion]
-    assert queue[0]["diff"] == {"description": [None, "Open until 9 pm on Fridays"],
-                                "categories": [["naloxone"], ["naloxone", "rides"]]}
+    assert queue[0]["diff"] == {
+        "description": [None, "Open until 9 pm on Fridays"],
+        "categories": [["naloxone"], ["naloxone", "rides"]],
+    }
     approved = await client.post(f"/v1/suggestions/{suggestion}/approve", headers=ADMIN)
     assert approved.status_code == 200 and approved.json()["status"] == "approved", approved.text
     service = (await client.get(f"/v1/services/{service_id}")).json()
@@ -37,14 +43,25 @@ async def test_a_correction_is_reviewed_as_a_diff_and_applied_when_approved(clie
 
 
 async def test_closures_and_new_resources_and_rejections(client):
-    made = (await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="Closed shelter"),
-                              headers=ADMIN)).json()
-    closure = (await client.post("/v1/suggestions", json={"kind": "closure", "service_id": made["service"]["id"],
-                                                          "note": "boarded up"})).json()["id"]
-    new = (await client.post("/v1/suggestions", json={"kind": "new", "changes": resource_body(
-        45.51, -122.61, name="Church pantry", categories=("rides",))})).json()["id"]
-    spam = (await client.post("/v1/suggestions", json={"kind": "new", "changes": resource_body(
-        45.51, -122.61, name="Buy cheap watches")})).json()["id"]
+    made = (
+        await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="Closed shelter"), headers=ADMIN)
+    ).json()
+    closure = (
+        await client.post(
+            "/v1/suggestions", json={"kind": "closure", "service_id": made["service"]["id"], "note": "boarded up"}
+        )
+    ).json()["id"]
+    new = (
+        await client.post(
+            "/v1/suggestions",
+            json={"kind": "new", "changes": resource_body(45.51, -122.61, name="Church pantry", categories=("rides",))},
+        )
+    ).json()["id"]
+    spam = (
+        await client.post(
+            "/v1/suggestions", json={"kind": "new", "changes": resource_body(45.51, -122.61, name="Buy cheap watches")}
+        )
+    ).json()["id"]
     assert (await client.post(f"/v1/suggestions/{closure}/approve", headers=ADMIN)).status_code == 200
     assert (await client.get(f"/v1/resources/{made['id']}")).status_code == 404
     created = (await client.post(f"/v1/suggestions/{new}/approve", headers=ADMIN)).json()
@@ -64,8 +81,10 @@ async def test_bad_suggestions_are_422_naming_the_field(client):
         ({"kind": "correction", "service_id": sid, "changes": {"colour": "red"}}, "changes.colour"),
         ({"kind": "correction", "service_id": sid, "changes": {"categories": ["bogus"]}}, "changes.categories"),
         ({"kind": "correction", "changes": {"name": "x"}}, "body"),
-        ({"kind": "correction", "service_id": "6f1d8a62-3c1e-4f0b-9a57-2f3d9c0b7e11", "changes": {"name": "x"}},
-         "service_id"),
+        (
+            {"kind": "correction", "service_id": "6f1d8a62-3c1e-4f0b-9a57-2f3d9c0b7e11", "changes": {"name": "x"}},
+            "service_id",
+        ),
         ({"kind": "new", "changes": {"service": {"name": "x"}}}, "changes.service.categories"),
         ({"kind": "rumour"}, "kind"),
     ]:
@@ -90,14 +109,17 @@ async def test_anonymous_suggestions_have_a_strict_quota_and_keys_need_the_scope
         assert mine.status_code == 201  # a key's suggestions count against the key's quota instead
         assert (await client.post("/v1/suggestions", json=body, headers=keys["read"])).status_code == 403
         # The key that sent it sees what it sent; another caller only the status.
-        assert (await client.get(f"/v1/suggestions/{mine.json()['id']}", headers=keys["suggest"])).json()["changes"] == {}
+        assert (await client.get(f"/v1/suggestions/{mine.json()['id']}", headers=keys["suggest"])).json()[
+            "changes"
+        ] == {}
         assert (await client.get("/v1/suggestions", headers=keys["suggest"])).status_code == 403
 
 
 async def test_two_admins_approving_at_once_apply_it_once(client, conn):
     body = {"kind": "new", "changes": resource_body(45.5, -122.6, name="Once")}
     suggestion = (await client.post("/v1/suggestions", json=body)).json()["id"]
-    answers = await asyncio.gather(*(client.post(f"/v1/suggestions/{suggestion}/approve", headers=ADMIN)
-                                     for _ in range(3)))
+    answers = await asyncio.gather(
+        *(client.post(f"/v1/suggestions/{suggestion}/approve", headers=ADMIN) for _ in range(3))
+    )
     assert sorted(a.status_code for a in answers) == [200, 409, 409]
     assert await conn.fetchval("SELECT count(*) FROM services WHERE name = 'Once'") == 1

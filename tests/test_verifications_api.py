@@ -10,12 +10,13 @@ from tests.test_imports import ohana_export
 
 
 async def test_a_check_sets_assured_date_and_an_unrelated_save_keeps_it(client):
-    made = (await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="Clinic",
-                                                                  assured_date="2020-01-01"),
-                              headers=ADMIN)).json()
+    made = (
+        await client.post(
+            "/v1/resources", json=resource_body(45.5, -122.6, name="Clinic", assured_date="2020-01-01"), headers=ADMIN
+        )
+    ).json()
     path = f"/v1/services/{made['service']['id']}"
-    checked = await client.post(f"{path}/verify", json={"method": "phone", "note": "hours confirmed"},
-                                headers=ADMIN)
+    checked = await client.post(f"{path}/verify", json={"method": "phone", "note": "hours confirmed"}, headers=ADMIN)
     assert checked.status_code == 201 and checked.json()["method"] == "phone"
     today = checked.json()["at"][:10]
     assert (await client.get(path)).json()["assured_date"] == today
@@ -38,8 +39,9 @@ async def test_an_import_does_not_move_a_verified_date(conn, tmp_path, db_url):
     service_id = await conn.fetchval("SELECT id FROM services ORDER BY name LIMIT 1")
     await conn.execute("UPDATE services SET assured_date = '2019-05-05' WHERE id = $1", service_id)
     async with AsyncTestClient(app=create_app(make_settings(db_url))) as client:
-        assert (await client.post(f"/v1/services/{service_id}/verify", json={"method": "visit"},
-                                  headers=ADMIN)).status_code == 201
+        assert (
+            await client.post(f"/v1/services/{service_id}/verify", json={"method": "visit"}, headers=ADMIN)
+        ).status_code == 201
     verified = await conn.fetchval("SELECT assured_date FROM services WHERE id = $1", service_id)
     await conn.execute("UPDATE services SET name = name || ' (old)' WHERE id = $1", service_id)
     await run_import(conn, folder, "harbor")  # the source has no date, or an older one: ours stays
@@ -52,10 +54,12 @@ async def test_search_filters_by_verification_age_and_the_queue_ranks_old_and_bu
         made = {}
         for name, date in bodies.items():
             extra = {"assured_date": date} if date else {}
-            made[name] = (await client.post("/v1/resources", json=resource_body(45.5, -122.6, name=name, **extra),
-                                            headers=ADMIN)).json()
-        await client.post(f"/v1/services/{made['fresh']['service']['id']}/verify", json={"method": "email"},
-                          headers=ADMIN)
+            made[name] = (
+                await client.post("/v1/resources", json=resource_body(45.5, -122.6, name=name, **extra), headers=ADMIN)
+            ).json()
+        await client.post(
+            f"/v1/services/{made['fresh']['service']['id']}/verify", json={"method": "email"}, headers=ADMIN
+        )
         recent = (await client.get("/v1/resources", params={"near": "45.5,-122.6", "verified_within": "90d"})).json()
         assert [i["service"]["name"] for i in recent["items"]] == ["fresh"]
         bad = await client.get("/v1/resources", params={"near": "45.5,-122.6", "verified_within": "soon"})
@@ -71,7 +75,8 @@ async def test_search_filters_by_verification_age_and_the_queue_ranks_old_and_bu
         old = next(item for item in queue["items"] if item["name"] == "old")
         assert old["served_30d"] == 40 and old["days_since_verified"] > 2000
         page = (await client.get("/v1/admin/stale", params={"limit": 2}, headers=ADMIN)).json()
-        rest = (await client.get("/v1/admin/stale", params={"limit": 2, "cursor": page["next_cursor"]},
-                                 headers=ADMIN)).json()
+        rest = (
+            await client.get("/v1/admin/stale", params={"limit": 2, "cursor": page["next_cursor"]}, headers=ADMIN)
+        ).json()
         assert [i["name"] for i in page["items"] + rest["items"]] == names
         assert (await client.get("/v1/admin/stale")).status_code == 401

@@ -33,9 +33,9 @@ def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
 
 async def test_changes_are_delivered_signed_and_retried_until_accepted(db_url):
     async with receiver([500, 503]) as target, _app(db_url) as client:
-        hook = await client.post("/v1/webhooks", json={"url": target.url, "events": ["service.create",
-                                                                                      "service.update"]},
-                                 headers=ADMIN)
+        hook = await client.post(
+            "/v1/webhooks", json={"url": target.url, "events": ["service.create", "service.update"]}, headers=ADMIN
+        )
         assert hook.status_code == 201 and hook.json()["secret"].startswith("whsec_")
         secret, hook_id = hook.json()["secret"], hook.json()["id"]
         assert "secret" not in (await client.get(f"/v1/webhooks/{hook_id}", headers=ADMIN)).json()
@@ -74,11 +74,15 @@ async def test_events_survive_a_restart(db_url):
             await conn.close()
         async with _app(db_url) as client:
             got = await target.wait_for(3)
-            assert sorted(json.loads(r.body)["type"] for r in got) == ["location.create", "organization.create",
-                                                                       "service.create"]
+            assert sorted(json.loads(r.body)["type"] for r in got) == [
+                "location.create",
+                "organization.create",
+                "service.create",
+            ]
             etag = (await client.get(f"/v1/webhooks/{hook['id']}", headers=ADMIN)).headers["etag"]
-            assert (await client.delete(f"/v1/webhooks/{hook['id']}", headers={**ADMIN, "If-Match": etag})
-                    ).status_code == 204
+            assert (
+                await client.delete(f"/v1/webhooks/{hook['id']}", headers={**ADMIN, "If-Match": etag})
+            ).status_code == 204
 
 
 async def test_a_failing_receiver_ends_failed_and_can_be_retried(db_url):
@@ -88,8 +92,9 @@ async def test_a_failing_receiver_ends_failed_and_can_be_retried(db_url):
         assert ping.status_code == 202
         await target.wait_for(2)
         for _ in range(50):
-            failed = (await client.get(f"/v1/webhooks/{hook['id']}/deliveries", params={"status": "failed"},
-                                       headers=ADMIN)).json()["items"]
+            failed = (
+                await client.get(f"/v1/webhooks/{hook['id']}/deliveries", params={"status": "failed"}, headers=ADMIN)
+            ).json()["items"]
             if failed:
                 break
             await asyncio.sleep(0.1)
@@ -102,26 +107,37 @@ async def test_a_failing_receiver_ends_failed_and_can_be_retried(db_url):
 
 async def test_webhook_urls_and_ownership_are_checked(db_url):
     app = create_app(make_settings(db_url, webhooks_enabled=False))
-    app.state.resolver = StubResolver({"inside.example.org": ["10.0.0.5"], "mixed.example.org": [PUBLIC_ADDRESS,
-                                       "::ffff:192.168.1.1"]}, default=[PUBLIC_ADDRESS])
+    app.state.resolver = StubResolver(
+        {"inside.example.org": ["10.0.0.5"], "mixed.example.org": [PUBLIC_ADDRESS, "::ffff:192.168.1.1"]},
+        default=[PUBLIC_ADDRESS],
+    )
     async with AsyncTestClient(app=app) as client:
-        for url, reason in [("http://example.org/hook", "https"), ("https://127.0.0.1/hook", "private"),
-                            ("https://localhost/hook", "private"), ("https://10.1.2.3/x", "private"),
-                            ("https://inside.example.org/x", "resolves to 10.0.0.5"),
-                            ("https://mixed.example.org/x", "::ffff:192.168.1.1"),
-                            ("https://169.254.169.254/x", "private"), ("https://224.0.0.1/x", "private"),
-                            ("ftp://example.org", "matching regex")]:
+        for url, reason in [
+            ("http://example.org/hook", "https"),
+            ("https://127.0.0.1/hook", "private"),
+            ("https://localhost/hook", "private"),
+            ("https://10.1.2.3/x", "private"),
+            ("https://inside.example.org/x", "resolves to 10.0.0.5"),
+            ("https://mixed.example.org/x", "::ffff:192.168.1.1"),
+            ("https://169.254.169.254/x", "private"),
+            ("https://224.0.0.1/x", "private"),
+            ("ftp://example.org", "matching regex"),
+        ]:
             response = await client.post("/v1/webhooks", json={"url": url, "events": ["*"]}, headers=ADMIN)
             assert response.status_code == 422 and response.json()["invalid_params"][0]["name"] == "url", url
             assert reason in response.json()["invalid_params"][0]["reason"], response.json()
-        bad_event = await client.post("/v1/webhooks", json={"url": "https://example.org/h", "events": ["nope"]},
-                                      headers=ADMIN)
+        bad_event = await client.post(
+            "/v1/webhooks", json={"url": "https://example.org/h", "events": ["nope"]}, headers=ADMIN
+        )
         assert bad_event.status_code == 422
-        keys = [(await client.post("/v1/keys", json={"name": n, "scopes": ["read"]}, headers=ADMIN)).json()["key"]
-                for n in ("a", "b")]
+        keys = [
+            (await client.post("/v1/keys", json={"name": n, "scopes": ["read"]}, headers=ADMIN)).json()["key"]
+            for n in ("a", "b")
+        ]
         a, b = ({"Authorization": f"Bearer {key}"} for key in keys)
-        mine = (await client.post("/v1/webhooks", json={"url": "https://example.org/a", "events": ["*"]},
-                                  headers=a)).json()
+        mine = (
+            await client.post("/v1/webhooks", json={"url": "https://example.org/a", "events": ["*"]}, headers=a)
+        ).json()
         assert (await client.get(f"/v1/webhooks/{mine['id']}", headers=b)).status_code == 404
         assert (await client.delete(f"/v1/webhooks/{mine['id']}", headers={**b, "If-Match": "*"})).status_code == 404
         assert (await client.get("/v1/webhooks", headers=b)).json()["items"] == []
@@ -132,6 +148,7 @@ async def test_webhook_urls_and_ownership_are_checked(db_url):
 
 def test_retries_back_off_exponentially_with_jitter_and_a_cap():
     from service.platform.webhooks import MAX_BACKOFF_S, backoff
+
     for attempt, expected in [(1, 30), (2, 60), (3, 120), (6, 960)]:
         waits = [backoff(attempt, 30) for _ in range(200)]
         assert expected * 0.8 <= min(waits) and max(waits) <= expected * 1.2 and len(set(waits)) > 100
@@ -156,8 +173,14 @@ def _forms(secret: str) -> set[str]:
     """The secret as it could appear in a dump: as is, without its prefix, base64, hex."""
     token = secret.removeprefix("whsec_")
     raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-    return {secret, token, base64.b64encode(secret.encode()).decode(), secret.encode().hex(), raw.hex(),
-            base64.b64encode(raw).decode().rstrip("=")}
+    return {
+        secret,
+        token,
+        base64.b64encode(secret.encode()).decode(),
+        secret.encode().hex(),
+        raw.hex(),
+        base64.b64encode(raw).decode().rstrip("="),
+    }
 
 
 async def test_signing_secrets_are_sealed_at_rest(db_url):
@@ -177,11 +200,15 @@ async def test_secrets_kept_in_plain_text_before_sealing_are_sealed_at_start(db_
     try:
         # A row as migration 0016 stored it (the check added with sealing refuses new ones).
         await conn.execute("ALTER TABLE webhooks DROP CONSTRAINT webhooks_secret_sealed")
-        hook_id = await conn.fetchval("INSERT INTO webhooks (key_id, url, events, secret) "
-                                      "VALUES (gen_random_uuid(), 'http://127.0.0.1:9/x', '{*}', $1) RETURNING id",
-                                      "whsec_plain-from-0016")
-        await conn.execute("ALTER TABLE webhooks ADD CONSTRAINT webhooks_secret_sealed "
-                           "CHECK (secret IS NULL AND secret_sealed IS NOT NULL) NOT VALID")
+        hook_id = await conn.fetchval(
+            "INSERT INTO webhooks (key_id, url, events, secret) "
+            "VALUES (gen_random_uuid(), 'http://127.0.0.1:9/x', '{*}', $1) RETURNING id",
+            "whsec_plain-from-0016",
+        )
+        await conn.execute(
+            "ALTER TABLE webhooks ADD CONSTRAINT webhooks_secret_sealed "
+            "CHECK (secret IS NULL AND secret_sealed IS NOT NULL) NOT VALID"
+        )
     finally:
         await conn.close()
     async with receiver() as target, _app(db_url) as client:
@@ -199,8 +226,10 @@ async def test_secrets_kept_in_plain_text_before_sealing_are_sealed_at_start(db_
 
 async def test_new_rows_cannot_hold_a_plain_secret(conn):
     with pytest.raises(asyncpg.CheckViolationError):
-        await conn.execute("INSERT INTO webhooks (key_id, url, events, secret) "
-                           "VALUES (gen_random_uuid(), 'https://example.org/x', '{*}', 'whsec_plain')")
+        await conn.execute(
+            "INSERT INTO webhooks (key_id, url, events, secret) "
+            "VALUES (gen_random_uuid(), 'https://example.org/x', '{*}', 'whsec_plain')"
+        )
 
 
 def test_the_server_key_file_is_made_once_private_and_reused(tmp_path):
@@ -239,8 +268,11 @@ async def test_a_host_that_resolves_to_a_private_address_at_delivery_is_refused_
         app = create_app(make_settings(db_url, webhook_retry_base_s=0.2))
         app.state.resolver = resolver
         async with AsyncTestClient(app=app) as client:
-            hook = await client.post("/v1/webhooks", json={"url": f"https://hooks.example.test:{target.port}/hook",
-                                                           "events": ["*"]}, headers=ADMIN)
+            hook = await client.post(
+                "/v1/webhooks",
+                json={"url": f"https://hooks.example.test:{target.port}/hook", "events": ["*"]},
+                headers=ADMIN,
+            )
             assert hook.status_code == 201, hook.text
             resolver.answers["hooks.example.test"] = ["127.0.0.1"]
             await client.post(f"/v1/webhooks/{hook.json()['id']}/ping", headers=ADMIN)
@@ -251,14 +283,28 @@ async def test_a_host_that_resolves_to_a_private_address_at_delivery_is_refused_
         assert target.connections == 0
 
 
-@pytest.mark.parametrize("answers", [["10.0.0.5"], [PUBLIC_ADDRESS, "10.0.0.5"], ["::ffff:10.0.0.5"], ["fe80::1"],
-                                     ["100.64.0.1"], ["0.0.0.0"], ["::1"], ["2002:a00:5::1"], ["ff02::1"]])
+@pytest.mark.parametrize(
+    "answers",
+    [
+        ["10.0.0.5"],
+        [PUBLIC_ADDRESS, "10.0.0.5"],
+        ["::ffff:10.0.0.5"],
+        ["fe80::1"],
+        ["100.64.0.1"],
+        ["0.0.0.0"],
+        ["::1"],
+        ["2002:a00:5::1"],
+        ["ff02::1"],
+    ],
+)
 async def test_every_answer_must_be_public(answers):
     from service.platform.webhooks import Refused, addresses_for
+
     with pytest.raises(Refused, match="refused"):
         await addresses_for("hooks.example.test", 443, StubResolver({"hooks.example.test": answers}), False)
     assert await addresses_for("hooks.example.test", 443, StubResolver(default=[PUBLIC_ADDRESS]), False) == [
-        PUBLIC_ADDRESS]
+        PUBLIC_ADDRESS
+    ]
 
 
 async def test_delivery_connects_to_the_checked_address_and_keeps_the_host_name(db_url):
@@ -267,8 +313,13 @@ async def test_delivery_connects_to_the_checked_address_and_keeps_the_host_name(
         app = create_app(make_settings(db_url, webhook_allow_insecure=True))
         app.state.resolver = resolver
         async with AsyncTestClient(app=app) as client:
-            hook = (await client.post("/v1/webhooks", json={
-                "url": f"http://hooks.example.test:{target.port}/hook", "events": ["*"]}, headers=ADMIN)).json()
+            hook = (
+                await client.post(
+                    "/v1/webhooks",
+                    json={"url": f"http://hooks.example.test:{target.port}/hook", "events": ["*"]},
+                    headers=ADMIN,
+                )
+            ).json()
             await client.post(f"/v1/webhooks/{hook['id']}/ping", headers=ADMIN)
             got = await target.wait_for(1)
     assert got[0].headers["host"] == f"hooks.example.test:{target.port}" and got[0].path == "/hook"
@@ -278,13 +329,19 @@ async def test_delivery_connects_to_the_checked_address_and_keeps_the_host_name(
 async def test_tls_checks_the_certificate_and_sends_sni_for_the_host_name_not_the_address(db_url):
     from service.http.metrics import Metrics
     from service.platform.webhooks import Deliverer
+
     server_tls, client_tls = tls_contexts("hooks.example.test")
     resolver = StubResolver({"hooks.example.test": ["127.0.0.1"], "other.example.test": ["127.0.0.1"]})
     settings = make_settings(db_url, webhook_allow_insecure=True, webhooks_enabled=False)
     async with receiver(tls=server_tls) as target, AsyncTestClient(app=create_app(settings)) as client:
-        hooks = [(await client.post("/v1/webhooks", json={"url": f"https://{host}:{target.port}/hook",
-                                                          "events": ["*"]}, headers=ADMIN)).json()
-                 for host in ("hooks.example.test", "other.example.test")]
+        hooks = [
+            (
+                await client.post(
+                    "/v1/webhooks", json={"url": f"https://{host}:{target.port}/hook", "events": ["*"]}, headers=ADMIN
+                )
+            ).json()
+            for host in ("hooks.example.test", "other.example.test")
+        ]
         for hook in hooks:
             await client.post(f"/v1/webhooks/{hook['id']}/ping", headers=ADMIN)
         pool = await asyncpg.create_pool(db_url, min_size=1, max_size=2)
@@ -304,6 +361,7 @@ async def test_tls_checks_the_certificate_and_sends_sni_for_the_host_name_not_th
 async def test_a_worker_whose_lease_ran_out_cannot_overwrite_the_next_one(db_url):
     from service.http.metrics import Metrics
     from service.platform.webhooks import Deliverer
+
     settings = make_settings(db_url, webhook_allow_insecure=True, webhooks_enabled=False)
     async with receiver([500, 200], delays=[1.5]) as target, AsyncTestClient(app=create_app(settings)) as client:
         hook = (await client.post("/v1/webhooks", json={"url": target.url, "events": ["*"]}, headers=ADMIN)).json()
@@ -331,15 +389,19 @@ async def test_deleting_a_webhook_cancels_its_pending_deliveries(db_url):
     async with receiver([500], delays=[1.0]) as target:
         # Queued while no deliverer runs, then deleted: never sent.
         async with _app(db_url, webhooks_enabled=False) as writer:
-            queued = (await writer.post("/v1/webhooks", json={"url": target.url, "events": ["organization.create"]},
-                                        headers=ADMIN)).json()
+            queued = (
+                await writer.post(
+                    "/v1/webhooks", json={"url": target.url, "events": ["organization.create"]}, headers=ADMIN
+                )
+            ).json()
             for n in range(2):
                 await writer.post("/v1/organizations", json={"name": f"Org {n}"}, headers=ADMIN)
             assert (await writer.delete(f"/v1/webhooks/{queued['id']}", headers=ANY_VERSION)).status_code == 204
         # In flight when deleted: its failure would have been retried within a second.
         async with _app(db_url) as client:
-            in_flight = (await client.post("/v1/webhooks", json={"url": target.url, "events": ["*"]},
-                                           headers=ADMIN)).json()
+            in_flight = (
+                await client.post("/v1/webhooks", json={"url": target.url, "events": ["*"]}, headers=ADMIN)
+            ).json()
             await client.post(f"/v1/webhooks/{in_flight['id']}/ping", headers=ADMIN)
             await target.wait_for(1)
             assert (await client.delete(f"/v1/webhooks/{in_flight['id']}", headers=ANY_VERSION)).status_code == 204
@@ -354,8 +416,10 @@ async def test_deleting_a_webhook_cancels_its_pending_deliveries(db_url):
 
 async def test_a_slow_receiver_does_not_hold_up_other_webhooks_and_times_out(db_url):
     async with receiver(delays=[30]) as slow, receiver() as fast, _app(db_url, webhook_timeout_s=2) as client:
-        slow_hook, fast_hook = [(await client.post("/v1/webhooks", json={"url": target.url, "events": ["*"]},
-                                                   headers=ADMIN)).json() for target in (slow, fast)]
+        slow_hook, fast_hook = [
+            (await client.post("/v1/webhooks", json={"url": target.url, "events": ["*"]}, headers=ADMIN)).json()
+            for target in (slow, fast)
+        ]
         await client.post(f"/v1/webhooks/{slow_hook['id']}/ping", headers=ADMIN)
         stuck = (await slow.wait_for(1))[0]
         await client.post(f"/v1/webhooks/{fast_hook['id']}/ping", headers=ADMIN)

@@ -3,7 +3,6 @@
 import pytest
 
 from service.search.words import alternatives, words_to_check
-
 from tests.conftest import ADMIN
 from tests.factories import resource_body
 
@@ -35,21 +34,33 @@ async def found(client, q: str, near: bool = True) -> list[str]:
     return [item["service"]["name"] for item in response.json()["items"]]
 
 
-@pytest.mark.parametrize("typed, expected", [
-    ("naloxon", "Naloxone Kits"), ("methadon", "Methadone Clinic"), ("shelte", "Night Shelter"),
-    ("syrnge", "Syringe Services Program"), ("buprenorphin", "Buprenorphine Bridge Clinic"),
-])
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        ("naloxon", "Naloxone Kits"),
+        ("methadon", "Methadone Clinic"),
+        ("shelte", "Night Shelter"),
+        ("syrnge", "Syringe Services Program"),
+        ("buprenorphin", "Buprenorphine Bridge Clinic"),
+    ],
+)
 async def test_misspellings_still_find(client, typed, expected):
     await make(client)
     assert expected in await found(client, typed)
 
 
-@pytest.mark.parametrize("typed, expected", [
-    ("narcan", "Naloxone Kits"), ("needle exchange", "Syringe Services Program"),
-    ("sober living", "Oxford Recovery Housing"), ("suboxone", "Buprenorphine Bridge Clinic"),
-    ("bupe", "Buprenorphine Bridge Clinic"), ("bus pass", "Transit Passes Desk"),
-    ("public defender", "Legal Aid Bureau"),
-])
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        ("narcan", "Naloxone Kits"),
+        ("needle exchange", "Syringe Services Program"),
+        ("sober living", "Oxford Recovery Housing"),
+        ("suboxone", "Buprenorphine Bridge Clinic"),
+        ("bupe", "Buprenorphine Bridge Clinic"),
+        ("bus pass", "Transit Passes Desk"),
+        ("public defender", "Legal Aid Bureau"),
+    ],
+)
 async def test_field_synonyms(client, typed, expected):
     await make(client)
     assert expected in await found(client, typed)
@@ -62,12 +73,20 @@ async def test_ranking_mixes_where_it_matched_with_distance(client):
     assert await found(client, "naloxone") == ["Naloxone Kits", "Corner Outreach", "Far Naloxone Van"]
     # Without a location: name matches first.
     assert (await found(client, "naloxone", near=False))[-1] == "Corner Outreach"
-    page = (await client.get("/v1/resources", params={"q": "naloxone", "near": f"{HOME[0]},{HOME[1]}",
-                                                      "limit": 2})).json()
-    rest = (await client.get("/v1/resources", params={"q": "naloxone", "near": f"{HOME[0]},{HOME[1]}", "limit": 2,
-                                                      "cursor": page["next_cursor"]})).json()
+    page = (
+        await client.get("/v1/resources", params={"q": "naloxone", "near": f"{HOME[0]},{HOME[1]}", "limit": 2})
+    ).json()
+    rest = (
+        await client.get(
+            "/v1/resources",
+            params={"q": "naloxone", "near": f"{HOME[0]},{HOME[1]}", "limit": 2, "cursor": page["next_cursor"]},
+        )
+    ).json()
     assert [i["service"]["name"] for i in page["items"] + rest["items"]] == [
-        "Naloxone Kits", "Corner Outreach", "Far Naloxone Van"]
+        "Naloxone Kits",
+        "Corner Outreach",
+        "Far Naloxone Van",
+    ]
     assert rest["next_cursor"] is None
     nothing = await found(client, "zzzzqqq")
     assert nothing == []
@@ -75,7 +94,7 @@ async def test_ranking_mixes_where_it_matched_with_distance(client):
 
 def test_alternatives_are_built_from_corrections_and_synonyms():
     assert words_to_check("Narcan near Café") == ["cafe", "near"]
-    assert alternatives("narcan kits", {}) [:2] == ["narcan kits", "naloxone kits"]
+    assert alternatives("narcan kits", {})[:2] == ["narcan kits", "naloxone kits"]
     assert alternatives("shelte", {"shelte": "shelter"}) == ["shelte", "shelter"]
 
 
@@ -87,14 +106,20 @@ async def test_ranked_word_search_over_a_wide_window_matches_a_brute_force_ranki
     expected = []
     for n in range(260):  # more matches than the first window holds
         latitude = HOME[0] + (n + 1) * 0.004
-        name, description, weight = ((f"Naloxone point {n}", "Kits.", 3) if n % 37 == 0 else
-                                     (f"Outreach {n}", "Hands out naloxone.", 1))
+        name, description, weight = (
+            (f"Naloxone point {n}", "Kits.", 3) if n % 37 == 0 else (f"Outreach {n}", "Hands out naloxone.", 1)
+        )
         await add_resource(conn, latitude, HOME[1], name=name, description=description)
         expected.append((geodesic(HOME, (latitude, HOME[1])).meters / weight, name))
     expected.sort()
     names, cursor = [], None
     while len(names) < 60:
-        params = {"q": "naloxone", "near": f"{HOME[0]},{HOME[1]}", "limit": 20, **({"cursor": cursor} if cursor else {})}
+        params = {
+            "q": "naloxone",
+            "near": f"{HOME[0]},{HOME[1]}",
+            "limit": 20,
+            **({"cursor": cursor} if cursor else {}),
+        }
         page = (await client.get("/v1/resources", params=params)).json()
         names += [item["service"]["name"] for item in page["items"]]
         cursor = page["next_cursor"]

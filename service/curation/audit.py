@@ -25,17 +25,26 @@ def _without_ids(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _without_ids(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [{key: _without_ids(v) for key, v in item.items() if key != "id"} if isinstance(item, dict)
-                else item for item in value]
+        return [
+            {key: _without_ids(v) for key, v in item.items() if key != "id"} if isinstance(item, dict) else item
+            for item in value
+        ]
     return value
 
 
-async def record_lists(conn: asyncpg.Connection, kind: str, listing_id: UUID, before: Any, after: Any,
-                       fields: tuple[str, ...] | None = None) -> None:
+async def record_lists(
+    conn: asyncpg.Connection,
+    kind: str,
+    listing_id: UUID,
+    before: Any,
+    after: Any,
+    fields: tuple[str, ...] | None = None,
+) -> None:
     """Add [before, after] of each list that differs to this transaction's history entry."""
     old, new = _without_ids(msgspec.to_builtins(before)), _without_ids(msgspec.to_builtins(after))
     if not isinstance(old, dict):  # a bare list, such as exceptions
         old, new = {fields[0]: old}, {fields[0]: new}  # type: ignore[index]
-    changed = {field: [old.get(field), new.get(field)] for field in fields or LISTS[kind]
-               if old.get(field) != new.get(field)}
+    changed = {
+        field: [old.get(field), new.get(field)] for field in fields or LISTS[kind] if old.get(field) != new.get(field)
+    }
     await add_list_changes(conn, kind, listing_id, changed)

@@ -15,6 +15,8 @@ async def explain_missing(conn: asyncpg.Connection, kind: str, listing_id: UUID)
     if fate["merged_into"] is not None:
         raise Moved(listing_id, fate["merged_into"], kind)
     if fate["deleted_at"] is not None:
-        raise NotFound(f"{kind} {listing_id} was deleted on {fate['deleted_at']:%Y-%m-%d}; an admin can restore "
-                       f"it (POST .../{listing_id}/restore)")
+        raise NotFound(
+            f"{kind} {listing_id} was deleted on {fate['deleted_at']:%Y-%m-%d}; an admin can restore "
+            f"it (POST .../{listing_id}/restore)"
+        )
     raise NotFound(f"no {kind} has id {listing_id}")

@@ -32,7 +32,7 @@ class ServedCounter:
         ids, numbers = list(counts), list(counts.values())
         try:
             async with pool.acquire(timeout=5) as conn:
-                await add_served(conn, ids, numbers, dt.datetime.now(dt.timezone.utc).date())
+                await add_served(conn, ids, numbers, dt.datetime.now(dt.UTC).date())
         except BaseException:
             self.counts.update(counts)  # keep them for the next flush
             raise

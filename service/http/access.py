@@ -22,9 +22,25 @@ log = logging.getLogger("commonground.access")
 _REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{1,128}$")
 # Credential query parameters refused by service.http.auth: a key in a URL is already in browser histories
 # and proxy logs. None of them is a parameter of this API.
-SECRET_PARAMS = frozenset({"api_key", "apikey", "api-key", "x-api-key", "key", "token", "access_token",
-                           "refresh_token", "id_token", "authorization", "secret", "client_secret", "password",
-                           "passwd", "signature"})
+SECRET_PARAMS = frozenset(
+    {
+        "api_key",
+        "apikey",
+        "api-key",
+        "x-api-key",
+        "key",
+        "token",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "authorization",
+        "secret",
+        "client_secret",
+        "password",
+        "passwd",
+        "signature",
+    }
+)
 # Wider than SECRET_PARAMS, for logs only: masking a harmless parameter costs nothing, refusing one breaks
 # a client.
 _CREDENTIAL = re.compile(r"key|token|secret|passw|pwd|signature|credential|session|cookie|^sig$|^auth", re.I)
@@ -68,8 +84,7 @@ def loggable_query(raw: bytes) -> str:
     if not text:
         return text
     pairs = urllib.parse.parse_qsl(text, keep_blank_values=True)
-    return urllib.parse.urlencode([(_KEY.sub("***", name), _loggable(name, value)) for name, value in pairs],
-                                  safe=",*")
+    return urllib.parse.urlencode([(_KEY.sub("***", name), _loggable(name, value)) for name, value in pairs], safe=",*")
 
 
 def loggable_path(path: str) -> str:
@@ -105,14 +120,25 @@ def access_middleware(app: ASGIApp) -> ASGIApp:
                 message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id)]}
                 metrics = getattr(scope["app"].state, "metrics", None)
                 if metrics is not None:
-                    metrics.observe(scope.get("method", ""), scope.get("path_template") or "unmatched",
-                                    message["status"], time.perf_counter() - started)
+                    metrics.observe(
+                        scope.get("method", ""),
+                        scope.get("path_template") or "unmatched",
+                        message["status"],
+                        time.perf_counter() - started,
+                    )
                 if log.isEnabledFor(logging.INFO):
-                    log.info(json.dumps({
-                        "request_id": request_id.decode(), "method": scope.get("method"), "path": loggable_path(scope.get("path", "")),
-                        "query": loggable_query(scope.get("query_string", b"")),
-                        "status": message["status"], "ms": round((time.perf_counter() - started) * 1000, 2),
-                    }))
+                    log.info(
+                        json.dumps(
+                            {
+                                "request_id": request_id.decode(),
+                                "method": scope.get("method"),
+                                "path": loggable_path(scope.get("path", "")),
+                                "query": loggable_query(scope.get("query_string", b"")),
+                                "status": message["status"],
+                                "ms": round((time.perf_counter() - started) * 1000, 2),
+                            }
+                        )
+                    )
             await send(message)
 
         await app(scope, receive, wrapped)

@@ -22,13 +22,13 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from schemas.problems import InvalidParam
-from service.http.access import SECRET_PARAMS
 from service.config import Settings
+from service.curation.lifecycle import explain_missing
 from service.db import UNAVAILABLE
 from service.errors import Forbidden, InvalidInput, Unauthorized, send_problem
+from service.http.access import SECRET_PARAMS
 from service.queries import keys as queries
 from service.queries.owners import select_owner
-from service.curation.lifecycle import explain_missing
 
 BOOTSTRAP_ID = UUID(int=0)
 WINDOW_S = 60
@@ -49,8 +49,11 @@ class Caller(msgspec.Struct, frozen=True):
 
 
 ANONYMOUS = Caller(key_id=None, name="anonymous", scopes=frozenset())
-BOOTSTRAP = Caller(key_id=BOOTSTRAP_ID, name="bootstrap (COMMONGROUND_ADMIN_KEY)",
-                   scopes=frozenset({"read", "suggest", "write", "admin", "confidential"}))
+BOOTSTRAP = Caller(
+    key_id=BOOTSTRAP_ID,
+    name="bootstrap (COMMONGROUND_ADMIN_KEY)",
+    scopes=frozenset({"read", "suggest", "write", "admin", "confidential"}),
+)
 
 
 def new_secret() -> tuple[str, str, bytes]:
@@ -88,7 +91,8 @@ def require(scope: str) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
             raise Forbidden(
                 f"this route needs a key with the '{scope}' scope, and no admin key is configured to create "
                 "one: set COMMONGROUND_ADMIN_KEY to a long random secret, restart, and send it as "
-                "'Authorization: Bearer <key>' (POST /v1/keys then makes narrower keys)")
+                "'Authorization: Bearer <key>' (POST /v1/keys then makes narrower keys)"
+            )
         raise Unauthorized(f"this route needs 'Authorization: Bearer <key>' with the '{scope}' scope")
 
     guard.__name__ = f"require_{scope}"
@@ -135,20 +139,25 @@ def auth_middleware(app: ASGIApp) -> ASGIApp:
             return
         path = scope.get("path", "")
         query = scope.get("query_string", b"").decode("latin-1")
-        if query and (given := SECRET_PARAMS & {name.lower() for name, _ in urllib.parse.parse_qsl(
-                query, keep_blank_values=True)}):
+        if query and (
+            given := SECRET_PARAMS & {name.lower() for name, _ in urllib.parse.parse_qsl(query, keep_blank_values=True)}
+        ):
             name = sorted(given)[0]
-            await send_problem(send, path, 400, "Credentials in the URL",
-                               "keys are accepted only in the Authorization header ('Authorization: Bearer <key>'); "
-                               "a key sent in a URL ends up in logs and histories, so revoke it and make a new one",
-                               "tag:commonground,2026:unauthorized",
-                               [InvalidParam(name=name, reason="credentials belong in the Authorization header",
-                                             location="query")])
+            await send_problem(
+                send,
+                path,
+                400,
+                "Credentials in the URL",
+                "keys are accepted only in the Authorization header ('Authorization: Bearer <key>'); "
+                "a key sent in a URL ends up in logs and histories, so revoke it and make a new one",
+                "tag:commonground,2026:unauthorized",
+                [InvalidParam(name=name, reason="credentials belong in the Authorization header", location="query")],
+            )
             return
         settings: Settings = scope["app"].state.settings
         authorization = next((value for name, value in scope.get("headers", []) if name == b"authorization"), None)
         caller, limit, hits = ANONYMOUS, settings.rate_limit_anonymous, 0
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         window = _window(now)
         counted = path not in UNCOUNTED_PATHS and scope.get("method") != "OPTIONS"
         try:
@@ -167,24 +176,44 @@ def auth_middleware(app: ASGIApp) -> ASGIApp:
                 else:
                     async with scope["app"].state.pool.acquire(timeout=5) as conn:
                         # The lookup is by hash, so timing reveals nothing about stored secrets.
-                        row = await queries.count_key_request(conn, hash_secret(token), window,
-                                                              settings.rate_limit_key)
+                        row = await queries.count_key_request(conn, hash_secret(token), window, settings.rate_limit_key)
                     if row is None:
-                        await _refuse(scope, send, path, window, now,
-                                      "the bearer key is not valid (unknown, expired or revoked)" + (
-                                          "; no COMMONGROUND_ADMIN_KEY is configured on this server, so only keys "
-                                          "made with POST /v1/keys work" if not settings.admin_key else ""))
+                        await _refuse(
+                            scope,
+                            send,
+                            path,
+                            window,
+                            now,
+                            "the bearer key is not valid (unknown, expired or revoked)"
+                            + (
+                                "; no COMMONGROUND_ADMIN_KEY is configured on this server, so only keys "
+                                "made with POST /v1/keys work"
+                                if not settings.admin_key
+                                else ""
+                            ),
+                        )
                         return
-                    caller = Caller(key_id=row["id"], name=row["name"], scopes=frozenset(row["scopes"]),
-                                    organization_ids=None if row["organization_ids"] is None
-                                    else frozenset(row["organization_ids"]))
+                    caller = Caller(
+                        key_id=row["id"],
+                        name=row["name"],
+                        scopes=frozenset(row["scopes"]),
+                        organization_ids=None
+                        if row["organization_ids"] is None
+                        else frozenset(row["organization_ids"]),
+                    )
                     limit, hits = row["rate_limit"] or 0, row["hits"]
             elif counted and limit:
                 async with scope["app"].state.pool.acquire(timeout=5) as conn:
                     hits = await queries.count_request(conn, "ip:" + client_bucket(scope), window)
         except UNAVAILABLE:
-            await send_problem(send, path, 503, "Database unavailable", "the database is not reachable right now; "
-                               "try again shortly", headers=[(b"retry-after", b"5")])
+            await send_problem(
+                send,
+                path,
+                503,
+                "Database unavailable",
+                "the database is not reachable right now; try again shortly",
+                headers=[(b"retry-after", b"5")],
+            )
             return
         scope["commonground.caller"] = caller  # type: ignore[typeddict-unknown-key]
         if not (counted and limit):
@@ -207,19 +236,28 @@ def auth_middleware(app: ASGIApp) -> ASGIApp:
 
 
 def _quota_headers(limit: int, hits: int, reset: int) -> list[tuple[bytes, bytes]]:
-    return [(b"ratelimit-limit", str(limit).encode()),
-            (b"ratelimit-remaining", str(max(limit - hits, 0)).encode()),
-            (b"ratelimit-reset", str(reset).encode()),
-            (b"ratelimit-policy", f"{limit};w={WINDOW_S}".encode())]
+    return [
+        (b"ratelimit-limit", str(limit).encode()),
+        (b"ratelimit-remaining", str(max(limit - hits, 0)).encode()),
+        (b"ratelimit-reset", str(reset).encode()),
+        (b"ratelimit-policy", f"{limit};w={WINDOW_S}".encode()),
+    ]
 
 
-async def _throttle(scope: Scope, send: Send, path: str, caller: Caller, limit: int,
-                    quota: list[tuple[bytes, bytes]], reset: int) -> None:
+async def _throttle(
+    scope: Scope, send: Send, path: str, caller: Caller, limit: int, quota: list[tuple[bytes, bytes]], reset: int
+) -> None:
     scope["app"].state.metrics.throttled.labels("key" if caller.key_id else "anonymous").inc()
     who = "this key" if caller.key_id else "this address without a key (a key gets more)"
-    await send_problem(send, path, 429, "Too many requests",
-                       f"{who} may make {limit} requests a minute; retry in {reset} s",
-                       "tag:commonground,2026:rate-limited", headers=[(b"retry-after", str(reset).encode()), *quota])
+    await send_problem(
+        send,
+        path,
+        429,
+        "Too many requests",
+        f"{who} may make {limit} requests a minute; retry in {reset} s",
+        "tag:commonground,2026:rate-limited",
+        headers=[(b"retry-after", str(reset).encode()), *quota],
+    )
 
 
 async def _refuse(scope: Scope, send: Send, path: str, window: dt.datetime, now: dt.datetime, detail: str) -> None:
@@ -237,19 +275,33 @@ async def _refuse(scope: Scope, send: Send, path: str, window: dt.datetime, now:
 
 
 async def _unauthorized(send: Send, path: str, detail: str) -> None:
-    await send_problem(send, path, 401, "Unauthorized", detail, "tag:commonground,2026:unauthorized",
-                       [InvalidParam(name="Authorization", reason=detail, location="header")],
-                       [(b"www-authenticate", b'Bearer realm="commonground"')])
+    await send_problem(
+        send,
+        path,
+        401,
+        "Unauthorized",
+        detail,
+        "tag:commonground,2026:unauthorized",
+        [InvalidParam(name="Authorization", reason=detail, location="header")],
+        [(b"www-authenticate", b'Bearer realm="commonground"')],
+    )
 
 
 async def delete_old_windows(pool: asyncpg.Pool) -> None:
     """Forget quota windows that have ended, the hourly ones of suggestions included (run by every worker)."""
     async with pool.acquire(timeout=5) as conn:
-        await queries.delete_old_windows(conn, dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=2))
+        await queries.delete_old_windows(conn, dt.datetime.now(dt.UTC) - dt.timedelta(hours=2))
 
 
-async def check_owner(connection: ASGIConnection, conn: asyncpg.Connection, kind: str, listing_id: UUID,
-                      lock: bool = False, field: str | None = None, deleted: bool = False) -> None:
+async def check_owner(
+    connection: ASGIConnection,
+    conn: asyncpg.Connection,
+    kind: str,
+    listing_id: UUID,
+    lock: bool = False,
+    field: str | None = None,
+    deleted: bool = False,
+) -> None:
     """404 (or 308 for a merged id) for a missing listing, 422 naming `field` when the id comes from the
     body; 403 when the key may not change it. With lock, the row stays locked until the transaction ends;
     with deleted, deleted listings count too."""

@@ -3,9 +3,9 @@
 import re
 
 from litestar import Litestar
+from litestar._openapi.plugin import OpenAPIPlugin  # the one place Litestar builds the document
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
-from litestar._openapi.plugin import OpenAPIPlugin  # the one place Litestar builds the document
 from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Schema
 from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -15,8 +15,9 @@ from service.errors import PROBLEM_MEDIA_TYPE
 
 
 def _problem(description: str) -> ResponseSpec:
-    return ResponseSpec(data_container=Problem, description=description, media_type=PROBLEM_MEDIA_TYPE,
-                        generate_examples=False)
+    return ResponseSpec(
+        data_container=Problem, description=description, media_type=PROBLEM_MEDIA_TYPE, generate_examples=False
+    )
 
 
 EVERY = {
@@ -28,11 +29,15 @@ EVERY = {
 }
 GUARDED = {403: _problem("The key lacks the scope, or may not change this organization's listings")}
 BY_ID = {404: _problem("No such object (or not visible to this key)")}
-WRITES = {404: _problem("An id in the path or the body names nothing (or nothing visible to this key)"),
-          409: _problem("Conflicts with the current data or a concurrent change; nothing was saved"),
-          413: _problem("The body is larger than this service accepts")}
-CONDITIONAL = {412: _problem("If-Match names a version that is no longer current; GET it again"),
-               428: _problem("If-Match is required: send the ETag a GET of the object answered")}
+WRITES = {
+    404: _problem("An id in the path or the body names nothing (or nothing visible to this key)"),
+    409: _problem("Conflicts with the current data or a concurrent change; nothing was saved"),
+    413: _problem("The body is larger than this service accepts"),
+}
+CONDITIONAL = {
+    412: _problem("If-Match names a version that is no longer current; GET it again"),
+    428: _problem("If-Match is required: send the ETag a GET of the object answered"),
+}
 
 
 def document_problems(app: Litestar) -> None:
@@ -59,10 +64,21 @@ def document_problems(app: Litestar) -> None:
 
 # What a `format=` value answers with, besides JSON.
 FORMATS = {
-    "ndjson": ("application/x-ndjson", OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, description=(
-        "One JSON document per line, every result, unpaged")))),
-    "geojson": ("application/geo+json", OpenAPIMediaType(schema=Schema(type=OpenAPIType.OBJECT, description=(
-        "A GeoJSON FeatureCollection (RFC 7946); each feature's properties are one result")))),
+    "ndjson": (
+        "application/x-ndjson",
+        OpenAPIMediaType(
+            schema=Schema(type=OpenAPIType.STRING, description=("One JSON document per line, every result, unpaged"))
+        ),
+    ),
+    "geojson": (
+        "application/geo+json",
+        OpenAPIMediaType(
+            schema=Schema(
+                type=OpenAPIType.OBJECT,
+                description=("A GeoJSON FeatureCollection (RFC 7946); each feature's properties are one result"),
+            )
+        ),
+    ),
 }
 
 
@@ -114,9 +130,14 @@ def allow_middleware(app: Litestar) -> ASGIApp:
 
     Litestar 2 lists only the first handler's method when several share a path, and sends no Allow
     with 405 (litestar-org/litestar#4169, #4277)."""
-    routes = [(re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", route.path) + "$"),
-               ", ".join(sorted(route.methods | {"OPTIONS"})).encode())
-              for route in app.routes if isinstance(route, HTTPRoute)]
+    routes = [
+        (
+            re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", route.path) + "$"),
+            ", ".join(sorted(route.methods | {"OPTIONS"})).encode(),
+        )
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
+    ]
     inner = app.asgi_handler
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
@@ -126,7 +147,8 @@ def allow_middleware(app: Litestar) -> ASGIApp:
 
         async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start" and (
-                    message["status"] == 405 or (scope.get("method") == "OPTIONS" and message["status"] < 300)):
+                message["status"] == 405 or (scope.get("method") == "OPTIONS" and message["status"] < 300)
+            ):
                 allow = next((methods for pattern, methods in routes if pattern.match(scope.get("path", ""))), None)
                 if allow is not None:
                     headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]

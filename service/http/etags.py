@@ -10,7 +10,6 @@ import gzip
 import hashlib
 
 import brotli
-
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -49,8 +48,9 @@ def etag_middleware(app: ASGIApp) -> ASGIApp:
         if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD"):
             await app(scope, receive, send)
             return
-        wanted = next((value.decode("latin-1") for name, value in scope.get("headers", [])
-                       if name == b"if-none-match"), None)
+        wanted = next(
+            (value.decode("latin-1") for name, value in scope.get("headers", []) if name == b"if-none-match"), None
+        )
         start: Message | None = None
 
         async def wrapped(message: Message) -> None:
@@ -70,10 +70,11 @@ def etag_middleware(app: ASGIApp) -> ASGIApp:
                 await send(message)
                 return
             body = message.get("body", b"")
-            coding = next((value for name, value in held.get("headers", []) if name.lower() == b"content-encoding"),
-                          None)
+            coding = next(
+                (value for name, value in held.get("headers", []) if name.lower() == b"content-encoding"), None
+            )
             if coding in _CODINGS:
-                etag = etag_of(_CODINGS[coding](body))[:-1] + '-' + coding.decode() + '"'
+                etag = etag_of(_CODINGS[coding](body))[:-1] + "-" + coding.decode() + '"'
             else:
                 etag = etag_of(body)
             headers = [*held.get("headers", []), (b"etag", etag.encode())]

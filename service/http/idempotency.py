@@ -23,8 +23,10 @@ _KEY = re.compile(rb"^[\x21-\x7e]{1,200}$")
 _REPLAYED_HEADERS = {b"content-type", b"location", b"etag"}
 _MAX_BODY = 1_048_576 * 4
 _SECRET_FIELDS = "commonground.secret_fields"
-SHOWN_ONCE = ("withheld: a secret is shown only in the first answer and is not kept; this is a replay of it. "
-              "If that answer was lost, rotate to get a new secret")
+SHOWN_ONCE = (
+    "withheld: a secret is shown only in the first answer and is not kept; this is a replay of it. "
+    "If that answer was lost, rotate to get a new secret"
+)
 
 
 def withhold_on_replay(connection: ASGIConnection, *fields: str) -> None:
@@ -44,10 +46,14 @@ def _without_secrets(scope: Scope, headers: list[tuple[str, str]], body: bytes) 
     return [(name, value) for name, value in headers if name.lower() != "etag"], json.dumps(document).encode()
 
 
-async def _send_problem(send: Send, path: str, status: int, title: str, detail: str,
-                        headers: list[tuple[bytes, bytes]] | None = None) -> None:
-    params = [InvalidParam(name="Idempotency-Key", reason=detail, location="header")] \
-        if status < 500 and status != 409 else None
+async def _send_problem(
+    send: Send, path: str, status: int, title: str, detail: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    params = (
+        [InvalidParam(name="Idempotency-Key", reason=detail, location="header")]
+        if status < 500 and status != 409
+        else None
+    )
     await send_problem(send, path, status, title, detail, "tag:commonground,2026:idempotency", params, headers)
 
 
@@ -78,14 +84,19 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
                 break
         body = b"".join(chunks)
         # The answer is kept as sent, so it is sent uncompressed: a replay needs no Content-Encoding.
-        scope = {**scope, "headers": [(name, value) for name, value in scope.get("headers", [])
-                                      if name != b"accept-encoding"]}
+        scope = {
+            **scope,
+            "headers": [(name, value) for name, value in scope.get("headers", []) if name != b"accept-encoding"],
+        }
         # Keys are per caller (the key behind the request, else the client's address): nobody can answer,
         # or spoil, another caller's key.
         resolved = scope.get("commonground.caller")  # type: ignore[misc]
         client = scope.get("client")
-        who = f"key:{resolved.key_id}" if resolved is not None and resolved.key_id is not None \
+        who = (
+            f"key:{resolved.key_id}"
+            if resolved is not None and resolved.key_id is not None
             else f"ip:{client[0] if client else 'unknown'}"
+        )
         caller = hashlib.sha256(who.encode()).hexdigest()[:32]
         key, digest = f"{caller}:{raw_key.decode()}", hashlib.sha256(body).hexdigest()
         pool: asyncpg.Pool = scope["app"].state.pool
@@ -94,22 +105,39 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
                 first = await queries.claim_key(conn, key, "POST", path, digest)
                 stored = None if first else await queries.select_key(conn, key, "POST", path)
         except UNAVAILABLE:
-            await _send_problem(send, path, 503, "Service unavailable", "the database is unreachable",
-                                [(b"retry-after", b"5")])
+            await _send_problem(
+                send, path, 503, "Service unavailable", "the database is unreachable", [(b"retry-after", b"5")]
+            )
             return
         if stored is not None:
             if stored["request_hash"] != digest:
-                await _send_problem(send, path, 422, "Invalid input",
-                                    "this Idempotency-Key was used with a different body")
+                await _send_problem(
+                    send, path, 422, "Invalid input", "this Idempotency-Key was used with a different body"
+                )
             elif stored["status"] is None:
-                await _send_problem(send, path, 409, "Conflict", "a request with this Idempotency-Key is still "
-                                    "running; retry shortly", [(b"retry-after", b"1")])
+                await _send_problem(
+                    send,
+                    path,
+                    409,
+                    "Conflict",
+                    "a request with this Idempotency-Key is still running; retry shortly",
+                    [(b"retry-after", b"1")],
+                )
             else:
-                replay = [(name.encode("latin-1"), value.encode("latin-1"))
-                          for name, value in json.loads(stored["headers"])]
-                await send({"type": "http.response.start", "status": stored["status"],
-                            "headers": [*replay, (b"content-length", str(len(stored["body"])).encode()),
-                                        (b"idempotent-replayed", b"true")]})
+                replay = [
+                    (name.encode("latin-1"), value.encode("latin-1")) for name, value in json.loads(stored["headers"])
+                ]
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": stored["status"],
+                        "headers": [
+                            *replay,
+                            (b"content-length", str(len(stored["body"])).encode()),
+                            (b"idempotent-replayed", b"true"),
+                        ],
+                    }
+                )
                 await send({"type": "http.response.body", "body": stored["body"], "more_body": False})
             return
         if stored is None and not first:  # claimed and answered, then expired between the two queries
@@ -136,8 +164,11 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
                     if status >= 500:
                         await queries.release_key(conn, key, "POST", path)
                     else:
-                        kept = [(name.decode("latin-1"), value.decode("latin-1"))
-                                for name, value in (start or {}).get("headers", []) if name.lower() in _REPLAYED_HEADERS]
+                        kept = [
+                            (name.decode("latin-1"), value.decode("latin-1"))
+                            for name, value in (start or {}).get("headers", [])
+                            if name.lower() in _REPLAYED_HEADERS
+                        ]
                         kept, answer = _without_secrets(scope, kept, b"".join(parts))
                         await queries.store_answer(conn, key, "POST", path, status, kept, answer)
             except UNAVAILABLE:

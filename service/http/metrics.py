@@ -23,17 +23,25 @@ class Metrics:
             MultiProcessCollector(self.registry, path=multiprocess_dir)
         # In multiprocess mode the values live in the folder's files, not in a registry.
         owner = None if multiprocess_dir else self.registry
-        self.requests = Counter("commonground_http_requests", "HTTP requests answered",
-                                ["method", "route", "status"], registry=owner)
-        self.latency = Histogram("commonground_http_request_duration_seconds",
-                                 "Time to the start of the answer", ["method", "route"],
-                                 buckets=LATENCY_BUCKETS, registry=owner)
-        self.throttled = Counter("commonground_rate_limited", "Requests refused with 429", ["caller"],
-                                 registry=owner)
-        self.export_builds = Counter("commonground_export_builds", "Times the export zip was built (once per "
-                                     "data version and worker)", registry=owner)
-        self.deliveries = Counter("commonground_webhook_deliveries", "Webhook delivery attempts", ["outcome"],
-                                  registry=owner)
+        self.requests = Counter(
+            "commonground_http_requests", "HTTP requests answered", ["method", "route", "status"], registry=owner
+        )
+        self.latency = Histogram(
+            "commonground_http_request_duration_seconds",
+            "Time to the start of the answer",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=owner,
+        )
+        self.throttled = Counter("commonground_rate_limited", "Requests refused with 429", ["caller"], registry=owner)
+        self.export_builds = Counter(
+            "commonground_export_builds",
+            "Times the export zip was built (once per data version and worker)",
+            registry=owner,
+        )
+        self.deliveries = Counter(
+            "commonground_webhook_deliveries", "Webhook delivery attempts", ["outcome"], registry=owner
+        )
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answered request; route is the path template, so ids don't multiply the series."""

@@ -27,9 +27,11 @@ def require_match(connection: ASGIConnection, current: Any, name: str = "object"
     if header is None:
         raise PreconditionRequired(
             f"send 'If-Match: <ETag>' with the ETag a GET of this {name} answered, so a change made since "
-            "is not overwritten ('If-Match: *' applies it to whatever version is current)")
+            "is not overwritten ('If-Match: *' applies it to whatever version is current)"
+        )
     body = current if isinstance(current, bytes) else msgspec.json.encode(current)
     if not matches_identity(header, etag_of(body)):
         raise PreconditionFailed(
-            f"this {name} changed since that ETag was issued; GET it again, reapply your change, and send the new "
-            "ETag", {"ETag": etag_of(body)})
+            f"this {name} changed since that ETag was issued; GET it again, reapply your change, and send the new ETag",
+            {"ETag": etag_of(body)},
+        )

@@ -22,10 +22,10 @@ from collections.abc import AsyncIterator
 import asyncpg
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from service.http.auth import ANONYMOUS, Caller, client_bucket
 from service.config import Settings
 from service.db import UNAVAILABLE
 from service.errors import RETRY_AFTER_S, DomainError
+from service.http.auth import ANONYMOUS, Caller, client_bucket
 
 log = logging.getLogger("commonground.streams")
 
@@ -50,8 +50,10 @@ class StreamBudget:
     def take(self, client: str) -> None:
         """Count one more stream for client, or refuse with 503."""
         if self.open[client] >= self.per_client:
-            raise StreamsBusy(f"at most {self.per_client} streams at once per key or address; finish one or "
-                              f"retry in {RETRY_AFTER_S} s")
+            raise StreamsBusy(
+                f"at most {self.per_client} streams at once per key or address; finish one or "
+                f"retry in {RETRY_AFTER_S} s"
+            )
         if self.open.total() >= self.limit:
             raise StreamsBusy(f"the server is sending as many streams as it can; retry in {RETRY_AFTER_S} s")
         self.open[client] += 1
@@ -90,8 +92,9 @@ class StreamSlot:
         try:
             self.conn = await pool.acquire(timeout=self.budget.acquire_timeout_s)
         except UNAVAILABLE:
-            raise StreamsBusy("no database connection came free for this stream in time; retry in "
-                              f"{RETRY_AFTER_S} s") from None
+            raise StreamsBusy(
+                f"no database connection came free for this stream in time; retry in {RETRY_AFTER_S} s"
+            ) from None
         return self.conn
 
     def send(self, body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
@@ -105,7 +108,7 @@ class StreamSlot:
             body, self.body = self.body, None
             try:
                 await body.aclose()  # type: ignore[attr-defined]
-            except Exception:  # noqa: BLE001 - the connection is returned below either way
+            except Exception:
                 log.warning("a stream did not close cleanly", exc_info=True)
         if self.conn is not None:
             conn, self.conn = self.conn, None

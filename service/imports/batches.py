@@ -16,8 +16,17 @@ from schemas.imports import EntityCounts, Flag, Rejection
 
 # UUIDv5 namespace for ids derived from (source, entity, source id); fixed forever.
 ID_NAMESPACE = uuid.UUID("6f2b1c1e-2f0e-5e8e-9d0c-4c0d6a3b7e11")
-ENTITIES = ("organization", "location", "service", "service_at_location", "phone", "schedule",
-            "taxonomy", "taxonomy_term", "service_taxonomy_term")
+ENTITIES = (
+    "organization",
+    "location",
+    "service",
+    "service_at_location",
+    "phone",
+    "schedule",
+    "taxonomy",
+    "taxonomy_term",
+    "service_taxonomy_term",
+)
 STATUSES = {"active", "inactive", "defunct", "temporarily closed"}
 PHONE_TYPES = {"text", "voice", "fax", "cell", "video", "pager", "textphone"}
 LOCATION_TYPES = {"physical", "postal", "virtual"}
@@ -25,19 +34,74 @@ CATEGORY_TAXONOMY = "c0a5f3b4-6d1e-5b8a-9c3f-0e7d2a41b9c6"
 ELIGIBILITY_TAXONOMY = "e1b9a0d2-4c3f-5a7e-8b6d-2f1c0e9a7b35"
 OWN_TAXONOMIES = {CATEGORY_TAXONOMY: "category", ELIGIBILITY_TAXONOMY: "eligibility"}
 WEEKDAYS = {
-    "mo": 1, "mon": 1, "monday": 1, "tu": 2, "tue": 2, "tues": 2, "tuesday": 2, "we": 3, "wed": 3, "wednesday": 3,
-    "th": 4, "thu": 4, "thur": 4, "thurs": 4, "thursday": 4, "fr": 5, "fri": 5, "friday": 5,
-    "sa": 6, "sat": 6, "saturday": 6, "su": 7, "sun": 7, "sunday": 7,
+    "mo": 1,
+    "mon": 1,
+    "monday": 1,
+    "tu": 2,
+    "tue": 2,
+    "tues": 2,
+    "tuesday": 2,
+    "we": 3,
+    "wed": 3,
+    "wednesday": 3,
+    "th": 4,
+    "thu": 4,
+    "thur": 4,
+    "thurs": 4,
+    "thursday": 4,
+    "fr": 5,
+    "fri": 5,
+    "friday": 5,
+    "sa": 6,
+    "sat": 6,
+    "saturday": 6,
+    "su": 7,
+    "sun": 7,
+    "sunday": 7,
 }
 # Free-text language names seen in 211 exports, to ISO 639 codes.
 LANGUAGE_NAMES = {
-    "english": "en", "spanish": "es", "español": "es", "french": "fr", "chinese": "zh", "mandarin": "zh",
-    "cantonese": "yue", "vietnamese": "vi", "korean": "ko", "russian": "ru", "arabic": "ar", "tagalog": "tl",
-    "portuguese": "pt", "haitian creole": "ht", "creole": "ht", "german": "de", "italian": "it", "polish": "pl",
-    "hindi": "hi", "urdu": "ur", "bengali": "bn", "farsi": "fa", "persian": "fa", "amharic": "am",
-    "somali": "so", "swahili": "sw", "japanese": "ja", "hmong": "hmn", "nepali": "ne", "ukrainian": "uk",
-    "asl": "ase", "american sign language": "ase", "sign language": "sgn", "yoruba": "yo", "igbo": "ig",
-    "greek": "el", "hebrew": "he", "turkish": "tr", "punjabi": "pa", "gujarati": "gu", "tigrinya": "ti",
+    "english": "en",
+    "spanish": "es",
+    "español": "es",
+    "french": "fr",
+    "chinese": "zh",
+    "mandarin": "zh",
+    "cantonese": "yue",
+    "vietnamese": "vi",
+    "korean": "ko",
+    "russian": "ru",
+    "arabic": "ar",
+    "tagalog": "tl",
+    "portuguese": "pt",
+    "haitian creole": "ht",
+    "creole": "ht",
+    "german": "de",
+    "italian": "it",
+    "polish": "pl",
+    "hindi": "hi",
+    "urdu": "ur",
+    "bengali": "bn",
+    "farsi": "fa",
+    "persian": "fa",
+    "amharic": "am",
+    "somali": "so",
+    "swahili": "sw",
+    "japanese": "ja",
+    "hmong": "hmn",
+    "nepali": "ne",
+    "ukrainian": "uk",
+    "asl": "ase",
+    "american sign language": "ase",
+    "sign language": "sgn",
+    "yoruba": "yo",
+    "igbo": "ig",
+    "greek": "el",
+    "hebrew": "he",
+    "turkish": "tr",
+    "punjabi": "pa",
+    "gujarati": "gu",
+    "tigrinya": "ti",
 }
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -70,6 +134,7 @@ class Pending:
 
 
 # -- value cleaning: each returns the stored value or raises RowError with the reason ---------
+
 
 def text(value: Any, limit: int = 20_000, what: str = "text") -> str | None:
     """Stripped text, None when blank."""
@@ -239,12 +304,12 @@ class Batch:
         self.counts[entity].rejected += 1
         if sid is not None:
             self.rejected_ids.add((entity, sid))  # listed but unreadable: what is stored stays
-        self.rejections.append(Rejection(file=where.file, line=where.line, entity=entity, source_id=sid,
-                                         reason=reason))
+        self.rejections.append(Rejection(file=where.file, line=where.line, entity=entity, source_id=sid, reason=reason))
 
     def flag(self, where: Where, entity: str, sid: str | None, flag: str, detail: str) -> None:
-        self.flags.append(Flag(file=where.file, line=where.line, entity=entity, source_id=sid, flag=flag,
-                               detail=detail))
+        self.flags.append(
+            Flag(file=where.file, line=where.line, entity=entity, source_id=sid, flag=flag, detail=detail)
+        )
 
     def _add(self, entity: str, where: Where, sid: Any, build: Any) -> str | None:
         """Run build() -> (fields, refs); keep the row under its source id or reject it."""
@@ -303,15 +368,25 @@ class Batch:
                 raise RowError("latitude and longitude must be given together")
             if latitude == 0 and longitude == 0:
                 # "Null Island": what a failed geocode writes in many exports, not a real place.
-                self.flag(where, "location", text(sid), "null_island",
-                          "latitude 0, longitude 0 is a failed geocode; kept without coordinates")
+                self.flag(
+                    where,
+                    "location",
+                    text(sid),
+                    "null_island",
+                    "latitude 0, longitude 0 is a failed geocode; kept without coordinates",
+                )
                 latitude = longitude = None
             location_type = (text(raw.get("location_type")) or "physical").lower()
             if location_type not in LOCATION_TYPES:
                 raise RowError(f"location_type {location_type!r} is not one of {', '.join(sorted(LOCATION_TYPES))}")
             if latitude is None and location_type == "physical":
-                self.flag(where, "location", text(sid), "no_coordinates",
-                          "kept without coordinates: it will not appear in distance searches until geocoded")
+                self.flag(
+                    where,
+                    "location",
+                    text(sid),
+                    "no_coordinates",
+                    "kept without coordinates: it will not appear in distance searches until geocoded",
+                )
             country = text(raw.get("country"), 64, "country")
             return {
                 "name": text(raw.get("name"), 300, "name"),
@@ -359,13 +434,16 @@ class Batch:
 
         return self._add("service", where, sid, build)
 
-    def service_at_location(self, where: Where, sid: Any, service: Any, location: Any,
-                            description: Any = None) -> str | None:
+    def service_at_location(
+        self, where: Where, sid: Any, service: Any, location: Any, description: Any = None
+    ) -> str | None:
         def build() -> tuple[dict[str, Any], dict[str, Any]]:
             if text(service) is None or text(location) is None:
                 raise RowError("missing required service_id or location_id")
             return {"description": text(description)}, {
-                "service_id": ("service", text(service)), "location_id": ("location", text(location))}
+                "service_id": ("service", text(service)),
+                "location_id": ("location", text(location)),
+            }
 
         return self._add("service_at_location", where, sid, build)
 
@@ -386,15 +464,21 @@ class Batch:
                 Cleaner(self, "phone", where, text(sid)).drop("type", kind, "not an HSDS phone type")
                 kind = "voice"
             refs = self._owner(owners, ("service_at_location", "service", "location", "organization"))
-            return {"number": number.strip('"'), "extension": text(raw.get("extension"), 20, "extension"),
-                    "type": kind, "description": text(raw.get("description"), 300, "description"),
-                    "position": self._next_position("phone", refs, raw.get("position"))}, refs
+            return {
+                "number": number.strip('"'),
+                "extension": text(raw.get("extension"), 20, "extension"),
+                "type": kind,
+                "description": text(raw.get("description"), 300, "description"),
+                "position": self._next_position("phone", refs, raw.get("position")),
+            }, refs
 
         return self._add("phone", where, sid, build)
 
-    def schedule(self, where: Where, sid: Any, owners: dict[str, Any], weekday: Any, opens: Any, closes: Any,
-                 raw: dict[str, Any]) -> str | None:
+    def schedule(
+        self, where: Where, sid: Any, owners: dict[str, Any], weekday: Any, opens: Any, closes: Any, raw: dict[str, Any]
+    ) -> str | None:
         """One weekly opening (readers split multi-day rules into one call per day)."""
+
         def build() -> tuple[dict[str, Any], dict[str, Any]]:
             day = parse_weekday(weekday)
             opens_at, closes_at = clock(opens, "opens_at"), clock(closes, "closes_at")
@@ -408,29 +492,45 @@ class Batch:
             if valid_from and valid_to and valid_from > valid_to:
                 raise RowError("valid_from is after valid_to")
             refs = self._owner(owners, ("service_at_location", "service", "location"))
-            return {"weekday": day, "opens_at": opens_at, "closes_at": closes_at, "valid_from": valid_from,
-                    "valid_to": valid_to, "description": text(raw.get("description"), 300, "description"),
-                    "position": self._next_position("schedule", refs, raw.get("position"))}, refs
+            return {
+                "weekday": day,
+                "opens_at": opens_at,
+                "closes_at": closes_at,
+                "valid_from": valid_from,
+                "valid_to": valid_to,
+                "description": text(raw.get("description"), 300, "description"),
+                "position": self._next_position("schedule", refs, raw.get("position")),
+            }, refs
 
         return self._add("schedule", where, sid, build)
 
     def taxonomy(self, where: Where, sid: Any, raw: dict[str, Any]) -> str | None:
         def build() -> tuple[dict[str, Any], dict[str, Any]]:
-            return {"name": required_name(raw.get("name")), "description": text(raw.get("description")),
-                    "uri": text(raw.get("uri"), 2_000, "uri"), "version": text(raw.get("version"), 100, "version")}, {}
+            return {
+                "name": required_name(raw.get("name")),
+                "description": text(raw.get("description")),
+                "uri": text(raw.get("uri"), 2_000, "uri"),
+                "version": text(raw.get("version"), 100, "version"),
+            }, {}
 
         return self._add("taxonomy", where, sid, build)
 
-    def taxonomy_term(self, where: Where, sid: Any, raw: dict[str, Any], taxonomy: Any = None,
-                      parent: Any = None) -> str | None:
+    def taxonomy_term(
+        self, where: Where, sid: Any, raw: dict[str, Any], taxonomy: Any = None, parent: Any = None
+    ) -> str | None:
         def build() -> tuple[dict[str, Any], dict[str, Any]]:
-            refs: dict[str, tuple[str, str | None]] = {"taxonomy_id": ("taxonomy", text(taxonomy)),
-                                                       "parent_id": ("taxonomy_term", text(parent))}
-            return {"code": text(raw.get("code"), 300, "code"), "name": required_name(raw.get("name")),
-                    "description": text(raw.get("description")),
-                    "vocabulary": text(raw.get("taxonomy") or raw.get("vocabulary"), 300, "taxonomy"),
-                    "language": text(raw.get("language"), 35, "language"),
-                    "term_uri": text(raw.get("term_uri"), 2_000, "term_uri")}, refs
+            refs: dict[str, tuple[str, str | None]] = {
+                "taxonomy_id": ("taxonomy", text(taxonomy)),
+                "parent_id": ("taxonomy_term", text(parent)),
+            }
+            return {
+                "code": text(raw.get("code"), 300, "code"),
+                "name": required_name(raw.get("name")),
+                "description": text(raw.get("description")),
+                "vocabulary": text(raw.get("taxonomy") or raw.get("vocabulary"), 300, "taxonomy"),
+                "language": text(raw.get("language"), 35, "language"),
+                "term_uri": text(raw.get("term_uri"), 2_000, "term_uri"),
+            }, refs
 
         return self._add("taxonomy_term", where, sid, build)
 
@@ -454,8 +554,12 @@ class Batch:
                         found.setdefault(target, set()).add(self.derived_id(target, sid))
         return found
 
-    def finish(self, category_slugs: Iterable[str], existing: dict[str, set[str]] | None = None,
-               eligibility_codes: Iterable[str] = ()) -> None:
+    def finish(
+        self,
+        category_slugs: Iterable[str],
+        existing: dict[str, set[str]] | None = None,
+        eligibility_codes: Iterable[str] = (),
+    ) -> None:
         """Check every reference, cascading rejections to dependants, and build the rows to load.
 
         A reference may name a row of this input or, through `existing`, one already stored (an
@@ -464,8 +568,17 @@ class Batch:
         """
         known = {"category": set(category_slugs), "eligibility": set(eligibility_codes)}
         existing = existing or {}
-        order = ("taxonomy", "taxonomy_term", "organization", "location", "service", "service_at_location",
-                 "phone", "schedule", "service_taxonomy_term")
+        order = (
+            "taxonomy",
+            "taxonomy_term",
+            "organization",
+            "location",
+            "service",
+            "service_at_location",
+            "phone",
+            "schedule",
+            "service_taxonomy_term",
+        )
         kept: dict[str, dict[str, str]] = {entity: {} for entity in ENTITIES}
         self.category_links: list[tuple[str, str]] = []
         self.eligibility_links: list[tuple[str, str]] = []
@@ -522,11 +635,17 @@ class Batch:
                         parent_sid = row["parent_id"][1]
                         row["parent_id"] = kept["taxonomy_term"].get(parent_sid)
                         if row["parent_id"] is None and self.derived_id("taxonomy_term", parent_sid) in existing.get(
-                                "taxonomy_term", ()):
+                            "taxonomy_term", ()
+                        ):
                             row["parent_id"] = self.derived_id("taxonomy_term", parent_sid)
                         if row["parent_id"] is None:
-                            self.flag(Where("taxonomy_term", 0), "taxonomy_term", row["source_id"],
-                                      "field_dropped", f"parent_id {parent_sid!r} matches no accepted term")
+                            self.flag(
+                                Where("taxonomy_term", 0),
+                                "taxonomy_term",
+                                row["source_id"],
+                                "field_dropped",
+                                f"parent_id {parent_sid!r} matches no accepted term",
+                            )
             self.rows[entity] = rows
         self.owner_rows = [(child, kept[owner][sid]) for child, owner, sid in self.reconciled if sid in kept[owner]]
         self.pending = {entity: {} for entity in ENTITIES}
@@ -552,4 +671,3 @@ def byday(value: Any) -> list[str]:
         if day.lower() not in WEEKDAYS:
             raise RowError(f"unparseable hours: byday {day!r} is not a weekday")
     return days
-

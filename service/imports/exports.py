@@ -41,11 +41,24 @@ def datapackage() -> dict[str, object]:
                 field["type"] = "date"
             fields.append(field)
         name = path.removesuffix(".csv")
-        resources.append({"name": name, "path": path, "profile": "tabular-data-resource", "format": "csv",
-                          "mediatype": "text/csv", "encoding": "utf-8",
-                          "schema": {"fields": fields, "primaryKey": "id"}})
-    return {"name": "commonground-hsds", "title": "CommonGround directory (HSDS 3.0)",
-            "profile": "tabular-data-package", "version": "3.0", "resources": resources}
+        resources.append(
+            {
+                "name": name,
+                "path": path,
+                "profile": "tabular-data-resource",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "schema": {"fields": fields, "primaryKey": "id"},
+            }
+        )
+    return {
+        "name": "commonground-hsds",
+        "title": "CommonGround directory (HSDS 3.0)",
+        "profile": "tabular-data-package",
+        "version": "3.0",
+        "resources": resources,
+    }
 
 
 def _cell(value: object) -> str:
@@ -106,7 +119,7 @@ class BuiltExport:
     def __init__(self, snapshot: str, modified_at: dt.datetime | None, file: BinaryIO) -> None:
         self.snapshot, self.file = snapshot, file
         self.built_at = time.monotonic()
-        self.modified_at = (modified_at or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
+        self.modified_at = (modified_at or dt.datetime.now(dt.UTC)).replace(microsecond=0)
         # Closed when the cache has a newer zip and the last download of this one ends.
         weakref.finalize(self, file.close)
         self.size = file.seek(0, os.SEEK_END)

@@ -124,6 +124,7 @@ def _package_root(folder: Path) -> Path:
 
 # -- JSON --------------------------------------------------------------------------------------
 
+
 def read_json(path: Path, batch: Batch, progress: Progress, ndjson: bool) -> None:
     name = path.name
     with path.open("rb") as handle:
@@ -205,8 +206,12 @@ def _json_service(batch: Batch, where: Where, record: Any) -> None:
 
 
 # A document's key for each kind of child it may list in full.
-CHILD_KEYS = {"phones": "phone", "schedules": "schedule", "service_at_locations": "service_at_location",
-              "addresses": "address"}
+CHILD_KEYS = {
+    "phones": "phone",
+    "schedules": "schedule",
+    "service_at_locations": "service_at_location",
+    "addresses": "address",
+}
 
 
 def _listed(batch: Batch, document: dict[str, Any], owner: str, sid: Any) -> None:
@@ -243,8 +248,10 @@ def _hsds3_schedule(batch: Batch, where: Where, raw: dict[str, Any], owners: dic
     freq = (text(raw.get("freq")) or "WEEKLY").upper()
     try:
         if freq != "WEEKLY":
-            raise RowError(f"unparseable hours: freq {freq} (only WEEKLY rules with byday, opens_at and "
-                           "closes_at become opening hours)")
+            raise RowError(
+                f"unparseable hours: freq {freq} (only WEEKLY rules with byday, opens_at and "
+                "closes_at become opening hours)"
+            )
         days = byday(raw.get("byday"))
         if not days:
             raise RowError("unparseable hours: a weekly rule needs byday")
@@ -276,29 +283,55 @@ def _hsds3_attribute(batch: Batch, where: Where, raw: dict[str, Any], service_id
 # -- tabular packages --------------------------------------------------------------------------
 
 TABLES = {
-    "organization": "organization", "organizations": "organization",
-    "location": "location", "locations": "location",
-    "service": "service", "services": "service",
-    "service_at_location": "service_at_location", "service_at_locations": "service_at_location",
-    "services_at_location": "service_at_location", "services_at_locations": "service_at_location",
-    "address": "address", "addresses": "address", "physical_address": "address", "physical_addresses": "address",
-    "postal_address": "postal_address", "postal_addresses": "postal_address", "mail_addresses": "postal_address",
-    "phone": "phone", "phones": "phone",
-    "schedule": "schedule", "schedules": "schedule",
-    "regular_schedule": "regular_schedule", "regular_schedules": "regular_schedule",
-    "taxonomies": "taxonomy", "taxonomy": "taxonomy",
-    "taxonomy_term": "taxonomy_term", "taxonomy_terms": "taxonomy_term",
-    "attribute": "attribute", "attributes": "attribute",
-    "service_taxonomy": "service_taxonomy", "services_taxonomy": "service_taxonomy",
+    "organization": "organization",
+    "organizations": "organization",
+    "location": "location",
+    "locations": "location",
+    "service": "service",
+    "services": "service",
+    "service_at_location": "service_at_location",
+    "service_at_locations": "service_at_location",
+    "services_at_location": "service_at_location",
+    "services_at_locations": "service_at_location",
+    "address": "address",
+    "addresses": "address",
+    "physical_address": "address",
+    "physical_addresses": "address",
+    "postal_address": "postal_address",
+    "postal_addresses": "postal_address",
+    "mail_addresses": "postal_address",
+    "phone": "phone",
+    "phones": "phone",
+    "schedule": "schedule",
+    "schedules": "schedule",
+    "regular_schedule": "regular_schedule",
+    "regular_schedules": "regular_schedule",
+    "taxonomies": "taxonomy",
+    "taxonomy": "taxonomy",
+    "taxonomy_term": "taxonomy_term",
+    "taxonomy_terms": "taxonomy_term",
+    "attribute": "attribute",
+    "attributes": "attribute",
+    "service_taxonomy": "service_taxonomy",
+    "services_taxonomy": "service_taxonomy",
     "service_taxonomies": "service_taxonomy",
-    "language": "language", "languages": "language",
+    "language": "language",
+    "languages": "language",
 }
 
 
 # Tables whose rows a load may reconcile: only a table the package holds can say a row is gone.
-PRESENT = {"organization": "organization", "location": "location", "service": "service",
-           "service_at_location": "service_at_location", "phone": "phone", "schedule": "schedule",
-           "regular_schedule": "schedule", "address": "address", "postal_address": "address"}
+PRESENT = {
+    "organization": "organization",
+    "location": "location",
+    "service": "service",
+    "service_at_location": "service_at_location",
+    "phone": "phone",
+    "schedule": "schedule",
+    "regular_schedule": "schedule",
+    "address": "address",
+    "postal_address": "address",
+}
 
 
 def _dialect(path: Path) -> tuple[str, str]:
@@ -373,8 +406,10 @@ def read_tabular(folder: Path, batch: Batch, progress: Progress) -> None:
         tables[table] = entry
     batch.present.update(PRESENT[table] for table in tables if table in PRESENT)
     if not tables.keys() & {"organization", "service", "location"}:
-        raise UnreadableInput("no organizations, services or locations table (expected e.g. organizations.csv "
-                              "and services.csv, as HSDS or Ohana name them)")
+        raise UnreadableInput(
+            "no organizations, services or locations table (expected e.g. organizations.csv "
+            "and services.csv, as HSDS or Ohana name them)"
+        )
     done = 0
 
     def rows(table: str) -> Iterator[tuple[Where, dict[str, str]]]:
@@ -405,8 +440,12 @@ def read_tabular(folder: Path, batch: Batch, progress: Progress) -> None:
             row["location_type"] = "virtual"
         sid = text(row.get("id")) or ""
         address = addresses.get(sid, {})
-        batch.location(where, row.get("id"), row.get("organization_id"),
-                       {**address, **{k: v for k, v in row.items() if v}, "url": row.get("url") or row.get("website")})
+        batch.location(
+            where,
+            row.get("id"),
+            row.get("organization_id"),
+            {**address, **{k: v for k, v in row.items() if v}, "url": row.get("url") or row.get("website")},
+        )
         if text(row.get("organization_id")):
             ohana_location_orgs[sid] = row["organization_id"].strip()
 
@@ -437,13 +476,21 @@ def read_tabular(folder: Path, batch: Batch, progress: Progress) -> None:
             ohana_terms.setdefault(sid or "", []).extend(part.strip() for part in taxonomy_ids.split(","))
 
     for where, row in rows("service_at_location"):
-        batch.service_at_location(where, row.get("id"), row.get("service_id"), row.get("location_id"),
-                                  row.get("description"))
+        batch.service_at_location(
+            where, row.get("id"), row.get("service_id"), row.get("location_id"), row.get("description")
+        )
 
     for where, row in rows("phone"):
-        batch.phone(where, row.get("id"), row, {
-            **row, "type": row.get("type") or row.get("number_type"),
-            "description": row.get("description") or row.get("department")})
+        batch.phone(
+            where,
+            row.get("id"),
+            row,
+            {
+                **row,
+                "type": row.get("type") or row.get("number_type"),
+                "description": row.get("description") or row.get("department"),
+            },
+        )
 
     for where, row in rows("schedule"):
         _hsds3_schedule(batch, where, row, row)
@@ -460,9 +507,13 @@ def read_tabular(folder: Path, batch: Batch, progress: Progress) -> None:
     for where, row in term_rows:
         if codes:
             # Ohana: taxonomy_id holds the term's code and parent_id its parent's code.
-            batch.taxonomy_term(where, row.get("id"), {**row, "code": row.get("taxonomy_id"),
-                                                       "vocabulary": row.get("vocabulary") or "Open Eligibility"},
-                                None, codes.get(text(row.get("parent_id")) or "", row.get("parent_id")))
+            batch.taxonomy_term(
+                where,
+                row.get("id"),
+                {**row, "code": row.get("taxonomy_id"), "vocabulary": row.get("vocabulary") or "Open Eligibility"},
+                None,
+                codes.get(text(row.get("parent_id")) or "", row.get("parent_id")),
+            )
         else:
             batch.taxonomy_term(where, row.get("id"), row, row.get("taxonomy_id"), row.get("parent_id"))
 
@@ -470,8 +521,7 @@ def read_tabular(folder: Path, batch: Batch, progress: Progress) -> None:
         if (row.get("link_entity") or row.get("link_type") or "service").lower() == "service":
             batch.service_taxonomy_term(where, row.get("link_id"), row.get("taxonomy_term_id"))
     for where, row in rows("service_taxonomy"):
-        batch.service_taxonomy_term(where, row.get("service_id"), row.get("taxonomy_id")
-                                    or row.get("taxonomy_term_id"))
+        batch.service_taxonomy_term(where, row.get("service_id"), row.get("taxonomy_id") or row.get("taxonomy_term_id"))
     for service, terms in ohana_terms.items():
         for term in terms:
             batch.service_taxonomy_term(Where("services.csv", 0), service, term)
@@ -525,8 +575,9 @@ def read_flat_csv(path: Path, batch: Batch, progress: Progress) -> None:
             for field, candidates in FLAT_COLUMNS.items():
                 pick[field] = next((name for name in candidates if name in row), "")
             if not pick["name"]:
-                raise UnreadableInput(f"{path.name}: no name column (expected one of "
-                                      f"{', '.join(FLAT_COLUMNS['name'])})")
+                raise UnreadableInput(
+                    f"{path.name}: no name column (expected one of {', '.join(FLAT_COLUMNS['name'])})"
+                )
         values = {field: row.get(column, "") if column else "" for field, column in pick.items()}
         values["country"] = "US" if pick["state_province"] else ""
         where = Where(path.name, line)
@@ -535,8 +586,13 @@ def read_flat_csv(path: Path, batch: Batch, progress: Progress) -> None:
         if batch.has("organization", sid) and full_name not in names.get(sid, ()):
             # Publishers reuse ids (SAMHSA's are built from phone and ZIP): a different name at the same id
             # is a different listing, keyed by id and name so a re-import still finds it.
-            batch.flag(where, "organization", sid, "duplicate_source_id",
-                       f"id {sid!r} is also used at line {first_line[sid]}; kept under {sid}~{full_name}")
+            batch.flag(
+                where,
+                "organization",
+                sid,
+                "duplicate_source_id",
+                f"id {sid!r} is also used at line {first_line[sid]}; kept under {sid}~{full_name}",
+            )
             sid = f"{sid}~{full_name}"
         names.setdefault(sid, set()).add(full_name)
         first_line.setdefault(sid, line)
@@ -557,4 +613,3 @@ def read_flat_csv(path: Path, batch: Batch, progress: Progress) -> None:
                 if term not in batch.pending["taxonomy_term"]:
                     batch.taxonomy_term(where, term, {"code": code, "name": code, "vocabulary": vocabulary})
                 batch.service_taxonomy_term(where, service, term)
-

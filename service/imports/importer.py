@@ -15,14 +15,22 @@ from schemas.imports import EntityCounts, ImportReport
 from service.imports import formats
 from service.imports.batches import Batch
 from service.imports.formats import Progress
-from service.search.geo import timezone_at
 from service.queries import imports as queries
 from service.queries.categories import select_taxonomy
+from service.search.geo import timezone_at
 
 log = logging.getLogger("commonground.imports")
 LOAD_ATTEMPTS = 3
-LOAD_ORDER = ("organization", "taxonomy", "taxonomy_term", "location", "service", "service_at_location", "phone",
-              "schedule")
+LOAD_ORDER = (
+    "organization",
+    "taxonomy",
+    "taxonomy_term",
+    "location",
+    "service",
+    "service_at_location",
+    "phone",
+    "schedule",
+)
 
 
 class ImportFailed(Exception):
@@ -68,9 +76,18 @@ def finish_batch(batch: Batch, slugs: list[str], existing: dict[str, set[str]], 
     fill_timezones(batch.rows["location"])
 
 
-async def run_import(conn: asyncpg.Connection, path: Path, source: str, *, format: str | None = None,
-                     dry_run: bool = False, strict: bool = False, prune: bool = False,
-                     progress: Progress | None = None, actor: str | None = None) -> ImportReport:
+async def run_import(
+    conn: asyncpg.Connection,
+    path: Path,
+    source: str,
+    *,
+    format: str | None = None,
+    dry_run: bool = False,
+    strict: bool = False,
+    prune: bool = False,
+    progress: Progress | None = None,
+    actor: str | None = None,
+) -> ImportReport:
     """Import one input. Raises ImportFailed (with the report when rows were read) and changes nothing
     when the input is unreadable, when strict and any row was rejected, or when the load fails.
     prune: the input is a full snapshot of the source, so its listings the input lacks are deleted."""
@@ -87,14 +104,23 @@ async def run_import(conn: asyncpg.Connection, path: Path, source: str, *, forma
 
     def report(committed: bool, unmapped: list[Any]) -> ImportReport:
         return ImportReport(
-            source=source, format=found, dry_run=dry_run, prune=prune, committed=committed,
+            source=source,
+            format=found,
+            dry_run=dry_run,
+            prune=prune,
+            committed=committed,
             counts={entity: counts for entity, counts in batch.counts.items() if counts.read or counts.removed},
-            rejections=batch.rejections, flags=batch.flags, unmapped_terms=unmapped,
-            ignored_files=batch.ignored_files, seconds=round(time.perf_counter() - started, 3))
+            rejections=batch.rejections,
+            flags=batch.flags,
+            unmapped_terms=unmapped,
+            ignored_files=batch.ignored_files,
+            seconds=round(time.perf_counter() - started, 3),
+        )
 
     if strict and batch.rejections:
-        raise ImportFailed(f"--strict: {len(batch.rejections)} row(s) rejected, nothing was imported",
-                           report(False, []))
+        raise ImportFailed(
+            f"--strict: {len(batch.rejections)} row(s) rejected, nothing was imported", report(False, [])
+        )
     unmapped: list[Any] = []
     for attempt in range(1, LOAD_ATTEMPTS + 1):
         progress.phase = "loading"
@@ -107,18 +133,28 @@ async def run_import(conn: asyncpg.Connection, path: Path, source: str, *, forma
         except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
             # Another import or edit touched the same rows in another order; all was rolled back.
             if attempt == LOAD_ATTEMPTS:
-                raise ImportFailed(f"the load collided with concurrent writes {LOAD_ATTEMPTS} times; nothing "
-                                   "was imported, try again", report(False, [])) from None
+                raise ImportFailed(
+                    f"the load collided with concurrent writes {LOAD_ATTEMPTS} times; nothing was imported, try again",
+                    report(False, []),
+                ) from None
             log.warning("import from %s collided with concurrent writes; retrying", source)
         except asyncpg.PostgresError as error:
-            raise ImportFailed(f"the database refused the import, nothing was imported: {error}",
-                               report(False, unmapped)) from error
+            raise ImportFailed(
+                f"the database refused the import, nothing was imported: {error}", report(False, unmapped)
+            ) from error
     progress.phase = "done"
     return report(not dry_run, unmapped)
 
 
-async def _load(conn: asyncpg.Connection, batch: Batch, source: str, dry_run: bool, prune: bool,
-                progress: Progress, actor: str | None) -> list[Any]:
+async def _load(
+    conn: asyncpg.Connection,
+    batch: Batch,
+    source: str,
+    dry_run: bool,
+    prune: bool,
+    progress: Progress,
+    actor: str | None,
+) -> list[Any]:
     """Write the batch in one transaction; returns the unmapped terms (raises _RollBack for a dry run)."""
     async with conn.transaction():
         await queries.set_import_actor(conn, source, actor)
@@ -145,8 +181,18 @@ async def _load(conn: asyncpg.Connection, batch: Batch, source: str, dry_run: bo
     return unmapped
 
 
-async def run_job(dsn: str, pool: asyncpg.Pool, job_id: UUID, path: Path, source: str, format: str | None,
-                  dry_run: bool, strict: bool, prune: bool = False, actor: str | None = None) -> None:
+async def run_job(
+    dsn: str,
+    pool: asyncpg.Pool,
+    job_id: UUID,
+    path: Path,
+    source: str,
+    format: str | None,
+    dry_run: bool,
+    strict: bool,
+    prune: bool = False,
+    actor: str | None = None,
+) -> None:
     """Run a queued import on a connection of its own (no statement timeout), reporting progress
     through the pool every second; the uploaded file is removed at the end."""
     progress = Progress()
@@ -166,13 +212,22 @@ async def run_job(dsn: str, pool: asyncpg.Pool, job_id: UUID, path: Path, source
     try:
         conn = await asyncpg.connect(dsn)
         try:
-            report = await run_import(conn, path, source, format=format, dry_run=dry_run, strict=strict,
-                                      prune=prune, progress=progress, actor=actor)
+            report = await run_import(
+                conn,
+                path,
+                source,
+                format=format,
+                dry_run=dry_run,
+                strict=strict,
+                prune=prune,
+                progress=progress,
+                actor=actor,
+            )
         finally:
             await conn.close()
     except ImportFailed as failure:
         report, error = failure.report, str(failure)
-    except Exception as failure:  # noqa: BLE001 - a job must always end with a status, whatever broke
+    except Exception as failure:
         error = f"the import stopped ({type(failure).__name__}: {failure}); nothing was imported"
         log.exception("import %s failed", job_id)
     finally:
@@ -180,8 +235,9 @@ async def run_job(dsn: str, pool: asyncpg.Pool, job_id: UUID, path: Path, source
         shutil.rmtree(path.parent, ignore_errors=True)
     encoded = msgspec.json.encode(report) if report is not None else None
     async with pool.acquire() as conn:
-        await queries.finish_job(conn, job_id, error is None, encoded, error,
-                                 report.format if report is not None else None)
+        await queries.finish_job(
+            conn, job_id, error is None, encoded, error, report.format if report is not None else None
+        )
 
 
 def start_job(jobs: set[asyncio.Task[None]], *args: Any) -> None:

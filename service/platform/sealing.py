@@ -42,8 +42,10 @@ class ServerKey:
     def open(self, sealed: bytes, context: bytes, key_id: str | None = None) -> str:
         """The plain secret back."""
         if key_id is not None and key_id != self.id:
-            raise Unsealable(f"sealed under server key {key_id}, but this server's key is {self.id}: every "
-                             "server sharing the database needs the same COMMONGROUND_SECRET_KEY")
+            raise Unsealable(
+                f"sealed under server key {key_id}, but this server's key is {self.id}: every "
+                "server sharing the database needs the same COMMONGROUND_SECRET_KEY"
+            )
         try:
             return self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], context).decode()
         except InvalidTag:
@@ -54,8 +56,10 @@ def load_server_key(settings: Settings) -> ServerKey:
     """The configured key, else the key file in the data folder (made on first use)."""
     if settings.secret_key is not None:
         if len(settings.secret_key) < MIN_KEY_CHARS:
-            raise SystemExit(f"invalid setting COMMONGROUND_SECRET_KEY: needs at least {MIN_KEY_CHARS} characters "
-                             "(e.g. `openssl rand -base64 32`)")
+            raise SystemExit(
+                f"invalid setting COMMONGROUND_SECRET_KEY: needs at least {MIN_KEY_CHARS} characters "
+                "(e.g. `openssl rand -base64 32`)"
+            )
         return ServerKey(hashlib.sha256(settings.secret_key.encode()).digest())
     return ServerKey(_key_file(Path(settings.data_dir).expanduser() / KEY_FILE))
 

@@ -32,8 +32,8 @@ from schemas.webhooks import EventData, WebhookEvent
 from service.config import Settings
 from service.errors import InvalidInput
 from service.http.metrics import Metrics
-from service.queries import webhooks as queries
 from service.platform.sealing import ServerKey, Unsealable
+from service.queries import webhooks as queries
 
 log = logging.getLogger("commonground.webhooks")
 # Attempts in flight per worker, and per webhook within them.
@@ -45,8 +45,14 @@ RESOLVE_TIMEOUT_S = 5.0
 # Only the status matters; a receiver answering more than this is cut off.
 MAX_RESPONSE_BYTES = 64 * 1024
 HEADERS = {"User-Agent": "CommonGround-Webhooks/1"}
-SEND_ERRORS = (httpcore.NetworkError, httpcore.ProtocolError, httpcore.TimeoutException, httpcore.UnsupportedProtocol,
-               ssl.SSLError, OSError)
+SEND_ERRORS = (
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.TimeoutException,
+    httpcore.UnsupportedProtocol,
+    ssl.SSLError,
+    OSError,
+)
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -105,8 +111,15 @@ def forbidden(address: str) -> bool:
         inner = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
         if inner is not None and forbidden(str(inner)):
             return True
-    return (not ip.is_global or ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
-            or ip.is_reserved or ip.is_unspecified)
+    return (
+        not ip.is_global
+        or ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+    )
 
 
 async def addresses_for(host: str, port: int, resolve: Resolver, allow_private: bool) -> list[str]:
@@ -140,8 +153,9 @@ async def check_url(url: str, settings: Settings, resolve: Resolver) -> None:
         async with asyncio.timeout(RESOLVE_TIMEOUT_S):
             await addresses_for(host, port, resolve, allow_private=False)
     except Refused as refusal:
-        raise InvalidInput("url", f"must not point at a private, loopback or link-local address ({refusal})",
-                           "body") from None
+        raise InvalidInput(
+            "url", f"must not point at a private, loopback or link-local address ({refusal})", "body"
+        ) from None
     except OSError as failure:  # TimeoutError included
         raise InvalidInput("url", f"the host {host} cannot be resolved ({failure or 'timed out'})", "body") from None
 
@@ -156,8 +170,14 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
     def __init__(self, addresses: list[str]) -> None:
         self.addresses, self.inner = addresses, httpcore.AnyIOBackend()
 
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                          socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
         failure: Exception | None = None
         for address in self.addresses:
             try:
@@ -178,8 +198,15 @@ def backoff(attempt: int, base_s: float) -> float:
 class Deliverer:
     """Drains the outbox; every worker runs one."""
 
-    def __init__(self, pool: asyncpg.Pool, settings: Settings, metrics: Metrics, key: ServerKey,
-                 resolve: Resolver = system_resolve, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        settings: Settings,
+        metrics: Metrics,
+        key: ServerKey,
+        resolve: Resolver = system_resolve,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.pool, self.settings, self.metrics, self.key, self.resolve = pool, settings, metrics, key, resolve
         self.ssl_context = ssl_context or httpx.create_ssl_context()
 
@@ -200,13 +227,17 @@ class Deliverer:
                 if sending:
                     # Every slot taken: wait for one. Otherwise poll again soon, or as soon as one frees up.
                     full = len(sending) >= CONCURRENCY
-                    done, _ = await asyncio.wait(sending, timeout=None if full else POLL_S,
-                                                 return_when=asyncio.FIRST_COMPLETED)
+                    done, _ = await asyncio.wait(
+                        sending, timeout=None if full else POLL_S, return_when=asyncio.FIRST_COMPLETED
+                    )
                     for task in done:
                         del sending[task]
                         if (failure := task.exception()) is not None:
-                            log.warning("a webhook attempt could not be recorded; its lease will lapse and it "
-                                        "will be sent again", exc_info=failure)
+                            log.warning(
+                                "a webhook attempt could not be recorded; its lease will lapse and it "
+                                "will be sent again",
+                                exc_info=failure,
+                            )
                 else:
                     await asyncio.sleep(POLL_S)
         finally:
@@ -230,28 +261,40 @@ class Deliverer:
         host, port = _host_port(url)
         addresses = await addresses_for(host, port, self.resolve, self.settings.webhook_allow_insecure)
         backend = PinnedBackend(addresses)
-        async with httpcore.AsyncConnectionPool(ssl_context=self.ssl_context, network_backend=backend,
-                                                max_connections=1, keepalive_expiry=0) as pool:
-            async with pool.stream("POST", url, headers={**HEADERS, **headers}, content=body) as response:
-                read = 0
-                async for chunk in response.aiter_stream():
-                    read += len(chunk)
-                    if read >= MAX_RESPONSE_BYTES:
-                        break
-                return response.status
+        async with httpcore.AsyncConnectionPool(
+            ssl_context=self.ssl_context, network_backend=backend, max_connections=1, keepalive_expiry=0
+        ) as pool, pool.stream("POST", url, headers={**HEADERS, **headers}, content=body) as response:
+            read = 0
+            async for chunk in response.aiter_stream():
+                read += len(chunk)
+                if read >= MAX_RESPONSE_BYTES:
+                    break
+            return response.status
 
     async def _deliver(self, row: asyncpg.Record) -> None:
-        body = msgspec.json.encode(WebhookEvent(id=row["id"], type=row["event_type"], data=EventData(
-            entity=row["entity"], id=row["entity_id"], op=row["op"], at=row["at"])))
+        body = msgspec.json.encode(
+            WebhookEvent(
+                id=row["id"],
+                type=row["event_type"],
+                data=EventData(entity=row["entity"], id=row["entity_id"], op=row["op"], at=row["at"]),
+            )
+        )
         started = time.perf_counter()
         status_code, error, final = None, None, False
         try:
             secret = open_secret(self.key, row["webhook_id"], row["secret_sealed"], row["secret_key_id"])
             async with asyncio.timeout(self.settings.webhook_timeout_s):
-                status_code = await self._send(row["url"], {
-                    "Content-Type": "application/json", "CommonGround-Event": row["event_type"],
-                    "CommonGround-Delivery": str(row["id"]), "CommonGround-Attempt": str(row["attempts"]),
-                    "CommonGround-Signature": sign(secret, int(time.time()), body)}, body)
+                status_code = await self._send(
+                    row["url"],
+                    {
+                        "Content-Type": "application/json",
+                        "CommonGround-Event": row["event_type"],
+                        "CommonGround-Delivery": str(row["id"]),
+                        "CommonGround-Attempt": str(row["attempts"]),
+                        "CommonGround-Signature": sign(secret, int(time.time()), body),
+                    },
+                    body,
+                )
             if not 200 <= status_code < 300:
                 error = f"answered {status_code}"
         except Refused as refusal:
@@ -269,14 +312,20 @@ class Deliverer:
             outcome, next_at = "failed", None
         else:
             outcome = "pending"
-            next_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(
-                seconds=backoff(row["attempts"], self.settings.webhook_retry_base_s))
+            next_at = dt.datetime.now(dt.UTC) + dt.timedelta(
+                seconds=backoff(row["attempts"], self.settings.webhook_retry_base_s)
+            )
         async with self.pool.acquire(timeout=5) as conn:
-            owned = await queries.finish_attempt(conn, row["id"], row["lease_owner"], row["attempts"], status_code,
-                                                 error, duration_ms, outcome, next_at)
+            owned = await queries.finish_attempt(
+                conn, row["id"], row["lease_owner"], row["attempts"], status_code, error, duration_ms, outcome, next_at
+            )
         if not owned:
-            log.warning("webhook delivery %s attempt %d ended after its lease passed to another worker or the "
-                        "webhook was deleted; its outcome (%s) was dropped", row["id"], row["attempts"],
-                        error or "delivered")
+            log.warning(
+                "webhook delivery %s attempt %d ended after its lease passed to another worker or the "
+                "webhook was deleted; its outcome (%s) was dropped",
+                row["id"],
+                row["attempts"],
+                error or "delivered",
+            )
             return
         self.metrics.deliveries.labels("delivered" if error is None else "error").inc()

@@ -35,11 +35,11 @@ SELECT_CURRENT = """
 """
 
 
-async def select_current(conn: asyncpg.Connection, service_id: UUID, at: dt.datetime,
-                         max_age: dt.timedelta) -> list[CapacityReport]:
+async def select_current(
+    conn: asyncpg.Connection, service_id: UUID, at: dt.datetime, max_age: dt.timedelta
+) -> list[CapacityReport]:
     """The latest count of each unit, judged current or not at an instant."""
-    return msgspec.json.decode(await conn.fetchval(SELECT_CURRENT, service_id, at, max_age),
-                               type=list[CapacityReport])
+    return msgspec.json.decode(await conn.fetchval(SELECT_CURRENT, service_id, at, max_age), type=list[CapacityReport])
 
 
 SELECT_HISTORY = """
@@ -50,11 +50,13 @@ SELECT_HISTORY = """
 """
 
 
-async def select_history(conn: asyncpg.Connection, service_id: UUID, unit: str | None,
-                         limit: int) -> list[CapacityRecord]:
+async def select_history(
+    conn: asyncpg.Connection, service_id: UUID, unit: str | None, limit: int
+) -> list[CapacityRecord]:
     """Counts as reported, newest first."""
-    return [msgspec.convert(dict(row), CapacityRecord) for row in await conn.fetch(SELECT_HISTORY, service_id, unit,
-                                                                                   limit)]
+    return [
+        msgspec.convert(dict(row), CapacityRecord) for row in await conn.fetch(SELECT_HISTORY, service_id, unit, limit)
+    ]
 
 
 SELECT_SERVICE_EXISTS = "SELECT EXISTS (SELECT 1 FROM services WHERE id = $1)"

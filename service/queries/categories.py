@@ -30,8 +30,9 @@ async def select_categories(conn: asyncpg.Connection) -> CategoryList:
     parents: dict[str, Category] = {}
     for row in await conn.fetch(SELECT_CATEGORIES):
         if row["parent_slug"] is None:
-            parents[row["slug"]] = Category(slug=row["slug"], name=row["name"], description=row["description"],
-                                            count=row["count"], children=[])
+            parents[row["slug"]] = Category(
+                slug=row["slug"], name=row["name"], description=row["description"], count=row["count"], children=[]
+            )
         else:
             parents[row["parent_slug"]].children.append(msgspec.convert(dict(row), Subcategory))
     return CategoryList(items=list(parents.values()))

@@ -2,7 +2,9 @@
 
 import asyncpg
 
-SELECT_MAPPINGS = "SELECT vocabulary, term, category_slug FROM category_mappings ORDER BY vocabulary, term, category_slug"
+SELECT_MAPPINGS = (
+    "SELECT vocabulary, term, category_slug FROM category_mappings ORDER BY vocabulary, term, category_slug"
+)
 
 
 async def select_mappings(conn: asyncpg.Connection) -> list[asyncpg.Record]:

@@ -62,7 +62,8 @@ _PAIRS = {
              WHERE a.geo IS NOT NULL AND earth_distance(a.geo, b.geo) <= 150
         ),
         candidates AS (SELECT a, b FROM near),
-    """ + _EVIDENCE.format(owner="location_id", name_weight=0.5),
+    """
+    + _EVIDENCE.format(owner="location_id", name_weight=0.5),
     # Services at the same or nearby places are candidates only with similar names: one clinic offers many.
     "service": """
         WITH owners AS (SELECT id, name, url AS site FROM services WHERE deleted_at IS NULL),
@@ -81,7 +82,8 @@ _PAIRS = {
             SELECT n.a, n.b FROM near n JOIN owners oa ON oa.id = n.a JOIN owners ob ON ob.id = n.b
              WHERE similarity(oa.name, ob.name) >= 0.3
         ),
-    """ + _EVIDENCE.format(owner="service_id", name_weight=0.5),
+    """
+    + _EVIDENCE.format(owner="service_id", name_weight=0.5),
     "organization": """
         WITH owners AS (SELECT id, name, website AS site FROM organizations WHERE deleted_at IS NULL),
         near AS (SELECT NULL::uuid AS a, NULL::uuid AS b, NULL::float8 AS metres WHERE false),
@@ -89,7 +91,8 @@ _PAIRS = {
             SELECT a.id AS a, b.id AS b FROM owners a JOIN organizations b
                 ON b.name % a.name AND b.id > a.id AND b.deleted_at IS NULL
         ),
-    """ + _EVIDENCE.replace("coalesce(p.{owner}, sal.{owner})", "p.organization_id").format(name_weight=0.8),
+    """
+    + _EVIDENCE.replace("coalesce(p.{owner}, sal.{owner})", "p.organization_id").format(name_weight=0.8),
 }
 
 
@@ -99,7 +102,6 @@ SELECT_DUPLICATES = {kind: f"SELECT * FROM ({sql}) d WHERE d.score >= $1 LIMIT $
 async def select_duplicates(conn: asyncpg.Connection, kind: str, min_score: float, limit: int) -> list[asyncpg.Record]:
     """Likely duplicate pairs of one kind, best first."""
     return await conn.fetch(SELECT_DUPLICATES[kind], min_score, limit)
-
 
 
 # Merging: $1 is the survivor, $2 the duplicate. Each statement moves one kind of thing and reports how
@@ -137,41 +139,77 @@ MERGE_STEPS: dict[str, list[tuple[str, str]]] = {
     "service": [
         ("links", "UPDATE service_at_location SET service_id = $1 WHERE service_id = $2"),
         ("phones", MOVE_PHONES["service"]),
-        ("hours", """UPDATE schedules SET service_id = $1 WHERE service_id = $2
-                      AND NOT EXISTS (SELECT 1 FROM schedules WHERE service_id = $1)"""),
-        ("categories", """INSERT INTO service_categories (service_id, category_slug)
+        (
+            "hours",
+            """UPDATE schedules SET service_id = $1 WHERE service_id = $2
+                      AND NOT EXISTS (SELECT 1 FROM schedules WHERE service_id = $1)""",
+        ),
+        (
+            "categories",
+            """INSERT INTO service_categories (service_id, category_slug)
                           SELECT $1, category_slug FROM service_categories WHERE service_id = $2
-                          ON CONFLICT DO NOTHING"""),
-        ("attributes", """INSERT INTO service_attributes (service_id, attribute_slug)
+                          ON CONFLICT DO NOTHING""",
+        ),
+        (
+            "attributes",
+            """INSERT INTO service_attributes (service_id, attribute_slug)
                           SELECT $1, attribute_slug FROM service_attributes WHERE service_id = $2
-                          ON CONFLICT DO NOTHING"""),
-        ("taxonomy_terms", """INSERT INTO service_taxonomy_terms (service_id, taxonomy_term_id)
+                          ON CONFLICT DO NOTHING""",
+        ),
+        (
+            "taxonomy_terms",
+            """INSERT INTO service_taxonomy_terms (service_id, taxonomy_term_id)
                               SELECT $1, taxonomy_term_id FROM service_taxonomy_terms WHERE service_id = $2
-                              ON CONFLICT DO NOTHING"""),
+                              ON CONFLICT DO NOTHING""",
+        ),
         ("capacity", "UPDATE service_capacity SET service_id = $1 WHERE service_id = $2"),
-        ("exceptions", """UPDATE schedule_exceptions SET service_id = $1 WHERE service_id = $2
-                           AND NOT EXISTS (SELECT 1 FROM schedule_exceptions WHERE service_id = $1)"""),
-        ("service_areas", """UPDATE service_areas SET service_id = $1 WHERE service_id = $2
-                              AND NOT EXISTS (SELECT 1 FROM service_areas WHERE service_id = $1)"""),
+        (
+            "exceptions",
+            """UPDATE schedule_exceptions SET service_id = $1 WHERE service_id = $2
+                           AND NOT EXISTS (SELECT 1 FROM schedule_exceptions WHERE service_id = $1)""",
+        ),
+        (
+            "service_areas",
+            """UPDATE service_areas SET service_id = $1 WHERE service_id = $2
+                              AND NOT EXISTS (SELECT 1 FROM service_areas WHERE service_id = $1)""",
+        ),
         ("verifications", "UPDATE verifications SET service_id = $1 WHERE service_id = $2"),
-        ("views", """WITH gone AS (DELETE FROM service_views WHERE service_id = $2 RETURNING day, served)
+        (
+            "views",
+            """WITH gone AS (DELETE FROM service_views WHERE service_id = $2 RETURNING day, served)
                      INSERT INTO service_views AS v (service_id, day, served) SELECT $1, day, served FROM gone
-                     ON CONFLICT (service_id, day) DO UPDATE SET served = v.served + excluded.served"""),
+                     ON CONFLICT (service_id, day) DO UPDATE SET served = v.served + excluded.served""",
+        ),
         ("suggestions", "UPDATE suggestions SET service_id = $1 WHERE service_id = $2"),
-        ("reindexed", "SELECT refresh_resource_index(ARRAY(SELECT id FROM service_at_location WHERE service_id = $1)) "
-                      "WHERE $2::uuid IS NOT NULL"),
-        ("deleted", """UPDATE services SET deleted_at = now(), status_before_delete = status, status = 'defunct'
-                        WHERE id = $2 AND id <> $1"""),
+        (
+            "reindexed",
+            "SELECT refresh_resource_index(ARRAY(SELECT id FROM service_at_location WHERE service_id = $1)) "
+            "WHERE $2::uuid IS NOT NULL",
+        ),
+        (
+            "deleted",
+            """UPDATE services SET deleted_at = now(), status_before_delete = status, status = 'defunct'
+                        WHERE id = $2 AND id <> $1""",
+        ),
     ],
     "location": [
         ("links", "UPDATE service_at_location SET location_id = $1 WHERE location_id = $2"),
         ("phones", MOVE_PHONES["location"]),
-        ("hours", """UPDATE schedules SET location_id = $1 WHERE location_id = $2
-                      AND NOT EXISTS (SELECT 1 FROM schedules WHERE location_id = $1)"""),
-        ("exceptions", """UPDATE schedule_exceptions SET location_id = $1 WHERE location_id = $2
-                           AND NOT EXISTS (SELECT 1 FROM schedule_exceptions WHERE location_id = $1)"""),
-        ("reindexed", "SELECT refresh_resource_index(ARRAY(SELECT id FROM service_at_location WHERE location_id = $1)) "
-                      "WHERE $2::uuid IS NOT NULL"),
+        (
+            "hours",
+            """UPDATE schedules SET location_id = $1 WHERE location_id = $2
+                      AND NOT EXISTS (SELECT 1 FROM schedules WHERE location_id = $1)""",
+        ),
+        (
+            "exceptions",
+            """UPDATE schedule_exceptions SET location_id = $1 WHERE location_id = $2
+                           AND NOT EXISTS (SELECT 1 FROM schedule_exceptions WHERE location_id = $1)""",
+        ),
+        (
+            "reindexed",
+            "SELECT refresh_resource_index(ARRAY(SELECT id FROM service_at_location WHERE location_id = $1)) "
+            "WHERE $2::uuid IS NOT NULL",
+        ),
         ("deleted", "UPDATE locations SET deleted_at = now() WHERE id = $2 AND id <> $1"),
     ],
     "organization": [
@@ -179,8 +217,11 @@ MERGE_STEPS: dict[str, list[tuple[str, str]]] = {
         ("locations", "UPDATE locations SET organization_id = $1 WHERE organization_id = $2"),
         ("phones", MOVE_PHONES["organization"]),
         # Keys that managed the duplicate now manage the survivor.
-        ("keys", """UPDATE api_keys SET organization_ids = array_replace(organization_ids, $2, $1)
-                     WHERE $2 = any(organization_ids)"""),
+        (
+            "keys",
+            """UPDATE api_keys SET organization_ids = array_replace(organization_ids, $2, $1)
+                     WHERE $2 = any(organization_ids)""",
+        ),
         ("deleted", "UPDATE organizations SET deleted_at = now() WHERE id = $2 AND id <> $1"),
     ],
 }

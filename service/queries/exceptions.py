@@ -20,14 +20,16 @@ INSERT_EXCEPTIONS = {
         INSERT INTO schedule_exceptions ({kind}_id, day, opens_at, closes_at, description)
         SELECT $1, x.day, x.opens::time, x.closes::time, x.note
           FROM unnest($2::date[], $3::text[], $4::text[], $5::text[]) AS x(day, opens, closes, note)
-    """ for kind in ("service", "location")
+    """
+    for kind in ("service", "location")
 }
 SELECT_EXCEPTIONS = {
     kind: f"""
         SELECT id, day AS date, opens_at IS NULL AS closed, to_char(opens_at, 'HH24:MI') AS opens_at,
                to_char(closes_at, 'HH24:MI') AS closes_at, description
           FROM schedule_exceptions WHERE {kind}_id = $1 ORDER BY day, opens_at NULLS FIRST, id
-    """ for kind in ("service", "location")
+    """
+    for kind in ("service", "location")
 }
 
 
@@ -36,15 +38,21 @@ async def owner_exists(conn: asyncpg.Connection, kind: str, owner_id: UUID) -> b
     return await conn.fetchval(SELECT_OWNER[kind], owner_id)
 
 
-async def replace_exceptions(conn: asyncpg.Connection, kind: str, owner_id: UUID,
-                             exceptions: list[ScheduleExceptionCreate]) -> None:
+async def replace_exceptions(
+    conn: asyncpg.Connection, kind: str, owner_id: UUID, exceptions: list[ScheduleExceptionCreate]
+) -> None:
     """Make these the owner's exceptions, in one transaction."""
     async with conn.transaction():
         await conn.execute(DELETE_EXCEPTIONS[kind], owner_id)
         if exceptions:
-            await conn.execute(INSERT_EXCEPTIONS[kind], owner_id, [e.date for e in exceptions],
-                               [e.opens_at for e in exceptions], [e.closes_at for e in exceptions],
-                               [e.description for e in exceptions])
+            await conn.execute(
+                INSERT_EXCEPTIONS[kind],
+                owner_id,
+                [e.date for e in exceptions],
+                [e.opens_at for e in exceptions],
+                [e.closes_at for e in exceptions],
+                [e.description for e in exceptions],
+            )
 
 
 async def select_exceptions(conn: asyncpg.Connection, kind: str, owner_id: UUID) -> list[ScheduleException]:

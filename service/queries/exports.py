@@ -40,7 +40,9 @@ async def delete_old_export_writes(conn: asyncpg.Connection) -> None:
     await conn.execute(DELETE_OLD_EXPORT_WRITES)
 
 
-SELECT_SERVICE_DOCUMENTS = "SELECT hsds_service(s, false)::text FROM services s WHERE s.deleted_at IS NULL ORDER BY s.id"
+SELECT_SERVICE_DOCUMENTS = (
+    "SELECT hsds_service(s, false)::text FROM services s WHERE s.deleted_at IS NULL ORDER BY s.id"
+)
 
 
 async def stream_service_documents(conn: asyncpg.Connection) -> AsyncIterator[str]:
@@ -59,23 +61,56 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
             WHERE deleted_at IS NULL ORDER BY id""",
     ),
     "services.csv": (
-        ("id", "organization_id", "name", "alternate_name", "description", "url", "email", "status",
-         "application_process", "fees_description", "eligibility_description", "assured_date", "minimum_age",
-         "maximum_age"),
+        (
+            "id",
+            "organization_id",
+            "name",
+            "alternate_name",
+            "description",
+            "url",
+            "email",
+            "status",
+            "application_process",
+            "fees_description",
+            "eligibility_description",
+            "assured_date",
+            "minimum_age",
+            "maximum_age",
+        ),
         """SELECT id, organization_id, name, alternate_name, description, url, email, status, application_process,
                   fees_description, eligibility_description, assured_date, minimum_age, maximum_age
              FROM services WHERE deleted_at IS NULL ORDER BY id""",
     ),
     "locations.csv": (
-        ("id", "location_type", "url", "organization_id", "name", "alternate_name", "description", "transportation",
-         "latitude", "longitude"),
+        (
+            "id",
+            "location_type",
+            "url",
+            "organization_id",
+            "name",
+            "alternate_name",
+            "description",
+            "transportation",
+            "latitude",
+            "longitude",
+        ),
         """SELECT id, location_type, url, organization_id, name, alternate_name, description, transportation,
                   public_coordinate(latitude, confidential), public_coordinate(longitude, confidential)
              FROM locations WHERE deleted_at IS NULL ORDER BY id""",
     ),
     "addresses.csv": (
-        ("id", "location_id", "address_1", "address_2", "city", "region", "state_province", "postal_code",
-         "country", "address_type"),
+        (
+            "id",
+            "location_id",
+            "address_1",
+            "address_2",
+            "city",
+            "region",
+            "state_province",
+            "postal_code",
+            "country",
+            "address_type",
+        ),
         """SELECT hsds_address_id(id), id, address_1, address_2, coalesce(city, ''), region,
                   coalesce(state_province, ''), coalesce(postal_code, ''), coalesce(country, ''),
                   CASE WHEN location_type = 'postal' THEN 'postal' ELSE 'physical' END
@@ -88,8 +123,17 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
             WHERE listed(NULL, NULL, NULL, id) ORDER BY id""",
     ),
     "phones.csv": (
-        ("id", "location_id", "service_id", "organization_id", "service_at_location_id", "number", "extension",
-         "type", "description"),
+        (
+            "id",
+            "location_id",
+            "service_id",
+            "organization_id",
+            "service_at_location_id",
+            "number",
+            "extension",
+            "type",
+            "description",
+        ),
         """SELECT id, location_id, service_id, organization_id, service_at_location_id, number, extension, type,
                   description
              FROM phones
@@ -97,8 +141,20 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
             ORDER BY coalesce(organization_id, service_id, location_id, service_at_location_id), position, id""",
     ),
     "schedules.csv": (
-        ("id", "service_id", "location_id", "service_at_location_id", "valid_from", "valid_to", "freq", "wkst",
-         "byday", "opens_at", "closes_at", "description"),
+        (
+            "id",
+            "service_id",
+            "location_id",
+            "service_at_location_id",
+            "valid_from",
+            "valid_to",
+            "freq",
+            "wkst",
+            "byday",
+            "opens_at",
+            "closes_at",
+            "description",
+        ),
         """SELECT id, service_id, location_id, service_at_location_id, valid_from, valid_to, 'WEEKLY', 'MO',
                   hsds_weekday(weekday), opens_at::text, closes_at::text, description
              FROM schedules

@@ -47,8 +47,9 @@ def _withhold(changes: dict[str, list[Any]] | None) -> dict[str, list[Any]] | No
     return kept
 
 
-async def select_history(conn: asyncpg.Connection, kind: str, listing_id: UUID, before: int | None,
-                         limit: int, exact: bool) -> list[tuple[int, UUID, HistoryEntry]]:
+async def select_history(
+    conn: asyncpg.Connection, kind: str, listing_id: UUID, before: int | None, limit: int, exact: bool
+) -> list[tuple[int, UUID, HistoryEntry]]:
     """A page of a listing's history, newest first, as (version, id, entry) rows (exact: a confidential
     location's real place, for the confidential scope)."""
     rows = await conn.fetch(SELECT_HISTORY, kind, listing_id, before, limit)
@@ -58,8 +59,9 @@ async def select_history(conn: asyncpg.Connection, kind: str, listing_id: UUID, 
         entry = dict(row)
         entry["changes"] = msgspec.json.decode(row["changes"]) if row["changes"] else None
         if (created := entry.pop("created")) is not None:
-            entry["changes"] = {field: [None, value] for field, value in msgspec.json.decode(created).items()
-                                if value is not None}
+            entry["changes"] = {
+                field: [None, value] for field, value in msgspec.json.decode(created).items() if value is not None
+            }
         if row["actor"] == "00000000-0000-0000-0000-000000000000":
             entry["actor_name"] = "bootstrap (COMMONGROUND_ADMIN_KEY)"
         if withhold:
@@ -90,13 +92,50 @@ async def select_snapshot(conn: asyncpg.Connection, kind: str, listing_id: UUID,
 # derived columns stay as they are; phones, hours and other lists are not part of the snapshot.
 RESTORABLE = {
     "organization": ("organizations", ("name", "alternate_name", "description", "email", "website")),
-    "service": ("services", ("organization_id", "name", "alternate_name", "description", "status", "url", "email",
-                             "eligibility_description", "fees_description", "application_process", "languages",
-                             "assured_date", "genders", "minimum_age", "maximum_age", "cost")),
-    "location": ("locations", ("organization_id", "name", "alternate_name", "description", "location_type",
-                               "latitude", "longitude", "timezone", "address_1", "address_2", "city", "region",
-                               "state_province", "postal_code", "country", "transportation", "url",
-                               "confidential")),
+    "service": (
+        "services",
+        (
+            "organization_id",
+            "name",
+            "alternate_name",
+            "description",
+            "status",
+            "url",
+            "email",
+            "eligibility_description",
+            "fees_description",
+            "application_process",
+            "languages",
+            "assured_date",
+            "genders",
+            "minimum_age",
+            "maximum_age",
+            "cost",
+        ),
+    ),
+    "location": (
+        "locations",
+        (
+            "organization_id",
+            "name",
+            "alternate_name",
+            "description",
+            "location_type",
+            "latitude",
+            "longitude",
+            "timezone",
+            "address_1",
+            "address_2",
+            "city",
+            "region",
+            "state_province",
+            "postal_code",
+            "country",
+            "transportation",
+            "url",
+            "confidential",
+        ),
+    ),
 }
 # Built from the constants above, never from input.
 REVERT = {
@@ -136,8 +175,9 @@ ADD_LIST_CHANGES = """
 """
 
 
-async def add_list_changes(conn: asyncpg.Connection, kind: str, listing_id: UUID,
-                           changes: dict[str, list[Any]]) -> None:
+async def add_list_changes(
+    conn: asyncpg.Connection, kind: str, listing_id: UUID, changes: dict[str, list[Any]]
+) -> None:
     """Record changed lists ([before, after] each) with this transaction's history entry of the listing."""
     if changes:
         await conn.execute(ADD_LIST_CHANGES, kind, listing_id, msgspec.json.encode(changes).decode())

@@ -58,14 +58,16 @@ class Listing:
 
 
 SERVICE_WORDS = "s.search_vector @@ websearch_to_tsquery('cg_search', {})"
-SERVICE_TERM = ("EXISTS (SELECT 1 FROM hsds_service_terms st WHERE st.service_id = s.id "
-                "AND st.taxonomy_term_id = {})")
-SERVICE_TAXONOMY = ("EXISTS (SELECT 1 FROM hsds_service_terms st JOIN hsds_taxonomy_terms t ON t.id = st.taxonomy_term_id "
-                    "WHERE st.service_id = s.id AND t.taxonomy_id = {})")
+SERVICE_TERM = "EXISTS (SELECT 1 FROM hsds_service_terms st WHERE st.service_id = s.id AND st.taxonomy_term_id = {})"
+SERVICE_TAXONOMY = (
+    "EXISTS (SELECT 1 FROM hsds_service_terms st JOIN hsds_taxonomy_terms t ON t.id = st.taxonomy_term_id "
+    "WHERE st.service_id = s.id AND t.taxonomy_id = {})"
+)
 
 
-def _service_filters(listing: Listing, search: str | None, term: UUID | None, taxonomy: UUID | None,
-                     organization: UUID | None) -> None:
+def _service_filters(
+    listing: Listing, search: str | None, term: UUID | None, taxonomy: UUID | None, organization: UUID | None
+) -> None:
     """The filters on the service (alias s) that services and services-at-locations share."""
     if search:
         listing.filter(SERVICE_WORDS, search)
@@ -77,8 +79,13 @@ def _service_filters(listing: Listing, search: str | None, term: UUID | None, ta
         listing.filter("s.organization_id = {}", organization)
 
 
-def services_listing(search: str | None, term: UUID | None, taxonomy: UUID | None, organization: UUID | None,
-                     modified_after: dt.datetime | None) -> Listing:
+def services_listing(
+    search: str | None,
+    term: UUID | None,
+    taxonomy: UUID | None,
+    organization: UUID | None,
+    modified_after: dt.datetime | None,
+) -> Listing:
     """Services matching every filter given, in id order."""
     listing = Listing("services", "s")
     listing.where.append("s.deleted_at IS NULL")
@@ -95,21 +102,32 @@ def service_document(full: bool, minimal: bool) -> str:
     return "hsds_service(s, true)" if full else "hsds_service_summary(s)"
 
 
-def service_at_locations_listing(search: str | None, term: UUID | None, taxonomy: UUID | None,
-                                 organization: UUID | None, modified_after: dt.datetime | None,
-                                 postcode: str | None, point: Point | None) -> Listing:
+def service_at_locations_listing(
+    search: str | None,
+    term: UUID | None,
+    taxonomy: UUID | None,
+    organization: UUID | None,
+    modified_after: dt.datetime | None,
+    postcode: str | None,
+    point: Point | None,
+) -> Listing:
     """Services at locations matching every filter; nearest first when a point is given."""
     listing = Listing("service_at_location", "sal")
-    listing.joins = ["JOIN services s ON s.id = sal.service_id AND s.deleted_at IS NULL",
-                     "JOIN locations l ON l.id = sal.location_id AND l.deleted_at IS NULL"]
+    listing.joins = [
+        "JOIN services s ON s.id = sal.service_id AND s.deleted_at IS NULL",
+        "JOIN locations l ON l.id = sal.location_id AND l.deleted_at IS NULL",
+    ]
     _service_filters(listing, search, term, taxonomy, organization)
     if modified_after:
         listing.filter("greatest(sal.updated_at, s.updated_at, l.updated_at) >= {}", modified_after)
     # Only the public place may decide membership, count and order: a confidential location's exact
     # point and hidden address must not be findable by narrowing filters around it.
     if postcode and point is None:
-        listing.filter("NOT l.confidential AND (l.postal_code = {} OR l.postal_code LIKE {} || '-%')",
-                       postcode.strip(), postcode.strip())
+        listing.filter(
+            "NOT l.confidential AND (l.postal_code = {} OR l.postal_code LIKE {} || '-%')",
+            postcode.strip(),
+            postcode.strip(),
+        )
     if point is not None:
         listing.where.append("l.public_geo IS NOT NULL")
         public = "public_coordinate(l.latitude, l.confidential), public_coordinate(l.longitude, l.confidential)"
@@ -117,8 +135,10 @@ def service_at_locations_listing(search: str | None, term: UUID | None, taxonomy
             lat, lon = listing.param(point.latitude), listing.param(point.longitude)
             radius = listing.param(point.radius_m)
             # The box is a fast superset on the sphere; widened 1% so the ellipsoid test decides.
-            listing.where.append(f"earth_box(ll_to_earth({lat}, {lon}), {radius} * 1.01) @> l.public_geo "
-                                 f"AND geodesic_m({lat}, {lon}, {public}) <= {radius}")
+            listing.where.append(
+                f"earth_box(ll_to_earth({lat}, {lon}), {radius} * 1.01) @> l.public_geo "
+                f"AND geodesic_m({lat}, {lon}, {public}) <= {radius}"
+            )
         listing.order_by(f"geodesic_m({{}}, {{}}, {public}), sal.id", point.latitude, point.longitude)
     return listing
 
@@ -128,8 +148,12 @@ def organizations_listing(search: str | None) -> Listing:
     listing = Listing("organizations", "o")
     listing.where.append("o.deleted_at IS NULL")
     if search:
-        listing.filter("(to_tsvector('cg_search', o.name || ' ' || coalesce(o.description, '')) "
-                       "@@ websearch_to_tsquery('cg_search', {}) OR o.name ILIKE '%' || {} || '%')", search, search)
+        listing.filter(
+            "(to_tsvector('cg_search', o.name || ' ' || coalesce(o.description, '')) "
+            "@@ websearch_to_tsquery('cg_search', {}) OR o.name ILIKE '%' || {} || '%')",
+            search,
+            search,
+        )
     return listing
 
 
@@ -141,8 +165,7 @@ def taxonomies_listing(search: str | None) -> Listing:
     return listing
 
 
-def taxonomy_terms_listing(search: str | None, taxonomy: UUID | None, top_only: bool,
-                           parent: UUID | None) -> Listing:
+def taxonomy_terms_listing(search: str | None, taxonomy: UUID | None, top_only: bool, parent: UUID | None) -> Listing:
     """Taxonomy terms matching every filter."""
     listing = Listing("hsds_taxonomy_terms", "t")
     if search:
@@ -156,8 +179,9 @@ def taxonomy_terms_listing(search: str | None, taxonomy: UUID | None, top_only: 
     return listing
 
 
-async def fetch_page(conn: asyncpg.Connection, listing: Listing, document: str, page: int,
-                     per_page: int) -> tuple[int, list[str]]:
+async def fetch_page(
+    conn: asyncpg.Connection, listing: Listing, document: str, page: int, per_page: int
+) -> tuple[int, list[str]]:
     """The total count and one page of documents as JSON text."""
     total = await conn.fetchval(listing.count(), *listing.args)
     statement, args = listing.page(document, per_page, (page - 1) * per_page)
@@ -180,8 +204,9 @@ async def select_service(conn: asyncpg.Connection, id: UUID) -> str | None:
     return await conn.fetchval(SELECT_SERVICE, id)
 
 
-SELECT_ORGANIZATION = ("SELECT hsds_organization_document(o, true, $2)::text FROM organizations o "
-                       "WHERE o.id = $1 AND o.deleted_at IS NULL")
+SELECT_ORGANIZATION = (
+    "SELECT hsds_organization_document(o, true, $2)::text FROM organizations o WHERE o.id = $1 AND o.deleted_at IS NULL"
+)
 
 
 async def select_organization(conn: asyncpg.Connection, id: UUID, full_service: bool) -> str | None:
@@ -189,8 +214,10 @@ async def select_organization(conn: asyncpg.Connection, id: UUID, full_service: 
     return await conn.fetchval(SELECT_ORGANIZATION, id, full_service)
 
 
-SELECT_SERVICE_AT_LOCATION = ("SELECT hsds_service_at_location_document(sal, true)::text "
-                              "FROM service_at_location sal WHERE sal.id = $1 AND listed(NULL, NULL, NULL, sal.id)")
+SELECT_SERVICE_AT_LOCATION = (
+    "SELECT hsds_service_at_location_document(sal, true)::text "
+    "FROM service_at_location sal WHERE sal.id = $1 AND listed(NULL, NULL, NULL, sal.id)"
+)
 
 
 async def select_service_at_location(conn: asyncpg.Connection, id: UUID) -> str | None:
@@ -198,8 +225,10 @@ async def select_service_at_location(conn: asyncpg.Connection, id: UUID) -> str 
     return await conn.fetchval(SELECT_SERVICE_AT_LOCATION, id)
 
 
-SELECT_TAXONOMY = ("SELECT jsonb_strip_nulls(to_jsonb(x) || jsonb_build_object('metadata', '[]'::jsonb))::text "
-                   "FROM hsds_taxonomies x WHERE x.id = $1")
+SELECT_TAXONOMY = (
+    "SELECT jsonb_strip_nulls(to_jsonb(x) || jsonb_build_object('metadata', '[]'::jsonb))::text "
+    "FROM hsds_taxonomies x WHERE x.id = $1"
+)
 
 
 async def select_taxonomy(conn: asyncpg.Connection, id: UUID) -> str | None:

@@ -35,8 +35,9 @@ STORE_ANSWER = """
 """
 
 
-async def store_answer(conn: asyncpg.Connection, key: str, method: str, path: str, status: int,
-                       headers: list[tuple[str, str]], body: bytes) -> None:
+async def store_answer(
+    conn: asyncpg.Connection, key: str, method: str, path: str, status: int, headers: list[tuple[str, str]], body: bytes
+) -> None:
     """Keep the first answer for replay."""
     await conn.execute(STORE_ANSWER, key, method, path, status, json.dumps(headers), body)
 

@@ -13,9 +13,14 @@ from schemas.imports import UnmappedTerm
 from service.imports.batches import Batch
 
 # Entity -> table, for references to rows already stored.
-ENTITY_TABLES = {"organization": "organizations", "location": "locations", "service": "services",
-                 "service_at_location": "service_at_location", "taxonomy": "taxonomies",
-                 "taxonomy_term": "taxonomy_terms"}
+ENTITY_TABLES = {
+    "organization": "organizations",
+    "location": "locations",
+    "service": "services",
+    "service_at_location": "service_at_location",
+    "taxonomy": "taxonomies",
+    "taxonomy_term": "taxonomy_terms",
+}
 SELECT_EXISTING = {
     entity: f"SELECT id::text FROM {table} WHERE id = any($1::uuid[])" for entity, table in ENTITY_TABLES.items()
 }
@@ -23,8 +28,11 @@ SELECT_EXISTING = {
 
 async def select_existing(conn: asyncpg.Connection, wanted: dict[str, set[str]]) -> dict[str, set[str]]:
     """Which of these ids (by entity) are already stored."""
-    return {entity: {row[0] for row in await conn.fetch(SELECT_EXISTING[entity], list(ids))}
-            for entity, ids in wanted.items() if ids and entity in SELECT_EXISTING}
+    return {
+        entity: {row[0] for row in await conn.fetch(SELECT_EXISTING[entity], list(ids))}
+        for entity, ids in wanted.items()
+        if ids and entity in SELECT_EXISTING
+    }
 
 
 CREATE_STAGES = """
@@ -73,19 +81,85 @@ CREATE_STAGES = """
 STAGE_COLUMNS = {
     "organization": ("id", "source_id", "name", "alternate_name", "description", "email", "website"),
     "taxonomy": ("id", "source_id", "name", "description", "uri", "version"),
-    "taxonomy_term": ("id", "source_id", "taxonomy_id", "vocabulary", "code", "name", "description", "parent_id",
-                      "language", "term_uri"),
-    "location": ("id", "source_id", "organization_id", "name", "alternate_name", "description", "location_type",
-                 "latitude", "longitude", "timezone", "address_1", "address_2", "city", "region", "state_province",
-                 "postal_code", "country", "transportation", "url"),
-    "service": ("id", "source_id", "organization_id", "name", "alternate_name", "description", "status", "url",
-                "email", "eligibility_description", "fees_description", "application_process", "languages",
-                "assured_date", "minimum_age", "maximum_age"),
+    "taxonomy_term": (
+        "id",
+        "source_id",
+        "taxonomy_id",
+        "vocabulary",
+        "code",
+        "name",
+        "description",
+        "parent_id",
+        "language",
+        "term_uri",
+    ),
+    "location": (
+        "id",
+        "source_id",
+        "organization_id",
+        "name",
+        "alternate_name",
+        "description",
+        "location_type",
+        "latitude",
+        "longitude",
+        "timezone",
+        "address_1",
+        "address_2",
+        "city",
+        "region",
+        "state_province",
+        "postal_code",
+        "country",
+        "transportation",
+        "url",
+    ),
+    "service": (
+        "id",
+        "source_id",
+        "organization_id",
+        "name",
+        "alternate_name",
+        "description",
+        "status",
+        "url",
+        "email",
+        "eligibility_description",
+        "fees_description",
+        "application_process",
+        "languages",
+        "assured_date",
+        "minimum_age",
+        "maximum_age",
+    ),
     "service_at_location": ("id", "source_id", "service_id", "location_id", "description"),
-    "phone": ("id", "source_id", "organization_id", "service_id", "location_id", "service_at_location_id",
-              "number", "extension", "type", "description", "position"),
-    "schedule": ("id", "source_id", "service_id", "location_id", "service_at_location_id", "weekday", "opens_at",
-                 "closes_at", "valid_from", "valid_to", "description", "position"),
+    "phone": (
+        "id",
+        "source_id",
+        "organization_id",
+        "service_id",
+        "location_id",
+        "service_at_location_id",
+        "number",
+        "extension",
+        "type",
+        "description",
+        "position",
+    ),
+    "schedule": (
+        "id",
+        "source_id",
+        "service_id",
+        "location_id",
+        "service_at_location_id",
+        "weekday",
+        "opens_at",
+        "closes_at",
+        "valid_from",
+        "valid_to",
+        "description",
+        "position",
+    ),
     "service_taxonomy_term": ("service_id", "taxonomy_term_id"),
 }
 
@@ -100,22 +174,25 @@ async def stage(conn: asyncpg.Connection, batch: Batch) -> None:
     for entity, columns in STAGE_COLUMNS.items():
         rows = batch.rows.get(entity, [])
         if entity == "schedule":
-            rows = [{**row, "opens_at": _clock(row["opens_at"]), "closes_at": _clock(row["closes_at"])}
-                    for row in rows]
+            rows = [{**row, "opens_at": _clock(row["opens_at"]), "closes_at": _clock(row["closes_at"])} for row in rows]
         if rows:
-            await conn.copy_records_to_table(f"stage_{entity}", columns=list(columns),
-                                             records=[tuple(row.get(c) for c in columns) for row in rows])
+            await conn.copy_records_to_table(
+                f"stage_{entity}", columns=list(columns), records=[tuple(row.get(c) for c in columns) for row in rows]
+            )
     if batch.category_links:
-        await conn.copy_records_to_table("stage_service_category", columns=["service_id", "category_slug"],
-                                         records=batch.category_links)
+        await conn.copy_records_to_table(
+            "stage_service_category", columns=["service_id", "category_slug"], records=batch.category_links
+        )
     if batch.eligibility_links:
-        await conn.copy_records_to_table("stage_service_eligibility", columns=["service_id", "code"],
-                                         records=batch.eligibility_links)
+        await conn.copy_records_to_table(
+            "stage_service_eligibility", columns=["service_id", "code"], records=batch.eligibility_links
+        )
     if batch.owner_rows:
         await conn.copy_records_to_table("stage_owner", columns=["entity", "id"], records=batch.owner_rows)
     if batch.rejected_ids:
-        await conn.copy_records_to_table("stage_rejected", columns=["entity", "source_id"],
-                                         records=list(batch.rejected_ids))
+        await conn.copy_records_to_table(
+            "stage_rejected", columns=["entity", "source_id"], records=list(batch.rejected_ids)
+        )
 
 
 # One service may stand at one location once: a staged link to a pair that already exists under
@@ -142,9 +219,11 @@ async def adopt_existing_links(conn: asyncpg.Connection) -> None:
 
 def _counted(statement: str) -> str:
     """Wrap an upsert ending in RETURNING (xmax = 0) AS created so it returns (created, updated)."""
-    return (f"WITH written AS ({statement}) "
-            "SELECT count(*) FILTER (WHERE created) AS created, count(*) FILTER (WHERE NOT created) AS updated "
-            "FROM written")
+    return (
+        f"WITH written AS ({statement}) "
+        "SELECT count(*) FILTER (WHERE created) AS created, count(*) FILTER (WHERE NOT created) AS updated "
+        "FROM written"
+    )
 
 
 UPSERT = {
@@ -519,8 +598,11 @@ PRUNE_LISTINGS = {
 
 async def prune_listings(conn: asyncpg.Connection, source: str, present: set[str]) -> dict[str, int]:
     """Soft-delete the source's listings a full snapshot no longer lists; returns how many of each kind."""
-    return {entity: await conn.fetchval(statement, source)
-            for entity, statement in PRUNE_LISTINGS.items() if entity in present}
+    return {
+        entity: await conn.fetchval(statement, source)
+        for entity, statement in PRUNE_LISTINGS.items()
+        if entity in present
+    }
 
 
 SELECT_ELIGIBILITY_CODES = "SELECT code FROM eligibility_terms"
@@ -624,8 +706,15 @@ INSERT_JOB = f"""
 """
 
 
-async def insert_job(conn: asyncpg.Connection, source: str, format: str | None, filename: str | None,
-                     dry_run: bool, strict: bool, total: int) -> asyncpg.Record:
+async def insert_job(
+    conn: asyncpg.Connection,
+    source: str,
+    format: str | None,
+    filename: str | None,
+    dry_run: bool,
+    strict: bool,
+    total: int,
+) -> asyncpg.Record:
     """Queue an import job."""
     return await conn.fetchrow(INSERT_JOB, source, format, filename, dry_run, strict, total)
 
@@ -654,8 +743,9 @@ UPDATE_JOB_PROGRESS = """
 """
 
 
-async def update_job_progress(conn: asyncpg.Connection, id: UUID, phase: str, processed: int,
-                              total: int | None) -> None:
+async def update_job_progress(
+    conn: asyncpg.Connection, id: UUID, phase: str, processed: int, total: int | None
+) -> None:
     """Record how far a running job has got (and that its process is alive)."""
     await conn.execute(UPDATE_JOB_PROGRESS, id, phase, processed, total)
 
@@ -669,11 +759,18 @@ FINISH_JOB = """
 """
 
 
-async def finish_job(conn: asyncpg.Connection, id: UUID, succeeded: bool, report: bytes | None,
-                     error: str | None, format: str | None) -> None:
+async def finish_job(
+    conn: asyncpg.Connection, id: UUID, succeeded: bool, report: bytes | None, error: str | None, format: str | None
+) -> None:
     """Store a job's outcome and report."""
-    await conn.execute(FINISH_JOB, id, "succeeded" if succeeded else "failed",
-                       report.decode() if report is not None else None, error, format)
+    await conn.execute(
+        FINISH_JOB,
+        id,
+        "succeeded" if succeeded else "failed",
+        report.decode() if report is not None else None,
+        error,
+        format,
+    )
 
 
 # Imports are audited as written by the key that uploaded them (or import:<source> from the command

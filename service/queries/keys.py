@@ -26,12 +26,21 @@ INSERT_KEY = f"""
 """
 
 
-async def insert_key(conn: asyncpg.Connection, new: KeyCreate, prefix: str, secret_hash: bytes,
-                     rotated_from: UUID | None = None) -> Key:
+async def insert_key(
+    conn: asyncpg.Connection, new: KeyCreate, prefix: str, secret_hash: bytes, rotated_from: UUID | None = None
+) -> Key:
     """Store a key's hash and settings."""
-    row = await conn.fetchrow(INSERT_KEY, new.name, prefix, secret_hash, sorted(set(new.scopes)),
-                              sorted(set(new.organization_ids)) if new.organization_ids is not None else None,
-                              new.rate_limit, new.expires_at, rotated_from)
+    row = await conn.fetchrow(
+        INSERT_KEY,
+        new.name,
+        prefix,
+        secret_hash,
+        sorted(set(new.scopes)),
+        sorted(set(new.organization_ids)) if new.organization_ids is not None else None,
+        new.rate_limit,
+        new.expires_at,
+        rotated_from,
+    )
     return msgspec.convert(dict(row), Key)
 
 
@@ -55,12 +64,14 @@ SELECT_KEYS = f"""
 """
 
 
-async def select_keys(conn: asyncpg.Connection, after: tuple[Any, UUID] | None, include_revoked: bool,
-                      limit: int) -> list[tuple[str, UUID, Key]]:
+async def select_keys(
+    conn: asyncpg.Connection, after: tuple[Any, UUID] | None, include_revoked: bool, limit: int
+) -> list[tuple[str, UUID, Key]]:
     """A page of keys as (sort key, id, key) rows."""
     created, last_id = after if after else (None, None)
-    rows = await conn.fetch(SELECT_KEYS, dt.datetime.fromisoformat(created) if created else None, last_id,
-                            include_revoked, limit)
+    rows = await conn.fetch(
+        SELECT_KEYS, dt.datetime.fromisoformat(created) if created else None, last_id, include_revoked, limit
+    )
     return [(row["created_at"].isoformat(), row["id"], msgspec.convert(dict(row), Key)) for row in rows]
 
 
@@ -110,8 +121,9 @@ COUNT_KEY_REQUEST = """
 """
 
 
-async def count_key_request(conn: asyncpg.Connection, secret_hash: bytes, window: dt.datetime,
-                            default_limit: int) -> asyncpg.Record | None:
+async def count_key_request(
+    conn: asyncpg.Connection, secret_hash: bytes, window: dt.datetime, default_limit: int
+) -> asyncpg.Record | None:
     """The key's settings and this minute's request count; None for an unknown, expired or revoked key."""
     return await conn.fetchrow(COUNT_KEY_REQUEST, secret_hash, window, window.date(), default_limit)
 

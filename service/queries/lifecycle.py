@@ -53,8 +53,7 @@ PURGE = {
 }
 FORGET_SOURCE = "DELETE FROM source_records WHERE id = $1"
 FORGET_REDIRECTS = "DELETE FROM redirects WHERE old_id = $1 OR new_id = $1"
-SET_NOTE = ("SELECT set_config('commonground.audit_note', $1, true), "
-            "set_config('commonground.audit_op', $2, true)")
+SET_NOTE = "SELECT set_config('commonground.audit_note', $1, true), set_config('commonground.audit_op', $2, true)"
 
 
 async def set_audit(conn: asyncpg.Connection, op: str, note: str) -> None:

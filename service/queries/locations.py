@@ -8,9 +8,9 @@ import msgspec
 from schemas.addresses import AddressInput
 from schemas.locations import Location, LocationCreate, LocationFields, LocationPatch
 from service.errors import InvalidInput
-from service.search.geo import check_timezone, timezone_at
 from service.queries.phones import insert_phones, replace_phones
 from service.queries.schedules import insert_schedules, replace_schedules
+from service.search.geo import check_timezone, timezone_at
 
 SELECT_LOCATION = "SELECT location_full_json(l, $2)::text FROM locations l WHERE l.id = $1 AND l.deleted_at IS NULL"
 
@@ -32,7 +32,10 @@ SELECT_LOCATIONS = """
 
 
 async def select_locations(
-    conn: asyncpg.Connection, organization_id: UUID | None, after: tuple[str, UUID] | None, limit: int,
+    conn: asyncpg.Connection,
+    organization_id: UUID | None,
+    after: tuple[str, UUID] | None,
+    limit: int,
     exact: bool = False,
 ) -> list[tuple[str, UUID, Location]]:
     """A page of locations by name, optionally of one organization."""
@@ -44,8 +47,15 @@ async def select_locations(
 def _address_columns(address: AddressInput | None) -> list[str | None]:
     if address is None:
         return [None] * 7
-    return [address.address_1.strip(), address.address_2, address.city.strip(), address.region,
-            address.state_province, address.postal_code, address.country]
+    return [
+        address.address_1.strip(),
+        address.address_2,
+        address.city.strip(),
+        address.region,
+        address.state_province,
+        address.postal_code,
+        address.country,
+    ]
 
 
 INSERT_LOCATION = """
@@ -65,8 +75,18 @@ async def insert_location(conn: asyncpg.Connection, organization_id: UUID | None
         timezone = timezone_at(new.latitude, new.longitude)
     try:
         return await conn.fetchval(
-            INSERT_LOCATION, organization_id, new.name, new.alternate_name, new.description, new.location_type,
-            new.latitude, new.longitude, timezone, new.transportation, new.url, *_address_columns(new.address),
+            INSERT_LOCATION,
+            organization_id,
+            new.name,
+            new.alternate_name,
+            new.description,
+            new.location_type,
+            new.latitude,
+            new.longitude,
+            timezone,
+            new.transportation,
+            new.url,
+            *_address_columns(new.address),
             new.confidential,
         )
     except asyncpg.ForeignKeyViolationError:
@@ -118,9 +138,21 @@ async def update_location(conn: asyncpg.Connection, location_id: UUID, patch: Lo
     async with conn.transaction():
         try:
             found = await conn.fetchval(
-                UPDATE_LOCATION, location_id, given, v["name"], v["alternate_name"], v["description"],
-                v["location_type"], v["latitude"], v["longitude"], v["timezone"], v["transportation"], v["url"],
-                v["organization_id"], *_address_columns(v["address"]), bool(v["confidential"]),
+                UPDATE_LOCATION,
+                location_id,
+                given,
+                v["name"],
+                v["alternate_name"],
+                v["description"],
+                v["location_type"],
+                v["latitude"],
+                v["longitude"],
+                v["timezone"],
+                v["transportation"],
+                v["url"],
+                v["organization_id"],
+                *_address_columns(v["address"]),
+                bool(v["confidential"]),
             )
         except asyncpg.ForeignKeyViolationError:
             raise InvalidInput("organization_id", f"no organization has id {v['organization_id']}", "body") from None

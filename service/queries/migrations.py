@@ -83,9 +83,11 @@ def load_migrations() -> list[Migration]:
 
 def load_areas() -> list[Area]:
     """Read the area files by name, the retired objects' file last."""
-    found = [Area(entry.name[:-4], entry.read_text(encoding="utf-8"))
-             for entry in (resources.files("schemas") / "sql").iterdir()
-             if re.fullmatch(r"[a-z0-9_]+\.sql", entry.name)]
+    found = [
+        Area(entry.name[:-4], entry.read_text(encoding="utf-8"))
+        for entry in (resources.files("schemas") / "sql").iterdir()
+        if re.fullmatch(r"[a-z0-9_]+\.sql", entry.name)
+    ]
     return sorted(found, key=lambda area: (area.name == RETIRED_AREA, area.name))
 
 
@@ -159,7 +161,8 @@ def _is_legacy(rows: list[asyncpg.Record]) -> bool:
         missing = sorted(set(LEGACY_SERIES) - set(found))
         raise MigrationError(
             "this database was made by a development version that applied only part of the migrations "
-            f"0001-0017 (missing {missing}); migrate it with that version first, or start a new database")
+            f"0001-0017 (missing {missing}); migrate it with that version first, or start a new database"
+        )
     return True
 
 

@@ -70,8 +70,14 @@ async def update_organization(conn: asyncpg.Connection, organization_id: UUID, p
     given, values = patch.changes()
     async with conn.transaction():
         found = await conn.fetchval(
-            UPDATE_ORGANIZATION, organization_id, given, values["name"], values["alternate_name"],
-            values["description"], values["email"], values["website"],
+            UPDATE_ORGANIZATION,
+            organization_id,
+            given,
+            values["name"],
+            values["alternate_name"],
+            values["description"],
+            values["email"],
+            values["website"],
         )
         if found is None:
             return False
@@ -93,8 +99,10 @@ DELETE_ORGANIZATION = """
 async def delete_organization(conn: asyncpg.Connection, organization_id: UUID) -> None:
     """Mark an organization deleted (restorable) once it has no live services or locations."""
     if await conn.fetchval(DELETE_ORGANIZATION, organization_id) is None:
-        raise Conflict(f"organization {organization_id} still has services or locations; "
-                       "delete them or move them to another organization first")
+        raise Conflict(
+            f"organization {organization_id} still has services or locations; "
+            "delete them or move them to another organization first"
+        )
 
 
 SELECT_MISSING_ORGANIZATIONS = """

@@ -13,12 +13,12 @@ SELECT_OWNER = {
 # Held until the transaction ends, so a precondition checked next stays true until the change is written.
 LOCK_OWNER = {kind: sql + " FOR UPDATE" for kind, sql in SELECT_OWNER.items()}
 # Deleted listings too (for restore, history and purge).
-SELECT_ANY_OWNER = {kind: sql.replace(" AND deleted_at IS NULL", "")
-                    for kind, sql in SELECT_OWNER.items()}
+SELECT_ANY_OWNER = {kind: sql.replace(" AND deleted_at IS NULL", "") for kind, sql in SELECT_OWNER.items()}
 
 
-async def select_owner(conn: asyncpg.Connection, kind: str, listing_id: UUID, lock: bool = False,
-                       deleted: bool = False) -> asyncpg.Record | None:
+async def select_owner(
+    conn: asyncpg.Connection, kind: str, listing_id: UUID, lock: bool = False, deleted: bool = False
+) -> asyncpg.Record | None:
     """The listing's organization_id, or None when there is no such (live, unless deleted) listing."""
     statements = SELECT_ANY_OWNER if deleted else LOCK_OWNER if lock else SELECT_OWNER
     return await conn.fetchrow(statements[kind], listing_id)

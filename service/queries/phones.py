@@ -30,9 +30,12 @@ async def insert_phones(conn: asyncpg.Connection, owner: Owner, owner_id: UUID, 
         return
     owners = [owner_id if kind == owner else None for kind in OWNERS]
     await conn.execute(
-        INSERT_PHONES, *owners,
-        [p.number.strip() for p in phones], [p.extension for p in phones],
-        [p.type for p in phones], [p.description for p in phones],
+        INSERT_PHONES,
+        *owners,
+        [p.number.strip() for p in phones],
+        [p.extension for p in phones],
+        [p.type for p in phones],
+        [p.description for p in phones],
     )
 
 

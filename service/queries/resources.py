@@ -10,12 +10,12 @@ import msgspec
 
 from schemas.resources import ResourceCreate
 from service.errors import InvalidInput
-from service.search.geo import BoundingBox
 from service.queries.locations import insert_location
 from service.queries.organizations import insert_organization
 from service.queries.phones import insert_phones
 from service.queries.schedules import insert_schedules
 from service.queries.services import insert_service
+from service.search.geo import BoundingBox
 
 
 class SearchFilters(msgspec.Struct, frozen=True, kw_only=True):
@@ -50,8 +50,14 @@ class Hit(NamedTuple):
 NO_HOURS = '"closes_at":null,"opens_next_at":null,"hours_today":[]'
 
 
-def finish_item(head: str, open_now: bool | None, distance_m: float | None, capacity: str = "[]",
-                hours: str = NO_HOURS, match: str | None = None) -> str:
+def finish_item(
+    head: str,
+    open_now: bool | None,
+    distance_m: float | None,
+    capacity: str = "[]",
+    hours: str = NO_HOURS,
+    match: str | None = None,
+) -> str:
     """Close a stored document head (see resource_index.head) with the per-request fields."""
     opened = "null" if open_now is None else "true" if open_now else "false"
     distance = "null" if distance_m is None else "%.1f" % distance_m
@@ -96,22 +102,31 @@ class _Search:
         if filters.bbox is not None:
             box = filters.bbox
             lon_test = _BBOX_LON_INSIDE if box.min_lon <= box.max_lon else _BBOX_LON_ACROSS
-            self.where.append(_WHERE_BBOX.format(self.param(box.min_lat), self.param(box.max_lat))
-                              + " AND " + lon_test.format(self.param(box.min_lon), self.param(box.max_lon)))
+            self.where.append(
+                _WHERE_BBOX.format(self.param(box.min_lat), self.param(box.max_lat))
+                + " AND "
+                + lon_test.format(self.param(box.min_lon), self.param(box.max_lon))
+            )
             if box.centre is not None and box.radius_m is not None:
-                self.where.append(_WHERE_CIRCLE.format(self.param(box.centre[0]), self.param(box.centre[1]),
-                                                       self.param(box.radius_m)))
+                self.where.append(
+                    _WHERE_CIRCLE.format(self.param(box.centre[0]), self.param(box.centre[1]), self.param(box.radius_m))
+                )
         if filters.exclude_services:
             self.where.append(_WHERE_NOT_SERVICES.format(self.param(filters.exclude_services)))
         if filters.has_capacity is not None:
-            self.where.append(_WHERE_CAPACITY.format(self.param(filters.has_capacity),
-                                                     self.param(filters.evaluated_at - filters.capacity_max_age)))
+            self.where.append(
+                _WHERE_CAPACITY.format(
+                    self.param(filters.has_capacity), self.param(filters.evaluated_at - filters.capacity_max_age)
+                )
+            )
 
     def extras(self, at: str, filters: SearchFilters) -> str:
         """The columns each result needs as of the request: capacity and hours."""
         # Most resources report no capacity: skip the function call for them.
-        return (f"CASE WHEN r.capacity = '[]'::jsonb THEN '[]' ELSE capacity_json(r.capacity, {at}, "
-                f"{self.param(filters.capacity_max_age)}::interval) END AS capacity, resource_hours(r, {at}) AS hours")
+        return (
+            f"CASE WHEN r.capacity = '[]'::jsonb THEN '[]' ELSE capacity_json(r.capacity, {at}, "
+            f"{self.param(filters.capacity_max_age)}::interval) END AS capacity, resource_hours(r, {at}) AS hours"
+        )
 
     def sql(self, template: str, limit: int) -> str:
         return template.format(where=" AND ".join(self.where), limit=self.param(limit))
@@ -121,9 +136,11 @@ _WHERE_STATUS = "r.status = any({}::text[])"
 _WHERE_CATEGORIES = "r.categories && {}::text[]"
 # resource_open_at() with its weekly fast path written out: as a filter it runs on every row a
 # scan passes (1.5 us a row instead of 7).
-_WHERE_OPEN = ("CASE WHEN r.hours_simple AND cardinality(r.exception_dates) = 0 "
-               "THEN r.week_open @> week_second({0}::timestamptz, r.timezone) "
-               "ELSE resource_open_at(r, {0}::timestamptz) END")
+_WHERE_OPEN = (
+    "CASE WHEN r.hours_simple AND cardinality(r.exception_dates) = 0 "
+    "THEN r.week_open @> week_second({0}::timestamptz, r.timezone) "
+    "ELSE resource_open_at(r, {0}::timestamptz) END"
+)
 _WHERE_ATTRIBUTES = "r.attributes @> {}::text[]"
 # Unknown ages do not exclude: a service without a minimum takes everyone up to its maximum.
 _WHERE_AGE = "coalesce(r.minimum_age, 0) <= {0}::int AND coalesce(r.maximum_age, 130) >= {0}::int"
@@ -137,18 +154,25 @@ _BBOX_LON_INSIDE = "r.longitude BETWEEN {}::float8 AND {}::float8"
 _BBOX_LON_ACROSS = "(r.longitude >= {}::float8 OR r.longitude <= {}::float8)"
 _WHERE_CIRCLE = "earth_box(ll_to_earth({}::float8, {}::float8), {}::float8) @> r.geo"
 # A person verified the listing (assured_date) on or after the date.
-_WHERE_VERIFIED = ("EXISTS (SELECT 1 FROM service_at_location x JOIN services s ON s.id = x.service_id "
-                   "WHERE x.id = r.id AND s.assured_date >= {}::date)")
+_WHERE_VERIFIED = (
+    "EXISTS (SELECT 1 FROM service_at_location x JOIN services s ON s.id = x.service_id "
+    "WHERE x.id = r.id AND s.assured_date >= {}::date)"
+)
 # Services already listed because their area covers the point.
-_WHERE_NOT_SERVICES = ("NOT EXISTS (SELECT 1 FROM service_at_location x WHERE x.id = r.id "
-                       "AND x.service_id = any({}::uuid[]))")
+_WHERE_NOT_SERVICES = (
+    "NOT EXISTS (SELECT 1 FROM service_at_location x WHERE x.id = r.id AND x.service_id = any({}::uuid[]))"
+)
 # A current count (reported within the max age) with something available.
-_WHERE_CAPACITY = ("EXISTS (SELECT 1 FROM jsonb_array_elements(r.capacity) AS e WHERE e->>'unit' = {0}::text "
-                   "AND (e->>'available')::int > 0 AND (e->>'updated_at')::timestamptz >= {1}::timestamptz)")
+_WHERE_CAPACITY = (
+    "EXISTS (SELECT 1 FROM jsonb_array_elements(r.capacity) AS e WHERE e->>'unit' = {0}::text "
+    "AND (e->>'available')::int > 0 AND (e->>'updated_at')::timestamptz >= {1}::timestamptz)"
+)
 # earth_box is a sphere-based prefilter the GiST index can use, widened to cover the ellipsoid;
 # geodesic_m is the exact recheck.
-_WHERE_WITHIN = ("earth_box(ll_to_earth($1, $2), {0}::float8 * 1.01 + 1) @> r.geo"
-                 " AND geodesic_m($1, $2, r.latitude, r.longitude) <= {0}::float8")
+_WHERE_WITHIN = (
+    "earth_box(ll_to_earth($1, $2), {0}::float8 * 1.01 + 1) @> r.geo"
+    " AND geodesic_m($1, $2, r.latitude, r.longitude) <= {0}::float8"
+)
 _WHERE_AFTER_CHORD = "(r.geo <-> ll_to_earth($1, $2), r.id) > ({}::float8, {}::uuid)"
 _WHERE_AFTER_NAME = "(r.name, r.id) > ({}::text, {}::uuid)"
 
@@ -192,8 +216,13 @@ SELECT_NEAREST_EXACT = """
 
 
 def nearest_statement(
-    latitude: float, longitude: float, radius_m: float | None, filters: SearchFilters,
-    after: tuple[float, UUID] | None, limit: int, exact: bool = False,
+    latitude: float,
+    longitude: float,
+    radius_m: float | None,
+    filters: SearchFilters,
+    after: tuple[float, UUID] | None,
+    limit: int,
+    exact: bool = False,
 ) -> tuple[str, list[object]]:
     """The SQL and parameters of a nearest-first search: windowed, or exact (fast from PostgreSQL 17)."""
     search = _Search(latitude, longitude, filters.evaluated_at)
@@ -215,19 +244,31 @@ def incremental_knn(server_version: int) -> bool:
 
 
 async def select_nearest(
-    conn: asyncpg.Connection, latitude: float, longitude: float, radius_m: float | None,
-    filters: SearchFilters, after: tuple[float, UUID] | None, limit: int, windowed: bool = True,
+    conn: asyncpg.Connection,
+    latitude: float,
+    longitude: float,
+    radius_m: float | None,
+    filters: SearchFilters,
+    after: tuple[float, UUID] | None,
+    limit: int,
+    windowed: bool = True,
 ) -> list[Hit]:
     """Up to limit resources nearest a point (within radius_m when given), after a cursor key."""
     sql, args = nearest_statement(latitude, longitude, radius_m, filters, after, limit, exact=not windowed)
     rows = await conn.fetch(sql, *args)
     last = rows[-1] if rows else None
-    if (windowed and len(rows) == limit and last["window_rows"] == limit + TIE_WINDOW
-            and last["sort_key"] == last["window_edge"]):
+    if (
+        windowed
+        and len(rows) == limit
+        and last["window_rows"] == limit + TIE_WINDOW
+        and last["sort_key"] == last["window_edge"]
+    ):
         sql, args = nearest_statement(latitude, longitude, radius_m, filters, after, limit, exact=True)
         rows = await conn.fetch(sql, *args)
-    return [Hit(row[0], row[1], row[2], finish_item(row[4], row[3], row[2], row["capacity"], row["hours"], "nearby"))
-            for row in rows]
+    return [
+        Hit(row[0], row[1], row[2], finish_item(row[4], row[3], row[2], row["capacity"], row["hours"], "nearby"))
+        for row in rows
+    ]
 
 
 # Services whose area covers the search point, one resource each (the lowest id), listed before
@@ -245,8 +286,13 @@ SELECT_SERVING = """
 """
 
 
-async def select_serving(conn: asyncpg.Connection, service_ids: list[UUID], filters: SearchFilters,
-                         after: tuple[float, UUID] | None, limit: int) -> list[Hit]:
+async def select_serving(
+    conn: asyncpg.Connection,
+    service_ids: list[UUID],
+    filters: SearchFilters,
+    after: tuple[float, UUID] | None,
+    limit: int,
+) -> list[Hit]:
     """Up to limit resources of services that serve the search point through a service area."""
     if after is not None and after[0] > 0:
         return []
@@ -255,11 +301,12 @@ async def select_serving(conn: asyncpg.Connection, service_ids: list[UUID], filt
     extras = search.extras("$1", filters)
     services = search.param(service_ids)
     after_sql = "true" if after is None else f"r.id > {search.param(after[1])}::uuid"
-    template = (SELECT_SERVING.replace("{extras}", extras).replace("{services}", services)
-                .replace("{after}", after_sql))
+    template = SELECT_SERVING.replace("{extras}", extras).replace("{services}", services).replace("{after}", after_sql)
     rows = await conn.fetch(search.sql(template, limit), *search.args)
-    return [Hit(row[0], row[1], None, finish_item(row[3], row[2], None, row["capacity"], row["hours"],
-                                                   "serves_area")) for row in rows]
+    return [
+        Hit(row[0], row[1], None, finish_item(row[3], row[2], None, row["capacity"], row["hours"], "serves_area"))
+        for row in rows
+    ]
 
 
 # Without a location: by service name, then id. $1 is when open_now is evaluated.
@@ -282,8 +329,7 @@ async def select_by_name(
     if after is not None:
         search.where.append(_WHERE_AFTER_NAME.format(search.param(after[0]), search.param(after[1])))
     rows = await conn.fetch(search.sql(SELECT_BY_NAME.replace("{extras}", extras), limit), *search.args)
-    return [Hit(row[0], row[1], None, finish_item(row[3], row[2], None, row["capacity"], row["hours"]))
-            for row in rows]
+    return [Hit(row[0], row[1], None, finish_item(row[3], row[2], None, row["capacity"], row["hours"])) for row in rows]
 
 
 # Words. Where the query matched: 3 when the service name alone matches it, 2 when name and
@@ -291,8 +337,10 @@ async def select_by_name(
 # distance / that weight (a name match 3 km away comes before a description match 1.5 km away);
 # without one, weight then ts_rank (name 1.0, alternate name 0.4, description 0.2, normalised
 # into [0, 1) by rank / (rank + 1)), best first. Ties go by id.
-_WEIGHT = ("(CASE WHEN ts_filter(r.search_vector, ARRAY['a']::\"char\"[]) @@ q.query THEN 3"
-           " WHEN ts_filter(r.search_vector, ARRAY['a', 'b']::\"char\"[]) @@ q.query THEN 2 ELSE 1 END)")
+_WEIGHT = (
+    "(CASE WHEN ts_filter(r.search_vector, ARRAY['a']::\"char\"[]) @@ q.query THEN 3"
+    " WHEN ts_filter(r.search_vector, ARRAY['a', 'b']::\"char\"[]) @@ q.query THEN 2 ELSE 1 END)"
+)
 _RANK = "ts_rank(ARRAY[0.1, 0.2, 0.4, 1.0]::float4[], r.search_vector, q.query, 32)"
 _SORT_NEAR = f"(geodesic_m($1, $2, r.latitude, r.longitude) / {_WEIGHT})::float8"
 _SORT_RELEVANCE = f"(-({_WEIGHT} + {_RANK}))::float8"
@@ -308,8 +356,14 @@ SELECT_BY_WORDS = """
 """
 
 
-def words_statement(origin: tuple[float, float] | None, radius_m: float | None, filters: SearchFilters,
-                    queries: list[str], after: tuple[float, UUID] | None, limit: int) -> tuple[str, list[object]]:
+def words_statement(
+    origin: tuple[float, float] | None,
+    radius_m: float | None,
+    filters: SearchFilters,
+    queries: list[str],
+    after: tuple[float, UUID] | None,
+    limit: int,
+) -> tuple[str, list[object]]:
     """The SQL and parameters of a word search, ranked by relevance (and distance, with an origin)."""
     if origin is not None:
         search = _Search(origin[0], origin[1], filters.evaluated_at)
@@ -325,8 +379,13 @@ def words_statement(origin: tuple[float, float] | None, radius_m: float | None, 
     if after is not None:
         search.where.append(f"({sort}, r.id) > ({search.param(after[0])}::float8, {search.param(after[1])}::uuid)")
     query = " || ".join(_WORDS_QUERY.format(search.param(text)) for text in queries)
-    template = (SELECT_BY_WORDS.replace("{sort}", sort).replace("{distance}", distance).replace("{at}", at)
-                .replace("{query}", query).replace("{extras}", extras))
+    template = (
+        SELECT_BY_WORDS.replace("{sort}", sort)
+        .replace("{distance}", distance)
+        .replace("{at}", at)
+        .replace("{query}", query)
+        .replace("{extras}", extras)
+    )
     return search.sql(template, limit), search.args
 
 
@@ -362,14 +421,16 @@ async def count_matches(conn: asyncpg.Connection, queries: list[str], limit: int
     sql = COUNT_MATCHES.replace("{query}", query).replace("{limit}", search.param(limit))
     return await conn.fetchval(sql, *search.args)
 
+
 SELECT_DOCUMENTS = """
     SELECT r.id, resource_open_at(r, $1) AS open_now, r.head, {extras}
       FROM resource_index r WHERE r.id = any({ids}::uuid[])
 """
 
 
-def words_window_statement(origin: tuple[float, float], radius_m: float | None, filters: SearchFilters,
-                           queries: list[str], window: int) -> tuple[str, list[object]]:
+def words_window_statement(
+    origin: tuple[float, float], radius_m: float | None, filters: SearchFilters, queries: list[str], window: int
+) -> tuple[str, list[object]]:
     """The SQL and parameters of one windowed attempt of a word search from a point."""
     search = _Search(origin[0], origin[1])
     search.where.append("r.geo IS NOT NULL")
@@ -377,12 +438,17 @@ def words_window_statement(origin: tuple[float, float], radius_m: float | None, 
         search.where.append(_WHERE_WITHIN.format(search.param(radius_m)))
     search.filter(filters)
     query = " || ".join(_WORDS_QUERY.format(search.param(text)) for text in queries)
-    template = (SELECT_WORDS_WINDOW.replace("{sort}", _SORT_NEAR).replace("{query}", query)
-                .replace("{window}", search.param(window)))
+    template = (
+        SELECT_WORDS_WINDOW.replace("{sort}", _SORT_NEAR)
+        .replace("{query}", query)
+        .replace("{window}", search.param(window))
+    )
     return template.format(where=" AND ".join(search.where)), search.args
 
 
-async def select_documents(conn: asyncpg.Connection, filters: SearchFilters, ids: list[UUID]) -> dict[UUID, asyncpg.Record]:
+async def select_documents(
+    conn: asyncpg.Connection, filters: SearchFilters, ids: list[UUID]
+) -> dict[UUID, asyncpg.Record]:
     """The documents (with their per-request fields) of these resources."""
     search = _Search(filters.evaluated_at)
     extras = search.extras("$1", filters)
@@ -390,9 +456,15 @@ async def select_documents(conn: asyncpg.Connection, filters: SearchFilters, ids
     return {row["id"]: row for row in await conn.fetch(sql, *search.args)}
 
 
-async def select_by_words(conn: asyncpg.Connection, origin: tuple[float, float] | None, radius_m: float | None,
-                          filters: SearchFilters, queries: list[str], after: tuple[float, UUID] | None,
-                          limit: int) -> list[Hit]:
+async def select_by_words(
+    conn: asyncpg.Connection,
+    origin: tuple[float, float] | None,
+    radius_m: float | None,
+    filters: SearchFilters,
+    queries: list[str],
+    after: tuple[float, UUID] | None,
+    limit: int,
+) -> list[Hit]:
     """Up to limit resources matching any of the queries, best first, after a cursor key."""
     if origin is not None and await count_matches(conn, queries, FEW_MATCHES + 1) > FEW_MATCHES:
         for window in WORDS_WINDOWS:
@@ -400,20 +472,39 @@ async def select_by_words(conn: asyncpg.Connection, origin: tuple[float, float] 
             scored = await conn.fetch(sql, *args)
             exhausted = len(scored) < window
             sure = math.inf if exhausted else max(row["distance_m"] for row in scored) * 0.99 / 3  # sphere vs WGS-84
-            page = sorted((row for row in scored if row["sort_key"] <= sure
-                           and (after is None or (row["sort_key"], row["id"]) > after)),
-                          key=lambda row: (row["sort_key"], row["id"]))[:limit]
+            page = sorted(
+                (
+                    row
+                    for row in scored
+                    if row["sort_key"] <= sure and (after is None or (row["sort_key"], row["id"]) > after)
+                ),
+                key=lambda row: (row["sort_key"], row["id"]),
+            )[:limit]
             if exhausted or len(page) == limit:
                 documents = await select_documents(conn, filters, [row["id"] for row in page])
-                return [Hit(row["id"], row["sort_key"], row["distance_m"],
-                            finish_item(documents[row["id"]]["head"], documents[row["id"]]["open_now"],
-                                        row["distance_m"], documents[row["id"]]["capacity"],
-                                        documents[row["id"]]["hours"], "nearby")) for row in page]
+                return [
+                    Hit(
+                        row["id"],
+                        row["sort_key"],
+                        row["distance_m"],
+                        finish_item(
+                            documents[row["id"]]["head"],
+                            documents[row["id"]]["open_now"],
+                            row["distance_m"],
+                            documents[row["id"]]["capacity"],
+                            documents[row["id"]]["hours"],
+                            "nearby",
+                        ),
+                    )
+                    for row in page
+                ]
     sql, args = words_statement(origin, radius_m, filters, queries, after, limit)
     rows = await conn.fetch(sql, *args)
     match = None if origin is None else "nearby"
-    return [Hit(row[0], row[1], row[2], finish_item(row[4], row[3], row[2], row["capacity"], row["hours"], match))
-            for row in rows]
+    return [
+        Hit(row[0], row[1], row[2], finish_item(row[4], row[3], row[2], row["capacity"], row["hours"], match))
+        for row in rows
+    ]
 
 
 # A word not in the vocabulary is replaced by the most similar one that is (trigram similarity
@@ -442,8 +533,12 @@ SELECT_RESOURCE = """
 """
 
 
-async def select_resource(conn: asyncpg.Connection, resource_id: UUID, at: dt.datetime,
-                          capacity_max_age: dt.timedelta = dt.timedelta(hours=24)) -> str | None:
+async def select_resource(
+    conn: asyncpg.Connection,
+    resource_id: UUID,
+    at: dt.datetime,
+    capacity_max_age: dt.timedelta = dt.timedelta(hours=24),
+) -> str | None:
     """One resource as its JSON item, open_now and capacity evaluated at an instant."""
     row = await conn.fetchrow(SELECT_RESOURCE, resource_id, at, capacity_max_age)
     return None if row is None else finish_item(row["head"], row["open_now"], None, row["capacity"], row["hours"])

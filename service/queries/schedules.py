@@ -35,9 +35,14 @@ async def insert_schedules(
         check_timezone(schedule.timezone, f"schedules[{index}].timezone")
     owners = [owner_id if kind == owner else None for kind in OWNERS]
     await conn.execute(
-        INSERT_SCHEDULES, *owners,
-        [s.weekday for s in schedules], [s.opens_at for s in schedules], [s.closes_at for s in schedules],
-        [s.timezone for s in schedules], [s.valid_from for s in schedules], [s.valid_to for s in schedules],
+        INSERT_SCHEDULES,
+        *owners,
+        [s.weekday for s in schedules],
+        [s.opens_at for s in schedules],
+        [s.closes_at for s in schedules],
+        [s.timezone for s in schedules],
+        [s.valid_from for s in schedules],
+        [s.valid_to for s in schedules],
         [s.description for s in schedules],
     )
 

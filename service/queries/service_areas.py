@@ -29,17 +29,24 @@ def checked_boxes(areas: list[ServiceAreaCreate], field: str) -> list[list[Box]]
     return [boxes(area, f"{field}[{index}].extent") for index, area in enumerate(areas)]
 
 
-async def replace_areas(conn: asyncpg.Connection, service_id: UUID, areas: list[ServiceAreaCreate],
-                        field: str = "service_areas") -> None:
+async def replace_areas(
+    conn: asyncpg.Connection, service_id: UUID, areas: list[ServiceAreaCreate], field: str = "service_areas"
+) -> None:
     """Make these the service's areas (the caller holds the transaction)."""
     area_boxes = checked_boxes(areas, field)
     await conn.execute(DELETE_AREAS, service_id)
     for position, (area, found) in enumerate(zip(areas, area_boxes, strict=True)):
         area_id = await conn.fetchval(
-            INSERT_AREA, service_id, area.name, None if area.extent is None else json.dumps(area.extent),
+            INSERT_AREA,
+            service_id,
+            area.name,
+            None if area.extent is None else json.dumps(area.extent),
             sorted(set(code.strip() for code in area.postal_codes or [])),
-            area.center.latitude if area.center else None, area.center.longitude if area.center else None,
-            area.radius_m, position)
+            area.center.latitude if area.center else None,
+            area.center.longitude if area.center else None,
+            area.radius_m,
+            position,
+        )
         if found:
             await conn.execute(INSERT_BOXES, area_id, *[[box[i] for box in found] for i in range(4)])
 

@@ -64,15 +64,29 @@ REPLACE_ATTRIBUTES = """
 """
 
 
-async def insert_service(conn: asyncpg.Connection, organization_id: UUID, new: ServiceFields,
-                         areas_field: str = "service_areas") -> UUID:
+async def insert_service(
+    conn: asyncpg.Connection, organization_id: UUID, new: ServiceFields, areas_field: str = "service_areas"
+) -> UUID:
     """Store a service's own fields and categories; the caller holds the transaction."""
     try:
         service_id: UUID = await conn.fetchval(
-            INSERT_SERVICE, organization_id, new.name.strip(), new.alternate_name, new.description, new.status,
-            new.url, new.email, new.eligibility_description, new.fees_description, new.application_process,
-            list(dict.fromkeys(new.languages)), new.assured_date, sorted(set(new.genders)), new.minimum_age,
-            new.maximum_age, sorted(set(new.cost)),
+            INSERT_SERVICE,
+            organization_id,
+            new.name.strip(),
+            new.alternate_name,
+            new.description,
+            new.status,
+            new.url,
+            new.email,
+            new.eligibility_description,
+            new.fees_description,
+            new.application_process,
+            list(dict.fromkeys(new.languages)),
+            new.assured_date,
+            sorted(set(new.genders)),
+            new.minimum_age,
+            new.maximum_age,
+            sorted(set(new.cost)),
         )
     except asyncpg.ForeignKeyViolationError:
         raise InvalidInput("organization_id", f"no organization has id {organization_id}", "body") from None
@@ -123,10 +137,24 @@ async def update_service(conn: asyncpg.Connection, service_id: UUID, patch: Serv
     async with conn.transaction():
         try:
             found = await conn.fetchval(
-                UPDATE_SERVICE, service_id, given, v["name"], v["alternate_name"], v["description"], v["status"],
-                v["url"], v["email"], v["eligibility_description"], v["fees_description"], v["application_process"],
-                list(dict.fromkeys(v["languages"] or [])), v["assured_date"], sorted(set(v["genders"] or [])),
-                v["minimum_age"], v["maximum_age"], sorted(set(v["cost"] or [])),
+                UPDATE_SERVICE,
+                service_id,
+                given,
+                v["name"],
+                v["alternate_name"],
+                v["description"],
+                v["status"],
+                v["url"],
+                v["email"],
+                v["eligibility_description"],
+                v["fees_description"],
+                v["application_process"],
+                list(dict.fromkeys(v["languages"] or [])),
+                v["assured_date"],
+                sorted(set(v["genders"] or [])),
+                v["minimum_age"],
+                v["maximum_age"],
+                sorted(set(v["cost"] or [])),
             )
         except asyncpg.CheckViolationError as error:
             if error.constraint_name != "services_age_range":

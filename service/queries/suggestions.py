@@ -9,8 +9,10 @@ import msgspec
 
 from schemas.suggestions import SuggestionCreate
 
-COLUMNS = ("id, kind, service_id, status, created_at, decided_at, reason, result_id, changes::text AS changes, "
-           "note, submitted_by")
+COLUMNS = (
+    "id, kind, service_id, status, created_at, decided_at, reason, result_id, changes::text AS changes, "
+    "note, submitted_by"
+)
 
 INSERT_SUGGESTION = """
     INSERT INTO suggestions (kind, service_id, changes, note, submitted_by) VALUES ($1, $2, $3::jsonb, $4, $5)
@@ -18,10 +20,13 @@ INSERT_SUGGESTION = """
 """
 
 
-async def insert_suggestion(conn: asyncpg.Connection, new: SuggestionCreate, submitted_by: str | None) -> asyncpg.Record:
+async def insert_suggestion(
+    conn: asyncpg.Connection, new: SuggestionCreate, submitted_by: str | None
+) -> asyncpg.Record:
     """Queue a suggestion."""
-    return await conn.fetchrow(INSERT_SUGGESTION, new.kind, new.service_id, msgspec.json.encode(new.changes).decode(),
-                               new.note, submitted_by)
+    return await conn.fetchrow(
+        INSERT_SUGGESTION, new.kind, new.service_id, msgspec.json.encode(new.changes).decode(), new.note, submitted_by
+    )
 
 
 def _row(row: asyncpg.Record) -> dict[str, Any]:
@@ -49,12 +54,14 @@ SELECT_SUGGESTIONS = f"""
 """
 
 
-async def select_suggestions(conn: asyncpg.Connection, status: str | None, after: tuple[Any, UUID] | None,
-                             limit: int) -> list[dict[str, Any]]:
+async def select_suggestions(
+    conn: asyncpg.Connection, status: str | None, after: tuple[Any, UUID] | None, limit: int
+) -> list[dict[str, Any]]:
     """A page of the queue, oldest first."""
     created, last_id = after if after else (None, None)
-    rows = await conn.fetch(SELECT_SUGGESTIONS, status, dt.datetime.fromisoformat(created) if created else None,
-                            last_id, limit)
+    rows = await conn.fetch(
+        SELECT_SUGGESTIONS, status, dt.datetime.fromisoformat(created) if created else None, last_id, limit
+    )
     return [_row(row) for row in rows]
 
 
@@ -66,7 +73,8 @@ DECIDE = """
 """
 
 
-async def decide(conn: asyncpg.Connection, suggestion_id: UUID, status: str, reason: str | None,
-                 result_id: UUID | None) -> None:
+async def decide(
+    conn: asyncpg.Connection, suggestion_id: UUID, status: str, reason: str | None, result_id: UUID | None
+) -> None:
     """Record an approval or a rejection."""
     await conn.execute(DECIDE, suggestion_id, status, reason, result_id)

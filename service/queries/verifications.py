@@ -36,8 +36,9 @@ SELECT_VERIFICATIONS = """
 
 async def select_verifications(conn: asyncpg.Connection, service_id: UUID, limit: int) -> list[Verification]:
     """A service's checks, newest first."""
-    return [msgspec.convert(dict(row), Verification)
-            for row in await conn.fetch(SELECT_VERIFICATIONS, service_id, limit)]
+    return [
+        msgspec.convert(dict(row), Verification) for row in await conn.fetch(SELECT_VERIFICATIONS, service_id, limit)
+    ]
 
 
 # Urgency = days since verification (never verified counts as 10,000) x (1 + ln(1 + times shown in the
@@ -63,8 +64,9 @@ SELECT_STALE = """
 """
 
 
-async def select_stale(conn: asyncpg.Connection, today: dt.date, older_than_days: int,
-                       after: tuple[Any, UUID] | None, limit: int) -> list[tuple[float, UUID, StaleListing]]:
+async def select_stale(
+    conn: asyncpg.Connection, today: dt.date, older_than_days: int, after: tuple[Any, UUID] | None, limit: int
+) -> list[tuple[float, UUID, StaleListing]]:
     """A page of services not verified for that many days, most urgent first."""
     score, last_id = after if after else (None, None)
     rows = await conn.fetch(SELECT_STALE, today, older_than_days, score, last_id, limit)

@@ -21,11 +21,25 @@ INSERT_WEBHOOK = f"""
 """
 
 
-async def insert_webhook(conn: asyncpg.Connection, webhook_id: UUID, key_id: UUID, new: WebhookCreate,
-                         secret_sealed: bytes, secret_key_id: str) -> Webhook:
+async def insert_webhook(
+    conn: asyncpg.Connection,
+    webhook_id: UUID,
+    key_id: UUID,
+    new: WebhookCreate,
+    secret_sealed: bytes,
+    secret_key_id: str,
+) -> Webhook:
     """Store a subscription with its sealed secret."""
-    row = await conn.fetchrow(INSERT_WEBHOOK, webhook_id, key_id, new.url, sorted(set(new.events)), new.description,
-                              secret_sealed, secret_key_id)
+    row = await conn.fetchrow(
+        INSERT_WEBHOOK,
+        webhook_id,
+        key_id,
+        new.url,
+        sorted(set(new.events)),
+        new.description,
+        secret_sealed,
+        secret_key_id,
+    )
     return msgspec.convert(dict(row), Webhook)
 
 
@@ -58,8 +72,9 @@ SELECT_WEBHOOK = f"""
 SELECT_WEBHOOK_FOR_UPDATE = SELECT_WEBHOOK + " FOR UPDATE"
 
 
-async def select_webhook(conn: asyncpg.Connection, webhook_id: UUID, key_id: UUID | None,
-                         lock: bool = False) -> Webhook | None:
+async def select_webhook(
+    conn: asyncpg.Connection, webhook_id: UUID, key_id: UUID | None, lock: bool = False
+) -> Webhook | None:
     """One subscription the caller may see."""
     row = await conn.fetchrow(SELECT_WEBHOOK_FOR_UPDATE if lock else SELECT_WEBHOOK, webhook_id, key_id)
     return None if row is None else msgspec.convert(dict(row), Webhook)
@@ -74,12 +89,14 @@ SELECT_WEBHOOKS = f"""
 """
 
 
-async def select_webhooks(conn: asyncpg.Connection, key_id: UUID | None, after: tuple[Any, UUID] | None,
-                          limit: int) -> list[tuple[str, UUID, Webhook]]:
+async def select_webhooks(
+    conn: asyncpg.Connection, key_id: UUID | None, after: tuple[Any, UUID] | None, limit: int
+) -> list[tuple[str, UUID, Webhook]]:
     """A page of subscriptions as (sort key, id, webhook) rows."""
     created, last_id = after if after else (None, None)
-    rows = await conn.fetch(SELECT_WEBHOOKS, key_id, dt.datetime.fromisoformat(created) if created else None,
-                            last_id, limit)
+    rows = await conn.fetch(
+        SELECT_WEBHOOKS, key_id, dt.datetime.fromisoformat(created) if created else None, last_id, limit
+    )
     return [(row["created_at"].isoformat(), row["id"], msgspec.convert(dict(row), Webhook)) for row in rows]
 
 
@@ -113,8 +130,9 @@ SELECT_DELIVERIES = f"""
 """
 
 
-async def select_deliveries(conn: asyncpg.Connection, webhook_id: UUID, status: str | None,
-                            after: tuple[Any, UUID] | None, limit: int) -> list[tuple[int, UUID, WebhookDelivery]]:
+async def select_deliveries(
+    conn: asyncpg.Connection, webhook_id: UUID, status: str | None, after: tuple[Any, UUID] | None, limit: int
+) -> list[tuple[int, UUID, WebhookDelivery]]:
     """A page of one subscription's deliveries, newest first."""
     rows = await conn.fetch(SELECT_DELIVERIES, webhook_id, status, after[0] if after else None, limit)
     return [(row["seq"], row["id"], msgspec.convert(dict(row), WebhookDelivery)) for row in rows]
@@ -175,8 +193,9 @@ CLAIM_DUE = """
 """
 
 
-async def claim_due(conn: asyncpg.Connection, limit: int, lease_s: float, busy: list[UUID],
-                    per_webhook: int) -> list[asyncpg.Record]:
+async def claim_due(
+    conn: asyncpg.Connection, limit: int, lease_s: float, busy: list[UUID], per_webhook: int
+) -> list[asyncpg.Record]:
     """Take up to `limit` due deliveries for this worker, at most `per_webhook` each, none of `busy` webhooks."""
     return await conn.fetch(CLAIM_DUE, limit, lease_s, busy, per_webhook)
 
@@ -197,10 +216,22 @@ FINISH_ATTEMPT = """
 """
 
 
-async def finish_attempt(conn: asyncpg.Connection, delivery_id: UUID, lease_owner: UUID, attempt: int,
-                         status_code: int | None, error: str | None, duration_ms: int, status: str,
-                         next_attempt_at: dt.datetime | None) -> bool:
+async def finish_attempt(
+    conn: asyncpg.Connection,
+    delivery_id: UUID,
+    lease_owner: UUID,
+    attempt: int,
+    status_code: int | None,
+    error: str | None,
+    duration_ms: int,
+    status: str,
+    next_attempt_at: dt.datetime | None,
+) -> bool:
     """Log an attempt and set what happens next (delivered, pending until next_attempt_at, or failed);
     False when the lease was lost and nothing was written."""
-    return await conn.fetchval(FINISH_ATTEMPT, delivery_id, lease_owner, attempt, status_code, error, duration_ms,
-                               status, next_attempt_at) is not None
+    return (
+        await conn.fetchval(
+            FINISH_ATTEMPT, delivery_id, lease_owner, attempt, status_code, error, duration_ms, status, next_attempt_at
+        )
+        is not None
+    )

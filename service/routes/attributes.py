@@ -17,4 +17,6 @@ async def list_attributes(conn: NamedDependency[asyncpg.Connection]) -> Attribut
     """The attributes (attribute=), genders served (gender=) and cost values (cost=) a search can filter on."""
     return AttributeVocabulary(
         items=[msgspec.convert(dict(row), Attribute) for row in await queries.select_attributes(conn)],
-        genders=list(typing.get_args(Gender)), cost=list(typing.get_args(Cost)))
+        genders=list(typing.get_args(Gender)),
+        cost=list(typing.get_args(Cost)),
+    )

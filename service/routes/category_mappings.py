@@ -10,8 +10,8 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
 from schemas.category_mappings import CategoryMapping, CategoryMappingApplied, CategoryMappingCreate
-from service.http.auth import require_admin
 from service.errors import Conflict, NotFound
+from service.http.auth import require_admin
 from service.queries import category_mappings as queries
 
 VocabularyParam = Annotated[str, QueryParameter(min_length=1, max_length=200, description="Vocabulary, or *")]
@@ -31,8 +31,9 @@ class CategoryMappingController(Controller):
         return [msgspec.convert(dict(row), CategoryMapping) for row in await queries.select_mappings(conn)]
 
     @post("/", operation_id="createCategoryMapping", guards=[require_admin])
-    async def create_mapping(self, conn: NamedDependency[asyncpg.Connection], state: State,
-                             data: JSONBody[CategoryMappingCreate]) -> Response[CategoryMappingApplied]:
+    async def create_mapping(
+        self, conn: NamedDependency[asyncpg.Connection], state: State, data: JSONBody[CategoryMappingCreate]
+    ) -> Response[CategoryMappingApplied]:
         """Add a rule and apply it to services already imported with a matching term (admin)."""
         state.taxonomy.check([data.category_slug], "category_slug", "body")
         async with conn.transaction():
@@ -43,8 +44,13 @@ class CategoryMappingController(Controller):
         return Response(CategoryMappingApplied(**dict(row), services_added=added), status_code=201)
 
     @delete("/", operation_id="deleteCategoryMapping", guards=[require_admin])
-    async def delete_mapping(self, conn: NamedDependency[asyncpg.Connection], vocabulary: VocabularyParam,
-                             term: TermParam, category_slug: SlugParam) -> None:
+    async def delete_mapping(
+        self,
+        conn: NamedDependency[asyncpg.Connection],
+        vocabulary: VocabularyParam,
+        term: TermParam,
+        category_slug: SlugParam,
+    ) -> None:
         """Remove a rule; services keep their categories until their source is imported again (admin)."""
         if not await queries.delete_mapping(conn, vocabulary, term, category_slug):
             raise NotFound("no such rule")

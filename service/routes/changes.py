@@ -15,8 +15,10 @@ from schemas.changes import Change, ChangePage
 from service.errors import InvalidInput
 from service.queries import changes as queries
 
-Since = Annotated[str | None, QueryParameter(
-    max_length=100, description="next_cursor of the previous call; absent: from the beginning")]
+Since = Annotated[
+    str | None,
+    QueryParameter(max_length=100, description="next_cursor of the previous call; absent: from the beginning"),
+]
 ChangeLimit = Annotated[int, QueryParameter(ge=1, le=1000, description="Most changes to return")]
 _CURSOR = re.compile(r"^(\d{1,20}):(\d{1,20})$")
 
@@ -38,8 +40,9 @@ def _encode(txid: int, seq: int) -> str:
 
 
 @get("/v1/changes", operation_id="listChanges", tags=["changes"])
-async def list_changes(conn: NamedDependency[asyncpg.Connection], since: Since = None,
-                       limit: ChangeLimit = 100) -> ChangePage:
+async def list_changes(
+    conn: NamedDependency[asyncpg.Connection], since: Since = None, limit: ChangeLimit = 100
+) -> ChangePage:
     """Creations, updates and deletions of organizations, services, locations and capacity, in the order of the
     transactions that made them; replaying from the start reaches the current data, and no change is skipped or
     repeated even when writes commit out of order."""

@@ -9,8 +9,8 @@ from litestar.params import JSONBody, QueryParameter
 
 from schemas.duplicates import DuplicatePair, Listed, Merge, Merged
 from schemas.history import Entity
-from service.http.auth import require_admin
 from service.errors import InvalidInput
+from service.http.auth import require_admin
 from service.queries import duplicates as queries
 from service.queries.lifecycle import set_audit
 from service.queries.owners import select_owner
@@ -32,15 +32,26 @@ def _reasons(row: asyncpg.Record) -> list[str]:
 
 
 @get("/v1/admin/duplicates", operation_id="listDuplicates", tags=["admin"], guards=[require_admin])
-async def list_duplicates(conn: NamedDependency[asyncpg.Connection], entity: EntityParam = "service",
-                          min_score: MinScore = 0.5, limit: PairLimit = 50) -> list[DuplicatePair]:
+async def list_duplicates(
+    conn: NamedDependency[asyncpg.Connection],
+    entity: EntityParam = "service",
+    min_score: MinScore = 0.5,
+    limit: PairLimit = 50,
+) -> list[DuplicatePair]:
     """Pairs that are likely one listing, best first: similar names (trigrams), places within 150 m, the same
     phone number or website. score = 0.5 x name similarity + 0.3 x closeness + 0.3 same phone + 0.2 same
     website, at most 1 (admin)."""
     rows = await queries.select_duplicates(conn, entity, min_score, limit)
-    return [DuplicatePair(entity=entity, a=Listed(id=row["a"], name=row["a_name"]),
-                          b=Listed(id=row["b"], name=row["b_name"]), score=row["score"], reasons=_reasons(row))
-            for row in rows]
+    return [
+        DuplicatePair(
+            entity=entity,
+            a=Listed(id=row["a"], name=row["a_name"]),
+            b=Listed(id=row["b"], name=row["b_name"]),
+            score=row["score"],
+            reasons=_reasons(row),
+        )
+        for row in rows
+    ]
 
 
 @post("/v1/admin/merge", operation_id="mergeListings", tags=["admin"], guards=[require_admin], status_code=200)

@@ -12,8 +12,8 @@ from schemas.problems import Problem
 from service.db import UNAVAILABLE
 from service.errors import PROBLEM_MEDIA_TYPE, DatabaseUnavailable
 from service.http.etags import matches_any
-from service.imports.exports import BuiltExport
 from service.http.streams import open_stream
+from service.imports.exports import BuiltExport
 
 
 def _not_modified(request: Request[Any, Any, Any], built: BuiltExport) -> bool:
@@ -29,23 +29,39 @@ def _not_modified(request: Request[Any, Any, Any], built: BuiltExport) -> bool:
 
 
 def _validators(built: BuiltExport) -> dict[str, str]:
-    return {"ETag": built.etag, "Last-Modified": email.utils.format_datetime(built.modified_at, usegmt=True),
-            "Cache-Control": "no-cache"}
+    return {
+        "ETag": built.etag,
+        "Last-Modified": email.utils.format_datetime(built.modified_at, usegmt=True),
+        "Cache-Control": "no-cache",
+    }
 
 
 def _unchanged(built: BuiltExport) -> Stream:
     return Response(b"", status_code=304, headers=_validators(built))  # type: ignore[return-value]
 
 
-@get("/v1/exports/hsds.zip", operation_id="exportHsdsZip", tags=["exports"], media_type="application/zip",
-     response_description="A zip: datapackage.json and one CSV per HSDS table",
-     responses={
-         304: ResponseSpec(data_container=None, description=(
-             "Not modified: If-None-Match names the current ETag, or nothing changed since If-Modified-Since")),
-         503: ResponseSpec(data_container=Problem, media_type=PROBLEM_MEDIA_TYPE, generate_examples=False,
-                           description="The database is unreachable, or too many downloads and streams are running "
-                                       "(for this key or address, or in all); retry after Retry-After"),
-     })
+@get(
+    "/v1/exports/hsds.zip",
+    operation_id="exportHsdsZip",
+    tags=["exports"],
+    media_type="application/zip",
+    response_description="A zip: datapackage.json and one CSV per HSDS table",
+    responses={
+        304: ResponseSpec(
+            data_container=None,
+            description=(
+                "Not modified: If-None-Match names the current ETag, or nothing changed since If-Modified-Since"
+            ),
+        ),
+        503: ResponseSpec(
+            data_container=Problem,
+            media_type=PROBLEM_MEDIA_TYPE,
+            generate_examples=False,
+            description="The database is unreachable, or too many downloads and streams are running "
+            "(for this key or address, or in all); retry after Retry-After",
+        ),
+    },
+)
 async def export_hsds_zip(request: Request[Any, Any, Any], state: State) -> Stream:
     """The whole directory as an HSDS 3.0 tabular datapackage (zip) from one snapshot, built again only when its data changed."""
     cache, timeout = state.exports, state.streams.acquire_timeout_s
@@ -58,6 +74,12 @@ async def export_hsds_zip(request: Request[Any, Any, Any], state: State) -> Stre
         raise DatabaseUnavailable(str(error) or type(error).__name__) from error
     if _not_modified(request, built):
         return _unchanged(built)
-    return Stream(stream.send(built.chunks()), media_type="application/zip", headers={
-        **_validators(built), "Content-Length": str(built.size),
-        "Content-Disposition": 'attachment; filename="commonground-hsds.zip"'})
+    return Stream(
+        stream.send(built.chunks()),
+        media_type="application/zip",
+        headers={
+            **_validators(built),
+            "Content-Length": str(built.size),
+            "Content-Disposition": 'attachment; filename="commonground-hsds.zip"',
+        },
+    )

@@ -36,5 +36,8 @@ async def readyz(state: State) -> Health:
 @get("/metrics", operation_id="getMetrics", tags=["health"], media_type="text/plain; version=0.0.4; charset=utf-8")
 async def metrics(state: State) -> Response[bytes]:
     """Prometheus metrics of every worker: requests by route and status, latency, 429s, webhook deliveries."""
-    return Response(state.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8",
-                    headers={"Cache-Control": "no-store"})
+    return Response(
+        state.metrics.render(),
+        media_type="text/plain; version=0.0.4; charset=utf-8",
+        headers={"Cache-Control": "no-store"},
+    )

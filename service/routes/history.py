@@ -12,9 +12,16 @@ from schemas.history import HistoryPage, Purge, Revert
 from schemas.locations import Location
 from schemas.organizations import Organization
 from schemas.services import Service
-from service.http.auth import caller_of, check_organization, check_owner, may_see_confidential, require_admin, require_write
-from service.http.cursors import decode_cursor, fingerprint, paginate
 from service.errors import Conflict, InvalidInput, NotFound
+from service.http.auth import (
+    caller_of,
+    check_organization,
+    check_owner,
+    may_see_confidential,
+    require_admin,
+    require_write,
+)
+from service.http.cursors import decode_cursor, fingerprint, paginate
 from service.queries import history as queries
 from service.queries import lifecycle
 from service.routes.locations import check_may_reveal, find_location
@@ -25,8 +32,14 @@ from service.routes.services import find_service
 HistoryLimit = Annotated[int, QueryParameter(ge=1, le=200, description="Entries per page, newest first")]
 
 
-async def _history(request: Request[Any, Any, Any], conn: asyncpg.Connection, kind: str, listing_id: UUID,
-                   limit: int, cursor: str | None) -> HistoryPage:
+async def _history(
+    request: Request[Any, Any, Any],
+    conn: asyncpg.Connection,
+    kind: str,
+    listing_id: UUID,
+    limit: int,
+    cursor: str | None,
+) -> HistoryPage:
     try:
         await check_owner(request, conn, kind, listing_id, deleted=True)
     except NotFound:
@@ -35,20 +48,26 @@ async def _history(request: Request[Any, Any, Any], conn: asyncpg.Connection, ki
             raise
     query = fingerprint("history", kind, str(listing_id))
     after = decode_cursor(cursor, query, int)
-    rows = await queries.select_history(conn, kind, listing_id, after[0] if after else None, limit + 1,
-                                        may_see_confidential(request))
+    rows = await queries.select_history(
+        conn, kind, listing_id, after[0] if after else None, limit + 1, may_see_confidential(request)
+    )
     items, next_cursor = paginate(rows, limit, query)
     return HistoryPage(items=items, next_cursor=next_cursor)
 
 
-async def _revert(request: Request[Any, Any, Any], conn: asyncpg.Connection, kind: str, listing_id: UUID,
-                  version: int) -> None:
+async def _revert(
+    request: Request[Any, Any, Any], conn: asyncpg.Connection, kind: str, listing_id: UUID, version: int
+) -> None:
     async with conn.transaction():
         await check_owner(request, conn, kind, listing_id, lock=True)
         snapshot = await queries.select_snapshot(conn, kind, listing_id, version)
         if snapshot is None:
-            raise InvalidInput("version", f"{kind} {listing_id} has no version {version} to go back to "
-                               "(see its history; purged data cannot come back)", "body")
+            raise InvalidInput(
+                "version",
+                f"{kind} {listing_id} has no version {version} to go back to "
+                "(see its history; purged data cannot come back)",
+                "body",
+            )
         if kind != "organization":
             check_organization(request, snapshot.get("organization_id"))
         if kind == "location" and not snapshot.get("confidential"):
@@ -61,8 +80,9 @@ async def _restore(request: Request[Any, Any, Any], conn: asyncpg.Connection, ki
     async with conn.transaction():
         await check_owner(request, conn, kind, listing_id, deleted=True)
         if (survivor := await lifecycle.select_redirect(conn, kind, listing_id)) is not None:
-            raise Conflict(f"{kind} {listing_id} was merged into {survivor}; its links moved there, so it can't "
-                           "come back")
+            raise Conflict(
+                f"{kind} {listing_id} was merged into {survivor}; its links moved there, so it can't come back"
+            )
         if not await lifecycle.restore(conn, kind, listing_id):
             raise Conflict(f"{kind} {listing_id} is not deleted")
 
@@ -75,21 +95,33 @@ class ServiceHistoryController(Controller):
     guards = [require_write]
 
     @get("/history", operation_id="getServiceHistory")
-    async def history(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
-                      service_id: FromPath[UUID], limit: HistoryLimit = 50, cursor: Cursor = None) -> HistoryPage:
+    async def history(
+        self,
+        request: Request[Any, Any, Any],
+        conn: NamedDependency[asyncpg.Connection],
+        service_id: FromPath[UUID],
+        limit: HistoryLimit = 50,
+        cursor: Cursor = None,
+    ) -> HistoryPage:
         """Every write to the service: who, when, which request, each changed field before and after (write)."""
         return await _history(request, conn, "service", service_id, limit, cursor)
 
     @post("/revert", operation_id="revertService", status_code=200)
-    async def revert(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
-                     service_id: FromPath[UUID], data: JSONBody[Revert]) -> Service:
+    async def revert(
+        self,
+        request: Request[Any, Any, Any],
+        conn: NamedDependency[asyncpg.Connection],
+        service_id: FromPath[UUID],
+        data: JSONBody[Revert],
+    ) -> Service:
         """Restore the service's own fields as they were after a version, as a new audited change (write)."""
         await _revert(request, conn, "service", service_id, data.version)
         return await find_service(conn, service_id)
 
     @post("/restore", operation_id="restoreService", status_code=200)
-    async def restore(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
-                      service_id: FromPath[UUID]) -> Service:
+    async def restore(
+        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], service_id: FromPath[UUID]
+    ) -> Service:
         """Undo a deletion: back in search with the status it had (write)."""
         await _restore(request, conn, "service", service_id)
         return await find_service(conn, service_id)
@@ -103,22 +135,36 @@ class OrganizationHistoryController(Controller):
     guards = [require_write]
 
     @get("/history", operation_id="getOrganizationHistory")
-    async def history(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
-                      organization_id: FromPath[UUID], limit: HistoryLimit = 50,
-                      cursor: Cursor = None) -> HistoryPage:
+    async def history(
+        self,
+        request: Request[Any, Any, Any],
+        conn: NamedDependency[asyncpg.Connection],
+        organization_id: FromPath[UUID],
+        limit: HistoryLimit = 50,
+        cursor: Cursor = None,
+    ) -> HistoryPage:
         """Every write to the organization: who, when, which request, each changed field (write)."""
         return await _history(request, conn, "organization", organization_id, limit, cursor)
 
     @post("/revert", operation_id="revertOrganization", status_code=200)
-    async def revert(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
-                     organization_id: FromPath[UUID], data: JSONBody[Revert]) -> Organization:
+    async def revert(
+        self,
+        request: Request[Any, Any, Any],
+        conn: NamedDependency[asyncpg.Connection],
+        organization_id: FromPath[UUID],
+        data: JSONBody[Revert],
+    ) -> Organization:
         """Restore the organization's own fields as they were after a version, audited (write)."""
         await _revert(request, conn, "organization", organization_id, data.version)
         return await find_organization(conn, organization_id)
 
     @post("/restore", operation_id="restoreOrganization", status_code=200)
-    async def restore(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
-                      organization_id: FromPath[UUID]) -> Organization:
+    async def restore(
+        self,
+        request: Request[Any, Any, Any],
+        conn: NamedDependency[asyncpg.Connection],
+        organization_id: FromPath[UUID],
+    ) -> Organization:
         """Undo a deletion (write)."""
         await _restore(request, conn, "organization", organization_id)
         return await find_organization(conn, organization_id)
@@ -132,21 +178,33 @@ class LocationHistoryController(Controller):
     guards = [require_write]
 
     @get("/history", operation_id="getLocationHistory")
-    async def history(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
-                      location_id: FromPath[UUID], limit: HistoryLimit = 50, cursor: Cursor = None) -> HistoryPage:
+    async def history(
+        self,
+        request: Request[Any, Any, Any],
+        conn: NamedDependency[asyncpg.Connection],
+        location_id: FromPath[UUID],
+        limit: HistoryLimit = 50,
+        cursor: Cursor = None,
+    ) -> HistoryPage:
         """Every write to the location: who, when, which request, each changed field (write; exact places)."""
         return await _history(request, conn, "location", location_id, limit, cursor)
 
     @post("/revert", operation_id="revertLocation", status_code=200)
-    async def revert(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
-                     location_id: FromPath[UUID], data: JSONBody[Revert]) -> Location:
+    async def revert(
+        self,
+        request: Request[Any, Any, Any],
+        conn: NamedDependency[asyncpg.Connection],
+        location_id: FromPath[UUID],
+        data: JSONBody[Revert],
+    ) -> Location:
         """Restore the location's own fields as they were after a version, audited (write)."""
         await _revert(request, conn, "location", location_id, data.version)
         return await find_location(conn, location_id, may_see_confidential(request))
 
     @post("/restore", operation_id="restoreLocation", status_code=200)
-    async def restore(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
-                      location_id: FromPath[UUID]) -> Location:
+    async def restore(
+        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], location_id: FromPath[UUID]
+    ) -> Location:
         """Undo a deletion: the services there come back into search (write)."""
         await _restore(request, conn, "location", location_id)
         return await find_location(conn, location_id, may_see_confidential(request))

@@ -10,12 +10,12 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import UNSET
 
 from schemas.locations import Location, LocationCreate, LocationPage, LocationPatch
-from service.http.auth import check_organization, check_owner, may_see_confidential, require_write
-from service.http.preconditions import require_match
-from service.http.cursors import decode_cursor, fingerprint, paginate
 from service.curation.audit import record_lists
-from service.errors import Forbidden
 from service.curation.lifecycle import explain_missing
+from service.errors import Forbidden
+from service.http.auth import check_organization, check_owner, may_see_confidential, require_write
+from service.http.cursors import decode_cursor, fingerprint, paginate
+from service.http.preconditions import require_match
 from service.queries import locations as queries
 from service.routes.params import Cursor, Limit
 
@@ -42,8 +42,12 @@ class LocationController(Controller):
 
     @get("/", operation_id="listLocations")
     async def list_locations(
-        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
-        organization_id: FromQuery[UUID | None] = None, limit: Limit = 20, cursor: Cursor = None,
+        self,
+        request: Request[Any, Any, Any],
+        conn: NamedDependency[asyncpg.Connection],
+        organization_id: FromQuery[UUID | None] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
     ) -> LocationPage:
         """List locations by name, optionally of one organization (confidential ones approximate unless admin)."""
         query = fingerprint("locations", organization_id)
@@ -53,26 +57,35 @@ class LocationController(Controller):
         return LocationPage(items=items, next_cursor=next_cursor)
 
     @get("/{location_id:uuid}", operation_id="getLocation")
-    async def get_location(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
-                           location_id: FromPath[UUID]) -> Location:
+    async def get_location(
+        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], location_id: FromPath[UUID]
+    ) -> Location:
         """Fetch one location by id; a confidential one shows its street and exact point only to admin calls."""
         return await find_location(conn, location_id, may_see_confidential(request))
 
     @post("/", operation_id="createLocation", guards=[require_write])
     async def create_location(
-        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
+        self,
+        request: Request[Any, Any, Any],
+        conn: NamedDependency[asyncpg.Connection],
         data: JSONBody[LocationCreate],
     ) -> Response[Location]:
         """Create a location; its time zone is derived from its coordinates when not given (write)."""
         check_organization(request, data.organization_id)
         location_id = await queries.insert_full_location(conn, data)
-        return Response(await find_location(conn, location_id), status_code=201,
-                        headers={"Location": f"/v1/locations/{location_id}"})
+        return Response(
+            await find_location(conn, location_id),
+            status_code=201,
+            headers={"Location": f"/v1/locations/{location_id}"},
+        )
 
     @patch("/{location_id:uuid}", operation_id="updateLocation", guards=[require_write])
     async def update_location(
-        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
-        location_id: FromPath[UUID], data: JSONBody[LocationPatch],
+        self,
+        request: Request[Any, Any, Any],
+        conn: NamedDependency[asyncpg.Connection],
+        location_id: FromPath[UUID],
+        data: JSONBody[LocationPatch],
     ) -> Location:
         """Change some fields of a location; needs If-Match with its ETag (write)."""
         exact = may_see_confidential(request)
@@ -90,8 +103,9 @@ class LocationController(Controller):
         return after
 
     @delete("/{location_id:uuid}", operation_id="deleteLocation", guards=[require_write])
-    async def delete_location(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
-                              location_id: FromPath[UUID]) -> None:
+    async def delete_location(
+        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], location_id: FromPath[UUID]
+    ) -> None:
         """Delete a location with its links, phones and hours; needs If-Match (write)."""
         async with conn.transaction():
             await check_owner(request, conn, "location", location_id, lock=True)

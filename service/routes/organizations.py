@@ -9,11 +9,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from schemas.organizations import Organization, OrganizationCreate, OrganizationPage, OrganizationPatch
-from service.http.auth import check_organization, check_owner, require_write
-from service.http.preconditions import require_match
-from service.http.cursors import decode_cursor, paginate
 from service.curation.audit import record_lists
 from service.curation.lifecycle import explain_missing
+from service.http.auth import check_organization, check_owner, require_write
+from service.http.cursors import decode_cursor, paginate
+from service.http.preconditions import require_match
 from service.queries import organizations as queries
 from service.routes.params import Cursor, Limit
 
@@ -50,19 +50,27 @@ class OrganizationController(Controller):
 
     @post("/", operation_id="createOrganization", guards=[require_write])
     async def create_organization(
-        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
+        self,
+        request: Request[Any, Any, Any],
+        conn: NamedDependency[asyncpg.Connection],
         data: JSONBody[OrganizationCreate],
     ) -> Response[Organization]:
         """Create an organization (write; not with a key limited to organizations)."""
         check_organization(request, None)
         organization_id = await queries.insert_organization(conn, data)
-        return Response(await find_organization(conn, organization_id), status_code=201,
-                        headers={"Location": f"/v1/organizations/{organization_id}"})
+        return Response(
+            await find_organization(conn, organization_id),
+            status_code=201,
+            headers={"Location": f"/v1/organizations/{organization_id}"},
+        )
 
     @patch("/{organization_id:uuid}", operation_id="updateOrganization", guards=[require_write])
     async def update_organization(
-        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
-        organization_id: FromPath[UUID], data: JSONBody[OrganizationPatch],
+        self,
+        request: Request[Any, Any, Any],
+        conn: NamedDependency[asyncpg.Connection],
+        organization_id: FromPath[UUID],
+        data: JSONBody[OrganizationPatch],
     ) -> Organization:
         """Change some fields of an organization; needs If-Match with its ETag (write)."""
         async with conn.transaction():
@@ -76,7 +84,9 @@ class OrganizationController(Controller):
 
     @delete("/{organization_id:uuid}", operation_id="deleteOrganization", guards=[require_write])
     async def delete_organization(
-        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
+        self,
+        request: Request[Any, Any, Any],
+        conn: NamedDependency[asyncpg.Connection],
         organization_id: FromPath[UUID],
     ) -> None:
         """Delete an organization that has no services or locations left; needs If-Match (write)."""

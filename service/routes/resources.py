@@ -15,84 +15,168 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from schemas.fields import Cost, Gender, Status
 from schemas.resources import Origin, Resource, ResourceCreate, ResourcePage
+from service.errors import InvalidInput, Moved, NotFound
 from service.http.auth import check_organization, check_owner, require_write
 from service.http.cursors import decode_cursor, encode_cursor, fingerprint
-from service.errors import InvalidInput, Moved, NotFound
-from service.queries.lifecycle import select_redirect
-from service.search.geo import Geocoder, parse_bbox, parse_near, radius_m, zip_origin
-from service.search.areas import covers
+from service.http.durations import parse_duration
 from service.queries import resources as queries
 from service.queries import service_areas as area_queries
-from service.http.durations import parse_duration
+from service.queries.lifecycle import select_redirect
 from service.routes.params import Cursor, Limit
+from service.search.areas import covers
+from service.search.geo import Geocoder, parse_bbox, parse_near, radius_m, zip_origin
 from service.search.words import alternatives, words_to_check
 
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
-Near = Annotated[str | None, QueryParameter(
-    max_length=100, description="Search from this point: LAT,LON in WGS-84 decimal degrees",
-    examples=[Example(value="45.5231,-122.6765")])]
-Zip = Annotated[str | None, QueryParameter(
-    name="zip", max_length=10, description="Search from the centroid of this US ZIP code (offline lookup)",
-    examples=[Example(value="97201")])]
-Address = Annotated[str | None, QueryParameter(
-    max_length=500, description="Search from this address, through the geocoder set by COMMONGROUND_GEOCODER",
-    examples=[Example(value="1120 SW 5th Ave, Portland, OR")])]
-Radius = Annotated[float | None, QueryParameter(
-    description="Only results within this distance (in unit); without it, the nearest however far",
-    examples=[Example(value=5)])]
+Near = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=100,
+        description="Search from this point: LAT,LON in WGS-84 decimal degrees",
+        examples=[Example(value="45.5231,-122.6765")],
+    ),
+]
+Zip = Annotated[
+    str | None,
+    QueryParameter(
+        name="zip",
+        max_length=10,
+        description="Search from the centroid of this US ZIP code (offline lookup)",
+        examples=[Example(value="97201")],
+    ),
+]
+Address = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=500,
+        description="Search from this address, through the geocoder set by COMMONGROUND_GEOCODER",
+        examples=[Example(value="1120 SW 5th Ave, Portland, OR")],
+    ),
+]
+Radius = Annotated[
+    float | None,
+    QueryParameter(
+        description="Only results within this distance (in unit); without it, the nearest however far",
+        examples=[Example(value=5)],
+    ),
+]
 Unit = Annotated[Literal["mi", "km"], QueryParameter(description="Unit of radius")]
-CategoryParam = Annotated[list[str] | None, QueryParameter(
-    description="Category slug, repeatable (any of them); a parent includes its children",
-    examples=[Example(value=["naloxone"])])]
-Words = Annotated[str | None, QueryParameter(
-    max_length=200,
-    description="Words to match in service names and descriptions: accents ignored, English stems, misspellings "
-                "corrected against the words listings use, field synonyms added (narcan finds naloxone). Ranking: "
-                "3 when the service name matches, 2 with the alternate name, 1 when the description is needed; with "
-                "a location by distance / that weight, without one by weight then text rank",
-    examples=[Example(value="narcan")])]
-OpenNow = Annotated[bool | None, QueryParameter(
-    description="true: only resources open right now in their own time zone; false or absent: no filter "
-                "(every item still reports open_now)")]
-OpenAt = Annotated[dt.datetime | None, QueryParameter(
-    description="Only resources open at this RFC 3339 instant (with offset); also what open_now reports on",
-    examples=[Example(value="2026-11-27T23:30:00-08:00")])]
-At = Annotated[dt.datetime | None, QueryParameter(
-    description="Report open_now, closes_at, opens_next_at, hours_today and capacity as of this RFC 3339 instant "
-                "instead of now, without filtering (plan ahead: will it be open at 2 am?)",
-    examples=[Example(value="2026-11-28T02:00:00-08:00")])]
-Bbox = Annotated[str | None, QueryParameter(
-    max_length=200, description="Map viewport minLon,minLat,maxLon,maxLat (WGS-84); minLon > maxLon crosses the "
-                                "antimeridian", examples=[Example(value="-122.8,45.4,-122.5,45.6")])]
-Format = Annotated[Literal["json", "geojson"] | None, QueryParameter(
-    description="geojson: a GeoJSON FeatureCollection (also chosen by Accept: application/geo+json), each feature's "
-                "properties being the result item")]
-StatusParam = Annotated[list[Status] | None, QueryParameter(
-    description="Service status, repeatable; default active")]
-AttributeParam = Annotated[list[str] | None, QueryParameter(
-    description="Eligibility attribute slug from GET /v1/attributes, repeatable or comma-separated: results have "
-                "all of them", examples=[Example(value=["no-id-required", "accepts-moud"])])]
-AgeParam = Annotated[int | None, QueryParameter(
-    ge=0, le=130, description="Only services that take someone of this age (unknown limits do not exclude)",
-    examples=[Example(value=17)])]
-CostParam = Annotated[list[Cost] | None, QueryParameter(
-    description="How it is paid for, repeatable: any of them", examples=[Example(value=["free"])])]
-LanguageParam = Annotated[list[str] | None, QueryParameter(
-    description="ISO 639 code of a language spoken, repeatable: all of them", examples=[Example(value=["es"])])]
-HasCapacity = Annotated[str | None, QueryParameter(
-    max_length=64, pattern=r"^[a-z][a-z0-9-]*$",
-    description="Only services with a current count of this unit above zero (bed, naloxone-kit, ...)",
-    examples=[Example(value="bed")])]
-CapacityMaxAge = Annotated[str, QueryParameter(
-    max_length=20, description="How old a count may be and still count as current: 90m, 24h (default), 7d",
-    examples=[Example(value="6h")])]
-VerifiedWithin = Annotated[str | None, QueryParameter(
-    max_length=20, description="Only listings a person verified (assured_date) within this long: 30d, 90d, 365d",
-    examples=[Example(value="90d")])]
-GenderParam = Annotated[Gender | None, QueryParameter(
-    description="Only services that serve this gender (services that list none serve everyone)",
-    examples=[Example(value="women")])]
+CategoryParam = Annotated[
+    list[str] | None,
+    QueryParameter(
+        description="Category slug, repeatable (any of them); a parent includes its children",
+        examples=[Example(value=["naloxone"])],
+    ),
+]
+Words = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=200,
+        description="Words to match in service names and descriptions: accents ignored, English stems, misspellings "
+        "corrected against the words listings use, field synonyms added (narcan finds naloxone). Ranking: "
+        "3 when the service name matches, 2 with the alternate name, 1 when the description is needed; with "
+        "a location by distance / that weight, without one by weight then text rank",
+        examples=[Example(value="narcan")],
+    ),
+]
+OpenNow = Annotated[
+    bool | None,
+    QueryParameter(
+        description="true: only resources open right now in their own time zone; false or absent: no filter "
+        "(every item still reports open_now)"
+    ),
+]
+OpenAt = Annotated[
+    dt.datetime | None,
+    QueryParameter(
+        description="Only resources open at this RFC 3339 instant (with offset); also what open_now reports on",
+        examples=[Example(value="2026-11-27T23:30:00-08:00")],
+    ),
+]
+At = Annotated[
+    dt.datetime | None,
+    QueryParameter(
+        description="Report open_now, closes_at, opens_next_at, hours_today and capacity as of this RFC 3339 instant "
+        "instead of now, without filtering (plan ahead: will it be open at 2 am?)",
+        examples=[Example(value="2026-11-28T02:00:00-08:00")],
+    ),
+]
+Bbox = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=200,
+        description="Map viewport minLon,minLat,maxLon,maxLat (WGS-84); minLon > maxLon crosses the antimeridian",
+        examples=[Example(value="-122.8,45.4,-122.5,45.6")],
+    ),
+]
+Format = Annotated[
+    Literal["json", "geojson"] | None,
+    QueryParameter(
+        description="geojson: a GeoJSON FeatureCollection (also chosen by Accept: application/geo+json), each feature's "
+        "properties being the result item"
+    ),
+]
+StatusParam = Annotated[list[Status] | None, QueryParameter(description="Service status, repeatable; default active")]
+AttributeParam = Annotated[
+    list[str] | None,
+    QueryParameter(
+        description="Eligibility attribute slug from GET /v1/attributes, repeatable or comma-separated: results have "
+        "all of them",
+        examples=[Example(value=["no-id-required", "accepts-moud"])],
+    ),
+]
+AgeParam = Annotated[
+    int | None,
+    QueryParameter(
+        ge=0,
+        le=130,
+        description="Only services that take someone of this age (unknown limits do not exclude)",
+        examples=[Example(value=17)],
+    ),
+]
+CostParam = Annotated[
+    list[Cost] | None,
+    QueryParameter(description="How it is paid for, repeatable: any of them", examples=[Example(value=["free"])]),
+]
+LanguageParam = Annotated[
+    list[str] | None,
+    QueryParameter(
+        description="ISO 639 code of a language spoken, repeatable: all of them", examples=[Example(value=["es"])]
+    ),
+]
+HasCapacity = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=64,
+        pattern=r"^[a-z][a-z0-9-]*$",
+        description="Only services with a current count of this unit above zero (bed, naloxone-kit, ...)",
+        examples=[Example(value="bed")],
+    ),
+]
+CapacityMaxAge = Annotated[
+    str,
+    QueryParameter(
+        max_length=20,
+        description="How old a count may be and still count as current: 90m, 24h (default), 7d",
+        examples=[Example(value="6h")],
+    ),
+]
+VerifiedWithin = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=20,
+        description="Only listings a person verified (assured_date) within this long: 30d, 90d, 365d",
+        examples=[Example(value="90d")],
+    ),
+]
+GenderParam = Annotated[
+    Gender | None,
+    QueryParameter(
+        description="Only services that serve this gender (services that list none serve everyone)",
+        examples=[Example(value="women")],
+    ),
+]
 
 
 class ResourceController(Controller):
@@ -151,30 +235,57 @@ class ResourceController(Controller):
         for code in languages:
             if not LANGUAGE_CODE.match(code):
                 raise InvalidInput("language", f"{code!r} is not an ISO 639 code such as es or zh")
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         filters = queries.SearchFilters(
             statuses=sorted(set(status or ["active"])),
             categories=state.taxonomy.expand(slugs) if slugs else None,
             words=(q or "").strip() or None,
             open_at=open_at if open_at is not None else (now if open_now else None),
             evaluated_at=open_at or at or now,
-            attributes=attributes or None, age=age, cost=sorted(set(cost)) if cost else None,
-            languages=languages or None, gender=gender, has_capacity=has_capacity,
+            attributes=attributes or None,
+            age=age,
+            cost=sorted(set(cost)) if cost else None,
+            languages=languages or None,
+            gender=gender,
+            has_capacity=has_capacity,
             capacity_max_age=parse_duration(capacity_max_age, "capacity_max_age"),
             bbox=parse_bbox(bbox) if bbox is not None else None,
             verified_since=(now - parse_duration(verified_within, "verified_within")).date()
-            if verified_within is not None else None,
+            if verified_within is not None
+            else None,
         )
-        query = fingerprint("resources", origin and (origin.latitude, origin.longitude), metres,
-                            filters.statuses, filters.categories, filters.words, open_at, bool(open_now), at,
-                            filters.attributes, age, filters.cost, filters.languages, gender, has_capacity, bbox,
-                            filters.capacity_max_age.total_seconds(), verified_within)
+        query = fingerprint(
+            "resources",
+            origin and (origin.latitude, origin.longitude),
+            metres,
+            filters.statuses,
+            filters.categories,
+            filters.words,
+            open_at,
+            bool(open_now),
+            at,
+            filters.attributes,
+            age,
+            filters.cost,
+            filters.languages,
+            gender,
+            has_capacity,
+            bbox,
+            filters.capacity_max_age.total_seconds(),
+            verified_within,
+        )
         if filters.words is not None:
             after = decode_cursor(cursor, query, float)
             corrections = await queries.select_corrections(conn, words_to_check(filters.words))
             hits = await queries.select_by_words(
-                conn, origin and (origin.latitude, origin.longitude), metres, filters,
-                alternatives(filters.words, corrections), after, limit + 1)
+                conn,
+                origin and (origin.latitude, origin.longitude),
+                metres,
+                filters,
+                alternatives(filters.words, corrections),
+                after,
+                limit + 1,
+            )
         elif origin is None:
             after = decode_cursor(cursor, query, str)
             hits = await queries.select_by_name(conn, filters, after, limit + 1)
@@ -185,10 +296,11 @@ class ResourceController(Controller):
             if served:
                 hits = await queries.select_serving(conn, served, filters, after, limit + 1)
                 filters = msgspec.structs.replace(filters, exclude_services=served)
-            hits += await queries.select_nearest(conn, origin.latitude, origin.longitude, metres, filters, after,
-                                                 limit + 1, windowed=state.windowed_knn)
+            hits += await queries.select_nearest(
+                conn, origin.latitude, origin.longitude, metres, filters, after, limit + 1, windowed=state.windowed_knn
+            )
             hits.sort(key=lambda hit: (hit.sort_key, hit.id))
-            del hits[limit + 1:]
+            del hits[limit + 1 :]
         next_cursor = None
         if len(hits) > limit:
             hits = hits[:limit]
@@ -202,20 +314,33 @@ class ResourceController(Controller):
             return Response(_feature_collection(hits, next_cursor, origin), media_type="application/geo+json")
         # Items arrive as finished JSON documents in the Resource shape (tests decode every page
         # into ResourcePage), so they are joined rather than decoded and encoded again.
-        body = b"".join((
-            b'{"items":[', ",".join(hit.item for hit in hits).encode(), b'],"next_cursor":',
-            msgspec.json.encode(next_cursor), b',"origin":', msgspec.json.encode(origin), b"}",
-        ))
+        body = b"".join(
+            (
+                b'{"items":[',
+                ",".join(hit.item for hit in hits).encode(),
+                b'],"next_cursor":',
+                msgspec.json.encode(next_cursor),
+                b',"origin":',
+                msgspec.json.encode(origin),
+                b"}",
+            )
+        )
         return Response(body, media_type=MediaType.JSON)
 
     @get("/{resource_id:uuid}", operation_id="getResource", media_type=MediaType.JSON)
     async def get_resource(
-        self, conn: NamedDependency[asyncpg.Connection], state: State, resource_id: FromPath[UUID], at: At = None,
+        self,
+        conn: NamedDependency[asyncpg.Connection],
+        state: State,
+        resource_id: FromPath[UUID],
+        at: At = None,
     ) -> Response[Resource]:
         """Fetch one resource by id, with open_now, hours and capacity evaluated now (or at `at`)."""
         if at is not None and at.tzinfo is None:
             raise InvalidInput("at", "must carry a UTC offset, e.g. 2026-11-27T23:30:00-08:00 or ...Z")
-        if (document := await queries.select_resource(conn, resource_id, at or dt.datetime.now(dt.timezone.utc))) is None:
+        if (
+            document := await queries.select_resource(conn, resource_id, at or dt.datetime.now(dt.UTC))
+        ) is None:
             if (survivor := await select_redirect(conn, "resource", resource_id)) is not None:
                 raise Moved(resource_id, survivor, "resource")
             raise NotFound(f"no resource has id {resource_id}")
@@ -224,7 +349,10 @@ class ResourceController(Controller):
 
     @post("/", operation_id="createResource", guards=[require_write], media_type=MediaType.JSON)
     async def create_resource(
-        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], state: State,
+        self,
+        request: Request[Any, Any, Any],
+        conn: NamedDependency[asyncpg.Connection],
+        state: State,
         data: JSONBody[ResourceCreate],
     ) -> Response[Resource]:
         """Create organization (or use organization_id), service, location (or use location_id) and link (write)."""
@@ -234,10 +362,14 @@ class ResourceController(Controller):
         state.taxonomy.check(data.service.categories, "service.categories", "body")
         state.attributes.check(data.service.attributes, "service.attributes", "body")
         resource_id = await queries.insert_resource(conn, data)
-        document = await queries.select_resource(conn, resource_id, dt.datetime.now(dt.timezone.utc))
+        document = await queries.select_resource(conn, resource_id, dt.datetime.now(dt.UTC))
         assert document is not None, "the resource index trigger did not run"
-        return Response(document.encode(), status_code=201, media_type=MediaType.JSON,
-                        headers={"Location": f"/v1/resources/{resource_id}"})
+        return Response(
+            document.encode(),
+            status_code=201,
+            media_type=MediaType.JSON,
+            headers={"Location": f"/v1/resources/{resource_id}"},
+        )
 
 
 def _feature_collection(hits: list[queries.Hit], next_cursor: str | None, origin: Origin | None) -> bytes:
@@ -245,20 +377,36 @@ def _feature_collection(hits: list[queries.Hit], next_cursor: str | None, origin
     features = []
     for hit in hits:
         location = msgspec.json.decode(hit.item)["location"]
-        geometry = None if location["latitude"] is None else {
-            "type": "Point", "coordinates": [location["longitude"], location["latitude"]]}
-        features.append(b'{"type":"Feature","id":"%s","geometry":%s,"properties":%s}' % (
-            str(hit.id).encode(), msgspec.json.encode(geometry), hit.item.encode()))
-    return b"".join((b'{"type":"FeatureCollection","features":[', b",".join(features), b'],"next_cursor":',
-                     msgspec.json.encode(next_cursor), b',"origin":', msgspec.json.encode(origin), b"}"))
+        geometry = (
+            None
+            if location["latitude"] is None
+            else {"type": "Point", "coordinates": [location["longitude"], location["latitude"]]}
+        )
+        features.append(
+            b'{"type":"Feature","id":"%s","geometry":%s,"properties":%s}'
+            % (str(hit.id).encode(), msgspec.json.encode(geometry), hit.item.encode())
+        )
+    return b"".join(
+        (
+            b'{"type":"FeatureCollection","features":[',
+            b",".join(features),
+            b'],"next_cursor":',
+            msgspec.json.encode(next_cursor),
+            b',"origin":',
+            msgspec.json.encode(origin),
+            b"}",
+        )
+    )
 
 
 async def _served(conn: asyncpg.Connection, origin: Origin, zip_code: str | None) -> list[UUID]:
     """Services with an area covering the search point (box prefilter, then the exact test), or
     listing the searched ZIP code."""
-    served = {row["service_id"] for row in await area_queries.select_candidates(conn, origin.latitude, origin.longitude)
-              if row["in_circle"] or (row["extent"] is not None
-                                      and covers(row["extent"], origin.latitude, origin.longitude))}
+    served = {
+        row["service_id"]
+        for row in await area_queries.select_candidates(conn, origin.latitude, origin.longitude)
+        if row["in_circle"] or (row["extent"] is not None and covers(row["extent"], origin.latitude, origin.longitude))
+    }
     if zip_code is not None:
         served.update(await area_queries.select_by_postal_code(conn, zip_code.strip()[:5]))
     return sorted(served)

@@ -11,11 +11,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from schemas.services import Service, ServiceCreate, ServicePage, ServicePatch
-from service.http.auth import check_organization, check_owner, require_write
-from service.http.preconditions import require_match
-from service.http.cursors import decode_cursor, fingerprint, paginate
 from service.curation.audit import record_lists
 from service.curation.lifecycle import explain_missing
+from service.http.auth import check_organization, check_owner, require_write
+from service.http.cursors import decode_cursor, fingerprint, paginate
+from service.http.preconditions import require_match
 from service.queries import services as queries
 from service.routes.params import Cursor, Limit
 
@@ -35,8 +35,11 @@ class ServiceController(Controller):
 
     @get("/", operation_id="listServices")
     async def list_services(
-        self, conn: NamedDependency[asyncpg.Connection], organization_id: FromQuery[UUID | None] = None,
-        limit: Limit = 20, cursor: Cursor = None,
+        self,
+        conn: NamedDependency[asyncpg.Connection],
+        organization_id: FromQuery[UUID | None] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
     ) -> ServicePage:
         """List services by name, optionally of one organization."""
         query = fingerprint("services", organization_id)
@@ -52,7 +55,10 @@ class ServiceController(Controller):
 
     @post("/", operation_id="createService", guards=[require_write])
     async def create_service(
-        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], state: State,
+        self,
+        request: Request[Any, Any, Any],
+        conn: NamedDependency[asyncpg.Connection],
+        state: State,
         data: JSONBody[ServiceCreate],
     ) -> Response[Service]:
         """Create a service of an existing organization (write)."""
@@ -60,13 +66,18 @@ class ServiceController(Controller):
         state.taxonomy.check(data.categories, "categories", "body")
         state.attributes.check(data.attributes, "attributes", "body")
         service_id = await queries.insert_full_service(conn, data)
-        return Response(await find_service(conn, service_id), status_code=201,
-                        headers={"Location": f"/v1/services/{service_id}"})
+        return Response(
+            await find_service(conn, service_id), status_code=201, headers={"Location": f"/v1/services/{service_id}"}
+        )
 
     @patch("/{service_id:uuid}", operation_id="updateService", guards=[require_write])
     async def update_service(
-        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], state: State,
-        service_id: FromPath[UUID], data: JSONBody[ServicePatch],
+        self,
+        request: Request[Any, Any, Any],
+        conn: NamedDependency[asyncpg.Connection],
+        state: State,
+        service_id: FromPath[UUID],
+        data: JSONBody[ServicePatch],
     ) -> Service:
         """Change some fields of a service; needs If-Match with its ETag (write)."""
         if data.categories is not msgspec.UNSET:
@@ -83,8 +94,9 @@ class ServiceController(Controller):
         return after
 
     @delete("/{service_id:uuid}", operation_id="deleteService", guards=[require_write])
-    async def delete_service(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
-                             service_id: FromPath[UUID]) -> None:
+    async def delete_service(
+        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], service_id: FromPath[UUID]
+    ) -> None:
         """Delete a service with its links, phones and hours; needs If-Match (write)."""
         async with conn.transaction():
             await check_owner(request, conn, "service", service_id, lock=True)

@@ -14,12 +14,17 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from schemas.resources import ResourceCreate
 from schemas.services import ServicePatch
 from schemas.suggestions import (
-    Suggestion, SuggestionCreate, SuggestionPage, SuggestionReceipt, SuggestionReject, SuggestionStatus,
+    Suggestion,
+    SuggestionCreate,
+    SuggestionPage,
+    SuggestionReceipt,
+    SuggestionReject,
+    SuggestionStatus,
 )
 from service.curation.audit import record_lists
+from service.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, body_error
 from service.http.auth import caller_of, check_owner, client_bucket, require_admin
 from service.http.cursors import decode_cursor, fingerprint, paginate
-from service.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, body_error
 from service.queries import suggestions as queries
 from service.queries.keys import count_request
 from service.queries.lifecycle import set_audit
@@ -39,8 +44,9 @@ class TooManySuggestions(DomainError):
 def _decode(kind: str, changes: dict[str, Any]) -> ServicePatch | ResourceCreate:
     """The changes as the PATCH or POST body they stand for, strictly typed; 422 naming changes.<field>."""
     try:
-        return msgspec.json.decode(msgspec.json.encode(changes), type=ServicePatch if kind == "correction"
-                                   else ResourceCreate, strict=True)
+        return msgspec.json.decode(
+            msgspec.json.encode(changes), type=ServicePatch if kind == "correction" else ResourceCreate, strict=True
+        )
     except msgspec.ValidationError as error:
         raise body_error(error, "changes") from None
 
@@ -61,8 +67,9 @@ async def _view(conn: asyncpg.Connection, found: dict[str, Any], full: bool) -> 
     elif found["kind"] == "correction" and found["service_id"] and found["status"] == "pending":
         current = await select_service(conn, found["service_id"])
         now = msgspec.to_builtins(current) if current is not None else {}
-        found["diff"] = {name: [now.get(name), value] for name, value in found["changes"].items()
-                         if now.get(name) != value}
+        found["diff"] = {
+            name: [now.get(name), value] for name, value in found["changes"].items() if now.get(name) != value
+        }
     return msgspec.convert(found, Suggestion)
 
 
@@ -73,34 +80,50 @@ class SuggestionController(Controller):
     tags = ["suggestions"]
 
     @post("/", operation_id="createSuggestion")
-    async def create_suggestion(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
-                                state: State, data: JSONBody[SuggestionCreate]) -> Response[SuggestionReceipt]:
+    async def create_suggestion(
+        self,
+        request: Request[Any, Any, Any],
+        conn: NamedDependency[asyncpg.Connection],
+        state: State,
+        data: JSONBody[SuggestionCreate],
+    ) -> Response[SuggestionReceipt]:
         """Report a correction, a closure or a new resource: anonymous (a few an hour per address) or with a
         key holding the suggest scope. Keep the id to check the status."""
         caller = caller_of(request)
         if caller.key_id is not None and not caller.has("suggest"):
-            raise Forbidden("this key lacks the 'suggest' scope; send the suggestion without a key, or with one "
-                            "that has it")
+            raise Forbidden(
+                "this key lacks the 'suggest' scope; send the suggestion without a key, or with one that has it"
+            )
         if data.kind != "closure":
             _check_terms(state, _decode(data.kind, data.changes))
         if data.service_id is not None and await select_owner(conn, "service", data.service_id) is None:
             raise InvalidInput("service_id", f"no service has id {data.service_id}", "body")
         limit = state.settings.suggestion_limit_anonymous
         if caller.key_id is None and limit:
-            now = dt.datetime.now(dt.timezone.utc)
+            now = dt.datetime.now(dt.UTC)
             window = now.replace(minute=0, second=0, microsecond=0)
             if await count_request(conn, f"suggest:{client_bucket(request.scope)}", window) > limit:
                 retry = int((window + HOUR - now).total_seconds()) + 1
-                raise TooManySuggestions(f"at most {limit} suggestions an hour from one address without a key; "
-                                         f"retry in {retry} s, or ask for a key with the suggest scope",
-                                         {"Retry-After": str(retry)})
+                raise TooManySuggestions(
+                    f"at most {limit} suggestions an hour from one address without a key; "
+                    f"retry in {retry} s, or ask for a key with the suggest scope",
+                    {"Retry-After": str(retry)},
+                )
         receipt = await queries.insert_suggestion(conn, data, str(caller.key_id) if caller.key_id else None)
-        return Response(SuggestionReceipt(id=receipt["id"], status=receipt["status"]), status_code=201,
-                        headers={"Location": f"/v1/suggestions/{receipt['id']}"})
+        return Response(
+            SuggestionReceipt(id=receipt["id"], status=receipt["status"]),
+            status_code=201,
+            headers={"Location": f"/v1/suggestions/{receipt['id']}"},
+        )
 
     @get("/", operation_id="listSuggestions", guards=[require_admin])
-    async def list_suggestions(self, conn: NamedDependency[asyncpg.Connection], status: StatusFilter = "pending",
-                               limit: Limit = 20, cursor: Cursor = None) -> SuggestionPage:
+    async def list_suggestions(
+        self,
+        conn: NamedDependency[asyncpg.Connection],
+        status: StatusFilter = "pending",
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> SuggestionPage:
         """The review queue, oldest first, each correction with its diff against the current listing (admin)."""
         query = fingerprint("suggestions", status)
         rows = await queries.select_suggestions(conn, status, decode_cursor(cursor, query, str), limit + 1)
@@ -109,8 +132,9 @@ class SuggestionController(Controller):
         return SuggestionPage(items=[await _view(conn, row, True) for row in page], next_cursor=next_cursor)
 
     @get("/{suggestion_id:uuid}", operation_id="getSuggestion")
-    async def get_suggestion(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
-                             suggestion_id: FromPath[UUID]) -> Suggestion:
+    async def get_suggestion(
+        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], suggestion_id: FromPath[UUID]
+    ) -> Suggestion:
         """A suggestion's status (and the reason of a decision) for whoever holds its id; the full content and
         diff for admins and the key that sent it."""
         if (found := await queries.select_suggestion(conn, suggestion_id)) is None:
@@ -119,10 +143,14 @@ class SuggestionController(Controller):
         full = caller.has("admin") or (caller.key_id is not None and found["submitted_by"] == str(caller.key_id))
         return await _view(conn, found, full)
 
-    @post("/{suggestion_id:uuid}/approve", operation_id="approveSuggestion", guards=[require_admin],
-          status_code=200)
-    async def approve(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection],
-                      state: State, suggestion_id: FromPath[UUID]) -> Suggestion:
+    @post("/{suggestion_id:uuid}/approve", operation_id="approveSuggestion", guards=[require_admin], status_code=200)
+    async def approve(
+        self,
+        request: Request[Any, Any, Any],
+        conn: NamedDependency[asyncpg.Connection],
+        state: State,
+        suggestion_id: FromPath[UUID],
+    ) -> Suggestion:
         """Apply the suggestion, audited as an approval, and close it (admin)."""
         async with conn.transaction():
             found = await _pending(conn, suggestion_id)
@@ -142,16 +170,18 @@ class SuggestionController(Controller):
                     _check_terms(state, proposed)
                     before = await select_service(conn, found["service_id"])
                     await update_service(conn, found["service_id"], proposed)  # type: ignore[arg-type]
-                    await record_lists(conn, "service", found["service_id"], before,
-                                       await select_service(conn, found["service_id"]))
+                    await record_lists(
+                        conn, "service", found["service_id"], before, await select_service(conn, found["service_id"])
+                    )
                 else:
                     await delete_service(conn, found["service_id"])
             await queries.decide(conn, suggestion_id, "approved", None, result_id)
             return await _view(conn, await queries.select_suggestion(conn, suggestion_id), True)  # type: ignore[arg-type]
 
     @post("/{suggestion_id:uuid}/reject", operation_id="rejectSuggestion", guards=[require_admin], status_code=200)
-    async def reject(self, conn: NamedDependency[asyncpg.Connection], suggestion_id: FromPath[UUID],
-                     data: JSONBody[SuggestionReject]) -> Suggestion:
+    async def reject(
+        self, conn: NamedDependency[asyncpg.Connection], suggestion_id: FromPath[UUID], data: JSONBody[SuggestionReject]
+    ) -> Suggestion:
         """Close the suggestion without applying it; the submitter sees the reason (admin)."""
         async with conn.transaction():
             await _pending(conn, suggestion_id)

@@ -27,9 +27,13 @@ def check_extent(extent: dict[str, Any], field: str) -> Any:
     if geometry.is_empty:
         raise InvalidInput(field, "is empty", "body")
     min_lon, min_lat, max_lon, max_lat = geometry.bounds
-    if not (-180 <= min_lon and max_lon <= 180 and -90 <= min_lat and max_lat <= 90):
-        raise InvalidInput(field, "coordinates must be [longitude, latitude] within -180..180 and -90..90; an area "
-                                  "crossing the antimeridian is split into a MultiPolygon (RFC 7946)", "body")
+    if not (min_lon >= -180 and max_lon <= 180 and min_lat >= -90 and max_lat <= 90):
+        raise InvalidInput(
+            field,
+            "coordinates must be [longitude, latitude] within -180..180 and -90..90; an area "
+            "crossing the antimeridian is split into a MultiPolygon (RFC 7946)",
+            "body",
+        )
     if not geometry.is_valid:
         raise InvalidInput(field, f"is not a valid polygon: {explain_validity(geometry)}", "body")
     return geometry

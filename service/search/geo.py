@@ -130,8 +130,9 @@ class Geocoder:
             raise UpstreamUnavailable(f"the {self.name} geocoder failed: {error}") from None
         if found is None:
             raise InvalidInput("address", f"the {self.name} geocoder found no match for this address")
-        return Origin(latitude=found.latitude, longitude=found.longitude, source="address",
-                      label=getattr(found, "address", None))
+        return Origin(
+            latitude=found.latitude, longitude=found.longitude, source="address", label=getattr(found, "address", None)
+        )
 
 
 def _build_geocoder(settings: Settings) -> Callable[[str], Any]:
@@ -171,10 +172,15 @@ def parse_bbox(raw: str) -> BoundingBox:
     try:
         min_lon, min_lat, max_lon, max_lat = (float(part) for part in parts)
     except ValueError:
-        raise InvalidInput("bbox", "expected minLon,minLat,maxLon,maxLat in decimal degrees, e.g. "
-                                   "-122.8,45.4,-122.5,45.6") from None
-    for name, value, limit in (("minLon", min_lon, 180), ("maxLon", max_lon, 180), ("minLat", min_lat, 90),
-                               ("maxLat", max_lat, 90)):
+        raise InvalidInput(
+            "bbox", "expected minLon,minLat,maxLon,maxLat in decimal degrees, e.g. -122.8,45.4,-122.5,45.6"
+        ) from None
+    for name, value, limit in (
+        ("minLon", min_lon, 180),
+        ("maxLon", max_lon, 180),
+        ("minLat", min_lat, 90),
+        ("maxLat", max_lat, 90),
+    ):
         if not -limit <= value <= limit or value != value:
             raise InvalidInput("bbox", f"{name} {value} is outside -{limit}..{limit}")
     if min_lat > max_lat:

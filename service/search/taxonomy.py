@@ -20,8 +20,12 @@ class Taxonomy:
         """Reject slugs we do not publish, listing the ones we do."""
         unknown = sorted(set(slugs) - self.parents.keys())
         if unknown:
-            raise InvalidInput(field, f"unknown {self.kind} {', '.join(unknown)}; see GET {self.path} for the "
-                               f"published slugs ({', '.join(self.parents)})", location)
+            raise InvalidInput(
+                field,
+                f"unknown {self.kind} {', '.join(unknown)}; see GET {self.path} for the "
+                f"published slugs ({', '.join(self.parents)})",
+                location,
+            )
 
     def expand(self, slugs: Iterable[str]) -> list[str]:
         """The slugs with every child of a parent among them."""

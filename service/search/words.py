@@ -20,8 +20,7 @@ def fold(text: str) -> str:
 
 def words_to_check(query: str) -> list[str]:
     """The words of a query that a typo could hide in (3+ letters, not a synonym's word)."""
-    return sorted({word for word in _WORD.findall(fold(query))
-                   if 3 <= len(word) <= 40 and word not in _SYNONYM_WORDS})
+    return sorted({word for word in _WORD.findall(fold(query)) if 3 <= len(word) <= 40 and word not in _SYNONYM_WORDS})
 
 
 def _replace(text: str, phrase: str, other: str) -> str | None:
