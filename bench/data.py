@@ -108,7 +108,8 @@ FILL = [
                         point(a.center_longitude + d.lon, a.center_latitude + d.lat))
          FROM service_areas a,
               LATERAL (SELECT 30000 * 1.01 / 111320 AS lat,
-                              30000 * 1.01 / 111320 / cos(radians(least(89, abs(a.center_latitude) + 0.3))) AS lon) d""",
+                              30000 * 1.01 / 111320
+                              / cos(radians(least(89, abs(a.center_latitude) + 0.3))) AS lon) d""",
 ]
 
 

@@ -132,7 +132,8 @@ def main() -> None:
     parser.add_argument("--expect", type=int, default=20, help="http: fewest results a good answer has")
     parser.add_argument("--header", action="append", default=[], help="http: an extra 'Name: value' header")
     args = parser.parse_args()
-    points = json.loads(open(args.points).read())
+    with open(args.points) as handle:
+        points = json.load(handle)
     if args.mode == "sql":
         coroutine = run_sql(args.target, points, args.concurrency, args.duration, args.count)
     else:

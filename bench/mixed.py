@@ -85,10 +85,11 @@ def main() -> None:
     print(f"\nMixed workload at {args.size:,} resources (ratios against the plain nearest-20 search, same run)")
     print(f"{'search':<26}{'p50 1c':>9}{'p99 1c':>9}{'x p50':>7}{'req/s':>8}{'p99 16c':>9}{'x p99':>7}")
     for name, row in results.items():
-        u, l = row["unloaded"], row["loaded"]
+        unloaded, loaded = row["unloaded"], row["loaded"]
         print(
-            f"{name:<26}{u['p50_ms']:>7.2f}ms{u['p99_ms']:>7.2f}ms{u['p50_ms'] / plain['unloaded']['p50_ms']:>7.2f}"
-            f"{l['rps']:>8.0f}{l['p99_ms']:>7.1f}ms{l['p99_ms'] / plain['loaded']['p99_ms']:>7.2f}"
+            f"{name:<26}{unloaded['p50_ms']:>7.2f}ms{unloaded['p99_ms']:>7.2f}ms"
+            f"{unloaded['p50_ms'] / plain['unloaded']['p50_ms']:>7.2f}"
+            f"{loaded['rps']:>8.0f}{loaded['p99_ms']:>7.1f}ms{loaded['p99_ms'] / plain['loaded']['p99_ms']:>7.2f}"
         )
     within = [name for name, row in results.items() if row["unloaded"]["p50_ms"] <= 2 * plain["unloaded"]["p50_ms"]]
     print(f"within 2x of plain (unloaded p50): {len(within)} of {len(results)}")

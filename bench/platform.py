@@ -83,10 +83,11 @@ def main() -> None:
     print(f"\nKeys and quotas at {args.size:,} resources, plain nearest-20 (ratios against quotas off, same run)")
     print(f"{'run':<24}{'p50 1c':>9}{'x p50':>7}{'req/s 16c':>11}{'x req/s':>9}{'db µs/req':>11}")
     for name, row in results.items():
-        u, l = row["unloaded"], row["loaded"]
+        unloaded, loaded = row["unloaded"], row["loaded"]
         print(
-            f"{name:<24}{u['p50_ms']:>7.2f}ms{u['p50_ms'] / base_run['unloaded']['p50_ms']:>7.2f}"
-            f"{l['rps']:>11.0f}{l['rps'] / base_run['loaded']['rps']:>9.2f}{l['cpu_us']['postgres']:>11.0f}"
+            f"{name:<24}{unloaded['p50_ms']:>7.2f}ms{unloaded['p50_ms'] / base_run['unloaded']['p50_ms']:>7.2f}"
+            f"{loaded['rps']:>11.0f}{loaded['rps'] / base_run['loaded']['rps']:>9.2f}"
+            f"{loaded['cpu_us']['postgres']:>11.0f}"
         )
     save_results("platform.json", results)
     sys.stdout.flush()

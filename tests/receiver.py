@@ -1,6 +1,7 @@
 """A local HTTP receiver for webhook tests: records every POST and answers with scripted statuses."""
 
 import asyncio
+import contextlib
 import datetime as dt
 import ssl
 import tempfile
@@ -58,10 +59,8 @@ class Receiver:
                 self.arrived.notify_all()
             if delay:
                 # A slow receiver; it stops waiting when the sender hangs up.
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(reader.read(1), delay)
-                except TimeoutError:
-                    pass
             if self.endless:  # a body that never ends, until the sender hangs up
                 writer.write(f"HTTP/1.1 {status} X\r\nconnection: close\r\n\r\n".encode())
                 while True:
@@ -74,10 +73,10 @@ class Receiver:
         finally:
             writer.close()
 
-    async def wait_for(self, count: int, timeout: float = 20) -> list[Received]:
+    async def wait_for(self, count: int, within_s: float = 20) -> list[Received]:
         """Wait until `count` requests arrived."""
         async with self.arrived:
-            await asyncio.wait_for(self.arrived.wait_for(lambda: len(self.requests) >= count), timeout)
+            await asyncio.wait_for(self.arrived.wait_for(lambda: len(self.requests) >= count), within_s)
         return self.requests
 
 

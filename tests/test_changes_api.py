@@ -83,7 +83,7 @@ async def test_transactions_are_ordered_by_number_not_by_their_digits(client, co
         "('10', 'service', $2, 'delete')",
         *ids,
     )
-    items, cursor = await feed(client)
+    items, _ = await feed(client)
     assert [(item["id"], item["op"]) for item in items] == [(ids[0], "create"), (ids[1], "delete")]
     first, after_first = await feed(client, limit=1)
     rest, _ = await feed(client, after_first, limit=1)

@@ -166,7 +166,7 @@ async def test_public_answers_cannot_locate_a_confidential_place_within_its_cell
     assert moved.status_code == 200, moved.text
     assert (moved.json()["latitude"], moved.json()["address"]["postal_code"]) == (PLACES[1]["latitude"], "97209")
     second = await answers(client, asked)
-    for (path, params), before, after in zip(asked, first, second):
+    for (path, params), before, after in zip(asked, first, second, strict=True):
         assert before == after, f"{path} {params} answers differently once the shelter moved inside its cell"
     # The questions do see the shelter: its public cell is where the answers place it.
     near_cell = first[

@@ -163,4 +163,4 @@ async def test_tie_groups_longer_than_the_window_page_exactly(conn, windowed):
         if len(hits) <= 5:
             break
         after = (hits[4].sort_key, hits[4].id)
-    assert seen == sorted(crowd) + [near]
+    assert seen == [*sorted(crowd), near]

@@ -1,5 +1,6 @@
 """Prometheus metrics at /metrics, summed over worker processes."""
 
+import contextlib
 import shutil
 import signal
 import subprocess
@@ -75,10 +76,8 @@ def test_a_scrape_sees_every_worker_of_a_real_server(db_url, tmp_path):
         while status != 200:
             assert process.poll() is None, "serve exited before it was ready"
             assert time.monotonic() < deadline, f"/readyz did not answer 200 within 60 s (last answer: {status})"
-            try:
+            with contextlib.suppress(OSError):
                 status = call(f"http://127.0.0.1:{port}/readyz")[0]
-            except OSError:
-                pass
             time.sleep(0.3)
         # Fresh connections in parallel batches, until both workers have answered some (bounded).
         sent = 0
