@@ -3,23 +3,34 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# Every package, pinned with its hashes; `make lock` refreshes it from pyproject.toml.
+LOCK   := requirements.lock
 
-.PHONY: serve test install openapi seed migrate bench bench-full bench-import bench-mixed bench-platform clean
+.PHONY: serve test lint install lock openapi seed migrate bench bench-full bench-import bench-mixed bench-platform clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "CommonGround needs Python 3.11 or newer (found " + sys.version.split()[0] + "); run: make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+lock: $(STAMP)
+	$(BIN)/pip-compile --quiet --extra dev --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --output-file $(LOCK) pyproject.toml
 
 serve: $(STAMP)
 	$(BIN)/commonground serve
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check service schemas seeds tests bench
+	$(BIN)/ruff format --check service schemas seeds tests bench
+	$(BIN)/mypy
 
 openapi: $(STAMP)
 	$(BIN)/commonground openapi --output openapi.yaml
