@@ -1,5 +1,6 @@
 """Build listings, keys and servers for tests through the same code paths the API and a user use."""
 
+import csv
 import datetime as dt
 import json
 import os
@@ -13,8 +14,9 @@ from uuid import UUID
 
 import asyncpg
 import msgspec
+from litestar.testing import AsyncTestClient
 
-from schemas.resources import Resource, ResourceCreate
+from schemas.resources import Resource, ResourceCreate, ResourcePage
 from service.embedded import pg_binary
 from service.queries.resources import Hit, SearchFilters, insert_resource
 from tests.conftest import ADMIN, ADMIN_KEY
@@ -173,3 +175,258 @@ def call(url: str, body: dict | None = None) -> tuple[int, dict]:
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
+
+
+ISSUE_BODY = {
+    "organization": {"name": "Harbor Clinic"},
+    "service": {"name": "Naloxone distribution", "categories": ["naloxone"], "description": "Free kits"},
+    "location": {
+        "name": "Main site",
+        "latitude": 45.5231,
+        "longitude": -122.6765,
+        "address": {
+            "address_1": "1 Main St",
+            "city": "Portland",
+            "state_province": "OR",
+            "postal_code": "97201",
+            "country": "US",
+        },
+    },
+    "phones": [{"number": "503-555-0100"}],
+    "schedules": [{"weekday": 1, "opens_at": "09:00", "closes_at": "17:00"}],
+}
+
+
+TAXONOMY = {
+    "housing": ["emergency-shelter", "recovery-housing", "transitional-housing", "rental-assistance"],
+    "harm-reduction": [
+        "naloxone",
+        "syringe-services",
+        "drug-checking",
+        "safer-use-supplies",
+        "overdose-prevention-site",
+    ],
+    "transport": ["rides", "transit-passes", "medical-transport"],
+    "court-support": ["court-accompaniment", "legal-aid", "treatment-court", "expungement"],
+}
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    """The rows of a CSV file."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def write_csv(folder: Path, name: str, rows: list[dict[str, object]]) -> None:
+    """Write rows (the first one names the columns) as a CSV file."""
+    with (folder / name).open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def ohana_export(folder: Path) -> Path:
+    """A small Ohana-style export with one problem of each kind."""
+    folder.mkdir(exist_ok=True)
+    write_csv(
+        folder,
+        "organizations.csv",
+        [
+            {
+                "id": "10",
+                "name": "Harbor House",
+                "description": "Shelter and meals",
+                "email": "x@harbor.org",
+                "website": "harbor.org",
+            },
+            {"id": "11", "name": "", "description": "No name", "email": "", "website": ""},
+        ],
+    )
+    write_csv(
+        folder,
+        "locations.csv",
+        [
+            {
+                "id": "1",
+                "organization_id": "10",
+                "name": "Harbor House Main",
+                "latitude": "39.29",
+                "longitude": "-76.61",
+                "virtual": "",
+                "website": "",
+            },
+            {
+                "id": "2",
+                "organization_id": "10",
+                "name": "Harbor House Annex",
+                "latitude": "",
+                "longitude": "",
+                "virtual": "",
+                "website": "",
+            },
+            {
+                "id": "3",
+                "organization_id": "10",
+                "name": "Nowhere",
+                "latitude": "100",
+                "longitude": "-76.6",
+                "virtual": "",
+                "website": "",
+            },
+        ],
+    )
+    write_csv(
+        folder,
+        "addresses.csv",
+        [
+            {
+                "id": "1",
+                "location_id": "1",
+                "address_1": "1 Pier St",
+                "city": "Baltimore",
+                "state_province": "MD",
+                "postal_code": "21202",
+                "country": "us",
+            },
+        ],
+    )
+    write_csv(
+        folder,
+        "services.csv",
+        [
+            {
+                "id": "100",
+                "location_id": "1",
+                "name": "Harbor Shelter",
+                "description": "Beds tonight",
+                "eligibility": "Adults",
+                "fees": "Free",
+                "languages": "Spanish. Accommodations possible.",
+                "status": "active",
+                "website": "",
+                "taxonomy_ids": "",
+            },
+            {
+                "id": "101",
+                "location_id": "2",
+                "name": "Harbor Legal Clinic",
+                "description": "Free legal help",
+                "eligibility": "",
+                "fees": "",
+                "languages": "",
+                "status": "active",
+                "website": "",
+                "taxonomy_ids": "",
+            },
+            {
+                "id": "102",
+                "location_id": "3",
+                "name": "Lost Service",
+                "description": "",
+                "eligibility": "",
+                "fees": "",
+                "languages": "",
+                "status": "active",
+                "website": "",
+                "taxonomy_ids": "",
+            },
+            {
+                "id": "103",
+                "location_id": "1",
+                "name": "",
+                "description": "nameless",
+                "eligibility": "",
+                "fees": "",
+                "languages": "",
+                "status": "active",
+                "website": "",
+                "taxonomy_ids": "",
+            },
+        ],
+    )
+    write_csv(
+        folder,
+        "phones.csv",
+        [
+            {
+                "id": "1",
+                "location_id": "1",
+                "organization_id": "10",
+                "service_id": "100",
+                "number": "(410) 555-0100",
+                "number_type": "voice",
+                "department": "Front desk",
+                "extension": "",
+            },
+            {
+                "id": "2",
+                "location_id": "",
+                "organization_id": "10",
+                "service_id": "",
+                "number": "(410) 555-0101",
+                "number_type": "fax",
+                "department": "",
+                "extension": "",
+            },
+        ],
+    )
+    write_csv(
+        folder,
+        "regular_schedules.csv",
+        [
+            {
+                "id": "1",
+                "service_id": "100",
+                "location_id": "",
+                "weekday": "Monday",
+                "opens_at": "9:00 PM",
+                "closes_at": "7:00 AM",
+            },
+            {
+                "id": "2",
+                "service_id": "100",
+                "location_id": "",
+                "weekday": "Tuesday",
+                "opens_at": "dawn",
+                "closes_at": "dusk",
+            },
+        ],
+    )
+    write_csv(
+        folder,
+        "taxonomy.csv",
+        [
+            {"id": "1", "name": "Housing", "taxonomy_id": "105", "parent_id": ""},
+            {"id": "2", "name": "Emergency Shelter", "taxonomy_id": "105-01", "parent_id": "105"},
+            {"id": "3", "name": "Legal Aid", "taxonomy_id": "111-01", "parent_id": ""},
+            {"id": "4", "name": "Knitting", "taxonomy_id": "999", "parent_id": ""},
+        ],
+    )
+    (folder / "service_categories.json").write_text(json.dumps({"100": ["2", "4"], "101": ["3"]}))
+    (folder / "README.txt").write_text("not data")
+    return folder
+
+
+def copy_tables(source: Path, target: Path, *names: str) -> Path:
+    """A package holding only some tables of another."""
+    target.mkdir()
+    for name in names:
+        (target / name).write_bytes((source / name).read_bytes())
+    return target
+
+
+async def create(client: AsyncTestClient, body: dict) -> dict:
+    """POST /v1/resources as admin; the answer, checked against the published Resource shape."""
+    response = await client.post("/v1/resources", json=body, headers=ADMIN)
+    assert response.status_code == 201, response.text
+    msgspec.json.decode(response.content, type=Resource, strict=True)
+    return response.json()
+
+
+async def search(client: AsyncTestClient, **params: object) -> dict:
+    """GET /v1/resources; the page, checked against the published ResourcePage shape."""
+    response = await client.get("/v1/resources", params=params)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    msgspec.json.decode(response.content, type=ResourcePage, strict=True)  # the published contract
+    return response.json()

@@ -1,8 +1,7 @@
 """Live capacity: counts with history, a freshness bound, and stale counts never shown as current."""
 
 from tests.conftest import ADMIN
-from tests.factories import resource_body
-from tests.test_resource_index_queries import assert_index_is_current
+from tests.factories import assert_index_is_current, resource_body
 
 NEAR = {"near": "61.2181,-149.9003"}  # Anchorage
 

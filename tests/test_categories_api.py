@@ -1,20 +1,7 @@
 """GET /v1/categories: the taxonomy with counts."""
 
 from tests.conftest import ADMIN
-from tests.factories import resource_body
-
-TAXONOMY = {
-    "housing": ["emergency-shelter", "recovery-housing", "transitional-housing", "rental-assistance"],
-    "harm-reduction": [
-        "naloxone",
-        "syringe-services",
-        "drug-checking",
-        "safer-use-supplies",
-        "overdose-prevention-site",
-    ],
-    "transport": ["rides", "transit-passes", "medical-transport"],
-    "court-support": ["court-accompaniment", "legal-aid", "treatment-court", "expungement"],
-}
+from tests.factories import TAXONOMY, resource_body
 
 
 async def test_the_published_taxonomy(client):

@@ -9,8 +9,7 @@ from pathlib import Path
 import yaml
 
 from tests.conftest import ADMIN_KEY
-from tests.factories import COMMAND, call, command_env, free_port
-from tests.test_schemas import ISSUE_BODY
+from tests.factories import COMMAND, ISSUE_BODY, call, command_env, free_port
 
 
 def start(data_dir: Path, port: int) -> subprocess.Popen:
@@ -74,7 +73,7 @@ def test_openapi_command_writes_the_document(tmp_path):
 
 
 def test_import_and_export_commands(db_url, tmp_path):
-    from tests.test_imports import copy_tables, ohana_export, read_csv, write_csv
+    from tests.factories import copy_tables, ohana_export, read_csv, write_csv
 
     env = command_env(DATABASE_URL=db_url)
     folder = ohana_export(tmp_path / "ohana")

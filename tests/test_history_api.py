@@ -4,8 +4,7 @@ import asyncio
 
 from service.imports.importer import run_import
 from tests.conftest import ADMIN, ANY_VERSION
-from tests.factories import resource_body
-from tests.test_imports import ohana_export
+from tests.factories import ohana_export, resource_body
 
 BOOTSTRAP = "00000000-0000-0000-0000-000000000000"
 

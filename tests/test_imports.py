@@ -1,6 +1,5 @@
 """Imports: every accepted format, the report, atomicity, re-import in place."""
 
-import csv
 import json
 import zipfile
 from pathlib import Path
@@ -9,6 +8,7 @@ import asyncpg
 import pytest
 
 from service.imports.importer import ImportFailed, run_import
+from tests.factories import copy_tables, ohana_export, read_csv, write_csv
 
 TABLES = (
     "organizations",
@@ -23,200 +23,6 @@ TABLES = (
     "source_records",
     "resource_index",
 )
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-def write_csv(folder: Path, name: str, rows: list[dict[str, object]]) -> None:
-    with (folder / name).open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def ohana_export(folder: Path) -> Path:
-    """A small Ohana-style export with one problem of each kind."""
-    folder.mkdir(exist_ok=True)
-    write_csv(
-        folder,
-        "organizations.csv",
-        [
-            {
-                "id": "10",
-                "name": "Harbor House",
-                "description": "Shelter and meals",
-                "email": "x@harbor.org",
-                "website": "harbor.org",
-            },
-            {"id": "11", "name": "", "description": "No name", "email": "", "website": ""},
-        ],
-    )
-    write_csv(
-        folder,
-        "locations.csv",
-        [
-            {
-                "id": "1",
-                "organization_id": "10",
-                "name": "Harbor House Main",
-                "latitude": "39.29",
-                "longitude": "-76.61",
-                "virtual": "",
-                "website": "",
-            },
-            {
-                "id": "2",
-                "organization_id": "10",
-                "name": "Harbor House Annex",
-                "latitude": "",
-                "longitude": "",
-                "virtual": "",
-                "website": "",
-            },
-            {
-                "id": "3",
-                "organization_id": "10",
-                "name": "Nowhere",
-                "latitude": "100",
-                "longitude": "-76.6",
-                "virtual": "",
-                "website": "",
-            },
-        ],
-    )
-    write_csv(
-        folder,
-        "addresses.csv",
-        [
-            {
-                "id": "1",
-                "location_id": "1",
-                "address_1": "1 Pier St",
-                "city": "Baltimore",
-                "state_province": "MD",
-                "postal_code": "21202",
-                "country": "us",
-            },
-        ],
-    )
-    write_csv(
-        folder,
-        "services.csv",
-        [
-            {
-                "id": "100",
-                "location_id": "1",
-                "name": "Harbor Shelter",
-                "description": "Beds tonight",
-                "eligibility": "Adults",
-                "fees": "Free",
-                "languages": "Spanish. Accommodations possible.",
-                "status": "active",
-                "website": "",
-                "taxonomy_ids": "",
-            },
-            {
-                "id": "101",
-                "location_id": "2",
-                "name": "Harbor Legal Clinic",
-                "description": "Free legal help",
-                "eligibility": "",
-                "fees": "",
-                "languages": "",
-                "status": "active",
-                "website": "",
-                "taxonomy_ids": "",
-            },
-            {
-                "id": "102",
-                "location_id": "3",
-                "name": "Lost Service",
-                "description": "",
-                "eligibility": "",
-                "fees": "",
-                "languages": "",
-                "status": "active",
-                "website": "",
-                "taxonomy_ids": "",
-            },
-            {
-                "id": "103",
-                "location_id": "1",
-                "name": "",
-                "description": "nameless",
-                "eligibility": "",
-                "fees": "",
-                "languages": "",
-                "status": "active",
-                "website": "",
-                "taxonomy_ids": "",
-            },
-        ],
-    )
-    write_csv(
-        folder,
-        "phones.csv",
-        [
-            {
-                "id": "1",
-                "location_id": "1",
-                "organization_id": "10",
-                "service_id": "100",
-                "number": "(410) 555-0100",
-                "number_type": "voice",
-                "department": "Front desk",
-                "extension": "",
-            },
-            {
-                "id": "2",
-                "location_id": "",
-                "organization_id": "10",
-                "service_id": "",
-                "number": "(410) 555-0101",
-                "number_type": "fax",
-                "department": "",
-                "extension": "",
-            },
-        ],
-    )
-    write_csv(
-        folder,
-        "regular_schedules.csv",
-        [
-            {
-                "id": "1",
-                "service_id": "100",
-                "location_id": "",
-                "weekday": "Monday",
-                "opens_at": "9:00 PM",
-                "closes_at": "7:00 AM",
-            },
-            {
-                "id": "2",
-                "service_id": "100",
-                "location_id": "",
-                "weekday": "Tuesday",
-                "opens_at": "dawn",
-                "closes_at": "dusk",
-            },
-        ],
-    )
-    write_csv(
-        folder,
-        "taxonomy.csv",
-        [
-            {"id": "1", "name": "Housing", "taxonomy_id": "105", "parent_id": ""},
-            {"id": "2", "name": "Emergency Shelter", "taxonomy_id": "105-01", "parent_id": "105"},
-            {"id": "3", "name": "Legal Aid", "taxonomy_id": "111-01", "parent_id": ""},
-            {"id": "4", "name": "Knitting", "taxonomy_id": "999", "parent_id": ""},
-        ],
-    )
-    (folder / "service_categories.json").write_text(json.dumps({"100": ["2", "4"], "101": ["3"]}))
-    (folder / "README.txt").write_text("not data")
-    return folder
 
 
 async def counts(conn: asyncpg.Connection) -> dict[str, int]:
@@ -577,13 +383,6 @@ async def test_concurrent_imports_of_overlapping_data_both_land(db_url, tmp_path
     finally:
         for connection in connections:
             await connection.close()
-
-
-def copy_tables(source: Path, target: Path, *names: str) -> Path:
-    target.mkdir()
-    for name in names:
-        (target / name).write_bytes((source / name).read_bytes())
-    return target
 
 
 CHILDREN = ("phones", "schedules", "service_at_location", "service_categories", "service_taxonomy_terms")

@@ -5,7 +5,7 @@ import io
 import zipfile
 
 from tests.conftest import ADMIN
-from tests.test_imports import ohana_export
+from tests.factories import ohana_export
 
 
 def zipped(folder) -> bytes:
@@ -129,7 +129,7 @@ async def test_a_new_category_mapping_applies_to_services_already_imported(clien
 
 
 async def test_a_partial_upload_keeps_what_it_does_not_contain_and_prune_is_asked_for(client, tmp_path):
-    from tests.test_imports import copy_tables, read_csv, write_csv
+    from tests.factories import copy_tables, read_csv, write_csv
 
     folder = ohana_export(tmp_path / "ohana")
     await upload(client, zipped(folder))

@@ -70,7 +70,7 @@ async def test_moving_a_location_re_derives_its_time_zone_and_address_replaces(c
 
 
 async def test_moving_a_location_moves_its_search_results(client):
-    from tests.test_schemas import ISSUE_BODY
+    from tests.factories import ISSUE_BODY
 
     resource = (await client.post("/v1/resources", json=ISSUE_BODY, headers=ADMIN)).json()
     await client.patch(
@@ -98,7 +98,7 @@ async def test_bad_coordinates_and_references(client):
 
 
 async def test_delete_hides_the_location_and_its_resources_and_list_filters_by_organization(client):
-    from tests.test_schemas import ISSUE_BODY
+    from tests.factories import ISSUE_BODY
 
     resource = (await client.post("/v1/resources", json=ISSUE_BODY, headers=ADMIN)).json()
     organization_id = resource["organization"]["id"]

@@ -38,7 +38,7 @@ async def test_create_read_update_delete(client):
 
 
 async def test_an_organization_with_services_cannot_be_deleted(client):
-    from tests.test_schemas import ISSUE_BODY
+    from tests.factories import ISSUE_BODY
 
     resource = (await client.post("/v1/resources", json=ISSUE_BODY, headers=ADMIN)).json()
     response = await client.delete(f"/v1/organizations/{resource['organization']['id']}", headers=ANY_VERSION)

@@ -1,30 +1,12 @@
 """GET/POST /v1/resources over HTTP: where, what, when, paging."""
 
-import msgspec
 import pytest
 from geopy.distance import geodesic
 from litestar.testing import AsyncTestClient
 
-from schemas.resources import Resource, ResourcePage
 from service.app import create_app
 from tests.conftest import ADMIN, make_settings
-from tests.factories import resource_body
-from tests.test_schemas import ISSUE_BODY
-
-
-async def create(client: AsyncTestClient, body: dict) -> dict:
-    response = await client.post("/v1/resources", json=body, headers=ADMIN)
-    assert response.status_code == 201, response.text
-    msgspec.json.decode(response.content, type=Resource, strict=True)
-    return response.json()
-
-
-async def search(client: AsyncTestClient, **params: object) -> dict:
-    response = await client.get("/v1/resources", params=params)
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == "application/json"
-    msgspec.json.decode(response.content, type=ResourcePage, strict=True)  # the published contract
-    return response.json()
+from tests.factories import ISSUE_BODY, create, resource_body, search
 
 
 async def test_issue_example_body_creates_and_reads_back(client):

@@ -2,8 +2,7 @@
 
 import pytest
 
-from tests.factories import resource_body
-from tests.test_resources_api import create, search
+from tests.factories import create, resource_body, search
 
 WEEKDAY_9_TO_5 = [{"weekday": 1, "opens_at": "09:00", "closes_at": "17:00"}]
 

@@ -7,25 +7,7 @@ from schemas.locations import LocationFields, LocationPatch
 from schemas.resources import ResourceCreate
 from schemas.schedules import ScheduleCreate
 from schemas.services import ServiceCreate
-
-ISSUE_BODY = {
-    "organization": {"name": "Harbor Clinic"},
-    "service": {"name": "Naloxone distribution", "categories": ["naloxone"], "description": "Free kits"},
-    "location": {
-        "name": "Main site",
-        "latitude": 45.5231,
-        "longitude": -122.6765,
-        "address": {
-            "address_1": "1 Main St",
-            "city": "Portland",
-            "state_province": "OR",
-            "postal_code": "97201",
-            "country": "US",
-        },
-    },
-    "phones": [{"number": "503-555-0100"}],
-    "schedules": [{"weekday": 1, "opens_at": "09:00", "closes_at": "17:00"}],
-}
+from tests.factories import ISSUE_BODY
 
 
 def decode(payload: object, shape: type) -> object:

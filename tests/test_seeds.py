@@ -3,7 +3,7 @@
 import collections
 
 from seeds.loader import load_seed, read_dataset
-from tests.test_categories_api import TAXONOMY
+from tests.factories import TAXONOMY
 
 SNAPSHOT = """
     SELECT (SELECT json_agg(o ORDER BY o.id) FROM organizations o)::text,

@@ -98,7 +98,7 @@ async def test_list_filters_by_organization_and_pages(client):
 
 
 async def test_deleting_a_service_removes_it_from_search(client):
-    from tests.test_schemas import ISSUE_BODY
+    from tests.factories import ISSUE_BODY
 
     resource = (await client.post("/v1/resources", json=ISSUE_BODY, headers=ADMIN)).json()
     await client.delete(f"/v1/services/{resource['service']['id']}", headers=ANY_VERSION)

@@ -5,8 +5,7 @@ from litestar.testing import AsyncTestClient
 from service.app import create_app
 from service.imports.importer import run_import
 from tests.conftest import ADMIN, ANY_VERSION, make_settings
-from tests.factories import resource_body
-from tests.test_imports import ohana_export
+from tests.factories import ohana_export, resource_body
 
 
 async def test_a_check_sets_assured_date_and_an_unrelated_save_keeps_it(client):
