@@ -109,7 +109,7 @@ class StreamSlot:
         if self.body is not None:
             body, self.body = self.body, None
             try:
-                await body.aclose()  # type: ignore[attr-defined]  # every body is an async generator; callers type it as the iterator it is
+                await body.aclose()  # type: ignore[attr-defined]  # bodies are async generators, though routes declare AsyncIterator
             except Exception:
                 log.warning("a stream did not close cleanly", exc_info=True)
         if self.conn is not None:
