@@ -8,7 +8,7 @@ import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.types import Send
+from litestar.types import ExceptionHandlersMap, Send
 
 from schemas.problems import InvalidParam, Problem
 
@@ -277,7 +277,7 @@ def _unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[b
     return problem_response(request, 500, "Internal server error", "an unexpected error occurred; it has been logged")
 
 
-def exception_handlers() -> dict[Any, Any]:
+def exception_handlers() -> ExceptionHandlersMap:
     """The mapping registered in create_app."""
     return {
         DomainError: _domain,
