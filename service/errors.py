@@ -8,7 +8,7 @@ import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.types import Send
+from litestar.types import ExceptionHandlersMap, Send
 
 from schemas.problems import InvalidParam, Problem
 
@@ -88,7 +88,7 @@ class UpstreamUnavailable(DomainError):
 
 
 def problem_response(
-    request: Request,
+    request: Request[Any, Any, Any],
     status: int,
     title: str,
     detail: str,
@@ -131,7 +131,7 @@ async def send_problem(
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-def _domain(request: Request, error: DomainError) -> Response[bytes]:
+def _domain(request: Request[Any, Any, Any], error: DomainError) -> Response[bytes]:
     headers = error.headers
     if isinstance(error, Moved):
         query = request.url.query
@@ -165,7 +165,7 @@ def body_error(error: msgspec.ValidationError, prefix: str | None = None) -> Inv
     return InvalidInput(name, _AT.sub("", message), "body")
 
 
-def _validation(request: Request, error: ValidationException) -> Response[bytes]:
+def _validation(request: Request[Any, Any, Any], error: ValidationException) -> Response[bytes]:
     params: list[InvalidParam] = []
     for item in error.extra if isinstance(error.extra, list) else []:
         if isinstance(item, dict):
@@ -200,7 +200,7 @@ def _validation(request: Request, error: ValidationException) -> Response[bytes]
     )
 
 
-def _http(request: Request, error: HTTPException) -> Response[bytes]:
+def _http(request: Request[Any, Any, Any], error: HTTPException) -> Response[bytes]:
     status = error.status_code
     titles = {
         400: "Malformed request",
@@ -222,7 +222,7 @@ def _http(request: Request, error: HTTPException) -> Response[bytes]:
     return problem_response(request, status, title, detail, params=params, headers=headers)
 
 
-def _database(request: Request, error: asyncpg.PostgresError) -> Response[bytes]:
+def _database(request: Request[Any, Any, Any], error: asyncpg.PostgresError) -> Response[bytes]:
     detail = getattr(error, "detail", None) or str(error)
     if isinstance(error, asyncpg.UniqueViolationError):
         return problem_response(request, 409, "Conflict", f"already exists: {detail}", "tag:commonground,2026:conflict")
@@ -268,16 +268,16 @@ def _database(request: Request, error: asyncpg.PostgresError) -> Response[bytes]
     return _unexpected(request, error)
 
 
-def _unavailable(request: Request, error: Exception) -> Response[bytes]:
+def _unavailable(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
     return _domain(request, DatabaseUnavailable(str(error) or type(error).__name__))
 
 
-def _unexpected(request: Request, error: Exception) -> Response[bytes]:
+def _unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
     return problem_response(request, 500, "Internal server error", "an unexpected error occurred; it has been logged")
 
 
-def exception_handlers() -> dict[Any, Any]:
+def exception_handlers() -> ExceptionHandlersMap:
     """The mapping registered in create_app."""
     return {
         DomainError: _domain,

@@ -43,7 +43,9 @@ async def record_lists(
     """Add [before, after] of each list that differs to this transaction's history entry."""
     old, new = _without_ids(msgspec.to_builtins(before)), _without_ids(msgspec.to_builtins(after))
     if not isinstance(old, dict):  # a bare list, such as exceptions
-        old, new = {fields[0]: old}, {fields[0]: new}  # type: ignore[index]
+        if fields is None:
+            raise TypeError("a bare list needs its field named in fields")
+        old, new = {fields[0]: old}, {fields[0]: new}
     changed = {
         field: [old.get(field), new.get(field)] for field in fields or LISTS[kind] if old.get(field) != new.get(field)
     }

@@ -1,1 +1,1 @@
-"""Plumbing every request goes through: callers and quotas, bodies, ETags, preconditions, idempotency, streams, logs and metrics."""
+"""Request plumbing: callers and quotas, bodies, ETags, preconditions, idempotency, streams, logs and metrics."""

@@ -16,6 +16,7 @@ import time
 import urllib.parse
 import uuid
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("commonground.access")
@@ -107,7 +108,7 @@ def access_middleware(app: ASGIApp) -> ASGIApp:
     """Wrap the app: echo or assign X-Request-ID, and log the request when its answer starts."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         given = next((value for name, value in scope.get("headers", []) if name == b"x-request-id"), b"")

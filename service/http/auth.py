@@ -13,18 +13,20 @@ import ipaddress
 import secrets
 import urllib.parse
 from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 import msgspec
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from schemas.problems import InvalidParam
 from service.config import Settings
 from service.curation.lifecycle import explain_missing
-from service.db import UNAVAILABLE
+from service.db import UNAVAILABLE, as_connection
 from service.errors import Forbidden, InvalidInput, Unauthorized, send_problem
 from service.http.access import SECRET_PARAMS
 from service.queries import keys as queries
@@ -67,20 +69,26 @@ def hash_secret(key: str) -> bytes:
     return hashlib.sha256(key.encode()).digest()
 
 
-def caller_of(connection: ASGIConnection) -> Caller:
+def caller_in(scope: Scope) -> Caller:
+    """The caller auth_middleware resolved for this scope; anonymous where it has not run."""
+    caller = scope.get("commonground.caller")
+    return caller if isinstance(caller, Caller) else ANONYMOUS
+
+
+def caller_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Caller:
     """The caller resolved for this request."""
-    return connection.scope.get("commonground.caller", ANONYMOUS)  # type: ignore[return-value]
+    return caller_in(connection.scope)
 
 
-def may_see_confidential(connection: ASGIConnection) -> bool:
+def may_see_confidential(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
     """Whether answers may show the exact place of confidential locations."""
     return caller_of(connection).has("confidential")
 
 
-def require(scope: str) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
+def require(scope: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
     """A guard: the caller's key must hold `scope` (admin holds every scope)."""
 
-    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         caller = caller_of(connection)
         if caller.has(scope):
             return
@@ -103,7 +111,7 @@ require_admin = require("admin")
 require_write = require("write")
 
 
-def check_organization(connection: ASGIConnection, organization_id: UUID | None) -> None:
+def check_organization(connection: ASGIConnection[Any, Any, Any, Any], organization_id: UUID | None) -> None:
     """Per-object check: a key limited to organizations may touch only their listings (403 otherwise)."""
     allowed = caller_of(connection).organization_ids
     if allowed is not None and organization_id not in allowed:
@@ -134,7 +142,7 @@ def auth_middleware(app: ASGIApp) -> ASGIApp:
     """Wrap the app: resolve the caller, count the request, and answer 401/429 before any route runs."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         path = scope.get("path", "")
@@ -215,7 +223,7 @@ def auth_middleware(app: ASGIApp) -> ASGIApp:
                 headers=[(b"retry-after", b"5")],
             )
             return
-        scope["commonground.caller"] = caller  # type: ignore[typeddict-unknown-key]
+        scope["commonground.caller"] = caller  # type: ignore[typeddict-unknown-key]  # our own key in the ASGI scope
         if not (counted and limit):
             await app(scope, receive, send)
             return
@@ -290,11 +298,11 @@ async def _unauthorized(send: Send, path: str, detail: str) -> None:
 async def delete_old_windows(pool: asyncpg.Pool) -> None:
     """Forget quota windows that have ended, the hourly ones of suggestions included (run by every worker)."""
     async with pool.acquire(timeout=5) as conn:
-        await queries.delete_old_windows(conn, dt.datetime.now(dt.UTC) - dt.timedelta(hours=2))
+        await queries.delete_old_windows(as_connection(conn), dt.datetime.now(dt.UTC) - dt.timedelta(hours=2))
 
 
 async def check_owner(
-    connection: ASGIConnection,
+    connection: ASGIConnection[Any, Any, Any, Any],
     conn: asyncpg.Connection,
     kind: str,
     listing_id: UUID,

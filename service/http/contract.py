@@ -4,6 +4,7 @@ import re
 
 from litestar import Litestar
 from litestar._openapi.plugin import OpenAPIPlugin  # the one place Litestar builds the document
+from litestar.enums import ScopeType
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Schema
@@ -141,7 +142,7 @@ def allow_middleware(app: Litestar) -> ASGIApp:
     inner = app.asgi_handler
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await inner(scope, receive, send)
             return
 

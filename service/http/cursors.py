@@ -3,6 +3,7 @@
 import base64
 import binascii
 import hashlib
+import types
 from typing import Any
 from uuid import UUID
 
@@ -28,9 +29,11 @@ def decode_cursor(raw: str | None, query: str, key_type: type) -> tuple[Any, UUI
     """Unpack a cursor made by encode_cursor for the same query, or say why it cannot be used."""
     if raw is None:
         return None
+    # tuple[int, str, key_type, UUID], spelled out because the key's type is the caller's, known only at run time.
+    shape = types.GenericAlias(tuple, (int, str, key_type, UUID))
     try:
         version, owner, key, item_id = msgspec.json.decode(
-            base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)), type=tuple[int, str, key_type, UUID]
+            base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)), type=shape
         )
     except (binascii.Error, ValueError, msgspec.DecodeError):
         raise InvalidInput("cursor", "not a cursor this service issued; pass next_cursor back unchanged") from None

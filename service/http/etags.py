@@ -10,7 +10,8 @@ import gzip
 import hashlib
 
 import brotli
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
 
 def etag_of(body: bytes) -> str:
@@ -45,13 +46,13 @@ def etag_middleware(app: ASGIApp) -> ASGIApp:
     """Wrap the app: GET answers get an ETag; a matching If-None-Match gets 304 without a body."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD"):
+        if scope["type"] != ScopeType.HTTP or scope.get("method") not in ("GET", "HEAD"):
             await app(scope, receive, send)
             return
         wanted = next(
             (value.decode("latin-1") for name, value in scope.get("headers", []) if name == b"if-none-match"), None
         )
-        start: Message | None = None
+        start: HTTPResponseStartEvent | None = None
 
         async def wrapped(message: Message) -> None:
             nonlocal start
@@ -80,10 +81,16 @@ def etag_middleware(app: ASGIApp) -> ASGIApp:
             headers = [*held.get("headers", []), (b"etag", etag.encode())]
             if wanted is not None and matches_any(wanted, etag):
                 keep = {b"etag", b"cache-control", b"vary", b"content-location", b"date", b"expires"}
-                await send({**held, "status": 304, "headers": [(k, v) for k, v in headers if k.lower() in keep]})
+                not_modified: HTTPResponseStartEvent = {
+                    **held,
+                    "status": 304,
+                    "headers": [(k, v) for k, v in headers if k.lower() in keep],
+                }
+                await send(not_modified)
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
                 return
-            await send({**held, "headers": headers})
+            tagged: HTTPResponseStartEvent = {**held, "headers": headers}
+            await send(tagged)
             await send(message)
 
         await app(scope, receive, wrapped)

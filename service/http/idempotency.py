@@ -9,14 +9,26 @@ replay answers with the same object and status, the secret replaced by a notice 
 import hashlib
 import json
 import re
+from typing import Any
 
 import asyncpg
 from litestar.connection import ASGIConnection
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import (
+    ASGIApp,
+    HTTPResponseStartEvent,
+    HTTPScope,
+    Message,
+    Receive,
+    ReceiveMessage,
+    Scope,
+    Send,
+)
 
 from schemas.problems import InvalidParam
-from service.db import UNAVAILABLE
+from service.db import UNAVAILABLE, as_connection
 from service.errors import send_problem
+from service.http.auth import caller_in
 from service.queries import idempotency as queries
 
 _KEY = re.compile(rb"^[\x21-\x7e]{1,200}$")
@@ -29,15 +41,15 @@ SHOWN_ONCE = (
 )
 
 
-def withhold_on_replay(connection: ASGIConnection, *fields: str) -> None:
+def withhold_on_replay(connection: ASGIConnection[Any, Any, Any, Any], *fields: str) -> None:
     """Mark top-level fields of this request's answer as secrets that a stored answer must not keep."""
-    connection.scope[_SECRET_FIELDS] = fields  # type: ignore[literal-required]
+    connection.scope[_SECRET_FIELDS] = fields  # type: ignore[literal-required]  # our own key in the ASGI scope
 
 
 def _without_secrets(scope: Scope, headers: list[tuple[str, str]], body: bytes) -> tuple[list[tuple[str, str]], bytes]:
     """The answer as it may be stored: marked secrets replaced by a notice (and no ETag of the first body)."""
-    fields = scope.get(_SECRET_FIELDS)  # type: ignore[misc]
-    if not fields:
+    fields = scope.get(_SECRET_FIELDS)
+    if not isinstance(fields, tuple) or not fields:
         return headers, body
     document = json.loads(body)
     for field in fields:
@@ -61,7 +73,10 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
     """Wrap the app: POSTs with an Idempotency-Key run once per key."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        headers = dict(scope.get("headers", [])) if scope["type"] == "http" else {}
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", []))
         raw_key = headers.get(b"idempotency-key")
         path = scope.get("path", "")
         if raw_key is None or scope.get("method") != "POST" or path.startswith("/v1/imports"):
@@ -84,24 +99,22 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
                 break
         body = b"".join(chunks)
         # The answer is kept as sent, so it is sent uncompressed: a replay needs no Content-Encoding.
-        scope = {
+        uncompressed: HTTPScope = {
             **scope,
             "headers": [(name, value) for name, value in scope.get("headers", []) if name != b"accept-encoding"],
         }
+        scope = uncompressed
         # Keys are per caller (the key behind the request, else the client's address): nobody can answer,
         # or spoil, another caller's key.
-        resolved = scope.get("commonground.caller")  # type: ignore[misc]
+        resolved = caller_in(scope)
         client = scope.get("client")
-        who = (
-            f"key:{resolved.key_id}"
-            if resolved is not None and resolved.key_id is not None
-            else f"ip:{client[0] if client else 'unknown'}"
-        )
+        who = f"key:{resolved.key_id}" if resolved.key_id is not None else f"ip:{client[0] if client else 'unknown'}"
         caller = hashlib.sha256(who.encode()).hexdigest()[:32]
         key, digest = f"{caller}:{raw_key.decode()}", hashlib.sha256(body).hexdigest()
         pool: asyncpg.Pool = scope["app"].state.pool
         try:
-            async with pool.acquire(timeout=5) as conn:
+            async with pool.acquire(timeout=5) as pooled:
+                conn = as_connection(pooled)
                 first = await queries.claim_key(conn, key, "POST", path, digest)
                 stored = None if first else await queries.select_key(conn, key, "POST", path)
         except UNAVAILABLE:
@@ -144,7 +157,7 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, _replay_receive(body, receive), send)
             return
 
-        start: Message | None = None
+        start: HTTPResponseStartEvent | None = None
         parts: list[bytes] = []
 
         async def capture(message: Message) -> None:
@@ -160,13 +173,14 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
         finally:
             status = start["status"] if start else 500
             try:
-                async with pool.acquire(timeout=5) as conn:
+                async with pool.acquire(timeout=5) as pooled:
+                    conn = as_connection(pooled)
                     if status >= 500:
                         await queries.release_key(conn, key, "POST", path)
                     else:
                         kept = [
                             (name.decode("latin-1"), value.decode("latin-1"))
-                            for name, value in (start or {}).get("headers", [])
+                            for name, value in (start.get("headers", []) if start else [])
                             if name.lower() in _REPLAYED_HEADERS
                         ]
                         kept, answer = _without_secrets(scope, kept, b"".join(parts))
@@ -181,7 +195,7 @@ def _replay_receive(body: bytes, original: Receive) -> Receive:
     """The body already read, then whatever the client sends next (its disconnect)."""
     sent = False
 
-    async def receive() -> Message:
+    async def receive() -> ReceiveMessage:
         nonlocal sent
         if not sent:
             sent = True

@@ -20,7 +20,7 @@ class Metrics:
     def __init__(self, multiprocess_dir: str | None) -> None:
         self.registry = CollectorRegistry()
         if multiprocess_dir:
-            MultiProcessCollector(self.registry, path=multiprocess_dir)
+            MultiProcessCollector(self.registry, path=multiprocess_dir)  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
         # In multiprocess mode the values live in the folder's files, not in a registry.
         owner = None if multiprocess_dir else self.registry
         self.requests = Counter(

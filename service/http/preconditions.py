@@ -21,7 +21,7 @@ class PreconditionFailed(DomainError):
     status, title, kind = 412, "Precondition failed", "tag:commonground,2026:precondition-failed"
 
 
-def require_match(connection: ASGIConnection, current: Any, name: str = "object") -> None:
+def require_match(connection: ASGIConnection[Any, Any, Any, Any], current: Any, name: str = "object") -> None:
     """Check If-Match against the current version (a Struct as GET answers it, or its JSON bytes)."""
     header = connection.headers.get("if-match")
     if header is None:

@@ -20,12 +20,13 @@ from collections import Counter
 from collections.abc import AsyncIterator
 
 import asyncpg
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from service.config import Settings
-from service.db import UNAVAILABLE
+from service.db import UNAVAILABLE, as_connection
 from service.errors import RETRY_AFTER_S, DomainError
-from service.http.auth import ANONYMOUS, Caller, client_bucket
+from service.http.auth import caller_in, client_bucket
 
 log = logging.getLogger("commonground.streams")
 
@@ -76,11 +77,12 @@ class StreamSlot:
 
     @property
     def budget(self) -> StreamBudget:
-        return self.scope["app"].state.streams
+        budget: StreamBudget = self.scope["app"].state.streams
+        return budget
 
     def start(self) -> None:
         """Take a slot (503 when none is free) and start the deadline."""
-        caller: Caller = self.scope.get("commonground.caller", ANONYMOUS)
+        caller = caller_in(self.scope)
         client = f"key:{caller.key_id}" if caller.key_id else "ip:" + client_bucket(self.scope)
         self.budget.take(client)
         self.client = client
@@ -90,7 +92,7 @@ class StreamSlot:
         """A pooled connection for the whole stream, or 503 when none comes free in time."""
         pool: asyncpg.Pool = self.scope["app"].state.pool
         try:
-            self.conn = await pool.acquire(timeout=self.budget.acquire_timeout_s)
+            self.conn = as_connection(await pool.acquire(timeout=self.budget.acquire_timeout_s))
         except UNAVAILABLE:
             raise StreamsBusy(
                 f"no database connection came free for this stream in time; retry in {RETRY_AFTER_S} s"
@@ -107,7 +109,7 @@ class StreamSlot:
         if self.body is not None:
             body, self.body = self.body, None
             try:
-                await body.aclose()  # type: ignore[attr-defined]
+                await body.aclose()  # type: ignore[attr-defined]  # bodies are async generators, though routes declare AsyncIterator
             except Exception:
                 log.warning("a stream did not close cleanly", exc_info=True)
         if self.conn is not None:
@@ -137,7 +139,7 @@ def stream_middleware(app: ASGIApp) -> ASGIApp:
     """Wrap the app: give each request a place for a stream, cut it off at its deadline and close it."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         try:

@@ -142,12 +142,12 @@ def text(value: Any, limit: int = 20_000, what: str = "text") -> str | None:
         if value is None:
             return None
         value = str(value)
-    value = value.strip()
-    if not value:
+    stripped: str = value.strip()
+    if not stripped:
         return None
-    if len(value) > limit:
+    if len(stripped) > limit:
         raise RowError(f"{what} is longer than {limit} characters")
-    return value
+    return stripped
 
 
 def required_name(value: Any, what: str = "name") -> str:
@@ -206,12 +206,14 @@ def ages(minimum: Any, maximum: Any) -> dict[str, int | None]:
     for name, value in (("minimum_age", minimum), ("maximum_age", maximum)):
         raw = text(value, 16, name)
         try:
-            found[name] = None if raw is None else int(float(raw))
+            age = None if raw is None else int(float(raw))
         except ValueError:
             raise RowError(f"{name} {raw!r} is not a number") from None
-        if found[name] is not None and not 0 <= found[name] <= 130:  # type: ignore[operator]
+        if age is not None and not 0 <= age <= 130:
             raise RowError(f"{name} {raw} is outside 0..130")
-    if None not in found.values() and found["minimum_age"] > found["maximum_age"]:  # type: ignore[operator]
+        found[name] = age
+    youngest, oldest = found["minimum_age"], found["maximum_age"]
+    if youngest is not None and oldest is not None and youngest > oldest:
         raise RowError("minimum_age is above maximum_age")
     return found
 
@@ -547,7 +549,7 @@ class Batch:
     def outside_references(self) -> dict[str, set[str]]:
         """Ids of records referenced but not in this input: they may already be in the database."""
         found: dict[str, set[str]] = {}
-        for entity, rows in self.pending.items():
+        for rows in self.pending.values():
             for pending in rows.values():
                 for target, sid in pending.refs.values():
                     if sid is not None and sid not in self.pending[target]:
@@ -633,12 +635,13 @@ class Batch:
                 for row in rows:
                     if isinstance(row["parent_id"], tuple):
                         parent_sid = row["parent_id"][1]
-                        row["parent_id"] = kept["taxonomy_term"].get(parent_sid)
-                        if row["parent_id"] is None and self.derived_id("taxonomy_term", parent_sid) in existing.get(
+                        parent_id = kept["taxonomy_term"].get(parent_sid)
+                        if parent_id is None and self.derived_id("taxonomy_term", parent_sid) in existing.get(
                             "taxonomy_term", ()
                         ):
-                            row["parent_id"] = self.derived_id("taxonomy_term", parent_sid)
-                        if row["parent_id"] is None:
+                            parent_id = self.derived_id("taxonomy_term", parent_sid)
+                        row["parent_id"] = parent_id
+                        if parent_id is None:
                             self.flag(
                                 Where("taxonomy_term", 0),
                                 "taxonomy_term",

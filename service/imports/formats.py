@@ -438,8 +438,8 @@ def read_tabular(folder: Path, batch: Batch, progress: Progress) -> None:
     for where, row in rows("location"):
         if row.get("virtual", "").lower() in ("true", "t", "1", "yes"):
             row["location_type"] = "virtual"
-        sid = text(row.get("id")) or ""
-        address = addresses.get(sid, {})
+        location_sid = text(row.get("id")) or ""
+        address = addresses.get(location_sid, {})
         batch.location(
             where,
             row.get("id"),
@@ -447,7 +447,7 @@ def read_tabular(folder: Path, batch: Batch, progress: Progress) -> None:
             {**address, **{k: v for k, v in row.items() if v}, "url": row.get("url") or row.get("website")},
         )
         if text(row.get("organization_id")):
-            ohana_location_orgs[sid] = row["organization_id"].strip()
+            ohana_location_orgs[location_sid] = row["organization_id"].strip()
 
     languages: dict[str, list[str]] = {}
     for _, row in rows("language"):

@@ -12,6 +12,7 @@ import asyncpg
 import msgspec
 
 from schemas.imports import EntityCounts, ImportReport
+from service.db import as_connection
 from service.imports import formats
 from service.imports.batches import Batch
 from service.imports.formats import Progress
@@ -201,7 +202,9 @@ async def run_job(
         while True:
             try:
                 async with pool.acquire() as conn:
-                    await queries.update_job_progress(conn, job_id, progress.phase, progress.done, progress.total)
+                    await queries.update_job_progress(
+                        as_connection(conn), job_id, progress.phase, progress.done, progress.total
+                    )
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 log.warning("could not record the progress of import %s", job_id)
             await asyncio.sleep(1)
@@ -234,9 +237,9 @@ async def run_job(
         heart.cancel()
         shutil.rmtree(path.parent, ignore_errors=True)
     encoded = msgspec.json.encode(report) if report is not None else None
-    async with pool.acquire() as conn:
+    async with pool.acquire() as pooled:
         await queries.finish_job(
-            conn, job_id, error is None, encoded, error, report.format if report is not None else None
+            as_connection(pooled), job_id, error is None, encoded, error, report.format if report is not None else None
         )
 
 

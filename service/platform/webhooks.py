@@ -30,6 +30,7 @@ import msgspec
 
 from schemas.webhooks import EventData, WebhookEvent
 from service.config import Settings
+from service.db import as_connection
 from service.errors import InvalidInput
 from service.http.metrics import Metrics
 from service.platform.sealing import ServerKey, Unsealable
@@ -174,7 +175,7 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         self,
         host: str,
         port: int,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's network backend interface passes it by this name
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
@@ -192,7 +193,7 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
 
 def backoff(attempt: int, base_s: float) -> float:
     """Seconds before the next try after `attempt` failed: base * 2^(attempt-1), capped, ±20% jitter."""
-    return min(base_s * 2 ** (attempt - 1), MAX_BACKOFF_S) * random.uniform(0.8, 1.2)
+    return min(base_s * 2.0 ** (attempt - 1), MAX_BACKOFF_S) * random.uniform(0.8, 1.2)
 
 
 class Deliverer:
@@ -254,16 +255,21 @@ class Deliverer:
     async def _claim(self, limit: int, busy: list[UUID]) -> list[asyncpg.Record]:
         # The lease outlasts the attempt's whole deadline, so it only runs out when this worker stalls or dies.
         async with self.pool.acquire(timeout=5) as conn:
-            return await queries.claim_due(conn, limit, self.settings.webhook_timeout_s * 3 + 30, busy, PER_WEBHOOK)
+            return await queries.claim_due(
+                as_connection(conn), limit, self.settings.webhook_timeout_s * 3 + 30, busy, PER_WEBHOOK
+            )
 
     async def _send(self, url: str, headers: dict[str, str], body: bytes) -> int:
         """POST body to url at an address checked now; the answer's status."""
         host, port = _host_port(url)
         addresses = await addresses_for(host, port, self.resolve, self.settings.webhook_allow_insecure)
         backend = PinnedBackend(addresses)
-        async with httpcore.AsyncConnectionPool(
-            ssl_context=self.ssl_context, network_backend=backend, max_connections=1, keepalive_expiry=0
-        ) as pool, pool.stream("POST", url, headers={**HEADERS, **headers}, content=body) as response:
+        async with (
+            httpcore.AsyncConnectionPool(
+                ssl_context=self.ssl_context, network_backend=backend, max_connections=1, keepalive_expiry=0
+            ) as pool,
+            pool.stream("POST", url, headers=list({**HEADERS, **headers}.items()), content=body) as response,
+        ):
             read = 0
             async for chunk in response.aiter_stream():
                 read += len(chunk)
@@ -317,7 +323,15 @@ class Deliverer:
             )
         async with self.pool.acquire(timeout=5) as conn:
             owned = await queries.finish_attempt(
-                conn, row["id"], row["lease_owner"], row["attempts"], status_code, error, duration_ms, outcome, next_at
+                as_connection(conn),
+                row["id"],
+                row["lease_owner"],
+                row["attempts"],
+                status_code,
+                error,
+                duration_ms,
+                outcome,
+                next_at,
             )
         if not owned:
             log.warning(

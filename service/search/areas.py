@@ -4,16 +4,20 @@ point-in-area test (shapely), correct for areas that touch or cross the antimeri
 import functools
 import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schemas.service_areas import ServiceAreaCreate
 from service.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
+    from shapely.prepared import PreparedGeometry
 
 METRES_PER_DEGREE = 111_320.0
 Box = tuple[float, float, float, float]  # min_lon, min_lat, max_lon, max_lat
 
 
-def check_extent(extent: dict[str, Any], field: str) -> Any:
+def check_extent(extent: dict[str, Any], field: str) -> "BaseGeometry":
     """The shapely geometry of a GeoJSON Polygon or MultiPolygon, or a 422 saying what is wrong."""
     from shapely.geometry import shape
     from shapely.validation import explain_validity
@@ -64,7 +68,7 @@ def boxes(area: ServiceAreaCreate, field: str) -> list[Box]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _geometry(extent: str) -> Any:
+def _geometry(extent: str) -> "PreparedGeometry[BaseGeometry]":
     from shapely import prepared
     from shapely.geometry import shape
 

@@ -7,13 +7,16 @@ import math
 import re
 import zoneinfo
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
 from schemas.resources import Origin
 from service.config import Settings
 from service.errors import InvalidInput, UpstreamUnavailable
+
+if TYPE_CHECKING:
+    from timezonefinder import TimezoneFinder
 
 METRES_PER = {"mi": 1609.344, "km": 1000.0}
 MAX_RADIUS_M = 20_000_000.0  # a little under half the Earth's circumference: covers the whole planet
@@ -42,7 +45,7 @@ def _zip_centroids() -> dict[str, tuple[float, float, str]]:
     import zipcodes  # loads its bundled table (~0.4 s), so only on first use
 
     table = {}
-    for entry in zipcodes.list_all():
+    for entry in zipcodes.list_all():  # type: ignore[no-untyped-call]  # zipcodes ships no annotations
         if entry.get("lat") and entry.get("long"):
             label = f"{entry['zip_code']} {entry.get('city', '')}, {entry.get('state', '')}".strip(", ")
             table[entry["zip_code"]] = (float(entry["lat"]), float(entry["long"]), label)
@@ -81,7 +84,7 @@ def radius_m(radius: float | None, unit: Literal["mi", "km"]) -> float | None:
 
 
 @functools.cache
-def _timezone_finder() -> Any:
+def _timezone_finder() -> "TimezoneFinder":
     from timezonefinder import TimezoneFinder
 
     return TimezoneFinder()
