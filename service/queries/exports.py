@@ -14,7 +14,8 @@ SELECT_EXPORT_CURRENT = """
 
 async def select_export_current(conn: asyncpg.Connection, snapshot: str) -> bool:
     """Whether nothing the export reads changed outside this snapshot."""
-    return await conn.fetchval(SELECT_EXPORT_CURRENT, snapshot)
+    current: bool = await conn.fetchval(SELECT_EXPORT_CURRENT, snapshot)
+    return current
 
 
 # Run first in the export's transaction: its snapshot, and when the data it sees was last written.

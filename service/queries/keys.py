@@ -137,7 +137,8 @@ COUNT_REQUEST = """
 
 async def count_request(conn: asyncpg.Connection, bucket: str, window: dt.datetime) -> int:
     """Count a request against a bucket (an anonymous address, or the bootstrap key); this window's total."""
-    return await conn.fetchval(COUNT_REQUEST, bucket, window)
+    hits: int = await conn.fetchval(COUNT_REQUEST, bucket, window)
+    return hits
 
 
 COUNT_USAGE = """

@@ -24,7 +24,8 @@ SELECT_REDIRECT = "SELECT new_id FROM redirects WHERE entity = $1 AND old_id = $
 
 async def select_redirect(conn: asyncpg.Connection, kind: str, old_id: UUID) -> UUID | None:
     """The id an id was merged into, if it was."""
-    return await conn.fetchval(SELECT_REDIRECT, kind, old_id)
+    new_id: UUID | None = await conn.fetchval(SELECT_REDIRECT, kind, old_id)
+    return new_id
 
 
 RESTORE = {

@@ -74,7 +74,7 @@ async def insert_location(conn: asyncpg.Connection, organization_id: UUID | None
     if timezone is None and new.latitude is not None and new.longitude is not None:
         timezone = timezone_at(new.latitude, new.longitude)
     try:
-        return await conn.fetchval(
+        location_id: UUID = await conn.fetchval(
             INSERT_LOCATION,
             organization_id,
             new.name,
@@ -91,6 +91,7 @@ async def insert_location(conn: asyncpg.Connection, organization_id: UUID | None
         )
     except asyncpg.ForeignKeyViolationError:
         raise InvalidInput("organization_id", f"no organization has id {organization_id}", "body") from None
+    return location_id
 
 
 async def insert_full_location(conn: asyncpg.Connection, new: LocationCreate) -> UUID:

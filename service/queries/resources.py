@@ -419,7 +419,8 @@ async def count_matches(conn: asyncpg.Connection, queries: list[str], limit: int
     search = _Search()
     query = " || ".join(_WORDS_QUERY.format(search.param(text)) for text in queries)
     sql = COUNT_MATCHES.replace("{query}", query).replace("{limit}", search.param(limit))
-    return await conn.fetchval(sql, *search.args)
+    count: int = await conn.fetchval(sql, *search.args)
+    return count
 
 
 SELECT_DOCUMENTS = """

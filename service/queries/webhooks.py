@@ -147,7 +147,8 @@ INSERT_PING = """
 
 async def insert_ping(conn: asyncpg.Connection, webhook_id: UUID) -> UUID:
     """Queue a test event for a subscription."""
-    return await conn.fetchval(INSERT_PING, webhook_id)
+    delivery_id: UUID = await conn.fetchval(INSERT_PING, webhook_id)
+    return delivery_id
 
 
 REDELIVER = """
