@@ -24,7 +24,9 @@ SELECT_EXPORT_SNAPSHOT = "SELECT pg_current_snapshot()::text AS snapshot, (SELEC
 
 async def select_export_snapshot(conn: asyncpg.Connection) -> asyncpg.Record:
     """The snapshot an export is read from, and its last write time."""
-    return await conn.fetchrow(SELECT_EXPORT_SNAPSHOT)
+    row = await conn.fetchrow(SELECT_EXPORT_SNAPSHOT)
+    assert row is not None, "a SELECT without FROM returns one row"
+    return row
 
 
 # Writers long finished are seen by every snapshot a cached zip can still have (a cache lives a day at

@@ -361,6 +361,7 @@ UPSERT = {
 async def upsert(conn: asyncpg.Connection, entity: str) -> tuple[int, int]:
     """Write one staged entity; returns (created, updated)."""
     row = await conn.fetchrow(UPSERT[entity])
+    assert row is not None, "an aggregate without GROUP BY returns one row"
     return row["created"], row["updated"]
 
 
@@ -716,7 +717,9 @@ async def insert_job(
     total: int,
 ) -> asyncpg.Record:
     """Queue an import job."""
-    return await conn.fetchrow(INSERT_JOB, source, format, filename, dry_run, strict, total)
+    row = await conn.fetchrow(INSERT_JOB, source, format, filename, dry_run, strict, total)
+    assert row is not None, "an INSERT ... VALUES returns the row it wrote"
+    return row
 
 
 SELECT_JOB = f"SELECT {JOB_COLUMNS} FROM imports WHERE id = $1"

@@ -41,6 +41,7 @@ async def insert_key(
         new.expires_at,
         rotated_from,
     )
+    assert row is not None, "an INSERT ... VALUES returns the row it wrote"
     return msgspec.convert(dict(row), Key)
 
 

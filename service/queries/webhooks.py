@@ -40,6 +40,7 @@ async def insert_webhook(
         secret_sealed,
         secret_key_id,
     )
+    assert row is not None, "an INSERT ... VALUES returns the row it wrote"
     return msgspec.convert(dict(row), Webhook)
 
 
