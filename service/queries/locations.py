@@ -1,5 +1,6 @@
 """Locations, with their address and time zone."""
 
+from typing import cast
 from uuid import UUID
 
 import asyncpg
@@ -130,12 +131,13 @@ UPDATE_LOCATION = """
 
 async def update_location(conn: asyncpg.Connection, location_id: UUID, patch: LocationPatch) -> bool:
     """Apply the fields a patch sets; moving a location re-derives its time zone unless one is given."""
+    # Patch.changes() types every value as object (schemas/base.py); the casts name LocationPatch's field types.
     given, v = patch.changes()
     if patch.timezone is not msgspec.UNSET:
         check_timezone(patch.timezone, "timezone")
     elif v["latitude"] is not None and v["longitude"] is not None:
         given.append("timezone")
-        v["timezone"] = timezone_at(v["latitude"], v["longitude"])
+        v["timezone"] = timezone_at(cast(float, v["latitude"]), cast(float, v["longitude"]))
     async with conn.transaction():
         try:
             found = await conn.fetchval(
@@ -152,7 +154,7 @@ async def update_location(conn: asyncpg.Connection, location_id: UUID, patch: Lo
                 v["transportation"],
                 v["url"],
                 v["organization_id"],
-                *_address_columns(v["address"]),
+                *_address_columns(cast(AddressInput | None, v["address"])),
                 bool(v["confidential"]),
             )
         except asyncpg.ForeignKeyViolationError:
