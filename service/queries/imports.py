@@ -298,8 +298,9 @@ UPSERT = {
                status = EXCLUDED.status, url = EXCLUDED.url, email = EXCLUDED.email,
                eligibility_description = EXCLUDED.eligibility_description,
                fees_description = EXCLUDED.fees_description, application_process = EXCLUDED.application_process,
-               languages = EXCLUDED.languages, assured_date = CASE WHEN t.verified_at IS NOT NULL THEN t.assured_date
-                                                                     ELSE coalesce(EXCLUDED.assured_date, t.assured_date) END,
+               languages = EXCLUDED.languages,
+               assured_date = CASE WHEN t.verified_at IS NOT NULL THEN t.assured_date
+                                   ELSE coalesce(EXCLUDED.assured_date, t.assured_date) END,
                minimum_age = EXCLUDED.minimum_age, maximum_age = EXCLUDED.maximum_age
          WHERE (t.organization_id, t.name, t.alternate_name, t.description, t.status, t.url, t.email,
                 t.eligibility_description, t.fees_description, t.application_process, t.languages,

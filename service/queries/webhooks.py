@@ -44,7 +44,8 @@ async def insert_webhook(
     return msgspec.convert(dict(row), Webhook)
 
 
-# Rows from before secrets were sealed (migration 0003_webhook_safety); SKIP LOCKED lets workers starting together share them.
+# Rows from before secrets were sealed (migration 0003_webhook_safety); SKIP LOCKED lets workers starting
+# together share them.
 SELECT_PLAIN_SECRETS = """
     SELECT id, secret FROM webhooks WHERE secret IS NOT NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
 """
