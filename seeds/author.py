@@ -8,6 +8,8 @@ weekends). Output is deterministic, so re-authoring changes nothing unless this 
 import json
 import random
 import sys
+from collections.abc import Iterable
+from typing import Any
 
 from seeds.loader import DATASET
 
@@ -298,10 +300,10 @@ ORG_NAMES = [
 LANGUAGES = [["en"], ["en"], ["en", "es"], ["en", "es"], ["en", "vi"], ["en", "es", "zh"], ["en", "ru"]]
 
 
-def hours(shape: str, rng: random.Random) -> list[dict]:
+def hours(shape: str, rng: random.Random) -> list[dict[str, int | str]]:
     """Weekly openings in one of the shapes real programs keep."""
 
-    def days(ds, opens, closes):
+    def days(ds: Iterable[int], opens: str, closes: str) -> list[dict[str, int | str]]:
         return [{"weekday": d, "opens_at": opens, "closes_at": closes} for d in ds]
 
     if shape == "overnight":  # past midnight, every day
@@ -363,7 +365,7 @@ ELIGIBILITY = {
 GENDERS = [[], [], [], [], ["women"], ["men"], ["women", "transgender", "nonbinary"]]
 
 
-def eligibility_fields(key: str, slug: str) -> dict:
+def eligibility_fields(key: str, slug: str) -> dict[str, Any]:
     """Eligibility fields for one listing, from its own random stream so the rest of the data stays put."""
     rng = random.Random(f"eligibility-{key}")
     typical, cost, minimum, maximum = ELIGIBILITY[slug]
@@ -382,9 +384,9 @@ def eligibility_fields(key: str, slug: str) -> dict:
     return {"attributes": attributes, "genders": genders, "minimum_age": minimum, "maximum_age": maximum, "cost": cost}
 
 
-def author() -> dict:
+def author() -> dict[str, Any]:
     rng = random.Random(20261127)
-    listings = []
+    listings: list[dict[str, Any]] = []
     subcategories = list(SERVICES)
     for metro_index, (city, state, (lat, lon), zone, area_code, zips, streets) in enumerate(METROS):
         count = 34 if metro_index < 8 else 24

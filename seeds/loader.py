@@ -126,7 +126,8 @@ SELECT_SEED_LOADED = "SELECT EXISTS (SELECT 1 FROM seed_loads WHERE dataset = $1
 
 async def seed_loaded(conn: asyncpg.Connection) -> bool:
     """Whether the seed dataset was ever loaded into this database."""
-    return await conn.fetchval(SELECT_SEED_LOADED, DATASET)
+    loaded: bool = await conn.fetchval(SELECT_SEED_LOADED, DATASET)
+    return loaded
 
 
 async def load_seed(conn: asyncpg.Connection) -> int:

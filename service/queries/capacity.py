@@ -64,4 +64,5 @@ SELECT_SERVICE_EXISTS = "SELECT EXISTS (SELECT 1 FROM services WHERE id = $1)"
 
 async def service_exists(conn: asyncpg.Connection, service_id: UUID) -> bool:
     """Whether the service exists."""
-    return await conn.fetchval(SELECT_SERVICE_EXISTS, service_id)
+    exists: bool = await conn.fetchval(SELECT_SERVICE_EXISTS, service_id)
+    return exists

@@ -43,7 +43,8 @@ APPLY_MAPPING = """
 
 async def apply_mapping(conn: asyncpg.Connection, vocabulary: str, term: str, slug: str) -> int:
     """File already-imported services carrying a matching term under the category; returns how many."""
-    return await conn.fetchval(APPLY_MAPPING, vocabulary, term, slug)
+    added: int = await conn.fetchval(APPLY_MAPPING, vocabulary, term, slug)
+    return added
 
 
 DELETE_MAPPING = """

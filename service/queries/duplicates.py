@@ -5,8 +5,9 @@ from uuid import UUID
 
 import asyncpg
 
-# Phone numbers (the listing's own, or of its links) as their last 10 digits (7 at least: 211 or 911 are not evidence), shared by at most 10
-# listings (a shared hotline is not evidence either); websites without scheme, www and trailing slash.
+# Phone numbers (the listing's own, or of its links) as their last 10 digits (7 at least: 211 or 911 are not
+# evidence), shared by at most 10 listings (a shared hotline is not evidence either); websites without scheme,
+# www and trailing slash.
 # Each statement below defines `near`, `candidates` and `owners`; the scoring is shared:
 # score = 0.5 x name similarity (0.8 for organizations, which have no place to compare) + 0.3 x closeness
 # (1 at 0 m, 0 at 150 m) + 0.3 same phone + 0.2 same website, at most 1.

@@ -35,7 +35,8 @@ SELECT_EXCEPTIONS = {
 
 async def owner_exists(conn: asyncpg.Connection, kind: str, owner_id: UUID) -> bool:
     """Whether the service or location exists."""
-    return await conn.fetchval(SELECT_OWNER[kind], owner_id)
+    exists: bool = await conn.fetchval(SELECT_OWNER[kind], owner_id)
+    return exists
 
 
 async def replace_exceptions(

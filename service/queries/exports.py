@@ -14,7 +14,8 @@ SELECT_EXPORT_CURRENT = """
 
 async def select_export_current(conn: asyncpg.Connection, snapshot: str) -> bool:
     """Whether nothing the export reads changed outside this snapshot."""
-    return await conn.fetchval(SELECT_EXPORT_CURRENT, snapshot)
+    current: bool = await conn.fetchval(SELECT_EXPORT_CURRENT, snapshot)
+    return current
 
 
 # Run first in the export's transaction: its snapshot, and when the data it sees was last written.
@@ -23,7 +24,9 @@ SELECT_EXPORT_SNAPSHOT = "SELECT pg_current_snapshot()::text AS snapshot, (SELEC
 
 async def select_export_snapshot(conn: asyncpg.Connection) -> asyncpg.Record:
     """The snapshot an export is read from, and its last write time."""
-    return await conn.fetchrow(SELECT_EXPORT_SNAPSHOT)
+    row = await conn.fetchrow(SELECT_EXPORT_SNAPSHOT)
+    assert row is not None, "a SELECT without FROM returns one row"
+    return row
 
 
 # Writers long finished are seen by every snapshot a cached zip can still have (a cache lives a day at

@@ -76,7 +76,8 @@ SELECT_HISTORY_EXISTS = "SELECT EXISTS (SELECT 1 FROM audit_log WHERE entity = $
 
 async def history_exists(conn: asyncpg.Connection, kind: str, listing_id: UUID) -> bool:
     """Whether anything was ever recorded for the listing (a purged one keeps its purge record)."""
-    return await conn.fetchval(SELECT_HISTORY_EXISTS, kind, listing_id)
+    exists: bool = await conn.fetchval(SELECT_HISTORY_EXISTS, kind, listing_id)
+    return exists
 
 
 SELECT_SNAPSHOT = "SELECT snapshot::text FROM audit_log WHERE entity = $1 AND entity_id = $2 AND id = $3"

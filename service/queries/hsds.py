@@ -201,7 +201,8 @@ SELECT_SERVICE = "SELECT hsds_service(s, true)::text FROM services s WHERE s.id 
 
 async def select_service(conn: asyncpg.Connection, id: UUID) -> str | None:
     """One fully nested service."""
-    return await conn.fetchval(SELECT_SERVICE, id)
+    document: str | None = await conn.fetchval(SELECT_SERVICE, id)
+    return document
 
 
 SELECT_ORGANIZATION = (
@@ -211,7 +212,8 @@ SELECT_ORGANIZATION = (
 
 async def select_organization(conn: asyncpg.Connection, id: UUID, full_service: bool) -> str | None:
     """One fully nested organization, with its services in full when asked."""
-    return await conn.fetchval(SELECT_ORGANIZATION, id, full_service)
+    document: str | None = await conn.fetchval(SELECT_ORGANIZATION, id, full_service)
+    return document
 
 
 SELECT_SERVICE_AT_LOCATION = (
@@ -222,7 +224,8 @@ SELECT_SERVICE_AT_LOCATION = (
 
 async def select_service_at_location(conn: asyncpg.Connection, id: UUID) -> str | None:
     """One service at a location with its location and service nested."""
-    return await conn.fetchval(SELECT_SERVICE_AT_LOCATION, id)
+    document: str | None = await conn.fetchval(SELECT_SERVICE_AT_LOCATION, id)
+    return document
 
 
 SELECT_TAXONOMY = (
@@ -233,7 +236,8 @@ SELECT_TAXONOMY = (
 
 async def select_taxonomy(conn: asyncpg.Connection, id: UUID) -> str | None:
     """One taxonomy."""
-    return await conn.fetchval(SELECT_TAXONOMY, id)
+    document: str | None = await conn.fetchval(SELECT_TAXONOMY, id)
+    return document
 
 
 SELECT_TAXONOMY_TERM = "SELECT hsds_taxonomy_term($1)::text"
@@ -241,7 +245,8 @@ SELECT_TAXONOMY_TERM = "SELECT hsds_taxonomy_term($1)::text"
 
 async def select_taxonomy_term(conn: asyncpg.Connection, id: UUID) -> str | None:
     """One taxonomy term with its taxonomy."""
-    return await conn.fetchval(SELECT_TAXONOMY_TERM, id)
+    document: str | None = await conn.fetchval(SELECT_TAXONOMY_TERM, id)
+    return document
 
 
 TAXONOMY_DOCUMENT = "jsonb_strip_nulls(to_jsonb(x) || jsonb_build_object('metadata', '[]'::jsonb))"

@@ -298,8 +298,9 @@ UPSERT = {
                status = EXCLUDED.status, url = EXCLUDED.url, email = EXCLUDED.email,
                eligibility_description = EXCLUDED.eligibility_description,
                fees_description = EXCLUDED.fees_description, application_process = EXCLUDED.application_process,
-               languages = EXCLUDED.languages, assured_date = CASE WHEN t.verified_at IS NOT NULL THEN t.assured_date
-                                                                     ELSE coalesce(EXCLUDED.assured_date, t.assured_date) END,
+               languages = EXCLUDED.languages,
+               assured_date = CASE WHEN t.verified_at IS NOT NULL THEN t.assured_date
+                                   ELSE coalesce(EXCLUDED.assured_date, t.assured_date) END,
                minimum_age = EXCLUDED.minimum_age, maximum_age = EXCLUDED.maximum_age
          WHERE (t.organization_id, t.name, t.alternate_name, t.description, t.status, t.url, t.email,
                 t.eligibility_description, t.fees_description, t.application_process, t.languages,
@@ -361,6 +362,7 @@ UPSERT = {
 async def upsert(conn: asyncpg.Connection, entity: str) -> tuple[int, int]:
     """Write one staged entity; returns (created, updated)."""
     row = await conn.fetchrow(UPSERT[entity])
+    assert row is not None, "an aggregate without GROUP BY returns one row"
     return row["created"], row["updated"]
 
 
@@ -716,7 +718,9 @@ async def insert_job(
     total: int,
 ) -> asyncpg.Record:
     """Queue an import job."""
-    return await conn.fetchrow(INSERT_JOB, source, format, filename, dry_run, strict, total)
+    row = await conn.fetchrow(INSERT_JOB, source, format, filename, dry_run, strict, total)
+    assert row is not None, "an INSERT ... VALUES returns the row it wrote"
+    return row
 
 
 SELECT_JOB = f"SELECT {JOB_COLUMNS} FROM imports WHERE id = $1"

@@ -41,6 +41,7 @@ async def insert_key(
         new.expires_at,
         rotated_from,
     )
+    assert row is not None, "an INSERT ... VALUES returns the row it wrote"
     return msgspec.convert(dict(row), Key)
 
 
@@ -137,7 +138,8 @@ COUNT_REQUEST = """
 
 async def count_request(conn: asyncpg.Connection, bucket: str, window: dt.datetime) -> int:
     """Count a request against a bucket (an anonymous address, or the bootstrap key); this window's total."""
-    return await conn.fetchval(COUNT_REQUEST, bucket, window)
+    hits: int = await conn.fetchval(COUNT_REQUEST, bucket, window)
+    return hits
 
 
 COUNT_USAGE = """

@@ -16,7 +16,9 @@ SELECT_FATE = {
 
 async def select_fate(conn: asyncpg.Connection, kind: str, listing_id: UUID) -> asyncpg.Record:
     """merged_into and deleted_at of a listing (both null when it never existed or was purged)."""
-    return await conn.fetchrow(SELECT_FATE[kind], kind, listing_id)
+    row = await conn.fetchrow(SELECT_FATE[kind], kind, listing_id)
+    assert row is not None, "a SELECT without FROM returns one row"
+    return row
 
 
 SELECT_REDIRECT = "SELECT new_id FROM redirects WHERE entity = $1 AND old_id = $2"
@@ -24,7 +26,8 @@ SELECT_REDIRECT = "SELECT new_id FROM redirects WHERE entity = $1 AND old_id = $
 
 async def select_redirect(conn: asyncpg.Connection, kind: str, old_id: UUID) -> UUID | None:
     """The id an id was merged into, if it was."""
-    return await conn.fetchval(SELECT_REDIRECT, kind, old_id)
+    new_id: UUID | None = await conn.fetchval(SELECT_REDIRECT, kind, old_id)
+    return new_id
 
 
 RESTORE = {

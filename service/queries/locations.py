@@ -1,5 +1,6 @@
 """Locations, with their address and time zone."""
 
+from typing import cast
 from uuid import UUID
 
 import asyncpg
@@ -74,7 +75,7 @@ async def insert_location(conn: asyncpg.Connection, organization_id: UUID | None
     if timezone is None and new.latitude is not None and new.longitude is not None:
         timezone = timezone_at(new.latitude, new.longitude)
     try:
-        return await conn.fetchval(
+        location_id: UUID = await conn.fetchval(
             INSERT_LOCATION,
             organization_id,
             new.name,
@@ -91,6 +92,7 @@ async def insert_location(conn: asyncpg.Connection, organization_id: UUID | None
         )
     except asyncpg.ForeignKeyViolationError:
         raise InvalidInput("organization_id", f"no organization has id {organization_id}", "body") from None
+    return location_id
 
 
 async def insert_full_location(conn: asyncpg.Connection, new: LocationCreate) -> UUID:
@@ -129,12 +131,13 @@ UPDATE_LOCATION = """
 
 async def update_location(conn: asyncpg.Connection, location_id: UUID, patch: LocationPatch) -> bool:
     """Apply the fields a patch sets; moving a location re-derives its time zone unless one is given."""
+    # Patch.changes() types every value as object (schemas/base.py); the casts name LocationPatch's field types.
     given, v = patch.changes()
     if patch.timezone is not msgspec.UNSET:
         check_timezone(patch.timezone, "timezone")
     elif v["latitude"] is not None and v["longitude"] is not None:
         given.append("timezone")
-        v["timezone"] = timezone_at(v["latitude"], v["longitude"])
+        v["timezone"] = timezone_at(cast(float, v["latitude"]), cast(float, v["longitude"]))
     async with conn.transaction():
         try:
             found = await conn.fetchval(
@@ -151,7 +154,7 @@ async def update_location(conn: asyncpg.Connection, location_id: UUID, patch: Lo
                 v["transportation"],
                 v["url"],
                 v["organization_id"],
-                *_address_columns(v["address"]),
+                *_address_columns(cast(AddressInput | None, v["address"])),
                 bool(v["confidential"]),
             )
         except asyncpg.ForeignKeyViolationError:

@@ -60,7 +60,7 @@ def finish_item(
 ) -> str:
     """Close a stored document head (see resource_index.head) with the per-request fields."""
     opened = "null" if open_now is None else "true" if open_now else "false"
-    distance = "null" if distance_m is None else "%.1f" % distance_m
+    distance = "null" if distance_m is None else f"{distance_m:.1f}"
     matched = "null" if match is None else f'"{match}"'
     return f'{head},"open_now":{opened},"distance_m":{distance},"capacity":{capacity},{hours},"match":{matched}}}'
 
@@ -259,6 +259,7 @@ async def select_nearest(
     last = rows[-1] if rows else None
     if (
         windowed
+        and last is not None
         and len(rows) == limit
         and last["window_rows"] == limit + TIE_WINDOW
         and last["sort_key"] == last["window_edge"]
@@ -419,7 +420,8 @@ async def count_matches(conn: asyncpg.Connection, queries: list[str], limit: int
     search = _Search()
     query = " || ".join(_WORDS_QUERY.format(search.param(text)) for text in queries)
     sql = COUNT_MATCHES.replace("{query}", query).replace("{limit}", search.param(limit))
-    return await conn.fetchval(sql, *search.args)
+    count: int = await conn.fetchval(sql, *search.args)
+    return count
 
 
 SELECT_DOCUMENTS = """
@@ -557,6 +559,8 @@ INSERT_SERVICE_AT_LOCATION = """
 
 async def insert_resource(conn: asyncpg.Connection, new: ResourceCreate) -> UUID:
     """Create what the body describes and link it, all or nothing; return the resource id."""
+    organization_id: UUID | None
+    location_id: UUID | None
     async with conn.transaction():
         if new.organization is not None:
             organization_id = await insert_organization(conn, new.organization)

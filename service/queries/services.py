@@ -1,10 +1,12 @@
 """Services and their categories."""
 
+from typing import cast
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
+from schemas.fields import Cost, Gender
 from schemas.services import Service, ServiceCreate, ServiceFields, ServicePatch
 from service.errors import InvalidInput
 from service.queries.phones import insert_phones, replace_phones
@@ -133,6 +135,7 @@ UPDATE_SERVICE = """
 
 async def update_service(conn: asyncpg.Connection, service_id: UUID, patch: ServicePatch) -> bool:
     """Apply the fields a patch sets; False when there is no such service."""
+    # Patch.changes() types every value as object (schemas/base.py); the casts name ServicePatch's field types.
     given, v = patch.changes()
     async with conn.transaction():
         try:
@@ -149,12 +152,12 @@ async def update_service(conn: asyncpg.Connection, service_id: UUID, patch: Serv
                 v["eligibility_description"],
                 v["fees_description"],
                 v["application_process"],
-                list(dict.fromkeys(v["languages"] or [])),
+                list(dict.fromkeys(cast(list[str] | None, v["languages"]) or [])),
                 v["assured_date"],
-                sorted(set(v["genders"] or [])),
+                sorted(set(cast(list[Gender] | None, v["genders"]) or [])),
                 v["minimum_age"],
                 v["maximum_age"],
-                sorted(set(v["cost"] or [])),
+                sorted(set(cast(list[Cost] | None, v["cost"]) or [])),
             )
         except asyncpg.CheckViolationError as error:
             if error.constraint_name != "services_age_range":

@@ -24,9 +24,11 @@ async def insert_suggestion(
     conn: asyncpg.Connection, new: SuggestionCreate, submitted_by: str | None
 ) -> asyncpg.Record:
     """Queue a suggestion."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         INSERT_SUGGESTION, new.kind, new.service_id, msgspec.json.encode(new.changes).decode(), new.note, submitted_by
     )
+    assert row is not None, "an INSERT ... VALUES returns the row it wrote"
+    return row
 
 
 def _row(row: asyncpg.Record) -> dict[str, Any]:

@@ -25,6 +25,7 @@ INSERT_VERIFICATION = """
 async def insert_verification(conn: asyncpg.Connection, service_id: UUID, new: VerificationCreate) -> Verification:
     """Record a check and move the service's assured_date to today."""
     row = await conn.fetchrow(INSERT_VERIFICATION, service_id, new.method, new.note)
+    assert row is not None, "the caller checked that the service exists"
     return msgspec.convert(dict(row), Verification)
 
 

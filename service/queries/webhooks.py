@@ -40,10 +40,12 @@ async def insert_webhook(
         secret_sealed,
         secret_key_id,
     )
+    assert row is not None, "an INSERT ... VALUES returns the row it wrote"
     return msgspec.convert(dict(row), Webhook)
 
 
-# Rows from before secrets were sealed (migration 0003_webhook_safety); SKIP LOCKED lets workers starting together share them.
+# Rows from before secrets were sealed (migration 0003_webhook_safety); SKIP LOCKED lets workers starting
+# together share them.
 SELECT_PLAIN_SECRETS = """
     SELECT id, secret FROM webhooks WHERE secret IS NOT NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
 """
@@ -147,7 +149,8 @@ INSERT_PING = """
 
 async def insert_ping(conn: asyncpg.Connection, webhook_id: UUID) -> UUID:
     """Queue a test event for a subscription."""
-    return await conn.fetchval(INSERT_PING, webhook_id)
+    delivery_id: UUID = await conn.fetchval(INSERT_PING, webhook_id)
+    return delivery_id
 
 
 REDELIVER = """

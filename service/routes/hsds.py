@@ -79,7 +79,7 @@ RadiusM = Annotated[
 ]
 
 
-def _page(total: int, documents: list[str], page: int, per_page: int) -> Response[HsdsPage]:
+def _page(total: int, documents: list[str], page: int, per_page: int) -> Response[bytes]:
     """The HSDS Page envelope around documents that are already JSON text."""
     pages = -(-total // per_page)
     head = msgspec.json.encode(
@@ -110,6 +110,7 @@ async def _list(
         stream = await open_stream()
 
         async def lines() -> AsyncIterator[bytes]:
+            assert stream.conn is not None, "open_stream() connects unless told not to"
             async for item in queries.stream_all(stream.conn, listing, document):
                 yield item.encode() + b"\n"
 

@@ -1,7 +1,7 @@
 """API keys: created, listed, rotated and revoked by admins; each key can read its own settings."""
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from uuid import UUID
 
 import asyncpg
@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from schemas.keys import Key, KeyCreate, KeyCreated, KeyPage, KeyUsage
+from schemas.keys import Key, KeyCreate, KeyCreated, KeyPage, KeyUsage, Scope
 from service.errors import InvalidInput, NotFound, Unauthorized
 from service.http.auth import BOOTSTRAP_ID, caller_of, new_secret, require_admin
 from service.http.cursors import decode_cursor, fingerprint, paginate
@@ -41,9 +41,7 @@ async def _found(conn: asyncpg.Connection, key_id: UUID) -> Key:
 async def _issue(
     request: Request[Any, Any, Any], conn: asyncpg.Connection, data: KeyCreate, rotated_from: UUID | None = None
 ) -> Response[KeyCreated]:
-    if data.expires_at is not None and (
-        data.expires_at.tzinfo is None or data.expires_at <= dt.datetime.now(dt.UTC)
-    ):
+    if data.expires_at is not None and (data.expires_at.tzinfo is None or data.expires_at <= dt.datetime.now(dt.UTC)):
         raise InvalidInput("expires_at", "must be a future instant with a UTC offset", "body")
     if data.organization_ids and (missing := await select_missing_organizations(conn, data.organization_ids)):
         raise InvalidInput("organization_ids", f"no organization has id {missing[0]}", "body")
@@ -95,7 +93,8 @@ class KeyController(Controller):
                 id=BOOTSTRAP_ID,
                 name=caller.name,
                 prefix="",
-                scopes=sorted(caller.scopes),  # type: ignore[arg-type]
+                # Caller.scopes is a frozenset[str] (service/http/auth.py); the bootstrap key's are all Scopes.
+                scopes=cast(list[Scope], sorted(caller.scopes)),
                 organization_ids=None,
                 rate_limit=request.app.state.settings.rate_limit_key or None,
                 created_at=dt.datetime(1970, 1, 1, tzinfo=dt.UTC),

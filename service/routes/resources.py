@@ -113,8 +113,8 @@ Bbox = Annotated[
 Format = Annotated[
     Literal["json", "geojson"] | None,
     QueryParameter(
-        description="geojson: a GeoJSON FeatureCollection (also chosen by Accept: application/geo+json), each feature's "
-        "properties being the result item"
+        description="geojson: a GeoJSON FeatureCollection (also chosen by Accept: application/geo+json), each "
+        "feature's properties being the result item"
     ),
 ]
 StatusParam = Annotated[list[Status] | None, QueryParameter(description="Service status, repeatable; default active")]
@@ -254,9 +254,10 @@ class ResourceController(Controller):
             if verified_within is not None
             else None,
         )
+        point = (origin.latitude, origin.longitude) if origin is not None else None
         query = fingerprint(
             "resources",
-            origin and (origin.latitude, origin.longitude),
+            point,
             metres,
             filters.statuses,
             filters.categories,
@@ -279,7 +280,7 @@ class ResourceController(Controller):
             corrections = await queries.select_corrections(conn, words_to_check(filters.words))
             hits = await queries.select_by_words(
                 conn,
-                origin and (origin.latitude, origin.longitude),
+                point,
                 metres,
                 filters,
                 alternatives(filters.words, corrections),
@@ -311,7 +312,10 @@ class ResourceController(Controller):
             hits.sort(key=lambda hit: (hit.distance_m is not None, hit.distance_m or 0.0))
         state.served.record(hit.id for hit in hits)
         if format == "geojson" or (format is None and "application/geo+json" in request.headers.get("accept", "")):
-            return Response(_feature_collection(hits, next_cursor, origin), media_type="application/geo+json")
+            return Response(
+                _feature_collection(hits, next_cursor, origin),  # type: ignore[arg-type]  # pre-encoded GeoJSON
+                media_type="application/geo+json",
+            )
         # Items arrive as finished JSON documents in the Resource shape (tests decode every page
         # into ResourcePage), so they are joined rather than decoded and encoded again.
         body = b"".join(
@@ -325,7 +329,7 @@ class ResourceController(Controller):
                 b"}",
             )
         )
-        return Response(body, media_type=MediaType.JSON)
+        return Response(body, media_type=MediaType.JSON)  # type: ignore[arg-type]  # pre-encoded ResourcePage
 
     @get("/{resource_id:uuid}", operation_id="getResource", media_type=MediaType.JSON)
     async def get_resource(
@@ -338,14 +342,12 @@ class ResourceController(Controller):
         """Fetch one resource by id, with open_now, hours and capacity evaluated now (or at `at`)."""
         if at is not None and at.tzinfo is None:
             raise InvalidInput("at", "must carry a UTC offset, e.g. 2026-11-27T23:30:00-08:00 or ...Z")
-        if (
-            document := await queries.select_resource(conn, resource_id, at or dt.datetime.now(dt.UTC))
-        ) is None:
+        if (document := await queries.select_resource(conn, resource_id, at or dt.datetime.now(dt.UTC))) is None:
             if (survivor := await select_redirect(conn, "resource", resource_id)) is not None:
                 raise Moved(resource_id, survivor, "resource")
             raise NotFound(f"no resource has id {resource_id}")
         state.served.record([resource_id])
-        return Response(document.encode(), media_type=MediaType.JSON)
+        return Response(document.encode(), media_type=MediaType.JSON)  # type: ignore[arg-type]  # pre-encoded Resource
 
     @post("/", operation_id="createResource", guards=[require_write], media_type=MediaType.JSON)
     async def create_resource(
@@ -365,7 +367,7 @@ class ResourceController(Controller):
         document = await queries.select_resource(conn, resource_id, dt.datetime.now(dt.UTC))
         assert document is not None, "the resource index trigger did not run"
         return Response(
-            document.encode(),
+            document.encode(),  # type: ignore[arg-type]  # pre-encoded Resource
             status_code=201,
             media_type=MediaType.JSON,
             headers={"Location": f"/v1/resources/{resource_id}"},

@@ -1,7 +1,7 @@
 """Suggestions from the field: anyone reports, admins review the diff and approve or reject."""
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, overload
 from uuid import UUID
 
 import asyncpg
@@ -41,6 +41,12 @@ class TooManySuggestions(DomainError):
     status, title, kind = 429, "Too many requests", "tag:commonground,2026:rate-limited"
 
 
+@overload
+def _decode(kind: Literal["correction"], changes: dict[str, Any]) -> ServicePatch: ...
+@overload
+def _decode(kind: Literal["new"], changes: dict[str, Any]) -> ResourceCreate: ...
+@overload
+def _decode(kind: str, changes: dict[str, Any]) -> ServicePatch | ResourceCreate: ...
 def _decode(kind: str, changes: dict[str, Any]) -> ServicePatch | ResourceCreate:
     """The changes as the PATCH or POST body they stand for, strictly typed; 422 naming changes.<field>."""
     try:
@@ -157,26 +163,28 @@ class SuggestionController(Controller):
             await set_audit(conn, "approve", f"suggestion {suggestion_id}")
             result_id = found["service_id"]
             if found["kind"] == "new":
-                proposed = _decode("new", found["changes"])
-                _check_terms(state, proposed)
-                result_id = await insert_resource(conn, proposed)  # type: ignore[arg-type]
+                resource = _decode("new", found["changes"])
+                _check_terms(state, resource)
+                result_id = await insert_resource(conn, resource)
             else:
                 try:
                     await check_owner(request, conn, "service", found["service_id"], lock=True)
                 except DomainError as gone:
                     raise Conflict(f"the service can't take this suggestion any more: {gone.detail}") from None
                 if found["kind"] == "correction":
-                    proposed = _decode("correction", found["changes"])
-                    _check_terms(state, proposed)
+                    patch = _decode("correction", found["changes"])
+                    _check_terms(state, patch)
                     before = await select_service(conn, found["service_id"])
-                    await update_service(conn, found["service_id"], proposed)  # type: ignore[arg-type]
+                    await update_service(conn, found["service_id"], patch)
                     await record_lists(
                         conn, "service", found["service_id"], before, await select_service(conn, found["service_id"])
                     )
                 else:
                     await delete_service(conn, found["service_id"])
             await queries.decide(conn, suggestion_id, "approved", None, result_id)
-            return await _view(conn, await queries.select_suggestion(conn, suggestion_id), True)  # type: ignore[arg-type]
+            decided = await queries.select_suggestion(conn, suggestion_id)
+            assert decided is not None, "_pending locked it in this transaction"
+            return await _view(conn, decided, True)
 
     @post("/{suggestion_id:uuid}/reject", operation_id="rejectSuggestion", guards=[require_admin], status_code=200)
     async def reject(
@@ -186,7 +194,9 @@ class SuggestionController(Controller):
         async with conn.transaction():
             await _pending(conn, suggestion_id)
             await queries.decide(conn, suggestion_id, "rejected", data.reason, None)
-            return await _view(conn, await queries.select_suggestion(conn, suggestion_id), True)  # type: ignore[arg-type]
+            decided = await queries.select_suggestion(conn, suggestion_id)
+            assert decided is not None, "_pending locked it in this transaction"
+            return await _view(conn, decided, True)
 
 
 async def _pending(conn: asyncpg.Connection, suggestion_id: UUID) -> dict[str, Any]:

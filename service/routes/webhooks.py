@@ -65,10 +65,12 @@ class WebhookController(Controller):
         await check_url(data.url, state.settings, state.resolver)
         secret, webhook_id = "whsec_" + secrets.token_urlsafe(32), uuid4()
         key = state.server_key
+        key_id = caller_of(request).key_id
+        assert key_id is not None, "require('read') lets only keys in"
         webhook = await queries.insert_webhook(
             conn,
             webhook_id,
-            caller_of(request).key_id,  # type: ignore[arg-type]
+            key_id,
             data,
             seal_secret(key, webhook_id, secret),
             key.id,
