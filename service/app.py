@@ -9,7 +9,6 @@ import asyncpg
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.config.cors import CORSConfig
-from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
@@ -68,6 +67,7 @@ from service.routes.verifications import list_stale, list_verifications, verify_
 from service.routes.webhooks import WebhookController
 from service.search.geo import Geocoder, warm_lookups
 from service.search.taxonomy import Taxonomy
+from service.state import AppState, app_state
 
 API_VERSION = "1.0.0"
 # Response headers browser apps may read.
@@ -143,43 +143,42 @@ def create_app(settings: Settings) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        state = app_state(app)
         async with AsyncExitStack() as stack:
             dsn = settings.database_url
             if dsn is None:
                 dsn = stack.enter_context(embedded_postgres(settings.data_dir))
-            app.state.server_key = load_server_key(settings)
+            state.server_key = load_server_key(settings)
             conn = await connect_with_retry(dsn)
             try:
                 applied = await apply_migrations(conn)
                 if applied:
                     log.info("applied migrations: %s", ", ".join(applied))
-                if sealed := await seal_plain_secrets(conn, app.state.server_key):
+                if sealed := await seal_plain_secrets(conn, state.server_key):
                     log.info("sealed %d webhook secrets kept in plain text", sealed)
-                app.state.taxonomy = Taxonomy(await select_taxonomy(conn))
-                app.state.attributes = Taxonomy(
+                state.taxonomy = Taxonomy(await select_taxonomy(conn))
+                state.attributes = Taxonomy(
                     {row["slug"]: None for row in await select_attributes(conn)}, "attribute", "/v1/attributes"
                 )
-                app.state.windowed_knn = not incremental_knn(
+                state.windowed_knn = not incremental_knn(
                     int(await conn.fetchval("SELECT current_setting('server_version_num')"))
                 )
             finally:
                 await conn.close()
-            app.state.dsn = dsn
-            app.state.pool = await create_pool(settings, dsn)
-            stack.push_async_callback(app.state.pool.close)
-            app.state.jobs = set()
-            stack.push_async_callback(cancel_jobs, app.state.jobs)
-            app.state.geocoder = Geocoder(settings)
+            state.dsn = dsn
+            state.pool = await create_pool(settings, dsn)
+            stack.push_async_callback(state.pool.close)
+            state.jobs = set()
+            stack.push_async_callback(cancel_jobs, state.jobs)
+            state.geocoder = Geocoder(settings)
             await asyncio.to_thread(warm_lookups)
-            app.state.served = ServedCounter()
-            stack.push_async_callback(_flush_served, app.state.served, app.state.pool)
-            housekeeping = asyncio.create_task(_housekeeping(app.state.pool, app.state.served))
+            state.served = ServedCounter()
+            stack.push_async_callback(_flush_served, state.served, state.pool)
+            housekeeping = asyncio.create_task(_housekeeping(state.pool, state.served))
             stack.push_async_callback(_stop, housekeeping)
             if settings.webhooks_enabled:
                 deliverer = asyncio.create_task(
-                    Deliverer(
-                        app.state.pool, settings, app.state.metrics, app.state.server_key, app.state.resolver
-                    ).run()
+                    Deliverer(state.pool, settings, state.metrics, state.server_key, state.resolver).run()
                 )
                 stack.push_async_callback(_stop, deliverer)
             yield
@@ -239,8 +238,7 @@ def create_app(settings: Settings) -> Litestar:
         if settings.cors_origins
         else None,
         lifespan=[lifespan],
-        # `resolver` looks webhook hosts up, at registration and at delivery (tests put a stub there).
-        state=State(
+        state=AppState(
             {
                 "settings": settings,
                 "metrics": measured,

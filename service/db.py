@@ -8,10 +8,10 @@ from typing import Any, cast
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 from litestar import Request
-from litestar.datastructures import State
 
 from service.config import Settings
 from service.errors import DatabaseUnavailable
+from service.state import AppState
 
 log = logging.getLogger("commonground.db")
 
@@ -84,7 +84,7 @@ SET_ACTOR = """
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-async def provide_connection(state: State, request: Request[Any, Any, Any]) -> AsyncIterator[asyncpg.Connection]:
+async def provide_connection(state: AppState, request: Request[Any, Any, Any]) -> AsyncIterator[asyncpg.Connection]:
     """A pooled connection for one request; an unreachable database becomes a 503. Writes carry who made them."""
     pool: asyncpg.Pool = state.pool
     try:

@@ -19,6 +19,8 @@ import uuid
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.state import app_state
+
 log = logging.getLogger("commonground.access")
 _REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{1,128}$")
 # Credential query parameters refused by service.http.auth: a key in a URL is already in browser histories
@@ -119,7 +121,7 @@ def access_middleware(app: ASGIApp) -> ASGIApp:
         async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id)]}
-                metrics = getattr(scope["app"].state, "metrics", None)
+                metrics = getattr(app_state(scope["app"]), "metrics", None)
                 if metrics is not None:
                     metrics.observe(
                         scope.get("method", ""),

@@ -31,6 +31,7 @@ from service.errors import Forbidden, InvalidInput, Unauthorized, send_problem
 from service.http.access import SECRET_PARAMS
 from service.queries import keys as queries
 from service.queries.owners import select_owner
+from service.state import app_state
 
 BOOTSTRAP_ID = UUID(int=0)
 WINDOW_S = 60
@@ -94,7 +95,7 @@ def require(scope: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRou
             return
         if caller.key_id is not None:
             raise Forbidden(f"this key lacks the '{scope}' scope that this route needs")
-        settings: Settings = connection.app.state.settings
+        settings: Settings = app_state(connection.app).settings
         if not settings.admin_key:
             raise Forbidden(
                 f"this route needs a key with the '{scope}' scope, and no admin key is configured to create "
@@ -162,7 +163,7 @@ def auth_middleware(app: ASGIApp) -> ASGIApp:
                 [InvalidParam(name=name, reason="credentials belong in the Authorization header", location="query")],
             )
             return
-        settings: Settings = scope["app"].state.settings
+        settings: Settings = app_state(scope["app"]).settings
         authorization = next((value for name, value in scope.get("headers", []) if name == b"authorization"), None)
         caller, limit, hits = ANONYMOUS, settings.rate_limit_anonymous, 0
         now = dt.datetime.now(dt.UTC)
@@ -178,13 +179,15 @@ def auth_middleware(app: ASGIApp) -> ASGIApp:
                 if settings.admin_key and hmac.compare_digest(token.encode(), settings.admin_key.encode()):
                     caller, limit = BOOTSTRAP, settings.rate_limit_key
                     if counted and limit:
-                        async with scope["app"].state.pool.acquire(timeout=5) as conn:
-                            hits = await queries.count_request(conn, "key:bootstrap", window)
-                            await queries.count_usage(conn, BOOTSTRAP_ID, window.date(), hits > limit)
+                        async with app_state(scope["app"]).pool.acquire(timeout=5) as conn:
+                            hits = await queries.count_request(as_connection(conn), "key:bootstrap", window)
+                            await queries.count_usage(as_connection(conn), BOOTSTRAP_ID, window.date(), hits > limit)
                 else:
-                    async with scope["app"].state.pool.acquire(timeout=5) as conn:
+                    async with app_state(scope["app"]).pool.acquire(timeout=5) as conn:
                         # The lookup is by hash, so timing reveals nothing about stored secrets.
-                        row = await queries.count_key_request(conn, hash_secret(token), window, settings.rate_limit_key)
+                        row = await queries.count_key_request(
+                            as_connection(conn), hash_secret(token), window, settings.rate_limit_key
+                        )
                     if row is None:
                         await _refuse(
                             scope,
@@ -211,8 +214,8 @@ def auth_middleware(app: ASGIApp) -> ASGIApp:
                     )
                     limit, hits = row["rate_limit"] or 0, row["hits"]
             elif counted and limit:
-                async with scope["app"].state.pool.acquire(timeout=5) as conn:
-                    hits = await queries.count_request(conn, "ip:" + client_bucket(scope), window)
+                async with app_state(scope["app"]).pool.acquire(timeout=5) as conn:
+                    hits = await queries.count_request(as_connection(conn), "ip:" + client_bucket(scope), window)
         except UNAVAILABLE:
             await send_problem(
                 send,
@@ -255,7 +258,7 @@ def _quota_headers(limit: int, hits: int, reset: int) -> list[tuple[bytes, bytes
 async def _throttle(
     scope: Scope, send: Send, path: str, caller: Caller, limit: int, quota: list[tuple[bytes, bytes]], reset: int
 ) -> None:
-    scope["app"].state.metrics.throttled.labels("key" if caller.key_id else "anonymous").inc()
+    app_state(scope["app"]).metrics.throttled.labels("key" if caller.key_id else "anonymous").inc()
     who = "this key" if caller.key_id else "this address without a key (a key gets more)"
     await send_problem(
         send,
@@ -271,10 +274,10 @@ async def _throttle(
 async def _refuse(scope: Scope, send: Send, path: str, window: dt.datetime, now: dt.datetime, detail: str) -> None:
     """A 401 for a key that does not work, counted against the address's anonymous quota so that guessing
     keys is throttled like any anonymous traffic (429 once the quota is spent)."""
-    limit = scope["app"].state.settings.rate_limit_anonymous
+    limit = app_state(scope["app"]).settings.rate_limit_anonymous
     if limit:
-        async with scope["app"].state.pool.acquire(timeout=5) as conn:
-            hits = await queries.count_request(conn, "ip:" + client_bucket(scope), window)
+        async with app_state(scope["app"]).pool.acquire(timeout=5) as conn:
+            hits = await queries.count_request(as_connection(conn), "ip:" + client_bucket(scope), window)
         if hits > limit:
             reset = WINDOW_S - int((now - window).total_seconds())
             await _throttle(scope, send, path, ANONYMOUS, limit, _quota_headers(limit, hits, reset), reset)

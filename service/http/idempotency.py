@@ -30,6 +30,7 @@ from service.db import UNAVAILABLE, as_connection
 from service.errors import send_problem
 from service.http.auth import caller_in
 from service.queries import idempotency as queries
+from service.state import app_state
 
 _KEY = re.compile(rb"^[\x21-\x7e]{1,200}$")
 _REPLAYED_HEADERS = {b"content-type", b"location", b"etag"}
@@ -111,7 +112,7 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
         who = f"key:{resolved.key_id}" if resolved.key_id is not None else f"ip:{client[0] if client else 'unknown'}"
         caller = hashlib.sha256(who.encode()).hexdigest()[:32]
         key, digest = f"{caller}:{raw_key.decode()}", hashlib.sha256(body).hexdigest()
-        pool: asyncpg.Pool = scope["app"].state.pool
+        pool: asyncpg.Pool = app_state(scope["app"]).pool
         try:
             async with pool.acquire(timeout=5) as pooled:
                 conn = as_connection(pooled)

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
@@ -27,6 +28,7 @@ from service.config import Settings
 from service.db import UNAVAILABLE, as_connection
 from service.errors import RETRY_AFTER_S, DomainError
 from service.http.auth import caller_in, client_bucket
+from service.state import app_state
 
 log = logging.getLogger("commonground.streams")
 
@@ -73,11 +75,12 @@ class StreamSlot:
         self.scope, self.deadline = scope, deadline
         self.client: str | None = None
         self.conn: asyncpg.Connection | None = None
+        self._pooled: PoolConnectionProxy | None = None
         self.body: AsyncIterator[bytes] | None = None
 
     @property
     def budget(self) -> StreamBudget:
-        budget: StreamBudget = self.scope["app"].state.streams
+        budget: StreamBudget = app_state(self.scope["app"]).streams
         return budget
 
     def start(self) -> None:
@@ -90,9 +93,10 @@ class StreamSlot:
 
     async def connect(self) -> asyncpg.Connection:
         """A pooled connection for the whole stream, or 503 when none comes free in time."""
-        pool: asyncpg.Pool = self.scope["app"].state.pool
+        pool: asyncpg.Pool = app_state(self.scope["app"]).pool
         try:
-            self.conn = as_connection(await pool.acquire(timeout=self.budget.acquire_timeout_s))
+            self._pooled = await pool.acquire(timeout=self.budget.acquire_timeout_s)
+            self.conn = as_connection(self._pooled)
         except UNAVAILABLE:
             raise StreamsBusy(
                 f"no database connection came free for this stream in time; retry in {RETRY_AFTER_S} s"
@@ -112,10 +116,10 @@ class StreamSlot:
                 await body.aclose()  # type: ignore[attr-defined]  # bodies are async generators, though routes declare AsyncIterator
             except Exception:
                 log.warning("a stream did not close cleanly", exc_info=True)
-        if self.conn is not None:
-            conn, self.conn = self.conn, None
+        if self._pooled is not None:
+            conn, self._pooled, self.conn = self._pooled, None, None
             try:
-                await self.scope["app"].state.pool.release(conn, timeout=5)
+                await app_state(self.scope["app"]).pool.release(conn, timeout=5)
             except Exception:  # noqa: BLE001 - a connection in an unknown state must not go back
                 conn.terminate()
         if self.client is not None:

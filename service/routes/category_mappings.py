@@ -5,7 +5,6 @@ from typing import Annotated
 import asyncpg
 import msgspec
 from litestar import Controller, Response, delete, get, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
@@ -13,6 +12,7 @@ from schemas.category_mappings import CategoryMapping, CategoryMappingApplied, C
 from service.errors import Conflict, NotFound
 from service.http.auth import require_admin
 from service.queries import category_mappings as queries
+from service.state import AppState
 
 VocabularyParam = Annotated[str, QueryParameter(min_length=1, max_length=200, description="Vocabulary, or *")]
 TermParam = Annotated[str, QueryParameter(min_length=1, max_length=300, description="The rule's term")]
@@ -32,7 +32,7 @@ class CategoryMappingController(Controller):
 
     @post("/", operation_id="createCategoryMapping", guards=[require_admin])
     async def create_mapping(
-        self, conn: NamedDependency[asyncpg.Connection], state: State, data: JSONBody[CategoryMappingCreate]
+        self, conn: NamedDependency[asyncpg.Connection], state: AppState, data: JSONBody[CategoryMappingCreate]
     ) -> Response[CategoryMappingApplied]:
         """Add a rule and apply it to services already imported with a matching term (admin)."""
         state.taxonomy.check([data.category_slug], "category_slug", "body")

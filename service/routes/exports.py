@@ -4,7 +4,6 @@ import email.utils
 from typing import Any
 
 from litestar import Request, Response, get
-from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Stream
 
@@ -14,6 +13,7 @@ from service.errors import PROBLEM_MEDIA_TYPE, DatabaseUnavailable
 from service.http.etags import matches_any
 from service.http.streams import open_stream
 from service.imports.exports import BuiltExport
+from service.state import AppState
 
 
 def _not_modified(request: Request[Any, Any, Any], built: BuiltExport) -> bool:
@@ -67,7 +67,7 @@ def _unchanged(built: BuiltExport) -> Stream:
         ),
     },
 )
-async def export_hsds_zip(request: Request[Any, Any, Any], state: State) -> Stream:
+async def export_hsds_zip(request: Request[Any, Any, Any], state: AppState) -> Stream:
     """The whole directory as an HSDS 3.0 zip from one snapshot, rebuilt only when its data changed."""
     cache, timeout = state.exports, state.streams.acquire_timeout_s
     try:

@@ -3,10 +3,10 @@
 import asyncpg
 import msgspec
 from litestar import Response, get
-from litestar.datastructures import State
 
 from service.db import UNAVAILABLE
 from service.errors import DatabaseUnavailable
+from service.state import AppState
 
 
 class Health(msgspec.Struct):
@@ -22,7 +22,7 @@ async def healthz() -> Health:
 
 
 @get("/readyz", operation_id="getReadiness", tags=["health"])
-async def readyz(state: State) -> Health:
+async def readyz(state: AppState) -> Health:
     """The process can reach PostgreSQL; 503 otherwise."""
     pool: asyncpg.Pool = state.pool
     try:
@@ -34,7 +34,7 @@ async def readyz(state: State) -> Health:
 
 
 @get("/metrics", operation_id="getMetrics", tags=["health"], media_type="text/plain; version=0.0.4; charset=utf-8")
-async def metrics(state: State) -> Response[bytes]:
+async def metrics(state: AppState) -> Response[bytes]:
     """Prometheus metrics of every worker: requests by route and status, latency, 429s, webhook deliveries."""
     return Response(
         state.metrics.render(),

@@ -8,7 +8,6 @@ from uuid import UUID
 import asyncpg
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
 from litestar.params import FromPath, QueryParameter
@@ -19,6 +18,7 @@ from service.errors import InvalidInput, NotFound
 from service.http.streams import open_stream
 from service.queries import hsds as queries
 from service.search.geo import zip_origin
+from service.state import AppState
 
 HSDS_VERSION = "3.0.0"
 HSDS_PROFILE = "https://docs.openreferral.org/en/latest/hsds/"
@@ -99,7 +99,7 @@ def _page(total: int, documents: list[str], page: int, per_page: int) -> Respons
 
 async def _list(
     conn: asyncpg.Connection,
-    state: State,
+    state: AppState,
     listing: queries.Listing,
     document: str,
     format: str,
@@ -144,7 +144,7 @@ class HsdsController(Controller):
     async def list_services(
         self,
         conn: NamedDependency[asyncpg.Connection],
-        state: State,
+        state: AppState,
         search: Search = None,
         page: Page = 1,
         per_page: PerPage = 50,
@@ -171,7 +171,7 @@ class HsdsController(Controller):
     async def list_organizations(
         self,
         conn: NamedDependency[asyncpg.Connection],
-        state: State,
+        state: AppState,
         search: Search = None,
         full_service: FullService = False,
         full: Full = False,
@@ -200,7 +200,7 @@ class HsdsController(Controller):
     async def list_service_at_locations(
         self,
         conn: NamedDependency[asyncpg.Connection],
-        state: State,
+        state: AppState,
         search: Search = None,
         taxonomy_term_id: TermId = None,
         taxonomy_id: TaxonomyId = None,
@@ -241,7 +241,7 @@ class HsdsController(Controller):
     async def list_taxonomies(
         self,
         conn: NamedDependency[asyncpg.Connection],
-        state: State,
+        state: AppState,
         search: Search = None,
         page: Page = 1,
         per_page: PerPage = 50,
@@ -261,7 +261,7 @@ class HsdsController(Controller):
     async def list_taxonomy_terms(
         self,
         conn: NamedDependency[asyncpg.Connection],
-        state: State,
+        state: AppState,
         search: Search = None,
         page: Page = 1,
         per_page: PerPage = 50,

@@ -10,7 +10,6 @@ from uuid import UUID
 import asyncpg
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
 from litestar.params import FromPath, QueryParameter
@@ -20,6 +19,7 @@ from service.errors import InvalidInput, NotFound
 from service.http.auth import caller_of, require_admin
 from service.imports.importer import start_job
 from service.queries import imports as queries
+from service.state import AppState
 
 # What an upload's Content-Type says about its format (the file name, when given, says more).
 SUFFIXES = {
@@ -83,7 +83,7 @@ class ImportController(Controller):
         self,
         request: Request[Any, Any, Any],
         conn: NamedDependency[asyncpg.Connection],
-        state: State,
+        state: AppState,
         source: Source,
         filename: FileName = None,
         format: ImportFormat = None,

@@ -19,6 +19,7 @@ from service.http.preconditions import require_match
 from service.queries import keys as queries
 from service.queries.organizations import select_missing_organizations
 from service.routes.params import Cursor, Limit
+from service.state import app_state
 
 IncludeRevoked = Annotated[bool, QueryParameter(description="Also list revoked and expired keys")]
 Days = Annotated[int, QueryParameter(ge=1, le=366, description="How many days back, today included")]
@@ -96,7 +97,7 @@ class KeyController(Controller):
                 # Caller.scopes is a frozenset[str] (service/http/auth.py); the bootstrap key's are all Scopes.
                 scopes=cast(list[Scope], sorted(caller.scopes)),
                 organization_ids=None,
-                rate_limit=request.app.state.settings.rate_limit_key or None,
+                rate_limit=app_state(request.app).settings.rate_limit_key or None,
                 created_at=dt.datetime(1970, 1, 1, tzinfo=dt.UTC),
                 expires_at=None,
                 revoked_at=None,

@@ -8,7 +8,6 @@ from uuid import UUID
 import asyncpg
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
 from litestar.params import FromPath, JSONBody, QueryParameter
@@ -26,6 +25,7 @@ from service.routes.params import Cursor, Limit
 from service.search.areas import covers
 from service.search.geo import Geocoder, parse_bbox, parse_near, radius_m, zip_origin
 from service.search.words import alternatives, words_to_check
+from service.state import AppState
 
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
@@ -190,7 +190,7 @@ class ResourceController(Controller):
         self,
         request: Request[Any, Any, Any],
         conn: NamedDependency[asyncpg.Connection],
-        state: State,
+        state: AppState,
         near: Near = None,
         zip_code: Zip = None,
         address: Address = None,
@@ -335,7 +335,7 @@ class ResourceController(Controller):
     async def get_resource(
         self,
         conn: NamedDependency[asyncpg.Connection],
-        state: State,
+        state: AppState,
         resource_id: FromPath[UUID],
         at: At = None,
     ) -> Response[Resource]:
@@ -354,7 +354,7 @@ class ResourceController(Controller):
         self,
         request: Request[Any, Any, Any],
         conn: NamedDependency[asyncpg.Connection],
-        state: State,
+        state: AppState,
         data: JSONBody[ResourceCreate],
     ) -> Response[Resource]:
         """Create organization (or use organization_id), service, location (or use location_id) and link (write)."""

@@ -6,7 +6,6 @@ from uuid import UUID
 import asyncpg
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
@@ -18,6 +17,7 @@ from service.http.cursors import decode_cursor, fingerprint, paginate
 from service.http.preconditions import require_match
 from service.queries import services as queries
 from service.routes.params import Cursor, Limit
+from service.state import AppState
 
 
 async def find_service(conn: asyncpg.Connection, service_id: UUID) -> Service:
@@ -58,7 +58,7 @@ class ServiceController(Controller):
         self,
         request: Request[Any, Any, Any],
         conn: NamedDependency[asyncpg.Connection],
-        state: State,
+        state: AppState,
         data: JSONBody[ServiceCreate],
     ) -> Response[Service]:
         """Create a service of an existing organization (write)."""
@@ -75,7 +75,7 @@ class ServiceController(Controller):
         self,
         request: Request[Any, Any, Any],
         conn: NamedDependency[asyncpg.Connection],
-        state: State,
+        state: AppState,
         service_id: FromPath[UUID],
         data: JSONBody[ServicePatch],
     ) -> Service:

@@ -7,7 +7,6 @@ from uuid import UUID
 import asyncpg
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
@@ -32,6 +31,7 @@ from service.queries.owners import select_owner
 from service.queries.resources import insert_resource
 from service.queries.services import delete_service, select_service, update_service
 from service.routes.params import Cursor, Limit
+from service.state import AppState
 
 StatusFilter = Annotated[SuggestionStatus | None, QueryParameter(description="Only suggestions in this state")]
 HOUR = dt.timedelta(hours=1)
@@ -57,7 +57,7 @@ def _decode(kind: str, changes: dict[str, Any]) -> ServicePatch | ResourceCreate
         raise body_error(error, "changes") from None
 
 
-def _check_terms(state: State, proposed: ServicePatch | ResourceCreate) -> None:
+def _check_terms(state: AppState, proposed: ServicePatch | ResourceCreate) -> None:
     fields = proposed.service if isinstance(proposed, ResourceCreate) else proposed
     prefix = "changes.service." if isinstance(proposed, ResourceCreate) else "changes."
     if fields.categories is not msgspec.UNSET:
@@ -90,7 +90,7 @@ class SuggestionController(Controller):
         self,
         request: Request[Any, Any, Any],
         conn: NamedDependency[asyncpg.Connection],
-        state: State,
+        state: AppState,
         data: JSONBody[SuggestionCreate],
     ) -> Response[SuggestionReceipt]:
         """Report a correction, a closure or a new resource: anonymous (a few an hour per address) or with a
@@ -154,7 +154,7 @@ class SuggestionController(Controller):
         self,
         request: Request[Any, Any, Any],
         conn: NamedDependency[asyncpg.Connection],
-        state: State,
+        state: AppState,
         suggestion_id: FromPath[UUID],
     ) -> Suggestion:
         """Apply the suggestion, audited as an approval, and close it (admin)."""

@@ -7,7 +7,6 @@ from uuid import UUID, uuid4
 import asyncpg
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
@@ -27,6 +26,7 @@ from service.http.preconditions import require_match
 from service.platform.webhooks import check_url, seal_secret
 from service.queries import webhooks as queries
 from service.routes.params import Cursor, Limit
+from service.state import AppState
 
 StatusFilter = Annotated[DeliveryStatus | None, QueryParameter(description="Only deliveries in this state")]
 
@@ -58,7 +58,7 @@ class WebhookController(Controller):
         self,
         request: Request[Any, Any, Any],
         conn: NamedDependency[asyncpg.Connection],
-        state: State,
+        state: AppState,
         data: JSONBody[WebhookCreate],
     ) -> Response[WebhookCreated]:
         """Subscribe a URL to event types; `secret` (shown once) signs every delivery."""

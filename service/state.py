@@ -1,0 +1,48 @@
+"""AppState: everything the app holds for its lifetime, typed, filled by create_app and its lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, cast
+
+from litestar.datastructures import State
+
+if TYPE_CHECKING:  # only for the annotations: the modules below import this one's users
+    import asyncpg
+    from litestar import Litestar
+
+    from service.config import Settings
+    from service.curation.served import ServedCounter
+    from service.http.metrics import Metrics
+    from service.http.streams import StreamBudget
+    from service.imports.exports import ExportCache
+    from service.platform.sealing import ServerKey
+    from service.platform.webhooks import Resolver
+    from service.search.geo import Geocoder
+    from service.search.taxonomy import Taxonomy
+
+
+class AppState(State):
+    """Set at creation: settings, metrics, streams, exports, resolver; by the lifespan: the rest."""
+
+    settings: Settings
+    metrics: Metrics
+    streams: StreamBudget
+    exports: ExportCache
+    # Looks webhook hosts up, at registration and at delivery (tests put a stub here).
+    resolver: Resolver
+    server_key: ServerKey
+    taxonomy: Taxonomy
+    attributes: Taxonomy
+    # PostgreSQL 15 and 16 cannot sort a KNN scan incrementally: read a window instead.
+    windowed_knn: bool
+    dsn: str
+    pool: asyncpg.Pool
+    jobs: set[asyncio.Task[None]]
+    geocoder: Geocoder
+    served: ServedCounter
+
+
+def app_state(app: Litestar) -> AppState:
+    """The app's state, typed (create_app makes it an AppState)."""
+    return cast("AppState", app.state)
