@@ -185,9 +185,7 @@ def insert_listing(entity: Entity) -> str:
 
 
 def update_listing(entity: Entity, given_as: dict[str, str] | None = None) -> str:
-    """PATCH of a listing's patched columns: $1 its id, $2 the names of the fields given, then each
-    column's value as $3, $4, ... in column order; a column keeps its value unless its field (by
-    default its own name, else given_as[column]) is among those given."""
+    """PATCH: $1 the id, $2 the fields given, then each patched column; given_as: a column's field if not its own."""
     given_as = given_as or {}
     sets = [
         f"{column} = CASE WHEN '{given_as.get(column, column)}' = any($2) THEN ${n} ELSE {column} END"

@@ -142,10 +142,7 @@ def _counted(statement: str) -> str:
 def _upsert(
     name: str, entity: Entity, selected: dict[str, str] | None = None, written: dict[str, str] | None = None
 ) -> str:
-    """Insert or update every staged row of an entity, changing only rows that differ; counted.
-
-    selected: what to take from the staging table instead of a column, written: what to store instead
-    of the staged value (and compare with the stored one)."""
+    """Upsert an entity's staged rows, changing only those that differ; selected/written replace a column's in/out."""
     columns = entity.names("staged")
     taken = [(selected or {}).get(column, column) for column in ("id", *columns)]
     new = [(written or {}).get(column, f"EXCLUDED.{column}") for column in columns]
