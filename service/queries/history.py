@@ -7,6 +7,7 @@ import asyncpg
 import msgspec
 
 from schemas.history import HistoryEntry
+from service.queries.columns import ADDRESS, LISTINGS, lines
 
 # A creation stores only its snapshot; its changes are every field set, from nothing.
 SELECT_HISTORY = """
@@ -29,7 +30,7 @@ SELECT_EVER_CONFIDENTIAL = """
 """
 # What a caller without the confidential scope may not read of such a location, as in public answers:
 # no address at all, and coordinates rounded to the public cell.
-HIDDEN_ADDRESS = ("address_1", "address_2", "city", "region", "state_province", "postal_code", "country")
+HIDDEN_ADDRESS = ADDRESS
 ROUNDED = ("latitude", "longitude")
 
 
@@ -91,57 +92,13 @@ async def select_snapshot(conn: asyncpg.Connection, kind: str, listing_id: UUID,
 
 # The fields a revert restores: the listing's own content. Ids, timestamps, the deletion state and
 # derived columns stay as they are; phones, hours and other lists are not part of the snapshot.
-RESTORABLE = {
-    "organization": ("organizations", ("name", "alternate_name", "description", "email", "website")),
-    "service": (
-        "services",
-        (
-            "organization_id",
-            "name",
-            "alternate_name",
-            "description",
-            "status",
-            "url",
-            "email",
-            "eligibility_description",
-            "fees_description",
-            "application_process",
-            "languages",
-            "assured_date",
-            "genders",
-            "minimum_age",
-            "maximum_age",
-            "cost",
-        ),
-    ),
-    "location": (
-        "locations",
-        (
-            "organization_id",
-            "name",
-            "alternate_name",
-            "description",
-            "location_type",
-            "latitude",
-            "longitude",
-            "timezone",
-            "address_1",
-            "address_2",
-            "city",
-            "region",
-            "state_province",
-            "postal_code",
-            "country",
-            "transportation",
-            "url",
-            "confidential",
-        ),
-    ),
-}
+RESTORABLE = {kind: (entity.table, entity.names("content")) for kind, entity in LISTINGS.items()}
 # Built from the constants above, never from input.
 REVERT = {
     kind: f"""
-        UPDATE {table} t SET ({", ".join(columns)}) = ({", ".join("r." + column for column in columns)})
+        UPDATE {table} t
+           SET ({lines(columns, 16)})
+             = ({lines(["r." + column for column in columns], 16)})
           FROM jsonb_populate_record(NULL::{table}, $2::jsonb) r
          WHERE t.id = $1
         RETURNING t.id

@@ -11,6 +11,20 @@ import asyncpg
 
 from schemas.imports import UnmappedTerm
 from service.imports.batches import Batch
+from service.queries.columns import (
+    ADDRESS,
+    LOCATION,
+    ORGANIZATION,
+    PHONE,
+    SCHEDULE,
+    SERVICE,
+    SERVICE_AT_LOCATION,
+    STAGED,
+    TAXONOMY,
+    TAXONOMY_TERM,
+    Entity,
+    lines,
+)
 
 # Entity -> table, for references to rows already stored.
 ENTITY_TABLES = {
@@ -35,40 +49,18 @@ async def select_existing(conn: asyncpg.Connection, wanted: dict[str, set[str]])
     }
 
 
-CREATE_STAGES = """
-    CREATE TEMP TABLE stage_organization (
-        id uuid, source_id text, name text, alternate_name text, description text, email text, website text
-    ) ON COMMIT DROP;
-    CREATE TEMP TABLE stage_taxonomy (
-        id uuid, source_id text, name text, description text, uri text, version text
-    ) ON COMMIT DROP;
-    CREATE TEMP TABLE stage_taxonomy_term (
-        id uuid, source_id text, taxonomy_id uuid, vocabulary text, code text, name text, description text,
-        parent_id uuid, language text, term_uri text
-    ) ON COMMIT DROP;
-    CREATE TEMP TABLE stage_location (
-        id uuid, source_id text, organization_id uuid, name text, alternate_name text, description text,
-        location_type text, latitude float8, longitude float8, timezone text, address_1 text, address_2 text,
-        city text, region text, state_province text, postal_code text, country text, transportation text,
-        url text
-    ) ON COMMIT DROP;
-    CREATE TEMP TABLE stage_service (
-        id uuid, source_id text, organization_id uuid, name text, alternate_name text, description text,
-        status text, url text, email text, eligibility_description text, fees_description text,
-        application_process text, languages text[], assured_date date, minimum_age smallint, maximum_age smallint
-    ) ON COMMIT DROP;
-    CREATE TEMP TABLE stage_service_at_location (
-        id uuid, source_id text, service_id uuid, location_id uuid, description text
-    ) ON COMMIT DROP;
-    CREATE TEMP TABLE stage_phone (
-        id uuid, source_id text, organization_id uuid, service_id uuid, location_id uuid,
-        service_at_location_id uuid, number text, extension text, type text, description text, position int
-    ) ON COMMIT DROP;
-    CREATE TEMP TABLE stage_schedule (
-        id uuid, source_id text, service_id uuid, location_id uuid, service_at_location_id uuid,
-        weekday smallint, opens_at text, closes_at text, valid_from date, valid_to date, description text,
-        position int
-    ) ON COMMIT DROP;
+def _create_stage(name: str, entity: Entity) -> str:
+    """The staging table of one entity: its keys and staged columns, dropped at commit."""
+    columns = [f"{column.name} {column.type}" for column in entity.stage_columns()]
+    return f"""
+    CREATE TEMP TABLE stage_{name} (
+        {lines(columns, 8)}
+    ) ON COMMIT DROP;"""
+
+
+CREATE_STAGES = (
+    "".join(_create_stage(name, entity) for name, entity in STAGED.items())
+    + """
     CREATE TEMP TABLE stage_service_taxonomy_term (service_id uuid, taxonomy_term_id uuid) ON COMMIT DROP;
     CREATE TEMP TABLE stage_service_category (service_id uuid, category_slug text) ON COMMIT DROP;
     CREATE TEMP TABLE stage_service_eligibility (service_id uuid, code text) ON COMMIT DROP;
@@ -77,89 +69,10 @@ CREATE_STAGES = """
     CREATE TEMP TABLE stage_pruned (id uuid) ON COMMIT DROP;
     CREATE TEMP TABLE stage_dropped_link (id uuid) ON COMMIT DROP;
 """
+)
 
 STAGE_COLUMNS = {
-    "organization": ("id", "source_id", "name", "alternate_name", "description", "email", "website"),
-    "taxonomy": ("id", "source_id", "name", "description", "uri", "version"),
-    "taxonomy_term": (
-        "id",
-        "source_id",
-        "taxonomy_id",
-        "vocabulary",
-        "code",
-        "name",
-        "description",
-        "parent_id",
-        "language",
-        "term_uri",
-    ),
-    "location": (
-        "id",
-        "source_id",
-        "organization_id",
-        "name",
-        "alternate_name",
-        "description",
-        "location_type",
-        "latitude",
-        "longitude",
-        "timezone",
-        "address_1",
-        "address_2",
-        "city",
-        "region",
-        "state_province",
-        "postal_code",
-        "country",
-        "transportation",
-        "url",
-    ),
-    "service": (
-        "id",
-        "source_id",
-        "organization_id",
-        "name",
-        "alternate_name",
-        "description",
-        "status",
-        "url",
-        "email",
-        "eligibility_description",
-        "fees_description",
-        "application_process",
-        "languages",
-        "assured_date",
-        "minimum_age",
-        "maximum_age",
-    ),
-    "service_at_location": ("id", "source_id", "service_id", "location_id", "description"),
-    "phone": (
-        "id",
-        "source_id",
-        "organization_id",
-        "service_id",
-        "location_id",
-        "service_at_location_id",
-        "number",
-        "extension",
-        "type",
-        "description",
-        "position",
-    ),
-    "schedule": (
-        "id",
-        "source_id",
-        "service_id",
-        "location_id",
-        "service_at_location_id",
-        "weekday",
-        "opens_at",
-        "closes_at",
-        "valid_from",
-        "valid_to",
-        "description",
-        "position",
-    ),
+    **{name: tuple(column.name for column in entity.stage_columns()) for name, entity in STAGED.items()},
     "service_taxonomy_term": ("service_id", "taxonomy_term_id"),
 }
 
@@ -226,136 +139,47 @@ def _counted(statement: str) -> str:
     )
 
 
+def _upsert(
+    name: str, entity: Entity, selected: dict[str, str] | None = None, written: dict[str, str] | None = None
+) -> str:
+    """Upsert an entity's staged rows, changing only those that differ; selected/written replace a column's in/out."""
+    columns = entity.names("staged")
+    taken = [(selected or {}).get(column, column) for column in ("id", *columns)]
+    new = [(written or {}).get(column, f"EXCLUDED.{column}") for column in columns]
+    return _counted(f"""
+        INSERT INTO {entity.table} AS t (
+               {lines(("id", *columns), 15)}
+        )
+        SELECT {lines(taken, 15)}
+          FROM stage_{name}
+        ON CONFLICT (id) DO UPDATE
+           SET {lines([f"{column} = {value}" for column, value in zip(columns, new, strict=True)], 15)}
+         WHERE ({lines([f"t.{column}" for column in columns], 16)})
+               IS DISTINCT FROM
+               ({lines(new, 16)})
+        RETURNING (xmax = 0) AS created""")
+
+
 UPSERT = {
-    "organization": _counted("""
-        INSERT INTO organizations AS t (id, name, alternate_name, description, email, website)
-        SELECT id, name, alternate_name, description, email, website FROM stage_organization
-        ON CONFLICT (id) DO UPDATE
-           SET name = EXCLUDED.name, alternate_name = EXCLUDED.alternate_name, description = EXCLUDED.description,
-               email = EXCLUDED.email, website = EXCLUDED.website
-         WHERE (t.name, t.alternate_name, t.description, t.email, t.website)
-               IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.alternate_name, EXCLUDED.description, EXCLUDED.email,
-                                 EXCLUDED.website)
-        RETURNING (xmax = 0) AS created"""),
-    "taxonomy": _counted("""
-        INSERT INTO taxonomies AS t (id, name, description, uri, version)
-        SELECT id, name, description, uri, version FROM stage_taxonomy
-        ON CONFLICT (id) DO UPDATE
-           SET name = EXCLUDED.name, description = EXCLUDED.description, uri = EXCLUDED.uri,
-               version = EXCLUDED.version
-         WHERE (t.name, t.description, t.uri, t.version)
-               IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.description, EXCLUDED.uri, EXCLUDED.version)
-        RETURNING (xmax = 0) AS created"""),
-    "taxonomy_term": _counted("""
-        INSERT INTO taxonomy_terms AS t (id, taxonomy_id, vocabulary, code, name, description, parent_id, language,
-                                         term_uri)
-        SELECT id, taxonomy_id, vocabulary, code, name, description, parent_id, language, term_uri
-          FROM stage_taxonomy_term
-        ON CONFLICT (id) DO UPDATE
-           SET taxonomy_id = EXCLUDED.taxonomy_id, vocabulary = EXCLUDED.vocabulary, code = EXCLUDED.code,
-               name = EXCLUDED.name, description = EXCLUDED.description, parent_id = EXCLUDED.parent_id,
-               language = EXCLUDED.language, term_uri = EXCLUDED.term_uri
-         WHERE (t.taxonomy_id, t.vocabulary, t.code, t.name, t.description, t.parent_id, t.language, t.term_uri)
-               IS DISTINCT FROM (EXCLUDED.taxonomy_id, EXCLUDED.vocabulary, EXCLUDED.code, EXCLUDED.name,
-                                 EXCLUDED.description, EXCLUDED.parent_id, EXCLUDED.language, EXCLUDED.term_uri)
-        RETURNING (xmax = 0) AS created"""),
-    "location": _counted("""
-        INSERT INTO locations AS t (id, organization_id, name, alternate_name, description, location_type, latitude,
-                                    longitude, timezone, address_1, address_2, city, region, state_province,
-                                    postal_code, country, transportation, url)
-        SELECT id, organization_id, name, alternate_name, description, location_type, latitude, longitude, timezone,
-               address_1, address_2, city, region, state_province, postal_code, country, transportation, url
-          FROM stage_location
-        ON CONFLICT (id) DO UPDATE
-           SET organization_id = EXCLUDED.organization_id, name = EXCLUDED.name,
-               alternate_name = EXCLUDED.alternate_name, description = EXCLUDED.description,
-               location_type = EXCLUDED.location_type, latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude,
-               timezone = EXCLUDED.timezone, address_1 = EXCLUDED.address_1, address_2 = EXCLUDED.address_2,
-               city = EXCLUDED.city, region = EXCLUDED.region, state_province = EXCLUDED.state_province,
-               postal_code = EXCLUDED.postal_code, country = EXCLUDED.country,
-               transportation = EXCLUDED.transportation, url = EXCLUDED.url
-         WHERE (t.organization_id, t.name, t.alternate_name, t.description, t.location_type, t.latitude,
-                t.longitude, t.timezone, t.address_1, t.address_2, t.city, t.region, t.state_province,
-                t.postal_code, t.country, t.transportation, t.url)
-               IS DISTINCT FROM (EXCLUDED.organization_id, EXCLUDED.name, EXCLUDED.alternate_name,
-                                 EXCLUDED.description, EXCLUDED.location_type, EXCLUDED.latitude, EXCLUDED.longitude,
-                                 EXCLUDED.timezone, EXCLUDED.address_1, EXCLUDED.address_2, EXCLUDED.city,
-                                 EXCLUDED.region, EXCLUDED.state_province, EXCLUDED.postal_code, EXCLUDED.country,
-                                 EXCLUDED.transportation, EXCLUDED.url)
-        RETURNING (xmax = 0) AS created"""),
+    "organization": _upsert("organization", ORGANIZATION),
+    "taxonomy": _upsert("taxonomy", TAXONOMY),
+    "taxonomy_term": _upsert("taxonomy_term", TAXONOMY_TERM),
+    "location": _upsert("location", LOCATION),
     # A load is not a verification: an import without an assured_date keeps the one on record, and a
     # listing a person verified keeps its date whatever the source says.
-    "service": _counted("""
-        INSERT INTO services AS t (id, organization_id, name, alternate_name, description, status, url, email,
-                                   eligibility_description, fees_description, application_process, languages,
-                                   assured_date, minimum_age, maximum_age)
-        SELECT id, organization_id, name, alternate_name, description, status, url, email, eligibility_description,
-               fees_description, application_process, languages, assured_date, minimum_age, maximum_age
-          FROM stage_service
-        ON CONFLICT (id) DO UPDATE
-           SET organization_id = EXCLUDED.organization_id, name = EXCLUDED.name,
-               alternate_name = EXCLUDED.alternate_name, description = EXCLUDED.description,
-               status = EXCLUDED.status, url = EXCLUDED.url, email = EXCLUDED.email,
-               eligibility_description = EXCLUDED.eligibility_description,
-               fees_description = EXCLUDED.fees_description, application_process = EXCLUDED.application_process,
-               languages = EXCLUDED.languages,
-               assured_date = CASE WHEN t.verified_at IS NOT NULL THEN t.assured_date
-                                   ELSE coalesce(EXCLUDED.assured_date, t.assured_date) END,
-               minimum_age = EXCLUDED.minimum_age, maximum_age = EXCLUDED.maximum_age
-         WHERE (t.organization_id, t.name, t.alternate_name, t.description, t.status, t.url, t.email,
-                t.eligibility_description, t.fees_description, t.application_process, t.languages,
-                t.assured_date, t.minimum_age, t.maximum_age)
-               IS DISTINCT FROM (EXCLUDED.organization_id, EXCLUDED.name, EXCLUDED.alternate_name,
-                                 EXCLUDED.description, EXCLUDED.status, EXCLUDED.url, EXCLUDED.email,
-                                 EXCLUDED.eligibility_description, EXCLUDED.fees_description,
-                                 EXCLUDED.application_process, EXCLUDED.languages,
-                                 CASE WHEN t.verified_at IS NOT NULL THEN t.assured_date
-                                      ELSE coalesce(EXCLUDED.assured_date, t.assured_date) END, EXCLUDED.minimum_age,
-                                 EXCLUDED.maximum_age)
-        RETURNING (xmax = 0) AS created"""),
-    "service_at_location": _counted("""
-        INSERT INTO service_at_location AS t (id, service_id, location_id, description)
-        SELECT DISTINCT ON (id) id, service_id, location_id, description FROM stage_service_at_location
-        ON CONFLICT (id) DO UPDATE
-           SET service_id = EXCLUDED.service_id, location_id = EXCLUDED.location_id,
-               description = EXCLUDED.description
-         WHERE (t.service_id, t.location_id, t.description)
-               IS DISTINCT FROM (EXCLUDED.service_id, EXCLUDED.location_id, EXCLUDED.description)
-        RETURNING (xmax = 0) AS created"""),
-    "phone": _counted("""
-        INSERT INTO phones AS t (id, organization_id, service_id, location_id, service_at_location_id, number,
-                                 extension, type, description, position)
-        SELECT id, organization_id, service_id, location_id, service_at_location_id, number, extension, type,
-               description, position
-          FROM stage_phone
-        ON CONFLICT (id) DO UPDATE
-           SET organization_id = EXCLUDED.organization_id, service_id = EXCLUDED.service_id,
-               location_id = EXCLUDED.location_id, service_at_location_id = EXCLUDED.service_at_location_id,
-               number = EXCLUDED.number, extension = EXCLUDED.extension, type = EXCLUDED.type,
-               description = EXCLUDED.description, position = EXCLUDED.position
-         WHERE (t.organization_id, t.service_id, t.location_id, t.service_at_location_id, t.number, t.extension,
-                t.type, t.description, t.position)
-               IS DISTINCT FROM (EXCLUDED.organization_id, EXCLUDED.service_id, EXCLUDED.location_id,
-                                 EXCLUDED.service_at_location_id, EXCLUDED.number, EXCLUDED.extension,
-                                 EXCLUDED.type, EXCLUDED.description, EXCLUDED.position)
-        RETURNING (xmax = 0) AS created"""),
-    "schedule": _counted("""
-        INSERT INTO schedules AS t (id, service_id, location_id, service_at_location_id, weekday, opens_at,
-                                    closes_at, valid_from, valid_to, description, position)
-        SELECT id, service_id, location_id, service_at_location_id, weekday, opens_at::time, closes_at::time,
-               valid_from, valid_to, description, position
-          FROM stage_schedule
-        ON CONFLICT (id) DO UPDATE
-           SET service_id = EXCLUDED.service_id, location_id = EXCLUDED.location_id,
-               service_at_location_id = EXCLUDED.service_at_location_id, weekday = EXCLUDED.weekday,
-               opens_at = EXCLUDED.opens_at, closes_at = EXCLUDED.closes_at, valid_from = EXCLUDED.valid_from,
-               valid_to = EXCLUDED.valid_to, description = EXCLUDED.description, position = EXCLUDED.position
-         WHERE (t.service_id, t.location_id, t.service_at_location_id, t.weekday, t.opens_at, t.closes_at,
-                t.valid_from, t.valid_to, t.description, t.position)
-               IS DISTINCT FROM (EXCLUDED.service_id, EXCLUDED.location_id, EXCLUDED.service_at_location_id,
-                                 EXCLUDED.weekday, EXCLUDED.opens_at, EXCLUDED.closes_at, EXCLUDED.valid_from,
-                                 EXCLUDED.valid_to, EXCLUDED.description, EXCLUDED.position)
-        RETURNING (xmax = 0) AS created"""),
+    "service": _upsert(
+        "service",
+        SERVICE,
+        written={
+            "assured_date": "CASE WHEN t.verified_at IS NOT NULL THEN t.assured_date"
+            " ELSE coalesce(EXCLUDED.assured_date, t.assured_date) END"
+        },
+    ),
+    # Staged links may share an id (listed twice, or adopted onto one stored link), and one upsert
+    # may write a row only once.
+    "service_at_location": _upsert("service_at_location", SERVICE_AT_LOCATION, selected={"id": "DISTINCT ON (id) id"}),
+    "phone": _upsert("phone", PHONE),
+    "schedule": _upsert("schedule", SCHEDULE, selected={"opens_at": "opens_at::time", "closes_at": "closes_at::time"}),
 }
 
 
@@ -431,12 +255,9 @@ DELETE_DROPPED_LINKS = """
 
 # An address is a location's columns here, but a table (addresses.csv) or key ("addresses") of its own
 # in a package: a location whose package lacks it keeps the stored address where its row gives none.
-KEEP_UNLISTED_ADDRESSES = """
+KEEP_UNLISTED_ADDRESSES = f"""
     UPDATE stage_location s
-       SET address_1 = coalesce(s.address_1, t.address_1), address_2 = coalesce(s.address_2, t.address_2),
-           city = coalesce(s.city, t.city), region = coalesce(s.region, t.region),
-           state_province = coalesce(s.state_province, t.state_province),
-           postal_code = coalesce(s.postal_code, t.postal_code), country = coalesce(s.country, t.country)
+       SET {lines([f"{column} = coalesce(s.{column}, t.{column})" for column in ADDRESS], 11)}
       FROM locations t
      WHERE t.id = s.id AND NOT EXISTS (SELECT 1 FROM stage_owner o WHERE o.entity = 'address' AND o.id = s.id)
 """

@@ -9,6 +9,7 @@ import msgspec
 from schemas.addresses import AddressInput
 from schemas.locations import Location, LocationCreate, LocationFields, LocationPatch
 from service.errors import InvalidInput
+from service.queries.columns import ADDRESS, LOCATION, insert_listing, update_listing
 from service.queries.phones import insert_phones, replace_phones
 from service.queries.schedules import insert_schedules, replace_schedules
 from service.search.geo import check_timezone, timezone_at
@@ -59,13 +60,7 @@ def _address_columns(address: AddressInput | None) -> list[str | None]:
     ]
 
 
-INSERT_LOCATION = """
-    INSERT INTO locations (organization_id, name, alternate_name, description, location_type, latitude, longitude,
-                           timezone, transportation, url, address_1, address_2, city, region, state_province,
-                           postal_code, country, confidential)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-    RETURNING id
-"""
+INSERT_LOCATION = insert_listing(LOCATION)
 
 
 async def insert_location(conn: asyncpg.Connection, organization_id: UUID | None, new: LocationFields) -> UUID:
@@ -85,9 +80,9 @@ async def insert_location(conn: asyncpg.Connection, organization_id: UUID | None
             new.latitude,
             new.longitude,
             timezone,
+            *_address_columns(new.address),
             new.transportation,
             new.url,
-            *_address_columns(new.address),
             new.confidential,
         )
     except asyncpg.ForeignKeyViolationError:
@@ -104,29 +99,8 @@ async def insert_full_location(conn: asyncpg.Connection, new: LocationCreate) ->
     return location_id
 
 
-UPDATE_LOCATION = """
-    UPDATE locations
-       SET name            = CASE WHEN 'name' = any($2) THEN $3 ELSE name END,
-           alternate_name  = CASE WHEN 'alternate_name' = any($2) THEN $4 ELSE alternate_name END,
-           description     = CASE WHEN 'description' = any($2) THEN $5 ELSE description END,
-           location_type   = CASE WHEN 'location_type' = any($2) THEN $6 ELSE location_type END,
-           latitude        = CASE WHEN 'latitude' = any($2) THEN $7 ELSE latitude END,
-           longitude       = CASE WHEN 'longitude' = any($2) THEN $8 ELSE longitude END,
-           timezone        = CASE WHEN 'timezone' = any($2) THEN $9 ELSE timezone END,
-           transportation  = CASE WHEN 'transportation' = any($2) THEN $10 ELSE transportation END,
-           url             = CASE WHEN 'url' = any($2) THEN $11 ELSE url END,
-           organization_id = CASE WHEN 'organization_id' = any($2) THEN $12 ELSE organization_id END,
-           address_1       = CASE WHEN 'address' = any($2) THEN $13 ELSE address_1 END,
-           address_2       = CASE WHEN 'address' = any($2) THEN $14 ELSE address_2 END,
-           city            = CASE WHEN 'address' = any($2) THEN $15 ELSE city END,
-           region          = CASE WHEN 'address' = any($2) THEN $16 ELSE region END,
-           state_province  = CASE WHEN 'address' = any($2) THEN $17 ELSE state_province END,
-           postal_code     = CASE WHEN 'address' = any($2) THEN $18 ELSE postal_code END,
-           country         = CASE WHEN 'address' = any($2) THEN $19 ELSE country END,
-           confidential    = CASE WHEN 'confidential' = any($2) THEN $20 ELSE confidential END
-     WHERE id = $1
-    RETURNING id
-"""
+# A PATCH replaces the address as a whole, given as one nested object.
+UPDATE_LOCATION = update_listing(LOCATION, given_as={column: "address" for column in ADDRESS})
 
 
 async def update_location(conn: asyncpg.Connection, location_id: UUID, patch: LocationPatch) -> bool:
@@ -144,6 +118,7 @@ async def update_location(conn: asyncpg.Connection, location_id: UUID, patch: Lo
                 UPDATE_LOCATION,
                 location_id,
                 given,
+                v["organization_id"],
                 v["name"],
                 v["alternate_name"],
                 v["description"],
@@ -151,10 +126,9 @@ async def update_location(conn: asyncpg.Connection, location_id: UUID, patch: Lo
                 v["latitude"],
                 v["longitude"],
                 v["timezone"],
+                *_address_columns(cast(AddressInput | None, v["address"])),
                 v["transportation"],
                 v["url"],
-                v["organization_id"],
-                *_address_columns(cast(AddressInput | None, v["address"])),
                 bool(v["confidential"]),
             )
         except asyncpg.ForeignKeyViolationError:

@@ -7,6 +7,7 @@ import msgspec
 
 from schemas.organizations import Organization, OrganizationCreate, OrganizationPatch
 from service.errors import Conflict
+from service.queries.columns import ORGANIZATION, insert_listing, update_listing
 from service.queries.phones import insert_phones, replace_phones
 
 SELECT_ORGANIZATION = "SELECT organization_json(o)::text FROM organizations o WHERE o.id = $1 AND o.deleted_at IS NULL"
@@ -36,11 +37,7 @@ async def select_organizations(
     return [(row["name"], row["id"], msgspec.json.decode(row["document"], type=Organization)) for row in rows]
 
 
-INSERT_ORGANIZATION = """
-    INSERT INTO organizations (name, alternate_name, description, email, website)
-    VALUES ($1, $2, $3, $4, $5)
-    RETURNING id
-"""
+INSERT_ORGANIZATION = insert_listing(ORGANIZATION)
 
 
 async def insert_organization(conn: asyncpg.Connection, new: OrganizationCreate) -> UUID:
@@ -53,16 +50,7 @@ async def insert_organization(conn: asyncpg.Connection, new: OrganizationCreate)
     return organization_id
 
 
-UPDATE_ORGANIZATION = """
-    UPDATE organizations
-       SET name           = CASE WHEN 'name' = any($2) THEN $3 ELSE name END,
-           alternate_name = CASE WHEN 'alternate_name' = any($2) THEN $4 ELSE alternate_name END,
-           description    = CASE WHEN 'description' = any($2) THEN $5 ELSE description END,
-           email          = CASE WHEN 'email' = any($2) THEN $6 ELSE email END,
-           website        = CASE WHEN 'website' = any($2) THEN $7 ELSE website END
-     WHERE id = $1
-    RETURNING id
-"""
+UPDATE_ORGANIZATION = update_listing(ORGANIZATION)
 
 
 async def update_organization(conn: asyncpg.Connection, organization_id: UUID, patch: OrganizationPatch) -> bool:

@@ -9,6 +9,7 @@ import msgspec
 from schemas.fields import Cost, Gender
 from schemas.services import Service, ServiceCreate, ServiceFields, ServicePatch
 from service.errors import InvalidInput
+from service.queries.columns import SERVICE, insert_listing, update_listing
 from service.queries.phones import insert_phones, replace_phones
 from service.queries.schedules import insert_schedules, replace_schedules
 from service.queries.service_areas import replace_areas
@@ -41,13 +42,7 @@ async def select_services(
     return [(row["name"], row["id"], msgspec.json.decode(row["document"], type=Service)) for row in rows]
 
 
-INSERT_SERVICE = """
-    INSERT INTO services (organization_id, name, alternate_name, description, status, url, email,
-                          eligibility_description, fees_description, application_process, languages,
-                          assured_date, genders, minimum_age, maximum_age, cost)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-    RETURNING id
-"""
+INSERT_SERVICE = insert_listing(SERVICE)
 
 # Both parts of one statement see the same snapshot, so the insert must skip what stays (the delete
 # only removes what goes).
@@ -109,28 +104,7 @@ async def insert_full_service(conn: asyncpg.Connection, new: ServiceCreate) -> U
     return service_id
 
 
-UPDATE_SERVICE = """
-    UPDATE services
-       SET name                    = CASE WHEN 'name' = any($2) THEN $3 ELSE name END,
-           alternate_name          = CASE WHEN 'alternate_name' = any($2) THEN $4 ELSE alternate_name END,
-           description             = CASE WHEN 'description' = any($2) THEN $5 ELSE description END,
-           status                  = CASE WHEN 'status' = any($2) THEN $6 ELSE status END,
-           url                     = CASE WHEN 'url' = any($2) THEN $7 ELSE url END,
-           email                   = CASE WHEN 'email' = any($2) THEN $8 ELSE email END,
-           eligibility_description = CASE WHEN 'eligibility_description' = any($2) THEN $9
-                                          ELSE eligibility_description END,
-           fees_description        = CASE WHEN 'fees_description' = any($2) THEN $10 ELSE fees_description END,
-           application_process     = CASE WHEN 'application_process' = any($2) THEN $11
-                                          ELSE application_process END,
-           languages               = CASE WHEN 'languages' = any($2) THEN $12 ELSE languages END,
-           assured_date            = CASE WHEN 'assured_date' = any($2) THEN $13 ELSE assured_date END,
-           genders                 = CASE WHEN 'genders' = any($2) THEN $14 ELSE genders END,
-           minimum_age             = CASE WHEN 'minimum_age' = any($2) THEN $15 ELSE minimum_age END,
-           maximum_age             = CASE WHEN 'maximum_age' = any($2) THEN $16 ELSE maximum_age END,
-           cost                    = CASE WHEN 'cost' = any($2) THEN $17 ELSE cost END
-     WHERE id = $1
-    RETURNING id
-"""
+UPDATE_SERVICE = update_listing(SERVICE)
 
 
 async def update_service(conn: asyncpg.Connection, service_id: UUID, patch: ServicePatch) -> bool:
