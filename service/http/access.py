@@ -59,6 +59,11 @@ _POSTCODES = frozenset({"zip", "postcode", "postal_code"})
 _PRECISE = re.compile(r"-?\d+\.\d{3,}")
 
 
+def _rounded(text: str) -> str:
+    """Text with long decimals rounded to 2 places and anything shaped like a key masked."""
+    return _PRECISE.sub(lambda match: f"{float(match[0]):.2f}", _KEY.sub("***", text))
+
+
 def _coarse(value: str) -> str:
     parts = []
     for part in value.split(","):
@@ -78,7 +83,7 @@ def _loggable(name: str, value: str) -> str:
         return _coarse(value)
     if lowered in _POSTCODES:
         return value.strip()[:5]
-    return _PRECISE.sub(lambda match: f"{float(match[0]):.2f}", _KEY.sub("***", value))
+    return _rounded(value)
 
 
 def loggable_query(raw: bytes) -> str:
@@ -92,7 +97,7 @@ def loggable_query(raw: bytes) -> str:
 
 def loggable_path(path: str) -> str:
     """The path with anything shaped like a key masked and long decimals rounded."""
-    return _PRECISE.sub(lambda match: f"{float(match[0]):.2f}", _KEY.sub("***", path[:1000]))
+    return _rounded(path[:1000])
 
 
 def configure_logging(level: str) -> None:
