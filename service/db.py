@@ -3,6 +3,7 @@
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, cast
 
 import asyncpg
@@ -34,6 +35,13 @@ def as_connection(conn: PoolConnectionProxy) -> asyncpg.Connection:
     # At run time the proxy forwards every method and passes isinstance(conn, Connection); only the stubs
     # model it as a class of its own.
     return cast(asyncpg.Connection, conn)
+
+
+@asynccontextmanager
+async def pooled(pool: asyncpg.Pool, acquire_timeout_s: float | None = None) -> AsyncIterator[asyncpg.Connection]:
+    """A connection from the pool for one block, typed as the asyncpg.Connection that service.queries takes."""
+    async with pool.acquire(timeout=acquire_timeout_s) as conn:
+        yield as_connection(conn)
 
 
 async def reset_connection(conn: asyncpg.Connection) -> None:

@@ -11,7 +11,7 @@ from uuid import UUID
 
 import asyncpg
 
-from service.db import as_connection
+from service.db import pooled
 from service.queries.served import add_served
 
 
@@ -32,8 +32,8 @@ class ServedCounter:
         counts, self.counts = self.counts, collections.Counter()
         ids, numbers = list(counts), list(counts.values())
         try:
-            async with pool.acquire(timeout=5) as conn:
-                await add_served(as_connection(conn), ids, numbers, dt.datetime.now(dt.UTC).date())
+            async with pooled(pool, 5) as conn:
+                await add_served(conn, ids, numbers, dt.datetime.now(dt.UTC).date())
         except BaseException:
             self.counts.update(counts)  # keep them for the next flush
             raise

@@ -26,7 +26,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from schemas.problems import InvalidParam
 from service.config import Settings
 from service.curation.lifecycle import explain_missing
-from service.db import UNAVAILABLE, as_connection
+from service.db import UNAVAILABLE, pooled
 from service.errors import Forbidden, InvalidInput, Unauthorized, send_problem
 from service.http.access import SECRET_PARAMS
 from service.queries import keys as queries
@@ -179,15 +179,13 @@ def auth_middleware(app: ASGIApp) -> ASGIApp:
                 if settings.admin_key and hmac.compare_digest(token.encode(), settings.admin_key.encode()):
                     caller, limit = BOOTSTRAP, settings.rate_limit_key
                     if counted and limit:
-                        async with app_state(scope["app"]).pool.acquire(timeout=5) as conn:
-                            hits = await queries.count_request(as_connection(conn), "key:bootstrap", window)
-                            await queries.count_usage(as_connection(conn), BOOTSTRAP_ID, window.date(), hits > limit)
+                        async with pooled(app_state(scope["app"]).pool, 5) as conn:
+                            hits = await queries.count_request(conn, "key:bootstrap", window)
+                            await queries.count_usage(conn, BOOTSTRAP_ID, window.date(), hits > limit)
                 else:
-                    async with app_state(scope["app"]).pool.acquire(timeout=5) as conn:
+                    async with pooled(app_state(scope["app"]).pool, 5) as conn:
                         # The lookup is by hash, so timing reveals nothing about stored secrets.
-                        row = await queries.count_key_request(
-                            as_connection(conn), hash_secret(token), window, settings.rate_limit_key
-                        )
+                        row = await queries.count_key_request(conn, hash_secret(token), window, settings.rate_limit_key)
                     if row is None:
                         await _refuse(
                             scope,
@@ -214,8 +212,8 @@ def auth_middleware(app: ASGIApp) -> ASGIApp:
                     )
                     limit, hits = row["rate_limit"] or 0, row["hits"]
             elif counted and limit:
-                async with app_state(scope["app"]).pool.acquire(timeout=5) as conn:
-                    hits = await queries.count_request(as_connection(conn), "ip:" + client_bucket(scope), window)
+                async with pooled(app_state(scope["app"]).pool, 5) as conn:
+                    hits = await queries.count_request(conn, "ip:" + client_bucket(scope), window)
         except UNAVAILABLE:
             await send_problem(
                 send,
@@ -276,8 +274,8 @@ async def _refuse(scope: Scope, send: Send, path: str, window: dt.datetime, now:
     keys is throttled like any anonymous traffic (429 once the quota is spent)."""
     limit = app_state(scope["app"]).settings.rate_limit_anonymous
     if limit:
-        async with app_state(scope["app"]).pool.acquire(timeout=5) as conn:
-            hits = await queries.count_request(as_connection(conn), "ip:" + client_bucket(scope), window)
+        async with pooled(app_state(scope["app"]).pool, 5) as conn:
+            hits = await queries.count_request(conn, "ip:" + client_bucket(scope), window)
         if hits > limit:
             reset = WINDOW_S - int((now - window).total_seconds())
             await _throttle(scope, send, path, ANONYMOUS, limit, _quota_headers(limit, hits, reset), reset)
@@ -300,8 +298,8 @@ async def _unauthorized(send: Send, path: str, detail: str) -> None:
 
 async def delete_old_windows(pool: asyncpg.Pool) -> None:
     """Forget quota windows that have ended, the hourly ones of suggestions included (run by every worker)."""
-    async with pool.acquire(timeout=5) as conn:
-        await queries.delete_old_windows(as_connection(conn), dt.datetime.now(dt.UTC) - dt.timedelta(hours=2))
+    async with pooled(pool, 5) as conn:
+        await queries.delete_old_windows(conn, dt.datetime.now(dt.UTC) - dt.timedelta(hours=2))
 
 
 async def check_owner(

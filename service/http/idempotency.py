@@ -26,7 +26,7 @@ from litestar.types import (
 )
 
 from schemas.problems import InvalidParam
-from service.db import UNAVAILABLE, as_connection
+from service.db import UNAVAILABLE, pooled
 from service.errors import send_problem
 from service.http.auth import caller_in
 from service.queries import idempotency as queries
@@ -114,8 +114,7 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
         key, digest = f"{caller}:{raw_key.decode()}", hashlib.sha256(body).hexdigest()
         pool: asyncpg.Pool = app_state(scope["app"]).pool
         try:
-            async with pool.acquire(timeout=5) as pooled:
-                conn = as_connection(pooled)
+            async with pooled(pool, 5) as conn:
                 first = await queries.claim_key(conn, key, "POST", path, digest)
                 stored = None if first else await queries.select_key(conn, key, "POST", path)
         except UNAVAILABLE:
@@ -174,8 +173,7 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
         finally:
             status = start["status"] if start else 500
             try:
-                async with pool.acquire(timeout=5) as pooled:
-                    conn = as_connection(pooled)
+                async with pooled(pool, 5) as conn:
                     if status >= 500:
                         await queries.release_key(conn, key, "POST", path)
                     else:

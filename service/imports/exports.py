@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 import asyncpg
 
-from service.db import as_connection
+from service.db import pooled
 from service.http.metrics import Metrics
 from service.queries import exports as queries
 
@@ -157,20 +157,18 @@ class ExportCache:
         current = self.current
         if current is None or time.monotonic() - current.built_at > self.MAX_AGE_S:
             return None
-        async with pool.acquire(timeout=acquire_timeout_s) as conn:
-            return current if await queries.select_export_current(as_connection(conn), current.snapshot) else None
+        async with pooled(pool, acquire_timeout_s) as conn:
+            return current if await queries.select_export_current(conn, current.snapshot) else None
 
-    async def get(self, pool: asyncpg.Pool, acquire_timeout_s: float) -> BuiltExport:
-        """The zip of the data now; concurrent callers wait for one build."""
-        if (built := await self.fresh(pool, acquire_timeout_s)) is not None:
-            return built
+    async def build(self, pool: asyncpg.Pool, acquire_timeout_s: float) -> BuiltExport:
+        """The zip of the data now, for a caller that found no fresh one; concurrent callers share one build."""
         async with self.lock:
             if (built := await self.fresh(pool, acquire_timeout_s)) is not None:
                 return built
             file = tempfile.TemporaryFile()  # noqa: SIM115 - it outlives this call as the cached export; BuiltExport closes it
             try:
-                async with pool.acquire(timeout=acquire_timeout_s) as conn:
-                    seen = await write_export(as_connection(conn), "hsds-csv", file)
+                async with pooled(pool, acquire_timeout_s) as conn:
+                    seen = await write_export(conn, "hsds-csv", file)
                 built = await asyncio.to_thread(BuiltExport, seen["snapshot"], seen["at"], file)
             except BaseException:
                 file.close()
@@ -182,5 +180,5 @@ class ExportCache:
 
 async def delete_old_export_writes(pool: asyncpg.Pool) -> None:
     """Forget writers older than the current data version (run by every worker)."""
-    async with pool.acquire(timeout=5) as conn:
-        await queries.delete_old_export_writes(as_connection(conn))
+    async with pooled(pool, 5) as conn:
+        await queries.delete_old_export_writes(conn)

@@ -12,7 +12,7 @@ import asyncpg
 import msgspec
 
 from schemas.imports import EntityCounts, ImportReport
-from service.db import as_connection
+from service.db import pooled
 from service.imports import formats
 from service.imports.batches import Batch
 from service.imports.formats import Progress
@@ -201,10 +201,8 @@ async def run_job(
     async def beat() -> None:
         while True:
             try:
-                async with pool.acquire() as conn:
-                    await queries.update_job_progress(
-                        as_connection(conn), job_id, progress.phase, progress.done, progress.total
-                    )
+                async with pooled(pool) as conn:
+                    await queries.update_job_progress(conn, job_id, progress.phase, progress.done, progress.total)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 log.warning("could not record the progress of import %s", job_id)
             await asyncio.sleep(1)
@@ -237,9 +235,9 @@ async def run_job(
         heart.cancel()
         shutil.rmtree(path.parent, ignore_errors=True)
     encoded = msgspec.json.encode(report) if report is not None else None
-    async with pool.acquire() as pooled:
+    async with pooled(pool) as conn:
         await queries.finish_job(
-            as_connection(pooled), job_id, error is None, encoded, error, report.format if report is not None else None
+            conn, job_id, error is None, encoded, error, report.format if report is not None else None
         )
 
 

@@ -30,7 +30,7 @@ import msgspec
 
 from schemas.webhooks import EventData, WebhookEvent
 from service.config import Settings
-from service.db import as_connection
+from service.db import pooled
 from service.errors import InvalidInput
 from service.http.metrics import Metrics
 from service.platform.sealing import ServerKey, Unsealable
@@ -254,10 +254,8 @@ class Deliverer:
 
     async def _claim(self, limit: int, busy: list[UUID]) -> list[asyncpg.Record]:
         # The lease outlasts the attempt's whole deadline, so it only runs out when this worker stalls or dies.
-        async with self.pool.acquire(timeout=5) as conn:
-            return await queries.claim_due(
-                as_connection(conn), limit, self.settings.webhook_timeout_s * 3 + 30, busy, PER_WEBHOOK
-            )
+        async with pooled(self.pool, 5) as conn:
+            return await queries.claim_due(conn, limit, self.settings.webhook_timeout_s * 3 + 30, busy, PER_WEBHOOK)
 
     async def _send(self, url: str, headers: dict[str, str], body: bytes) -> int:
         """POST body to url at an address checked now; the answer's status."""
@@ -321,9 +319,9 @@ class Deliverer:
             next_at = dt.datetime.now(dt.UTC) + dt.timedelta(
                 seconds=backoff(row["attempts"], self.settings.webhook_retry_base_s)
             )
-        async with self.pool.acquire(timeout=5) as conn:
+        async with pooled(self.pool, 5) as conn:
             owned = await queries.finish_attempt(
-                as_connection(conn),
+                conn,
                 row["id"],
                 row["lease_owner"],
                 row["attempts"],

@@ -74,7 +74,8 @@ async def export_hsds_zip(request: Request[Any, Any, Any], state: AppState) -> S
         if (built := await cache.fresh(state.pool, timeout)) is not None and _not_modified(request, built):
             return _unchanged(built)
         stream = await open_stream(connect=False)
-        built = await cache.get(state.pool, timeout)
+        if built is None:
+            built = await cache.build(state.pool, timeout)
     except UNAVAILABLE as error:
         raise DatabaseUnavailable(str(error) or type(error).__name__) from error
     if _not_modified(request, built):
