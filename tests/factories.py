@@ -17,8 +17,9 @@ import msgspec
 from litestar.testing import AsyncTestClient
 
 from schemas.resources import Resource, ResourceCreate, ResourcePage
+from schemas.search import SearchFilters
 from service.embedded import pg_binary
-from service.queries.resources import Hit, SearchFilters, insert_resource
+from service.queries.resources import Hit, insert_resource
 from tests.conftest import ADMIN, ADMIN_KEY
 
 

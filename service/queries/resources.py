@@ -6,36 +6,15 @@ from typing import NamedTuple
 from uuid import UUID
 
 import asyncpg
-import msgspec
 
 from schemas.resources import ResourceCreate
+from schemas.search import SearchFilters
 from service.errors import InvalidInput
 from service.queries.locations import insert_location
 from service.queries.organizations import insert_organization
 from service.queries.phones import insert_phones
 from service.queries.schedules import insert_schedules
 from service.queries.services import insert_service
-from service.search.geo import BoundingBox
-
-
-class SearchFilters(msgspec.Struct, frozen=True, kw_only=True):
-    """What a search keeps; categories are already expanded to include children."""
-
-    statuses: list[str]
-    categories: list[str] | None
-    words: str | None
-    open_at: dt.datetime | None
-    evaluated_at: dt.datetime
-    attributes: list[str] | None = None
-    age: int | None = None
-    cost: list[str] | None = None
-    languages: list[str] | None = None
-    gender: str | None = None
-    has_capacity: str | None = None
-    capacity_max_age: dt.timedelta = dt.timedelta(hours=24)
-    bbox: BoundingBox | None = None
-    exclude_services: list[UUID] | None = None
-    verified_since: dt.date | None = None
 
 
 class Hit(NamedTuple):
@@ -65,12 +44,26 @@ def finish_item(
     return f'{head},"open_now":{opened},"distance_m":{distance},"capacity":{capacity},{hours},"match":{matched}}}'
 
 
+def _hits(rows: list[asyncpg.Record], match: str | None) -> list[Hit]:
+    """Search rows (id, sort_key, distance_m, open_now, head, capacity, hours) as finished hits."""
+    return [
+        Hit(
+            row["id"],
+            row["sort_key"],
+            row["distance_m"],
+            finish_item(row["head"], row["open_now"], row["distance_m"], row["capacity"], row["hours"], match),
+        )
+        for row in rows
+    ]
+
+
 class _Search:
     """A search statement composed from the constant fragments below and its parameter list.
 
-    Only the choice of fragments depends on the request; every value travels as a parameter.
-    Composing per filter set, instead of one statement with "$n IS NULL OR ..." branches, lets
-    PostgreSQL cache one good plan per shape rather than re-plan on every execution.
+    Every template and fragment names its holes ({where}, {limit}, {radius}, ...) and is filled by
+    str.format; only the choice of fragments depends on the request, every value travels as a
+    $n parameter. Composing per filter set, instead of one statement with "$n IS NULL OR ..."
+    branches, lets PostgreSQL cache one good plan per shape rather than re-plan on every execution.
     """
 
     def __init__(self, *args: object) -> None:
@@ -81,104 +74,104 @@ class _Search:
         self.args.append(value)
         return f"${len(self.args)}"
 
+    def keep(self, fragment: str, **values: object) -> None:
+        """Add a condition, each of its named holes bound to a new parameter."""
+        self.where.append(fragment.format(**{name: self.param(value) for name, value in values.items()}))
+
     def filter(self, filters: SearchFilters) -> None:
-        self.where.append(_WHERE_STATUS.format(self.param(filters.statuses)))
+        self.keep(_WHERE_STATUS, statuses=filters.statuses)
         if filters.categories is not None:
-            self.where.append(_WHERE_CATEGORIES.format(self.param(filters.categories)))
+            self.keep(_WHERE_CATEGORIES, categories=filters.categories)
         if filters.open_at is not None:
-            self.where.append(_WHERE_OPEN.format(self.param(filters.open_at)))
+            self.keep(_WHERE_OPEN, at=filters.open_at)
         if filters.attributes:
-            self.where.append(_WHERE_ATTRIBUTES.format(self.param(filters.attributes)))
+            self.keep(_WHERE_ATTRIBUTES, attributes=filters.attributes)
         if filters.age is not None:
-            self.where.append(_WHERE_AGE.format(self.param(filters.age)))
+            self.keep(_WHERE_AGE, age=filters.age)
         if filters.cost:
-            self.where.append(_WHERE_COST.format(self.param(filters.cost)))
+            self.keep(_WHERE_COST, cost=filters.cost)
         if filters.languages:
-            self.where.append(_WHERE_LANGUAGES.format(self.param(filters.languages)))
+            self.keep(_WHERE_LANGUAGES, languages=filters.languages)
         if filters.gender is not None:
-            self.where.append(_WHERE_GENDER.format(self.param(filters.gender)))
+            self.keep(_WHERE_GENDER, gender=filters.gender)
         if filters.verified_since is not None:
-            self.where.append(_WHERE_VERIFIED.format(self.param(filters.verified_since)))
-        if filters.bbox is not None:
-            box = filters.bbox
-            lon_test = _BBOX_LON_INSIDE if box.min_lon <= box.max_lon else _BBOX_LON_ACROSS
-            self.where.append(
-                _WHERE_BBOX.format(self.param(box.min_lat), self.param(box.max_lat))
-                + " AND "
-                + lon_test.format(self.param(box.min_lon), self.param(box.max_lon))
-            )
+            self.keep(_WHERE_VERIFIED, since=filters.verified_since)
+        if (box := filters.bbox) is not None:
+            self.keep(_WHERE_BBOX_LAT, south=box.min_lat, north=box.max_lat)
+            lon_test = _WHERE_BBOX_LON_INSIDE if box.min_lon <= box.max_lon else _WHERE_BBOX_LON_ACROSS
+            self.keep(lon_test, west=box.min_lon, east=box.max_lon)
             if box.centre is not None and box.radius_m is not None:
-                self.where.append(
-                    _WHERE_CIRCLE.format(self.param(box.centre[0]), self.param(box.centre[1]), self.param(box.radius_m))
-                )
+                self.keep(_WHERE_CIRCLE, latitude=box.centre[0], longitude=box.centre[1], radius=box.radius_m)
         if filters.exclude_services:
-            self.where.append(_WHERE_NOT_SERVICES.format(self.param(filters.exclude_services)))
+            self.keep(_WHERE_NOT_SERVICES, services=filters.exclude_services)
         if filters.has_capacity is not None:
-            self.where.append(
-                _WHERE_CAPACITY.format(
-                    self.param(filters.has_capacity), self.param(filters.evaluated_at - filters.capacity_max_age)
-                )
-            )
+            self.keep(_WHERE_CAPACITY, unit=filters.has_capacity, since=filters.evaluated_at - filters.capacity_max_age)
 
     def extras(self, at: str, filters: SearchFilters) -> str:
         """The columns each result needs as of the request: capacity and hours."""
-        # Most resources report no capacity: skip the function call for them.
-        return (
-            f"CASE WHEN r.capacity = '[]'::jsonb THEN '[]' ELSE capacity_json(r.capacity, {at}, "
-            f"{self.param(filters.capacity_max_age)}::interval) END AS capacity, resource_hours(r, {at}) AS hours"
-        )
+        return _EXTRAS.format(at=at, max_age=self.param(filters.capacity_max_age))
 
-    def sql(self, template: str, limit: int) -> str:
-        return template.format(where=" AND ".join(self.where), limit=self.param(limit))
+    def sql(self, template: str, limit: int | None = None, **parts: str) -> str:
+        """The template with its conditions, its limit (a parameter) and the other named parts."""
+        if limit is not None:
+            parts["limit"] = self.param(limit)
+        return template.format(where=" AND ".join(self.where) or "true", **parts)
 
 
-_WHERE_STATUS = "r.status = any({}::text[])"
-_WHERE_CATEGORIES = "r.categories && {}::text[]"
+# Most resources report no capacity: skip the function call for them.
+_EXTRAS = (
+    "CASE WHEN r.capacity = '[]'::jsonb THEN '[]' ELSE capacity_json(r.capacity, {at}, {max_age}::interval) END"
+    " AS capacity, resource_hours(r, {at}) AS hours"
+)
+_WHERE_STATUS = "r.status = any({statuses}::text[])"
+_WHERE_CATEGORIES = "r.categories && {categories}::text[]"
 # resource_open_at() with its weekly fast path written out: as a filter it runs on every row a
 # scan passes (1.5 us a row instead of 7).
 _WHERE_OPEN = (
     "CASE WHEN r.hours_simple AND cardinality(r.exception_dates) = 0 "
-    "THEN r.week_open @> week_second({0}::timestamptz, r.timezone) "
-    "ELSE resource_open_at(r, {0}::timestamptz) END"
+    "THEN r.week_open @> week_second({at}::timestamptz, r.timezone) "
+    "ELSE resource_open_at(r, {at}::timestamptz) END"
 )
-_WHERE_ATTRIBUTES = "r.attributes @> {}::text[]"
+_WHERE_ATTRIBUTES = "r.attributes @> {attributes}::text[]"
 # Unknown ages do not exclude: a service without a minimum takes everyone up to its maximum.
-_WHERE_AGE = "coalesce(r.minimum_age, 0) <= {0}::int AND coalesce(r.maximum_age, 130) >= {0}::int"
-_WHERE_COST = "r.cost && {}::text[]"
-_WHERE_LANGUAGES = "r.languages @> {}::text[]"
+_WHERE_AGE = "coalesce(r.minimum_age, 0) <= {age}::int AND coalesce(r.maximum_age, 130) >= {age}::int"
+_WHERE_COST = "r.cost && {cost}::text[]"
+_WHERE_LANGUAGES = "r.languages @> {languages}::text[]"
 # No genders listed means the service serves everyone.
-_WHERE_GENDER = "(r.genders = '{{}}' OR {}::text = any(r.genders))"
+_WHERE_GENDER = "(r.genders = '{{}}' OR {gender}::text = any(r.genders))"
 # A map viewport: the exact test, and a covering circle the GiST index can use.
-_WHERE_BBOX = "r.latitude BETWEEN {}::float8 AND {}::float8"
-_BBOX_LON_INSIDE = "r.longitude BETWEEN {}::float8 AND {}::float8"
-_BBOX_LON_ACROSS = "(r.longitude >= {}::float8 OR r.longitude <= {}::float8)"
-_WHERE_CIRCLE = "earth_box(ll_to_earth({}::float8, {}::float8), {}::float8) @> r.geo"
+_WHERE_BBOX_LAT = "r.latitude BETWEEN {south}::float8 AND {north}::float8"
+_WHERE_BBOX_LON_INSIDE = "r.longitude BETWEEN {west}::float8 AND {east}::float8"
+_WHERE_BBOX_LON_ACROSS = "(r.longitude >= {west}::float8 OR r.longitude <= {east}::float8)"
+_WHERE_CIRCLE = "earth_box(ll_to_earth({latitude}::float8, {longitude}::float8), {radius}::float8) @> r.geo"
 # A person verified the listing (assured_date) on or after the date.
 _WHERE_VERIFIED = (
     "EXISTS (SELECT 1 FROM service_at_location x JOIN services s ON s.id = x.service_id "
-    "WHERE x.id = r.id AND s.assured_date >= {}::date)"
+    "WHERE x.id = r.id AND s.assured_date >= {since}::date)"
 )
 # Services already listed because their area covers the point.
 _WHERE_NOT_SERVICES = (
-    "NOT EXISTS (SELECT 1 FROM service_at_location x WHERE x.id = r.id AND x.service_id = any({}::uuid[]))"
+    "NOT EXISTS (SELECT 1 FROM service_at_location x WHERE x.id = r.id AND x.service_id = any({services}::uuid[]))"
 )
 # A current count (reported within the max age) with something available.
 _WHERE_CAPACITY = (
-    "EXISTS (SELECT 1 FROM jsonb_array_elements(r.capacity) AS e WHERE e->>'unit' = {0}::text "
-    "AND (e->>'available')::int > 0 AND (e->>'updated_at')::timestamptz >= {1}::timestamptz)"
+    "EXISTS (SELECT 1 FROM jsonb_array_elements(r.capacity) AS e WHERE e->>'unit' = {unit}::text "
+    "AND (e->>'available')::int > 0 AND (e->>'updated_at')::timestamptz >= {since}::timestamptz)"
 )
 # earth_box is a sphere-based prefilter the GiST index can use, widened to cover the ellipsoid;
-# geodesic_m is the exact recheck.
+# geodesic_m is the exact recheck. $1, $2: the origin.
 _WHERE_WITHIN = (
-    "earth_box(ll_to_earth($1, $2), {0}::float8 * 1.01 + 1) @> r.geo"
-    " AND geodesic_m($1, $2, r.latitude, r.longitude) <= {0}::float8"
+    "earth_box(ll_to_earth($1, $2), {radius}::float8 * 1.01 + 1) @> r.geo"
+    " AND geodesic_m($1, $2, r.latitude, r.longitude) <= {radius}::float8"
 )
-_WHERE_AFTER_CHORD = "(r.geo <-> ll_to_earth($1, $2), r.id) > ({}::float8, {}::uuid)"
-_WHERE_AFTER_NAME = "(r.name, r.id) > ({}::text, {}::uuid)"
+_WHERE_AFTER_CHORD = "(r.geo <-> ll_to_earth($1, $2), r.id) > ({key}::float8, {id}::uuid)"
+_WHERE_AFTER_NAME = "(r.name, r.id) > ({key}::text, {id}::uuid)"
+_WHERE_AFTER_ID = "r.id > {id}::uuid"
 
-# Searches read only resource_index: one row per resource, kept current by triggers (0004).
-# $1/$2 the origin, $3 when open_now is evaluated. Rows come from the GiST index by chord distance
-# (a sphere); the id breaks ties so pages never overlap or skip. distance_m is ellipsoidal.
+# Searches read only resource_index: one row per resource, kept current by triggers
+# (schemas/sql/search_index.sql). $1/$2 the origin, $3 when open_now is evaluated. Rows come from
+# the GiST index by chord distance (a sphere); the id breaks ties so pages never overlap or skip.
+# distance_m is ellipsoidal.
 #
 # Before PostgreSQL 17 the planner cannot put an incremental sort on a KNN index scan, so
 # "ORDER BY distance, id" would sort the whole table. The inner query therefore orders by
@@ -229,13 +222,13 @@ def nearest_statement(
     search.filter(filters)
     extras = search.extras("$3", filters)
     if radius_m is not None:
-        search.where.append(_WHERE_WITHIN.format(search.param(radius_m)))
+        search.keep(_WHERE_WITHIN, radius=radius_m)
     if after is not None:
-        search.where.append(_WHERE_AFTER_CHORD.format(search.param(after[0]), search.param(after[1])))
+        search.keep(_WHERE_AFTER_CHORD, key=after[0], id=after[1])
     if exact:
-        return search.sql(SELECT_NEAREST_EXACT.replace("{extras}", extras), limit), search.args
+        return search.sql(SELECT_NEAREST_EXACT, limit, extras=extras), search.args
     window = search.param(limit + TIE_WINDOW)
-    return search.sql(SELECT_NEAREST.replace("{window}", window).replace("{extras}", extras), limit), search.args
+    return search.sql(SELECT_NEAREST, limit, extras=extras, window=window), search.args
 
 
 def incremental_knn(server_version: int) -> bool:
@@ -266,16 +259,14 @@ async def select_nearest(
     ):
         sql, args = nearest_statement(latitude, longitude, radius_m, filters, after, limit, exact=True)
         rows = await conn.fetch(sql, *args)
-    return [
-        Hit(row[0], row[1], row[2], finish_item(row[4], row[3], row[2], row["capacity"], row["hours"], "nearby"))
-        for row in rows
-    ]
+    return _hits(rows, "nearby")
 
 
 # Services whose area covers the search point, one resource each (the lowest id), listed before
 # nearby ones: their sort key is 0, the chord distance of a resource standing on the point.
 SELECT_SERVING = """
-    SELECT r.id, 0::float8 AS sort_key, resource_open_at(r, $1) AS open_now, r.head, {extras}
+    SELECT r.id, 0::float8 AS sort_key, NULL::float8 AS distance_m, resource_open_at(r, $1) AS open_now, r.head,
+           {extras}
       FROM resource_index r
      WHERE r.id IN (SELECT DISTINCT ON (sal.service_id) r.id
                       FROM resource_index r JOIN service_at_location sal ON sal.id = r.id
@@ -301,18 +292,15 @@ async def select_serving(
     search.filter(filters)
     extras = search.extras("$1", filters)
     services = search.param(service_ids)
-    after_sql = "true" if after is None else f"r.id > {search.param(after[1])}::uuid"
-    template = SELECT_SERVING.replace("{extras}", extras).replace("{services}", services).replace("{after}", after_sql)
-    rows = await conn.fetch(search.sql(template, limit), *search.args)
-    return [
-        Hit(row[0], row[1], None, finish_item(row[3], row[2], None, row["capacity"], row["hours"], "serves_area"))
-        for row in rows
-    ]
+    after_sql = "true" if after is None else _WHERE_AFTER_ID.format(id=search.param(after[1]))
+    sql = search.sql(SELECT_SERVING, limit, extras=extras, services=services, after=after_sql)
+    return _hits(await conn.fetch(sql, *search.args), "serves_area")
 
 
 # Without a location: by service name, then id. $1 is when open_now is evaluated.
 SELECT_BY_NAME = """
-    SELECT r.id, r.name AS sort_key, resource_open_at(r, $1) AS open_now, r.head, {extras}
+    SELECT r.id, r.name AS sort_key, NULL::float8 AS distance_m, resource_open_at(r, $1) AS open_now, r.head,
+           {extras}
       FROM resource_index r
      WHERE {where}
      ORDER BY r.name, r.id
@@ -328,9 +316,8 @@ async def select_by_name(
     search.filter(filters)
     extras = search.extras("$1", filters)
     if after is not None:
-        search.where.append(_WHERE_AFTER_NAME.format(search.param(after[0]), search.param(after[1])))
-    rows = await conn.fetch(search.sql(SELECT_BY_NAME.replace("{extras}", extras), limit), *search.args)
-    return [Hit(row[0], row[1], None, finish_item(row[3], row[2], None, row["capacity"], row["hours"])) for row in rows]
+        search.keep(_WHERE_AFTER_NAME, key=after[0], id=after[1])
+    return _hits(await conn.fetch(search.sql(SELECT_BY_NAME, limit, extras=extras), *search.args), None)
 
 
 # Words. Where the query matched: 3 when the service name alone matches it, 2 when name and
@@ -343,9 +330,11 @@ _WEIGHT = (
     " WHEN ts_filter(r.search_vector, ARRAY['a', 'b']::\"char\"[]) @@ q.query THEN 2 ELSE 1 END)"
 )
 _RANK = "ts_rank(ARRAY[0.1, 0.2, 0.4, 1.0]::float4[], r.search_vector, q.query, 32)"
-_SORT_NEAR = f"(geodesic_m($1, $2, r.latitude, r.longitude) / {_WEIGHT})::float8"
+_DISTANCE = "geodesic_m($1, $2, r.latitude, r.longitude)"
+_SORT_NEAR = f"({_DISTANCE} / {_WEIGHT})::float8"
 _SORT_RELEVANCE = f"(-({_WEIGHT} + {_RANK}))::float8"
-_WORDS_QUERY = "websearch_to_tsquery('cg_search', {}::text)"
+_WORDS_QUERY = "websearch_to_tsquery('cg_search', {text}::text)"
+_WHERE_AFTER_SORT = "({sort}, r.id) > ({key}::float8, {id}::uuid)"
 
 SELECT_BY_WORDS = """
     SELECT r.id, {sort} AS sort_key, {distance} AS distance_m, resource_open_at(r, {at}) AS open_now, r.head,
@@ -355,6 +344,11 @@ SELECT_BY_WORDS = """
      ORDER BY 2, r.id
      LIMIT {limit}
 """
+
+
+def _words_query(search: _Search, queries: list[str]) -> str:
+    """The tsquery matching any of the alternative phrasings, each one a parameter."""
+    return " || ".join(_WORDS_QUERY.format(text=search.param(text)) for text in queries)
 
 
 def words_statement(
@@ -368,26 +362,20 @@ def words_statement(
     """The SQL and parameters of a word search, ranked by relevance (and distance, with an origin)."""
     if origin is not None:
         search = _Search(origin[0], origin[1], filters.evaluated_at)
-        sort, distance, at = _SORT_NEAR, "geodesic_m($1, $2, r.latitude, r.longitude)", "$3"
+        sort, distance, at = _SORT_NEAR, _DISTANCE, "$3"
         search.where.append("r.geo IS NOT NULL")
         if radius_m is not None:
-            search.where.append(_WHERE_WITHIN.format(search.param(radius_m)))
+            search.keep(_WHERE_WITHIN, radius=radius_m)
     else:
         search = _Search(filters.evaluated_at)
         sort, distance, at = _SORT_RELEVANCE, "NULL::float8", "$1"
     search.filter(filters)
     extras = search.extras(at, filters)
     if after is not None:
-        search.where.append(f"({sort}, r.id) > ({search.param(after[0])}::float8, {search.param(after[1])}::uuid)")
-    query = " || ".join(_WORDS_QUERY.format(search.param(text)) for text in queries)
-    template = (
-        SELECT_BY_WORDS.replace("{sort}", sort)
-        .replace("{distance}", distance)
-        .replace("{at}", at)
-        .replace("{query}", query)
-        .replace("{extras}", extras)
-    )
-    return search.sql(template, limit), search.args
+        search.where.append(_WHERE_AFTER_SORT.format(sort=sort, key=search.param(after[0]), id=search.param(after[1])))
+    query = _words_query(search, queries)
+    sql = search.sql(SELECT_BY_WORDS, limit, sort=sort, distance=distance, at=at, query=query, extras=extras)
+    return sql, search.args
 
 
 # With a location: the nearest `window` matches by the index, scored. A weight is at most 3, so
@@ -418,9 +406,8 @@ COUNT_MATCHES = """
 async def count_matches(conn: asyncpg.Connection, queries: list[str], limit: int) -> int:
     """How many resources match any of the queries, counting no further than limit."""
     search = _Search()
-    query = " || ".join(_WORDS_QUERY.format(search.param(text)) for text in queries)
-    sql = COUNT_MATCHES.replace("{query}", query).replace("{limit}", search.param(limit))
-    count: int = await conn.fetchval(sql, *search.args)
+    query = _words_query(search, queries)
+    count: int = await conn.fetchval(search.sql(COUNT_MATCHES, limit, query=query), *search.args)
     return count
 
 
@@ -437,15 +424,10 @@ def words_window_statement(
     search = _Search(origin[0], origin[1])
     search.where.append("r.geo IS NOT NULL")
     if radius_m is not None:
-        search.where.append(_WHERE_WITHIN.format(search.param(radius_m)))
+        search.keep(_WHERE_WITHIN, radius=radius_m)
     search.filter(filters)
-    query = " || ".join(_WORDS_QUERY.format(search.param(text)) for text in queries)
-    template = (
-        SELECT_WORDS_WINDOW.replace("{sort}", _SORT_NEAR)
-        .replace("{query}", query)
-        .replace("{window}", search.param(window))
-    )
-    return template.format(where=" AND ".join(search.where)), search.args
+    query = _words_query(search, queries)
+    return search.sql(SELECT_WORDS_WINDOW, sort=_SORT_NEAR, query=query, window=search.param(window)), search.args
 
 
 async def select_documents(
@@ -454,7 +436,7 @@ async def select_documents(
     """The documents (with their per-request fields) of these resources."""
     search = _Search(filters.evaluated_at)
     extras = search.extras("$1", filters)
-    sql = SELECT_DOCUMENTS.replace("{extras}", extras).replace("{ids}", search.param(ids))
+    sql = search.sql(SELECT_DOCUMENTS, extras=extras, ids=search.param(ids))
     return {row["id"]: row for row in await conn.fetch(sql, *search.args)}
 
 
@@ -501,12 +483,7 @@ async def select_by_words(
                     for row in page
                 ]
     sql, args = words_statement(origin, radius_m, filters, queries, after, limit)
-    rows = await conn.fetch(sql, *args)
-    match = None if origin is None else "nearby"
-    return [
-        Hit(row[0], row[1], row[2], finish_item(row[4], row[3], row[2], row["capacity"], row["hours"], match))
-        for row in rows
-    ]
+    return _hits(await conn.fetch(sql, *args), None if origin is None else "nearby")
 
 
 # A word not in the vocabulary is replaced by the most similar one that is (trigram similarity

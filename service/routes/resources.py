@@ -1,7 +1,6 @@
 """Resources: the specialist search, one resource, and one-call creation."""
 
 import datetime as dt
-import re
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -13,21 +12,14 @@ from litestar.openapi.spec import Example
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from schemas.fields import Cost, Gender, Status
-from schemas.resources import Origin, Resource, ResourceCreate, ResourcePage
+from schemas.resources import Resource, ResourceCreate, ResourcePage
 from service.errors import InvalidInput, Moved, NotFound
 from service.http.auth import check_organization, check_owner, require_write
-from service.http.cursors import decode_cursor, encode_cursor, fingerprint
-from service.http.durations import parse_duration
 from service.queries import resources as queries
-from service.queries import service_areas as area_queries
 from service.queries.lifecycle import select_redirect
 from service.routes.params import Cursor, Limit
-from service.search.areas import covers
-from service.search.geo import Geocoder, parse_bbox, parse_near, radius_m, zip_origin
-from service.search.words import alternatives, words_to_check
+from service.search.resources import SearchPage, read_request, search
 from service.state import AppState
-
-LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 Near = Annotated[
     str | None,
@@ -216,104 +208,38 @@ class ResourceController(Controller):
         cursor: Cursor = None,
     ) -> Response[ResourcePage]:
         """Find resources near a point, ZIP or address (nearest first, with distance_m), or by name."""
-        origin = await _origin(state.geocoder, near, zip_code, address)
-        metres = radius_m(radius, unit)
-        if metres is not None and origin is None:
-            raise InvalidInput("radius", "needs a location: near, zip or address")
-        if open_now and open_at is not None:
-            raise InvalidInput("open_at", "give open_now=true or open_at, not both")
-        for name, instant in (("open_at", open_at), ("at", at)):
-            if instant is not None and instant.tzinfo is None:
-                raise InvalidInput(name, "must carry a UTC offset, e.g. 2026-11-27T23:30:00-08:00 or ...Z")
-        if at is not None and (open_at is not None or open_now):
-            raise InvalidInput("at", "give at, open_at or open_now=true, not more than one")
-        slugs = [slug.strip() for value in category or [] for slug in value.split(",") if slug.strip()]
-        state.taxonomy.check(slugs, "category", "query")
-        attributes = sorted({slug.strip() for value in attribute or [] for slug in value.split(",") if slug.strip()})
-        state.attributes.check(attributes, "attribute", "query")
-        languages = sorted({code.strip() for value in language or [] for code in value.split(",") if code.strip()})
-        for code in languages:
-            if not LANGUAGE_CODE.match(code):
-                raise InvalidInput("language", f"{code!r} is not an ISO 639 code such as es or zh")
-        now = dt.datetime.now(dt.UTC)
-        filters = queries.SearchFilters(
-            statuses=sorted(set(status or ["active"])),
-            categories=state.taxonomy.expand(slugs) if slugs else None,
-            words=(q or "").strip() or None,
-            open_at=open_at if open_at is not None else (now if open_now else None),
-            evaluated_at=open_at or at or now,
-            attributes=attributes or None,
+        search_request = await read_request(
+            state,
+            near=near,
+            zip_code=zip_code,
+            address=address,
+            radius=radius,
+            unit=unit,
+            category=category,
+            q=q,
+            open_now=open_now,
+            open_at=open_at,
+            at=at,
+            bbox=bbox,
+            status=status,
+            attribute=attribute,
             age=age,
-            cost=sorted(set(cost)) if cost else None,
-            languages=languages or None,
+            cost=cost,
+            language=language,
             gender=gender,
             has_capacity=has_capacity,
-            capacity_max_age=parse_duration(capacity_max_age, "capacity_max_age"),
-            bbox=parse_bbox(bbox) if bbox is not None else None,
-            verified_since=(now - parse_duration(verified_within, "verified_within")).date()
-            if verified_within is not None
-            else None,
+            capacity_max_age=capacity_max_age,
+            verified_within=verified_within,
+            limit=limit,
+            cursor=cursor,
+            geojson=format == "geojson"
+            or (format is None and "application/geo+json" in request.headers.get("accept", "")),
         )
-        point = (origin.latitude, origin.longitude) if origin is not None else None
-        query = fingerprint(
-            "resources",
-            point,
-            metres,
-            filters.statuses,
-            filters.categories,
-            filters.words,
-            open_at,
-            bool(open_now),
-            at,
-            filters.attributes,
-            age,
-            filters.cost,
-            filters.languages,
-            gender,
-            has_capacity,
-            bbox,
-            filters.capacity_max_age.total_seconds(),
-            verified_within,
-        )
-        if filters.words is not None:
-            after = decode_cursor(cursor, query, float)
-            corrections = await queries.select_corrections(conn, words_to_check(filters.words))
-            hits = await queries.select_by_words(
-                conn,
-                point,
-                metres,
-                filters,
-                alternatives(filters.words, corrections),
-                after,
-                limit + 1,
-            )
-        elif origin is None:
-            after = decode_cursor(cursor, query, str)
-            hits = await queries.select_by_name(conn, filters, after, limit + 1)
-        else:
-            after = decode_cursor(cursor, query, float)
-            served = await _served(conn, origin, zip_code)
-            hits = []
-            if served:
-                hits = await queries.select_serving(conn, served, filters, after, limit + 1)
-                filters = msgspec.structs.replace(filters, exclude_services=served)
-            hits += await queries.select_nearest(
-                conn, origin.latitude, origin.longitude, metres, filters, after, limit + 1, windowed=state.windowed_knn
-            )
-            hits.sort(key=lambda hit: (hit.sort_key, hit.id))
-            del hits[limit + 1 :]
-        next_cursor = None
-        if len(hits) > limit:
-            hits = hits[:limit]
-            next_cursor = encode_cursor(query, hits[-1].sort_key, hits[-1].id)
-        if origin is not None and filters.words is None:
-            # The index orders by distance on a sphere; within a page, order by the reported
-            # ellipsoidal distance so distance_m never goes down (area matches stay first).
-            hits.sort(key=lambda hit: (hit.distance_m is not None, hit.distance_m or 0.0))
-        state.served.record(hit.id for hit in hits)
-        if format == "geojson" or (format is None and "application/geo+json" in request.headers.get("accept", "")):
+        page = await search(conn, search_request, state.windowed_knn)
+        state.served.record(hit.id for hit in page.hits)
+        if search_request.shape == "geojson":
             return Response(
-                _feature_collection(hits, next_cursor, origin),  # type: ignore[arg-type]  # pre-encoded GeoJSON
+                _feature_collection(page),  # type: ignore[arg-type]  # pre-encoded GeoJSON
                 media_type="application/geo+json",
             )
         # Items arrive as finished JSON documents in the Resource shape (tests decode every page
@@ -321,11 +247,11 @@ class ResourceController(Controller):
         body = b"".join(
             (
                 b'{"items":[',
-                ",".join(hit.item for hit in hits).encode(),
+                ",".join(hit.item for hit in page.hits).encode(),
                 b'],"next_cursor":',
-                msgspec.json.encode(next_cursor),
+                msgspec.json.encode(page.next_cursor),
                 b',"origin":',
-                msgspec.json.encode(origin),
+                msgspec.json.encode(page.origin),
                 b"}",
             )
         )
@@ -374,10 +300,10 @@ class ResourceController(Controller):
         )
 
 
-def _feature_collection(hits: list[queries.Hit], next_cursor: str | None, origin: Origin | None) -> bytes:
+def _feature_collection(page: SearchPage) -> bytes:
     """A GeoJSON FeatureCollection (RFC 7946) of the page; next_cursor and origin as foreign members."""
     features = []
-    for hit in hits:
+    for hit in page.hits:
         location = msgspec.json.decode(hit.item)["location"]
         geometry = (
             None
@@ -393,35 +319,9 @@ def _feature_collection(hits: list[queries.Hit], next_cursor: str | None, origin
             b'{"type":"FeatureCollection","features":[',
             b",".join(features),
             b'],"next_cursor":',
-            msgspec.json.encode(next_cursor),
+            msgspec.json.encode(page.next_cursor),
             b',"origin":',
-            msgspec.json.encode(origin),
+            msgspec.json.encode(page.origin),
             b"}",
         )
     )
-
-
-async def _served(conn: asyncpg.Connection, origin: Origin, zip_code: str | None) -> list[UUID]:
-    """Services with an area covering the search point (box prefilter, then the exact test), or
-    listing the searched ZIP code."""
-    served = {
-        row["service_id"]
-        for row in await area_queries.select_candidates(conn, origin.latitude, origin.longitude)
-        if row["in_circle"] or (row["extent"] is not None and covers(row["extent"], origin.latitude, origin.longitude))
-    }
-    if zip_code is not None:
-        served.update(await area_queries.select_by_postal_code(conn, zip_code.strip()[:5]))
-    return sorted(served)
-
-
-async def _origin(geocoder: Geocoder, near: str | None, zip_code: str | None, address: str | None) -> Origin | None:
-    given = [name for name, value in (("near", near), ("zip", zip_code), ("address", address)) if value is not None]
-    if len(given) > 1:
-        raise InvalidInput(given[1], f"give one of near, zip or address, not {' and '.join(given)}")
-    if near is not None:
-        return parse_near(near)
-    if zip_code is not None:
-        return zip_origin(zip_code)
-    if address is not None:
-        return await geocoder.locate(address)
-    return None

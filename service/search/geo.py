@@ -9,9 +9,8 @@ import zoneinfo
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
-import msgspec
-
 from schemas.resources import Origin
+from schemas.search import BoundingBox
 from service.config import Settings
 from service.errors import InvalidInput, UpstreamUnavailable
 
@@ -153,18 +152,6 @@ def _build_geocoder(settings: Settings) -> Callable[[str], Any]:
         options["api_key"] = settings.geocoder_api_key
     geocoder = factory(**options)
     return functools.partial(geocoder.geocode, exactly_one=True)
-
-
-class BoundingBox(msgspec.Struct, frozen=True):
-    """A map viewport; min_lon > max_lon means it crosses the antimeridian. The circle (centre and
-    radius in metres) covers it and lets the GiST index prefilter; None when the box is too big."""
-
-    min_lon: float
-    min_lat: float
-    max_lon: float
-    max_lat: float
-    centre: tuple[float, float] | None
-    radius_m: float | None
 
 
 def parse_bbox(raw: str) -> BoundingBox:
