@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # Every package, pinned with its hashes; `make lock` refreshes it from pyproject.toml.
 LOCK   := requirements.lock
 
-.PHONY: serve test lint install lock openapi seed migrate bench bench-full bench-import bench-mixed bench-platform clean
+.PHONY: serve test lint install lock openapi seed migrate bench bench-quick bench-full bench-import bench-mixed bench-platform clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "CommonGround needs Python 3.11 or newer (found " + sys.version.split()[0] + "); run: make PYTHON=python3.11 ...")'
@@ -43,6 +43,9 @@ migrate: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench.quick
 
 bench-full: $(STAMP)
 	$(BIN)/python -m bench --sizes 10000 100000 1000000

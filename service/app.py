@@ -16,7 +16,7 @@ from litestar.openapi.spec import Components, Contact, License, SecurityScheme, 
 
 from service.config import Settings, load_settings
 from service.curation.served import ServedCounter
-from service.db import connect_with_retry, create_pool, provide_connection
+from service.db import connect_with_retry, create_pool, pooled, provide_connection
 from service.embedded import embedded_postgres
 from service.errors import exception_handlers
 from service.http.access import access_middleware, configure_logging
@@ -26,6 +26,7 @@ from service.http.contract import allow_middleware, document_problems, document_
 from service.http.etags import etag_middleware
 from service.http.idempotency import idempotency_middleware
 from service.http.metrics import Metrics
+from service.http.quotas import QuotaLedger
 from service.http.streams import StreamBudget, stream_middleware
 from service.imports.exports import ExportCache, delete_old_export_writes
 from service.imports.importer import cancel_jobs
@@ -34,7 +35,7 @@ from service.platform.webhooks import Deliverer, seal_plain_secrets, system_reso
 from service.queries.attributes import select_attributes
 from service.queries.categories import select_taxonomy
 from service.queries.migrations import apply_migrations
-from service.queries.resources import incremental_knn
+from service.queries.resources import incremental_knn, refresh_timelines
 from service.routes.attributes import list_attributes
 from service.routes.capacity import CapacityController
 from service.routes.categories import CategoryController
@@ -113,15 +114,26 @@ def openapi_config() -> OpenAPIConfig:
 
 
 async def _housekeeping(pool: asyncpg.Pool, served: ServedCounter) -> None:
-    """Every minute: forget ended quota windows and old export writers, and add the showings counted."""
+    """Every minute: forget ended quota windows and old export writers, add the showings counted, and
+    keep the search rows' timelines ahead of the clock."""
     while True:
         await asyncio.sleep(60)
         try:
             await delete_old_windows(pool)
             await delete_old_export_writes(pool)
             await served.flush(pool)
+            await _refresh_timelines(pool)
         except Exception:
             log.warning("housekeeping failed; trying again in a minute", exc_info=True)
+
+
+async def _refresh_timelines(pool: asyncpg.Pool, batch: int = 2_000) -> None:
+    """Lay out the timelines running out soon, a batch per transaction so no search waits on many rows."""
+    async with pooled(pool) as conn:
+        for _ in range(1_000):  # 2M rows a minute at most; the rest next minute
+            if await refresh_timelines(conn, batch) < batch:
+                return
+            await asyncio.sleep(0.1)
 
 
 async def _flush_served(served: ServedCounter, pool: asyncpg.Pool) -> None:
@@ -243,6 +255,7 @@ def create_app(settings: Settings) -> Litestar:
                 "settings": settings,
                 "metrics": measured,
                 "streams": StreamBudget(settings),
+                "quotas": QuotaLedger(settings.workers),
                 "exports": ExportCache(measured),
                 "resolver": system_resolve,
             }

@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # only for the annotations: the modules below import this one
     from service.config import Settings
     from service.curation.served import ServedCounter
     from service.http.metrics import Metrics
+    from service.http.quotas import QuotaLedger
     from service.http.streams import StreamBudget
     from service.imports.exports import ExportCache
     from service.platform.sealing import ServerKey
@@ -23,11 +24,12 @@ if TYPE_CHECKING:  # only for the annotations: the modules below import this one
 
 
 class AppState(State):
-    """Set at creation: settings, metrics, streams, exports, resolver; by the lifespan: the rest."""
+    """Set at creation: settings, metrics, streams, quotas, exports, resolver; by the lifespan: the rest."""
 
     settings: Settings
     metrics: Metrics
     streams: StreamBudget
+    quotas: QuotaLedger
     exports: ExportCache
     # Looks webhook hosts up, at registration and at delivery (tests put a stub here).
     resolver: Resolver

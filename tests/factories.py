@@ -122,7 +122,8 @@ class StubResolver:
 
 INDEX_SNAPSHOT = """
     SELECT id, status, categories, name, search_vector::text, latitude, longitude, timezone, weekdays,
-           opens::text, closes::text, valid_from, valid_to, zones, week_open::text, hours_simple, head
+           opens::text, closes::text, valid_from, valid_to, zones, week_open::text, hours_simple, head,
+           timeline_from, timeline_since, timeline_until, timeline_starts, timeline_ends, timeline_days
       FROM resource_index ORDER BY id
 """
 

@@ -1,11 +1,14 @@
 """Quotas: per key or per client address, exact across worker processes, with RateLimit headers and 429."""
 
 import asyncio
+import datetime as dt
 
+import asyncpg
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
+from service.http.quotas import QuotaLedger
 from tests.conftest import ADMIN, make_settings
 
 
@@ -93,3 +96,25 @@ async def test_ipv6_callers_are_counted_per_64_and_mapped_ipv4_as_ipv4(db_url):
         codes = [(await client.get("/v1/categories")).status_code for _ in range(6)]
     # One /64 shares a bucket, the next /64 has its own; ::ffff:192.0.2.7 is 192.0.2.7.
     assert codes == [200, 429, 200, 200, 429, 200]
+
+
+async def test_leases_never_admit_more_than_the_limit_across_workers(db_url):
+    """Workers reserving requests in leases, concurrently: together they admit no more than the limit,
+    and they refuse only once what they have not handed out is all that is left."""
+    pool = await asyncpg.create_pool(db_url, min_size=1, max_size=6)
+    try:
+        window = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
+        workers = [QuotaLedger(3) for _ in range(3)]
+        answers = await asyncio.gather(*(workers[n % 3].count(pool, "ip:192.0.2.7", window, 500) for n in range(900)))
+        admitted = sum(hits <= 500 for hits in answers)
+        unused = sum(ledger.leases["ip:192.0.2.7"].left for ledger in workers)
+        assert admitted + unused == 500
+        assert unused <= 500 // 4
+        # Far fewer round trips than requests: the window's total grew in leases.
+        assert await pool.fetchval("SELECT hits FROM rate_windows WHERE bucket = 'ip:192.0.2.7'") >= 500
+        # One worker alone counts exactly: 1, 2, ... then refuses.
+        alone = QuotaLedger(1)
+        counted = [await alone.count(pool, "ip:192.0.2.8", window, 50) for _ in range(52)]
+        assert counted[:50] == list(range(1, 51)) and all(hits > 50 for hits in counted[50:])
+    finally:
+        await pool.close()

@@ -179,8 +179,9 @@ def auth_middleware(app: ASGIApp) -> ASGIApp:
                 if settings.admin_key and hmac.compare_digest(token.encode(), settings.admin_key.encode()):
                     caller, limit = BOOTSTRAP, settings.rate_limit_key
                     if counted and limit:
-                        async with pooled(app_state(scope["app"]).pool, 5) as conn:
-                            hits = await queries.count_request(conn, "key:bootstrap", window)
+                        state = app_state(scope["app"])
+                        hits = await state.quotas.count(state.pool, "key:bootstrap", window, limit)
+                        async with pooled(state.pool, 5) as conn:
                             await queries.count_usage(conn, BOOTSTRAP_ID, window.date(), hits > limit)
                 else:
                     async with pooled(app_state(scope["app"]).pool, 5) as conn:
@@ -212,8 +213,8 @@ def auth_middleware(app: ASGIApp) -> ASGIApp:
                     )
                     limit, hits = row["rate_limit"] or 0, row["hits"]
             elif counted and limit:
-                async with pooled(app_state(scope["app"]).pool, 5) as conn:
-                    hits = await queries.count_request(conn, "ip:" + client_bucket(scope), window)
+                state = app_state(scope["app"])
+                hits = await state.quotas.count(state.pool, "ip:" + client_bucket(scope), window, limit)
         except UNAVAILABLE:
             await send_problem(
                 send,
@@ -272,10 +273,10 @@ async def _throttle(
 async def _refuse(scope: Scope, send: Send, path: str, window: dt.datetime, now: dt.datetime, detail: str) -> None:
     """A 401 for a key that does not work, counted against the address's anonymous quota so that guessing
     keys is throttled like any anonymous traffic (429 once the quota is spent)."""
-    limit = app_state(scope["app"]).settings.rate_limit_anonymous
+    state = app_state(scope["app"])
+    limit = state.settings.rate_limit_anonymous
     if limit:
-        async with pooled(app_state(scope["app"]).pool, 5) as conn:
-            hits = await queries.count_request(conn, "ip:" + client_bucket(scope), window)
+        hits = await state.quotas.count(state.pool, "ip:" + client_bucket(scope), window, limit)
         if hits > limit:
             reset = WINDOW_S - int((now - window).total_seconds())
             await _throttle(scope, send, path, ANONYMOUS, limit, _quota_headers(limit, hits, reset), reset)

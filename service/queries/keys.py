@@ -142,6 +142,19 @@ async def count_request(conn: asyncpg.Connection, bucket: str, window: dt.dateti
     return hits
 
 
+COUNT_REQUESTS = """
+    INSERT INTO rate_windows AS w (bucket, window_start, hits) VALUES ($1, $2, $3)
+    ON CONFLICT (bucket, window_start) DO UPDATE SET hits = w.hits + excluded.hits
+    RETURNING hits
+"""
+
+
+async def count_requests(conn: asyncpg.Connection, bucket: str, window: dt.datetime, requests: int) -> int:
+    """Reserve a number of requests of a bucket's window; the window's new total."""
+    hits: int = await conn.fetchval(COUNT_REQUESTS, bucket, window, requests)
+    return hits
+
+
 COUNT_USAGE = """
     INSERT INTO key_usage AS u (key_id, day, requests, throttled) VALUES ($1, $2, 1, $3::int)
     ON CONFLICT (key_id, day) DO UPDATE

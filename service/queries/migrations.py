@@ -147,9 +147,22 @@ async def apply_migrations(conn: asyncpg.Connection) -> list[str]:
                 await conn.execute(INSERT_APPLIED, migration.version, migration.name, migration.checksum)
             applied_now.append(f"{migration.version:04d}_{migration.name}")
         applied_now += await _apply_areas(conn)
+        if applied_now:
+            await _lay_out_timelines(conn)
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
     return applied_now
+
+
+# Rows written before timelines existed (resource_index.timeline_*): searches answer them through the
+# hours functions until they are laid out, which this does in batches, each its own transaction.
+REFRESH_UNLAID_TIMELINES = "SELECT refresh_timelines('-infinity', $1)"
+
+
+async def _lay_out_timelines(conn: asyncpg.Connection, batch: int = 5_000) -> None:
+    """Lay out every timeline never laid out."""
+    while await conn.fetchval(REFRESH_UNLAID_TIMELINES, batch) == batch:
+        pass
 
 
 def _is_legacy(rows: list[asyncpg.Record]) -> bool:

@@ -83,7 +83,7 @@ class _Search:
         if filters.categories is not None:
             self.keep(_WHERE_CATEGORIES, categories=filters.categories)
         if filters.open_at is not None:
-            self.keep(_WHERE_OPEN, at=filters.open_at)
+            self.keep(OPEN_AT, at=filters.open_at)
         if filters.attributes:
             self.keep(_WHERE_ATTRIBUTES, attributes=filters.attributes)
         if filters.age is not None:
@@ -108,8 +108,9 @@ class _Search:
             self.keep(_WHERE_CAPACITY, unit=filters.has_capacity, since=filters.evaluated_at - filters.capacity_max_age)
 
     def extras(self, at: str, filters: SearchFilters) -> str:
-        """The columns each result needs as of the request: capacity and hours."""
-        return _EXTRAS.format(at=at, max_age=self.param(filters.capacity_max_age))
+        """The columns each result needs as of the request: open_now, capacity and hours."""
+        open_now, hours = OPEN_AT.format(at=at), HOURS_AT.format(at=at)
+        return _EXTRAS.format(at=at, max_age=self.param(filters.capacity_max_age), open_now=open_now, hours=hours)
 
     def sql(self, template: str, limit: int | None = None, **parts: str) -> str:
         """The template with its conditions, its limit (a parameter) and the other named parts."""
@@ -118,19 +119,30 @@ class _Search:
         return template.format(where=" AND ".join(self.where) or "true", **parts)
 
 
-# Most resources report no capacity: skip the function call for them.
-_EXTRAS = (
-    "CASE WHEN r.capacity = '[]'::jsonb THEN '[]' ELSE capacity_json(r.capacity, {at}, {max_age}::interval) END"
-    " AS capacity, resource_hours(r, {at}) AS hours"
+# Most resources report no capacity: skip the function call for them. Hours come from the
+# timeline while it covers the instant, else from resource_hours().
+HOURS_AT = (
+    "CASE WHEN r.timeline_since <= {at}::timestamptz AND {at}::timestamptz < r.timeline_until "
+    "THEN timeline_hours(r.timeline_starts, r.timeline_ends, r.timeline_days, r.timeline_from, r.timezone, {at}) "
+    "ELSE resource_hours_by_id(r.id, {at}) END"
 )
+_EXTRAS = (
+    "{open_now} AS open_now, "
+    "CASE WHEN r.capacity = '[]'::jsonb THEN '[]' ELSE capacity_json(r.capacity, {at}, {max_age}::interval) END"
+    " AS capacity, {hours} AS hours"
+)
+
 _WHERE_STATUS = "r.status = any({statuses}::text[])"
 _WHERE_CATEGORIES = "r.categories && {categories}::text[]"
-# resource_open_at() with its weekly fast path written out: as a filter it runs on every row a
-# scan passes (1.5 us a row instead of 7).
-_WHERE_OPEN = (
+# resource_open_at() with its fast paths written out, as a filter and as a column: the weekly
+# hours for resources without exceptions (1.5 us a row instead of 7), else the timeline laid out
+# when the row was written (resource_timeline()) while it covers the instant.
+OPEN_AT = (
     "CASE WHEN r.hours_simple AND cardinality(r.exception_dates) = 0 "
     "THEN r.week_open @> week_second({at}::timestamptz, r.timezone) "
-    "ELSE resource_open_at(r, {at}::timestamptz) END"
+    "WHEN r.timeline_since <= {at}::timestamptz AND {at}::timestamptz < r.timeline_until "
+    "THEN coalesce({at}::timestamptz < r.timeline_ends[width_bucket({at}::timestamptz, r.timeline_starts)], false) "
+    "ELSE resource_open_at_by_id(r.id, {at}::timestamptz) END"
 )
 _WHERE_ATTRIBUTES = "r.attributes @> {attributes}::text[]"
 # Unknown ages do not exclude: a service without a minimum takes everyone up to its maximum.
@@ -183,7 +195,7 @@ TIE_WINDOW = 16
 
 SELECT_NEAREST = """
     SELECT k.id, k.sort_key, geodesic_m($1, $2, r.latitude, r.longitude) AS distance_m,
-           resource_open_at(r, $3) AS open_now, r.head, k.window_edge, k.window_rows, {extras}
+           r.head, k.window_edge, k.window_rows, {extras}
       FROM (SELECT r.id, r.geo <-> ll_to_earth($1, $2) AS sort_key,
                    max(r.geo <-> ll_to_earth($1, $2)) OVER () AS window_edge, count(*) OVER () AS window_rows
               FROM (SELECT r.id, r.geo
@@ -199,7 +211,7 @@ SELECT_NEAREST = """
 SELECT_NEAREST_EXACT = """
     SELECT r.id, r.geo <-> ll_to_earth($1, $2) AS sort_key,
            geodesic_m($1, $2, r.latitude, r.longitude) AS distance_m,
-           resource_open_at(r, $3) AS open_now, r.head, NULL::float8 AS window_edge, NULL::bigint AS window_rows,
+           r.head, NULL::float8 AS window_edge, NULL::bigint AS window_rows,
            {extras}
       FROM resource_index r
      WHERE r.geo IS NOT NULL AND {where}
@@ -265,7 +277,7 @@ async def select_nearest(
 # Services whose area covers the search point, one resource each (the lowest id), listed before
 # nearby ones: their sort key is 0, the chord distance of a resource standing on the point.
 SELECT_SERVING = """
-    SELECT r.id, 0::float8 AS sort_key, NULL::float8 AS distance_m, resource_open_at(r, $1) AS open_now, r.head,
+    SELECT r.id, 0::float8 AS sort_key, NULL::float8 AS distance_m, r.head,
            {extras}
       FROM resource_index r
      WHERE r.id IN (SELECT DISTINCT ON (sal.service_id) r.id
@@ -299,7 +311,7 @@ async def select_serving(
 
 # Without a location: by service name, then id. $1 is when open_now is evaluated.
 SELECT_BY_NAME = """
-    SELECT r.id, r.name AS sort_key, NULL::float8 AS distance_m, resource_open_at(r, $1) AS open_now, r.head,
+    SELECT r.id, r.name AS sort_key, NULL::float8 AS distance_m, r.head,
            {extras}
       FROM resource_index r
      WHERE {where}
@@ -337,7 +349,7 @@ _WORDS_QUERY = "websearch_to_tsquery('cg_search', {text}::text)"
 _WHERE_AFTER_SORT = "({sort}, r.id) > ({key}::float8, {id}::uuid)"
 
 SELECT_BY_WORDS = """
-    SELECT r.id, {sort} AS sort_key, {distance} AS distance_m, resource_open_at(r, {at}) AS open_now, r.head,
+    SELECT r.id, {sort} AS sort_key, {distance} AS distance_m, r.head,
            {extras}
       FROM resource_index r, (SELECT {query} AS query) AS q
      WHERE r.search_vector @@ q.query AND {where}
@@ -412,7 +424,7 @@ async def count_matches(conn: asyncpg.Connection, queries: list[str], limit: int
 
 
 SELECT_DOCUMENTS = """
-    SELECT r.id, resource_open_at(r, $1) AS open_now, r.head, {extras}
+    SELECT r.id, r.head, {extras}
       FROM resource_index r WHERE r.id = any({ids}::uuid[])
 """
 
@@ -521,6 +533,15 @@ async def select_resource(
     """One resource as its JSON item, open_now and capacity evaluated at an instant."""
     row = await conn.fetchrow(SELECT_RESOURCE, resource_id, at, capacity_max_age)
     return None if row is None else finish_item(row["head"], row["open_now"], None, row["capacity"], row["hours"])
+
+
+REFRESH_TIMELINES = "SELECT refresh_timelines(now() + interval '9 days', $1)"
+
+
+async def refresh_timelines(conn: asyncpg.Connection, batch: int) -> int:
+    """Lay out again up to batch timelines that run out within 9 days; how many were."""
+    done: int = await conn.fetchval(REFRESH_TIMELINES, batch)
+    return done
 
 
 SELECT_ORGANIZATION_EXISTS = "SELECT EXISTS (SELECT 1 FROM organizations WHERE id = $1)"

@@ -1,0 +1,128 @@
+"""`make bench-quick` (under a minute): the search at 10,000 resources against the floors, same run.
+
+Plain nearest-20 and the slowest variants (open at 2 am, when only night services are open; a
+misspelled word; category + attribute + open now) through `commonground serve`, next to the bare
+Litestar endpoint and the raw KNN query from the same load process. Every figure that matters is a
+ratio within this run, so it can be compared across machines and commits.
+"""
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+from bench.__main__ import free_port, load, postmaster, prepare, save_results, start_api, stop_api, tune
+from bench.data import query_points
+from service.embedded import embedded_postgres
+
+
+def variants(now: dt.datetime) -> dict[str, tuple[str, int]]:
+    """name -> (query string, fewest results a good answer has)."""
+    # 2 am tomorrow in the synthetic listings' time zone (America/Chicago, UTC-6 in winter, -5 in summer).
+    chicago = dt.timezone(dt.timedelta(hours=-6 if now.month in (1, 2, 11, 12) else -5))
+    night = (now.astimezone(chicago) + dt.timedelta(days=1)).replace(hour=2, minute=0, second=0, microsecond=0)
+    return {
+        "plain nearest-20": ("", 20),
+        "open at 2 am": ("&open_at=" + night.isoformat().replace("+", "%2B"), 20),
+        "words, typo": ("&q=naloxon", 1),
+        "combined": ("&category=emergency-shelter&attribute=no-id-required&open_now=true", 0),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=10_000)
+    parser.add_argument("--duration", type=float, default=3.0, help="seconds of load per measurement")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--unloaded", type=int, default=150, help="sequential requests for unloaded latency")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--data-dir", default=os.path.join(tempfile.gettempdir(), "commonground-bench"))
+    args = parser.parse_args()
+    started = time.perf_counter()
+    data = Path(args.data_dir)
+    data.mkdir(parents=True, exist_ok=True)
+    points = data / "points.json"
+    points.write_text(json.dumps(query_points(5_000)))
+    results: dict[str, dict] = {}
+    with embedded_postgres(args.data_dir) as server_url:
+        asyncio.run(tune(server_url, "1GB"))
+    with embedded_postgres(args.data_dir) as server_url:
+        dsn = asyncio.run(prepare(server_url, args.size))
+        database = postmaster(args.data_dir)
+        load("sql", dsn, points, args.concurrency, 1.0)
+        results["raw SQL"] = {
+            "unloaded": load("sql", dsn, points, 1, 30, args.unloaded),
+            "loaded": load("sql", dsn, points, args.concurrency, args.duration, database=database),
+        }
+        for name, bare, queries in (("bare", True, {"bare": ("", 20)}), ("api", False, variants(dt.datetime.now()))):
+            port = free_port()
+            server = start_api(dsn, port, args.workers, data / f"quick-{name}.log", bare=bare)
+            base = f"http://127.0.0.1:{port}"
+            web = psutil.Process(server.pid)
+            try:
+                load("http", base, points, args.concurrency, 1.0)  # warm up
+                for label, (query, expect) in queries.items():
+                    results[label] = {
+                        "query": query,
+                        "unloaded": load("http", base, points, 1, 30, args.unloaded, query=query, expect=expect),
+                        "loaded": load(
+                            "http",
+                            base,
+                            points,
+                            args.concurrency,
+                            args.duration,
+                            web=web,
+                            database=database,
+                            query=query,
+                            expect=expect,
+                        ),
+                    }
+            finally:
+                stop_api(server)
+    report(results, args, time.perf_counter() - started)
+    save_results("quick.json", results)
+
+
+def report(results: dict[str, dict], args: argparse.Namespace, seconds: float) -> None:
+    """The table and the ratios the search is held to."""
+    bare, raw, plain = results["bare"], results["raw SQL"], results["plain nearest-20"]
+    print(
+        f"bench-quick: {args.size:,} resources, {os.cpu_count()} CPUs, {args.workers} API workers, "
+        f"{args.concurrency} connections, {args.duration:g} s a measurement, {seconds:.0f} s in all"
+    )
+    print(f"{'':<20}{'p50 1c':>9}{'req/s':>8}{'p99':>9}{'web us':>8}{'pg us':>7}{'x plain p50':>12}")
+    for name, row in results.items():
+        unloaded, loaded = row["unloaded"], row["loaded"]
+        cpu = loaded["cpu_us"]
+        print(
+            f"{name:<20}{unloaded['p50_ms']:>7.2f}ms{loaded['rps']:>8.0f}{loaded['p99_ms']:>7.1f}ms"
+            f"{cpu.get('web', 0):>8.0f}{cpu.get('postgres', 0):>7.0f}"
+            f"{unloaded['p50_ms'] / plain['unloaded']['p50_ms']:>12.2f}"
+        )
+    api, floor = plain["loaded"], bare["loaded"]
+    checks = [
+        ("throughput >= 70% of bare", api["rps"] / floor["rps"], 0.70, True),
+        ("p99 <= 2x bare", api["p99_ms"] / floor["p99_ms"], 2.0, False),
+        ("unloaded p50 <= 2x bare", plain["unloaded"]["p50_ms"] / bare["unloaded"]["p50_ms"], 2.0, False),
+        ("postgres CPU <= 2x raw KNN", api["cpu_us"]["postgres"] / raw["loaded"]["cpu_us"]["postgres"], 2.0, False),
+        ("web CPU <= 1.5x bare", api["cpu_us"]["web"] / floor["cpu_us"]["web"], 1.5, False),
+    ]
+    for name, row in results.items():
+        if name not in ("bare", "raw SQL", "plain nearest-20"):
+            ratio = row["unloaded"]["p50_ms"] / plain["unloaded"]["p50_ms"]
+            checks.append((f"{name}: unloaded p50 <= 2x plain", ratio, 2.0, False))
+    for label, ratio, target, at_least in checks:
+        met = ratio >= target if at_least else ratio <= target
+        print(f"  [{'met' if met else 'MISSED'}] {label}: {ratio:.2f}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
