@@ -2,7 +2,6 @@
 
 import datetime as dt
 from typing import Literal
-from uuid import UUID
 
 import msgspec
 
@@ -37,7 +36,6 @@ class SearchFilters(msgspec.Struct, frozen=True, kw_only=True):
     has_capacity: str | None = None
     capacity_max_age: dt.timedelta = dt.timedelta(hours=24)
     bbox: BoundingBox | None = None
-    exclude_services: list[UUID] | None = None
     verified_since: dt.date | None = None
 
 

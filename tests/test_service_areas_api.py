@@ -1,6 +1,10 @@
 """Service areas: polygons with holes, postal codes, circles, and areas split at the antimeridian."""
 
+import itertools
+import random
+
 import pytest
+from shapely.geometry import Point, shape
 
 from tests.conftest import ADMIN, ANY_VERSION
 from tests.factories import resource_body
@@ -132,3 +136,57 @@ async def test_areas_are_validated_and_editable(client):
     )
     assert replaced.status_code == 200 and replaced.json()["service_areas"][0]["extent"] == COUNTY
     assert ("Van", "serves_area", True) in await search(client, near="45.40,-122.90")
+
+
+# A concave shape with two holes, one of them touching nothing, and a second part.
+COMB = {
+    "type": "MultiPolygon",
+    "coordinates": [
+        [
+            [
+                [10.0, 0.0],
+                [14.0, 0.0],
+                [14.0, 4.0],
+                [13.0, 4.0],
+                [13.0, 1.0],
+                [11.0, 1.0],
+                [11.0, 4.0],
+                [10.0, 4.0],
+                [10.0, 0.0],
+            ],
+            [[10.2, 0.2], [10.8, 0.2], [10.8, 0.8], [10.2, 0.8], [10.2, 0.2]],
+            [[13.2, 2.0], [13.8, 2.0], [13.5, 3.5], [13.2, 2.0]],
+        ],
+        [[[15.0, 0.0], [16.0, 2.0], [15.0, 4.0], [15.0, 0.0]]],
+    ],
+}
+
+
+async def test_the_database_covers_points_as_shapely_does(client, conn):
+    """services_serving()'s polygon test against shapely's covers() on random points, edges and
+    vertices included (areas are read with their boundaries inside, holes' boundaries too)."""
+    made = []
+    for name, extent in (("county", COUNTY), ("fiji", FIJI), ("comb", COMB)):
+        made.append((await make(client, name, None, None, [{"extent": extent}]), shape(extent)))
+    rng = random.Random(7)
+    checked = 0
+    for resource, geometry in made:
+        area_id = await conn.fetchval("SELECT id FROM service_areas WHERE service_id = $1", resource["service"]["id"])
+        west, south, east, north = geometry.bounds
+        points = [(rng.uniform(south - 0.2, north + 0.2), rng.uniform(west - 0.2, east + 0.2)) for _ in range(400)]
+        # Vertices and midpoints of edges lie on boundaries.
+        rings = [
+            ring
+            for polygon in getattr(geometry, "geoms", [geometry])
+            for ring in [polygon.exterior, *polygon.interiors]
+        ]
+        for ring in rings:
+            coords = list(ring.coords)
+            points += [(lat, lon) for lon, lat in coords]
+            points += [((a[1] + b[1]) / 2, (a[0] + b[0]) / 2) for a, b in itertools.pairwise(coords)]
+        for lat, lon in points:
+            expected = any(geometry.covers(Point(x, lat)) for x in ([lon, -lon] if abs(lon) == 180 else [lon]))
+            found = await conn.fetchval("SELECT area_covers($1, $2, $3)", area_id, lat, lon)
+            assert found == expected, (resource["service"]["name"], lat, lon)
+            checked += 1
+    assert checked > 1_200

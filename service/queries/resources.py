@@ -102,8 +102,6 @@ class _Search:
             self.keep(lon_test, west=box.min_lon, east=box.max_lon)
             if box.centre is not None and box.radius_m is not None:
                 self.keep(_WHERE_CIRCLE, latitude=box.centre[0], longitude=box.centre[1], radius=box.radius_m)
-        if filters.exclude_services:
-            self.keep(_WHERE_NOT_SERVICES, services=filters.exclude_services)
         if filters.has_capacity is not None:
             self.keep(_WHERE_CAPACITY, unit=filters.has_capacity, since=filters.evaluated_at - filters.capacity_max_age)
 
@@ -161,10 +159,6 @@ _WHERE_VERIFIED = (
     "EXISTS (SELECT 1 FROM service_at_location x JOIN services s ON s.id = x.service_id "
     "WHERE x.id = r.id AND s.assured_date >= {since}::date)"
 )
-# Services already listed because their area covers the point.
-_WHERE_NOT_SERVICES = (
-    "NOT EXISTS (SELECT 1 FROM service_at_location x WHERE x.id = r.id AND x.service_id = any({services}::uuid[]))"
-)
 # A current count (reported within the max age) with something available.
 _WHERE_CAPACITY = (
     "EXISTS (SELECT 1 FROM jsonb_array_elements(r.capacity) AS e WHERE e->>'unit' = {unit}::text "
@@ -194,7 +188,7 @@ _WHERE_AFTER_ID = "r.id > {id}::uuid"
 TIE_WINDOW = 16
 
 SELECT_NEAREST = """
-    SELECT k.id, k.sort_key, geodesic_m($1, $2, r.latitude, r.longitude) AS distance_m,
+    SELECT 'nearby'::text AS match, k.id, k.sort_key, geodesic_m($1, $2, r.latitude, r.longitude) AS distance_m,
            r.head, k.window_edge, k.window_rows, {extras}
       FROM (SELECT r.id, r.geo <-> ll_to_earth($1, $2) AS sort_key,
                    max(r.geo <-> ll_to_earth($1, $2)) OVER () AS window_edge, count(*) OVER () AS window_rows
@@ -209,7 +203,7 @@ SELECT_NEAREST = """
 """
 
 SELECT_NEAREST_EXACT = """
-    SELECT r.id, r.geo <-> ll_to_earth($1, $2) AS sort_key,
+    SELECT 'nearby'::text AS match, r.id, r.geo <-> ll_to_earth($1, $2) AS sort_key,
            geodesic_m($1, $2, r.latitude, r.longitude) AS distance_m,
            r.head, NULL::float8 AS window_edge, NULL::bigint AS window_rows,
            {extras}
@@ -232,15 +226,27 @@ def nearest_statement(
     """The SQL and parameters of a nearest-first search: windowed, or exact (fast from PostgreSQL 17)."""
     search = _Search(latitude, longitude, filters.evaluated_at)
     search.filter(filters)
+    return _nearest(search, radius_m, filters, after, limit, exact), search.args
+
+
+def _nearest(
+    search: _Search,
+    radius_m: float | None,
+    filters: SearchFilters,
+    after: tuple[float, UUID] | None,
+    limit: int,
+    exact: bool,
+) -> str:
+    """The nearest-first part of a search whose conditions are set: the search's own ones added."""
     extras = search.extras("$3", filters)
     if radius_m is not None:
         search.keep(_WHERE_WITHIN, radius=radius_m)
     if after is not None:
         search.keep(_WHERE_AFTER_CHORD, key=after[0], id=after[1])
     if exact:
-        return search.sql(SELECT_NEAREST_EXACT, limit, extras=extras), search.args
+        return search.sql(SELECT_NEAREST_EXACT, limit, extras=extras)
     window = search.param(limit + TIE_WINDOW)
-    return search.sql(SELECT_NEAREST, limit, extras=extras, window=window), search.args
+    return search.sql(SELECT_NEAREST, limit, extras=extras, window=window)
 
 
 def incremental_knn(server_version: int) -> bool:
@@ -261,52 +267,106 @@ async def select_nearest(
     """Up to limit resources nearest a point (within radius_m when given), after a cursor key."""
     sql, args = nearest_statement(latitude, longitude, radius_m, filters, after, limit, exact=not windowed)
     rows = await conn.fetch(sql, *args)
-    last = rows[-1] if rows else None
-    if (
-        windowed
-        and last is not None
-        and len(rows) == limit
-        and last["window_rows"] == limit + TIE_WINDOW
-        and last["sort_key"] == last["window_edge"]
-    ):
+    if windowed and _window_cut_ties(rows, limit):
         sql, args = nearest_statement(latitude, longitude, radius_m, filters, after, limit, exact=True)
         rows = await conn.fetch(sql, *args)
     return _hits(rows, "nearby")
 
 
-# Services whose area covers the search point, one resource each (the lowest id), listed before
-# nearby ones: their sort key is 0, the chord distance of a resource standing on the point.
-SELECT_SERVING = """
-    SELECT r.id, 0::float8 AS sort_key, NULL::float8 AS distance_m, r.head,
-           {extras}
-      FROM resource_index r
-     WHERE r.id IN (SELECT DISTINCT ON (sal.service_id) r.id
-                      FROM resource_index r JOIN service_at_location sal ON sal.id = r.id
-                     WHERE sal.service_id = any({services}::uuid[]) AND {where}
-                     ORDER BY sal.service_id, r.id)
-       AND {after}
-     ORDER BY r.id
-     LIMIT {limit}
+def _window_cut_ties(nearby: list[asyncpg.Record], limit: int) -> bool:
+    """Whether a windowed page ends in a group of equal distances the window may have cut short."""
+    last = nearby[-1] if nearby else None
+    return (
+        last is not None
+        and len(nearby) == limit
+        and last["window_rows"] == limit + TIE_WINDOW
+        and last["sort_key"] == last["window_edge"]
+    )
+
+
+# A search from a point in one statement: the services whose area covers the point (circles and
+# extents decided by services_serving() in schemas/sql/areas.sql), one resource each, then the
+# nearest of the rest. $1/$2 the origin, $3 when open_now is evaluated.
+SELECT_NEARBY = """
+    WITH served AS MATERIALIZED (
+        SELECT coalesce(array_agg(s.service_id), '{{}}') AS ids FROM services_serving($1, $2, {postal_code}::text) AS s
+    )
+    {serving}
+    ({nearest})
 """
 
+# Services whose area covers the search point, one resource each (the lowest id), listed before
+# nearby ones: their sort key is 0, the chord distance of a resource standing on the point.
+SELECT_SERVING_PART = """
+    (SELECT 'serves_area'::text AS match, r.id, 0::float8 AS sort_key, NULL::float8 AS distance_m, r.head,
+            NULL::float8 AS window_edge, NULL::bigint AS window_rows, {extras}
+       FROM resource_index r
+      WHERE r.id IN (SELECT DISTINCT ON (sal.service_id) r.id
+                       FROM resource_index r JOIN service_at_location sal ON sal.id = r.id
+                      WHERE sal.service_id = any((SELECT ids FROM served)::uuid[]) AND {where}
+                      ORDER BY sal.service_id, r.id)
+        AND {after}
+      ORDER BY r.id
+      LIMIT {limit})
+    UNION ALL
+"""
+# Nearby places leave out the services already listed for their area.
+_WHERE_NOT_SERVED = (
+    "(cardinality((SELECT ids FROM served)) = 0 OR NOT EXISTS (SELECT 1 FROM service_at_location x "
+    "WHERE x.id = r.id AND x.service_id = any((SELECT ids FROM served)::uuid[])))"
+)
 
-async def select_serving(
-    conn: asyncpg.Connection,
-    service_ids: list[UUID],
+
+def nearby_statement(
+    latitude: float,
+    longitude: float,
+    postal_code: str | None,
+    radius_m: float | None,
     filters: SearchFilters,
     after: tuple[float, UUID] | None,
     limit: int,
-) -> list[Hit]:
-    """Up to limit resources of services that serve the search point through a service area."""
-    if after is not None and after[0] > 0:
-        return []
-    search = _Search(filters.evaluated_at)
+    exact: bool = False,
+) -> tuple[str, list[object]]:
+    """The SQL and parameters of a search from a point: area matches first, then nearest first."""
+    search = _Search(latitude, longitude, filters.evaluated_at)
+    postal = search.param(postal_code)
     search.filter(filters)
-    extras = search.extras("$1", filters)
-    services = search.param(service_ids)
-    after_sql = "true" if after is None else _WHERE_AFTER_ID.format(id=search.param(after[1]))
-    sql = search.sql(SELECT_SERVING, limit, extras=extras, services=services, after=after_sql)
-    return _hits(await conn.fetch(sql, *search.args), "serves_area")
+    serving = ""
+    if after is None or after[0] <= 0:  # area matches sort first (key 0): a later page has none left
+        after_sql = "true" if after is None else _WHERE_AFTER_ID.format(id=search.param(after[1]))
+        serving = search.sql(SELECT_SERVING_PART, limit, extras=search.extras("$3", filters), after=after_sql)
+    search.where.append(_WHERE_NOT_SERVED)
+    nearest = _nearest(search, radius_m, filters, after, limit, exact)
+    return SELECT_NEARBY.format(postal_code=postal, serving=serving, nearest=nearest), search.args
+
+
+async def select_nearby(
+    conn: asyncpg.Connection,
+    latitude: float,
+    longitude: float,
+    postal_code: str | None,
+    radius_m: float | None,
+    filters: SearchFilters,
+    after: tuple[float, UUID] | None,
+    limit: int,
+    windowed: bool = True,
+) -> list[Hit]:
+    """Up to limit resources of services serving the point through an area, and up to limit nearest
+    the point (within radius_m when given) of the others, after a cursor key; in no particular order."""
+    sql, args = nearby_statement(latitude, longitude, postal_code, radius_m, filters, after, limit, not windowed)
+    rows = await conn.fetch(sql, *args)
+    if windowed and _window_cut_ties([row for row in rows if row["match"] == "nearby"], limit):
+        sql, args = nearby_statement(latitude, longitude, postal_code, radius_m, filters, after, limit, True)
+        rows = await conn.fetch(sql, *args)
+    return [
+        Hit(
+            row["id"],
+            row["sort_key"],
+            row["distance_m"],
+            finish_item(row["head"], row["open_now"], row["distance_m"], row["capacity"], row["hours"], row["match"]),
+        )
+        for row in rows
+    ]
 
 
 # Without a location: by service name, then id. $1 is when open_now is evaluated.

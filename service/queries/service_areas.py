@@ -1,4 +1,4 @@
-"""Service areas: store a service's areas with their index boxes; find the areas that may cover a point."""
+"""Service areas: store a service's areas with their index boxes (the rings follow by trigger)."""
 
 import json
 from uuid import UUID
@@ -49,26 +49,3 @@ async def replace_areas(
         )
         if found:
             await conn.execute(INSERT_BOXES, area_id, *[[box[i] for box in found] for i in range(4)])
-
-
-# Areas whose box holds the point. Circles are decided here (ellipsoidal distance); polygons get
-# their exact test in service/search/areas.py.
-SELECT_CANDIDATES = """
-    SELECT a.service_id, a.extent::text AS extent,
-           geodesic_m(a.center_latitude, a.center_longitude, $1, $2) <= a.radius_m AS in_circle
-      FROM service_areas a
-     WHERE a.id IN (SELECT b.area_id FROM service_area_boxes b WHERE b.extent @> point($2, $1))
-"""
-
-
-async def select_candidates(conn: asyncpg.Connection, latitude: float, longitude: float) -> list[asyncpg.Record]:
-    """Areas that may cover a point."""
-    return await conn.fetch(SELECT_CANDIDATES, latitude, longitude)
-
-
-SELECT_BY_POSTAL_CODE = "SELECT DISTINCT service_id FROM service_areas WHERE postal_codes @> ARRAY[$1::text]"
-
-
-async def select_by_postal_code(conn: asyncpg.Connection, code: str) -> list[UUID]:
-    """Services whose areas list this postal code."""
-    return [row["service_id"] for row in await conn.fetch(SELECT_BY_POSTAL_CODE, code)]

@@ -1,8 +1,7 @@
-"""Service areas: checking GeoJSON extents, the boxes that prefilter them, and the exact
-point-in-area test (shapely), correct for areas that touch or cross the antimeridian."""
+"""Service areas: checking GeoJSON extents (shapely) and the boxes that prefilter them, correct for
+areas that touch or cross the antimeridian. The point-in-area test itself runs in PostgreSQL
+(services_serving() in schemas/sql/areas.sql), inside the search statement."""
 
-import functools
-import json
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +10,6 @@ from service.errors import InvalidInput
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
-    from shapely.prepared import PreparedGeometry
 
 METRES_PER_DEGREE = 111_320.0
 Box = tuple[float, float, float, float]  # min_lon, min_lat, max_lon, max_lat
@@ -65,20 +63,3 @@ def boxes(area: ServiceAreaCreate, field: str) -> list[Box]:
             return [(west, lat - dlat, 180.0, lat + dlat), (-180.0, lat - dlat, east - 360, lat + dlat)]
         return [(west, lat - dlat, east, lat + dlat)]
     return []  # postal codes: matched by code, not by point
-
-
-@functools.lru_cache(maxsize=4096)
-def _geometry(extent: str) -> "PreparedGeometry[BaseGeometry]":
-    from shapely import prepared
-    from shapely.geometry import shape
-
-    return prepared.prep(shape(json.loads(extent)))
-
-
-def covers(extent: str, latitude: float, longitude: float) -> bool:
-    """Whether a GeoJSON area covers a point: boundaries count as inside. A point on ±180 is tested as both."""
-    from shapely.geometry import Point
-
-    geometry = _geometry(extent)
-    candidates = [longitude] + ([-longitude] if abs(longitude) == 180 else [])
-    return any(geometry.covers(Point(lon, latitude)) for lon in candidates)

@@ -4,7 +4,6 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from typing import Literal
-from uuid import UUID
 
 import asyncpg
 import msgspec
@@ -15,8 +14,6 @@ from service.errors import InvalidInput
 from service.http.cursors import decode_cursor, encode_cursor, fingerprint
 from service.http.durations import parse_duration
 from service.queries import resources as queries
-from service.queries import service_areas as area_queries
-from service.search.areas import covers
 from service.search.geo import Geocoder, parse_bbox, parse_near, radius_m, zip_origin
 from service.search.words import alternatives, words_to_check
 from service.state import AppState
@@ -148,13 +145,17 @@ async def search(conn: asyncpg.Connection, request: SearchRequest, windowed_knn:
         hits = await queries.select_by_name(conn, filters, after, limit + 1)
     else:
         after = decode_cursor(request.cursor, request.query, float)
-        served = await _served(conn, origin, request.zip_code)
-        hits = []
-        if served:
-            hits = await queries.select_serving(conn, served, filters, after, limit + 1)
-            filters = msgspec.structs.replace(filters, exclude_services=served)
-        hits += await queries.select_nearest(
-            conn, origin.latitude, origin.longitude, request.radius_m, filters, after, limit + 1, windowed=windowed_knn
+        postal_code = request.zip_code.strip()[:5] if request.zip_code is not None else None
+        hits = await queries.select_nearby(
+            conn,
+            origin.latitude,
+            origin.longitude,
+            postal_code,
+            request.radius_m,
+            filters,
+            after,
+            limit + 1,
+            windowed=windowed_knn,
         )
         hits.sort(key=lambda hit: (hit.sort_key, hit.id))
         del hits[limit + 1 :]
@@ -172,19 +173,6 @@ async def search(conn: asyncpg.Connection, request: SearchRequest, windowed_knn:
 def _listed(values: list[str] | None) -> list[str]:
     """Repeated and comma-separated values, trimmed, in the order given."""
     return [item.strip() for value in values or [] for item in value.split(",") if item.strip()]
-
-
-async def _served(conn: asyncpg.Connection, origin: Origin, zip_code: str | None) -> list[UUID]:
-    """Services with an area covering the search point (box prefilter, then the exact test), or
-    listing the searched ZIP code."""
-    served = {
-        row["service_id"]
-        for row in await area_queries.select_candidates(conn, origin.latitude, origin.longitude)
-        if row["in_circle"] or (row["extent"] is not None and covers(row["extent"], origin.latitude, origin.longitude))
-    }
-    if zip_code is not None:
-        served.update(await area_queries.select_by_postal_code(conn, zip_code.strip()[:5]))
-    return sorted(served)
 
 
 async def _origin(geocoder: Geocoder, near: str | None, zip_code: str | None, address: str | None) -> Origin | None:
