@@ -302,16 +302,19 @@ def main() -> None:
 
     print("\nSummary (same run, same query points)")
     print(
-        f"{'resources':>10} {'raw req/s':>10} {'bare req/s':>10} {'API req/s':>10} {'API/raw':>8} {'API/bare':>9} "
-        f"{'raw p99':>9} {'API p99':>9} {'p99 x':>6} {'raw p50 1c':>11} {'API p50 1c':>11}"
+        f"{'resources':>10} {'raw req/s':>10} {'bare req/s':>10} {'API req/s':>10} {'API/bare':>9} "
+        f"{'bare p99':>9} {'API p99':>9} {'bare p50 1c':>12} {'API p50 1c':>11} {'pg us x raw':>12} "
+        f"{'web us x bare':>14}"
     )
     for size, row in results.items():
         sql, bare, api = row["sql_loaded"], row["bare_loaded"], row["api_loaded"]
         print(
             f"{size:>10,} {sql['rps']:>10.0f} {bare['rps']:>10.0f} {api['rps']:>10.0f} "
-            f"{api['rps'] / sql['rps']:>8.0%} {api['rps'] / bare['rps']:>9.0%} "
-            f"{sql['p99_ms']:>7.2f}ms {api['p99_ms']:>7.2f}ms {api['p99_ms'] / sql['p99_ms']:>6.2f} "
-            f"{row['sql_unloaded']['p50_ms']:>9.2f}ms {row['api_unloaded']['p50_ms']:>9.2f}ms"
+            f"{api['rps'] / bare['rps']:>9.0%} "
+            f"{bare['p99_ms']:>7.2f}ms {api['p99_ms']:>7.2f}ms "
+            f"{row['bare_unloaded']['p50_ms']:>10.2f}ms {row['api_unloaded']['p50_ms']:>9.2f}ms "
+            f"{api['cpu_us']['postgres'] / sql['cpu_us']['postgres']:>12.2f} "
+            f"{api['cpu_us']['web'] / bare['cpu_us']['web']:>14.2f}"
         )
     sizes = sorted(results)
     if len(sizes) > 1:
@@ -322,15 +325,28 @@ def main() -> None:
             for size in sizes[1:]
         )
         print(f"nearest-20 unloaded p50 growth vs {sizes[0]:,}: {growth}")
-    if 100_000 in results:
-        row = results[100_000]
+    for size in (100_000, *[size for size in sizes if size != 100_000]):
+        if size not in results:
+            continue
+        row = results[size]
+        sql, bare, api = row["sql_loaded"], row["bare_loaded"], row["api_loaded"]
+        # The targets of the search-speed issue, all ratios within this run.
         checks = [
-            ("API throughput >= 60% of raw SQL", row["api_loaded"]["rps"] >= 0.6 * row["sql_loaded"]["rps"]),
-            ("API p99 <= 2x raw SQL p99", row["api_loaded"]["p99_ms"] <= 2 * row["sql_loaded"]["p99_ms"]),
-            ("unloaded API p50 < 5 ms", row["api_unloaded"]["p50_ms"] < 5),
+            ("throughput >= 70% of the bare endpoint", api["rps"] >= 0.7 * bare["rps"]),
+            ("p99 <= 2x the bare endpoint's", api["p99_ms"] <= 2 * bare["p99_ms"]),
+            (
+                "unloaded p50 <= 2x the bare endpoint's",
+                row["api_unloaded"]["p50_ms"] <= 2 * row["bare_unloaded"]["p50_ms"],
+            ),
+            (
+                "PostgreSQL CPU per search <= 2x the raw KNN's",
+                api["cpu_us"]["postgres"] <= 2 * sql["cpu_us"]["postgres"],
+            ),
+            ("web CPU per search <= 1.5x the bare endpoint's", api["cpu_us"]["web"] <= 1.5 * bare["cpu_us"]["web"]),
         ]
         for label, ok in checks:
-            print(f"  [{'met' if ok else 'MISSED'}] {label} at 100,000")
+            print(f"  [{'met' if ok else 'MISSED'}] {label} at {size:,}")
+        break
     save_results("latest.json", results)
 
 

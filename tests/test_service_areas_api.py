@@ -163,7 +163,7 @@ COMB = {
 
 
 async def test_the_database_covers_points_as_shapely_does(client, conn):
-    """services_serving()'s polygon test against shapely's covers() on random points, edges and
+    """serving_services()'s polygon test against shapely's covers() on random points, edges and
     vertices included (areas are read with their boundaries inside, holes' boundaries too)."""
     made = []
     for name, extent in (("county", COUNTY), ("fiji", FIJI), ("comb", COMB)):

@@ -10,3 +10,4 @@ DROP FUNCTION IF EXISTS reindex_after_schedules();
 DROP FUNCTION IF EXISTS reindex_after_service_at_location();
 DROP FUNCTION IF EXISTS reindex_after_service_categories();
 DROP FUNCTION IF EXISTS reindex_after_services();
+DROP FUNCTION IF EXISTS services_serving(float8, float8, text);

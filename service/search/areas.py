@@ -1,6 +1,6 @@
 """Service areas: checking GeoJSON extents (shapely) and the boxes that prefilter them, correct for
 areas that touch or cross the antimeridian. The point-in-area test itself runs in PostgreSQL
-(services_serving() in schemas/sql/areas.sql), inside the search statement."""
+(serving_services() in schemas/sql/areas.sql), inside the search statement."""
 
 import math
 from typing import TYPE_CHECKING, Any
