@@ -49,14 +49,17 @@ $$;
 -- statement calling it is planned as quickly as one without areas.
 CREATE OR REPLACE FUNCTION serving_services(p_latitude float8, p_longitude float8, p_postal_code text)
 RETURNS uuid[] LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
-BEGIN
-    RETURN ARRAY(
+DECLARE
+    found uuid[] := ARRAY(
         SELECT a.service_id FROM service_areas a
          WHERE a.id IN (SELECT b.area_id FROM service_area_boxes b WHERE b.extent @> point(p_longitude, p_latitude))
            AND CASE WHEN a.radius_m IS NOT NULL
                     THEN geodesic_m(a.center_latitude, a.center_longitude, p_latitude, p_longitude) <= a.radius_m
-                    ELSE a.extent IS NOT NULL AND area_covers(a.id, p_latitude, p_longitude) END
-        UNION
-        SELECT a.service_id FROM service_areas a WHERE p_postal_code IS NOT NULL AND a.postal_codes @> ARRAY[p_postal_code]);
+                    ELSE a.extent IS NOT NULL AND area_covers(a.id, p_latitude, p_longitude) END);
+BEGIN
+    IF p_postal_code IS NOT NULL THEN
+        found := found || ARRAY(SELECT a.service_id FROM service_areas a WHERE a.postal_codes @> ARRAY[p_postal_code]);
+    END IF;
+    RETURN found;
 END
 $$;

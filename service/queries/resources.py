@@ -193,13 +193,14 @@ _WHERE_AFTER_ID = "r.id > {id}::uuid"
 # "ORDER BY distance, id" would sort the whole table. The inner query therefore orders by
 # distance alone (KNN on every version) over a window a little longer than the page, and the
 # outer query sorts that window by (distance, id). When the window ends inside the page's last
-# group of equal distances, the window may have cut that group short: SELECT_NEAREST_EXACT then
+# group of equal distances, the window may have cut that group short: SELECT_NEAREST_IDS_EXACT then
 # answers instead.
 TIE_WINDOW = 16
 
-SELECT_NEAREST = """
-    SELECT 'nearby'::text AS match, k.id, k.sort_key, geodesic_m($1, $2, r.latitude, r.longitude) AS distance_m,
-           r.head, k.window_edge, k.window_rows, {extras}
+# The nearest part of a search: ids and sort keys only, from the GiST index. Windowed: the
+# nearest `window` rows by distance alone, sorted by (distance, id).
+SELECT_NEAREST_IDS = """
+    SELECT 'nearby'::text AS match, k.id, k.sort_key, k.window_edge, k.window_rows
       FROM (SELECT r.id, r.geo <-> ll_to_earth($1, $2) AS sort_key,
                    max(r.geo <-> ll_to_earth($1, $2)) OVER () AS window_edge, count(*) OVER () AS window_rows
               FROM (SELECT r.id, r.geo
@@ -207,21 +208,51 @@ SELECT_NEAREST = """
                      WHERE r.geo IS NOT NULL AND {where}
                      ORDER BY r.geo <-> ll_to_earth($1, $2)
                      LIMIT {window}) AS r) AS k
-      JOIN resource_index r ON r.id = k.id
      ORDER BY k.sort_key, k.id
      LIMIT {limit}
 """
 
-SELECT_NEAREST_EXACT = """
+SELECT_NEAREST_IDS_EXACT = """
     SELECT 'nearby'::text AS match, r.id, r.geo <-> ll_to_earth($1, $2) AS sort_key,
-           geodesic_m($1, $2, r.latitude, r.longitude) AS distance_m,
-           r.head, NULL::float8 AS window_edge, NULL::bigint AS window_rows,
-           {extras}
+           NULL::float8 AS window_edge, NULL::bigint AS window_rows
       FROM resource_index r
      WHERE r.geo IS NOT NULL AND {where}
      ORDER BY r.geo <-> ll_to_earth($1, $2), r.id
      LIMIT {limit}
 """
+
+# Services whose area covers the search point, one resource each (the lowest id), listed before
+# nearby ones: their sort key is 0, the chord distance of a resource standing on the point.
+SELECT_SERVING_IDS = """
+    SELECT 'serves_area'::text AS match, r.id, 0::float8 AS sort_key, NULL::float8 AS window_edge,
+           NULL::bigint AS window_rows
+      FROM resource_index r
+     WHERE r.id IN (SELECT DISTINCT ON (sal.service_id) r.id
+                      FROM resource_index r JOIN service_at_location sal ON sal.id = r.id
+                     WHERE sal.service_id = any((SELECT ids FROM served)::uuid[]) AND {where}
+                     ORDER BY sal.service_id, r.id)
+       AND {after}
+     ORDER BY r.id
+     LIMIT {limit}
+"""
+
+# The page of a search from a point: the parts' best rows by (sort key, id), and only for those
+# the document and what is evaluated per request. With area matches, `served` holds the services
+# whose area covers the point (circles and extents decided by serving_services() in
+# schemas/sql/areas.sql).
+SELECT_PAGE = """
+    {served}
+    SELECT p.match, p.id, p.sort_key, p.window_edge, p.window_rows, r.head,
+           CASE WHEN p.match = 'nearby' THEN geodesic_m($1, $2, r.latitude, r.longitude) END AS distance_m, {extras}
+      FROM (SELECT u.* FROM ({parts}) AS u ORDER BY u.sort_key, u.id LIMIT {limit}) AS p
+      JOIN resource_index r ON r.id = p.id
+"""
+WITH_SERVED = "WITH served AS MATERIALIZED (SELECT serving_services($1, $2, {postal_code}::text) AS ids)"
+# Nearby places leave out the services already listed for their area.
+_WHERE_NOT_SERVED = (
+    "(cardinality((SELECT ids FROM served)::uuid[]) = 0 OR NOT EXISTS (SELECT 1 FROM service_at_location x "
+    "WHERE x.id = r.id AND x.service_id = any((SELECT ids FROM served)::uuid[])))"
+)
 
 
 def nearest_statement(
@@ -236,27 +267,46 @@ def nearest_statement(
     """The SQL and parameters of a nearest-first search: windowed, or exact (fast from PostgreSQL 17)."""
     search = _Search(latitude, longitude, filters.evaluated_at)
     search.filter(filters)
-    return _nearest(search, radius_m, filters, after, limit, exact), search.args
-
-
-def _nearest(
-    search: _Search,
-    radius_m: float | None,
-    filters: SearchFilters,
-    after: tuple[float, UUID] | None,
-    limit: int,
-    exact: bool,
-) -> str:
-    """The nearest-first part of a search whose conditions are set: the search's own ones added."""
     extras = search.extras("$3", filters)
+    parts = _nearest_ids(search, radius_m, after, limit, exact)
+    return SELECT_PAGE.format(served="", parts=parts, limit=row_count(limit), extras=extras), search.args
+
+
+def _nearest_ids(
+    search: _Search, radius_m: float | None, after: tuple[float, UUID] | None, limit: int, exact: bool
+) -> str:
+    """The nearest part of a search whose conditions are set, its own ones added."""
     if radius_m is not None:
         search.keep(_WHERE_WITHIN, radius=radius_m)
     if after is not None:
         search.keep(_WHERE_AFTER_CHORD, key=after[0], id=after[1])
     if exact:
-        return search.sql(SELECT_NEAREST_EXACT, limit, extras=extras)
-    window = row_count(limit + TIE_WINDOW)
-    return search.sql(SELECT_NEAREST, limit, extras=extras, window=window)
+        return search.sql(SELECT_NEAREST_IDS_EXACT, limit)
+    return search.sql(SELECT_NEAREST_IDS, limit, window=row_count(limit + TIE_WINDOW))
+
+
+def nearby_statement(
+    latitude: float,
+    longitude: float,
+    postal_code: str | None,
+    radius_m: float | None,
+    filters: SearchFilters,
+    after: tuple[float, UUID] | None,
+    limit: int,
+    exact: bool = False,
+) -> tuple[str, list[object]]:
+    """The SQL and parameters of a search from a point: area matches first, then nearest first."""
+    search = _Search(latitude, longitude, filters.evaluated_at)
+    served = WITH_SERVED.format(postal_code=search.param(postal_code))
+    extras = search.extras("$3", filters)
+    search.filter(filters)
+    parts = ""
+    if after is None or after[0] <= 0:  # area matches sort first (key 0): a later page has none left
+        after_sql = "true" if after is None else _WHERE_AFTER_ID.format(id=search.param(after[1]))
+        parts = "(" + search.sql(SELECT_SERVING_IDS, limit, after=after_sql) + ") UNION ALL "
+    search.where.append(_WHERE_NOT_SERVED)
+    parts += "(" + _nearest_ids(search, radius_m, after, limit, exact) + ")"
+    return SELECT_PAGE.format(served=served, parts=parts, limit=row_count(limit), extras=extras), search.args
 
 
 def incremental_knn(server_version: int) -> bool:
@@ -274,78 +324,22 @@ async def select_nearest(
     limit: int,
     windowed: bool = True,
 ) -> list[Hit]:
-    """Up to limit resources nearest a point (within radius_m when given), after a cursor key."""
+    """Up to limit resources nearest a point (within radius_m when given), after a cursor key, nearest first."""
     sql, args = nearest_statement(latitude, longitude, radius_m, filters, after, limit, exact=not windowed)
     rows = await conn.fetch(sql, *args)
     if windowed and _window_cut_ties(rows, limit):
         sql, args = nearest_statement(latitude, longitude, radius_m, filters, after, limit, exact=True)
         rows = await conn.fetch(sql, *args)
-    return _hits(rows, "nearby")
+    return sorted(_hits(rows, "nearby"), key=lambda hit: (hit.sort_key, hit.id))
 
 
-def _window_cut_ties(nearby: list[asyncpg.Record], limit: int) -> bool:
-    """Whether a windowed page ends in a group of equal distances the window may have cut short."""
-    last = nearby[-1] if nearby else None
-    return (
-        last is not None
-        and len(nearby) == limit
-        and last["window_rows"] == limit + TIE_WINDOW
-        and last["sort_key"] == last["window_edge"]
+def _window_cut_ties(rows: list[asyncpg.Record], limit: int) -> bool:
+    """Whether a windowed page holds rows of a group of equal distances at the very end of a full
+    window: the window may have cut that group short, and rows of lower id be missing."""
+    return any(
+        row["match"] == "nearby" and row["window_rows"] == limit + TIE_WINDOW and row["sort_key"] == row["window_edge"]
+        for row in rows
     )
-
-
-# A search from a point in one statement: the services whose area covers the point (circles and
-# extents decided by serving_services() in schemas/sql/areas.sql), one resource each, then the
-# nearest of the rest. $1/$2 the origin, $3 when open_now is evaluated.
-SELECT_NEARBY = """
-    WITH served AS MATERIALIZED (SELECT serving_services($1, $2, {postal_code}::text) AS ids)
-    {serving}
-    ({nearest})
-"""
-
-# Services whose area covers the search point, one resource each (the lowest id), listed before
-# nearby ones: their sort key is 0, the chord distance of a resource standing on the point.
-SELECT_SERVING_PART = """
-    (SELECT 'serves_area'::text AS match, r.id, 0::float8 AS sort_key, NULL::float8 AS distance_m, r.head,
-            NULL::float8 AS window_edge, NULL::bigint AS window_rows, {extras}
-       FROM resource_index r
-      WHERE r.id IN (SELECT DISTINCT ON (sal.service_id) r.id
-                       FROM resource_index r JOIN service_at_location sal ON sal.id = r.id
-                      WHERE sal.service_id = any((SELECT ids FROM served)::uuid[]) AND {where}
-                      ORDER BY sal.service_id, r.id)
-        AND {after}
-      ORDER BY r.id
-      LIMIT {limit})
-    UNION ALL
-"""
-# Nearby places leave out the services already listed for their area.
-_WHERE_NOT_SERVED = (
-    "(cardinality((SELECT ids FROM served)) = 0 OR NOT EXISTS (SELECT 1 FROM service_at_location x "
-    "WHERE x.id = r.id AND x.service_id = any((SELECT ids FROM served)::uuid[])))"
-)
-
-
-def nearby_statement(
-    latitude: float,
-    longitude: float,
-    postal_code: str | None,
-    radius_m: float | None,
-    filters: SearchFilters,
-    after: tuple[float, UUID] | None,
-    limit: int,
-    exact: bool = False,
-) -> tuple[str, list[object]]:
-    """The SQL and parameters of a search from a point: area matches first, then nearest first."""
-    search = _Search(latitude, longitude, filters.evaluated_at)
-    postal = search.param(postal_code)
-    search.filter(filters)
-    serving = ""
-    if after is None or after[0] <= 0:  # area matches sort first (key 0): a later page has none left
-        after_sql = "true" if after is None else _WHERE_AFTER_ID.format(id=search.param(after[1]))
-        serving = search.sql(SELECT_SERVING_PART, limit, extras=search.extras("$3", filters), after=after_sql)
-    search.where.append(_WHERE_NOT_SERVED)
-    nearest = _nearest(search, radius_m, filters, after, limit, exact)
-    return SELECT_NEARBY.format(postal_code=postal, serving=serving, nearest=nearest), search.args
 
 
 async def select_nearby(
@@ -359,11 +353,11 @@ async def select_nearby(
     limit: int,
     windowed: bool = True,
 ) -> list[Hit]:
-    """Up to limit resources of services serving the point through an area, and up to limit nearest
-    the point (within radius_m when given) of the others, after a cursor key; in no particular order."""
+    """The first limit resources, after a cursor key, of those serving the point through an area (sort
+    key 0) and then the nearest of the others (within radius_m when given); in no particular order."""
     sql, args = nearby_statement(latitude, longitude, postal_code, radius_m, filters, after, limit, not windowed)
     rows = await conn.fetch(sql, *args)
-    if windowed and _window_cut_ties([row for row in rows if row["match"] == "nearby"], limit):
+    if windowed and _window_cut_ties(rows, limit):
         sql, args = nearby_statement(latitude, longitude, postal_code, radius_m, filters, after, limit, True)
         rows = await conn.fetch(sql, *args)
     return [
