@@ -7,6 +7,7 @@ also checks service areas covering the point, the plain one included.
 """
 
 import asyncio
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -23,6 +24,7 @@ from bench.__main__ import (
     tune,
 )
 from bench.data import query_points
+from bench.quick import nothing_open
 from service.embedded import embedded_postgres
 
 # name -> (query string, fewest results a good answer has)
@@ -36,6 +38,7 @@ VARIANTS = {
     "words, typo": ("&q=naloxon", 1),
     "rare word": ("&q=number%2012345", 0),
     "open now": ("&open_now=true", 0),
+    "open, none open": ("&open_at=" + nothing_open(dt.datetime.now()), 0),
     "has_capacity=bed": ("&has_capacity=bed", 1),
     "combined": ("&category=emergency-shelter&attribute=no-id-required&open_now=true", 0),
 }
