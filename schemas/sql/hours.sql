@@ -241,90 +241,25 @@ BEGIN
 END
 $$;
 
--- A resource's hours laid out as instants, for searches to read instead of calling
--- resource_open_at() and resource_hours() per result: the opening spans (merged where they touch)
--- of the local dates first_day - 1 .. first_day + 23, and hours_today of each of the 16 local dates
--- from first_day (yesterday, at p_at). Exactly what those functions answer for an instant in
--- [since, until): the weekly openings and exceptions go through the same arithmetic, and closes_at
--- and opens_next_at only look 8 days ahead. Without a time zone, or with openings in another time
--- zone than the location's, only `until` is set (the functions answer those).
-CREATE OR REPLACE FUNCTION resource_timeline(
-    p_tz text, p_weekdays smallint[], p_opens time[], p_closes time[], p_valid_from date[], p_valid_to date[],
-    p_zones text[], p_exception_dates date[], p_exception_opens time[], p_exception_closes time[],
-    p_at timestamptz)
-RETURNS TABLE (first_day date, since timestamptz, until timestamptz, starts timestamptz[], ends timestamptz[],
-               days text[])
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    WITH frame AS (
-        SELECT (p_at AT TIME ZONE p_tz)::date - 1 AS first_day
-         WHERE p_tz IS NOT NULL AND NOT EXISTS (SELECT 1 FROM unnest(p_zones) z WHERE z IS NOT NULL AND z <> p_tz)
-    ), weekly AS (
-        SELECT e.ord, f.first_day - 1 + k AS day, e.opens, e.closes
-          FROM frame f,
-               unnest(p_weekdays, p_opens, p_closes, p_valid_from, p_valid_to)
-                   WITH ORDINALITY AS e(weekday, opens, closes, valid_from, valid_to, ord),
-               generate_series((e.weekday - extract(isodow FROM f.first_day - 1)::int + 7) % 7, 24, 7) AS k
-         WHERE (e.valid_from IS NULL OR f.first_day - 1 + k >= e.valid_from)
-           AND (e.valid_to IS NULL OR f.first_day - 1 + k <= e.valid_to)
-           AND NOT (f.first_day - 1 + k = any(p_exception_dates))
-    ), special AS (
-        SELECT x.ord, x.day, x.opens, x.closes
-          FROM frame f, unnest(p_exception_dates, p_exception_opens, p_exception_closes)
-                            WITH ORDINALITY AS x(day, opens, closes, ord)
-         WHERE x.opens IS NOT NULL AND x.day BETWEEN f.first_day - 1 AND f.first_day + 23
-    ), openings AS (
-        SELECT o.*, (o.day + o.opens) AT TIME ZONE p_tz AS starts,
-               (o.day + o.closes + CASE WHEN o.closes <= o.opens THEN interval '1 day' ELSE interval '0' END)
-                   AT TIME ZONE p_tz AS ends
-          FROM (SELECT 0 AS kind, * FROM weekly UNION ALL SELECT 1, * FROM special) AS o
-    ), spans AS (
-        SELECT array_agg(lower(s) ORDER BY s) AS starts, array_agg(upper(s) ORDER BY s) AS ends
-          FROM unnest((SELECT range_agg(tstzrange(o.starts, o.ends)) FROM openings o WHERE o.ends > o.starts)) AS s
-    ), today AS (
-        -- resource_hours()'s hours_today: exceptions as written, weekly openings in local time
-        -- (24:00 when one ends at midnight), in the order of the hours arrays.
-        SELECT o.day, string_agg(format('{"opens_at":"%s","closes_at":"%s"}',
-                   CASE WHEN o.kind = 1 THEN to_char(o.opens, 'HH24:MI')
-                        ELSE to_char(o.starts AT TIME ZONE p_tz, 'HH24:MI') END,
-                   CASE WHEN o.kind = 1 THEN to_char(o.closes, 'HH24:MI')
-                        WHEN o.ends AT TIME ZONE p_tz = (o.day + 1)::timestamp THEN '24:00'
-                        ELSE to_char(o.ends AT TIME ZONE p_tz, 'HH24:MI') END), ',' ORDER BY o.ord) AS parts
-          FROM openings o GROUP BY o.day
-    )
-    SELECT f.first_day, f.first_day::timestamp AT TIME ZONE p_tz, (f.first_day + 16)::timestamp AT TIME ZONE p_tz,
-           s.starts, s.ends,
-           ARRAY(SELECT '[' || coalesce(t.parts, '') || ']'
-                   FROM generate_series(0, 15) AS k LEFT JOIN today t ON t.day = f.first_day + k ORDER BY k)
-      FROM frame f, spans s
-    UNION ALL
-    SELECT NULL, NULL, p_at + interval '16 days', NULL, NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM frame)
-$$;
-
 -- Lay out again the timelines that run out before p_before (or were never laid out), up to p_limit
--- rows, skipping rows another process is busy with; the number done. The housekeeping keeps every
--- timeline at least 9 days ahead; migrations lay out the rows written before timelines existed.
+-- rows, skipping rows another process is busy with, by rebuilding their search rows (the timeline
+-- is written there, refresh_resource_index() in search_index.sql); the number done. The
+-- housekeeping keeps every timeline at least 9 days ahead; migrations lay out the rows written
+-- before timelines existed.
 CREATE OR REPLACE FUNCTION refresh_timelines(p_before timestamptz, p_limit int) RETURNS int LANGUAGE plpgsql AS $$
 DECLARE
-    done int;
+    due uuid[];
 BEGIN
-    WITH due AS (
-        SELECT r.id FROM resource_index r
-         WHERE r.timeline_until IS NULL OR r.timeline_until < p_before
-         ORDER BY r.timeline_until NULLS FIRST
-         LIMIT p_limit FOR UPDATE SKIP LOCKED
-    )
-    UPDATE resource_index r
-       SET (timeline_from, timeline_since, timeline_until, timeline_starts, timeline_ends, timeline_days) =
-           (SELECT t.first_day, t.since, t.until, t.starts, t.ends, t.days
-              FROM resource_timeline(r.timezone, r.weekdays, r.opens, r.closes, r.valid_from, r.valid_to, r.zones,
-                                     r.exception_dates, r.exception_opens, r.exception_closes, now()) AS t)
-      FROM due WHERE r.id = due.id;
-    GET DIAGNOSTICS done = ROW_COUNT;
-    RETURN done;
+    due := ARRAY(SELECT r.id FROM resource_index r
+                  WHERE r.timeline_until IS NULL OR r.timeline_until < p_before
+                  ORDER BY r.timeline_until NULLS FIRST
+                  LIMIT p_limit FOR UPDATE SKIP LOCKED);
+    PERFORM refresh_resource_index(due);
+    RETURN cardinality(due);
 END
 $$;
 
--- resource_hours() read from a timeline (resource_timeline()) for an instant in [since, until):
+-- resource_hours() read from a timeline (refresh_resource_index()) for an instant in [since, until):
 -- the same "closes_at", "opens_next_at" and "hours_today" members, from two array lookups.
 CREATE OR REPLACE FUNCTION timeline_hours(p_starts timestamptz[], p_ends timestamptz[], p_days text[], p_from date,
                                           p_tz text, p_at timestamptz) RETURNS text

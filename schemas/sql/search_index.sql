@@ -6,6 +6,12 @@ CREATE OR REPLACE FUNCTION resource_index_deferred() RETURNS boolean LANGUAGE sq
     SELECT coalesce(current_setting('commonground.defer_index', true), '') = 'on'
 $$;
 
+-- The instant timelines are laid out from: now, unless a test sets commonground.laid_out_at to
+-- see a row as it would have been written then.
+CREATE OR REPLACE FUNCTION laid_out_at() RETURNS timestamptz LANGUAGE sql STABLE AS $$
+    SELECT coalesce(nullif(current_setting('commonground.laid_out_at', true), '')::timestamptz, now())
+$$;
+
 -- Rebuild search rows set-based: one pass that joins and aggregates categories, attributes,
 -- capacity, exceptions, phones and hours for all the resources at once, instead of one
 -- resource_document() call per row (about 20x faster for imports; a single-row refresh costs about
@@ -104,6 +110,58 @@ BEGIN
           JOIN targets t ON t.id = a.resource_id
           JOIN locations l ON l.id = t.location_id
          GROUP BY a.resource_id
+    ), tl_frame AS (
+        -- The timeline (migration 0005): opening spans of the local dates first_day - 1 .. first_day + 23
+        -- and hours_today of the 16 from first_day (yesterday), as resource_open_at() and
+        -- resource_hours() work them out. Only for a location with a time zone whose openings use no
+        -- other one; those functions answer the rest, and any instant outside [since, until).
+        SELECT t.id, l.timezone AS tz, (laid_out_at() AT TIME ZONE l.timezone)::date - 1 AS first_day
+          FROM targets t JOIN locations l ON l.id = t.location_id LEFT JOIN hours h ON h.resource_id = t.id
+         WHERE l.timezone IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM unnest(h.zones) z WHERE z IS NOT NULL AND z <> l.timezone)
+    ), tl_openings AS (
+        SELECT o.id, o.kind, o.ord, o.day, o.opens, o.closes, f.tz, (o.day + o.opens) AT TIME ZONE f.tz AS starts,
+               (o.day + o.closes + CASE WHEN o.closes <= o.opens THEN interval '1 day' ELSE interval '0' END)
+                   AT TIME ZONE f.tz AS ends
+          FROM (SELECT f.id, 0 AS kind, e.ord, f.first_day - 1 + k AS day, e.opens, e.closes
+                  FROM tl_frame f JOIN hours h ON h.resource_id = f.id
+                  LEFT JOIN exceptions x ON x.resource_id = f.id,
+                       unnest(h.weekdays, h.opens, h.closes, h.valid_from, h.valid_to)
+                           WITH ORDINALITY AS e(weekday, opens, closes, valid_from, valid_to, ord),
+                       generate_series((e.weekday - extract(isodow FROM f.first_day - 1)::int + 7) % 7, 24, 7) AS k
+                 WHERE (e.valid_from IS NULL OR f.first_day - 1 + k >= e.valid_from)
+                   AND (e.valid_to IS NULL OR f.first_day - 1 + k <= e.valid_to)
+                   AND NOT (f.first_day - 1 + k = any(coalesce(x.days, '{}')))
+                UNION ALL
+                SELECT f.id, 1, e.ord, e.day, e.opens, e.closes
+                  FROM tl_frame f JOIN exceptions x ON x.resource_id = f.id,
+                       unnest(x.days, x.opens, x.closes) WITH ORDINALITY AS e(day, opens, closes, ord)
+                 WHERE e.opens IS NOT NULL AND e.day BETWEEN f.first_day - 1 AND f.first_day + 23) AS o
+          JOIN tl_frame f ON f.id = o.id
+    ), tl_spans AS (
+        SELECT m.id, array_agg(lower(m.span) ORDER BY m.span) AS starts, array_agg(upper(m.span) ORDER BY m.span) AS ends
+          FROM (SELECT o.id, unnest(range_agg(tstzrange(o.starts, o.ends))) AS span
+                  FROM tl_openings o WHERE o.ends > o.starts GROUP BY o.id) AS m
+         GROUP BY m.id
+    ), tl_today AS (
+        -- resource_hours()'s hours_today: exceptions as written, weekly openings in local time
+        -- (24:00 when one ends at midnight), in the order of the hours arrays.
+        SELECT o.id, o.day, string_agg(format('{"opens_at":"%s","closes_at":"%s"}',
+                   CASE WHEN o.kind = 1 THEN to_char(o.opens, 'HH24:MI')
+                        ELSE to_char(o.starts AT TIME ZONE o.tz, 'HH24:MI') END,
+                   CASE WHEN o.kind = 1 THEN to_char(o.closes, 'HH24:MI')
+                        WHEN o.ends AT TIME ZONE o.tz = (o.day + 1)::timestamp THEN '24:00'
+                        ELSE to_char(o.ends AT TIME ZONE o.tz, 'HH24:MI') END), ',' ORDER BY o.ord) AS parts
+          FROM tl_openings o GROUP BY o.id, o.day
+    ), timelines AS (
+        SELECT f.id, f.first_day, f.first_day::timestamp AT TIME ZONE f.tz AS since,
+               (f.first_day + 16)::timestamp AT TIME ZONE f.tz AS until, s.starts, s.ends, d.days
+          FROM tl_frame f
+          LEFT JOIN tl_spans s ON s.id = f.id
+          JOIN (SELECT f.id, array_agg('[' || coalesce(t.parts, '') || ']' ORDER BY k) AS days
+                  FROM tl_frame f CROSS JOIN generate_series(0, 15) AS k
+                  LEFT JOIN tl_today t ON t.id = f.id AND t.day = f.first_day + k
+                 GROUP BY f.id) AS d ON d.id = f.id
     )
     SELECT t.id, s.status, coalesce(c.slugs, '{}'), s.name, s.search_vector,
            public_coordinate(l.latitude, l.confidential), public_coordinate(l.longitude, l.confidential),
@@ -136,7 +194,8 @@ BEGIN
                'description', t.description,
                'phones', coalesce(p.phones, '[]'::json),
                'schedules', coalesce(h.schedules, '[]'::json))::text, -1),
-           tl.first_day, tl.since, tl.until, tl.starts, tl.ends, tl.days
+           tl.first_day, tl.since, coalesce(tl.until, laid_out_at() + interval '16 days'), tl.starts, tl.ends,
+           tl.days
       FROM targets t
       JOIN services s ON s.id = t.service_id
       JOIN organizations o ON o.id = s.organization_id
@@ -147,10 +206,7 @@ BEGIN
       LEFT JOIN exceptions x ON x.resource_id = t.id
       LEFT JOIN phone_lists p ON p.resource_id = t.id
       LEFT JOIN hours h ON h.resource_id = t.id
-      CROSS JOIN LATERAL resource_timeline(l.timezone, coalesce(h.weekdays, '{}'), coalesce(h.opens, '{}'),
-                                           coalesce(h.closes, '{}'), coalesce(h.valid_from, '{}'),
-                                           coalesce(h.valid_to, '{}'), coalesce(h.zones, '{}'), coalesce(x.days, '{}'),
-                                           coalesce(x.opens, '{}'), coalesce(x.closes, '{}'), now()) AS tl
+      LEFT JOIN timelines tl ON tl.id = t.id
     ON CONFLICT (id) DO UPDATE
        SET status = EXCLUDED.status, categories = EXCLUDED.categories, name = EXCLUDED.name,
            search_vector = EXCLUDED.search_vector, latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude,

@@ -144,7 +144,7 @@ _WHERE_STATUS = "r.status = any({statuses}::text[])"
 _WHERE_CATEGORIES = "r.categories && {categories}::text[]"
 # resource_open_at() with its fast paths written out, as a filter and as a column: the weekly
 # hours for resources without exceptions (1.5 us a row instead of 7), else the timeline laid out
-# when the row was written (resource_timeline()) while it covers the instant.
+# when the row was written (refresh_resource_index()) while it covers the instant.
 OPEN_AT = (
     "CASE WHEN r.hours_simple AND cardinality(r.exception_dates) = 0 "
     "THEN r.week_open @> week_second({at}::timestamptz, r.timezone) "
