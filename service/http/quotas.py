@@ -48,7 +48,9 @@ class QuotaLedger:
         included (above limit when it is refused)."""
         if window != self.window:
             self.window, self.leases = window, {}
-        lease = self.leases.setdefault(bucket, Lease())
+        lease = self.leases.get(bucket)
+        if lease is None:
+            lease = self.leases[bucket] = Lease()
         async with lease.lock:  # one reservation at a time per bucket; the others then find tokens
             if lease.left == 0 and lease.total < limit:
                 want = self.lease_size(limit, lease.total)

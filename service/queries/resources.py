@@ -2,6 +2,7 @@
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from typing import NamedTuple
 from uuid import UUID
 
@@ -44,14 +45,22 @@ def finish_item(
     return f'{head},"open_now":{opened},"distance_m":{distance},"capacity":{capacity},{hours},"match":{matched}}}'
 
 
-def _hits(rows: list[asyncpg.Record], match: str | None) -> list[Hit]:
-    """Search rows (id, sort_key, distance_m, open_now, head, capacity, hours) as finished hits."""
+def _hits(rows: list[asyncpg.Record], match: str | None = None) -> list[Hit]:
+    """Search rows (id, sort_key, distance_m, open_now, head, capacity, hours) as finished hits; each
+    matched as given, else as its own match column says (if it has one)."""
     return [
         Hit(
             row["id"],
             row["sort_key"],
             row["distance_m"],
-            finish_item(row["head"], row["open_now"], row["distance_m"], row["capacity"], row["hours"], match),
+            finish_item(
+                row["head"],
+                row["open_now"],
+                row["distance_m"],
+                row["capacity"],
+                row["hours"],
+                match or row.get("match"),
+            ),
         )
         for row in rows
     ]
@@ -325,21 +334,29 @@ async def select_nearest(
     windowed: bool = True,
 ) -> list[Hit]:
     """Up to limit resources nearest a point (within radius_m when given), after a cursor key, nearest first."""
-    sql, args = nearest_statement(latitude, longitude, radius_m, filters, after, limit, exact=not windowed)
+
+    def statement(exact: bool) -> tuple[str, list[object]]:
+        return nearest_statement(latitude, longitude, radius_m, filters, after, limit, exact)
+
+    rows = await _fetch_page(conn, statement, limit, windowed)
+    return sorted(_hits(rows), key=lambda hit: (hit.sort_key, hit.id))
+
+
+async def _fetch_page(
+    conn: asyncpg.Connection, statement: Callable[[bool], tuple[str, list[object]]], limit: int, windowed: bool
+) -> list[asyncpg.Record]:
+    """The rows of a page from a point: windowed, and exact again when the window may have cut the
+    page's last group of equal distances short (rows of lower id would be missing); exact at once
+    where PostgreSQL sorts a KNN scan incrementally."""
+    sql, args = statement(not windowed)
     rows = await conn.fetch(sql, *args)
-    if windowed and _window_cut_ties(rows, limit):
-        sql, args = nearest_statement(latitude, longitude, radius_m, filters, after, limit, exact=True)
-        rows = await conn.fetch(sql, *args)
-    return sorted(_hits(rows, "nearby"), key=lambda hit: (hit.sort_key, hit.id))
-
-
-def _window_cut_ties(rows: list[asyncpg.Record], limit: int) -> bool:
-    """Whether a windowed page holds rows of a group of equal distances at the very end of a full
-    window: the window may have cut that group short, and rows of lower id be missing."""
-    return any(
+    if windowed and any(
         row["match"] == "nearby" and row["window_rows"] == limit + TIE_WINDOW and row["sort_key"] == row["window_edge"]
         for row in rows
-    )
+    ):
+        sql, args = statement(True)
+        rows = await conn.fetch(sql, *args)
+    return rows
 
 
 async def select_nearby(
@@ -355,20 +372,11 @@ async def select_nearby(
 ) -> list[Hit]:
     """The first limit resources, after a cursor key, of those serving the point through an area (sort
     key 0) and then the nearest of the others (within radius_m when given); in no particular order."""
-    sql, args = nearby_statement(latitude, longitude, postal_code, radius_m, filters, after, limit, not windowed)
-    rows = await conn.fetch(sql, *args)
-    if windowed and _window_cut_ties(rows, limit):
-        sql, args = nearby_statement(latitude, longitude, postal_code, radius_m, filters, after, limit, True)
-        rows = await conn.fetch(sql, *args)
-    return [
-        Hit(
-            row["id"],
-            row["sort_key"],
-            row["distance_m"],
-            finish_item(row["head"], row["open_now"], row["distance_m"], row["capacity"], row["hours"], row["match"]),
-        )
-        for row in rows
-    ]
+
+    def statement(exact: bool) -> tuple[str, list[object]]:
+        return nearby_statement(latitude, longitude, postal_code, radius_m, filters, after, limit, exact)
+
+    return _hits(await _fetch_page(conn, statement, limit, windowed))
 
 
 # Without a location: by service name, then id. $1 is when open_now is evaluated.
