@@ -66,6 +66,7 @@ from service.routes.services import ServiceController
 from service.routes.suggestions import SuggestionController
 from service.routes.verifications import list_stale, list_verifications, verify_service
 from service.routes.webhooks import WebhookController
+from service.search.candidates import CandidateCounts
 from service.search.geo import Geocoder, warm_lookups
 from service.search.taxonomy import Taxonomy
 from service.state import AppState, app_state
@@ -258,6 +259,7 @@ def create_app(settings: Settings) -> Litestar:
                 "quotas": QuotaLedger(settings.workers),
                 "exports": ExportCache(measured),
                 "resolver": system_resolve,
+                "candidates": CandidateCounts(),
             }
         ),
         openapi_config=openapi_config(),

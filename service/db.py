@@ -67,6 +67,9 @@ async def create_pool(settings: Settings, dsn: str) -> asyncpg.Pool:
         server_settings={
             "application_name": "commonground",
             "statement_timeout": str(settings.statement_timeout_ms),
+            # A request is one short statement among many at once: starting parallel workers costs
+            # more (5 ms and more) than it saves, and takes the cores other requests need.
+            "max_parallel_workers_per_gather": "0",
         },
     )
 

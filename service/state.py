@@ -19,12 +19,13 @@ if TYPE_CHECKING:  # only for the annotations: the modules below import this one
     from service.imports.exports import ExportCache
     from service.platform.sealing import ServerKey
     from service.platform.webhooks import Resolver
+    from service.search.candidates import CandidateCounts
     from service.search.geo import Geocoder
     from service.search.taxonomy import Taxonomy
 
 
 class AppState(State):
-    """Set at creation: settings, metrics, streams, quotas, exports, resolver; by the lifespan: the rest."""
+    """Set at creation: settings, metrics, streams, quotas, exports, resolver, candidates; by the lifespan: the rest."""
 
     settings: Settings
     metrics: Metrics
@@ -38,6 +39,8 @@ class AppState(State):
     attributes: Taxonomy
     # PostgreSQL 15 and 16 cannot sort a KNN scan incrementally: read a window instead.
     windowed_knn: bool
+    # How many rows indexed filters leave, per worker: whether a search ranks them or walks the index.
+    candidates: CandidateCounts
     dsn: str
     pool: asyncpg.Pool
     jobs: set[asyncio.Task[None]]

@@ -4,7 +4,7 @@ import datetime as dt
 
 import asyncpg
 
-from service.queries.resources import HOURS_AT, OPEN_AT
+from service.queries.resources import HOURS_AT, OPEN_AT, OPEN_CANDIDATES
 from tests.conftest import ADMIN
 
 # (time zone, weekly hours, exceptions): overnight spans, spans across the small hours of DST
@@ -29,7 +29,8 @@ ANCHORS = ["2026-12-01", "2027-03-13", "2027-03-27", "2027-04-03", "2027-10-02",
 COMPARE = f"""
     SELECT r.id, t.at, {OPEN_AT.format(at="t.at")} AS fast_open, resource_open_at(r, t.at) AS open_now,
            {HOURS_AT.format(at="t.at")} AS fast_hours, resource_hours(r, t.at) AS hours,
-           r.timeline_since <= t.at AND t.at < r.timeline_until AS laid_out
+           r.timeline_since <= t.at AND t.at < r.timeline_until AS laid_out,
+           {OPEN_CANDIDATES.format(at="t.at")} AS candidate
       FROM resource_index r,
            generate_series($1::timestamptz - interval '1 day', $1::timestamptz + interval '16 days',
                            interval '23 minutes') AS t(at)
@@ -66,17 +67,24 @@ async def make_places(client) -> None:
 
 async def test_timelines_answer_what_the_hours_functions_answer(client, conn: asyncpg.Connection):
     await make_places(client)
-    compared = laid_out = 0
+    compared = laid_out = closed = closed_candidates = 0
     for anchor in ANCHORS:
         at = dt.datetime.fromisoformat(anchor + "T12:00:00+00:00")
         await lay_out_at(conn, at)
         for row in await conn.fetch(COMPARE, at):
             assert row["fast_open"] == row["open_now"], (anchor, dict(row))
             assert row["fast_hours"] == row["hours"], (anchor, dict(row))
+            # A search that ranks the candidates for open_at (open_keys) misses no open row.
+            assert row["candidate"] or not row["open_now"], (anchor, dict(row))
             compared += 1
             laid_out += bool(row["laid_out"])
+            if row["laid_out"] and not row["open_now"]:
+                closed += 1
+                closed_candidates += row["candidate"]
     # Most instants were answered from a timeline, not by falling back to the functions.
     assert laid_out > 0.8 * compared
+    # And the keys tell closed hours apart: few closed instants are candidates.
+    assert closed_candidates < 0.05 * closed
 
 
 async def test_a_new_listing_is_laid_out_and_the_housekeeping_keeps_it_ahead(client, conn: asyncpg.Connection):

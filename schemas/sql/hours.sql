@@ -26,6 +26,49 @@ BEGIN
 END
 $$;
 
+-- An instant's offset from UTC in a time zone (-05:00 in New York in winter).
+CREATE OR REPLACE FUNCTION utc_offset(p_at timestamptz, p_tz text) RETURNS interval LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT (p_at AT TIME ZONE p_tz) - (p_at AT TIME ZONE 'UTC')
+$$;
+
+-- The hours (since the epoch, UTC) of a multirange as GIN keys, fewest first: an aligned whole day
+-- is one key (day * 4 + 2), an aligned 4-hour block one (block * 4 + 1), else the hour (hour * 4).
+-- A day open 09:00-17:00 in Chicago is 5 keys, not 8; a place open all week 17 keys over 16 days.
+CREATE OR REPLACE FUNCTION hour_keys(p_hours int4multirange) RETURNS int[]
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    keys int[] := '{}';
+    span int4range;
+    h int;
+    stop int;
+BEGIN
+    FOR span IN SELECT unnest(p_hours) LOOP
+        h := lower(span);
+        stop := upper(span);
+        WHILE h < stop LOOP
+            IF h % 24 = 0 AND h + 24 <= stop THEN
+                keys := keys || (h / 24 * 4 + 2);
+                h := h + 24;
+            ELSIF h % 4 = 0 AND h + 4 <= stop THEN
+                keys := keys || (h / 4 * 4 + 1);
+                h := h + 4;
+            ELSE
+                keys := keys || h * 4;
+                h := h + 1;
+            END IF;
+        END LOOP;
+    END LOOP;
+    RETURN keys;
+END
+$$;
+
+-- The keys hour_keys() gives an instant's hour, its 4-hour block and its day: a row whose keys
+-- overlap these has an hour of possible opening there.
+CREATE OR REPLACE FUNCTION instant_keys(p_at timestamptz) RETURNS int[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT ARRAY[h * 4, h / 4 * 4 + 1, h / 24 * 4 + 2]
+      FROM (SELECT floor(extract(epoch FROM p_at) / 3600)::int AS h) AS x
+$$;
+
 -- Open at an instant, from the hours arrays, each opening in its own (else the location's) time
 -- zone; NULL when no hours are known. A closes time at or before opens runs past midnight.
 CREATE OR REPLACE FUNCTION hours_open_at(p_weekdays smallint[], p_opens time[], p_closes time[], p_from date[], p_to date[],

@@ -28,7 +28,8 @@ BEGIN
                                 weekdays, opens, closes, valid_from, valid_to, zones, week_open, hours_simple,
                                 attributes, genders, minimum_age, maximum_age, cost, languages, capacity,
                                 exception_dates, exception_opens, exception_closes, head, timeline_from,
-                                timeline_since, timeline_until, timeline_starts, timeline_ends, timeline_days)
+                                timeline_since, timeline_until, timeline_starts, timeline_ends, timeline_days,
+                                open_keys)
     WITH targets AS (
         SELECT sal.id, sal.service_id, sal.location_id, sal.description, s.organization_id
           FROM (SELECT DISTINCT unnest(p_ids) AS id) AS k
@@ -138,10 +139,31 @@ BEGIN
                        unnest(x.days, x.opens, x.closes) WITH ORDINALITY AS e(day, opens, closes, ord)
                  WHERE e.opens IS NOT NULL AND e.day BETWEEN f.first_day - 1 AND f.first_day + 23) AS o
           JOIN tl_frame f ON f.id = o.id
+    ), tl_merged AS (
+        SELECT o.id, unnest(range_agg(tstzrange(o.starts, o.ends))) AS span
+          FROM tl_openings o WHERE o.ends > o.starts GROUP BY o.id
     ), tl_spans AS (
         SELECT m.id, array_agg(lower(m.span) ORDER BY m.span) AS starts, array_agg(upper(m.span) ORDER BY m.span) AS ends
-          FROM (SELECT o.id, unnest(range_agg(tstzrange(o.starts, o.ends))) AS span
-                  FROM tl_openings o WHERE o.ends > o.starts GROUP BY o.id) AS m
+          FROM tl_merged m GROUP BY m.id
+    ), tl_keys AS (
+        -- open_keys (migration 0007): the hours of [since, until) a span touches. Where the UTC
+        -- offset changes within 3 hours of a span's edge, the edge moves out by 3 hours: the weekly
+        -- fast path of OPEN_AT reads the local clock (week_second), which on a DST night may call
+        -- open an instant an hour from the span laid out here.
+        SELECT m.id, hour_keys(range_agg(int4range(h.lo, h.hi)) FILTER (WHERE h.lo < h.hi)) AS keys
+          FROM tl_merged m JOIN tl_frame f ON f.id = m.id,
+               LATERAL (SELECT lower(m.span) - CASE WHEN utc_offset(lower(m.span) - interval '3 hours', f.tz)
+                                                        <> utc_offset(lower(m.span) + interval '3 hours', f.tz)
+                                                   THEN interval '3 hours' ELSE interval '0' END AS starts,
+                               upper(m.span) + CASE WHEN utc_offset(upper(m.span) - interval '3 hours', f.tz)
+                                                        <> utc_offset(upper(m.span) + interval '3 hours', f.tz)
+                                                   THEN interval '3 hours' ELSE interval '0' END AS ends) AS e,
+               LATERAL (SELECT greatest(floor(extract(epoch FROM e.starts) / 3600),
+                                        floor(extract(epoch FROM f.first_day::timestamp AT TIME ZONE f.tz) / 3600))::int
+                                   AS lo,
+                               least(ceil(extract(epoch FROM e.ends) / 3600),
+                                     ceil(extract(epoch FROM (f.first_day + 16)::timestamp AT TIME ZONE f.tz) / 3600))::int
+                                   AS hi) AS h
          GROUP BY m.id
     ), tl_today AS (
         -- resource_hours()'s hours_today: exceptions as written, weekly openings in local time
@@ -155,9 +177,11 @@ BEGIN
           FROM tl_openings o GROUP BY o.id, o.day
     ), timelines AS (
         SELECT f.id, f.first_day, f.first_day::timestamp AT TIME ZONE f.tz AS since,
-               (f.first_day + 16)::timestamp AT TIME ZONE f.tz AS until, s.starts, s.ends, d.days
+               (f.first_day + 16)::timestamp AT TIME ZONE f.tz AS until, s.starts, s.ends, d.days,
+               coalesce(k.keys, '{}') AS keys
           FROM tl_frame f
           LEFT JOIN tl_spans s ON s.id = f.id
+          LEFT JOIN tl_keys k ON k.id = f.id
           JOIN (SELECT f.id, array_agg('[' || coalesce(t.parts, '') || ']' ORDER BY k) AS days
                   FROM tl_frame f CROSS JOIN generate_series(0, 15) AS k
                   LEFT JOIN tl_today t ON t.id = f.id AND t.day = f.first_day + k
@@ -195,7 +219,7 @@ BEGIN
                'phones', coalesce(p.phones, '[]'::json),
                'schedules', coalesce(h.schedules, '[]'::json))::text, -1),
            tl.first_day, tl.since, coalesce(tl.until, laid_out_at() + interval '16 days'), tl.starts, tl.ends,
-           tl.days
+           tl.days, tl.keys
       FROM targets t
       JOIN services s ON s.id = t.service_id
       JOIN organizations o ON o.id = s.organization_id
@@ -220,7 +244,7 @@ BEGIN
            head = EXCLUDED.head, timeline_from = EXCLUDED.timeline_from,
            timeline_since = EXCLUDED.timeline_since, timeline_until = EXCLUDED.timeline_until,
            timeline_starts = EXCLUDED.timeline_starts, timeline_ends = EXCLUDED.timeline_ends,
-           timeline_days = EXCLUDED.timeline_days;
+           timeline_days = EXCLUDED.timeline_days, open_keys = EXCLUDED.open_keys;
     -- A deleted service, location or organization leaves search. Its rows are removed after the upsert
     -- rather than filtered out of it: a deleted_at filter there wrecks the row estimates of a bulk load
     -- planned before ANALYZE (10,000 resources took 53 s instead of 6).

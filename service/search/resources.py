@@ -14,6 +14,7 @@ from service.errors import InvalidInput
 from service.http.cursors import decode_cursor, encode_cursor, fingerprint
 from service.http.durations import parse_duration
 from service.queries import resources as queries
+from service.search.candidates import CandidateCounts
 from service.search.geo import Geocoder, parse_bbox, parse_near, radius_m, zip_origin
 from service.search.words import alternatives, words_to_check
 from service.state import AppState
@@ -129,7 +130,9 @@ async def read_request(
     )
 
 
-async def search(conn: asyncpg.Connection, request: SearchRequest, windowed_knn: bool) -> SearchPage:
+async def search(
+    conn: asyncpg.Connection, request: SearchRequest, windowed_knn: bool, candidates: CandidateCounts
+) -> SearchPage:
     """The page a request asks for: by words, by name without a location, else area matches then nearest."""
     origin, filters, limit = request.origin, request.filters, request.limit
     point = (origin.latitude, origin.longitude) if origin is not None else None
@@ -142,7 +145,7 @@ async def search(conn: asyncpg.Connection, request: SearchRequest, windowed_knn:
         )
     elif origin is None:
         after = decode_cursor(request.cursor, request.query, str)
-        hits = await queries.select_by_name(conn, filters, after, limit + 1)
+        hits = await queries.select_by_name(conn, filters, after, limit + 1, await candidates.few(conn, filters))
     else:
         after = decode_cursor(request.cursor, request.query, float)
         postal_code = request.zip_code.strip()[:5] if request.zip_code is not None else None
@@ -156,6 +159,7 @@ async def search(conn: asyncpg.Connection, request: SearchRequest, windowed_knn:
             after,
             limit + 1,
             windowed=windowed_knn,
+            few=await candidates.few(conn, filters),
         )
         hits.sort(key=lambda hit: (hit.sort_key, hit.id))
         del hits[limit + 1 :]
