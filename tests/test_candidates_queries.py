@@ -7,7 +7,7 @@ import random
 import pytest
 
 from service.queries.resources import count_candidates, nearby_statement, select_by_name, select_nearby
-from service.search.candidates import CandidateCounts
+from service.search.candidates import FEWEST, CandidateCounts, few_bound
 from tests.factories import add_resource, filters
 
 # Weekly hours in a time zone: day, night (past midnight), all week, none, a DST night's small hours,
@@ -73,79 +73,92 @@ async def test_ranking_the_candidates_gives_the_pages_walking_the_index_gives(co
     for at in instants():
         for extra in ({}, {"categories": ["emergency-shelter"]}, {"attributes": ["no-id-required"]}):
             wanted = filters(open_at=at, evaluated_at=at, **extra)
+            drivers = [None, "open_at", *extra]
             for radius in (None, 20_000.0):
+                found = []
+                for driver in drivers:
 
-                def near(after, limit, few, wanted=wanted, radius=radius):
-                    return select_nearby(conn, 39.0, -77.0, None, radius, wanted, after, limit, few=few)
+                    def near(after, limit, driver=driver, wanted=wanted, radius=radius):
+                        return select_nearby(conn, 39.0, -77.0, None, radius, wanted, after, limit, driver=driver)
 
-                walked = await pages(lambda after, limit, near=near: near(after, limit, False))
-                ranked = await pages(lambda after, limit, near=near: near(after, limit, True))
-                assert ranked == walked, (at, extra, radius)
-                totals.add(sum(map(len, walked)))
+                    found.append(await pages(near))
+                assert all(pages_ == found[0] for pages_ in found), (at, extra, radius)
+                totals.add(sum(map(len, found[0])))
             by_name = []
-            for few in (False, True):
+            for driver in drivers:
 
-                def named(after, limit, few=few, wanted=wanted):
-                    return select_by_name(conn, wanted, after, limit, few)
+                def named(after, limit, driver=driver, wanted=wanted):
+                    return select_by_name(conn, wanted, after, limit, driver)
 
                 by_name.append(await pages(named))
-            assert by_name[0] == by_name[1], (at, extra)
+            assert all(pages_ == by_name[0] for pages_ in by_name), (at, extra)
     # The instants saw few and many places open.
     assert len(totals) > 8
 
 
-async def test_the_few_plan_reads_the_open_keys_index(conn):
+@pytest.mark.parametrize("driver", ["open_at", "categories"])
+async def test_the_driving_filter_picks_the_rows_by_its_index(conn, driver):
     await make_directory(conn, 30)
     await conn.execute("ANALYZE")
     await conn.execute("SET enable_seqscan = off")
+    at = dt.datetime.now(dt.UTC)
+    wanted = filters(open_at=at, evaluated_at=at, categories=["emergency-shelter"])
+    index = {"open_at": "resource_index_open_keys", "categories": "resource_index_categories"}
     for mode in ("force_custom_plan", "force_generic_plan"):
         await conn.execute(f"SET plan_cache_mode = {mode}")
-        at = dt.datetime.now(dt.UTC)
-        sql, args = nearby_statement(39.0, -77.0, None, None, filters(open_at=at, evaluated_at=at), None, 21, few=True)
+        sql, args = nearby_statement(39.0, -77.0, None, None, wanted, None, 21, driver=driver)
         plan = json.dumps(await (await conn.prepare(sql)).explain(*args))
-        assert '"Index Name": "resource_index_open_keys"' in plan, mode
+        assert f'"Index Name": "{index[driver]}"' in plan, mode
+        other = index["categories" if driver == "open_at" else "open_at"]
+        assert f'"Index Name": "{other}"' not in plan, mode
         assert '"Index Name": "resource_index_geo"' not in plan, mode
 
 
-async def test_candidates_are_counted_by_the_indexed_filters(conn):
+async def test_candidates_are_counted_by_one_indexed_filter(conn):
     await make_directory(conn, 28)
-    assert await count_candidates(conn, filters(), 100) is None
-    assert await count_candidates(conn, filters(categories=["emergency-shelter"]), 100) == 10
-    assert await count_candidates(conn, filters(categories=["emergency-shelter"]), 4) == 4
-    assert await count_candidates(conn, filters(attributes=["no-id-required"]), 100) == 7
+    shelters = filters(categories=["emergency-shelter"], attributes=["no-id-required"])
+    assert await count_candidates(conn, shelters, "categories", 100) == 10
+    assert await count_candidates(conn, shelters, "categories", 4) == 4
+    assert await count_candidates(conn, shelters, "attributes", 100) == 7
     # Open in 400 days: no timeline covers it, so every row is a candidate.
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=400)
-    assert await count_candidates(conn, filters(open_at=later), 100) == 28
+    assert await count_candidates(conn, filters(open_at=later), "open_at", 100) == 28
     # 09:00-17:00 and all-week rows are keyed at noon in Chicago, night rows are not.
     noon = dt.datetime.now(dt.UTC).replace(hour=18, minute=0) + dt.timedelta(days=1)
     while noon.astimezone(dt.timezone(dt.timedelta(hours=-6))).isoweekday() > 5:
         noon += dt.timedelta(days=1)
-    keyed = await count_candidates(conn, filters(open_at=noon), 100)
-    assert keyed is not None and 8 <= keyed < 28
+    keyed = await count_candidates(conn, filters(open_at=noon), "open_at", 100)
+    assert 8 <= keyed < 28
 
 
-async def test_counts_are_kept_for_a_while_and_then_counted_again(conn):
+def test_the_bound_grows_with_the_square_root_of_the_table():
+    assert few_bound(0) == few_bound(1_000) == FEWEST
+    assert few_bound(100_000) == 1_095
+    assert few_bound(1_000_000) == 3_464
+
+
+async def test_the_filter_leaving_fewest_drives_and_counts_are_kept_for_a_while(conn):
     now = [0.0]
     counts = CandidateCounts(ttl=60.0, clock=lambda: now[0])
-    shelters = filters(categories=["emergency-shelter"])
-    assert not await counts.few(conn, filters())  # nothing indexed to count: walk the index
-    await add_resource(conn, 39.0, -77.0, name="Shelter", categories=("emergency-shelter",))
-    assert await counts.few(conn, shelters)
-    await conn.execute(
-        "INSERT INTO service_categories (service_id, category_slug) "
-        "SELECT id, 'emergency-shelter' FROM services ON CONFLICT DO NOTHING"
-    )
-    counts.counts[(None, ("emergency-shelter",), None)] = (5_000, 60.0)  # as if thousands were found
+    assert await counts.driver(conn, filters()) is None  # nothing indexed: walk the index
+    for index in range(3):
+        await add_resource(conn, 39.0, -77.0, name=f"Shelter {index}", categories=("emergency-shelter",))
+    await add_resource(conn, 39.0, -77.0, name="Walk-in", categories=("naloxone",), attributes=["walk-in"])
+    both = filters(categories=["emergency-shelter"], attributes=["walk-in"])
+    assert await counts.driver(conn, filters(categories=["emergency-shelter"])) == "categories"
+    assert await counts.driver(conn, both) == "attributes"  # 1 row, against 3
+    counts.counts[("attributes", ("walk-in",))] = (5_000, 60.0)  # as if thousands had been found
     now[0] = 59.0
-    assert not await counts.few(conn, shelters)
+    assert await counts.driver(conn, both) == "categories"
+    counts.counts[("categories", ("emergency-shelter",))] = (5_000, 60.0)
+    assert await counts.driver(conn, both) is None  # both leave too many: walk
     now[0] = 61.0
-    assert await counts.few(conn, shelters)  # counted again: one shelter
+    assert await counts.driver(conn, both) == "attributes"  # counted again
 
 
-@pytest.mark.parametrize("size", [3])
-async def test_the_count_cache_stays_bounded(conn, size):
-    counts = CandidateCounts(size=size)
+async def test_the_count_cache_stays_bounded(conn):
+    counts = CandidateCounts(size=3)
     for hour in range(10):
         at = dt.datetime(2026, 12, 1, tzinfo=dt.UTC) + dt.timedelta(hours=hour)
-        await counts.few(conn, filters(open_at=at))
-    assert len(counts.counts) == size
+        await counts.driver(conn, filters(open_at=at))
+    assert len(counts.counts) == 3

@@ -3,7 +3,7 @@
 import datetime as dt
 import math
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -66,6 +66,10 @@ def _hits(rows: list[asyncpg.Record], match: str | None = None) -> list[Hit]:
     ]
 
 
+# An indexed filter that can pick a search's rows when it leaves few (count_candidates).
+Driver = Literal["open_at", "categories", "attributes"]
+
+
 class _Search:
     """A search statement composed from the constant fragments below and its parameter list.
 
@@ -88,22 +92,24 @@ class _Search:
         """Add a condition, each of its named holes bound to a new parameter."""
         self.where.append(fragment.format(**{name: self.param(value) for name, value in values.items()}))
 
-    def filter(self, filters: SearchFilters, few: bool = False) -> None:
-        """The conditions of the filters; with few, also the open-at candidates' test an index answers
-        (see count_candidates)."""
-        # Without few, the search walks an index in its order: the other indexed tests are written so
-        # that PostgreSQL cannot pick their indexes instead and sort every match (a generic plan did,
-        # 230 ms at 1M).
-        indexed = "{}" if few else "({}) IS TRUE"
+    def filter(self, filters: SearchFilters, driver: Driver | None = None) -> None:
+        """The conditions of the filters. With a driver, that indexed test picks the rows (a bitmap scan
+        of the few it leaves, see count_candidates) and the others test each of them; without one, the
+        search walks an index in its order, and the indexed tests are written so that PostgreSQL
+        cannot pick their indexes instead and sort every match (a generic plan did: 230 ms at 1M)."""
+
+        def indexed(name: Driver, fragment: str) -> str:
+            return fragment if driver == name else "(" + fragment + ") IS TRUE"
+
         self.keep(_WHERE_STATUS, statuses=filters.statuses)
         if filters.categories is not None:
-            self.keep(indexed.format(_WHERE_CATEGORIES), categories=filters.categories)
+            self.keep(indexed("categories", _WHERE_CATEGORIES), categories=filters.categories)
         if filters.open_at is not None:
-            if few:
+            if driver == "open_at":
                 self.keep(OPEN_CANDIDATES, at=filters.open_at)
             self.keep(OPEN_AT, at=filters.open_at)
         if filters.attributes:
-            self.keep(indexed.format(_WHERE_ATTRIBUTES), attributes=filters.attributes)
+            self.keep(indexed("attributes", _WHERE_ATTRIBUTES), attributes=filters.attributes)
         if filters.age is not None:
             self.keep(_WHERE_AGE, age=filters.age)
         if filters.cost:
@@ -297,14 +303,14 @@ def nearest_statement(
     after: tuple[float, UUID] | None,
     limit: int,
     exact: bool = False,
-    few: bool = False,
+    driver: Driver | None = None,
 ) -> tuple[str, list[object]]:
     """The SQL and parameters of a nearest-first search: windowed, or exact (fast from PostgreSQL 17);
-    with few, ranking the rows the indexed filters leave."""
+    with a driver, ranking the few rows that filter leaves."""
     search = _Search(latitude, longitude, filters.evaluated_at)
-    search.filter(filters, few)
+    search.filter(filters, driver)
     extras = search.extras("$3", filters)
-    parts = _nearest_ids(search, radius_m, after, limit, exact, few)
+    parts = _nearest_ids(search, radius_m, after, limit, exact, driver is not None)
     return SELECT_PAGE.format(served="", parts=parts, limit=row_count(limit), extras=extras), search.args
 
 
@@ -332,20 +338,20 @@ def nearby_statement(
     after: tuple[float, UUID] | None,
     limit: int,
     exact: bool = False,
-    few: bool = False,
+    driver: Driver | None = None,
 ) -> tuple[str, list[object]]:
-    """The SQL and parameters of a search from a point: area matches first, then nearest first (with
-    few, ranking the rows the indexed filters leave)."""
+    """The SQL and parameters of a search from a point: area matches first, then nearest first (with a
+    driver, ranking the few rows that filter leaves)."""
     search = _Search(latitude, longitude, filters.evaluated_at)
     served = WITH_SERVED.format(postal_code=search.param(postal_code))
     extras = search.extras("$3", filters)
-    search.filter(filters, few)
+    search.filter(filters, driver)
     parts = ""
     if after is None or after[0] <= 0:  # area matches sort first (key 0): a later page has none left
         after_sql = "true" if after is None else _WHERE_AFTER_ID.format(id=search.param(after[1]))
         parts = "(" + search.sql(SELECT_SERVING_IDS, limit, after=after_sql) + ") UNION ALL "
     search.where.append(_WHERE_NOT_SERVED)
-    parts += "(" + _nearest_ids(search, radius_m, after, limit, exact, few) + ")"
+    parts += "(" + _nearest_ids(search, radius_m, after, limit, exact, driver is not None) + ")"
     return SELECT_PAGE.format(served=served, parts=parts, limit=row_count(limit), extras=extras), search.args
 
 
@@ -363,12 +369,12 @@ async def select_nearest(
     after: tuple[float, UUID] | None,
     limit: int,
     windowed: bool = True,
-    few: bool = False,
+    driver: Driver | None = None,
 ) -> list[Hit]:
     """Up to limit resources nearest a point (within radius_m when given), after a cursor key, nearest first."""
 
     def statement(exact: bool) -> tuple[str, list[object]]:
-        return nearest_statement(latitude, longitude, radius_m, filters, after, limit, exact, few)
+        return nearest_statement(latitude, longitude, radius_m, filters, after, limit, exact, driver)
 
     rows = await _fetch_page(conn, statement, limit, windowed)
     return sorted(_hits(rows), key=lambda hit: (hit.sort_key, hit.id))
@@ -401,13 +407,13 @@ async def select_nearby(
     after: tuple[float, UUID] | None,
     limit: int,
     windowed: bool = True,
-    few: bool = False,
+    driver: Driver | None = None,
 ) -> list[Hit]:
     """The first limit resources, after a cursor key, of those serving the point through an area (sort
     key 0) and then the nearest of the others (within radius_m when given); in no particular order."""
 
     def statement(exact: bool) -> tuple[str, list[object]]:
-        return nearby_statement(latitude, longitude, postal_code, radius_m, filters, after, limit, exact, few)
+        return nearby_statement(latitude, longitude, postal_code, radius_m, filters, after, limit, exact, driver)
 
     return _hits(await _fetch_page(conn, statement, limit, windowed))
 
@@ -421,7 +427,7 @@ SELECT_BY_NAME = """
      ORDER BY r.name, r.id
      LIMIT {limit}
 """
-# With few candidates (count_candidates): rank them all; "|| ''" keeps PostgreSQL from walking the
+# With a driver (count_candidates): rank the few rows it leaves; "|| ''" keeps PostgreSQL from walking the
 # name index instead (same text, same collation, same order).
 SELECT_BY_NAME_FEW = """
     SELECT r.id, r.name AS sort_key, NULL::float8 AS distance_m, r.head,
@@ -434,40 +440,50 @@ SELECT_BY_NAME_FEW = """
 
 
 async def select_by_name(
-    conn: asyncpg.Connection, filters: SearchFilters, after: tuple[str, UUID] | None, limit: int, few: bool = False
+    conn: asyncpg.Connection,
+    filters: SearchFilters,
+    after: tuple[str, UUID] | None,
+    limit: int,
+    driver: Driver | None = None,
 ) -> list[Hit]:
     """Up to limit resources by service name, after a cursor key."""
     search = _Search(filters.evaluated_at)
-    search.filter(filters, few)
+    search.filter(filters, driver)
     extras = search.extras("$1", filters)
     if after is not None:
         search.keep(_WHERE_AFTER_NAME, key=after[0], id=after[1])
-    sql = search.sql(SELECT_BY_NAME_FEW if few else SELECT_BY_NAME, limit, extras=extras)
+    sql = search.sql(SELECT_BY_NAME if driver is None else SELECT_BY_NAME_FEW, limit, extras=extras)
     return _hits(await conn.fetch(sql, *search.args), None)
 
 
-# How many rows the indexed filters (categories, attributes, open at) leave, counting no further
-# than limit; None without any. Where that is few, a search ranks them all instead of walking an
-# index in its order and testing every row it passes (the quiet hour, when nothing is open).
+# How many rows one indexed filter leaves, counting no further than limit. Where that is few, a
+# search lets it pick the rows and ranks them, instead of walking an index in its order and testing
+# every row it passes (the quiet hour, when nothing is open; a rare category in a big directory).
 COUNT_CANDIDATES = """
     SELECT count(*) FROM (SELECT 1 FROM resource_index r WHERE {where} LIMIT {limit}) AS c
 """
 
 
-async def count_candidates(conn: asyncpg.Connection, filters: SearchFilters, limit: int) -> int | None:
-    """How many rows at most (up to limit) a search with these filters can return; None when no
-    indexed filter bounds it."""
+async def count_candidates(conn: asyncpg.Connection, filters: SearchFilters, driver: Driver, limit: int) -> int:
+    """How many rows (up to limit) the driver's filter leaves, the others aside."""
     search = _Search()
-    if filters.categories is not None:
+    if driver == "categories":
         search.keep(_WHERE_CATEGORIES, categories=filters.categories)
-    if filters.attributes:
+    elif driver == "attributes":
         search.keep(_WHERE_ATTRIBUTES, attributes=filters.attributes)
-    if filters.open_at is not None:
+    else:
         search.keep(OPEN_CANDIDATES, at=filters.open_at)
-    if not search.where:
-        return None
     count: int = await conn.fetchval(search.sql(COUNT_CANDIDATES, limit), *search.args)
     return count
+
+
+SELECT_ROW_ESTIMATE = "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'resource_index'::regclass"
+
+
+async def select_row_estimate(conn: asyncpg.Connection) -> int:
+    """About how many rows the search table holds (as of its last analysis)."""
+    estimate: int = await conn.fetchval(SELECT_ROW_ESTIMATE)
+    return estimate
 
 
 # Words. Where the query matched: 3 when the service name alone matches it, 2 when name and

@@ -145,7 +145,8 @@ async def search(
         )
     elif origin is None:
         after = decode_cursor(request.cursor, request.query, str)
-        hits = await queries.select_by_name(conn, filters, after, limit + 1, await candidates.few(conn, filters))
+        driver = await candidates.driver(conn, filters)
+        hits = await queries.select_by_name(conn, filters, after, limit + 1, driver)
     else:
         after = decode_cursor(request.cursor, request.query, float)
         postal_code = request.zip_code.strip()[:5] if request.zip_code is not None else None
@@ -159,7 +160,7 @@ async def search(
             after,
             limit + 1,
             windowed=windowed_knn,
-            few=await candidates.few(conn, filters),
+            driver=await candidates.driver(conn, filters),
         )
         hits.sort(key=lambda hit: (hit.sort_key, hit.id))
         del hits[limit + 1 :]
