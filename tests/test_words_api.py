@@ -124,3 +124,30 @@ async def test_ranked_word_search_over_a_wide_window_matches_a_brute_force_ranki
         names += [item["service"]["name"] for item in page["items"]]
         cursor = page["next_cursor"]
     assert names == [name for _, name in expected[:60]]
+
+
+@pytest.mark.parametrize("limit", [7, 21])
+async def test_walking_outwards_ranks_as_ranking_every_match_does(conn, limit):
+    from service.queries.resources import select_by_words
+    from tests.factories import add_resource, filters
+
+    for n in range(300):  # more than a first window of 12 pages holds
+        name, description = (
+            (f"Naloxone point {n}", "Kits.") if n % 37 == 0 else (f"Outreach {n}", "Hands out naloxone.")
+        )
+        await add_resource(
+            conn, HOME[0] + (n % 20) * 0.003, HOME[1] + (n // 20) * 0.003, name=name, description=description
+        )
+    orders = []
+    for many in (False, True):
+        seen, after = [], None
+        while True:
+            hits = await select_by_words(conn, HOME, None, filters(), ["naloxone"], after, limit + 1, many)
+            hits.sort(key=lambda hit: (hit.sort_key, hit.id))
+            seen += [hit.item for hit in hits[:limit]]
+            if len(hits) <= limit:
+                break
+            after = (hits[limit - 1].sort_key, hits[limit - 1].id)
+        orders.append(seen)
+    assert len(orders[0]) == 300
+    assert orders[1] == orders[0]

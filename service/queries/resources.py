@@ -582,7 +582,10 @@ SELECT_WORDS_WINDOW = """
       JOIN resource_index r ON r.id = k.id
      CROSS JOIN (SELECT {query} AS query) AS q
 """
-WORDS_WINDOWS = (150, 600, 2_400, 9_600)
+# Windows in pages' rows: a window's page is sure within the inner third of its reach (distance /
+# weight, a weight at most 3), about a ninth of its rows where matches spread evenly, so 12 pages'
+# rows usually settle the page at once (at 100k: 11-15 ms, against 25-33 from a 150-row start).
+WORDS_WINDOWS = (12, 48, 192, 450)
 # Fewer matches than this in the whole directory: rank them all (GIN) instead of walking outwards.
 FEW_MATCHES = 2_000
 
@@ -637,10 +640,13 @@ async def select_by_words(
     queries: list[str],
     after: tuple[float, UUID] | None,
     limit: int,
+    many: bool,
 ) -> list[Hit]:
-    """Up to limit resources matching any of the queries, best first, after a cursor key."""
-    if origin is not None and await count_matches(conn, queries, FEW_MATCHES + 1) > FEW_MATCHES:
-        for window in WORDS_WINDOWS:
+    """Up to limit resources matching any of the queries, best first, after a cursor key; from a point
+    where many match (more than FEW_MATCHES, see count_matches), by walking outwards."""
+    if origin is not None and many:
+        for pages in WORDS_WINDOWS:
+            window = min(pages * limit, 20_000)
             sql, args = words_window_statement(origin, radius_m, filters, queries, window)
             scored = await conn.fetch(sql, *args)
             exhausted = len(scored) < window

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import asyncpg
 
 from schemas.search import SearchFilters
-from service.queries.resources import Driver, count_candidates, select_row_estimate
+from service.queries.resources import FEW_MATCHES, Driver, count_candidates, count_matches, select_row_estimate
 
 # Measured at 100,000 rows: ranking costs about 5 us per row the filter leaves (its bitmap, then
 # reading and testing the row), the walk about 1.6 us per row it passes, and it passes about
@@ -16,7 +16,7 @@ from service.queries.resources import Driver, count_candidates, select_row_estim
 RANK_RATIO = 12
 FEWEST = 200
 
-Key = tuple[Driver, int | tuple[str, ...] | None]
+Key = tuple[str, int | tuple[str, ...] | None]
 
 
 def few_bound(rows: int) -> int:
@@ -26,8 +26,8 @@ def few_bound(rows: int) -> int:
 
 class CandidateCounts:
     """Counts of the rows each indexed filter leaves (by the hour of open_at, the categories, the
-    attributes) and the table's size, each kept for ttl seconds: a stale count only picks the
-    slower plan for a while, never another answer."""
+    attributes), of those matching words, and the table's size, each kept for ttl seconds: a stale
+    count only picks the slower plan for a while, never another answer."""
 
     def __init__(self, ttl: float = 60.0, size: int = 4_096, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl, self.size, self.clock = ttl, size, clock
@@ -36,7 +36,7 @@ class CandidateCounts:
 
     async def driver(self, conn: asyncpg.Connection, filters: SearchFilters) -> Driver | None:
         """The indexed filter leaving the fewest rows, if that is few enough to rank them."""
-        keys: list[Key] = []
+        keys: list[tuple[Driver, int | tuple[str, ...] | None]] = []
         if filters.open_at is not None:
             keys.append(("open_at", math.floor(filters.open_at.timestamp() / 3600)))
         if filters.categories is not None:
@@ -51,13 +51,26 @@ class CandidateCounts:
         bound = few_bound(self.rows[0])
         best: tuple[int, Driver] | None = None
         for key in keys:
-            cached = self.counts.get(key)
-            if cached is None or cached[1] <= now:
-                cached = (await count_candidates(conn, filters, key[0], bound + 1), now + self.ttl)
-                self.counts.pop(key, None)
-                while len(self.counts) >= self.size:
-                    del self.counts[next(iter(self.counts))]
-                self.counts[key] = cached
-            if cached[0] <= bound and (best is None or cached[0] < best[0]):
-                best = (cached[0], key[0])
+            count = self.counts.get(key)
+            if count is None or count[1] <= now:
+                count = self.remember(key, await count_candidates(conn, filters, key[0], bound + 1), now)
+            if count[0] <= bound and (best is None or count[0] < best[0]):
+                best = (count[0], key[0])
         return None if best is None else best[1]
+
+    async def many_matches(self, conn: asyncpg.Connection, queries: list[str]) -> bool:
+        """Whether more than FEW_MATCHES rows match any of the word queries."""
+        key: Key = ("words", tuple(queries))
+        now = self.clock()
+        count = self.counts.get(key)
+        if count is None or count[1] <= now:
+            count = self.remember(key, await count_matches(conn, queries, FEW_MATCHES + 1), now)
+        return count[0] > FEW_MATCHES
+
+    def remember(self, key: Key, count: int, now: float) -> tuple[int, float]:
+        """Keep a count until ttl from now, dropping the oldest ones beyond size."""
+        self.counts.pop(key, None)
+        while len(self.counts) >= self.size:
+            del self.counts[next(iter(self.counts))]
+        self.counts[key] = entry = (count, now + self.ttl)
+        return entry

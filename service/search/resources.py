@@ -140,9 +140,9 @@ async def search(
     if filters.words is not None:
         after = decode_cursor(request.cursor, request.query, float)
         corrections = await queries.select_corrections(conn, words_to_check(filters.words))
-        hits = await queries.select_by_words(
-            conn, point, request.radius_m, filters, alternatives(filters.words, corrections), after, limit + 1
-        )
+        phrasings = alternatives(filters.words, corrections)
+        many = point is not None and await candidates.many_matches(conn, phrasings)
+        hits = await queries.select_by_words(conn, point, request.radius_m, filters, phrasings, after, limit + 1, many)
     elif origin is None:
         after = decode_cursor(request.cursor, request.query, str)
         driver = await candidates.driver(conn, filters)
