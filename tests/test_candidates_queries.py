@@ -71,9 +71,14 @@ async def test_ranking_the_candidates_gives_the_pages_walking_the_index_gives(co
     await make_directory(conn)
     totals = set()
     for at in instants():
-        for extra in ({}, {"categories": ["emergency-shelter"]}, {"attributes": ["no-id-required"]}):
+        for extra in (
+            {},
+            {"categories": ["emergency-shelter"]},
+            {"attributes": ["no-id-required"]},
+            {"categories": ["emergency-shelter"], "attributes": ["no-id-required"]},
+        ):
             wanted = filters(open_at=at, evaluated_at=at, **extra)
-            drivers = [None, "open_at", *extra]
+            drivers = [None, "open_at", *extra, *(["facets"] if "categories" in extra else [])]
             for radius in (None, 20_000.0):
                 found = []
                 for driver in drivers:
@@ -120,6 +125,7 @@ async def test_candidates_are_counted_by_one_indexed_filter(conn):
     assert await count_candidates(conn, shelters, "categories", 100) == 10
     assert await count_candidates(conn, shelters, "categories", 4) == 4
     assert await count_candidates(conn, shelters, "attributes", 100) == 7
+    assert await count_candidates(conn, shelters, "facets", 100) == 3  # index 0, 12 and 24
     # Open in 400 days: no timeline covers it, so every row is a candidate.
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=400)
     assert await count_candidates(conn, filters(open_at=later), "open_at", 100) == 28
@@ -151,7 +157,14 @@ async def test_the_filter_leaving_fewest_drives_and_counts_are_kept_for_a_while(
     now[0] = 59.0
     assert await counts.driver(conn, both) == "categories"
     counts.counts[("categories", ("emergency-shelter",))] = (5_000, 60.0)
-    assert await counts.driver(conn, both) is None  # both leave too many: walk
+    assert await counts.driver(conn, both) == "facets"  # each leaves too many, both together none
+    counts.counts[("facets", ("emergency-shelter", "&", "walk-in"))] = (5_000, 60.0)
+    assert await counts.driver(conn, both) is None  # all too many: walk
+    await add_resource(
+        conn, 39.0, -77.0, name="Walk-in shelter", categories=("emergency-shelter",), attributes=["walk-in"]
+    )
+    counts.counts.pop(("facets", ("emergency-shelter", "&", "walk-in")))
+    assert await counts.driver(conn, both) == "facets"  # counted together: one row
     now[0] = 61.0
     assert await counts.driver(conn, both) == "attributes"  # counted again
 

@@ -66,8 +66,9 @@ def _hits(rows: list[asyncpg.Record], match: str | None = None) -> list[Hit]:
     ]
 
 
-# An indexed filter that can pick a search's rows when it leaves few (count_candidates).
-Driver = Literal["open_at", "categories", "attributes"]
+# An indexed filter that can pick a search's rows when it leaves few (count_candidates); "facets" is
+# categories and attributes together (their bitmaps ANDed).
+Driver = Literal["open_at", "categories", "attributes", "facets"]
 
 
 class _Search:
@@ -99,7 +100,7 @@ class _Search:
         cannot pick their indexes instead and sort every match (a generic plan did: 230 ms at 1M)."""
 
         def indexed(name: Driver, fragment: str) -> str:
-            return fragment if driver == name else "(" + fragment + ") IS TRUE"
+            return fragment if driver in (name, "facets") else "(" + fragment + ") IS TRUE"
 
         self.keep(_WHERE_STATUS, statuses=filters.statuses)
         if filters.categories is not None:
@@ -467,11 +468,11 @@ COUNT_CANDIDATES = """
 async def count_candidates(conn: asyncpg.Connection, filters: SearchFilters, driver: Driver, limit: int) -> int:
     """How many rows (up to limit) the driver's filter leaves, the others aside."""
     search = _Search()
-    if driver == "categories":
+    if driver in ("categories", "facets"):
         search.keep(_WHERE_CATEGORIES, categories=filters.categories)
-    elif driver == "attributes":
+    if driver in ("attributes", "facets"):
         search.keep(_WHERE_ATTRIBUTES, attributes=filters.attributes)
-    else:
+    if driver == "open_at":
         search.keep(OPEN_CANDIDATES, at=filters.open_at)
     count: int = await conn.fetchval(search.sql(COUNT_CANDIDATES, limit), *search.args)
     return count

@@ -49,8 +49,14 @@ class CandidateCounts:
         if self.rows is None or self.rows[1] <= now:
             self.rows = (await select_row_estimate(conn), now + self.ttl)
         bound = few_bound(self.rows[0])
+        if filters.categories is not None and filters.attributes:
+            # Both together, counted only when neither alone leaves few (10k rows: a shelter that takes
+            # people without ID, 208 rows, 3 ms ranked against 7 walking).
+            keys.append(("facets", (*filters.categories, "&", *filters.attributes)))
         best: tuple[int, Driver] | None = None
         for key in keys:
+            if key[0] == "facets" and best is not None:
+                break
             count = self.counts.get(key)
             if count is None or count[1] <= now:
                 count = self.remember(key, await count_candidates(conn, filters, key[0], bound + 1), now)
