@@ -175,3 +175,14 @@ async def test_the_count_cache_stays_bounded(conn):
         at = dt.datetime(2026, 12, 1, tzinfo=dt.UTC) + dt.timedelta(hours=hour)
         await counts.driver(conn, filters(open_at=at))
     assert len(counts.counts) == 3
+
+
+async def test_word_matches_are_counted_once_a_while_against_the_same_bound(conn):
+    now = [0.0]
+    counts = CandidateCounts(ttl=60.0, clock=lambda: now[0])
+    await add_resource(conn, 39.0, -77.0, name="Naloxone point")
+    assert not await counts.many_matches(conn, ["naloxone"])  # one match: rank it
+    counts.counts[("words", ("naloxone",))] = (FEWEST + 1, 60.0)  # as if more than the bound matched
+    assert await counts.many_matches(conn, ["naloxone"])
+    now[0] = 61.0
+    assert not await counts.many_matches(conn, ["naloxone"])

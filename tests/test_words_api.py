@@ -151,3 +151,36 @@ async def test_walking_outwards_ranks_as_ranking_every_match_does(conn, limit):
         orders.append(seen)
     assert len(orders[0]) == 300
     assert orders[1] == orders[0]
+
+
+async def test_weighted_queries_match_where_ts_filter_does(conn):
+    texts = [
+        ("Naloxone point", "Narcan", "Overdose reversal kits"),
+        ("Outreach van", "", "Hands out naloxone; no kit needed"),
+        ("O'Brien house", "Overdose reversal", "Shelter"),
+        ("Shelter", "Kit and naloxone", "Overdose"),
+    ]
+    queries = ["naloxone", "overdose reversal", "naloxone -kit", '"overdose reversal"', "o'brien or shelter", "kit"]
+    rows = await conn.fetch(
+        """
+        SELECT t.n, w.q, weights,
+               ts_filter(v, string_to_array(lower(weights), NULL)::"char"[]) @@ query AS filtered,
+               v @@ weighted_query(query, weights) AS weighted
+          FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS t(name, alt, description, n),
+               LATERAL (SELECT setweight(to_tsvector('cg_search', t.name), 'A')
+                               || setweight(to_tsvector('cg_search', t.alt), 'B')
+                               || setweight(to_tsvector('cg_search', t.description), 'C') AS v) AS x,
+               unnest($4::text[]) AS w(q),
+               LATERAL (SELECT websearch_to_tsquery('cg_search', w.q) AS query) AS y,
+               unnest(ARRAY['A', 'AB']) AS weights
+        """,
+        [t[0] for t in texts],
+        [t[1] for t in texts],
+        [t[2] for t in texts],
+        queries,
+    )
+    assert len(rows) == len(texts) * len(queries) * 2
+    assert all(row["filtered"] == row["weighted"] for row in rows), [
+        dict(r) for r in rows if r["filtered"] != r["weighted"]
+    ]
+    assert 0 < sum(row["weighted"] for row in rows) < len(rows)

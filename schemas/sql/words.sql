@@ -24,3 +24,11 @@ CREATE OR REPLACE TRIGGER services_words_insert AFTER INSERT ON services
 CREATE OR REPLACE TRIGGER services_words_update AFTER UPDATE ON services
     REFERENCING NEW TABLE AS changed
     FOR EACH STATEMENT EXECUTE FUNCTION remember_service_words();
+
+-- A query matching only where the given weights are (A: the service name; B: its alternate name):
+-- each lexeme as 'word':A, as ts_filter() keeps only those positions of a vector. For the queries
+-- websearch_to_tsquery() writes (no prefixes or weights of their own).
+CREATE OR REPLACE FUNCTION weighted_query(p_query tsquery, p_weights text) RETURNS tsquery
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT regexp_replace(p_query::text, '(''(?:[^'']|'''')*'')', '\1:' || p_weights, 'g')::tsquery
+$$;

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import asyncpg
 
 from schemas.search import SearchFilters
-from service.queries.resources import FEW_MATCHES, Driver, count_candidates, count_matches, select_row_estimate
+from service.queries.resources import Driver, count_candidates, count_matches, select_row_estimate
 
 # Measured at 100,000 rows: ranking costs about 5 us per row the filter leaves (its bitmap, then
 # reading and testing the row), the walk about 1.6 us per row it passes, and it passes about
@@ -46,9 +46,7 @@ class CandidateCounts:
         if not keys:
             return None
         now = self.clock()
-        if self.rows is None or self.rows[1] <= now:
-            self.rows = (await select_row_estimate(conn), now + self.ttl)
-        bound = few_bound(self.rows[0])
+        bound = few_bound(await self.row_estimate(conn, now))
         if filters.categories is not None and filters.attributes:
             # Both together, counted only when neither alone leaves few (10k rows: a shelter that takes
             # people without ID, 208 rows, 3 ms ranked against 7 walking).
@@ -65,13 +63,21 @@ class CandidateCounts:
         return None if best is None else best[1]
 
     async def many_matches(self, conn: asyncpg.Connection, queries: list[str]) -> bool:
-        """Whether more than FEW_MATCHES rows match any of the word queries."""
+        """Whether too many rows match any of the word queries to rank them all (then a search from a
+        point walks outwards): the same bound as for a driving filter, as the costs are alike."""
         key: Key = ("words", tuple(queries))
         now = self.clock()
+        bound = few_bound(await self.row_estimate(conn, now))
         count = self.counts.get(key)
         if count is None or count[1] <= now:
-            count = self.remember(key, await count_matches(conn, queries, FEW_MATCHES + 1), now)
-        return count[0] > FEW_MATCHES
+            count = self.remember(key, await count_matches(conn, queries, bound + 1), now)
+        return count[0] > bound
+
+    async def row_estimate(self, conn: asyncpg.Connection, now: float) -> int:
+        """About how many rows the search table holds, asked again after ttl."""
+        if self.rows is None or self.rows[1] <= now:
+            self.rows = (await select_row_estimate(conn), now + self.ttl)
+        return self.rows[0]
 
     def remember(self, key: Key, count: int, now: float) -> tuple[int, float]:
         """Keep a count until ttl from now, dropping the oldest ones beyond size."""

@@ -1,6 +1,7 @@
 """Turning what a specialist typed into the full-text queries a search runs: the words as typed,
 misspellings corrected against the words our listings use, and the field's synonyms."""
 
+import functools
 import re
 import unicodedata
 
@@ -23,9 +24,10 @@ def words_to_check(query: str) -> list[str]:
     return sorted({word for word in _WORD.findall(fold(query)) if 3 <= len(word) <= 40 and word not in _SYNONYM_WORDS})
 
 
-def _replace(text: str, phrase: str, other: str) -> str | None:
-    pattern = re.compile(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])")
-    return pattern.sub(other, text) if pattern.search(text) else None
+@functools.cache
+def _phrase(phrase: str) -> re.Pattern[str]:
+    """A synonym phrase as a whole-word pattern (compiled once: alternatives() took 1 ms without)."""
+    return re.compile(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])")
 
 
 def alternatives(query: str, corrections: dict[str, str]) -> list[str]:
@@ -38,7 +40,6 @@ def alternatives(query: str, corrections: dict[str, str]) -> list[str]:
     for text in list(found):
         for group in SYNONYMS:
             for phrase in group:
-                for other in group:
-                    if other != phrase and (swapped := _replace(text, phrase, other)) is not None:
-                        found.append(swapped)
+                if phrase in text and _phrase(phrase).search(text):
+                    found += [_phrase(phrase).sub(other, text) for other in group if other != phrase]
     return list(dict.fromkeys(found))[:MAX_ALTERNATIVES]
