@@ -7,6 +7,7 @@ same query points to both, 32 connections at a time.
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -17,6 +18,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -91,13 +93,13 @@ def load(
     return result
 
 
-def server_arguments(description: str, size: int, unloaded: int) -> argparse.Namespace:
+def server_arguments(description: str, size: int, unloaded: int, duration: float = 5.0) -> argparse.Namespace:
     """The options of the benchmarks that drive `commonground serve` with one and with many connections."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--size", type=int, default=size)
-    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--duration", type=float, default=duration, help="seconds of load per measurement")
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--unloaded", type=int, default=unloaded)
+    parser.add_argument("--unloaded", type=int, default=unloaded, help="sequential requests for unloaded latency")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--data-dir", default=os.path.join(tempfile.gettempdir(), "commonground-bench"))
     return parser.parse_args()
@@ -222,6 +224,25 @@ async def prepare(server_url: str, size: int) -> str:
     finally:
         await conn.close()
     return dsn
+
+
+def points_file(data_dir: str) -> Path:
+    """The query points every load process reads, written into the data folder."""
+    data = Path(data_dir)
+    data.mkdir(parents=True, exist_ok=True)
+    points = data / "points.json"
+    points.write_text(json.dumps(query_points(5_000)))
+    return points
+
+
+@contextlib.contextmanager
+def bench_database(data_dir: str, size: int, shared_buffers: str = "1GB") -> Iterator[tuple[str, psutil.Process]]:
+    """The embedded server, restarted with its cache size, holding size synthetic resources: the
+    database's DSN and the server's main process."""
+    with embedded_postgres(data_dir) as server_url:
+        asyncio.run(tune(server_url, shared_buffers))
+    with embedded_postgres(data_dir) as server_url:
+        yield asyncio.run(prepare(server_url, size)), postmaster(data_dir)
 
 
 def fmt(result: dict) -> str:

@@ -6,26 +6,21 @@ process: unloaded (one connection, sequential) and loaded (16 connections). Ever
 also checks service areas covering the point, the plain one included.
 """
 
-import asyncio
 import datetime as dt
-import json
 import sys
 from pathlib import Path
 
 from bench.__main__ import (
+    bench_database,
     free_port,
     load,
-    postmaster,
-    prepare,
+    points_file,
     save_results,
     server_arguments,
     start_api,
     stop_api,
-    tune,
 )
-from bench.data import query_points
 from bench.quick import nothing_open
-from service.embedded import embedded_postgres
 
 # name -> (query string, fewest results a good answer has)
 VARIANTS = {
@@ -47,26 +42,20 @@ VARIANTS = {
 def main() -> None:
     args = server_arguments(__doc__.splitlines()[0], 100_000, 200)
     data = Path(args.data_dir)
-    data.mkdir(parents=True, exist_ok=True)
-    points_file = data / "points.json"
-    points_file.write_text(json.dumps(query_points(5_000)))
+    points = points_file(args.data_dir)
     results: dict[str, dict] = {}
-    with embedded_postgres(args.data_dir) as server_url:
-        asyncio.run(tune(server_url, "1GB"))
-    with embedded_postgres(args.data_dir) as server_url:
-        dsn = asyncio.run(prepare(server_url, args.size))
-        database = postmaster(args.data_dir)
+    with bench_database(args.data_dir, args.size) as (dsn, database):
         port = free_port()
         server = start_api(dsn, port, args.workers, data / "mixed.log")
         base = f"http://127.0.0.1:{port}"
         try:
-            load("http", base, points_file, args.concurrency, 2.0)  # warm up
+            load("http", base, points, args.concurrency, 2.0)  # warm up
             for name, (query, expect) in VARIANTS.items():
-                unloaded = load("http", base, points_file, 1, 60, args.unloaded, query=query, expect=expect)
+                unloaded = load("http", base, points, 1, 60, args.unloaded, query=query, expect=expect)
                 loaded = load(
                     "http",
                     base,
-                    points_file,
+                    points,
                     args.concurrency,
                     args.duration,
                     database=database,

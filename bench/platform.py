@@ -5,25 +5,21 @@ quotas off (no counting), quotas on for anonymous calls (one upsert per request)
 (the key lookup, the count and the day's usage in one statement).
 """
 
-import asyncio
 import json
 import sys
 import urllib.request
 from pathlib import Path
 
 from bench.__main__ import (
+    bench_database,
     free_port,
     load,
-    postmaster,
-    prepare,
+    points_file,
     save_results,
     server_arguments,
     start_api,
     stop_api,
-    tune,
 )
-from bench.data import query_points
-from service.embedded import embedded_postgres
 
 ADMIN_KEY = "bench-admin-key-0d5e"
 
@@ -41,20 +37,14 @@ def make_key(base: str) -> str:
 def main() -> None:
     args = server_arguments(__doc__.splitlines()[0], 10_000, 300)
     data = Path(args.data_dir)
-    data.mkdir(parents=True, exist_ok=True)
-    points_file = data / "points.json"
-    points_file.write_text(json.dumps(query_points(5_000)))
+    points = points_file(args.data_dir)
     runs = {
         "quotas off": ({"COMMONGROUND_RATE_LIMIT_ANONYMOUS": "0", "COMMONGROUND_RATE_LIMIT_KEY": "0"}, False),
         "quotas on, anonymous": ({}, False),
         "quotas on, API key": ({}, True),
     }
     results: dict[str, dict] = {}
-    with embedded_postgres(args.data_dir) as server_url:
-        asyncio.run(tune(server_url, "1GB"))
-    with embedded_postgres(args.data_dir) as server_url:
-        dsn = asyncio.run(prepare(server_url, args.size))
-        database = postmaster(args.data_dir)
+    with bench_database(args.data_dir, args.size) as (dsn, database):
         for name, (settings, keyed) in runs.items():
             port = free_port()
             server = start_api(
@@ -67,11 +57,9 @@ def main() -> None:
             base = f"http://127.0.0.1:{port}"
             try:
                 headers = [f"Authorization: Bearer {make_key(base)}"] if keyed else []
-                load("http", base, points_file, args.concurrency, 2.0, headers=headers)  # warm up
-                unloaded = load("http", base, points_file, 1, 60, args.unloaded, headers=headers)
-                loaded = load(
-                    "http", base, points_file, args.concurrency, args.duration, database=database, headers=headers
-                )
+                load("http", base, points, args.concurrency, 2.0, headers=headers)  # warm up
+                unloaded = load("http", base, points, 1, 60, args.unloaded, headers=headers)
+                loaded = load("http", base, points, args.concurrency, args.duration, database=database, headers=headers)
                 if unloaded["errors"] or loaded["errors"]:
                     raise SystemExit(
                         f"{name}: {unloaded['errors'] + loaded['errors']} failed requests; see {data / 'platform.log'}"

@@ -8,21 +8,25 @@ ratio within this run, so it can be compared across machines and commits.
 """
 
 import argparse
-import asyncio
 import datetime as dt
-import json
 import os
 import sys
-import tempfile
 import time
 import zoneinfo
 from pathlib import Path
 
 import psutil
 
-from bench.__main__ import free_port, load, postmaster, prepare, save_results, start_api, stop_api, tune
-from bench.data import query_points
-from service.embedded import embedded_postgres
+from bench.__main__ import (
+    bench_database,
+    free_port,
+    load,
+    points_file,
+    save_results,
+    server_arguments,
+    start_api,
+    stop_api,
+)
 
 
 def nothing_open(now: dt.datetime) -> str:
@@ -45,25 +49,12 @@ def variants(now: dt.datetime) -> dict[str, tuple[str, int]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=10_000)
-    parser.add_argument("--duration", type=float, default=3.0, help="seconds of load per measurement")
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--unloaded", type=int, default=150, help="sequential requests for unloaded latency")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--data-dir", default=os.path.join(tempfile.gettempdir(), "commonground-bench"))
-    args = parser.parse_args()
+    args = server_arguments(__doc__.splitlines()[0], 10_000, 150, duration=3.0)
     started = time.perf_counter()
     data = Path(args.data_dir)
-    data.mkdir(parents=True, exist_ok=True)
-    points = data / "points.json"
-    points.write_text(json.dumps(query_points(5_000)))
+    points = points_file(args.data_dir)
     results: dict[str, dict] = {}
-    with embedded_postgres(args.data_dir) as server_url:
-        asyncio.run(tune(server_url, "1GB"))
-    with embedded_postgres(args.data_dir) as server_url:
-        dsn = asyncio.run(prepare(server_url, args.size))
-        database = postmaster(args.data_dir)
+    with bench_database(args.data_dir, args.size) as (dsn, database):
         load("sql", dsn, points, args.concurrency, 1.0)
         results["raw SQL"] = {
             "unloaded": load("sql", dsn, points, 1, 30, args.unloaded),
