@@ -9,13 +9,14 @@ from msgspec import Meta
 from schemas.base import Input, Output
 from schemas.history import Reason
 
-SuggestionKind = Literal["correction", "closure", "new"]
+SuggestionKind = Literal["correction", "closure", "new", "problem"]
 SuggestionStatus = Literal["pending", "approved", "rejected"]
 
 
 class SuggestionCreate(Input):
     """correction: `changes` as in PATCH /v1/services/{id}; closure: the service closed; new: `changes` as in a
-    POST /v1/resources body. `service_id` names the service for a correction or a closure."""
+    POST /v1/resources body; problem: something wrong, said in `note` ("wrong phone", "full tonight") for an
+    admin to fix by hand. `service_id` names the service for a correction, a closure or a problem."""
 
     kind: SuggestionKind
     service_id: UUID | None = None
@@ -23,11 +24,13 @@ class SuggestionCreate(Input):
     note: Annotated[str, Meta(max_length=4000, examples=["Called them today; the Friday hours changed"])] | None = None
 
     def __post_init__(self) -> None:
-        if self.kind in ("correction", "closure") and self.service_id is None:
+        if self.kind in ("correction", "closure", "problem") and self.service_id is None:
             raise ValueError(f"a {self.kind} needs service_id")
+        if self.kind == "problem" and (self.changes or not (self.note or "").strip()):
+            raise ValueError("a problem is said in note (what is wrong), with no changes")
         if self.kind == "new" and self.service_id is not None:
             raise ValueError("a new resource has no service_id; describe it in changes")
-        if self.kind != "closure" and not self.changes:
+        if self.kind in ("correction", "new") and not self.changes:
             raise ValueError(f"a {self.kind} needs changes")
 
 

@@ -123,3 +123,30 @@ async def test_two_admins_approving_at_once_apply_it_once(client, conn):
     )
     assert sorted(a.status_code for a in answers) == [200, 409, 409]
     assert await conn.fetchval("SELECT count(*) FROM services WHERE name = 'Once'") == 1
+
+
+async def test_a_problem_in_words_is_queued_and_approving_it_changes_nothing(client):
+    made = (
+        await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="Night shelter"), headers=ADMIN)
+    ).json()
+    service_id = made["service"]["id"]
+    sent = await client.post(
+        "/v1/suggestions", json={"kind": "problem", "service_id": service_id, "note": "Wrong phone: it rings a fax"}
+    )
+    assert sent.status_code == 201, sent.text
+    queue = (await client.get("/v1/suggestions", headers=ADMIN)).json()["items"]
+    assert [(item["kind"], item["note"], item["service_id"]) for item in queue] == [
+        ("problem", "Wrong phone: it rings a fax", service_id)
+    ]
+    before = (await client.get(f"/v1/services/{service_id}")).json()
+    approved = await client.post(f"/v1/suggestions/{sent.json()['id']}/approve", headers=ADMIN)
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"
+    assert (await client.get(f"/v1/services/{service_id}")).json() == before
+    for body, field in (
+        ({"kind": "problem", "service_id": service_id}, "a problem is said in note"),
+        ({"kind": "problem", "service_id": service_id, "note": "   "}, "a problem is said in note"),
+        ({"kind": "problem", "service_id": service_id, "note": "x", "changes": {"name": "y"}}, "with no changes"),
+        ({"kind": "problem", "note": "wrong phone"}, "a problem needs service_id"),
+    ):
+        refused = await client.post("/v1/suggestions", json=body)
+        assert refused.status_code == 422 and field in refused.text, refused.text

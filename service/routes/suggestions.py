@@ -80,7 +80,7 @@ async def _view(conn: asyncpg.Connection, found: dict[str, Any], full: bool) -> 
 
 
 class SuggestionController(Controller):
-    """Corrections, closures and new resources reported from the field."""
+    """Corrections, closures, new resources and problems reported from the field."""
 
     path = "/v1/suggestions"
     tags = ["suggestions"]
@@ -93,14 +93,14 @@ class SuggestionController(Controller):
         state: AppState,
         data: JSONBody[SuggestionCreate],
     ) -> Response[SuggestionReceipt]:
-        """Report a correction, a closure or a new resource: anonymous (a few an hour per address) or with a
-        key holding the suggest scope. Keep the id to check the status."""
+        """Report a correction, a closure, a new resource or a problem said in words: anonymous (a few an hour
+        per address) or with a key holding the suggest scope. Keep the id to check the status."""
         caller = caller_of(request)
         if caller.key_id is not None and not caller.has("suggest"):
             raise Forbidden(
                 "this key lacks the 'suggest' scope; send the suggestion without a key, or with one that has it"
             )
-        if data.kind != "closure":
+        if data.kind in ("correction", "new"):
             _check_terms(state, _decode(data.kind, data.changes))
         if data.service_id is not None and await select_owner(conn, "service", data.service_id) is None:
             raise InvalidInput("service_id", f"no service has id {data.service_id}", "body")
@@ -157,12 +157,14 @@ class SuggestionController(Controller):
         state: AppState,
         suggestion_id: FromPath[UUID],
     ) -> Suggestion:
-        """Apply the suggestion, audited as an approval, and close it (admin)."""
+        """Apply the suggestion, audited as an approval, and close it (admin); a problem is only marked handled."""
         async with conn.transaction():
             found = await _pending(conn, suggestion_id)
             await set_audit(conn, "approve", f"suggestion {suggestion_id}")
             result_id = found["service_id"]
-            if found["kind"] == "new":
+            if found["kind"] == "problem":
+                pass  # fixed by hand (PATCH, capacity, exceptions); approving says it was handled
+            elif found["kind"] == "new":
                 resource = _decode("new", found["changes"])
                 _check_terms(state, resource)
                 result_id = await insert_resource(conn, resource)
