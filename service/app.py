@@ -19,6 +19,7 @@ from service.curation.served import ServedCounter
 from service.db import connect_with_retry, create_pool, pooled, provide_connection
 from service.embedded import embedded_postgres
 from service.errors import exception_handlers
+from service.field.assets import FieldAssets
 from service.http.access import access_middleware, configure_logging
 from service.http.auth import auth_middleware, delete_old_windows
 from service.http.bodies import check_request
@@ -49,6 +50,7 @@ from service.routes.exceptions import (
     replace_service_exceptions,
 )
 from service.routes.exports import export_hsds_zip
+from service.routes.field import field_file, field_manifest, field_page, field_worker
 from service.routes.health import healthz, metrics, readyz
 from service.routes.history import (
     LocationHistoryController,
@@ -230,6 +232,10 @@ def create_app(settings: Settings) -> Litestar:
             SuggestionController,
             list_duplicates,
             merge_listings,
+            field_page,
+            field_worker,
+            field_manifest,
+            field_file,
         ],
         dependencies={
             "conn": Provide(provide_connection),
@@ -260,6 +266,7 @@ def create_app(settings: Settings) -> Litestar:
                 "exports": ExportCache(measured),
                 "resolver": system_resolve,
                 "candidates": CandidateCounts(),
+                "field": FieldAssets(),
             }
         ),
         openapi_config=openapi_config(),

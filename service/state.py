@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # only for the annotations: the modules below import this one
 
     from service.config import Settings
     from service.curation.served import ServedCounter
+    from service.field.assets import FieldAssets
     from service.http.metrics import Metrics
     from service.http.quotas import QuotaLedger
     from service.http.streams import StreamBudget
@@ -25,7 +26,8 @@ if TYPE_CHECKING:  # only for the annotations: the modules below import this one
 
 
 class AppState(State):
-    """Set at creation: settings, metrics, streams, quotas, exports, resolver, candidates; by the lifespan: the rest."""
+    """Set at creation: settings, metrics, streams, quotas, exports, resolver, candidates, field; the rest by the
+    lifespan."""
 
     settings: Settings
     metrics: Metrics
@@ -41,6 +43,8 @@ class AppState(State):
     windowed_knn: bool
     # How many rows indexed filters leave, per worker: whether a search ranks them or walks the index.
     candidates: CandidateCounts
+    # The field app's page and files, read when the app is built.
+    field: FieldAssets
     dsn: str
     pool: asyncpg.Pool
     jobs: set[asyncio.Task[None]]

@@ -1,14 +1,19 @@
 """Real PostgreSQL for every test: one embedded server per session, a fresh database per test."""
 
+import asyncio
 import itertools
 import os
+import shutil
+import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+import uvicorn
 from litestar.testing import AsyncTestClient
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from seeds.loader import load_seed
 from service.app import create_app
@@ -142,3 +147,90 @@ async def seeded_client(seeded_db_url: str) -> AsyncIterator[AsyncTestClient]:
 def repo_root() -> Path:
     """The repository checkout."""
     return Path(__file__).resolve().parent.parent
+
+
+# The field app in a real browser.
+# Flags a closed network needs: without them Chromium keeps calling Google's hosts.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# A phone: the size every screen is designed for.
+PHONE = {"width": 360, "height": 740}
+# Downtown Portland, where the seed data has shelters, harm reduction and rides.
+PORTLAND = {"latitude": 45.5152, "longitude": -122.6784}
+
+
+def chromium_path() -> str | None:
+    """Debian's chromium, or CHROMIUM if set."""
+    return os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """One headless Chromium per test session; CI (COMMONGROUND_BROWSER_TESTS=required) fails without one."""
+    path = chromium_path()
+    if path is None:
+        if os.environ.get("COMMONGROUND_BROWSER_TESTS") == "required":
+            pytest.fail("chromium is not installed (apt-get install chromium); .ci/run installs it")
+        pytest.skip("chromium is not installed (apt-get install chromium); .ci/run installs it")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture(scope="module")
+async def live_url(server_url: str, templates: dict[str, str]) -> AsyncIterator[str]:
+    """`commonground serve`'s app over this module's own copy of the seed data, on a loopback port."""
+    async for url in _clone(server_url, templates["seeded"]):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            create_app(make_settings(url, suggestion_limit_anonymous=1000)),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+        )
+        server = uvicorn.Server(config)
+        serving = asyncio.create_task(server.serve())
+        while not server.started:
+            if serving.done():
+                serving.result()
+            await asyncio.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+        server.should_exit = True
+        await serving
+
+
+async def phone(browser: Browser, locale: str = "en-US", **options: object) -> BrowserContext:
+    """A fresh phone-sized context (its own storage) whose location is downtown Portland."""
+    context = await browser.new_context(
+        viewport=PHONE,
+        locale=locale,
+        geolocation=PORTLAND,
+        permissions=["geolocation"],
+        timezone_id="America/Los_Angeles",
+        **options,  # type: ignore[arg-type]
+    )
+    context.set_default_timeout(10_000)
+    return context
+
+
+@pytest.fixture
+async def page(browser: Browser) -> AsyncIterator[Page]:
+    """A page in a fresh phone context; any script error on it fails the test."""
+    context = await phone(browser)
+    opened = await context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    await context.close()
+    assert not errors, errors

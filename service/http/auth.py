@@ -35,7 +35,9 @@ from service.state import app_state
 
 BOOTSTRAP_ID = UUID(int=0)
 WINDOW_S = 60
-UNCOUNTED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+UNCOUNTED_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/", "/sw.js", "/manifest.webmanifest"})
+# The field app's files come from memory and touch no database.
+UNCOUNTED_PREFIX = "/app/"
 
 
 class Caller(msgspec.Struct, frozen=True):
@@ -168,7 +170,9 @@ def auth_middleware(app: ASGIApp) -> ASGIApp:
         caller, limit, hits = ANONYMOUS, settings.rate_limit_anonymous, 0
         now = dt.datetime.now(dt.UTC)
         window = _window(now)
-        counted = path not in UNCOUNTED_PATHS and scope.get("method") != "OPTIONS"
+        counted = (
+            path not in UNCOUNTED_PATHS and not path.startswith(UNCOUNTED_PREFIX) and scope.get("method") != "OPTIONS"
+        )
         try:
             if authorization is not None:
                 scheme, _, token = authorization.decode("latin-1").partition(" ")

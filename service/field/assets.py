@@ -1,0 +1,75 @@
+"""The field app's files, read once when the app is built and served under a path holding their digest.
+
+Every file but the page, the service worker and the manifest lives under /app/<digest>/: a change to
+any of them changes the digest, so they can be cached for a year while the page itself is revalidated.
+Relative module imports keep working because the whole folder moves together.
+"""
+
+import hashlib
+import json
+from pathlib import Path
+
+import msgspec
+
+STATIC = Path(__file__).parent / "static"
+# Served at fixed paths, revalidated on every visit: they name the digest of the rest.
+ENTRY_FILES = frozenset({"index.html", "sw.js", "manifest.webmanifest"})
+MEDIA_TYPES = {
+    ".css": "text/css",
+    ".html": "text/html",
+    ".js": "text/javascript",
+    ".json": "application/json",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".txt": "text/plain",
+    ".webmanifest": "application/manifest+json",
+}
+# No inline script or style, no eval, nothing from another origin: listing text can never run.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "worker-src 'self'; manifest-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+
+class Asset(msgspec.Struct, frozen=True):
+    """One file as it is served."""
+
+    body: bytes
+    media_type: str
+
+
+class FieldAssets:
+    """The page, the service worker, the manifest and the digest-named files of one build."""
+
+    def __init__(self, root: Path = STATIC) -> None:
+        files = {
+            path.relative_to(root).as_posix(): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file()
+        }
+        digest = hashlib.blake2b(digest_size=6)
+        for name, body in files.items():
+            digest.update(name.encode() + b"\0" + hashlib.blake2b(body).digest())
+        self.build = digest.hexdigest()
+        self.base = f"/app/{self.build}/"
+        self.files = {
+            name: Asset(body, MEDIA_TYPES.get(Path(name).suffix, "application/octet-stream"))
+            for name, body in files.items()
+            if name not in ENTRY_FILES
+        }
+        languages = sorted(Path(name).stem for name in self.files if name.startswith("js/i18n/"))
+        values = {
+            "{{base}}": self.base,
+            "{{build}}": self.build,
+            "{{languages}}": ",".join(languages),
+            "{{shell}}": json.dumps(["/", *(self.base + name for name in self.files)]),
+        }
+        self.page = _filled(files["index.html"], values)
+        self.worker = _filled(files["sw.js"], values)
+        self.manifest = _filled(files["manifest.webmanifest"], values)
+
+
+def _filled(body: bytes, values: dict[str, str]) -> bytes:
+    text = body.decode()
+    for placeholder, value in values.items():
+        text = text.replace(placeholder, value)
+    return text.encode()

@@ -1,0 +1,55 @@
+// The public API, as any partner calls it. Answers are remembered on the phone with the time they
+// arrived, so the last searches open with no signal, marked with their age.
+import { load, save } from "./store.js";
+
+const KEPT = 12;
+
+export class Offline extends Error {}
+
+export class Problem extends Error {
+  constructor(status, body) {
+    super(body?.detail || body?.title || `HTTP ${status}`);
+    this.status = status;
+    this.body = body || {};
+  }
+}
+
+async function request(path, options = {}) {
+  let response;
+  try {
+    response = await fetch(path, { headers: { Accept: "application/json" }, ...options });
+  } catch {
+    throw new Offline("offline");
+  }
+  const type = response.headers.get("content-type") || "";
+  const body = type.includes("json") ? await response.json().catch(() => null) : null;
+  if (!response.ok) throw new Problem(response.status, body);
+  return body;
+}
+
+// GET that falls back to the remembered answer when the network is gone: {body, at, stale}.
+export async function getKept(path) {
+  const kept = load("answers", {});
+  try {
+    const body = await request(path);
+    kept[path] = { at: Date.now(), body };
+    const newest = Object.entries(kept).sort((a, b) => b[1].at - a[1].at).slice(0, KEPT);
+    if (!save("answers", Object.fromEntries(newest))) save("answers", { [path]: kept[path] });
+    return { body, at: Date.now(), stale: false };
+  } catch (error) {
+    if (error instanceof Offline && kept[path]) return { ...kept[path], stale: true };
+    throw error;
+  }
+}
+
+export function kept(path) {
+  return load("answers", {})[path] || null;
+}
+
+export function post(path, body, key) {
+  return request(path, {
+    method: "POST",
+    headers: { Accept: "application/json", "Content-Type": "application/json", "Idempotency-Key": key },
+    body: JSON.stringify(body),
+  });
+}

@@ -1,0 +1,394 @@
+// The field app: one form, one call to GET /v1/resources, results a specialist can act on. The page's
+// state lives in its URL (the same parameter names as the API), so a search can be bookmarked,
+// shared and reloaded; answers, settings and the short list live only on this phone.
+import { Offline, Problem, getKept } from "./api.js";
+import { card, detail, languageName, summary } from "./cards.js";
+import { clear, el } from "./dom.js";
+import { age } from "./format.js";
+import * as i18n from "./i18n.js";
+import * as reports from "./reports.js";
+import * as shortlist from "./shortlist.js";
+import { load, save } from "./store.js";
+
+const t = i18n.t;
+const $ = (id) => document.getElementById(id);
+const PAGE = 20;
+const RADII = ["", "1", "2", "5", "10", "25", "50"];
+const GENDERS = ["", "women", "men", "transgender", "nonbinary"];
+const SPOKEN = ["", "es", "en", "zh", "vi", "ru", "ar", "so", "fr", "ht", "ko", "tl", "pt", "uk"];
+// Search parameters the page carries in its URL, as the API names them.
+const SINGLE = ["near", "zip", "address", "open_now", "has_capacity", "age", "gender", "language", "cost", "radius"];
+const REPEATED = ["category", "attribute"];
+const state = { near: null, attributes: new Map(), categories: [], items: [], origin: null, next: null, params: null, answerAt: null };
+
+function option(value, label) {
+  return el("option", { value }, label);
+}
+
+function fillSelects() {
+  const keep = (node, build) => {
+    const value = node.value;
+    clear(node).append(...build());
+    node.value = value;
+  };
+  keep($("radius"), () => RADII.map((r) => option(r, r ? t("within_miles", { n: r }) : t("any_distance"))));
+  keep($("gender"), () => GENDERS.map((g) => option(g, g ? t("gender_" + g) : t("any"))));
+  keep($("language-spoken"), () => SPOKEN.map((code) => option(code, code ? languageName(code) : t("any"))));
+}
+
+function categoryName(category) {
+  return i18n.has("category_" + category.slug) ? t("category_" + category.slug) : category.name;
+}
+
+function chip(name, value, label) {
+  return el("label", { class: "chip" }, el("input", { type: "checkbox", name, value }), el("span", {}, label));
+}
+
+function renderChoices() {
+  const chosen = new Set(formValues("category"));
+  const fieldset = $("categories");
+  fieldset.querySelectorAll(".family").forEach((node) => node.remove());
+  for (const family of state.categories) {
+    fieldset.append(
+      el(
+        "div",
+        { class: "family", role: "group", "aria-label": categoryName(family) },
+        chip("category", family.slug, categoryName(family)),
+        (family.children || []).map((child) => chip("category", child.slug, categoryName(child))),
+      ),
+    );
+  }
+  const attributes = $("attributes");
+  const checked = new Set(formValues("attribute"));
+  attributes.querySelectorAll(".check").forEach((node) => node.remove());
+  for (const [slug, name] of state.attributes) {
+    const label = i18n.has("attribute_" + slug) ? t("attribute_" + slug) : name;
+    attributes.append(el("label", { class: "check" }, el("input", { type: "checkbox", name: "attribute", value: slug }), " ", label));
+  }
+  for (const input of document.querySelectorAll("input[name=category]")) input.checked = chosen.has(input.value);
+  for (const input of document.querySelectorAll("input[name=attribute]")) input.checked = checked.has(input.value);
+}
+
+function formValues(name) {
+  return [...document.querySelectorAll(`input[name=${name}]:checked`)].map((input) => input.value);
+}
+
+// The form as the page's (and the API's) query parameters.
+function readForm() {
+  const params = new URLSearchParams();
+  const where = $("where").value.trim();
+  if (where) params.set(/^\d{5}(-\d{4})?$/.test(where) ? "zip" : "address", where);
+  else if (state.near) params.set("near", state.near);
+  for (const value of formValues("category")) params.append("category", value);
+  if ($("open-now").checked) params.set("open_now", "true");
+  if ($("beds-now").checked) params.set("has_capacity", "bed");
+  for (const value of formValues("attribute")) params.append("attribute", value);
+  if ($("age").value) params.set("age", $("age").value);
+  if ($("gender").value) params.set("gender", $("gender").value);
+  if ($("language-spoken").value) params.set("language", $("language-spoken").value);
+  if ($("free").checked) params.set("cost", "free");
+  if ($("radius").value) params.set("radius", $("radius").value);
+  return params;
+}
+
+function fillForm(params) {
+  state.near = params.get("near");
+  $("where").value = params.get("zip") || params.get("address") || "";
+  $("where").placeholder = state.near ? t("my_location") : t("where_placeholder");
+  const categories = new Set(params.getAll("category"));
+  for (const input of document.querySelectorAll("input[name=category]")) input.checked = categories.has(input.value);
+  const attributes = new Set(params.getAll("attribute").flatMap((value) => value.split(",")));
+  for (const input of document.querySelectorAll("input[name=attribute]")) input.checked = attributes.has(input.value);
+  $("open-now").checked = params.get("open_now") === "true";
+  $("beds-now").checked = params.get("has_capacity") === "bed";
+  $("age").value = params.get("age") || "";
+  $("gender").value = params.get("gender") || "";
+  $("language-spoken").value = params.get("language") || "";
+  $("free").checked = params.get("cost") === "free";
+  $("radius").value = params.get("radius") || "";
+  const narrowed = attributes.size || params.get("age") || params.get("gender") || params.get("language") || params.get("cost");
+  if (narrowed) $("eligibility").open = true;
+}
+
+function apiPath(params, cursor) {
+  const query = new URLSearchParams();
+  for (const name of SINGLE) if (params.get(name)) query.set(name, params.get(name));
+  for (const name of REPEATED) for (const value of params.getAll(name)) query.append(name, value);
+  if (query.get("radius")) query.set("unit", "mi");
+  query.set("limit", String(PAGE));
+  if (cursor) query.set("cursor", cursor);
+  return "/v1/resources?" + query.toString();
+}
+
+function hasPlace(params) {
+  return ["near", "zip", "address"].some((name) => params.get(name));
+}
+
+function setStatus(text, kind = "") {
+  const node = $("status");
+  node.textContent = text;
+  node.className = "status " + kind;
+}
+
+function showWhereError(text) {
+  const node = $("where-error");
+  node.textContent = text;
+  node.hidden = !text;
+}
+
+function describeProblem(error) {
+  const invalid = error.body?.invalid_params || [];
+  if (invalid.length) return invalid.map((p) => `${p.name}: ${p.reason}`).join("; ");
+  return error.message;
+}
+
+function context() {
+  return {
+    origin: state.origin,
+    attributes: state.attributes,
+    saved: false,
+    onDetail: openDetail,
+    onSave: saveItem,
+    onCopy: copyItem,
+  };
+}
+
+function drawResults(append) {
+  const list = $("list");
+  if (!append) clear(list);
+  const shown = new Set([...list.children].map((node) => node.dataset.id));
+  for (const item of state.items) {
+    if (shown.has(item.id)) continue;
+    list.append(card(item, { ...context(), saved: shortlist.has(item.id) }));
+  }
+  $("more").hidden = !state.next;
+}
+
+async function run(params, { cursor = null } = {}) {
+  showWhereError("");
+  if (!hasPlace(params)) {
+    showWhereError(t("need_place"));
+    $("where").focus();
+    return;
+  }
+  state.params = params;
+  setStatus(t("searching"), "busy");
+  $("go").disabled = true;
+  const started = performance.now();
+  try {
+    const answer = await getKept(apiPath(params, cursor));
+    const page = answer.body;
+    state.origin = page.origin || state.origin;
+    state.items = cursor ? [...state.items, ...page.items] : page.items;
+    state.next = page.next_cursor;
+    state.answerAt = answer.at;
+    drawResults(Boolean(cursor));
+    const count = state.items.length ? t("results_count", { n: state.items.length }) : t("no_results");
+    setStatus(answer.stale ? `${count} ${t("saved_answer", { age: age((Date.now() - answer.at) / 1000) })}` : count, answer.stale ? "stale" : "");
+    if (!cursor) remember(params);
+    document.body.dataset.searchMs = String(Math.round(performance.now() - started));
+  } catch (error) {
+    if (!cursor) clear($("list"));
+    $("more").hidden = true;
+    if (error instanceof Offline) setStatus(t("offline_unsaved"), "error");
+    else if (error instanceof Problem && error.status === 422 && (error.body?.invalid_params || []).some((p) => ["zip", "address", "near"].includes(p.name))) {
+      setStatus("");
+      showWhereError(describeProblem(error));
+      $("where").focus();
+    } else if (error instanceof Problem) setStatus(describeProblem(error), "error");
+    else {
+      setStatus(t("failed"), "error");
+      throw error;
+    }
+  } finally {
+    $("go").disabled = false;
+  }
+}
+
+function label(params) {
+  const parts = [];
+  const names = new Map(state.categories.flatMap((family) => [family, ...(family.children || [])]).map((c) => [c.slug, categoryName(c)]));
+  for (const slug of params.getAll("category")) parts.push(names.get(slug) || slug);
+  if (params.get("open_now")) parts.push(t("open_now"));
+  if (params.get("has_capacity")) parts.push(t("beds_now"));
+  parts.push(params.get("zip") || params.get("address") || t("my_location"));
+  return parts.join(" · ");
+}
+
+function remember(params) {
+  const query = params.toString();
+  const recent = load("recent", []).filter((entry) => entry.query !== query);
+  recent.unshift({ query, at: Date.now() });
+  save("recent", recent.slice(0, 8));
+  drawRecent();
+}
+
+function drawRecent() {
+  const recent = load("recent", []);
+  $("recent").hidden = recent.length === 0;
+  clear($("recent-list")).append(
+    ...recent.map((entry) =>
+      el(
+        "li",
+        {},
+        el("a", { href: "/?" + entry.query, onclick: (event) => { event.preventDefault(); go(new URLSearchParams(entry.query)); } }, label(new URLSearchParams(entry.query))),
+        " ",
+        el("span", { class: "age" }, age((Date.now() - entry.at) / 1000)),
+      ),
+    ),
+  );
+}
+
+function go(params) {
+  history.pushState(null, "", "/?" + params.toString());
+  fillForm(params);
+  run(params);
+  $("results").focus({ preventScroll: false });
+}
+
+function detailContext(item) {
+  return { ...context(), saved: shortlist.has(item.id), report: (shown) => reports.form(shown, (text) => setStatus(text)) };
+}
+
+async function openDetail(item) {
+  const dialog = $("detail");
+  detail($("detail-content"), item, detailContext(item));
+  if (!dialog.open) dialog.showModal();
+  try {
+    const fresh = await getKept(`/v1/resources/${encodeURIComponent(item.id)}`);
+    const typing = $("report-words")?.value || document.activeElement?.closest?.("#detail form");
+    if (dialog.open && !typing) detail($("detail-content"), { ...item, ...fresh.body, match: item.match, distance_m: item.distance_m }, detailContext(item));
+  } catch {
+    // the card's own data is already shown
+  }
+}
+
+function saveItem(item, button) {
+  const now = shortlist.toggle(item);
+  for (const node of document.querySelectorAll(`.card[data-id="${CSS.escape(item.id)}"] .save, #detail .save`)) {
+    node.setAttribute("aria-pressed", String(now));
+    node.textContent = now ? t("saved") : t("save");
+  }
+  button.setAttribute("aria-pressed", String(now));
+  drawList();
+  setStatus(now ? t("added", { name: item.service?.name || "" }) : t("removed", { name: item.service?.name || "" }));
+}
+
+async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    setStatus(t("copied"));
+  } catch {
+    setStatus(t("copy_failed"), "error");
+  }
+}
+
+function copyItem(item) {
+  copyText(summary(item).join("\n"));
+}
+
+function drawList() {
+  shortlist.render($("shortlist"), () => {
+    drawList();
+    drawResults(false);
+  });
+}
+
+function showOnline() {
+  const offline = !navigator.onLine;
+  $("offline").hidden = !offline;
+  $("offline").textContent = offline ? t("offline_banner") + (reports.pending() ? " " + t("reports_waiting", { n: reports.pending() }) : "") : "";
+  if (!offline && reports.pending()) reports.flush().then((sent) => sent && setStatus(t("reports_sent")));
+}
+
+async function loadChoices() {
+  const [categories, attributes] = await Promise.allSettled([getKept("/v1/categories"), getKept("/v1/attributes")]);
+  if (categories.status === "fulfilled") state.categories = categories.value.body.items || [];
+  if (attributes.status === "fulfilled") state.attributes = new Map((attributes.value.body.items || []).map((a) => [a.slug, a.name]));
+}
+
+function locate() {
+  if (!navigator.geolocation) {
+    showWhereError(t("no_geolocation"));
+    return;
+  }
+  setStatus(t("locating"), "busy");
+  navigator.geolocation.getCurrentPosition(
+    (position) => {
+      state.near = `${position.coords.latitude.toFixed(5)},${position.coords.longitude.toFixed(5)}`;
+      $("where").value = "";
+      $("where").placeholder = t("my_location");
+      go(readForm());
+    },
+    () => {
+      setStatus("");
+      showWhereError(t("location_denied"));
+      $("where").focus();
+    },
+    { enableHighAccuracy: false, timeout: 15000, maximumAge: 60000 },
+  );
+}
+
+async function chooseLanguage(code) {
+  await i18n.use(code);
+  save("language", code);
+  i18n.translate();
+  fillSelects();
+  renderChoices();
+  if (state.params) fillForm(state.params);
+  drawResults(false);
+  drawRecent();
+  drawList();
+  showOnline();
+}
+
+async function boot() {
+  await i18n.use(i18n.preferred(load("language")));
+  i18n.translate();
+  const picker = $("language");
+  picker.append(...(await i18n.names()).map(([code, name]) => option(code, name)));
+  picker.value = i18n.lang;
+  picker.addEventListener("change", () => chooseLanguage(picker.value));
+  fillSelects();
+  await loadChoices();
+  renderChoices();
+  const params = new URLSearchParams(location.search);
+  fillForm(params);
+  drawRecent();
+  drawList();
+  showOnline();
+  window.addEventListener("online", showOnline);
+  window.addEventListener("offline", showOnline);
+  window.addEventListener("popstate", () => {
+    const current = new URLSearchParams(location.search);
+    fillForm(current);
+    if (hasPlace(current)) run(current);
+  });
+  $("search").addEventListener("submit", (event) => {
+    event.preventDefault();
+    go(readForm());
+  });
+  $("where").addEventListener("input", () => {
+    if ($("where").value) state.near = null;
+  });
+  $("locate").addEventListener("click", locate);
+  $("more").addEventListener("click", () => run(state.params, { cursor: state.next }));
+  $("detail-close").addEventListener("click", () => $("detail").close());
+  $("print").addEventListener("click", () => window.print());
+  $("copy-list").addEventListener("click", () => copyText(shortlist.text()));
+  $("clear-list").addEventListener("click", () => {
+    shortlist.empty();
+    drawList();
+    drawResults(false);
+    setStatus(t("list_cleared"));
+  });
+  if (navigator.share) {
+    $("share").hidden = false;
+    $("share").addEventListener("click", () => navigator.share({ title: t("list_heading"), text: shortlist.text() }).catch(() => {}));
+  }
+  document.body.dataset.ready = "true";
+  if (hasPlace(params)) await run(params);
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
+}
+
+boot();

@@ -1,0 +1,223 @@
+"""The field app in a real Chromium on a phone-sized screen, as a specialist uses it: locate, tap, read,
+hand a list over, lose the signal, switch language."""
+
+import re
+import urllib.parse
+
+import httpx
+from playwright.async_api import Browser, Page, expect
+
+from tests.conftest import ADMIN, phone
+
+READY = "body[data-ready=true]"
+
+
+async def _open(page: Page, url: str) -> None:
+    await page.goto(url)
+    await page.wait_for_selector(READY)
+
+
+async def _results(page: Page) -> list[str]:
+    await page.wait_for_selector("#list .card")
+    return await page.locator("#list .card h3").all_inner_texts()
+
+
+async def test_my_location_finds_the_nearest_with_distance_direction_and_hours(page: Page, live_url: str) -> None:
+    await _open(page, live_url)
+    await page.get_by_role("button", name="Use my location").click()
+    names = await _results(page)
+    assert len(names) == 20
+    first = page.locator("#list .card").first
+    assert re.search(r"^\d+(\.\d)? mi( (N|NE|E|SE|S|SW|W|NW))?$", await first.locator(".distance").inner_text())
+    status = await first.locator(".hours strong").inner_text()
+    assert re.match(r"^(Open now|Closed|Hours not listed)", status)  # a word, never only a colour
+    assert await first.locator(".verified").inner_text()
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)
+    assert query["near"] == ["45.51520,-122.67840"]
+    await expect(page.locator("#status")).to_have_text("20 places")
+    # The page's state is its URL: a reload shows the same answer.
+    await page.reload()
+    assert await _results(page) == names
+
+
+async def test_zip_category_and_filters_live_in_the_url(page: Page, live_url: str) -> None:
+    await _open(page, live_url)
+    await page.get_by_label("ZIP code or address").fill("97201")
+    await page.locator("label.chip", has_text="Emergency shelter").click()
+    await page.get_by_text("Who it is for").click()
+    await page.get_by_label("No ID required").check()
+    await page.get_by_role("button", name="Search").click()
+    await _results(page)
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)
+    assert query == {"zip": ["97201"], "category": ["emergency-shelter"], "attribute": ["no-id-required"]}
+    async with httpx.AsyncClient(base_url=live_url) as api:  # the server runs on this test's own event loop
+        answer = await api.get(
+            "/v1/resources", params={"zip": "97201", "category": "emergency-shelter", "attribute": "no-id-required"}
+        )
+    expected = answer.json()
+    assert await page.locator("#list .card h3").all_inner_texts() == [
+        item["service"]["name"] for item in expected["items"]
+    ]
+    for tags in await page.locator("#list .card .tags").all_inner_texts():
+        assert "No ID required" in tags
+    # Bookmarked and opened later: the form is filled in again.
+    await _open(page, page.url)
+    await _results(page)
+    assert await page.get_by_label("ZIP code or address").input_value() == "97201"
+    assert await page.locator("input[name=category][value=emergency-shelter]").is_checked()
+    assert await page.get_by_label("No ID required").is_checked()
+
+
+async def test_a_bad_zip_is_explained_next_to_the_field(page: Page, live_url: str) -> None:
+    await _open(page, live_url)
+    await page.get_by_label("ZIP code or address").fill("00000")
+    await page.get_by_role("button", name="Search").click()
+    error = page.locator("#where-error")
+    await expect(error).to_be_visible()
+    assert (await error.inner_text()).startswith("zip:")
+    assert await page.locator("#list .card").count() == 0
+    await page.get_by_label("ZIP code or address").fill("")
+    await page.get_by_role("button", name="Search").click()
+    await expect(error).to_have_text("Tap “Use my location” or type a ZIP code or address.")
+
+
+async def test_listing_text_is_shown_as_text_and_never_runs(page: Page, live_url: str) -> None:
+    hostile = '<img src=x onerror="window.__pwned=1">Shelter'
+    body = {
+        "organization": {"name": "<script>window.__pwned=2</script>"},
+        "service": {
+            "name": hostile,
+            "categories": ["emergency-shelter"],
+            "description": '<b>bold</b> <a href="javascript:window.__pwned=3">javascript:window.__pwned=3</a>',
+            "url": "https://example.org/<script>",
+        },
+        "location": {"name": "Hostile", "latitude": 19.7241, "longitude": -155.0868},  # Hilo, far from the seed
+        "phones": [{"number": "javascript:alert(1)"}],
+    }
+    async with httpx.AsyncClient(base_url=live_url) as api:
+        created = await api.post("/v1/resources", json=body, headers=ADMIN)
+    assert created.status_code == 201, created.text
+    await _open(page, live_url + "/?near=19.7241,-155.0868")
+    assert (await _results(page))[0] == hostile
+    first = page.locator("#list .card").first
+    assert await first.locator("img, script, b").count() == 0
+    hrefs = await page.eval_on_selector_all("a[href]", "links => links.map(link => link.getAttribute('href'))")
+    assert not [href for href in hrefs if not href.startswith(("/", "#", "https://", "http://", "tel:", "sms:"))]
+    await first.get_by_role("button", name="Details").click()
+    dialog = page.locator("#detail")
+    await expect(dialog.locator("h2")).to_have_text(hostile)
+    await expect(dialog.get_by_text('<a href="javascript:window.__pwned=3">')).to_be_visible()  # shown, not linked
+    assert await dialog.locator("a[href^=javascript]").count() == 0
+    assert await page.evaluate("window.__pwned") is None
+
+
+async def test_a_list_goes_out_by_text_message_and_on_paper(page: Page, live_url: str) -> None:
+    await _open(page, live_url + "/?near=45.5152,-122.6784&category=emergency-shelter")
+    names = await _results(page)
+    cards = page.locator("#list .card")
+    for n in (0, 1):
+        await cards.nth(n).get_by_role("button", name="Add to list").click()
+    await expect(cards.nth(0).get_by_role("button", name="On the list")).to_have_attribute("aria-pressed", "true")
+    await expect(page.locator("#shortlist-count")).to_have_text("(2 places)")
+    sms = urllib.parse.unquote(await page.get_by_role("link", name="Send by text message").get_attribute("href") or "")
+    assert sms.startswith("sms:?&body=Places that can help")
+    assert f"1. {names[0]}" in sms and f"2. {names[1]}" in sms
+    # The printed page holds the list and nothing else of the screen.
+    await page.emulate_media(media="print")
+    await expect(page.locator("#handout")).to_be_visible()
+    await expect(page.locator("#search")).to_be_hidden()
+    handout = await page.locator("#handout").inner_text()
+    assert names[0] in handout and names[1] in handout and "call ahead" in handout
+    await page.emulate_media(media="screen")
+    # Kept on the phone across visits, and gone in one tap.
+    await page.reload()
+    await expect(page.locator("#shortlist-count")).to_have_text("(2 places)")
+    await page.get_by_role("button", name="Clear list").click()
+    await expect(page.locator("#shortlist")).to_be_hidden()
+    assert await page.evaluate("localStorage.getItem('cg.list')") is None
+
+
+async def test_with_no_signal_the_page_and_the_last_search_still_open(browser: Browser, live_url: str) -> None:
+    context = await phone(browser)
+    page = await context.new_page()
+    await _open(page, live_url + "/?near=45.5152,-122.6784&category=naloxone")
+    names = await _results(page)
+    await page.evaluate("navigator.serviceWorker.ready")
+    await page.wait_for_function("navigator.serviceWorker.controller !== null")
+    await context.set_offline(True)
+    await page.reload()
+    await page.wait_for_selector(READY)
+    assert await _results(page) == names
+    await expect(page.locator("#status")).to_contain_text("you are offline")
+    await expect(page.locator("#offline")).to_be_visible()
+    # A search never made on this phone says so instead of showing nothing.
+    await page.locator("label.chip", has_text="Legal aid").click()
+    await page.get_by_role("button", name="Search").click()
+    await expect(page.locator("#status")).to_have_text("You are offline, and this search was not saved on this phone.")
+    await context.close()
+
+
+async def test_spanish_from_the_browser_and_english_by_choice(browser: Browser, live_url: str) -> None:
+    context = await phone(browser, locale="es-MX")
+    page = await context.new_page()
+    await _open(page, live_url)
+    assert await page.evaluate("document.documentElement.lang") == "es"
+    await page.get_by_role("button", name="Usar mi ubicación").click()
+    await _results(page)
+    await expect(page.locator("#status")).to_have_text("20 lugares")
+    assert await page.locator("label.chip", has_text="Albergue de emergencia").count() == 1
+    await page.get_by_label("Idioma").select_option("en")
+    assert await page.evaluate("document.documentElement.lang") == "en"
+    await expect(page.get_by_role("button", name="Use my location")).to_be_visible()
+    await page.reload()
+    await page.wait_for_selector(READY)
+    assert await page.evaluate("document.documentElement.lang") == "en"  # the choice is kept
+    await context.close()
+
+
+async def _queue(live_url: str) -> list[dict]:
+    async with httpx.AsyncClient(base_url=live_url) as api:
+        return (await api.get("/v1/suggestions", params={"limit": 100}, headers=ADMIN)).json()["items"]
+
+
+async def test_a_problem_reported_from_the_field_reaches_the_queue(page: Page, live_url: str) -> None:
+    await _open(page, live_url + "/?near=45.5152,-122.6784&category=rides")
+    await _results(page)
+    first = page.locator("#list .card").first
+    name = await first.locator("h3").inner_text()
+    await first.get_by_role("button", name="Details").click()
+    dialog = page.locator("#detail")
+    await dialog.get_by_label("Wrong phone number").check()
+    await dialog.get_by_label("Details (optional)").fill("the number rings a fax machine")
+    await dialog.get_by_role("button", name="Send report").click()
+    await expect(dialog.locator(".report .status")).to_have_text("Received, thank you. A curator will check it.")
+    reported = [
+        item for item in await _queue(live_url) if item["note"] == "Wrong phone number: the number rings a fax machine"
+    ]
+    assert len(reported) == 1 and reported[0]["kind"] == "problem"
+    async with httpx.AsyncClient(base_url=live_url) as api:
+        service = (await api.get(f"/v1/services/{reported[0]['service_id']}")).json()
+    assert service["name"] == name
+
+
+async def test_a_report_written_with_no_signal_is_sent_once_when_it_returns(browser: Browser, live_url: str) -> None:
+    context = await phone(browser)
+    page = await context.new_page()
+    await _open(page, live_url + "/?near=45.5152,-122.6784&category=naloxone")
+    await _results(page)
+    await page.locator("#list .card").first.get_by_role("button", name="Details").click()
+    await context.set_offline(True)
+    dialog = page.locator("#detail")
+    await dialog.get_by_label("It has closed").check()
+    await dialog.get_by_label("Details (optional)").fill("boarded up since Monday")
+    await dialog.get_by_role("button", name="Send report").click()
+    await expect(dialog.locator(".report .status")).to_contain_text("saved on this phone")
+    assert not [item for item in await _queue(live_url) if item["note"] == "boarded up since Monday"]
+    await context.set_offline(False)
+    await expect(page.locator("#status")).to_have_text("Your saved reports were sent.")
+    await page.reload()  # a later visit does not send it again
+    await page.wait_for_selector(READY)
+    sent = [item for item in await _queue(live_url) if item["note"] == "boarded up since Monday"]
+    assert [item["kind"] for item in sent] == ["closure"]
+    assert await page.evaluate("localStorage.getItem('cg.outbox')") == "[]"
+    await context.close()
