@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # Every package, pinned with its hashes; `make lock` refreshes it from pyproject.toml.
 LOCK   := requirements.lock
 
-.PHONY: serve test lint install lock openapi seed migrate bench bench-quick bench-full bench-import bench-mixed bench-platform clean
+.PHONY: serve test lint install lock vendor openapi seed migrate bench bench-quick bench-full bench-import bench-mixed bench-platform clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "CommonGround needs Python 3.11 or newer (found " + sys.version.split()[0] + "); run: make PYTHON=python3.11 ...")'
@@ -31,6 +31,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check service schemas seeds tests bench
 	$(BIN)/ruff format --check service schemas seeds tests bench
 	$(BIN)/mypy
+
+# Test-only JavaScript (axe-core), from the npm registry at a pinned version and hash.
+vendor:
+	tests/vendor/update.sh
 
 openapi: $(STAMP)
 	$(BIN)/commonground openapi --output openapi.yaml

@@ -210,10 +210,12 @@ async def live_url(server_url: str, templates: dict[str, str]) -> AsyncIterator[
         await serving
 
 
-async def phone(browser: Browser, locale: str = "en-US", **options: object) -> BrowserContext:
+async def phone(
+    browser: Browser, locale: str = "en-US", viewport: dict[str, int] = PHONE, **options: object
+) -> BrowserContext:
     """A fresh phone-sized context (its own storage) whose location is downtown Portland."""
     context = await browser.new_context(
-        viewport=PHONE,
+        viewport=viewport,  # type: ignore[arg-type]
         locale=locale,
         geolocation=PORTLAND,
         permissions=["geolocation"],

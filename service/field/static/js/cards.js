@@ -57,7 +57,7 @@ function actions(item, { onDetail, onSave, saved, onCopy }) {
       ? el("a", { class: "button", href: directions, target: "_blank", rel: "noopener noreferrer" }, t("directions"))
       : null,
     el("button", { type: "button", onclick: () => onCopy(item) }, t("copy")),
-    el("button", { type: "button", onclick: () => onDetail(item) }, t("details")),
+    el("button", { type: "button", class: "details", onclick: () => onDetail(item) }, t("details")),
     el("button", { type: "button", "aria-pressed": saved ? "true" : "false", class: "save", onclick: (event) => onSave(item, event.currentTarget) }, saved ? t("saved") : t("save")),
   );
 }
