@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # Every package, pinned with its hashes; `make lock` refreshes it from pyproject.toml.
 LOCK   := requirements.lock
 
-.PHONY: serve test lint install lock vendor openapi seed migrate bench bench-quick bench-full bench-import bench-mixed bench-platform clean
+.PHONY: serve test lint install lock vendor openapi seed migrate bench bench-quick bench-full bench-import bench-mixed bench-platform bench-field clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "CommonGround needs Python 3.11 or newer (found " + sys.version.split()[0] + "); run: make PYTHON=python3.11 ...")'
@@ -59,6 +59,9 @@ bench-mixed: $(STAMP)
 
 bench-platform: $(STAMP)
 	$(BIN)/python -m bench.platform --size 10000
+
+bench-field: $(STAMP)
+	$(BIN)/python -m bench.field --size 100000
 
 bench-import: $(STAMP)
 	$(BIN)/python -m bench.imports --services 100000

@@ -143,7 +143,7 @@ async def test_with_no_signal_the_page_and_the_last_search_still_open(browser: B
     await _open(page, live_url + "/?near=45.5152,-122.6784&category=naloxone")
     names = await _results(page)
     await page.evaluate("navigator.serviceWorker.ready")
-    await page.wait_for_function("navigator.serviceWorker.controller !== null")
+    await page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     await context.set_offline(True)
     await page.reload()
     await page.wait_for_selector(READY)

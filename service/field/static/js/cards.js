@@ -23,9 +23,13 @@ function eligibility(item, attributes) {
   return tags;
 }
 
+let displayNames = null;
+
 export function languageName(code) {
+  const lang = document.documentElement.lang;
   try {
-    return new Intl.DisplayNames([document.documentElement.lang], { type: "language" }).of(code) || code;
+    if (displayNames?.lang !== lang) displayNames = { lang, names: new Intl.DisplayNames([lang], { type: "language" }) };
+    return displayNames.names.of(code) || code;
   } catch {
     return code;
   }
@@ -86,7 +90,7 @@ const WEEKDAYS = [1, 2, 3, 4, 5, 6, 7];
 
 function weekdayName(weekday) {
   // 2024-01-01 was a Monday: weekday 1 in the API's ISO numbering.
-  return new Intl.DateTimeFormat(document.documentElement.lang, { weekday: "long", timeZone: "UTC" }).format(new Date(Date.UTC(2024, 0, weekday)));
+  return format.weekday(new Date(Date.UTC(2024, 0, weekday)));
 }
 
 function schedule(item) {

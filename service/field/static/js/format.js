@@ -8,7 +8,7 @@ const COMPASS = ["N", "NE", "E", "SE", "S", "SW", "W", "NW"];
 export function distance(metres) {
   const miles = metres / METRES_PER_MILE;
   const digits = miles < 10 ? 1 : 0;
-  return t("miles", { n: miles.toLocaleString(lang, { maximumFractionDigits: digits, minimumFractionDigits: digits }) });
+  return t("miles", { n: formatter("NumberFormat", { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(miles) });
 }
 
 // The initial bearing from the searcher to the place, as one of eight compass points.
@@ -22,11 +22,24 @@ export function direction(from, to) {
   return t("compass_" + COMPASS[Math.round(degrees / 45) % 8]);
 }
 
+// Intl formatters are slow to make and a page of results needs a few hundred: made once each.
+const formatters = new Map();
+
+function formatter(kind, options) {
+  const key = kind + lang + JSON.stringify(options);
+  let made = formatters.get(key);
+  if (!made) {
+    made = new Intl[kind](lang, options);
+    formatters.set(key, made);
+  }
+  return made;
+}
+
 function zoned(timezone, options) {
   try {
-    return new Intl.DateTimeFormat(lang, { timeZone: timezone || undefined, ...options });
+    return formatter("DateTimeFormat", { timeZone: timezone || undefined, ...options });
   } catch {
-    return new Intl.DateTimeFormat(lang, options); // an unknown zone name: the phone's own
+    return formatter("DateTimeFormat", options); // an unknown zone name: the phone's own
   }
 }
 
@@ -44,7 +57,11 @@ export function wallTime(text) {
   const [hours, minutes] = text.split(":").map(Number);
   if (hours === 24) return t("midnight");
   const at = new Date(Date.UTC(2000, 0, 1, hours, minutes));
-  return new Intl.DateTimeFormat(lang, { hour: "numeric", minute: "2-digit", timeZone: "UTC" }).format(at);
+  return formatter("DateTimeFormat", { hour: "numeric", minute: "2-digit", timeZone: "UTC" }).format(at);
+}
+
+export function weekday(date) {
+  return formatter("DateTimeFormat", { weekday: "long", timeZone: "UTC" }).format(date);
 }
 
 export function openStatus(item, now = new Date()) {
@@ -77,7 +94,7 @@ const UNITS = [
 
 // "20 minutes ago"
 export function age(seconds) {
-  const relative = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
+  const relative = formatter("RelativeTimeFormat", { numeric: "auto" });
   for (const [unit, size] of UNITS) {
     if (seconds >= size) return relative.format(-Math.floor(seconds / size), unit);
   }

@@ -3,6 +3,7 @@
 const root = document.documentElement;
 export const languages = (root.dataset.languages || "en").split(",").filter(Boolean);
 let strings = {};
+let plurals = new Intl.PluralRules("en");
 let fallback = {};
 export let lang = "en";
 
@@ -24,6 +25,7 @@ export async function use(code) {
   fallback = languages.includes("en") ? await catalogue("en") : {};
   strings = code === "en" ? fallback : await catalogue(code);
   lang = code;
+  plurals = new Intl.PluralRules(code);
   root.lang = code;
 }
 
@@ -35,7 +37,7 @@ export function names() {
 export function t(key, vars = {}) {
   let text = strings[key] ?? fallback[key] ?? key;
   if (typeof text === "object") {
-    text = text[new Intl.PluralRules(lang).select(vars.n ?? 0)] ?? text.other;
+    text = text[plurals.select(vars.n ?? 0)] ?? text.other;
   }
   return text.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
 }
