@@ -283,5 +283,8 @@ def create_app(settings: Settings) -> Litestar:
 def app_from_environment() -> Litestar:
     """Factory for uvicorn workers: settings from the environment."""
     settings = load_settings()
+    app = create_app(settings)
+    # After the app is built: Litestar's logging set-up puts the root logger at INFO, so at a higher
+    # COMMONGROUND_LOG_LEVEL every request still wrote (and paid for) its access line.
     configure_logging(settings.log_level)
-    return create_app(settings)
+    return app
