@@ -20,15 +20,15 @@ from service.db import connect_with_retry, create_pool, pooled, provide_connecti
 from service.embedded import embedded_postgres
 from service.errors import exception_handlers
 from service.field.assets import FieldAssets
-from service.http.access import access_middleware, configure_logging
-from service.http.auth import auth_middleware, delete_old_windows
+from service.http.access import configure_logging
+from service.http.auth import delete_old_windows
 from service.http.bodies import check_request
-from service.http.contract import allow_middleware, document_problems, document_streams
+from service.http.contract import document_problems, document_streams
+from service.http.edge import edge_middleware
 from service.http.etags import etag_middleware
-from service.http.idempotency import idempotency_middleware
 from service.http.metrics import Metrics
 from service.http.quotas import QuotaLedger
-from service.http.streams import StreamBudget, stream_middleware
+from service.http.streams import StreamBudget
 from service.imports.exports import ExportCache, delete_old_export_writes
 from service.imports.importer import cancel_jobs
 from service.platform.sealing import load_server_key
@@ -274,9 +274,7 @@ def create_app(settings: Settings) -> Litestar:
     )
     document_problems(app)
     document_streams(app)
-    # Outside the router, so unmatched paths and errors get a request id and a log line too.
-    app.asgi_handler = allow_middleware(app)
-    app.asgi_handler = access_middleware(auth_middleware(stream_middleware(idempotency_middleware(app.asgi_handler))))
+    app.asgi_handler = edge_middleware(app)
     return app
 
 

@@ -16,8 +16,7 @@ import time
 import urllib.parse
 import uuid
 
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Scope
 
 from service.state import app_state
 
@@ -111,44 +110,30 @@ def configure_logging(level: str) -> None:
         log.propagate = False
 
 
-def access_middleware(app: ASGIApp) -> ASGIApp:
-    """Wrap the app: echo or assign X-Request-ID, and log the request when its answer starts."""
+def request_id(given: bytes | None) -> bytes:
+    """The client's X-Request-ID when it is one we keep, else a new one (a UUID4 in hex)."""
+    if given is not None and _REQUEST_ID.match(given):
+        return given
+    return uuid.uuid4().hex.encode()
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        given = next((value for name, value in scope.get("headers", []) if name == b"x-request-id"), b"")
-        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex.encode()
-        scope.setdefault("state", {})["request_id"] = request_id.decode()
-        started = time.perf_counter()
 
-        async def wrapped(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id)]}
-                metrics = getattr(app_state(scope["app"]), "metrics", None)
-                if metrics is not None:
-                    metrics.observe(
-                        scope.get("method", ""),
-                        scope.get("path_template") or "unmatched",
-                        message["status"],
-                        time.perf_counter() - started,
-                    )
-                if log.isEnabledFor(logging.INFO):
-                    log.info(
-                        json.dumps(
-                            {
-                                "request_id": request_id.decode(),
-                                "method": scope.get("method"),
-                                "path": loggable_path(scope.get("path", "")),
-                                "query": loggable_query(scope.get("query_string", b"")),
-                                "status": message["status"],
-                                "ms": round((time.perf_counter() - started) * 1000, 2),
-                            }
-                        )
-                    )
-            await send(message)
-
-        await app(scope, receive, wrapped)
-
-    return middleware
+def log_answer(scope: Scope, status: int, started: float, request_id: bytes) -> None:
+    """Count the answer in the metrics and write its access line, as the answer starts."""
+    metrics = getattr(app_state(scope["app"]), "metrics", None)
+    if metrics is not None:
+        metrics.observe(
+            scope.get("method", ""), scope.get("path_template") or "unmatched", status, time.perf_counter() - started
+        )
+    if log.isEnabledFor(logging.INFO):
+        log.info(
+            json.dumps(
+                {
+                    "request_id": request_id.decode(),
+                    "method": scope.get("method"),
+                    "path": loggable_path(scope.get("path", "")),
+                    "query": loggable_query(scope.get("query_string", b"")),
+                    "status": status,
+                    "ms": round((time.perf_counter() - started) * 1000, 2),
+                }
+            )
+        )

@@ -1,12 +1,13 @@
 """Who is calling, what they may do, and how often.
 
-Every request is resolved to a Caller once, by `auth_middleware`, which also counts it against the
+Every request is resolved to a Caller once, by `admit`, which also counts it against the
 caller's per-minute quota in PostgreSQL (one atomic upsert, so the limit is exact across worker
 processes). Keys are accepted only as `Authorization: Bearer <key>`; the environment's admin key is
 the bootstrap key that creates the others.
 """
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -19,9 +20,8 @@ from uuid import UUID
 import asyncpg
 import msgspec
 from litestar.connection import ASGIConnection
-from litestar.enums import ScopeType
 from litestar.handlers.base import BaseRouteHandler
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Scope, Send
 
 from schemas.problems import InvalidParam
 from service.config import Settings
@@ -73,7 +73,7 @@ def hash_secret(key: str) -> bytes:
 
 
 def caller_in(scope: Scope) -> Caller:
-    """The caller auth_middleware resolved for this scope; anonymous where it has not run."""
+    """The caller admit resolved for this scope; anonymous where it has not run."""
     caller = scope.get("commonground.caller")
     return caller if isinstance(caller, Caller) else ANONYMOUS
 
@@ -129,7 +129,11 @@ def client_bucket(scope: Scope) -> str:
     """Who an anonymous caller is for quotas: the address, IPv6 by /64 (one subscriber's whole
     prefix), an IPv4-mapped address as the IPv4 address."""
     client = scope.get("client")
-    host = client[0] if client else "unknown"
+    return _bucket(client[0] if client else "unknown")
+
+
+@functools.lru_cache(maxsize=4096)  # parsing an address costs more than the rest of counting a request
+def _bucket(host: str) -> str:
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
@@ -141,112 +145,99 @@ def client_bucket(scope: Scope) -> str:
     return str(address)
 
 
-def auth_middleware(app: ASGIApp) -> ASGIApp:
-    """Wrap the app: resolve the caller, count the request, and answer 401/429 before any route runs."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        path = scope.get("path", "")
-        query = scope.get("query_string", b"").decode("latin-1")
-        if query and (
-            given := SECRET_PARAMS & {name.lower() for name, _ in urllib.parse.parse_qsl(query, keep_blank_values=True)}
-        ):
-            name = sorted(given)[0]
-            await send_problem(
-                send,
-                path,
-                400,
-                "Credentials in the URL",
-                "keys are accepted only in the Authorization header ('Authorization: Bearer <key>'); "
-                "a key sent in a URL ends up in logs and histories, so revoke it and make a new one",
-                "tag:commonground,2026:unauthorized",
-                [InvalidParam(name=name, reason="credentials belong in the Authorization header", location="query")],
-            )
-            return
-        settings: Settings = app_state(scope["app"]).settings
-        authorization = next((value for name, value in scope.get("headers", []) if name == b"authorization"), None)
-        caller, limit, hits = ANONYMOUS, settings.rate_limit_anonymous, 0
-        now = dt.datetime.now(dt.UTC)
-        window = _window(now)
-        counted = (
-            path not in UNCOUNTED_PATHS and not path.startswith(UNCOUNTED_PREFIX) and scope.get("method") != "OPTIONS"
+async def admit(scope: Scope, send: Send, authorization: bytes | None) -> list[tuple[bytes, bytes]] | None:
+    """Resolve the caller and count the request: the quota headers its answer carries, or None when
+    this has already answered (400, 401, 429 or 503)."""
+    path = scope.get("path", "")
+    query = scope.get("query_string", b"").decode("latin-1")
+    if query and (given := SECRET_PARAMS & _parameter_names(query)):
+        name = sorted(given)[0]
+        await send_problem(
+            send,
+            path,
+            400,
+            "Credentials in the URL",
+            "keys are accepted only in the Authorization header ('Authorization: Bearer <key>'); "
+            "a key sent in a URL ends up in logs and histories, so revoke it and make a new one",
+            "tag:commonground,2026:unauthorized",
+            [InvalidParam(name=name, reason="credentials belong in the Authorization header", location="query")],
         )
-        try:
-            if authorization is not None:
-                scheme, _, token = authorization.decode("latin-1").partition(" ")
-                token = token.strip()
-                if scheme.lower() != "bearer" or not token:
-                    await _refuse(scope, send, path, window, now, "send the key as 'Authorization: Bearer <key>'")
-                    return
-                if settings.admin_key and hmac.compare_digest(token.encode(), settings.admin_key.encode()):
-                    caller, limit = BOOTSTRAP, settings.rate_limit_key
-                    if counted and limit:
-                        state = app_state(scope["app"])
-                        hits = await state.quotas.count(state.pool, "key:bootstrap", window, limit)
-                        async with pooled(state.pool, 5) as conn:
-                            await queries.count_usage(conn, BOOTSTRAP_ID, window.date(), hits > limit)
-                else:
-                    async with pooled(app_state(scope["app"]).pool, 5) as conn:
-                        # The lookup is by hash, so timing reveals nothing about stored secrets.
-                        row = await queries.count_key_request(conn, hash_secret(token), window, settings.rate_limit_key)
-                    if row is None:
-                        await _refuse(
-                            scope,
-                            send,
-                            path,
-                            window,
-                            now,
-                            "the bearer key is not valid (unknown, expired or revoked)"
-                            + (
-                                "; no COMMONGROUND_ADMIN_KEY is configured on this server, so only keys "
-                                "made with POST /v1/keys work"
-                                if not settings.admin_key
-                                else ""
-                            ),
-                        )
-                        return
-                    caller = Caller(
-                        key_id=row["id"],
-                        name=row["name"],
-                        scopes=frozenset(row["scopes"]),
-                        organization_ids=None
-                        if row["organization_ids"] is None
-                        else frozenset(row["organization_ids"]),
+        return None
+    state = app_state(scope["app"])
+    settings: Settings = state.settings
+    caller, limit, hits = ANONYMOUS, settings.rate_limit_anonymous, 0
+    now = dt.datetime.now(dt.UTC)
+    window = _window(now)
+    counted = path not in UNCOUNTED_PATHS and not path.startswith(UNCOUNTED_PREFIX) and scope.get("method") != "OPTIONS"
+    try:
+        if authorization is not None:
+            scheme, _, token = authorization.decode("latin-1").partition(" ")
+            token = token.strip()
+            if scheme.lower() != "bearer" or not token:
+                await _refuse(scope, send, path, window, now, "send the key as 'Authorization: Bearer <key>'")
+                return None
+            if settings.admin_key and hmac.compare_digest(token.encode(), settings.admin_key.encode()):
+                caller, limit = BOOTSTRAP, settings.rate_limit_key
+                if counted and limit:
+                    hits = await state.quotas.count(state.pool, "key:bootstrap", window, limit)
+                    async with pooled(state.pool, 5) as conn:
+                        await queries.count_usage(conn, BOOTSTRAP_ID, window.date(), hits > limit)
+            else:
+                async with pooled(state.pool, 5) as conn:
+                    # The lookup is by hash, so timing reveals nothing about stored secrets.
+                    row = await queries.count_key_request(conn, hash_secret(token), window, settings.rate_limit_key)
+                if row is None:
+                    await _refuse(
+                        scope,
+                        send,
+                        path,
+                        window,
+                        now,
+                        "the bearer key is not valid (unknown, expired or revoked)"
+                        + (
+                            "; no COMMONGROUND_ADMIN_KEY is configured on this server, so only keys "
+                            "made with POST /v1/keys work"
+                            if not settings.admin_key
+                            else ""
+                        ),
                     )
-                    limit, hits = row["rate_limit"] or 0, row["hits"]
-            elif counted and limit:
-                state = app_state(scope["app"])
-                hits = await state.quotas.count(state.pool, "ip:" + client_bucket(scope), window, limit)
-        except UNAVAILABLE:
-            await send_problem(
-                send,
-                path,
-                503,
-                "Database unavailable",
-                "the database is not reachable right now; try again shortly",
-                headers=[(b"retry-after", b"5")],
-            )
-            return
-        scope["commonground.caller"] = caller  # type: ignore[typeddict-unknown-key]  # our own key in the ASGI scope
-        if not (counted and limit):
-            await app(scope, receive, send)
-            return
-        reset = WINDOW_S - int((now - window).total_seconds())
-        quota = _quota_headers(limit, hits, reset)
-        if hits > limit:
-            await _throttle(scope, send, path, caller, limit, quota, reset)
-            return
+                    return None
+                caller = Caller(
+                    key_id=row["id"],
+                    name=row["name"],
+                    scopes=frozenset(row["scopes"]),
+                    organization_ids=None if row["organization_ids"] is None else frozenset(row["organization_ids"]),
+                )
+                limit, hits = row["rate_limit"] or 0, row["hits"]
+        elif counted and limit:
+            hits = await state.quotas.count(state.pool, "ip:" + client_bucket(scope), window, limit)
+    except UNAVAILABLE:
+        await send_problem(
+            send,
+            path,
+            503,
+            "Database unavailable",
+            "the database is not reachable right now; try again shortly",
+            headers=[(b"retry-after", b"5")],
+        )
+        return None
+    scope["commonground.caller"] = caller  # type: ignore[typeddict-unknown-key]  # our own key in the ASGI scope
+    if not (counted and limit):
+        return []
+    reset = WINDOW_S - int((now - window).total_seconds())
+    quota = _quota_headers(limit, hits, reset)
+    if hits > limit:
+        await _throttle(scope, send, path, caller, limit, quota, reset)
+        return None
+    return quota
 
-        async def wrapped(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *quota]}
-            await send(message)
 
-        await app(scope, receive, wrapped)
-
-    return middleware
+def _parameter_names(query: str) -> set[str]:
+    """The query's parameter names, lower-cased, as urllib.parse.parse_qsl would decode them."""
+    if "%" in query or "+" in query:
+        return {name.lower() for name, _ in urllib.parse.parse_qsl(query, keep_blank_values=True)}
+    # Nothing to decode: the same names without parse_qsl's cost on every request.
+    return {part.partition("=")[0].lower() for part in query.split("&") if part}
 
 
 def _quota_headers(limit: int, hits: int, reset: int) -> list[tuple[bytes, bytes]]:

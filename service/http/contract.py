@@ -1,10 +1,10 @@
 """The published contract: problem answers and media types in OpenAPI, and Allow on OPTIONS and 405."""
 
 import re
+from collections.abc import Iterable
 
 from litestar import Litestar
 from litestar._openapi.plugin import OpenAPIPlugin  # the one place Litestar builds the document
-from litestar.enums import ScopeType
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Schema
@@ -126,36 +126,44 @@ def document_streams(app: Litestar) -> None:
     app.plugins.get(OpenAPIPlugin).__class__ = _DocumentedOpenAPIPlugin
 
 
-def allow_middleware(app: Litestar) -> ASGIApp:
-    """Wrap the app: OPTIONS and 405 answers list every method the path has in Allow.
+class Allow:
+    """Allow on OPTIONS and 405 answers: every method the path has.
 
     Litestar 2 lists only the first handler's method when several share a path, and sends no Allow
     with 405 (litestar-org/litestar#4169, #4277)."""
-    routes = [
-        (
-            re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", route.path) + "$"),
-            ", ".join(sorted(route.methods | {"OPTIONS"})).encode(),
-        )
-        for route in app.routes
-        if isinstance(route, HTTPRoute)
-    ]
-    inner = app.asgi_handler
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await inner(scope, receive, send)
-            return
+    def __init__(self, app: Litestar) -> None:
+        self.routes = [
+            (
+                re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", route.path) + "$"),
+                ", ".join(sorted(route.methods | {"OPTIONS"})).encode(),
+            )
+            for route in app.routes
+            if isinstance(route, HTTPRoute)
+        ]
 
-        async def wrapped(message: Message) -> None:
-            if message["type"] == "http.response.start" and (
-                message["status"] == 405 or (scope.get("method") == "OPTIONS" and message["status"] < 300)
-            ):
-                allow = next((methods for pattern, methods in routes if pattern.match(scope.get("path", ""))), None)
-                if allow is not None:
-                    headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
-                    message = {**message, "headers": [*headers, (b"allow", allow)]}
-            await send(message)
+    def headers(
+        self, scope: Scope, status: int, headers: Iterable[tuple[bytes, bytes]]
+    ) -> Iterable[tuple[bytes, bytes]]:
+        """An answer's headers, with Allow listing the path's methods where the answer needs it."""
+        if status == 405 or (scope.get("method") == "OPTIONS" and status < 300):
+            allow = next((methods for pattern, methods in self.routes if pattern.match(scope.get("path", ""))), None)
+            if allow is not None:
+                return [*((k, v) for k, v in headers if k.lower() != b"allow"), (b"allow", allow)]
+        return headers
 
-        await inner(scope, receive, wrapped)
+    def middleware(self, app: ASGIApp) -> ASGIApp:
+        """Wrap an app: its answers get Allow where they need it."""
 
-    return middleware
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            async def wrapped(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message = {
+                        **message,
+                        "headers": [*self.headers(scope, message["status"], message.get("headers", []))],
+                    }
+                await send(message)
+
+            await app(scope, receive, wrapped)
+
+        return middleware

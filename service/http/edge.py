@@ -1,0 +1,61 @@
+"""The one ASGI pass around the whole app, outside the router so that unmatched paths and errors
+are covered too: request id, caller and quota, the stream budget, Allow, metrics and the access line.
+
+Each part is its module's (access, auth, streams, contract, idempotency); here they share one scan
+of the request headers and one wrapper of `send`, instead of a layer each.
+"""
+
+import time
+
+from litestar import Litestar
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.http.access import log_answer, request_id
+from service.http.auth import admit
+from service.http.contract import Allow
+from service.http.idempotency import idempotency_middleware
+from service.http.streams import stream_middleware
+
+
+def edge_middleware(app: Litestar) -> ASGIApp:
+    """Wrap the app (its router and everything inside) in the per-request work every answer shares."""
+    inner = app.asgi_handler
+    allow = Allow(app)
+    plain = stream_middleware(inner)
+    # Replays and idempotency problems are answers of their own, without Allow: only the app's are edited.
+    posted = stream_middleware(idempotency_middleware(allow.middleware(inner)))
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await inner(scope, receive, send)
+            return
+        given = authorization = None
+        for name, value in scope.get("headers", []):
+            if name == b"x-request-id":
+                given = value if given is None else given
+            elif name == b"authorization":
+                authorization = value if authorization is None else authorization
+        answer_id = request_id(given)
+        scope.setdefault("state", {})["request_id"] = answer_id.decode()
+        started = time.perf_counter()
+        post = scope.get("method") == "POST"
+        quota: list[tuple[bytes, bytes]] = []
+        admitted = False
+
+        async def wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.get("headers", [])
+                if admitted and not post:
+                    headers = allow.headers(scope, message["status"], headers)
+                message = {**message, "headers": [*headers, *quota, (b"x-request-id", answer_id)]}
+                log_answer(scope, message["status"], started, answer_id)
+            await send(message)
+
+        admission = await admit(scope, wrapped, authorization)
+        if admission is None:
+            return
+        quota, admitted = admission, True
+        await (posted if post else plain)(scope, receive, wrapped)
+
+    return middleware
