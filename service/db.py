@@ -99,7 +99,9 @@ async def provide_connection(state: AppState, request: Request[Any, Any, Any]) -
     """A pooled connection for one request; an unreachable database becomes a 503. Writes carry who made them."""
     pool: asyncpg.Pool = state.pool
     try:
-        conn = await pool.acquire(timeout=5)
+        # A timeout block rather than acquire(timeout=): asyncpg would run the wait in a task of its own.
+        async with asyncio.timeout(5):
+            conn = await pool.acquire()
     except UNAVAILABLE as error:
         raise DatabaseUnavailable(str(error) or type(error).__name__) from error
     writes = request.method not in READS
