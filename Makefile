@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # Every package, pinned with its hashes; `make lock` refreshes it from pyproject.toml.
 LOCK   := requirements.lock
 
-.PHONY: serve test lint install lock vendor openapi seed migrate bench bench-quick bench-full bench-import bench-mixed bench-platform bench-field clean
+.PHONY: serve test lint install lock vendor openapi seed migrate bench bench-quick bench-full bench-import bench-mixed bench-platform bench-field screenshots clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "CommonGround needs Python 3.11 or newer (found " + sys.version.split()[0] + "); run: make PYTHON=python3.11 ...")'
@@ -32,8 +32,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check service schemas seeds tests bench
 	$(BIN)/mypy
 
-# Test-only JavaScript (axe-core), from the npm registry at a pinned version and hash.
+# Vendored JavaScript, from the npm registry at pinned versions and hashes: the field app's QR
+# encoder and the tests' axe-core.
 vendor:
+	service/field/vendor.sh
 	tests/vendor/update.sh
 
 openapi: $(STAMP)
@@ -59,6 +61,10 @@ bench-mixed: $(STAMP)
 
 bench-platform: $(STAMP)
 	$(BIN)/python -m bench.platform --size 10000
+
+# The field app's main screens at 360x740, light and dark (service/field/screenshots/, linked from the README).
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.screenshots
 
 bench-field: $(STAMP)
 	$(BIN)/python -m bench.field --size 100000

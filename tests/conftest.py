@@ -1,6 +1,7 @@
 """Real PostgreSQL for every test: one embedded server per session, a fresh database per test."""
 
 import asyncio
+import contextlib
 import itertools
 import os
 import shutil
@@ -185,29 +186,34 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
+@contextlib.asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[str]:
+    """The app as `commonground serve` runs it (uvicorn, its lifespan) on a loopback port, on this
+    event loop: its base URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
 @pytest.fixture(scope="module")
 async def live_url(server_url: str, templates: dict[str, str]) -> AsyncIterator[str]:
-    """`commonground serve`'s app over this module's own copy of the seed data, on a loopback port."""
+    """The app served over this module's own copy of the seed data."""
     async for url in _clone(server_url, templates["seeded"]):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            create_app(make_settings(url, suggestion_limit_anonymous=1000)),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="on",
-        )
-        server = uvicorn.Server(config)
-        serving = asyncio.create_task(server.serve())
-        while not server.started:
-            if serving.done():
-                serving.result()
-            await asyncio.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-        server.should_exit = True
-        await serving
+        async with serving(make_settings(url, suggestion_limit_anonymous=1000)) as base:
+            yield base
 
 
 async def phone(

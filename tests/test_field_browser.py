@@ -5,6 +5,8 @@ import re
 import urllib.parse
 
 import httpx
+import numpy
+import zxingcpp
 from playwright.async_api import Browser, Page, expect
 
 from tests.conftest import ADMIN, phone
@@ -106,6 +108,8 @@ async def test_listing_text_is_shown_as_text_and_never_runs(page: Page, live_url
     await first.get_by_role("button", name="Details").click()
     dialog = page.locator("#detail")
     await expect(dialog.locator("h2")).to_have_text(hostile)
+    shown = await dialog.inner_text()
+    assert "null" not in shown and "undefined" not in shown and "[object" not in shown
     await expect(dialog.get_by_text('<a href="javascript:window.__pwned=3">')).to_be_visible()  # shown, not linked
     assert await dialog.locator("a[href^=javascript]").count() == 0
     assert await page.evaluate("window.__pwned") is None
@@ -221,3 +225,26 @@ async def test_a_report_written_with_no_signal_is_sent_once_when_it_returns(brow
     assert [item["kind"] for item in sent] == ["closure"]
     assert await page.evaluate("localStorage.getItem('cg.outbox')") == "[]"
     await context.close()
+
+
+async def test_the_list_as_a_qr_code_reads_back_as_its_text(page: Page, live_url: str) -> None:
+    await _open(page, live_url + "/?near=45.5152,-122.6784&category=emergency-shelter")
+    await _results(page)
+    cards = page.locator("#list .card")
+    for n in range(3):
+        await cards.nth(n).locator("button.save").click()
+    sms = urllib.parse.unquote(await page.get_by_role("link", name="Send by text message").get_attribute("href") or "")
+    await page.get_by_role("button", name="Show QR code").click()
+    canvas = page.locator("#qr canvas")
+    await expect(canvas).to_be_visible()
+    width, height, grey = await canvas.evaluate(
+        """canvas => {
+            const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+            return [canvas.width, canvas.height, Array.from(data.filter((_, n) => n % 4 === 0))];
+        }"""
+    )
+    decoded = zxingcpp.read_barcodes(numpy.array(grey, dtype=numpy.uint8).reshape(height, width))
+    assert [code.text for code in decoded] == [sms.removeprefix("sms:?&body=")]
+    # Changing the list takes the old code away.
+    await cards.nth(0).locator("button.save").click()
+    await expect(page.locator("#qr")).to_be_hidden()

@@ -18,11 +18,13 @@ MEDIA_TYPES = {
     ".css": "text/css",
     ".html": "text/html",
     ".js": "text/javascript",
+    ".mjs": "text/javascript",
     ".json": "application/json",
     ".png": "image/png",
     ".svg": "image/svg+xml",
     ".txt": "text/plain",
     ".webmanifest": "application/manifest+json",
+    "": "text/plain",  # LICENSE, VERSION
 }
 # No inline script or style, no eval, nothing from another origin: listing text can never run.
 CONTENT_SECURITY_POLICY = (

@@ -106,7 +106,7 @@ function schedule(item) {
 export function detail(node, item, context) {
   const service = item.service || {};
   const link = safeUrl(service.url);
-  clear(node).append(
+  const parts = [
     el("h2", { id: "detail-title" }, service.name || t("unnamed")),
     item.organization?.name ? el("p", { class: "org" }, item.organization.name) : null,
     statusLine(item),
@@ -126,7 +126,8 @@ export function detail(node, item, context) {
     el("p", { class: "verified" }, format.verified(service.assured_date)),
     actions(item, context),
     context.report && service.id ? context.report(item) : null,
-  );
+  ];
+  clear(node).append(...parts.flat(Infinity).filter(Boolean));
 }
 
 // The plain-text lines of a listing, for a text message, the clipboard and the handout.

@@ -382,6 +382,7 @@ async function boot() {
   $("detail-close").addEventListener("click", () => $("detail").close());
   $("print").addEventListener("click", () => window.print());
   $("copy-list").addEventListener("click", () => copyText(shortlist.text()));
+  $("show-qr").addEventListener("click", () => shortlist.showCode($("qr")));
   $("clear-list").addEventListener("click", () => {
     shortlist.empty();
     drawList();

@@ -37,6 +37,44 @@ export function text(list = items()) {
   return [t("list_heading"), "", ...list.map((entry, n) => `${n + 1}. ${entry.lines.join("\n   ")}`)].join("\n");
 }
 
+// A QR code of the list, for a phone that can scan but has no signal to receive a message.
+export async function showCode(figure) {
+  const { default: qrcode } = await import("../vendor/qrcode-generator/qrcode.mjs");
+  qrcode.stringToBytes = (text) => [...new TextEncoder().encode(text)];
+  const content = text();
+  const caption = figure.querySelector("figcaption");
+  const canvas = figure.querySelector("canvas");
+  let code;
+  try {
+    code = qrcode(0, "L");
+    code.addData(content, "Byte");
+    code.make();
+  } catch {
+    canvas.hidden = true;
+    caption.textContent = t("qr_too_long");
+    figure.hidden = false;
+    return;
+  }
+  const modules = code.getModuleCount();
+  const quiet = 4;
+  const scale = Math.max(2, Math.floor(288 / (modules + 2 * quiet)));
+  canvas.width = canvas.height = (modules + 2 * quiet) * scale;
+  const draw = canvas.getContext("2d");
+  draw.fillStyle = "#ffffff";
+  draw.fillRect(0, 0, canvas.width, canvas.height);
+  draw.fillStyle = "#000000";
+  for (let row = 0; row < modules; row += 1) {
+    for (let column = 0; column < modules; column += 1) {
+      if (code.isDark(row, column)) draw.fillRect((column + quiet) * scale, (row + quiet) * scale, scale, scale);
+    }
+  }
+  canvas.hidden = false;
+  canvas.setAttribute("aria-label", t("qr_label"));
+  canvas.dataset.modules = String(modules);
+  caption.textContent = t("qr_caption");
+  figure.hidden = false;
+}
+
 export function render(section, onChange) {
   const list = items();
   section.hidden = list.length === 0;
@@ -53,6 +91,7 @@ export function render(section, onChange) {
     ),
   );
   document.getElementById("share-sms").href = "sms:?&body=" + encodeURIComponent(text(list));
+  document.getElementById("qr").hidden = true; // drawn again on request, from the list as it is now
   const handout = clear(document.getElementById("handout"));
   handout.append(
     el("h2", {}, t("list_heading")),

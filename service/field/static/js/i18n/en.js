@@ -115,4 +115,8 @@ export default {
   report_queued: "No signal: the report is saved on this phone and will be sent when the signal returns.",
   reports_sent: "Your saved reports were sent.",
   reports_waiting: { one: "{n} report waits to be sent.", other: "{n} reports wait to be sent." },
+  show_qr: "Show QR code",
+  qr_label: "QR code of the list",
+  qr_caption: "Scan with the person's phone camera: the list opens as text, no signal needed.",
+  qr_too_long: "The list is too long for one QR code; send it by text message or print it.",
 };

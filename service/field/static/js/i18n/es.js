@@ -148,4 +148,8 @@ export default {
   report_queued: "Sin señal: el informe se guardó en este teléfono y se enviará cuando vuelva la señal.",
   reports_sent: "Se enviaron sus informes guardados.",
   reports_waiting: { one: "{n} informe espera ser enviado.", other: "{n} informes esperan ser enviados." },
+  show_qr: "Mostrar código QR",
+  qr_label: "Código QR de la lista",
+  qr_caption: "Escanee con la cámara del teléfono de la persona: la lista se abre como texto, sin señal.",
+  qr_too_long: "La lista es demasiado larga para un código QR; envíela por mensaje de texto o imprímala.",
 };
