@@ -74,3 +74,13 @@ class ResourcePage(Output):
     items: list[Resource]
     next_cursor: str | None
     origin: Origin | None
+
+
+class ResourceCount(Output):
+    """How many resources a search within a radius holds, before downloading them all."""
+
+    count: int
+    nearby: int
+    serves_area: int
+    radius_m: float
+    origin: Origin

@@ -88,3 +88,17 @@ async def test_transactions_are_ordered_by_number_not_by_their_digits(client, co
     first, after_first = await feed(client, limit=1)
     rest, _ = await feed(client, after_first, limit=1)
     assert [item["id"] for item in first + rest] == ids
+
+
+async def test_latest_is_where_a_fresh_copy_starts_polling(client):
+    empty, start = await feed(client, "latest")
+    assert empty == [] and (await feed(client, start))[0] == []
+    first = (await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="Before"), headers=ADMIN)).json()
+    items, latest = await feed(client, "latest")
+    assert items == [] and latest != start
+    assert (await feed(client, latest))[0] == []  # nothing up to now is replayed
+    later = (await client.post("/v1/resources", json=resource_body(45.6, -122.6, name="After"), headers=ADMIN)).json()
+    after, _ = await feed(client, latest)
+    ids = {item["id"] for item in after}
+    assert later["service"]["id"] in ids and first["service"]["id"] not in ids
+    assert {item["id"] for item in (await feed(client, start))[0]} >= ids | {first["service"]["id"]}

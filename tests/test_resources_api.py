@@ -235,3 +235,37 @@ async def test_get_unknown_resource_is_404(client):
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert (await client.get("/v1/resources/not-a-uuid")).status_code in (404, 422)
+
+
+async def test_count_within_a_radius_is_what_downloading_the_area_brings(client):
+    for n in range(5):
+        body = resource_body(45.5 + n * 0.05, -122.6, name=f"Place {n}")  # about 5.6 km apart
+        assert (await client.post("/v1/resources", json=body, headers=ADMIN)).status_code == 201
+    van = resource_body(
+        46.5,
+        -122.6,
+        name="Van",
+        service_areas=[{"center": {"latitude": 45.5, "longitude": -122.6}, "radius_m": 20_000}],
+    )
+    assert (await client.post("/v1/resources", json=van, headers=ADMIN)).status_code == 201, "van"
+    counted = await client.get("/v1/resources/count", params={"near": "45.5,-122.6", "radius": 7, "unit": "mi"})
+    assert counted.status_code == 200, counted.text
+    assert counted.json()["nearby"] == 3 and counted.json()["serves_area"] == 1 and counted.json()["count"] == 4
+    assert round(counted.json()["radius_m"]) == 11265 and counted.json()["origin"]["source"] == "near"
+    pages, cursor = [], None
+    while True:
+        params = {
+            "near": "45.5,-122.6",
+            "radius": 7,
+            "unit": "mi",
+            "limit": 2,
+            **({"cursor": cursor} if cursor else {}),
+        }
+        page = (await client.get("/v1/resources", params=params)).json()
+        pages += page["items"]
+        if not (cursor := page["next_cursor"]):
+            break
+    assert len(pages) == counted.json()["count"]
+    refused = await client.get("/v1/resources/count", params={"near": "45.5,-122.6"})
+    assert refused.status_code == 422 and "radius" in refused.text
+    assert (await client.get("/v1/resources/count", params={"radius": 5})).status_code == 422

@@ -16,3 +16,18 @@ SELECT_CHANGES = """
 async def select_changes(conn: asyncpg.Connection, txid: int, seq: int, limit: int) -> list[asyncpg.Record]:
     """Up to limit final changes after (txid, seq)."""
     return await conn.fetch(SELECT_CHANGES, str(txid), seq, limit)
+
+
+SELECT_LAST_CHANGE = """
+    SELECT txid::text AS txid, seq
+      FROM changes
+     WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
+     ORDER BY changes.txid DESC, changes.seq DESC
+     LIMIT 1
+"""
+
+
+async def select_last_change(conn: asyncpg.Connection) -> tuple[int, int] | None:
+    """The position of the newest final change, if any."""
+    row = await conn.fetchrow(SELECT_LAST_CHANGE)
+    return (int(row["txid"]), row["seq"]) if row is not None else None

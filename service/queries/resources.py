@@ -419,6 +419,32 @@ async def select_nearby(
     return _hits(await _fetch_page(conn, statement, limit, windowed))
 
 
+# How many resources a search within a radius holds: the nearby ones and the services whose area
+# covers the point (what a phone downloading the area will receive).
+COUNT_WITHIN = """
+    SELECT (SELECT count(*) FROM resource_index r WHERE r.geo IS NOT NULL AND {where}) AS nearby,
+           cardinality(serving_services($1, $2, {postal_code}::text)) AS serving
+"""
+
+
+async def count_within(
+    conn: asyncpg.Connection,
+    latitude: float,
+    longitude: float,
+    postal_code: str | None,
+    radius_m: float,
+    filters: SearchFilters,
+) -> asyncpg.Record:
+    """Resources within radius_m of the point that pass the filters, and the services serving it."""
+    search = _Search(latitude, longitude)
+    search.filter(filters)
+    search.keep(_WHERE_WITHIN, radius=radius_m)
+    statement = search.sql(COUNT_WITHIN, postal_code=search.param(postal_code))
+    row = await conn.fetchrow(statement, *search.args)
+    assert row is not None, "an aggregate always answers"
+    return row
+
+
 # Without a location: by service name, then id. $1 is when open_now is evaluated.
 SELECT_BY_NAME = """
     SELECT r.id, r.name AS sort_key, NULL::float8 AS distance_m, r.head,

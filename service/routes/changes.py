@@ -17,7 +17,11 @@ from service.queries import changes as queries
 
 Since = Annotated[
     str | None,
-    QueryParameter(max_length=100, description="next_cursor of the previous call; absent: from the beginning"),
+    QueryParameter(
+        max_length=100,
+        description="next_cursor of the previous call; absent: from the beginning; latest: no changes, and "
+        "the cursor of now (take it before a full download, then poll from it)",
+    ),
 ]
 ChangeLimit = Annotated[int, QueryParameter(ge=1, le=1000, description="Most changes to return")]
 _CURSOR = re.compile(r"^(\d{1,20}):(\d{1,20})$")
@@ -46,6 +50,9 @@ async def list_changes(
     """Creations, updates and deletions of organizations, services, locations and capacity, in the order of the
     transactions that made them; replaying from the start reaches the current data, and no change is skipped or
     repeated even when writes commit out of order."""
+    if since == "latest":
+        end = await queries.select_last_change(conn)
+        return ChangePage(items=[], next_cursor=_encode(*end) if end is not None else _encode(0, 0))
     txid, seq = _decode(since)
     rows = await queries.select_changes(conn, txid, seq, limit)
     if rows:

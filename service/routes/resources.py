@@ -12,7 +12,7 @@ from litestar.openapi.spec import Example
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from schemas.fields import Cost, Gender, Status
-from schemas.resources import Resource, ResourceCreate, ResourcePage
+from schemas.resources import Resource, ResourceCount, ResourceCreate, ResourcePage
 from service.errors import InvalidInput, Moved, NotFound
 from service.http.auth import check_organization, check_owner, require_write
 from service.queries import resources as queries
@@ -256,6 +256,62 @@ class ResourceController(Controller):
             )
         )
         return Response(body, media_type=MediaType.JSON)  # type: ignore[arg-type]  # pre-encoded ResourcePage
+
+    @get("/count", operation_id="countResources")
+    async def count_resources(
+        self,
+        conn: NamedDependency[asyncpg.Connection],
+        state: AppState,
+        radius: Annotated[float, QueryParameter(gt=0, le=500, description="How far, in unit (up to 500)")],
+        near: Near = None,
+        zip_code: Zip = None,
+        address: Address = None,
+        unit: Unit = "mi",
+        category: CategoryParam = None,
+        status: StatusParam = None,
+    ) -> ResourceCount:
+        """How many resources a search within radius of a point, ZIP or address returns (the nearby ones and
+        those serving the point through an area): what downloading an area for offline use will bring."""
+        search_request = await read_request(
+            state,
+            near=near,
+            zip_code=zip_code,
+            address=address,
+            radius=radius,
+            unit=unit,
+            category=category,
+            q=None,
+            open_now=None,
+            open_at=None,
+            at=None,
+            bbox=None,
+            status=status,
+            attribute=None,
+            age=None,
+            cost=None,
+            language=None,
+            gender=None,
+            has_capacity=None,
+            capacity_max_age="24h",
+            verified_within=None,
+            limit=1,
+            cursor=None,
+            geojson=False,
+        )
+        origin, metres = search_request.origin, search_request.radius_m
+        if origin is None or metres is None:
+            raise InvalidInput("near", "give near, zip or address")
+        postal_code = search_request.zip_code.strip()[:5] if search_request.zip_code is not None else None
+        row = await queries.count_within(
+            conn, origin.latitude, origin.longitude, postal_code, metres, search_request.filters
+        )
+        return ResourceCount(
+            count=row["nearby"] + row["serving"],
+            nearby=row["nearby"],
+            serves_area=row["serving"],
+            radius_m=metres,
+            origin=origin,
+        )
 
     @get("/{resource_id:uuid}", operation_id="getResource", media_type=MediaType.JSON)
     async def get_resource(
