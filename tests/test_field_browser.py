@@ -248,3 +248,74 @@ async def test_the_list_as_a_qr_code_reads_back_as_its_text(page: Page, live_url
     # Changing the list takes the old code away.
     await cards.nth(0).locator("button.save").click()
     await expect(page.locator("#qr")).to_be_hidden()
+
+
+async def test_an_area_downloaded_once_is_searched_offline_and_follows_the_feed(
+    browser: Browser, live_url: str
+) -> None:
+    context = await phone(browser)
+    page = await context.new_page()
+    where = "near=45.5152,-122.6784"
+    await _open(page, f"{live_url}/?{where}")
+    await _results(page)
+    async with httpx.AsyncClient(base_url=live_url) as api:
+        size = (await api.get(f"/v1/resources/count?{where}&radius=10&unit=mi")).json()["count"]
+    await page.get_by_label("Listings within").select_option("10")
+    await page.get_by_role("button", name="Check the size").click()
+    await expect(page.locator("#area-state")).to_contain_text(f"About {size} places within 10 mi of My location")
+    await page.get_by_role("button", name="Download").click()
+    await expect(page.locator("#area-state")).to_contain_text(f"{size} places within 10 mi of My location are on")
+    assert size > 20  # more than one page of the API
+    # The hours the phone computes agree with the API's for every listing kept.
+    disagree = await page.evaluate(
+        """async () => {
+            const { hoursAt } = await import(document.documentElement.dataset.base + 'js/hours.js');
+            const { current } = await import(document.documentElement.dataset.base + 'js/pack.js');
+            const now = new Date();
+            return (await current()).items.filter(item => hoursAt(item, now).open_now !== item.open_now)
+                                          .map(item => item.service.name);
+        }"""
+    )
+    assert disagree == []
+    # Changes on the server reach the phone: one listing renamed, one closed for good.
+    async with httpx.AsyncClient(base_url=live_url) as api:
+        kept = (await api.get(f"/v1/resources?{where}&category=harm-reduction&limit=3")).json()["items"]
+        renamed, closed = kept[0], kept[1]
+        headers = {**ADMIN, "If-Match": "*"}
+        patched = await api.patch(
+            f"/v1/services/{renamed['service']['id']}", json={"name": "Renamed van"}, headers=headers
+        )
+        assert patched.status_code == 200, patched.text
+        assert (await api.delete(f"/v1/services/{closed['service']['id']}", headers=headers)).status_code == 204
+        expected = (await api.get(f"/v1/resources?{where}&category=harm-reduction&radius=10")).json()["items"]
+    await page.get_by_role("button", name="Update now").click()
+    await expect(page.locator("#status")).to_have_text("The area is up to date.")
+    await expect(page.locator("#area-state")).to_contain_text(f"{size - 1} places")
+    # With no signal, a search never made before is answered from the area, as the API would.
+    await context.set_offline(True)
+    await page.locator("label.chip", has_text="Harm reduction").click()
+    await page.get_by_role("button", name="Search").click()
+    await expect(page.locator("#status")).to_contain_text("from the downloaded area")
+    names = await page.locator("#list .card h3").all_inner_texts()
+    assert names[:10] == [item["service"]["name"] for item in expected][:10]
+    assert "Renamed van" in names and closed["service"]["name"] not in names
+    await page.get_by_label("Words (optional)").fill("naloxone")
+    await page.get_by_role("button", name="Search").click()
+    await expect(page.locator("#status")).to_contain_text("from the downloaded area")
+    matched = await page.evaluate(
+        """async () => {
+            const { current } = await import(document.documentElement.dataset.base + 'js/pack.js');
+            const kept = new Map((await current()).items.map(item => [item.id, item]));
+            return [...document.querySelectorAll('#list .card')].map(card => {
+                const s = kept.get(card.dataset.id).service;
+                return [s.name, s.description, ...s.categories].join(' ').toLowerCase().includes('naloxone');
+            });
+        }"""
+    )
+    assert matched and all(matched)
+    await context.set_offline(False)
+    await page.get_by_role("button", name="Delete the area").click()
+    await expect(page.locator("#area-state")).to_have_text(
+        "Download the listings around a search once, and find them with no signal."
+    )
+    await context.close()

@@ -6,6 +6,7 @@ import { card, detail, languageName, summary } from "./cards.js";
 import { clear, el } from "./dom.js";
 import { age } from "./format.js";
 import * as i18n from "./i18n.js";
+import * as pack from "./pack.js";
 import * as reports from "./reports.js";
 import * as shortlist from "./shortlist.js";
 import { load, save } from "./store.js";
@@ -13,13 +14,15 @@ import { load, save } from "./store.js";
 const t = i18n.t;
 const $ = (id) => document.getElementById(id);
 const PAGE = 20;
+// The "cursor" of results answered from the downloaded area: the next ones are on the phone.
+const LOCAL = "area";
 const RADII = ["", "1", "2", "5", "10", "25", "50"];
 const GENDERS = ["", "women", "men", "transgender", "nonbinary"];
 const SPOKEN = ["", "es", "en", "zh", "vi", "ru", "ar", "so", "fr", "ht", "ko", "tl", "pt", "uk"];
 // Search parameters the page carries in its URL, as the API names them.
-const SINGLE = ["near", "zip", "address", "open_now", "has_capacity", "age", "gender", "language", "cost", "radius"];
+const SINGLE = ["near", "zip", "address", "q", "open_now", "has_capacity", "age", "gender", "language", "cost", "radius"];
 const REPEATED = ["category", "attribute"];
-const state = { near: null, attributes: new Map(), categories: [], items: [], origin: null, next: null, params: null, answerAt: null };
+const state = { near: null, attributes: new Map(), categories: [], items: [], rest: [], areaNote: "", origin: null, next: null, params: null, answerAt: null };
 
 function option(value, label) {
   return el("option", { value }, label);
@@ -79,6 +82,7 @@ function readForm() {
   const where = $("where").value.trim();
   if (where) params.set(/^\d{5}(-\d{4})?$/.test(where) ? "zip" : "address", where);
   else if (state.near) params.set("near", state.near);
+  if ($("words").value.trim()) params.set("q", $("words").value.trim());
   for (const value of formValues("category")) params.append("category", value);
   if ($("open-now").checked) params.set("open_now", "true");
   if ($("beds-now").checked) params.set("has_capacity", "bed");
@@ -95,6 +99,7 @@ function fillForm(params) {
   state.near = params.get("near");
   $("where").value = params.get("zip") || params.get("address") || "";
   $("where").placeholder = state.near ? t("my_location") : t("where_placeholder");
+  $("words").value = params.get("q") || "";
   const categories = new Set(params.getAll("category"));
   for (const input of document.querySelectorAll("input[name=category]")) input.checked = categories.has(input.value);
   const attributes = new Set(params.getAll("attribute").flatMap((value) => value.split(",")));
@@ -178,7 +183,15 @@ async function run(params, { cursor = null } = {}) {
   setStatus(t("searching"), "busy");
   $("go").disabled = true;
   try {
+    if (cursor === LOCAL) {
+      state.items = [...state.items, ...state.rest.splice(0, PAGE)];
+      state.next = state.rest.length ? LOCAL : null;
+      drawResults(true);
+      setStatus(t("results_count", { n: state.items.length }) + " " + state.areaNote, "stale");
+      return;
+    }
     const answer = await getKept(apiPath(params, cursor));
+    if (answer.stale && !cursor && (await answerFromArea(params, answer.at))) return;
     const page = answer.body;
     state.origin = page.origin || state.origin;
     state.items = cursor ? [...state.items, ...page.items] : page.items;
@@ -191,6 +204,7 @@ async function run(params, { cursor = null } = {}) {
     setStatus(answer.stale ? `${count} ${t("saved_answer", { age: age((Date.now() - answer.at) / 1000) })}` : count, answer.stale ? "stale" : "");
     if (!cursor) remember(params);
   } catch (error) {
+    if (error instanceof Offline && !cursor && (await answerFromArea(params))) return;
     if (!cursor) clear($("list"));
     $("more").hidden = true;
     if (error instanceof Offline) setStatus(t("offline_unsaved"), "error");
@@ -206,6 +220,105 @@ async function run(params, { cursor = null } = {}) {
   } finally {
     $("go").disabled = false;
   }
+}
+
+// The place a search starts from, offline: its own point, or the area's when it names the area's place.
+function offlinePoint(params, kept) {
+  if (params.get("near")) {
+    const [latitude, longitude] = params.get("near").split(",").map(Number);
+    return { latitude, longitude };
+  }
+  const named = params.get("zip") || params.get("address");
+  return named && named === kept.label ? kept.origin : null;
+}
+
+// Answers from the downloaded area when the network is gone (and the area is newer than any kept answer).
+async function answerFromArea(params, answeredAt = 0) {
+  const kept = await pack.current().catch(() => null);
+  if (!kept || kept.synced_at < answeredAt) return false;
+  const near = offlinePoint(params, kept);
+  if (!near || !pack.covers(kept, near)) return false;
+  const families = new Map(state.categories.map((family) => [family.slug, (family.children || []).map((c) => c.slug)]));
+  const found = pack.search(kept, params, near, families);
+  state.origin = found.origin;
+  state.items = found.items.slice(0, PAGE);
+  state.rest = found.items.slice(PAGE);
+  state.next = state.rest.length ? LOCAL : null;
+  state.areaNote = t("from_area", { age: age((Date.now() - kept.synced_at) / 1000) });
+  drawResults(false);
+  const count = found.items.length ? t("results_count", { n: found.items.length }) : t("no_results");
+  setStatus(`${count} ${state.areaNote}`, "stale");
+  requestAnimationFrame(() => requestAnimationFrame(() => performance.mark("cg-drawn")));
+  return true;
+}
+
+async function drawArea() {
+  const kept = await pack.current().catch(() => null);
+  $("area-kept").hidden = !kept;
+  $("area-new").hidden = Boolean(kept);
+  $("area-download").hidden = true;
+  $("area-state").textContent = kept
+    ? t("area_kept", { n: kept.items.length, miles: kept.miles, place: kept.label, age: age((Date.now() - kept.synced_at) / 1000) })
+    : t("area_none");
+}
+
+function areaLabel(params) {
+  return params.get("zip") || params.get("address") || t("my_location");
+}
+
+async function measureArea() {
+  const params = state.params;
+  if (!params || !hasPlace(params)) {
+    $("area-state").textContent = t("area_need_search");
+    return;
+  }
+  try {
+    const measured = await pack.measure(params, $("area-radius").value);
+    const bytes = measured.count * averageItemBytes();
+    $("area-state").textContent = t("area_size", { n: measured.count, size: megabytes(bytes), place: areaLabel(params), miles: $("area-radius").value });
+    $("area-download").hidden = measured.count === 0;
+  } catch (error) {
+    $("area-state").textContent = error instanceof Offline ? t("offline_banner") : describeProblem(error);
+  }
+}
+
+// What one listing weighs as the API sends it, from the answer on the screen.
+function averageItemBytes() {
+  if (!state.items.length) return 3000;
+  return new TextEncoder().encode(JSON.stringify(state.items)).length / state.items.length;
+}
+
+function megabytes(bytes) {
+  return new Intl.NumberFormat(i18n.lang, { maximumFractionDigits: 1, minimumFractionDigits: 1 }).format(Math.max(bytes, 1e5) / 1e6) + " MB";
+}
+
+async function downloadArea() {
+  const params = state.params;
+  $("area-download").disabled = true;
+  try {
+    await pack.download(params, Number($("area-radius").value), areaLabel(params), (n) => {
+      $("area-state").textContent = t("area_progress", { n });
+    });
+    setStatus(t("area_saved"));
+  } catch (error) {
+    $("area-state").textContent = error instanceof Offline ? t("offline_banner") : describeProblem(error);
+    $("area-download").disabled = false;
+    return;
+  }
+  $("area-download").disabled = false;
+  await drawArea();
+}
+
+async function updateArea(quiet = false) {
+  try {
+    const updated = await pack.update((n) => {
+      $("area-state").textContent = t("area_progress", { n });
+    });
+    if (updated && !quiet) setStatus(t("area_updated"));
+  } catch (error) {
+    if (!quiet) setStatus(error instanceof Offline ? t("offline_banner") : describeProblem(error), "error");
+  }
+  await drawArea();
 }
 
 function label(params) {
@@ -342,6 +455,7 @@ async function chooseLanguage(code) {
   drawResults(false);
   drawRecent();
   drawList();
+  drawArea();
   showOnline();
 }
 
@@ -379,6 +493,16 @@ async function boot() {
   });
   $("locate").addEventListener("click", locate);
   $("more").addEventListener("click", () => run(state.params, { cursor: state.next }));
+  $("area-measure").addEventListener("click", measureArea);
+  $("area-download").addEventListener("click", downloadArea);
+  $("area-update").addEventListener("click", () => updateArea());
+  $("area-delete").addEventListener("click", async () => {
+    await pack.remove();
+    await drawArea();
+    setStatus(t("area_deleted"));
+  });
+  await drawArea();
+  if (navigator.onLine) updateArea(true);
   $("detail-close").addEventListener("click", () => $("detail").close());
   $("print").addEventListener("click", () => window.print());
   $("copy-list").addEventListener("click", () => copyText(shortlist.text()));

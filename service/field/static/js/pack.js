@@ -1,0 +1,202 @@
+// A region pack: every listing within a radius, downloaded once from the public API (its size shown
+// first), searched on the phone with no signal (distance, category, eligibility, words, hours computed
+// here), and kept current from the change feed, deletions included. Kept in IndexedDB: a county's
+// listings are more than localStorage holds.
+import { Offline, Problem } from "./api.js";
+import { hoursAt } from "./hours.js";
+
+const DB = "commonground";
+const STORE = "packs";
+const KEY = "area";
+const PAGE = 100;
+const METRES_PER_MILE = 1609.344;
+
+function database() {
+  return new Promise((resolve, reject) => {
+    const opening = indexedDB.open(DB, 1);
+    opening.onupgradeneeded = () => opening.result.createObjectStore(STORE);
+    opening.onsuccess = () => resolve(opening.result);
+    opening.onerror = () => reject(opening.error);
+  });
+}
+
+async function transact(mode, work) {
+  const db = await database();
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction(STORE, mode);
+    const request = work(tx.objectStore(STORE));
+    tx.oncomplete = () => {
+      db.close();
+      resolve(request?.result);
+    };
+    tx.onerror = tx.onabort = () => {
+      db.close();
+      reject(tx.error);
+    };
+  });
+}
+
+export function current() {
+  return transact("readonly", (store) => store.get(KEY)).then((pack) => pack || null);
+}
+
+function keep(pack) {
+  return transact("readwrite", (store) => store.put(pack, KEY));
+}
+
+export function remove() {
+  return transact("readwrite", (store) => store.delete(KEY));
+}
+
+async function getJSON(path) {
+  let response;
+  try {
+    response = await fetch(path, { headers: { Accept: "application/json" } });
+  } catch {
+    throw new Offline("offline");
+  }
+  const body = await response.json().catch(() => null);
+  if (!response.ok) throw new Problem(response.status, body);
+  return body;
+}
+
+function place(params) {
+  const query = new URLSearchParams();
+  for (const name of ["near", "zip", "address"]) if (params.get(name)) query.set(name, params.get(name));
+  return query;
+}
+
+// How many listings an area holds, before downloading it.
+export async function measure(params, miles) {
+  const query = place(params);
+  query.set("radius", String(miles));
+  query.set("unit", "mi");
+  return getJSON("/v1/resources/count?" + query.toString());
+}
+
+// Every listing within miles of the search's place, page by page; the feed's position is taken first,
+// so a change made while downloading is applied by the next update.
+export async function download(params, miles, label, progress) {
+  const { next_cursor: since } = await getJSON("/v1/changes?since=latest");
+  const query = place(params);
+  query.set("radius", String(miles));
+  query.set("unit", "mi");
+  query.set("limit", String(PAGE));
+  const items = [];
+  let cursor = null;
+  let origin = null;
+  do {
+    if (cursor) query.set("cursor", cursor);
+    const page = await getJSON("/v1/resources?" + query.toString());
+    origin = page.origin;
+    items.push(...page.items);
+    cursor = page.next_cursor;
+    progress(items.length);
+  } while (cursor);
+  const pack = { origin, radius_m: miles * METRES_PER_MILE, miles, label, items, since, downloaded_at: Date.now(), synced_at: Date.now() };
+  await keep(pack);
+  return pack;
+}
+
+// Applies the changes since the pack's position: changed listings are fetched again, deleted ones
+// leave; a new place anywhere means the area is downloaded again, since only the API knows where it is.
+export async function update(progress = () => {}) {
+  const pack = await current();
+  if (!pack) return null;
+  const touched = { service: new Set(), location: new Set(), organization: new Set(), capacity: new Set() };
+  let since = pack.since;
+  let created = false;
+  for (;;) {
+    const page = await getJSON(`/v1/changes?since=${encodeURIComponent(since)}&limit=1000`);
+    for (const change of page.items) {
+      if (change.op === "create" && change.entity !== "capacity") created = true;
+      touched[change.entity]?.add(change.id);
+    }
+    since = page.next_cursor;
+    if (page.items.length < 1000) break;
+  }
+  if (created) {
+    const params = new URLSearchParams({ near: `${pack.origin.latitude},${pack.origin.longitude}` });
+    return download(params, pack.miles, pack.label, progress);
+  }
+  const stale = pack.items.filter(
+    (item) =>
+      touched.service.has(item.service?.id) ||
+      touched.capacity.has(item.service?.id) ||
+      touched.location.has(item.location?.id) ||
+      touched.organization.has(item.organization?.id),
+  );
+  for (const item of stale) {
+    const at = pack.items.findIndex((kept) => kept.id === item.id);
+    try {
+      const fresh = await getJSON(`/v1/resources/${encodeURIComponent(item.id)}`);
+      pack.items[at] = { ...fresh, match: item.match };
+    } catch (error) {
+      if (!(error instanceof Problem && (error.status === 404 || error.status === 410))) throw error;
+      pack.items.splice(at, 1);
+    }
+  }
+  Object.assign(pack, { since, synced_at: Date.now() });
+  await keep(pack);
+  return pack;
+}
+
+function metres(from, to) {
+  const rad = Math.PI / 180;
+  const dφ = (to.latitude - from.latitude) * rad;
+  const dλ = (to.longitude - from.longitude) * rad;
+  const a = Math.sin(dφ / 2) ** 2 + Math.cos(from.latitude * rad) * Math.cos(to.latitude * rad) * Math.sin(dλ / 2) ** 2;
+  return 6371008.8 * 2 * Math.asin(Math.min(1, Math.sqrt(a)));
+}
+
+// Lowercase, without accents: "Albergue de Emergéncia" finds "emergencia".
+function folded(text) {
+  return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+}
+
+function capacityNow(report, now) {
+  const age = Math.max(0, Math.round((now - new Date(report.updated_at)) / 1000));
+  const current = age <= 86400;
+  return { ...report, age_seconds: age, current, available: current ? report.reported_available : null };
+}
+
+// The search's answer from the pack: the same filters the API applies, nearest first, hours and
+// bed counts as of now. family maps a parent category to its children.
+export function search(pack, params, near, family, now = new Date()) {
+  const origin = near || pack.origin;
+  const radius = params.get("radius") ? Number(params.get("radius")) * METRES_PER_MILE : Infinity;
+  const categories = new Set(params.getAll("category").flatMap((slug) => [slug, ...(family.get(slug) || [])]));
+  const attributes = params.getAll("attribute").flatMap((value) => value.split(","));
+  const words = folded(params.get("q")).split(/\s+/).filter(Boolean);
+  const age = params.get("age") ? Number(params.get("age")) : null;
+  const items = [];
+  for (const kept of pack.items) {
+    const service = kept.service || {};
+    const location = kept.location || {};
+    const hours = hoursAt(kept, now);
+    const item = { ...kept, ...hours, capacity: (kept.capacity || []).map((report) => capacityNow(report, now)) };
+    const located = typeof location.latitude === "number";
+    item.distance_m = item.match === "serves_area" || !located ? null : metres(origin, location);
+    if (item.distance_m !== null && item.distance_m > radius) continue;
+    if (categories.size && !(service.categories || []).some((slug) => categories.has(slug))) continue;
+    if (attributes.some((slug) => !(service.attributes || []).includes(slug))) continue;
+    if (params.get("open_now") === "true" && item.open_now !== true) continue;
+    if (params.get("has_capacity") && !item.capacity.some((r) => r.unit === params.get("has_capacity") && r.current && r.available > 0)) continue;
+    if (age !== null && ((service.minimum_age ?? 0) > age || (service.maximum_age ?? 200) < age)) continue;
+    if (params.get("gender") && (service.genders || []).length && !service.genders.includes(params.get("gender"))) continue;
+    if (params.get("language") && !(service.languages || []).includes(params.get("language"))) continue;
+    if (params.get("cost") && !(service.cost || []).includes(params.get("cost"))) continue;
+    if (words.length) {
+      const text = folded([service.name, service.alternate_name, service.description, kept.organization?.name, ...(service.categories || [])].join(" "));
+      if (!words.every((word) => text.includes(word))) continue;
+    }
+    items.push(item);
+  }
+  items.sort((a, b) => (a.distance_m ?? -1) - (b.distance_m ?? -1));
+  return { items, origin };
+}
+
+// Whether a place lies inside the pack's area.
+export function covers(pack, near) {
+  return !near || metres(pack.origin, near) <= pack.radius_m;
+}
