@@ -1,11 +1,13 @@
 """The field app in a real Chromium on a phone-sized screen, as a specialist uses it: locate, tap, read,
 hand a list over, lose the signal, switch language."""
 
+import io
 import re
 import urllib.parse
 
 import httpx
 import numpy
+import pypdf
 import zxingcpp
 from playwright.async_api import Browser, Page, expect
 
@@ -132,6 +134,12 @@ async def test_a_list_goes_out_by_text_message_and_on_paper(page: Page, live_url
     await expect(page.locator("#search")).to_be_hidden()
     handout = await page.locator("#handout").inner_text()
     assert names[0] in handout and names[1] in handout and "call ahead" in handout
+    # Printed to PDF, as a phone's "Save as PDF" would: one page holding the list and nothing else.
+    printed = pypdf.PdfReader(io.BytesIO(await page.pdf(format="Letter")))
+    assert len(printed.pages) == 1, [page.extract_text()[:200] for page in printed.pages]
+    text = " ".join(printed.pages[0].extract_text().split())
+    assert names[0] in text and names[1] in text and "Places that can help" in text
+    assert "Use my location" not in text and "Search" not in text
     await page.emulate_media(media="screen")
     # Kept on the phone across visits, and gone in one tap.
     await page.reload()
