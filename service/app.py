@@ -266,7 +266,7 @@ def create_app(settings: Settings) -> Litestar:
                 "exports": ExportCache(measured),
                 "resolver": system_resolve,
                 "candidates": CandidateCounts(),
-                "field": FieldAssets(),
+                "field": FieldAssets(tile_url=settings.tile_url, tile_attribution=settings.tile_attribution),
             }
         ),
         openapi_config=openapi_config(),

@@ -1,6 +1,7 @@
 """Settings, read once from the environment and passed in."""
 
 import os
+import urllib.parse
 from collections.abc import Mapping
 
 import msgspec
@@ -25,6 +26,8 @@ ENVIRONMENT = {
     "COMMONGROUND_SEED": "seed_on_start",
     "COMMONGROUND_LOG_LEVEL": "log_level",
     "COMMONGROUND_CORS_ORIGINS": "cors_origins",
+    "COMMONGROUND_TILE_URL": "tile_url",
+    "COMMONGROUND_TILE_ATTRIBUTION": "tile_attribution",
     "COMMONGROUND_RATE_LIMIT_ANONYMOUS": "rate_limit_anonymous",
     "COMMONGROUND_RATE_LIMIT_KEY": "rate_limit_key",
     "COMMONGROUND_FORWARDED_ALLOW_IPS": "forwarded_allow_ips",
@@ -65,6 +68,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     log_level: str = "info"
     # Browser origins allowed to call the API (comma-separated in the environment); none by default.
     cors_origins: tuple[str, ...] = ()
+    # Map tiles for the field app's small map of results ({z}/{x}/{y} in an https URL), and the credit
+    # their provider requires; no map without it (the list and its directions do the job).
+    tile_url: str | None = None
+    tile_attribution: str = "© OpenStreetMap contributors"
     # Requests per minute per client address without a key, and per key (a key's own rate_limit wins);
     # 0 turns the limit off.
     rate_limit_anonymous: int = 300
@@ -91,6 +98,23 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     webhook_max_attempts: int = 10
     # One attempt's whole deadline: resolving, connecting, sending and reading the answer.
     webhook_timeout_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.tile_url is not None:
+            tile_origin(self.tile_url)
+
+
+def tile_origin(url: str) -> str:
+    """The origin a tile URL template loads from, or ValueError saying what is wrong with it."""
+    parts = urllib.parse.urlsplit(url)
+    local = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and local)):
+        raise ValueError("the tile URL must be https:// (http:// only for localhost)")
+    if not all(hole in url for hole in ("{z}", "{x}", "{y}")):
+        raise ValueError("the tile URL must hold {z}, {x} and {y}, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+    if any(character in url for character in " \"'<>;"):
+        raise ValueError("the tile URL holds a character a URL cannot")
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -2,9 +2,11 @@
 
 import re
 
+import pytest
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
+from service.config import load_settings
 from service.field.assets import FieldAssets
 from tests.conftest import make_settings
 
@@ -92,3 +94,18 @@ async def test_the_app_is_not_part_of_the_api_contract(client: AsyncTestClient) 
     paths = list(document["paths"])
     assert "/v1/resources" in paths
     assert not [path for path in paths if path in ("/", "/sw.js", "/manifest.webmanifest") or path.startswith("/app/")]
+
+
+async def test_a_tile_url_must_be_a_safe_template(db_url: str) -> None:
+    for url, reason in (
+        ("http://tiles.example/{z}/{x}/{y}.png", "https://"),
+        ("https://tiles.example/{z}/{x}.png", "{z}, {x} and {y}"),
+        ('https://tiles.example/{z}/{x}/{y}.png"><script>', "a character a URL cannot"),
+    ):
+        with pytest.raises(SystemExit, match=re.escape(reason)):
+            load_settings({"COMMONGROUND_TILE_URL": url, "DATABASE_URL": db_url})
+    settings = load_settings({"COMMONGROUND_TILE_URL": "http://localhost:8080/{z}/{x}/{y}.png", "DATABASE_URL": db_url})
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        page = await client.get("/")
+    assert 'data-tiles="http://localhost:8080/{z}/{x}/{y}.png"' in page.text
+    assert "img-src 'self' data: http://localhost:8080;" in page.headers["content-security-policy"]

@@ -8,12 +8,27 @@ import urllib.parse
 import httpx
 import numpy
 import pypdf
+import pytest
 import zxingcpp
 from playwright.async_api import Browser, Page, expect
 
-from tests.conftest import ADMIN, phone
+from tests.conftest import ADMIN, _clone, make_settings, phone, serving
 
 READY = "body[data-ready=true]"
+TILES = "https://tiles.test/{z}/{x}/{y}.png"
+# The smallest PNG: one transparent pixel.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+)
+
+
+@pytest.fixture(scope="module")
+async def tiled_url(server_url: str, templates: dict[str, str]):
+    """The app over the seed data with map tiles configured."""
+    async for url in _clone(server_url, templates["seeded"]):
+        async with serving(make_settings(url, tile_url=TILES)) as base:
+            yield base
 
 
 async def _open(page: Page, url: str) -> None:
@@ -27,10 +42,14 @@ async def _results(page: Page) -> list[str]:
 
 
 async def test_my_location_finds_the_nearest_with_distance_direction_and_hours(page: Page, live_url: str) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     await _open(page, live_url)
     await page.get_by_role("button", name="Use my location").click()
     names = await _results(page)
     assert len(names) == 20
+    assert [url for url in requested if not url.startswith(live_url)] == []  # nothing from another origin
+    await expect(page.locator("#map")).to_be_hidden()  # no tiles configured: no map
     first = page.locator("#list .card").first
     assert re.search(r"^\d+(\.\d)? mi( (N|NE|E|SE|S|SW|W|NW))?$", await first.locator(".distance").inner_text())
     status = await first.locator(".hours strong").inner_text()
@@ -327,3 +346,34 @@ async def test_an_area_downloaded_once_is_searched_offline_and_follows_the_feed(
         "Download the listings around a search once, and find them with no signal."
     )
     await context.close()
+
+
+async def test_with_tiles_a_small_map_numbers_the_results_and_never_blocks_them(page: Page, tiled_url: str) -> None:
+    tiles: list[str] = []
+
+    async def tile(route, request) -> None:
+        tiles.append(request.url)
+        await route.fulfill(status=200, content_type="image/png", body=PNG)
+
+    await page.route("https://tiles.test/**", tile)
+    response = await page.goto(tiled_url + "/?near=45.5152,-122.6784&category=harm-reduction")
+    assert (
+        response is not None
+        and "img-src 'self' data: https://tiles.test;" in response.headers["content-security-policy"]
+    )
+    await page.wait_for_selector("#list .card")
+    await expect(page.locator("#map")).to_be_visible()
+    await expect(page.locator("#map figcaption")).to_have_text("© OpenStreetMap contributors")
+    pins = await page.locator("#map .pin:not(.here)").all_inner_texts()
+    physical = await page.evaluate("document.querySelectorAll('#list .card').length")
+    assert pins and set(pins) <= {str(n) for n in range(1, physical + 1)} and pins[0] == "1"
+    assert tiles and all(re.fullmatch(r"https://tiles\.test/\d+/\d+/\d+\.png", url) for url in tiles)
+    numbered = "getComputedStyle(document.querySelector('#list .card h3'), '::before').content"
+    assert "counter(card)" in await page.evaluate(numbered)  # the cards carry the pins' numbers
+    # A tile source that fails takes the map away, not the list.
+    await page.unroute("https://tiles.test/**")
+    await page.route("https://tiles.test/**", lambda route: route.abort())
+    await page.reload()
+    await page.wait_for_selector("#list .card")
+    await expect(page.locator("#map")).to_be_hidden()
+    assert await page.locator("#list .card").count() == 20

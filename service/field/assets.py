@@ -6,10 +6,13 @@ Relative module imports keep working because the whole folder moves together.
 """
 
 import hashlib
+import html
 import json
 from pathlib import Path
 
 import msgspec
+
+from service.config import tile_origin
 
 STATIC = Path(__file__).parent / "static"
 # Served at fixed paths, revalidated on every visit: they name the digest of the rest.
@@ -26,9 +29,10 @@ MEDIA_TYPES = {
     ".webmanifest": "application/manifest+json",
     "": "text/plain",  # LICENSE, VERSION
 }
-# No inline script or style, no eval, nothing from another origin: listing text can never run.
+# No inline script or style, no eval, nothing from another origin (map tiles, when set, excepted):
+# listing text can never run.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:{tiles}; connect-src 'self'; "
     "worker-src 'self'; manifest-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
@@ -44,7 +48,7 @@ class Asset(msgspec.Struct, frozen=True):
 class FieldAssets:
     """The page, the service worker, the manifest and the digest-named files of one build."""
 
-    def __init__(self, root: Path = STATIC) -> None:
+    def __init__(self, root: Path = STATIC, tile_url: str | None = None, tile_attribution: str = "") -> None:
         files = {
             path.relative_to(root).as_posix(): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file()
         }
@@ -64,7 +68,10 @@ class FieldAssets:
             "{{build}}": self.build,
             "{{languages}}": ",".join(languages),
             "{{shell}}": json.dumps(["/", *(self.base + name for name in self.files)]),
+            "{{tiles}}": html.escape(tile_url or "", quote=True),
+            "{{tiles_attribution}}": html.escape(tile_attribution if tile_url else "", quote=True),
         }
+        self.policy = CONTENT_SECURITY_POLICY.format(tiles=" " + tile_origin(tile_url) if tile_url else "")
         self.page = _filled(files["index.html"], values)
         self.worker = _filled(files["sw.js"], values)
         self.manifest = _filled(files["manifest.webmanifest"], values)

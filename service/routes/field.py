@@ -4,11 +4,9 @@ from litestar import Response, get
 from litestar.params import FromPath
 
 from service.errors import NotFound
-from service.field.assets import CONTENT_SECURITY_POLICY
 from service.state import AppState
 
 PAGE_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "Cache-Control": "no-cache",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -20,13 +18,16 @@ IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable", "X-Content-
 @get("/", include_in_schema=False, media_type="text/html")
 async def field_page(state: AppState) -> Response[bytes]:
     """The field app."""
-    return Response(state.field.page, headers=PAGE_HEADERS)
+    return Response(state.field.page, headers={**PAGE_HEADERS, "Content-Security-Policy": state.field.policy})
 
 
 @get("/sw.js", include_in_schema=False, media_type="text/javascript")
 async def field_worker(state: AppState) -> Response[bytes]:
     """The service worker that keeps the app working with no signal; revalidated, so updates reach phones."""
-    return Response(state.field.worker, headers={**PAGE_HEADERS, "Service-Worker-Allowed": "/"})
+    return Response(
+        state.field.worker,
+        headers={**PAGE_HEADERS, "Content-Security-Policy": state.field.policy, "Service-Worker-Allowed": "/"},
+    )
 
 
 @get("/manifest.webmanifest", include_in_schema=False, media_type="application/manifest+json")

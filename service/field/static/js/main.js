@@ -4,6 +4,7 @@
 import { Offline, Problem, getKept } from "./api.js";
 import { card, detail, languageName, summary } from "./cards.js";
 import { clear, el } from "./dom.js";
+import { drawMap } from "./map.js";
 import { age } from "./format.js";
 import * as i18n from "./i18n.js";
 import * as pack from "./pack.js";
@@ -198,6 +199,7 @@ async function run(params, { cursor = null } = {}) {
     state.next = page.next_cursor;
     state.answerAt = answer.at;
     drawResults(Boolean(cursor));
+    if (!cursor) requestAnimationFrame(() => drawMap($("map"), state.origin, state.items));
     // For bench/field.py: when the results were drawn (the frame after they entered the page).
     requestAnimationFrame(() => requestAnimationFrame(() => performance.mark("cg-drawn")));
     const count = state.items.length ? t("results_count", { n: state.items.length }) : t("no_results");
@@ -246,6 +248,7 @@ async function answerFromArea(params, answeredAt = 0) {
   state.next = state.rest.length ? LOCAL : null;
   state.areaNote = t("from_area", { age: age((Date.now() - kept.synced_at) / 1000) });
   drawResults(false);
+  $("map").hidden = true;
   const count = found.items.length ? t("results_count", { n: found.items.length }) : t("no_results");
   setStatus(`${count} ${state.areaNote}`, "stale");
   requestAnimationFrame(() => requestAnimationFrame(() => performance.mark("cg-drawn")));

@@ -136,4 +136,5 @@ export default {
   area_deleted: "The area is deleted from this phone.",
   area_kept: "{n} places within {miles} mi of {place} are on this phone, updated {age}.",
   from_area: "(from the downloaded area, updated {age}; hours computed on this phone, holiday closures not known)",
+  map_label: { one: "Map of the search point and {n} result", other: "Map of the search point and {n} results" },
 };

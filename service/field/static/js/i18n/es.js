@@ -169,4 +169,5 @@ export default {
   area_deleted: "La zona se borró de este teléfono.",
   area_kept: "{n} lugares a menos de {miles} mi de {place} están en este teléfono, actualizados {age}.",
   from_area: "(de la zona descargada, actualizada {age}; horarios calculados en este teléfono, sin cierres por feriados)",
+  map_label: { one: "Mapa del punto de búsqueda y {n} resultado", other: "Mapa del punto de búsqueda y {n} resultados" },
 };
