@@ -1,6 +1,7 @@
 """The field app in a real Chromium on a phone-sized screen, as a specialist uses it: locate, tap, read,
 hand a list over, lose the signal, switch language."""
 
+import asyncio
 import io
 import re
 import urllib.parse
@@ -171,14 +172,24 @@ async def test_a_list_goes_out_by_text_message_and_on_paper(page: Page, live_url
 async def test_with_no_signal_the_page_and_the_last_search_still_open(browser: Browser, live_url: str) -> None:
     context = await phone(browser)
     page = await context.new_page()
+
+    async def late(route) -> None:
+        await asyncio.sleep(0.5)  # answers arriving in any order are all kept
+        await route.continue_()
+
+    await page.route("**/v1/categories", late)
     await _open(page, live_url + "/?near=45.5152,-122.6784&category=naloxone")
     names = await _results(page)
+    await page.wait_for_selector("label.chip")
+    await page.unroute("**/v1/categories")
     await page.evaluate("navigator.serviceWorker.ready")
     await page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     await context.set_offline(True)
     await page.reload()
     await page.wait_for_selector(READY)
     assert await _results(page) == names
+    # The choices came from kept answers too: every family's chips and every eligibility attribute.
+    assert await page.locator("label.chip").count() >= 20 and await page.locator("input[name=attribute]").count() >= 10
     await expect(page.locator("#status")).to_contain_text("you are offline")
     await expect(page.locator("#offline")).to_be_visible()
     # A search never made on this phone says so instead of showing nothing.

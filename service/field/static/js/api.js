@@ -29,14 +29,16 @@ async function request(path, options = {}) {
 
 // GET that falls back to the remembered answer when the network is gone: {body, at, stale}.
 export async function getKept(path) {
-  const kept = load("answers", {});
   try {
     const body = await request(path);
+    // Read again after the wait: other requests may have kept their answers meanwhile.
+    const kept = load("answers", {});
     kept[path] = { at: Date.now(), body };
     const newest = Object.entries(kept).sort((a, b) => b[1].at - a[1].at).slice(0, KEPT);
     if (!save("answers", Object.fromEntries(newest))) save("answers", { [path]: kept[path] });
     return { body, at: Date.now(), stale: false };
   } catch (error) {
+    const kept = load("answers", {});
     if (error instanceof Offline && kept[path]) return { ...kept[path], stale: true };
     throw error;
   }
