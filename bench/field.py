@@ -22,7 +22,7 @@ import urllib.request
 from pathlib import Path
 
 import asyncpg
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright
 
 from bench.__main__ import bench_database, free_port, save_results, start_api, stop_api
 from bench.data import query_points
@@ -84,10 +84,27 @@ async def one_search(page: Page, base: str, point: tuple[float, float], chip: st
     }
 
 
+async def first_visit(browser: Browser, base: str) -> dict[str, float]:
+    """A phone that never saw the app: from navigation to a page ready for a tap, and the bytes it took."""
+    context = await browser.new_context(viewport={"width": 360, "height": 740}, locale="en-US")
+    page = await context.new_page()
+    cdp = await context.new_cdp_session(page)
+    received: list[float] = []
+    cdp.on("Network.loadingFinished", lambda event: received.append(event["encodedDataLength"]))
+    await cdp.send("Network.enable")
+    await cdp.send("Network.emulateNetworkConditions", SLOW_MOBILE)
+    await page.goto(base + "/")
+    await page.wait_for_function("() => performance.getEntriesByName('cg-ready').length > 0", timeout=60_000)
+    ready = await page.evaluate("performance.getEntriesByName('cg-ready')[0].startTime")
+    await context.close()
+    return {"first_ready_ms": ready, "first_kb": sum(received) / 1000}
+
+
 async def measure(base: str, points: list[tuple[float, float]], runs: int, chromium: str) -> dict[str, float]:
-    """Medians over runs taps on a throttled phone-sized page."""
+    """A first visit, then medians over runs taps on a throttled phone-sized page."""
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        visit = await first_visit(browser, base)
         context = await browser.new_context(viewport={"width": 360, "height": 740}, locale="en-US")
         page = await context.new_page()
         cdp = await context.new_cdp_session(page)
@@ -98,7 +115,7 @@ async def measure(base: str, points: list[tuple[float, float]], runs: int, chrom
         await browser.close()
     medians = {name: statistics.median(sample[name] for sample in samples) for name in samples[0]}
     medians["api_share"] = medians["api_ms"] / medians["total_ms"]
-    return medians
+    return medians | visit
 
 
 def main() -> None:
@@ -130,6 +147,11 @@ def main() -> None:
         print(
             f"{label:22}{medians['total_ms']:>10.0f}ms{medians['answer_ms']:>11.0f}ms"
             f"{medians['render_ms']:>13.0f}ms{medians['api_ms']:>9.1f}ms{medians['api_share']:>10.1%}"
+        )
+    for label, medians in results.items():
+        print(
+            f"{label:22}first visit: ready for a tap {medians['first_ready_ms']:.0f} ms after navigating, "
+            f"{medians['first_kb']:.1f} KB received by the page (the service worker then caches the rest)"
         )
     for label, medians in results.items():
         for name, value, bound in (

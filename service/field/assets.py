@@ -68,6 +68,12 @@ class FieldAssets:
             "{{build}}": self.build,
             "{{languages}}": ",".join(languages),
             "{{shell}}": json.dumps(["/", *(self.base + name for name in self.files)]),
+            # Every module at once, instead of one round trip per level of imports (400 ms each on a weak signal).
+            "{{preload}}": "\n".join(
+                f'<link rel="modulepreload" href="{self.base}{name}">'
+                for name in sorted(self.files)
+                if name.startswith("js/") and name.endswith(".js")
+            ),
             "{{tiles}}": html.escape(tile_url or "", quote=True),
             "{{tiles_attribution}}": html.escape(tile_attribution if tile_url else "", quote=True),
         }

@@ -463,6 +463,7 @@ async function chooseLanguage(code) {
 }
 
 async function boot() {
+  const choices = loadChoices(); // the API's answers travel while the language loads
   await i18n.use(i18n.preferred(load("language")));
   i18n.translate();
   const picker = $("language");
@@ -470,7 +471,7 @@ async function boot() {
   picker.value = i18n.lang;
   picker.addEventListener("change", () => chooseLanguage(picker.value));
   fillSelects();
-  await loadChoices();
+  await choices;
   renderChoices();
   const params = new URLSearchParams(location.search);
   fillForm(params);
@@ -521,6 +522,7 @@ async function boot() {
     $("share").addEventListener("click", () => navigator.share({ title: t("list_heading"), text: shortlist.text() }).catch(() => {}));
   }
   document.body.dataset.ready = "true";
+  performance.mark("cg-ready");
   if (hasPlace(params)) await run(params);
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
 }
