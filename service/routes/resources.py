@@ -18,7 +18,7 @@ from service.http.auth import check_organization, check_owner, require_write
 from service.queries import resources as queries
 from service.queries.lifecycle import select_redirect
 from service.routes.params import Cursor, Limit
-from service.search.resources import SearchPage, read_request, search
+from service.search.resources import SearchPage, postal_code_of, read_request, search
 from service.state import AppState
 
 Near = Annotated[
@@ -280,30 +280,13 @@ class ResourceController(Controller):
             radius=radius,
             unit=unit,
             category=category,
-            q=None,
-            open_now=None,
-            open_at=None,
-            at=None,
-            bbox=None,
             status=status,
-            attribute=None,
-            age=None,
-            cost=None,
-            language=None,
-            gender=None,
-            has_capacity=None,
-            capacity_max_age="24h",
-            verified_within=None,
-            limit=1,
-            cursor=None,
-            geojson=False,
         )
         origin, metres = search_request.origin, search_request.radius_m
         if origin is None or metres is None:
             raise InvalidInput("near", "give near, zip or address")
-        postal_code = search_request.zip_code.strip()[:5] if search_request.zip_code is not None else None
         row = await queries.count_within(
-            conn, origin.latitude, origin.longitude, postal_code, metres, search_request.filters
+            conn, origin.latitude, origin.longitude, postal_code_of(search_request), metres, search_request.filters
         )
         return ResourceCount(
             count=row["nearby"] + row["serving"],

@@ -39,23 +39,23 @@ async def read_request(
     radius: float | None,
     unit: Literal["mi", "km"],
     category: list[str] | None,
-    q: str | None,
-    open_now: bool | None,
-    open_at: dt.datetime | None,
-    at: dt.datetime | None,
-    bbox: str | None,
     status: Sequence[str] | None,
-    attribute: list[str] | None,
-    age: int | None,
-    cost: Sequence[str] | None,
-    language: list[str] | None,
-    gender: str | None,
-    has_capacity: str | None,
-    capacity_max_age: str,
-    verified_within: str | None,
-    limit: int,
-    cursor: str | None,
-    geojson: bool,
+    q: str | None = None,
+    open_now: bool | None = None,
+    open_at: dt.datetime | None = None,
+    at: dt.datetime | None = None,
+    bbox: str | None = None,
+    attribute: list[str] | None = None,
+    age: int | None = None,
+    cost: Sequence[str] | None = None,
+    language: list[str] | None = None,
+    gender: str | None = None,
+    has_capacity: str | None = None,
+    capacity_max_age: str = "24h",
+    verified_within: str | None = None,
+    limit: int = 1,
+    cursor: str | None = None,
+    geojson: bool = False,
 ) -> SearchRequest:
     """Check the query parameters together and resolve the origin; every problem names its parameter."""
     origin = await _origin(state.geocoder, near, zip_code, address)
@@ -130,6 +130,11 @@ async def read_request(
     )
 
 
+def postal_code_of(request: SearchRequest) -> str | None:
+    """The 5-digit ZIP a request searched from, which areas may list; None without one."""
+    return request.zip_code.strip()[:5] if request.zip_code is not None else None
+
+
 async def search(
     conn: asyncpg.Connection, request: SearchRequest, windowed_knn: bool, candidates: CandidateCounts
 ) -> SearchPage:
@@ -149,7 +154,7 @@ async def search(
         hits = await queries.select_by_name(conn, filters, after, limit + 1, driver)
     else:
         after = decode_cursor(request.cursor, request.query, float)
-        postal_code = request.zip_code.strip()[:5] if request.zip_code is not None else None
+        postal_code = postal_code_of(request)
         hits = await queries.select_nearby(
             conn,
             origin.latitude,

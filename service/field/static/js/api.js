@@ -14,7 +14,7 @@ export class Problem extends Error {
   }
 }
 
-async function request(path, options = {}) {
+export async function request(path, options = {}) {
   let response;
   try {
     response = await fetch(path, { headers: { Accept: "application/json" }, ...options });

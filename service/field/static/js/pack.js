@@ -2,7 +2,7 @@
 // first), searched on the phone with no signal (distance, category, eligibility, words, hours computed
 // here), and kept current from the change feed, deletions included. Kept in IndexedDB: a county's
 // listings are more than localStorage holds.
-import { Offline, Problem } from "./api.js";
+import { Problem, request } from "./api.js";
 import { hoursAt } from "./hours.js";
 
 const DB = "commonground";
@@ -48,18 +48,6 @@ export function remove() {
   return transact("readwrite", (store) => store.delete(KEY));
 }
 
-async function getJSON(path) {
-  let response;
-  try {
-    response = await fetch(path, { headers: { Accept: "application/json" } });
-  } catch {
-    throw new Offline("offline");
-  }
-  const body = await response.json().catch(() => null);
-  if (!response.ok) throw new Problem(response.status, body);
-  return body;
-}
-
 function place(params) {
   const query = new URLSearchParams();
   for (const name of ["near", "zip", "address"]) if (params.get(name)) query.set(name, params.get(name));
@@ -71,13 +59,13 @@ export async function measure(params, miles) {
   const query = place(params);
   query.set("radius", String(miles));
   query.set("unit", "mi");
-  return getJSON("/v1/resources/count?" + query.toString());
+  return request("/v1/resources/count?" + query.toString());
 }
 
 // Every listing within miles of the search's place, page by page; the feed's position is taken first,
 // so a change made while downloading is applied by the next update.
 export async function download(params, miles, label, progress) {
-  const { next_cursor: since } = await getJSON("/v1/changes?since=latest");
+  const { next_cursor: since } = await request("/v1/changes?since=latest");
   const query = place(params);
   query.set("radius", String(miles));
   query.set("unit", "mi");
@@ -87,7 +75,7 @@ export async function download(params, miles, label, progress) {
   let origin = null;
   do {
     if (cursor) query.set("cursor", cursor);
-    const page = await getJSON("/v1/resources?" + query.toString());
+    const page = await request("/v1/resources?" + query.toString());
     origin = page.origin;
     items.push(...page.items);
     cursor = page.next_cursor;
@@ -107,7 +95,7 @@ export async function update(progress = () => {}) {
   let since = pack.since;
   let created = false;
   for (;;) {
-    const page = await getJSON(`/v1/changes?since=${encodeURIComponent(since)}&limit=1000`);
+    const page = await request(`/v1/changes?since=${encodeURIComponent(since)}&limit=1000`);
     for (const change of page.items) {
       if (change.op === "create" && change.entity !== "capacity") created = true;
       touched[change.entity]?.add(change.id);
@@ -129,7 +117,7 @@ export async function update(progress = () => {}) {
   for (const item of stale) {
     const at = pack.items.findIndex((kept) => kept.id === item.id);
     try {
-      const fresh = await getJSON(`/v1/resources/${encodeURIComponent(item.id)}`);
+      const fresh = await request(`/v1/resources/${encodeURIComponent(item.id)}`);
       pack.items[at] = { ...fresh, match: item.match };
     } catch (error) {
       if (!(error instanceof Problem && (error.status === 404 || error.status === 410))) throw error;
