@@ -20,6 +20,12 @@ class EntityCounts(Output):
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
+    # Placeholder rows made for what others referenced and the input lacked (organizations only).
+    placeholders: int = 0
+    # Rows listed again with the same content (a phone, a taxonomy link): kept once, not rejections.
+    duplicates_collapsed: int = 0
+    # Rows that hold words, not a usable value (hours "by appointment"): not stored, kept as a flag.
+    text_only: int = 0
 
 
 class Rejection(Output):
@@ -66,6 +72,13 @@ class ImportReport(Output):
     ignored_files: list[str]
     seconds: float
     prune: bool = False  # a full snapshot of the source: its listings the input lacked were deleted
+    # Each CSV file read and the encoding it was read in (UTF-8, UTF-16, UTF-32 or Windows-1252).
+    encodings: dict[str, str] = {}
+    # Each table file of a package and how it was found: by its "declared path" in datapackage.json, by
+    # its "file name" elsewhere in the package (exports that moved their files), or "in the package folder".
+    found_by: dict[str, str] = {}
+    # Files datapackage.json declares that the package does not hold (listed, not fatal).
+    missing_files: list[str] = []
 
 
 class ImportJob(Output):

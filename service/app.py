@@ -30,6 +30,7 @@ from service.http.metrics import Metrics
 from service.http.quotas import QuotaLedger
 from service.http.streams import StreamBudget
 from service.imports.exports import ExportCache, delete_old_export_writes
+from service.imports.formats import remove_stale_folders
 from service.imports.importer import cancel_jobs
 from service.platform.sealing import load_server_key
 from service.platform.webhooks import Deliverer, seal_plain_secrets, system_resolve
@@ -59,6 +60,7 @@ from service.routes.history import (
     purge_listing,
 )
 from service.routes.hsds import HsdsController
+from service.routes.import_flags import clear_import_flag, list_import_flags
 from service.routes.imports import ImportController
 from service.routes.keys import KeyController
 from service.routes.locations import LocationController
@@ -185,6 +187,8 @@ def create_app(settings: Settings) -> Litestar:
             stack.push_async_callback(state.pool.close)
             state.jobs = set()
             stack.push_async_callback(cancel_jobs, state.jobs)
+            if stale := await asyncio.to_thread(remove_stale_folders):
+                log.info("removed %d import folders left by stopped processes", len(stale))
             state.geocoder = Geocoder(settings)
             await asyncio.to_thread(warm_lookups)
             state.served = ServedCounter()
@@ -228,6 +232,8 @@ def create_app(settings: Settings) -> Litestar:
             purge_listing,
             verify_service,
             list_verifications,
+            list_import_flags,
+            clear_import_flag,
             list_stale,
             SuggestionController,
             list_duplicates,

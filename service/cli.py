@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 import shutil
 import sys
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ import msgspec
 from service.config import Settings, load_settings
 
 if TYPE_CHECKING:
-    from schemas.imports import ImportReport
+    from schemas.imports import Flag, ImportReport, Rejection
     from service.imports.formats import Progress
 
 log = logging.getLogger("commonground")
@@ -113,13 +114,14 @@ async def _show_progress(progress: "Progress") -> None:
         await asyncio.sleep(0.2)
 
 
-async def import_command(dsn: str, args: argparse.Namespace) -> int:
+async def import_command(dsn: str, args: argparse.Namespace, settings: Settings) -> int:
     """Run one import and print its summary; the exit code says whether it was applied."""
     from service.db import connect_with_retry
-    from service.imports.formats import Progress
+    from service.imports.formats import Limits, Progress, remove_stale_folders
     from service.imports.importer import ImportFailed, run_import
     from service.queries.migrations import apply_migrations
 
+    remove_stale_folders()
     conn = await connect_with_retry(dsn)
     progress = Progress()
     bar = asyncio.create_task(_show_progress(progress))
@@ -137,10 +139,14 @@ async def import_command(dsn: str, args: argparse.Namespace) -> int:
             strict=args.strict,
             prune=args.prune,
             progress=progress,
+            limits=Limits(settings.import_max_unpacked_bytes, settings.import_max_ratio),
         )
         failure = None
     except ImportFailed as error:
         report, failure = error.report, str(error)
+    except Exception as error:  # a defect of ours: one line for the admin, the traceback in the debug log
+        logging.getLogger("commonground.imports").debug("import failed", exc_info=True)
+        report, failure = None, f"the import stopped ({type(error).__name__}: {error}); nothing was imported"
     finally:
         bar.cancel()
         await conn.close()
@@ -170,6 +176,10 @@ REMOVED_NAMES = {
 }
 
 
+# Values inside a rejection's reason, so that rejections of one kind group together.
+_REASON_VALUES = re.compile(r"'[^']*'|-?\d+(?:\.\d+)?")
+
+
 def summarize(report: "ImportReport") -> str:
     """A short human summary of an import report."""
     lines = [
@@ -190,17 +200,29 @@ def summarize(report: "ImportReport") -> str:
         if counts.removed:
             one, many = REMOVED_NAMES.get(entity, (entity, entity))
             lines.append(f"  {verb} {counts.removed:,} {one if counts.removed == 1 else many}")
-    for rejection in report.rejections[:10]:
+    lost = len(report.rejections)
+    lines.append(f"  lost: {lost:,} row{'' if lost == 1 else 's'} rejected" + (", the reasons follow" if lost else ""))
+    reasons: dict[str, list[Rejection]] = {}
+    for rejection in report.rejections:
+        reasons.setdefault(_REASON_VALUES.sub("_", rejection.reason), []).append(rejection)
+    ranked = sorted(reasons.values(), key=len, reverse=True)
+    for group in ranked[:10]:
+        first = group[0]
         lines.append(
-            f"  rejected {rejection.file}:{rejection.line} {rejection.entity} "
-            f"{rejection.source_id or ''}: {rejection.reason}"
+            f"  {len(group):>6,} x rejected {first.file}:{first.line} {first.entity} "
+            f"{first.source_id or ''}: {first.reason}"
         )
-    if len(report.rejections) > 10:
-        lines.append(f"  ... {len(report.rejections) - 10} more rejections (see --report)")
-    flagged: dict[str, int] = {}
+    if len(ranked) > 10:
+        lines.append(f"  ... {sum(len(group) for group in ranked[10:]):,} more rejections (see --report)")
+    flagged: dict[str, list[Flag]] = {}
     for flag in report.flags:
-        flagged[flag.flag] = flagged.get(flag.flag, 0) + 1
-    lines.extend(f"  flagged {count} {name}" for name, count in flagged.items())
+        flagged.setdefault(flag.flag, []).append(flag)
+    for name, flags in flagged.items():
+        example = flags[0]
+        lines.append(
+            f"  flagged {len(flags)} {name}, e.g. {example.file}:{example.line} {example.entity} "
+            f"{example.source_id or ''}: {example.detail}"
+        )
     if report.unmapped_terms:
         lines.append(f"  {len(report.unmapped_terms)} taxonomy terms map to no category (see --report)")
     if report.ignored_files:
@@ -268,7 +290,7 @@ def main(argv: list[str] | None = None) -> None:
             asyncio.run(prepare(dsn, args.command == "seed"))
     elif args.command == "import":
         with database(settings) as dsn:
-            code = asyncio.run(import_command(dsn, args))
+            code = asyncio.run(import_command(dsn, args, settings))
         sys.exit(code)
     elif args.command == "export":
         with database(settings) as dsn:

@@ -23,6 +23,8 @@ ENVIRONMENT = {
     "COMMONGROUND_STATEMENT_TIMEOUT_MS": "statement_timeout_ms",
     "COMMONGROUND_MAX_BODY_BYTES": "max_body_bytes",
     "COMMONGROUND_MAX_IMPORT_BYTES": "max_import_bytes",
+    "COMMONGROUND_IMPORT_MAX_UNPACKED_BYTES": "import_max_unpacked_bytes",
+    "COMMONGROUND_IMPORT_MAX_RATIO": "import_max_ratio",
     "COMMONGROUND_SEED": "seed_on_start",
     "COMMONGROUND_LOG_LEVEL": "log_level",
     "COMMONGROUND_CORS_ORIGINS": "cors_origins",
@@ -64,6 +66,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     statement_timeout_ms: int = 10_000
     max_body_bytes: int = 1_048_576
     max_import_bytes: int = 512 * 1_048_576
+    # What an import's zip may unpack to, in all and per compressed byte of a member (zip bombs stop here).
+    import_max_unpacked_bytes: int = 512 * 1_048_576
+    import_max_ratio: int = 250
     seed_on_start: bool = True
     log_level: str = "info"
     # Browser origins allowed to call the API (comma-separated in the environment); none by default.

@@ -166,6 +166,7 @@ async def test_location_fields_land_in_their_columns(conn):
         "country": None,
         "transportation": "bus 4",
         "url": "https://example.org/depot",
+        "approximate": False,
         "confidential": False,
     }
     assert await stored(conn, LOCATION, location_id) == expected

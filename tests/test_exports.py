@@ -15,6 +15,7 @@ from service.app import create_app
 from service.imports.exports import write_export
 from service.imports.importer import run_import
 from tests.conftest import HSDS_SCHEMA, make_settings
+from tests.factories import add_resource
 
 
 async def export_bytes(conn: asyncpg.Connection, format: str) -> bytes:
@@ -129,3 +130,44 @@ async def test_the_zip_is_built_once_per_data_version_and_revalidated(seeded_db_
         assert stale.status_code == 200 and stale.content == answers[0].content
     names = zipfile.ZipFile(io.BytesIO(answers[0].content)).read("organizations.csv").decode()
     assert "(renamed)" in names
+
+
+FORMULAS = {
+    "name": '=HYPERLINK("http://evil.test","Click")',
+    "description": "=cmd|' /C calc'!A0",
+    "alternate_name": "+SUM(1,1)",
+    "eligibility_description": "@x",
+    "fees_description": "-1+2",
+    "application_process": "'=already quoted",
+}
+
+
+async def test_csv_export_cells_never_run_as_formulas_and_import_back_exactly(seeded_db_url, db_url, tmp_path):
+    seeded = await asyncpg.connect(seeded_db_url)
+    empty = await asyncpg.connect(db_url)
+    try:
+        service = dict(FORMULAS)
+        await add_resource(seeded, 45.5, -122.6, service.pop("name"), **service)
+        first = await export_bytes(seeded, "hsds-csv")
+        with zipfile.ZipFile(io.BytesIO(first)) as archive:
+            services = list(csv.DictReader(io.StringIO(archive.read("services.csv").decode())))
+            locations = list(csv.DictReader(io.StringIO(archive.read("locations.csv").decode())))
+        (row,) = [row for row in services if row["name"].startswith("'=HYPERLINK")]
+        for field, value in FORMULAS.items():
+            assert row[field] == "'" + value, field
+        # What no spreadsheet would run: every cell either starts with none of = + - @ tab CR, or is a
+        # plain number (negative longitudes stay numbers).
+        for table in (services, locations):
+            for cell in (value for found in table for value in found.values()):
+                assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r") or float(cell) == float(cell), cell
+        assert any(row["longitude"].startswith("-") for row in locations)
+        path = tmp_path / "export.zip"
+        path.write_bytes(first)
+        report = await run_import(empty, path, "round-trip")
+        assert report.rejections == []
+        stored = await empty.fetchrow("SELECT * FROM services WHERE name = $1", FORMULAS["name"])
+        assert {field: stored[field] for field in FORMULAS} == FORMULAS
+        assert await export_bytes(empty, "hsds-csv") == first
+    finally:
+        await seeded.close()
+        await empty.close()

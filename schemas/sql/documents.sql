@@ -33,7 +33,7 @@ $$;
 CREATE OR REPLACE FUNCTION location_document(p_id uuid, p_name text, p_type text, p_latitude float8, p_longitude float8,
                                   p_address_1 text, p_address_2 text, p_city text, p_region text,
                                   p_state_province text, p_postal_code text, p_country text, p_timezone text,
-                                  p_confidential boolean)
+                                  p_confidential boolean, p_approximate boolean)
 RETURNS json LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT json_build_object(
         'id', p_id, 'name', p_name, 'location_type', p_type,
@@ -42,7 +42,7 @@ RETURNS json LANGUAGE sql STABLE PARALLEL SAFE AS $$
         'address', CASE WHEN p_address_1 IS NULL OR p_confidential THEN NULL ELSE json_build_object(
             'address_1', p_address_1, 'address_2', p_address_2, 'city', p_city, 'region', p_region,
             'state_province', p_state_province, 'postal_code', p_postal_code, 'country', p_country) END,
-        'timezone', p_timezone, 'approximate', p_confidential)
+        'timezone', p_timezone, 'approximate', p_confidential OR p_approximate)
 $$;
 
 CREATE OR REPLACE FUNCTION location_json(l locations) RETURNS json LANGUAGE sql STABLE AS $$
@@ -58,14 +58,14 @@ $$;
 CREATE OR REPLACE FUNCTION location_summary_json(l locations) RETURNS json LANGUAGE sql STABLE AS $$
     SELECT location_document(l.id, l.name, l.location_type, l.latitude, l.longitude, l.address_1, l.address_2,
                              l.city, l.region, l.state_province, l.postal_code, l.country, l.timezone,
-                             l.confidential)
+                             l.confidential, l.approximate)
 $$;
 
 -- The location as stored: p_exact (admin calls) shows the real place of a confidential one.
 CREATE OR REPLACE FUNCTION location_full_json(l locations, p_exact boolean) RETURNS json LANGUAGE sql STABLE AS $$
     SELECT (location_document(l.id, l.name, l.location_type, l.latitude, l.longitude, l.address_1, l.address_2,
                               l.city, l.region, l.state_province, l.postal_code, l.country, l.timezone,
-                              l.confidential AND NOT p_exact)::jsonb
+                              l.confidential AND NOT p_exact, l.approximate)::jsonb
             || jsonb_build_object(
         'confidential', l.confidential,
         'organization_id', l.organization_id, 'alternate_name', l.alternate_name,

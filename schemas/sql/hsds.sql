@@ -71,17 +71,31 @@ CREATE OR REPLACE FUNCTION hsds_attributes(p_service uuid) RETURNS jsonb LANGUAG
       FROM hsds_service_terms st WHERE st.service_id = p_service
 $$;
 
+-- A location's coordinate as HSDS shows it: none for a place at a ZIP centroid (HSDS has no way to say
+-- approximate, and the centroid is not the place's; its address keeps the ZIP), rounded for a
+-- confidential one.
+CREATE OR REPLACE FUNCTION hsds_coordinate(p_value float8, p_confidential boolean, p_approximate boolean)
+RETURNS float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN p_approximate THEN NULL ELSE public_coordinate(p_value, p_confidential) END
+$$;
+
+-- Whether HSDS shows a location's address: a street, or the ZIP a centroid came from; never a
+-- confidential one's.
+CREATE OR REPLACE FUNCTION hsds_has_address(l locations) RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT (l.address_1 IS NOT NULL OR l.approximate) AND NOT l.confidential
+$$;
+
 CREATE OR REPLACE FUNCTION hsds_location(l locations) RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT jsonb_strip_nulls(jsonb_build_object(
         'id', l.id, 'location_type', l.location_type, 'url', l.url, 'organization_id', l.organization_id,
         'name', l.name, 'alternate_name', l.alternate_name, 'description', l.description,
         'transportation', l.transportation,
-        'latitude', public_coordinate(l.latitude, l.confidential),
-        'longitude', public_coordinate(l.longitude, l.confidential),
-        'addresses', CASE WHEN l.address_1 IS NULL OR l.confidential THEN '[]'::jsonb ELSE jsonb_build_array(
+        'latitude', hsds_coordinate(l.latitude, l.confidential, l.approximate),
+        'longitude', hsds_coordinate(l.longitude, l.confidential, l.approximate),
+        'addresses', CASE WHEN NOT hsds_has_address(l) THEN '[]'::jsonb ELSE jsonb_build_array(
             jsonb_strip_nulls(jsonb_build_object(
                 'id', hsds_address_id(l.id), 'location_id', l.id,
-                'address_1', l.address_1, 'address_2', l.address_2,
+                'address_1', coalesce(l.address_1, ''), 'address_2', l.address_2,
                 'city', coalesce(l.city, ''), 'region', l.region,
                 'state_province', coalesce(l.state_province, ''),
                 'postal_code', coalesce(l.postal_code, ''), 'country', coalesce(l.country, ''),
@@ -97,8 +111,8 @@ CREATE OR REPLACE FUNCTION hsds_location_summary(l locations) RETURNS jsonb LANG
         'id', l.id, 'location_type', l.location_type, 'url', l.url, 'organization_id', l.organization_id,
         'name', l.name, 'alternate_name', l.alternate_name, 'description', l.description,
         'transportation', l.transportation,
-        'latitude', public_coordinate(l.latitude, l.confidential),
-        'longitude', public_coordinate(l.longitude, l.confidential)))
+        'latitude', hsds_coordinate(l.latitude, l.confidential, l.approximate),
+        'longitude', hsds_coordinate(l.longitude, l.confidential, l.approximate)))
 $$;
 
 CREATE OR REPLACE FUNCTION hsds_organization_with_deleted(o organizations, p_full boolean) RETURNS jsonb LANGUAGE sql STABLE AS $$
@@ -210,6 +224,23 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
     END
 $$;
 
+-- An imported term's parents, the root first (an extension of HSDS's taxonomy_term, which names only
+-- parent_id): a service document then carries its terms' whole hierarchy, so a JSON export imports
+-- back with parents no service uses. Null for a root, and for our own categories.
+CREATE OR REPLACE FUNCTION hsds_term_ancestors(p_parent uuid) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    WITH RECURSIVE up (id, depth) AS (
+        SELECT p_parent, 1 WHERE p_parent IS NOT NULL
+        UNION ALL
+        SELECT t.parent_id, up.depth + 1 FROM up JOIN taxonomy_terms t ON t.id = up.id
+         WHERE t.parent_id IS NOT NULL AND up.depth < 32
+    )
+    SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+               'id', t.id, 'code', t.code, 'name', t.name, 'description', coalesce(t.description, t.name),
+               'parent_id', t.parent_id, 'taxonomy', coalesce(x.name, t.vocabulary), 'taxonomy_id', t.taxonomy_id,
+               'language', t.language, 'term_uri', t.term_uri)) ORDER BY up.depth DESC)
+      FROM up JOIN taxonomy_terms t ON t.id = up.id LEFT JOIN taxonomies x ON x.id = t.taxonomy_id
+$$;
+
 CREATE OR REPLACE FUNCTION hsds_taxonomy_term(p_id uuid) RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT jsonb_strip_nulls(jsonb_build_object(
                'id', t.id, 'code', t.code, 'name', t.name, 'description', t.description,
@@ -219,6 +250,7 @@ CREATE OR REPLACE FUNCTION hsds_taxonomy_term(p_id uuid) RETURNS jsonb LANGUAGE 
                                        'id', x.id, 'name', x.name, 'description', x.description,
                                        'uri', x.uri, 'version', x.version, 'metadata', '[]'::jsonb))
                                      FROM hsds_taxonomies x WHERE x.id = t.taxonomy_id),
+               'ancestors', hsds_term_ancestors(t.parent_id),
                'metadata', '[]'::jsonb))
       FROM hsds_taxonomy_terms t WHERE t.id = p_id
 $$;

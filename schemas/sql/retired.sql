@@ -12,3 +12,4 @@ DROP FUNCTION IF EXISTS reindex_after_service_categories();
 DROP FUNCTION IF EXISTS reindex_after_services();
 DROP FUNCTION IF EXISTS services_serving(float8, float8, text);
 DROP FUNCTION IF EXISTS resource_timeline(text, smallint[], time[], time[], date[], date[], text[], date[], time[], time[], timestamptz);
+DROP FUNCTION IF EXISTS location_document(uuid, text, text, float8, float8, text, text, text, text, text, text, text, text, boolean);

@@ -214,7 +214,7 @@ BEGIN
                'organization', json_build_object('id', o.id, 'name', o.name),
                'location', location_document(l.id, l.name, l.location_type, l.latitude, l.longitude, l.address_1,
                                              l.address_2, l.city, l.region, l.state_province, l.postal_code,
-                                             l.country, l.timezone, l.confidential),
+                                             l.country, l.timezone, l.confidential, l.approximate),
                'description', t.description,
                'phones', coalesce(p.phones, '[]'::json),
                'schedules', coalesce(h.schedules, '[]'::json))::text, -1),

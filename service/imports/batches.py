@@ -6,6 +6,7 @@ touches the database.
 """
 
 import datetime as dt
+import html
 import re
 import uuid
 from collections.abc import Iterable
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from schemas.imports import EntityCounts, Flag, Rejection
+from service.search.geo import zip_centroid
 
 # UUIDv5 namespace for ids derived from (source, entity, source id); fixed forever.
 ID_NAMESPACE = uuid.UUID("6f2b1c1e-2f0e-5e8e-9d0c-4c0d6a3b7e11")
@@ -108,11 +110,42 @@ _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _URL = re.compile(r"^https?://[^\s/?#\[\]@]+(?:[/?#]\S*)?$")  # as schemas.fields.Url
 _BARE_DOMAIN = re.compile(r"^(www\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(/\S*)?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_SPAN = re.compile(r"^\s*(.+?)\s*(?:-|\u2013|\u2014|\bto\b)\s*(.+?)\s*$", re.IGNORECASE)
+_ALL_DAY = re.compile(r"\b24\s*(?:hours|hrs|h)\b|\b24\s*/\s*7\b|\ball day\b", re.IGNORECASE)
+_CLOSED = re.compile(r"^\s*closed\.?\s*$", re.IGNORECASE)
+# What exports leave in free text: literal backslash escapes, HTML, and trailing markers such as ###MON###.
+_ESCAPES = re.compile(r"\\r\\n|\\n|\\t")
+_ESCAPED = {"\\r\\n": "\n", "\\n": "\n", "\\t": " "}
+_HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
+_HTML_ENTITY = re.compile(r"&(?:[A-Za-z]{2,8}|#\d{1,6}|#x[0-9A-Fa-f]{1,6});")
+_HTML_BREAK = re.compile(r"<br\s*/?>|</p>|</div>", re.IGNORECASE)
+_HTML_ITEM = re.compile(r"<li(?:\s[^<>]*)?>", re.IGNORECASE)
+_MARKERS = re.compile(r"(?:\s*#{2,}[A-Z0-9_]{1,20}#{2,})+\s*$")
+# A phone number followed by its extension: "503-555-0100 ext. 12", "x12", "#12".
+_EXTENSION = re.compile(r"^(.*?\d)\s*(?:,|;)?\s*(?:ext\.?|extension|x|#)\s*(\d{1,8})\s*$", re.IGNORECASE)
+_KEYPAD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "22233344455566677778889999")
 _CLOCK = re.compile(r"^\s*(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?\s*([ap]\.?m\.?)?\s*$", re.IGNORECASE)
+
+
+# The source id of the placeholder for services that name no organization at all.
+NO_ORGANIZATION = "~no-organization"
 
 
 class RowError(ValueError):
     """This row cannot be imported; the message is the reason shown in the report."""
+
+
+class TextOnly(Exception):
+    """This row states hours in words only ("by appointment", "Closed"): not an opening; kept as a flag
+    that holds its words, for a person."""
+
+    def __init__(self, flag: str, detail: str) -> None:
+        super().__init__(detail)
+        self.flag, self.detail = flag, detail
+
+
+class Duplicate(Exception):
+    """This row repeats one already read: it is kept once and counted, not rejected."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +180,8 @@ def text(value: Any, limit: int = 20_000, what: str = "text") -> str | None:
         return None
     if len(stripped) > limit:
         raise RowError(f"{what} is longer than {limit} characters")
+    if "\x00" in stripped:
+        raise RowError(f"nul_byte: {what} holds a NUL byte, which no text may")
     return stripped
 
 
@@ -246,10 +281,48 @@ class Cleaner:
             return None
         return raw
 
+    def prose(self, value: Any, name: str = "description") -> str | None:
+        """Free text as people read it: HTML made plain, literal \\n escapes made line breaks, and
+        trailing export markers (###MON###) taken off; flagged text_normalised when any was."""
+        raw = text(value, 20_000, name)
+        if raw is None:
+            return None
+        done = []
+        cleaned = raw
+        if _ESCAPES.search(cleaned):
+            cleaned = _ESCAPES.sub(lambda match: _ESCAPED[match[0]], cleaned)
+            done.append("\\n escapes")
+        if _HTML_TAG.search(cleaned) or (_HTML_ENTITY.search(cleaned) and html.unescape(cleaned) != cleaned):
+            cleaned = _HTML_BREAK.sub("\n", cleaned)
+            cleaned = _HTML_ITEM.sub("\n- ", cleaned)
+            cleaned = html.unescape(_HTML_TAG.sub("", cleaned))
+            done.append("HTML")
+        if _MARKERS.search(cleaned):
+            cleaned = _MARKERS.sub("", cleaned)
+            done.append("trailing markers")
+        if not done:
+            return raw
+        cleaned = re.sub(r"[ \t]+\n", "\n", re.sub(r"\n{3,}", "\n\n", cleaned.replace("\xa0", " "))).strip()
+        self.batch.flag(
+            self.where,
+            self.entity,
+            self.sid,
+            "text_normalised",
+            f"{name}: {', '.join(done)} made plain; was {raw[:80]!r}",
+        )
+        return cleaned or None
+
     def email(self, value: Any, name: str = "email") -> str | None:
         raw = text(value, 320, name)
         if raw is None:
             return None
+        if raw.lower().startswith("mailto:") or " " in raw:
+            tidy = re.sub(r"\s+", "", raw.removeprefix("mailto:").removeprefix("MAILTO:"))
+            if _EMAIL.match(tidy):
+                self.batch.flag(
+                    self.where, self.entity, self.sid, "text_normalised", f"{name}: {raw!r} read as {tidy!r}"
+                )
+                raw = tidy
         if not _EMAIL.match(raw):
             self.drop(name, raw, "not an email address")
             return None
@@ -283,6 +356,9 @@ class Batch:
         self.rejections: list[Rejection] = []
         self.flags: list[Flag] = []
         self.ignored_files: list[str] = []
+        self.encodings: dict[str, str] = {}  # each CSV file read -> the encoding it was read in
+        self.found_by: dict[str, str] = {}  # each table file -> the rule that found it in the package
+        self.missing_files: list[str] = []  # files the package's descriptor declares but does not hold
         self.rows: dict[str, list[dict[str, Any]]] = {}
         self._auto = 0
         self._positions: dict[tuple[str, str, str | None], int] = {}
@@ -292,6 +368,9 @@ class Batch:
         self.reconciled: list[tuple[str, str, str | None]] = []
         self.rejected_ids: set[tuple[str, str]] = set()
         self.owner_rows: list[tuple[str, str]] = []
+        self._phones: dict[tuple[Any, ...], str | None] = {}
+        self.placeholders: set[str] = set()  # source ids of the placeholder organizations made
+        self.kept: dict[str, dict[str, str]] = {}  # entity -> source id -> id of each row kept (finish)
 
     def _next_position(self, entity: str, refs: dict[str, tuple[str, str | None]], given: Any) -> int:
         """An explicit position, else the row's place among its owner's rows in input order."""
@@ -316,16 +395,34 @@ class Batch:
     def _add(self, entity: str, where: Where, sid: Any, build: Any) -> str | None:
         """Run build() -> (fields, refs); keep the row under its source id or reject it."""
         self.counts[entity].read += 1
-        key = text(sid, 200, "id")
-        if key is None:
-            self._auto += 1
-            key = f"{where.file}:{where.line}:{self._auto}"
         try:
-            if key in self.pending[entity]:
-                raise RowError(f"duplicate id {key!r} (first at line {self.pending[entity][key].where.line})")
+            # A link's key joins two checked ids with a NUL, which no id holds.
+            key = sid if entity == "service_taxonomy_term" else text(sid, 200, "id")
+            if key is None:
+                self._auto += 1
+                key = f"{where.file}:{where.line}:{self._auto}"
+            first = self.pending[entity].get(key)
             fields, refs = build()
+            if first is not None:
+                # A link row or a phone listed again as it was (other rows carry more than their fields
+                # say: a flat CSV row's keys, a document's children).
+                if entity == "service_taxonomy_term" or (
+                    entity == "phone"
+                    and _without_position(fields) == _without_position(first.fields)
+                    and refs == first.refs
+                ):
+                    raise Duplicate
+                raise RowError(f"duplicate id {key!r} (first at line {first.where.line})")
+        except Duplicate:
+            self.counts[entity].duplicates_collapsed += 1
+            return key
+        except TextOnly as words:
+            self.counts[entity].text_only += 1
+            self.flag(where, entity, text(sid), words.flag, words.detail)
+            return None
         except RowError as error:
-            self.reject(where, entity, text(sid), str(error))
+            shown = str(sid).strip().replace("\x00", "\\0")[:200] if sid is not None else None
+            self.reject(where, entity, shown or None, str(error))
             return None
         self.pending[entity][key] = Pending(where, key, fields, refs)
         return key
@@ -354,7 +451,7 @@ class Batch:
             return {
                 "name": required_name(raw.get("name")),
                 "alternate_name": text(raw.get("alternate_name"), 300, "alternate_name"),
-                "description": text(raw.get("description")),
+                "description": clean.prose(raw.get("description")),
                 "email": clean.email(raw.get("email")),
                 "website": clean.url(raw.get("website"), "website"),
             }, {}
@@ -381,15 +478,30 @@ class Batch:
             location_type = (text(raw.get("location_type")) or "physical").lower()
             if location_type not in LOCATION_TYPES:
                 raise RowError(f"location_type {location_type!r} is not one of {', '.join(sorted(LOCATION_TYPES))}")
-            if latitude is None and location_type == "physical":
-                self.flag(
-                    where,
-                    "location",
-                    text(sid),
-                    "no_coordinates",
-                    "kept without coordinates: it will not appear in distance searches until geocoded",
-                )
             country = text(raw.get("country"), 64, "country")
+            postal_code = text(raw.get("postal_code"), 32, "postal_code")
+            approximate = False
+            if latitude is None and location_type == "physical":
+                centroid = zip_centroid(postal_code) if postal_code and _in_us(country) else None
+                if centroid is not None and postal_code:
+                    latitude, longitude = centroid
+                    approximate = True
+                    self.flag(
+                        where,
+                        "location",
+                        text(sid),
+                        "approximate_position",
+                        f"no coordinates: placed at the centre of ZIP {postal_code[:5]} and shown as approximate "
+                        "until real coordinates come",
+                    )
+                else:
+                    self.flag(
+                        where,
+                        "location",
+                        text(sid),
+                        "no_coordinates",
+                        "kept without coordinates: it will not appear in distance searches until geocoded",
+                    )
             return {
                 "name": text(raw.get("name"), 300, "name"),
                 "alternate_name": text(raw.get("alternate_name"), 300, "alternate_name"),
@@ -402,8 +514,9 @@ class Batch:
                 "city": text(raw.get("city"), 300, "city"),
                 "region": text(raw.get("region"), 300, "region"),
                 "state_province": text(raw.get("state_province"), 300, "state_province"),
-                "postal_code": text(raw.get("postal_code"), 32, "postal_code"),
+                "postal_code": postal_code,
                 "country": country.upper() if country and len(country) == 2 else country,
+                "approximate": approximate,
                 "transportation": text(raw.get("transportation")),
                 "url": clean.url(raw.get("url")),
             }, {"organization_id": ("organization", text(organization))}
@@ -414,25 +527,23 @@ class Batch:
         def build() -> tuple[dict[str, Any], dict[str, Any]]:
             clean = Cleaner(self, "service", where, text(sid))
             required_name(raw.get("name"))
-            if text(organization) is None:
-                raise RowError("missing required organization_id")
             status = (text(raw.get("status")) or "active").lower()
             if status not in STATUSES:
                 raise RowError(f"status {status!r} is not one of {', '.join(sorted(STATUSES))}")
             return {
                 "name": required_name(raw.get("name")),
                 "alternate_name": text(raw.get("alternate_name"), 300, "alternate_name"),
-                "description": text(raw.get("description")),
+                "description": clean.prose(raw.get("description")),
                 "status": status,
                 "url": clean.url(raw.get("url")),
                 "email": clean.email(raw.get("email")),
-                "eligibility_description": text(raw.get("eligibility_description")),
-                "fees_description": text(raw.get("fees_description")),
-                "application_process": text(raw.get("application_process")),
+                "eligibility_description": clean.prose(raw.get("eligibility_description"), "eligibility_description"),
+                "fees_description": clean.prose(raw.get("fees_description"), "fees_description"),
+                "application_process": clean.prose(raw.get("application_process"), "application_process"),
                 "languages": clean.languages(raw.get("languages") or []),
                 "assured_date": date(raw.get("assured_date"), "assured_date"),
                 **ages(raw.get("minimum_age"), raw.get("maximum_age")),
-            }, {"organization_id": ("organization", text(organization))}
+            }, {"organization_id": ("organization", text(organization) or NO_ORGANIZATION)}
 
         return self._add("service", where, sid, build)
 
@@ -466,15 +577,37 @@ class Batch:
                 Cleaner(self, "phone", where, text(sid)).drop("type", kind, "not an HSDS phone type")
                 kind = "voice"
             refs = self._owner(owners, ("service_at_location", "service", "location", "organization"))
+            extension = text(raw.get("extension"), 20, "extension")
+            number, extension = self._phone_number(where, sid, number.strip('"'), extension)
+            description = text(raw.get("description"), 300, "description")
+            same = (*refs.values(), re.sub(r"\D", "", number), extension, kind, description)
+            if same in self._phones and self._phones[same] != text(sid):
+                raise Duplicate  # the same number for the same owner under another id
+            self._phones.setdefault(same, text(sid))
             return {
-                "number": number.strip('"'),
-                "extension": text(raw.get("extension"), 20, "extension"),
+                "number": number,
+                "extension": extension,
                 "type": kind,
-                "description": text(raw.get("description"), 300, "description"),
+                "description": description,
                 "position": self._next_position("phone", refs, raw.get("position")),
             }, refs
 
         return self._add("phone", where, sid, build)
+
+    def _phone_number(self, where: Where, sid: Any, number: str, extension: str | None) -> tuple[str, str | None]:
+        """A number with its extension apart ("503-555-0100 ext. 12"), and letters as the keypad dials
+        them ("1-800-FLOWERS"); each change flagged text_normalised with the number as given."""
+        given = number
+        if extension is None and (match := _EXTENSION.match(number)):
+            number, extension = match[1].strip(), match[2]
+        if re.search(r"[A-Za-z]", number) and len(re.sub(r"[^0-9A-Za-z]", "", number)) >= 7:
+            dialled = number.upper().translate(_KEYPAD)
+            if not re.search(r"[A-Z]", dialled):
+                number = dialled
+        if number != given:
+            detail = f"number {given!r} read as {number!r}" + (f" extension {extension}" if extension else "")
+            self.flag(where, "phone", text(sid), "text_normalised", detail)
+        return number, extension
 
     def schedule(
         self, where: Where, sid: Any, owners: dict[str, Any], weekday: Any, opens: Any, closes: Any, raw: dict[str, Any]
@@ -483,9 +616,9 @@ class Batch:
 
         def build() -> tuple[dict[str, Any], dict[str, Any]]:
             day = parse_weekday(weekday)
-            opens_at, closes_at = clock(opens, "opens_at"), clock(closes, "closes_at")
-            if opens_at is None or closes_at is None:
-                raise RowError("unparseable hours: opens_at and closes_at are both required")
+            opens_at, closes_at, reading = opening(opens, closes, raw.get("description"))
+            if reading is not None:
+                self.flag(where, "schedule", text(sid), "hours_from_text", reading)
             if opens_at == dt.time.max:
                 raise RowError("unparseable hours: opens_at cannot be 24:00")
             if opens_at == closes_at:
@@ -542,9 +675,53 @@ class Batch:
                 raise RowError("missing service or taxonomy term id")
             return {}, {"service_id": ("service", text(service)), "taxonomy_term_id": ("taxonomy_term", text(term))}
 
-        self._add("service_taxonomy_term", where, f"{text(service)}\x00{text(term)}", build)
+        try:
+            key = f"{text(service)}\x00{text(term)}"
+        except RowError as error:
+            self.counts["service_taxonomy_term"].read += 1
+            self.reject(where, "service_taxonomy_term", None, str(error))
+            return
+        self._add("service_taxonomy_term", where, key, build)
 
     # -- resolution --------------------------------------------------------------------------
+
+    def _placeholders(self, stored: set[str], stored_placeholders: set[str]) -> None:
+        """A service whose organization the input lacks (absent, rejected, or never named) is still a
+        service a person can go to: it is kept under a placeholder organization, one per missing
+        source id, named so that a curator sees it. A later import that holds the organization
+        replaces the placeholder in place (same source id, same id); one stored before that nobody
+        renamed stays a placeholder, flagged again."""
+        organizations = self.pending["organization"]
+        for pending in self.pending["service"].values():
+            _, sid = pending.refs["organization_id"]
+            key = sid or NO_ORGANIZATION  # readers may name none; service() fills it in
+            stored_id = self.derived_id("organization", key)
+            placeheld = key in self.placeholders or (key not in organizations and stored_id in stored_placeholders)
+            if not placeheld and (key in organizations or stored_id in stored):
+                continue
+            missing = key == NO_ORGANIZATION
+            name = "Unknown organization (none given)" if missing else f"Unknown organization (source id {key})"
+            if key not in organizations:
+                self.placeholders.add(key)
+                fields = {"name": name, "alternate_name": None, "description": None, "email": None, "website": None}
+                organizations[key] = Pending(pending.where, key, fields, {})
+                self.counts["organization"].placeholders += 1
+                self.flag(
+                    pending.where,
+                    "organization",
+                    key,
+                    "placeholder_organization",
+                    f"{name!r} stands in for an organization the input does not hold; rename it, or import "
+                    "the organization under this source id",
+                )
+            self.flag(
+                pending.where,
+                "service",
+                pending.sid,
+                "broken_reference_placeholder",
+                ("no organization_id given" if missing else f"organization_id {key!r} matches no organization")
+                + f"; kept under {name!r}",
+            )
 
     def outside_references(self) -> dict[str, set[str]]:
         """Ids of records referenced but not in this input: they may already be in the database."""
@@ -570,6 +747,7 @@ class Batch:
         """
         known = {"category": set(category_slugs), "eligibility": set(eligibility_codes)}
         existing = existing or {}
+        self._placeholders(existing.get("organization", set()), existing.get("placeholder", set()))
         order = (
             "taxonomy",
             "taxonomy_term",
@@ -600,10 +778,28 @@ class Batch:
                             row[column] = own_terms[sid]
                         elif sid in kept[target]:
                             row[column] = kept[target][sid]
+                            if entity == "location" and sid in self.placeholders:
+                                self.flag(
+                                    pending.where,
+                                    entity,
+                                    key,
+                                    "broken_reference_placeholder",
+                                    f"organization_id {sid!r} matches no organization; kept under its placeholder",
+                                )
                         elif column == "taxonomy_id" and self.derived_id("taxonomy", sid) in OWN_TAXONOMIES:
                             row[column] = self.derived_id("taxonomy", sid)
                         elif self.derived_id(target, sid) in existing.get(target, ()):
                             row[column] = self.derived_id(target, sid)
+                        elif entity == "location" and column == "organization_id":
+                            # Optional in HSDS: the place stays, only the link goes.
+                            row[column] = None
+                            self.flag(
+                                pending.where,
+                                entity,
+                                key,
+                                "broken_reference_dropped",
+                                f"organization_id {sid!r} matches no organization; kept without it",
+                            )
                         else:
                             raise RowError(f"broken reference: {column} {sid!r} matches no accepted {target}")
                 except RowError as error:
@@ -651,7 +847,42 @@ class Batch:
                             )
             self.rows[entity] = rows
         self.owner_rows = [(child, kept[owner][sid]) for child, owner, sid in self.reconciled if sid in kept[owner]]
+        self.kept = kept
         self.pending = {entity: {} for entity in ENTITIES}
+
+
+def opening(opens: Any, closes: Any, description: Any) -> tuple[dt.time, dt.time, str | None]:
+    """The opening and closing time of a schedule row as exports write them, and how they were read
+    when not from two clock times: one field holding both ("9am-5pm"; "9-5" is 9:00-17:00), or
+    words ("24 hours"). Raises TextOnly for words that are no opening ("Closed", "by appointment",
+    only one of the two times), RowError for nothing at all."""
+    first, second = text(opens, 64, "opens_at"), text(closes, 64, "closes_at")
+    words = " / ".join(part for part in (first, second, text(description, 300, "description")) if part)
+    if first and second:
+        return clock(first, "opens_at") or dt.time(0), clock(second, "closes_at") or dt.time(0), None
+    if (span := _SPAN.match(first or second or "")) and _CLOCK.match(span[1]) and _CLOCK.match(span[2]):
+        start, end = clock(span[1], "opens_at") or dt.time(0), clock(span[2], "closes_at") or dt.time(0)
+        if not re.search(r"[ap]\.?m", span[0], re.IGNORECASE) and end < start and start.hour <= 12:
+            end = end.replace(hour=end.hour + 12)  # "9-5" in a day's hours is 9 to 17, not overnight
+        return start, end, f"read {words!r} as {start:%H:%M}-{end:%H:%M}"
+    if _ALL_DAY.search(words):
+        return dt.time(0), dt.time.max, f"read {words!r} as open all day"
+    if not words:
+        raise RowError("unparseable hours: opens_at and closes_at are both required")
+    if _CLOSED.match(words):
+        raise TextOnly("hours_closed", f"{words!r}: closed that day, no opening")
+    raise TextOnly("hours_kept_as_text", f"{words!r}: no opening could be read from it; kept here for a person")
+
+
+def _in_us(country: str | None) -> bool:
+    """Whether a location's country is the United States, or not given (US ZIP codes are the only
+    offline table of postal centroids)."""
+    return country is None or country.strip(". ").upper() in ("US", "USA", "U S", "U S A", "UNITED STATES")
+
+
+def _without_position(fields: dict[str, Any]) -> dict[str, Any]:
+    """A row's fields but its position, which counts its place among its owner's rows."""
+    return {name: value for name, value in fields.items() if name != "position"}
 
 
 def parse_weekday(value: Any) -> int:

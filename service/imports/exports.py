@@ -18,6 +18,7 @@ import asyncpg
 
 from service.db import pooled
 from service.http.metrics import Metrics
+from service.imports.cells import guard
 from service.queries import exports as queries
 
 EXPORT_FORMATS = ("hsds-json", "ndjson", "hsds-csv")
@@ -69,7 +70,7 @@ def _cell(value: object) -> str:
         return repr(value)
     if isinstance(value, dt.date):
         return value.isoformat()
-    return str(value)
+    return guard(str(value))
 
 
 async def write_export(conn: asyncpg.Connection, format: str, out: BinaryIO) -> asyncpg.Record:

@@ -12,10 +12,13 @@ import codecs
 import csv
 import io
 import json
+import os
 import re
+import shutil
 import sys
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -23,10 +26,31 @@ from pathlib import Path
 from typing import Any
 
 from service.imports.batches import Batch, RowError, Where, byday, text
+from service.imports.cells import unguard
 
 FORMATS = ("hsds-json", "ndjson", "tabular", "flat-csv")
-MAX_UNPACKED = 8 << 30  # a zip bomb stops here
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+# No value we keep is longer than 20,000 characters (batches.text): a field past this is a broken quote.
+MAX_FIELD = 1 << 20
+csv.field_size_limit(MAX_FIELD)
+# Temporary folders of imports and uploads carry the process id, so a later start can remove the
+# ones a killed process left behind (remove_stale_folders).
+FOLDER_PREFIXES = ("cg-import-", "cg-upload-")
+# Below this many bytes a member's compression ratio is not judged: tiny files of one repeated
+# character compress thousands to one and harm nobody.
+RATIO_FLOOR = 1 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What unpacking a zip may produce: bytes in all (COMMONGROUND_IMPORT_MAX_UNPACKED_BYTES) and
+    bytes per compressed byte of one member (COMMONGROUND_IMPORT_MAX_RATIO), counted while it
+    inflates, never taken from the sizes the zip declares."""
+
+    max_unpacked_bytes: int = 512 << 20
+    max_ratio: int = 250
+
+
+DEFAULT_LIMITS = Limits()
 
 
 class UnreadableInput(ValueError):
@@ -51,11 +75,19 @@ def detect(path: Path) -> str:
     if zipfile.is_zipfile(path):
         return "tabular"
     with path.open("rb") as handle:
-        head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+        head = handle.read(4096)
+    if head.startswith(b"PK\x03\x04"):
+        return "tabular"  # a zip whose end is missing: unpacking says it is broken
+    wide = next((name for bom, name in _BOMS if head.startswith(bom) and name != "utf-8-sig"), None)
+    if wide is not None:
+        head = head.decode(wide, errors="ignore").encode()
+    elif sum(byte < 9 or 13 < byte < 32 for byte in head) > len(head) / 20:
+        raise UnreadableInput(f"{path.name}: a binary file, not JSON, NDJSON, CSV, a zip or a folder of CSV files")
+    head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     suffix = path.suffix.lower()
     if suffix in (".ndjson", ".jsonl"):
         return "ndjson"
-    if head.startswith((b"[", b"{")):
+    if head.startswith((b"[", b"{")) or suffix == ".json":
         if head.startswith(b"{"):
             first_line = head.split(b"\n", 1)[0].strip()
             try:
@@ -71,7 +103,9 @@ def detect(path: Path) -> str:
     raise UnreadableInput(f"{path.name}: not JSON, NDJSON, CSV, a zip or a folder of CSV files")
 
 
-def read(path: Path, batch: Batch, progress: Progress, format: str | None = None) -> str:
+def read(
+    path: Path, batch: Batch, progress: Progress, format: str | None = None, limits: Limits = DEFAULT_LIMITS
+) -> str:
     """Read an input into the batch; returns the format it was read as."""
     format = format or detect(path)
     if format not in FORMATS:
@@ -79,9 +113,9 @@ def read(path: Path, batch: Batch, progress: Progress, format: str | None = None
     progress.total = _size(path)
     with ExitStack() as stack:
         if format == "tabular" and path.is_file():
-            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cg-import-")))
-            _unzip(path, folder)
-            path = _package_root(folder)
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=temporary_prefix("cg-import-"))))
+            _unzip(path, folder, limits)
+            path = folder
         if format == "tabular":
             read_tabular(path, batch, progress)
         elif format == "flat-csv":
@@ -98,19 +132,67 @@ def _size(path: Path) -> int:
     return path.stat().st_size
 
 
-def _unzip(path: Path, folder: Path) -> None:
+def temporary_prefix(kind: str) -> str:
+    """The name start of a temporary folder this process owns."""
+    return f"{kind}{os.getpid()}-"
+
+
+def remove_stale_folders(root: Path | None = None) -> list[Path]:
+    """Remove the temporary folders of imports whose process is gone (killed mid-import); returns them."""
+    removed = []
+    for entry in Path(root or tempfile.gettempdir()).iterdir():
+        kind = next((prefix for prefix in FOLDER_PREFIXES if entry.name.startswith(prefix)), None)
+        if kind is None or not entry.is_dir():
+            continue
+        pid = entry.name[len(kind) :].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _unzip(path: Path, folder: Path, limits: Limits) -> None:
+    """Unpack member by member, counting what each inflates to as it streams."""
+    root = folder.resolve()
+    unpacked = 0
     try:
         with zipfile.ZipFile(path) as archive:
-            unpacked = 0
             for member in archive.infolist():
-                target = (folder / member.filename).resolve()
-                if not target.is_relative_to(folder.resolve()):
+                target = (root / member.filename).resolve()
+                if not target.is_relative_to(root):
                     raise UnreadableInput(f"zip member {member.filename!r} points outside the archive")
-                unpacked += member.file_size
-                if unpacked > MAX_UNPACKED:
-                    raise UnreadableInput(f"the zip unpacks to more than {MAX_UNPACKED >> 20:,} MiB")
-            archive.extractall(folder)
-    except zipfile.BadZipFile as error:
+                if member.is_dir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                written = 0
+                with archive.open(member) as source, target.open("wb") as out:
+                    while chunk := source.read(1 << 20):
+                        written += len(chunk)
+                        unpacked += len(chunk)
+                        if unpacked > limits.max_unpacked_bytes:
+                            raise UnreadableInput(
+                                f"zip member {member.filename!r}: the zip unpacks to more than "
+                                f"{limits.max_unpacked_bytes:,} bytes (COMMONGROUND_IMPORT_MAX_UNPACKED_BYTES)"
+                            )
+                        if written > RATIO_FLOOR and written > max(member.compress_size, 1) * limits.max_ratio:
+                            raise UnreadableInput(
+                                f"zip member {member.filename!r} inflates more than {limits.max_ratio} times its "
+                                "compressed size, as a zip bomb does (COMMONGROUND_IMPORT_MAX_RATIO)"
+                            )
+                        out.write(chunk)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
         raise UnreadableInput(f"{path.name}: broken zip file ({error})") from None
 
 
@@ -119,10 +201,13 @@ def _package_root(folder: Path) -> Path:
     for candidate in [folder, *sorted(p for p in folder.rglob("*") if p.is_dir())]:
         if (candidate / "datapackage.json").exists() or any(candidate.glob("*.csv")):
             return candidate
-    raise UnreadableInput("the zip holds no datapackage.json and no CSV files")
+    raise UnreadableInput("the package holds no datapackage.json and no CSV files")
 
 
 # -- JSON --------------------------------------------------------------------------------------
+
+# Python's JSON reader gives up (RecursionError) about this deep; HSDS documents nest fewer than ten.
+_DEPTH = sys.getrecursionlimit()
 
 
 def read_json(path: Path, batch: Batch, progress: Progress, ndjson: bool) -> None:
@@ -135,6 +220,10 @@ def read_json(path: Path, batch: Batch, progress: Progress, ndjson: bool) -> Non
                     continue
                 try:
                     record = json.loads(line)
+                except RecursionError:
+                    batch.reject(Where(name, number), "service", None, f"JSON nested deeper than {_DEPTH} levels")
+                    batch.counts["service"].read += 1
+                    continue
                 except ValueError as error:
                     batch.reject(Where(name, number), "service", None, f"not valid JSON: {error}")
                     batch.counts["service"].read += 1
@@ -143,6 +232,8 @@ def read_json(path: Path, batch: Batch, progress: Progress, ndjson: bool) -> Non
             return
         try:
             document = json.load(handle)
+        except RecursionError:
+            raise UnreadableInput(f"{name}: JSON nested deeper than {_DEPTH} levels") from None
         except (ValueError, UnicodeDecodeError) as error:
             raise UnreadableInput(f"{name}: not valid JSON ({error})") from None
     if isinstance(document, dict) and isinstance(document.get("contents"), list):
@@ -276,6 +367,12 @@ def _hsds3_attribute(batch: Batch, where: Where, raw: dict[str, Any], service_id
                 taxonomy_id = detail.get("id") or taxonomy_id
                 if text(taxonomy_id) not in batch.pending["taxonomy"]:
                     batch.taxonomy(where, taxonomy_id, detail)
+            # Our exports list a term's parents, the root first (hsds_term_ancestors()).
+            for parent in _objects(term.get("ancestors")):
+                if text(parent.get("id")) not in batch.pending["taxonomy_term"]:
+                    batch.taxonomy_term(
+                        where, parent.get("id"), parent, parent.get("taxonomy_id"), parent.get("parent_id")
+                    )
             batch.taxonomy_term(where, term_id, term, taxonomy_id, term.get("parent_id"))
     batch.service_taxonomy_term(where, service_id, term_id)
 
@@ -334,17 +431,59 @@ PRESENT = {
 }
 
 
+# Byte-order marks, the longer first (UTF-32 LE starts as UTF-16 LE does).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# What the report calls each encoding a file was read as.
+ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-32": "UTF-32", "utf-16": "UTF-16", "cp1252": "Windows-1252"}
+# Columns some reader takes; a first row naming none of them is data, not a header.
+KNOWN_COLUMNS = {
+    "id",
+    "name",
+    "organization_id",
+    "service_id",
+    "location_id",
+    "service_at_location_id",
+    "taxonomy_id",
+    "taxonomy_term_id",
+    "parent_id",
+    "link_id",
+    "number",
+    "weekday",
+    "byday",
+    "opens_at",
+    "closes_at",
+    "address_1",
+    "city",
+    "postal_code",
+    "latitude",
+    "longitude",
+    "code",
+    "language",
+}
+
+
 def _dialect(path: Path) -> tuple[str, str]:
-    """The encoding (UTF-8, else Windows-1252, which legacy exports use) and the delimiter of a CSV file."""
-    encoding = "utf-8-sig"
+    """The encoding of a CSV file (a byte-order mark's, else UTF-8 when every byte reads as it, else
+    Windows-1252, which legacy exports use) and its delimiter."""
     with path.open("rb") as raw:
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        try:
-            while chunk := raw.read(1 << 20):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            encoding = "cp1252"
+        head = raw.read(4)
+        encoding = next((name for bom, name in _BOMS if head.startswith(bom)), None)
+        if encoding is None:
+            encoding = "utf-8-sig"
+            raw.seek(0)
+            decoder = codecs.getincrementaldecoder("utf-8")()
+            try:
+                while chunk := raw.read(1 << 20):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                encoding = "cp1252"
     with path.open(encoding=encoding, errors="replace", newline="") as handle:
         header = handle.readline()
     counts = {delimiter: header.count(delimiter) for delimiter in (",", ";", "\t", "|")}
@@ -356,18 +495,39 @@ def _header(names: list[str]) -> list[str]:
     return [re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_") for name in names]
 
 
-def _rows(path: Path, progress: Progress, base: int) -> Iterator[tuple[int, dict[str, str]]]:
-    """Rows of a CSV file with the line each starts on; header names normalised (see _header)."""
+def _checked_header(path: Path, names: list[str]) -> list[str]:
+    """The normalised header, or the reason it cannot be one: a name given twice, or no known name."""
+    header = _header(names)
+    twice = sorted({name for name in header if name and header.count(name) > 1})
+    if twice:
+        raise UnreadableInput(
+            f"{path.name}: the header names {', '.join(twice)} more than once; rename or remove the copy "
+            "(which one holds the values cannot be guessed)"
+        )
+    if not set(header) & (KNOWN_COLUMNS | FLAT_NAMES):
+        shown = ", ".join(repr(name) for name in names[:4])
+        raise UnreadableInput(
+            f"{path.name}: the first row ({shown}) names none of the columns an import reads, such as id "
+            "and name: does the file lack its header row?"
+        )
+    return header
+
+
+def _rows(path: Path, progress: Progress, base: int, batch: Batch, entity: str) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows of a CSV file with the line each starts on; header names normalised (see _header). A row
+    with more or fewer cells than the header is read as far as it goes and flagged ragged_row."""
     encoding, delimiter = _dialect(path)
+    batch.encodings[path.name] = ENCODING_NAMES[encoding]
     with path.open("rb") as raw:
         handle = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
         reader = csv.reader(handle, delimiter=delimiter)
         try:
-            header = _header(next(reader))
+            header = _checked_header(path, next(reader))
         except StopIteration:
             return
         except csv.Error as error:
-            raise UnreadableInput(f"{path.name}: {error}") from None
+            raise UnreadableInput(f"{path.name} line 1: {error}") from None
+        width = len(header)
         count = 0
         while True:
             line = reader.line_num + 1
@@ -382,17 +542,78 @@ def _rows(path: Path, progress: Progress, base: int) -> Iterator[tuple[int, dict
                 progress.done = base + raw.tell()
             if not any(value.strip() for value in values):
                 continue
-            yield line, dict(zip(header, values, strict=False))
+            row = dict(zip(header, [unguard(value) for value in values], strict=False))
+            if len(values) != width and (len(values) < width or any(v.strip() for v in values[width:])):
+                batch.flag(
+                    Where(path.name, line),
+                    entity,
+                    text(row.get("id")),
+                    "ragged_row",
+                    f"{len(values)} cells where the header has {width}: the "
+                    + ("cells past the header were dropped" if len(values) > width else "missing cells read as empty"),
+                )
+            yield line, row
+
+
+def _descriptor(folder: Path) -> Path | None:
+    """The package's datapackage.json, the one nearest the top when there are several."""
+    found = sorted(folder.rglob("datapackage.json"), key=lambda p: (len(p.parts), str(p)))
+    return found[0] if found else None
+
+
+def _declared(descriptor: Path, root: Path, batch: Batch) -> Iterator[tuple[Path, str | None]]:
+    """The files a descriptor declares, each by its path relative to the descriptor, else by the same
+    file name anywhere in the package (exports move files into data/ and keep the old paths); a
+    declared file found nowhere is listed in the report, not fatal. With each, its resource name."""
+    try:
+        package = json.loads(descriptor.read_text(encoding="utf-8-sig"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise UnreadableInput(f"{descriptor.name}: not valid JSON ({error})") from None
+    resources = package.get("resources") if isinstance(package, dict) else None
+    for resource in resources if isinstance(resources, list) else []:
+        if not isinstance(resource, dict):
+            continue
+        paths = resource.get("path")
+        for declared in [paths] if isinstance(paths, str) else paths if isinstance(paths, list) else []:
+            if not isinstance(declared, str) or not declared.strip():
+                continue
+            target = (descriptor.parent / declared).resolve()
+            if target.is_relative_to(root) and target.is_file():
+                batch.found_by[_shown(target, root)] = "declared path"
+                yield target, resource.get("name") if isinstance(resource.get("name"), str) else None
+                continue
+            same_name = sorted(
+                (p for p in root.rglob(Path(declared).name) if p.is_file()), key=lambda p: (len(p.parts), str(p))
+            )
+            if same_name:
+                batch.found_by[_shown(same_name[0], root)] = f"file name (declared as {declared})"
+                yield same_name[0], resource.get("name") if isinstance(resource.get("name"), str) else None
+            else:
+                batch.missing_files.append(declared)
+
+
+def _shown(path: Path, root: Path) -> str:
+    """A file's name as the report shows it: its path inside the package."""
+    return str(path.relative_to(root)) if path.is_relative_to(root) else path.name
 
 
 def read_tabular(folder: Path, batch: Batch, progress: Progress) -> None:
-    tables: dict[str, Path] = {}
-    for entry in sorted(folder.iterdir()):
-        if entry.suffix.lower() != ".csv":
-            if entry.is_file() and entry.name not in ("datapackage.json", "service_categories.json"):
-                batch.ignored_files.append(entry.name)
+    root = folder.resolve()
+    descriptor = _descriptor(root)
+    base = descriptor.parent if descriptor is not None else _package_root(root)
+    files: list[tuple[Path, str | None]] = list(_declared(descriptor, root, batch)) if descriptor is not None else []
+    declared = {path for path, _ in files}
+    for entry in sorted(base.iterdir()):
+        if entry in declared or not entry.is_file():
             continue
-        table = TABLES.get(entry.stem.lower())
+        if entry.suffix.lower() == ".csv":
+            batch.found_by[_shown(entry, root)] = "in the package folder"
+            files.append((entry, None))
+        elif entry.name not in ("datapackage.json", "service_categories.json"):
+            batch.ignored_files.append(entry.name)
+    tables: dict[str, Path] = {}
+    for entry, resource in files:
+        table = TABLES.get(entry.stem.lower()) or TABLES.get((resource or "").lower())
         if table == "taxonomy":
             encoding, delimiter = _dialect(entry)
             with entry.open(encoding=encoding, errors="replace", newline="") as handle:
@@ -402,8 +623,10 @@ def read_tabular(folder: Path, batch: Batch, progress: Progress) -> None:
                 table = "taxonomy_term"
         if table is None or table in tables:
             batch.ignored_files.append(entry.name)
+            batch.found_by.pop(_shown(entry, root), None)
             continue
         tables[table] = entry
+    folder = base
     batch.present.update(PRESENT[table] for table in tables if table in PRESENT)
     if not tables.keys() & {"organization", "service", "location"}:
         raise UnreadableInput(
@@ -417,7 +640,7 @@ def read_tabular(folder: Path, batch: Batch, progress: Progress) -> None:
         if table not in tables:
             return
         path = tables[table]
-        for line, row in _rows(path, progress, done):
+        for line, row in _rows(path, progress, done, batch, PRESENT.get(table, table)):
             yield Where(path.name, line), row
         done += path.stat().st_size
         progress.done = done
@@ -563,6 +786,9 @@ FLAT_COLUMNS = {
 }
 
 
+FLAT_NAMES = {name for names in FLAT_COLUMNS.values() for name in names}
+
+
 def read_flat_csv(path: Path, batch: Batch, progress: Progress) -> None:
     """One listing per row: an organization, its service and its location share the row's id."""
     batch.present.update(("organization", "service", "location", "service_at_location", "phone", "address"))
@@ -570,7 +796,7 @@ def read_flat_csv(path: Path, batch: Batch, progress: Progress) -> None:
     pick: dict[str, str] = {}
     names: dict[str, set[str]] = {}
     first_line: dict[str, int] = {}
-    for line, row in _rows(path, progress, 0):
+    for line, row in _rows(path, progress, 0, batch, "service"):
         if not pick:
             for field, candidates in FLAT_COLUMNS.items():
                 pick[field] = next((name for name in candidates if name in row), "")

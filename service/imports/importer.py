@@ -15,7 +15,8 @@ from schemas.imports import EntityCounts, ImportReport
 from service.db import pooled
 from service.imports import formats
 from service.imports.batches import Batch
-from service.imports.formats import Progress
+from service.imports.formats import DEFAULT_LIMITS, Limits, Progress
+from service.queries import import_flags
 from service.queries import imports as queries
 from service.queries.categories import select_taxonomy
 from service.search.geo import timezone_at
@@ -63,10 +64,12 @@ def fill_timezones(rows: list[dict[str, Any]]) -> None:
         row["timezone"] = cache[point]
 
 
-def read_batch(path: Path, source: str, format: str | None, progress: Progress) -> tuple[Batch, str]:
+def read_batch(
+    path: Path, source: str, format: str | None, progress: Progress, limits: Limits = DEFAULT_LIMITS
+) -> tuple[Batch, str]:
     """The CPU-bound part: parse and check each row (run it in a thread)."""
     batch = Batch(source)
-    found = formats.read(path, batch, progress, format)
+    found = formats.read(path, batch, progress, format, limits)
     progress.phase = "checking"
     return batch, found
 
@@ -88,6 +91,7 @@ async def run_import(
     prune: bool = False,
     progress: Progress | None = None,
     actor: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> ImportReport:
     """Import one input. Raises ImportFailed (with the report when rows were read) and changes nothing
     when the input is unreadable, when strict and any row was rejected, or when the load fails.
@@ -96,10 +100,11 @@ async def run_import(
     progress = progress or Progress()
     slugs = list(await select_taxonomy(conn))
     try:
-        batch, found = await asyncio.to_thread(read_batch, path, source, format, progress)
+        batch, found = await asyncio.to_thread(read_batch, path, source, format, progress, limits)
     except formats.UnreadableInput as error:
         raise ImportFailed(str(error)) from None
     existing = await queries.select_existing(conn, batch.outside_references())
+    existing["placeholder"] = await queries.select_placeholders(conn, existing.get("organization", set()))
     codes = await queries.select_eligibility_codes(conn)
     await asyncio.to_thread(finish_batch, batch, slugs, existing, codes)
 
@@ -115,9 +120,17 @@ async def run_import(
             flags=batch.flags,
             unmapped_terms=unmapped,
             ignored_files=batch.ignored_files,
+            encodings=batch.encodings,
+            found_by=batch.found_by,
+            missing_files=batch.missing_files,
             seconds=round(time.perf_counter() - started, 3),
         )
 
+    if not any(counts.read for counts in batch.counts.values()):
+        message = f"{path.name}: no rows to import (an empty file, or only a header row)"
+        if strict:
+            raise ImportFailed(f"--strict: {message}, nothing was imported", report(False, []))
+        log.info("import from %s: %s", source, message)
     if strict and batch.rejections:
         raise ImportFailed(
             f"--strict: {len(batch.rejections)} row(s) rejected, nothing was imported", report(False, [])
@@ -134,17 +147,25 @@ async def run_import(
         except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
             # Another import or edit touched the same rows in another order; all was rolled back.
             if attempt == LOAD_ATTEMPTS:
+                _nothing_written(batch)
                 raise ImportFailed(
                     f"the load collided with concurrent writes {LOAD_ATTEMPTS} times; nothing was imported, try again",
                     report(False, []),
                 ) from None
             log.warning("import from %s collided with concurrent writes; retrying", source)
         except asyncpg.PostgresError as error:
+            _nothing_written(batch)
             raise ImportFailed(
                 f"the database refused the import, nothing was imported: {error}", report(False, unmapped)
             ) from error
     progress.phase = "done"
     return report(not dry_run, unmapped)
+
+
+def _nothing_written(batch: Batch) -> None:
+    """A rolled-back load's report: it created, updated and removed nothing."""
+    for counts in batch.counts.values():
+        counts.created = counts.updated = counts.unchanged = counts.removed = 0
 
 
 async def _load(
@@ -175,6 +196,8 @@ async def _load(
             batch.counts.setdefault(entity, EntityCounts()).removed = count
         unmapped = await queries.select_unmapped_terms(conn)
         await queries.record_sources(conn, source)
+        record_ids = [batch.kept.get(flag.entity, {}).get(flag.source_id or "") for flag in batch.flags]
+        await import_flags.replace_flags(conn, source, batch.flags, record_ids)
         progress.phase = "indexing"
         await queries.refresh_imported(conn)
         if dry_run:
@@ -193,6 +216,7 @@ async def run_job(
     strict: bool,
     prune: bool = False,
     actor: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> None:
     """Run a queued import on a connection of its own (no statement timeout), reporting progress
     through the pool every second; the uploaded file is removed at the end."""
@@ -223,6 +247,7 @@ async def run_job(
                 prune=prune,
                 progress=progress,
                 actor=actor,
+                limits=limits,
             )
         finally:
             await conn.close()

@@ -90,6 +90,8 @@ LOCATION = Entity(
         *(Column(name, "text") for name in ADDRESS),
         Column("transportation", "text"),
         Column("url", "text"),
+        # At a ZIP centroid, not its own point (an import placed it; real coordinates clear it).
+        Column("approximate", "boolean"),
         Column("confidential", "boolean", staged=False),
     ),
 )

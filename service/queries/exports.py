@@ -98,7 +98,8 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
             "longitude",
         ),
         """SELECT id, location_type, url, organization_id, name, alternate_name, description, transportation,
-                  public_coordinate(latitude, confidential), public_coordinate(longitude, confidential)
+                  hsds_coordinate(latitude, confidential, approximate),
+                  hsds_coordinate(longitude, confidential, approximate)
              FROM locations WHERE deleted_at IS NULL ORDER BY id""",
     ),
     "addresses.csv": (
@@ -114,10 +115,10 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
             "country",
             "address_type",
         ),
-        """SELECT hsds_address_id(id), id, address_1, address_2, coalesce(city, ''), region,
+        """SELECT hsds_address_id(id), id, coalesce(address_1, ''), address_2, coalesce(city, ''), region,
                   coalesce(state_province, ''), coalesce(postal_code, ''), coalesce(country, ''),
                   CASE WHEN location_type = 'postal' THEN 'postal' ELSE 'physical' END
-             FROM locations WHERE address_1 IS NOT NULL AND NOT confidential AND deleted_at IS NULL
+             FROM locations l WHERE hsds_has_address(l) AND deleted_at IS NULL
             ORDER BY hsds_address_id(id)""",
     ),
     "service_at_location.csv": (

@@ -83,6 +83,7 @@ async def insert_location(conn: asyncpg.Connection, organization_id: UUID | None
             *_address_columns(new.address),
             new.transportation,
             new.url,
+            False,  # approximate: given coordinates are the place's own
             new.confidential,
         )
     except asyncpg.ForeignKeyViolationError:
@@ -112,6 +113,8 @@ async def update_location(conn: asyncpg.Connection, location_id: UUID, patch: Lo
     elif v["latitude"] is not None and v["longitude"] is not None:
         given.append("timezone")
         v["timezone"] = timezone_at(cast(float, v["latitude"]), cast(float, v["longitude"]))
+    if "latitude" in given:
+        given.append("approximate")  # coordinates given by a person replace a ZIP centroid
     async with conn.transaction():
         try:
             found = await conn.fetchval(
@@ -129,6 +132,7 @@ async def update_location(conn: asyncpg.Connection, location_id: UUID, patch: Lo
                 *_address_columns(cast(AddressInput | None, v["address"])),
                 v["transportation"],
                 v["url"],
+                False,  # approximate
                 bool(v["confidential"]),
             )
         except asyncpg.ForeignKeyViolationError:

@@ -17,6 +17,7 @@ from litestar.params import FromPath, QueryParameter
 from schemas.imports import ImportJob
 from service.errors import InvalidInput, NotFound
 from service.http.auth import caller_of, require_admin
+from service.imports.formats import Limits, temporary_prefix
 from service.imports.importer import start_job
 from service.queries import imports as queries
 from service.state import AppState
@@ -102,7 +103,7 @@ class ImportController(Controller):
                 "body",
             )
         suffix = Path(filename).suffix.lower() if filename else SUFFIXES.get(content_type, "")
-        folder = Path(tempfile.mkdtemp(prefix="cg-upload-"))
+        folder = Path(tempfile.mkdtemp(prefix=temporary_prefix("cg-upload-")))
         path = folder / ("upload" + re.sub(r"[^a-z0-9.]", "", suffix))
         size = 0
         try:
@@ -131,6 +132,7 @@ class ImportController(Controller):
             strict,
             prune,
             str(caller.key_id) if caller.key_id else None,
+            Limits(state.settings.import_max_unpacked_bytes, state.settings.import_max_ratio),
         )
         return Response(job(row), status_code=202, headers={"Location": f"/v1/imports/{row['id']}"})
 

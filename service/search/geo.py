@@ -51,6 +51,13 @@ def _zip_centroids() -> dict[str, tuple[float, float, str]]:
     return table
 
 
+def zip_centroid(code: str) -> tuple[float, float] | None:
+    """The centroid of a 5-digit US ZIP code (ZIP+4 and spaces allowed), or None when unknown."""
+    match = re.fullmatch(r"\s*(\d{5})(?:-\d{4})?\s*", code)
+    found = _zip_centroids().get(match[1]) if match else None
+    return (found[0], found[1]) if found else None
+
+
 def warm_lookups() -> None:
     """Load the offline ZIP and time-zone tables so the first request does not pay for it."""
     _zip_centroids()
