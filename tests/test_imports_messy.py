@@ -298,3 +298,24 @@ async def test_a_messy_export_round_trips_exactly(db_url, other_db_url, tmp_path
     finally:
         await first_store.close()
         await second_store.close()
+
+
+async def test_languages_named_inside_a_phrase_are_read_unless_denied(conn: asyncpg.Connection, tmp_path):
+    folder = messy(tmp_path / "export")
+    (folder / "services.csv").write_text(
+        "id,organization_id,name,languages\n"
+        "100,1,Harbor shelter,Spanish speaker available Fridays\n"
+        '101,8620,River naloxone,"ASL with one week\'s notice, English"\n'
+        "102,8620,Bridge rides,No Spanish spoken\n"
+        "103,,Hill meals,Accommodations possible\n"
+    )
+    report = await run_import(conn, folder, "county-211")
+    languages = {row["name"]: row["languages"] for row in await conn.fetch("SELECT name, languages FROM services")}
+    assert languages == {
+        "Harbor shelter": ["es"],
+        "River naloxone": ["ase", "en"],
+        "Bridge rides": [],
+        "Hill meals": [],
+    }
+    assert [f.source_id for f in report.flags if f.flag == "text_normalised"] == ["100", "101"]
+    assert sorted(f.source_id for f in report.flags if f.flag == "field_dropped") == ["102", "103"]

@@ -131,6 +131,17 @@ _CLOCK = re.compile(r"^\s*(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?\s*([ap]\.?m\.?)?\s
 NO_ORGANIZATION = "~no-organization"
 
 
+# A language's name as a word inside a phrase, the longest names first ("haitian creole" before "creole").
+_LANGUAGE_NAMED = re.compile(
+    r"\b(" + "|".join(re.escape(name) for name in sorted(LANGUAGE_NAMES, key=len, reverse=True)) + r")\b",
+    re.IGNORECASE,
+)
+
+
+# "No Spanish spoken" names a language that is not offered: such phrases are not read.
+_NEGATION = re.compile(r"\b(?:no|not|none|without|except|unavailable)\b", re.IGNORECASE)
+
+
 class RowError(ValueError):
     """This row cannot be imported; the message is the reason shown in the report."""
 
@@ -339,10 +350,21 @@ class Cleaner:
                 code = LANGUAGE_NAMES.get(word.lower())
                 if code is None and _LANGUAGE_CODE.match(word) and len(word) <= 3:
                     code = word
-                if code is None:
+                named = (
+                    [LANGUAGE_NAMES[n.lower()] for n in _LANGUAGE_NAMED.findall(word)]
+                    if code is None and not _NEGATION.search(word)
+                    else []
+                )
+                if code is None and not named:
                     self.drop("languages", word, "not a language name or ISO 639 code")
-                elif code not in codes:
-                    codes.append(code)
+                    continue
+                if named:
+                    # "Spanish speaker available Fridays": the language a phrase names is offered.
+                    detail = f"languages {word[:80]!r} read as {', '.join(dict.fromkeys(named))}"
+                    self.batch.flag(self.where, self.entity, self.sid, "text_normalised", detail)
+                for found in [code] if code is not None else named:
+                    if found not in codes:
+                        codes.append(found)
         return codes
 
 
