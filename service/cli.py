@@ -139,7 +139,7 @@ async def import_command(dsn: str, args: argparse.Namespace, settings: Settings)
             strict=args.strict,
             prune=args.prune,
             progress=progress,
-            limits=Limits(settings.import_max_unpacked_bytes, settings.import_max_ratio),
+            limits=Limits.of(settings),
         )
         failure = None
     except ImportFailed as error:

@@ -127,6 +127,8 @@ _KEYPAD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "2223334445556667777888999
 _CLOCK = re.compile(r"^\s*(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?\s*([ap]\.?m\.?)?\s*$", re.IGNORECASE)
 
 
+# How a placeholder organization is named (queries.select_placeholders finds those not renamed yet).
+PLACEHOLDER_NAME = "Unknown organization "
 # The source id of the placeholder for services that name no organization at all.
 NO_ORGANIZATION = "~no-organization"
 
@@ -722,7 +724,7 @@ class Batch:
             if not placeheld and (key in organizations or stored_id in stored):
                 continue
             missing = key == NO_ORGANIZATION
-            name = "Unknown organization (none given)" if missing else f"Unknown organization (source id {key})"
+            name = PLACEHOLDER_NAME + ("(none given)" if missing else f"(source id {key})")
             if key not in organizations:
                 self.placeholders.add(key)
                 fields = {"name": name, "alternate_name": None, "description": None, "email": None, "website": None}
@@ -760,16 +762,18 @@ class Batch:
         category_slugs: Iterable[str],
         existing: dict[str, set[str]] | None = None,
         eligibility_codes: Iterable[str] = (),
+        stored_placeholders: Iterable[str] = (),
     ) -> None:
         """Check every reference, cascading rejections to dependants, and build the rows to load.
 
         A reference may name a row of this input or, through `existing`, one already stored (an
-        incremental feed of services for organizations imported before). A term of our own
-        category taxonomy (what our exports carry) becomes the category itself.
+        incremental feed of services for organizations imported before); stored_placeholders are
+        the stored organizations still named as placeholders. A term of our own category taxonomy
+        (what our exports carry) becomes the category itself.
         """
         known = {"category": set(category_slugs), "eligibility": set(eligibility_codes)}
         existing = existing or {}
-        self._placeholders(existing.get("organization", set()), existing.get("placeholder", set()))
+        self._placeholders(existing.get("organization", set()), set(stored_placeholders))
         order = (
             "taxonomy",
             "taxonomy_term",

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from service.config import Settings
 from service.imports.batches import Batch, RowError, Where, byday, text
 from service.imports.cells import unguard
 
@@ -48,6 +49,11 @@ class Limits:
 
     max_unpacked_bytes: int = 512 << 20
     max_ratio: int = 250
+
+    @classmethod
+    def of(cls, settings: Settings) -> "Limits":
+        """The limits the settings give."""
+        return cls(settings.import_max_unpacked_bytes, settings.import_max_ratio)
 
 
 DEFAULT_LIMITS = Limits()
@@ -573,21 +579,22 @@ def _declared(descriptor: Path, root: Path, batch: Batch) -> Iterator[tuple[Path
     for resource in resources if isinstance(resources, list) else []:
         if not isinstance(resource, dict):
             continue
-        paths = resource.get("path")
+        paths, name = resource.get("path"), resource.get("name")
+        name = name if isinstance(name, str) else None
         for declared in [paths] if isinstance(paths, str) else paths if isinstance(paths, list) else []:
             if not isinstance(declared, str) or not declared.strip():
                 continue
             target = (descriptor.parent / declared).resolve()
             if target.is_relative_to(root) and target.is_file():
                 batch.found_by[_shown(target, root)] = "declared path"
-                yield target, resource.get("name") if isinstance(resource.get("name"), str) else None
+                yield target, name
                 continue
             same_name = sorted(
                 (p for p in root.rglob(Path(declared).name) if p.is_file()), key=lambda p: (len(p.parts), str(p))
             )
             if same_name:
                 batch.found_by[_shown(same_name[0], root)] = f"file name (declared as {declared})"
-                yield same_name[0], resource.get("name") if isinstance(resource.get("name"), str) else None
+                yield same_name[0], name
             else:
                 batch.missing_files.append(declared)
 

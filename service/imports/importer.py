@@ -14,7 +14,7 @@ import msgspec
 from schemas.imports import EntityCounts, ImportReport
 from service.db import pooled
 from service.imports import formats
-from service.imports.batches import Batch
+from service.imports.batches import PLACEHOLDER_NAME, Batch
 from service.imports.formats import DEFAULT_LIMITS, Limits, Progress
 from service.queries import import_flags
 from service.queries import imports as queries
@@ -74,9 +74,11 @@ def read_batch(
     return batch, found
 
 
-def finish_batch(batch: Batch, slugs: list[str], existing: dict[str, set[str]], codes: list[str]) -> None:
+def finish_batch(
+    batch: Batch, slugs: list[str], existing: dict[str, set[str]], codes: list[str], placeholders: set[str]
+) -> None:
     """Resolve references and fill time zones (run it in a thread)."""
-    batch.finish(slugs, existing, codes)
+    batch.finish(slugs, existing, codes, placeholders)
     fill_timezones(batch.rows["location"])
 
 
@@ -104,9 +106,9 @@ async def run_import(
     except formats.UnreadableInput as error:
         raise ImportFailed(str(error)) from None
     existing = await queries.select_existing(conn, batch.outside_references())
-    existing["placeholder"] = await queries.select_placeholders(conn, existing.get("organization", set()))
+    placeholders = await queries.select_placeholders(conn, existing.get("organization", set()), PLACEHOLDER_NAME)
     codes = await queries.select_eligibility_codes(conn)
-    await asyncio.to_thread(finish_batch, batch, slugs, existing, codes)
+    await asyncio.to_thread(finish_batch, batch, slugs, existing, codes, placeholders)
 
     def report(committed: bool, unmapped: list[Any]) -> ImportReport:
         return ImportReport(

@@ -52,13 +52,13 @@ async def select_existing(conn: asyncpg.Connection, wanted: dict[str, set[str]])
 # Stored organizations an import made to stand in for a missing one, still as named then (a curator who
 # renames one has fixed it).
 SELECT_PLACEHOLDERS = """
-    SELECT id::text FROM organizations WHERE id = any($1::uuid[]) AND name LIKE 'Unknown organization (%'
+    SELECT id::text FROM organizations WHERE id = any($1::uuid[]) AND starts_with(name, $2::text || '(')
 """
 
 
-async def select_placeholders(conn: asyncpg.Connection, ids: set[str]) -> set[str]:
-    """Which of these stored organizations are still placeholders."""
-    return {row[0] for row in await conn.fetch(SELECT_PLACEHOLDERS, list(ids))} if ids else set()
+async def select_placeholders(conn: asyncpg.Connection, ids: set[str], name: str) -> set[str]:
+    """Which of these stored organizations are still placeholders: named name, then a parenthesis."""
+    return {row[0] for row in await conn.fetch(SELECT_PLACEHOLDERS, list(ids), name)} if ids else set()
 
 
 def _create_stage(name: str, entity: Entity) -> str:

@@ -132,7 +132,7 @@ class ImportController(Controller):
             strict,
             prune,
             str(caller.key_id) if caller.key_id else None,
-            Limits(state.settings.import_max_unpacked_bytes, state.settings.import_max_ratio),
+            Limits.of(state.settings),
         )
         return Response(job(row), status_code=202, headers={"Location": f"/v1/imports/{row['id']}"})
 
