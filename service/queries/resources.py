@@ -223,8 +223,8 @@ _WHERE_AFTER_ID = "r.id > {id}::uuid"
 # "ORDER BY distance, id" would sort the whole table. The inner query therefore orders by
 # distance alone (KNN on every version) over a window a little longer than the page, and the
 # outer query sorts that window by (distance, id). When the window ends inside the page's last
-# group of equal distances, the window may have cut that group short: SELECT_NEAREST_IDS_EXACT then
-# answers instead.
+# group of equal distances, the window may have cut that group short: the exact statements
+# (SELECT_NEAREST_ROWS) then answer instead.
 TIE_WINDOW = 16
 
 # The nearest part of a search: ids and sort keys only, from the GiST index. Windowed: the
@@ -239,15 +239,6 @@ SELECT_NEAREST_IDS = """
                      ORDER BY r.geo <-> ll_to_earth($1, $2)
                      LIMIT {window}) AS r) AS k
      ORDER BY k.sort_key, k.id
-     LIMIT {limit}
-"""
-
-SELECT_NEAREST_IDS_EXACT = """
-    SELECT 'nearby'::text AS match, r.id, r.geo <-> ll_to_earth($1, $2) AS sort_key,
-           NULL::float8 AS window_edge, NULL::bigint AS window_rows
-      FROM resource_index r
-     WHERE r.geo IS NOT NULL AND {where}
-     ORDER BY r.geo <-> ll_to_earth($1, $2), r.id
      LIMIT {limit}
 """
 
@@ -288,6 +279,43 @@ SELECT_PAGE = """
       FROM (SELECT u.* FROM ({parts}) AS u ORDER BY u.sort_key, u.id LIMIT {limit}) AS p
       JOIN resource_index r ON r.id = p.id
 """
+# From PostgreSQL 17 a part ordered by (distance, id) is an incremental sort of the KNN scan, so each
+# part can carry its columns: PostgreSQL evaluates the per-request ones after the part's LIMIT, for
+# the rows kept only, with no join back to the table for the page (SELECT_PAGE's shape).
+SELECT_NEAREST_ROWS = """
+    SELECT 'nearby'::text AS match, r.id, r.geo <-> ll_to_earth($1, $2) AS sort_key, r.head,
+           geodesic_m($1, $2, r.latitude, r.longitude) AS distance_m, {extras}
+      FROM resource_index r
+     WHERE r.geo IS NOT NULL AND {where}
+     ORDER BY r.geo <-> ll_to_earth($1, $2), r.id
+     LIMIT {limit}
+"""
+
+SELECT_NEAREST_ROWS_FEW = """
+    SELECT 'nearby'::text AS match, r.id, r.geo <-> ll_to_earth($1, $2) AS sort_key, r.head,
+           geodesic_m($1, $2, r.latitude, r.longitude) AS distance_m, {extras}
+      FROM resource_index r
+     WHERE r.geo IS NOT NULL AND {where}
+     ORDER BY (r.geo <-> ll_to_earth($1, $2)) + 0, r.id
+     LIMIT {limit}
+"""
+
+SELECT_SERVING_ROWS = """
+    SELECT 'serves_area'::text AS match, r.id, 0::float8 AS sort_key, r.head, NULL::float8 AS distance_m, {extras}
+      FROM resource_index r
+     WHERE r.id IN (SELECT DISTINCT ON (sal.service_id) r.id
+                      FROM resource_index r JOIN service_at_location sal ON sal.id = r.id
+                     WHERE sal.service_id = any((SELECT ids FROM served)::uuid[]) AND {where}
+                     ORDER BY sal.service_id, r.id)
+       AND {after}
+     ORDER BY r.id
+     LIMIT {limit}
+"""
+
+SELECT_ROWS = """
+    {served}
+    SELECT u.* FROM ({parts}) AS u ORDER BY u.sort_key, u.id LIMIT {limit}
+"""
 WITH_SERVED = "WITH served AS MATERIALIZED (SELECT serving_services($1, $2, {postal_code}::text) AS ids)"
 # Nearby places leave out the services already listed for their area.
 _WHERE_NOT_SERVED = (
@@ -311,22 +339,33 @@ def nearest_statement(
     search = _Search(latitude, longitude, filters.evaluated_at)
     search.filter(filters, driver)
     extras = search.extras("$3", filters)
-    parts = _nearest_ids(search, radius_m, after, limit, exact, driver is not None)
+    if exact:
+        return _nearest_rows(search, radius_m, after, limit, driver is not None, extras), search.args
+    parts = _nearest_ids(search, radius_m, after, limit, driver is not None)
     return SELECT_PAGE.format(served="", parts=parts, limit=row_count(limit), extras=extras), search.args
 
 
-def _nearest_ids(
-    search: _Search, radius_m: float | None, after: tuple[float, UUID] | None, limit: int, exact: bool, few: bool
+def _nearest_rows(
+    search: _Search, radius_m: float | None, after: tuple[float, UUID] | None, limit: int, few: bool, extras: str
 ) -> str:
-    """The nearest part of a search whose conditions are set, its own ones added."""
+    """The nearest part of a search with its columns (exact order), its own conditions added."""
+    if radius_m is not None:
+        search.keep(_WHERE_WITHIN, radius=radius_m)
+    if after is not None:
+        search.keep(_WHERE_AFTER_CHORD, key=after[0], id=after[1])
+    return search.sql(SELECT_NEAREST_ROWS_FEW if few else SELECT_NEAREST_ROWS, limit, extras=extras)
+
+
+def _nearest_ids(
+    search: _Search, radius_m: float | None, after: tuple[float, UUID] | None, limit: int, few: bool
+) -> str:
+    """The windowed nearest part of a search (ids and sort keys), its own conditions added."""
     if radius_m is not None:
         search.keep(_WHERE_WITHIN, radius=radius_m)
     if after is not None:
         search.keep(_WHERE_AFTER_CHORD, key=after[0], id=after[1])
     if few:
         return search.sql(SELECT_NEAREST_IDS_FEW, limit)
-    if exact:
-        return search.sql(SELECT_NEAREST_IDS_EXACT, limit)
     return search.sql(SELECT_NEAREST_IDS, limit, window=row_count(limit + TIE_WINDOW))
 
 
@@ -350,9 +389,13 @@ def nearby_statement(
     parts = ""
     if after is None or after[0] <= 0:  # area matches sort first (key 0): a later page has none left
         after_sql = "true" if after is None else _WHERE_AFTER_ID.format(id=search.param(after[1]))
-        parts = "(" + search.sql(SELECT_SERVING_IDS, limit, after=after_sql) + ") UNION ALL "
+        serving = SELECT_SERVING_ROWS if exact else SELECT_SERVING_IDS
+        parts = "(" + search.sql(serving, limit, after=after_sql, extras=extras) + ") UNION ALL "
     search.where.append(_WHERE_NOT_SERVED)
-    parts += "(" + _nearest_ids(search, radius_m, after, limit, exact, driver is not None) + ")"
+    if exact:
+        parts += "(" + _nearest_rows(search, radius_m, after, limit, driver is not None, extras) + ")"
+        return SELECT_ROWS.format(served=served, parts=parts, limit=row_count(limit)), search.args
+    parts += "(" + _nearest_ids(search, radius_m, after, limit, driver is not None) + ")"
     return SELECT_PAGE.format(served=served, parts=parts, limit=row_count(limit), extras=extras), search.args
 
 
