@@ -73,6 +73,7 @@ from service.routes.webhooks import WebhookController
 from service.search.candidates import CandidateCounts
 from service.search.geo import Geocoder, warm_lookups
 from service.search.taxonomy import Taxonomy
+from service.search.words import Corrections
 from service.state import AppState, app_state
 
 API_VERSION = "1.0.0"
@@ -272,6 +273,7 @@ def create_app(settings: Settings) -> Litestar:
                 "exports": ExportCache(measured),
                 "resolver": system_resolve,
                 "candidates": CandidateCounts(),
+                "corrections": Corrections(),
                 "field": FieldAssets(tile_url=settings.tile_url, tile_attribution=settings.tile_attribution),
             }
         ),

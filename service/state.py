@@ -23,11 +23,12 @@ if TYPE_CHECKING:  # only for the annotations: the modules below import this one
     from service.search.candidates import CandidateCounts
     from service.search.geo import Geocoder
     from service.search.taxonomy import Taxonomy
+    from service.search.words import Corrections
 
 
 class AppState(State):
-    """Set at creation: settings, metrics, streams, quotas, exports, resolver, candidates, field; the rest by the
-    lifespan."""
+    """Set at creation: settings, metrics, streams, quotas, exports, resolver, candidates, corrections, field; the
+    rest by the lifespan."""
 
     settings: Settings
     metrics: Metrics
@@ -43,6 +44,8 @@ class AppState(State):
     windowed_knn: bool
     # How many rows indexed filters leave, per worker: whether a search ranks them or walks the index.
     candidates: CandidateCounts
+    # Misspelled words' corrections, per worker, for a minute.
+    corrections: Corrections
     # The field app's page and files, read when the app is built.
     field: FieldAssets
     dsn: str

@@ -16,7 +16,7 @@ from service.http.durations import parse_duration
 from service.queries import resources as queries
 from service.search.candidates import CandidateCounts
 from service.search.geo import Geocoder, parse_bbox, parse_near, radius_m, zip_origin
-from service.search.words import alternatives, words_to_check
+from service.search.words import Corrections, alternatives, words_to_check
 from service.state import AppState
 
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -136,7 +136,11 @@ def postal_code_of(request: SearchRequest) -> str | None:
 
 
 async def search(
-    conn: asyncpg.Connection, request: SearchRequest, windowed_knn: bool, candidates: CandidateCounts
+    conn: asyncpg.Connection,
+    request: SearchRequest,
+    windowed_knn: bool,
+    candidates: CandidateCounts,
+    corrections: Corrections,
 ) -> SearchPage:
     """The page a request asks for: by words, by name without a location, else area matches then nearest."""
     origin, filters, limit = request.origin, request.filters, request.limit
@@ -144,8 +148,7 @@ async def search(
     hits: list[queries.Hit]
     if filters.words is not None:
         after = decode_cursor(request.cursor, request.query, float)
-        corrections = await queries.select_corrections(conn, words_to_check(filters.words))
-        phrasings = alternatives(filters.words, corrections)
+        phrasings = alternatives(filters.words, await corrections.of(conn, words_to_check(filters.words)))
         many = point is not None and await candidates.many_matches(conn, phrasings)
         hits = await queries.select_by_words(conn, point, request.radius_m, filters, phrasings, after, limit + 1, many)
     elif origin is None:
