@@ -28,8 +28,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check service schemas seeds tests bench
-	$(BIN)/ruff format --check service schemas seeds tests bench
+	$(BIN)/ruff check service schemas seeds tests bench examples
+	$(BIN)/ruff format --check service schemas seeds tests bench examples
 	$(BIN)/mypy
 
 # Vendored JavaScript, from the npm registry at pinned versions and hashes: the field app's QR

@@ -87,6 +87,12 @@ class WebhookDelivery(Output):
     last_error: str | None
 
 
+class DeliveryQueued(Output):
+    """A delivery queued by a ping or a retry: its id in the delivery log."""
+
+    delivery_id: UUID
+
+
 class WebhookDeliveryPage(Output):
     """Deliveries, newest first."""
 

@@ -28,6 +28,7 @@ def test_the_live_api_keeps_its_published_contract(seeded_db_url, tmp_path):
             "COMMONGROUND_RATE_LIMIT_KEY": "0",
         }
     )
+    hooks = {**os.environ, "SCHEMATHESIS_HOOKS": str(Path(__file__).with_name("contract_hooks.py"))}
     log = tmp_path / "server.log"
     with log.open("w") as output:
         server = subprocess.Popen(
@@ -65,6 +66,7 @@ def test_the_live_api_keeps_its_published_contract(seeded_db_url, tmp_path):
                 "--no-color",
             ],
             cwd=tmp_path,
+            env=hooks,
             capture_output=True,
             text=True,
             timeout=600,

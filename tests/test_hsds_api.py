@@ -3,8 +3,21 @@
 import json
 
 import jsonschema
+import msgspec
 import pytest
 
+from schemas.hsds import (
+    HsdsOrganization,
+    HsdsOrganizationPage,
+    HsdsService,
+    HsdsServiceAtLocation,
+    HsdsServiceAtLocationPage,
+    HsdsServicePage,
+    HsdsTaxonomy,
+    HsdsTaxonomyPage,
+    HsdsTaxonomyTerm,
+    HsdsTaxonomyTermPage,
+)
 from tests.conftest import HSDS_SCHEMA
 
 CATEGORY_TAXONOMY = "c0a5f3b4-6d1e-5b8a-9c3f-0e7d2a41b9c6"
@@ -209,3 +222,31 @@ async def test_every_hsds_response_validates_against_the_official_schemas(seeded
     jsonschema.validate(
         (await seeded_client.get("/hsds/")).json(), meta_schema, format_checker=jsonschema.FormatChecker()
     )
+
+
+async def test_every_shape_is_what_the_contract_declares(seeded_client):
+    """The Structs that describe the SQL-built documents in openapi.yaml hold every shape the API sends."""
+
+    async def decode(path: str, kind: type, **params: object) -> object:
+        response = await seeded_client.get(path, params=params)
+        assert response.status_code == 200, response.text
+        return msgspec.json.decode(response.content, type=kind)
+
+    for variant in ({"full": "true"}, {"minimal": "true"}, {}):
+        services = await decode("/hsds/services", HsdsServicePage, per_page=1000, **variant)
+        assert services.total_items == 320
+    for variant in ({}, {"full": "true"}, {"full_service": "true"}):
+        await decode("/hsds/organizations", HsdsOrganizationPage, per_page=1000, **variant)
+    for variant in ({}, {"full": "true"}):
+        places = await decode("/hsds/service_at_locations", HsdsServiceAtLocationPage, per_page=1000, **variant)
+    await decode("/hsds/taxonomies", HsdsTaxonomyPage, per_page=1000)
+    terms = await decode("/hsds/taxonomy_terms", HsdsTaxonomyTermPage, per_page=1000)
+    service = services.contents[0]
+    one = await decode(f"/hsds/services/{service.id}", HsdsService)
+    assert one.name == service.name
+    await decode(f"/hsds/organizations/{service.organization_id}", HsdsOrganization, full_service="true")
+    place = await decode(f"/hsds/service_at_locations/{places.contents[0].id}", HsdsServiceAtLocation)
+    assert place.location.latitude is not msgspec.UNSET or place.location.addresses is not msgspec.UNSET
+    await decode(f"/hsds/taxonomies/{CATEGORY_TAXONOMY}", HsdsTaxonomy)
+    for term in terms.contents[:50]:
+        await decode(f"/hsds/taxonomy_terms/{term.id}", HsdsTaxonomyTerm)

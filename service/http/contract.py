@@ -1,5 +1,6 @@
 """The published contract: problem answers and media types in OpenAPI, and Allow on OPTIONS and 405."""
 
+import dataclasses
 import re
 from collections.abc import Iterable
 
@@ -7,7 +8,16 @@ from litestar import Litestar
 from litestar._openapi.plugin import OpenAPIPlugin  # the one place Litestar builds the document
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Schema
+from litestar.openapi.spec import (
+    OpenAPI,
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Parameter,
+    Reference,
+    Schema,
+)
 from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -63,6 +73,7 @@ def document_problems(app: Litestar) -> None:
             handler.responses = {**extra, **(handler.responses or {})}
 
 
+GEOJSON = "GeoJsonFeatureCollection"
 # What a `format=` value answers with, besides JSON.
 FORMATS = {
     "ndjson": (
@@ -71,16 +82,18 @@ FORMATS = {
             schema=Schema(type=OpenAPIType.STRING, description=("One JSON document per line, every result, unpaged"))
         ),
     ),
-    "geojson": (
-        "application/geo+json",
-        OpenAPIMediaType(
-            schema=Schema(
-                type=OpenAPIType.OBJECT,
-                description=("A GeoJSON FeatureCollection (RFC 7946); each feature's properties are one result"),
-            )
-        ),
-    ),
+    "geojson": ("application/geo+json", OpenAPIMediaType(schema=Reference(ref=f"#/components/schemas/{GEOJSON}"))),
 }
+GEOJSON_SCHEMA = Schema(
+    type=OpenAPIType.OBJECT,
+    title=GEOJSON,
+    description="A GeoJSON FeatureCollection (RFC 7946); each feature's properties are one result",
+    required=["type", "features"],
+    properties={
+        "type": Schema(type=OpenAPIType.STRING, enum=["FeatureCollection"]),
+        "features": Schema(type=OpenAPIType.ARRAY, items=Schema(type=OpenAPIType.OBJECT)),
+    },
+)
 
 
 def _enum(schema: object) -> list[object]:
@@ -91,6 +104,8 @@ def _enum(schema: object) -> list[object]:
 
 
 def _document_streams(schema: OpenAPI) -> None:
+    if schema.components.schemas is not None:
+        schema.components.schemas[GEOJSON] = GEOJSON_SCHEMA
     for path_item in (schema.paths or {}).values():
         operation = path_item.get
         if operation is None or not operation.responses:
@@ -106,8 +121,50 @@ def _document_streams(schema: OpenAPI) -> None:
                         ok.content[media_type] = content
 
 
+def _present(schema: Schema | Reference) -> Schema | Reference:
+    """A parameter's schema without null: an optional parameter may be absent, never null."""
+    if not isinstance(schema, Schema):
+        return schema
+    if schema.one_of is not None:
+        options = [o for o in schema.one_of if not (isinstance(o, Schema) and o.type == OpenAPIType.NULL)]
+        if len(options) == 1 and len(options) < len(schema.one_of) and isinstance(options[0], Schema):
+            own = {f.name: getattr(options[0], f.name) for f in dataclasses.fields(Schema)}
+            merged = {name: value for name, value in own.items() if value is not None}
+            return dataclasses.replace(schema, one_of=None, **merged)
+    if isinstance(schema.type, list | tuple) and OpenAPIType.NULL in schema.type:
+        types = [t for t in schema.type if t != OpenAPIType.NULL]
+        enum = None if schema.enum is None else [value for value in schema.enum if value is not None]
+        return dataclasses.replace(schema, type=types[0] if len(types) == 1 else types, enum=enum)
+    return schema
+
+
+def _document_parameters(schema: OpenAPI) -> None:
+    for path_item in (schema.paths or {}).values():
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation = getattr(path_item, method)
+            for parameter in (operation.parameters or []) if operation is not None else []:
+                if isinstance(parameter, Parameter) and parameter.schema is not None:
+                    parameter.schema = _present(parameter.schema)
+
+
+def _document_binaries(schema: OpenAPI) -> None:
+    """Answers in a media type that is neither JSON nor text, and say nothing of their body, are binary."""
+    for path_item in (schema.paths or {}).values():
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation = getattr(path_item, method)
+            for response in (operation.responses or {}).values() if operation is not None else []:
+                for media_type, content in (
+                    (response.content or {}) if isinstance(response, OpenAPIResponse) else {}
+                ).items():
+                    if "json" in media_type or media_type.startswith("text/"):
+                        continue
+                    if content.schema is None or content.schema == Schema():
+                        content.schema = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+
+
 class _DocumentedOpenAPIPlugin(OpenAPIPlugin):
-    """Litestar's OpenAPI plugin, adding the NDJSON variants once the document is first built."""
+    """Litestar's OpenAPI plugin, finishing the document once it is first built: the NDJSON and GeoJSON
+    variants, parameters without null, binary downloads."""
 
     __slots__ = ()
 
@@ -116,6 +173,8 @@ class _DocumentedOpenAPIPlugin(OpenAPIPlugin):
         schema = super().provide_openapi()
         if not built:
             _document_streams(schema)
+            _document_parameters(schema)
+            _document_binaries(schema)
         return schema
 
 

@@ -13,7 +13,19 @@ from litestar.openapi.spec import Example
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 
-from schemas.hsds import HsdsInfo, HsdsPage
+from schemas.hsds import (
+    HsdsInfo,
+    HsdsOrganization,
+    HsdsOrganizationPage,
+    HsdsService,
+    HsdsServiceAtLocation,
+    HsdsServiceAtLocationPage,
+    HsdsServicePage,
+    HsdsTaxonomy,
+    HsdsTaxonomyPage,
+    HsdsTaxonomyTerm,
+    HsdsTaxonomyTermPage,
+)
 from service.errors import InvalidInput, NotFound
 from service.http.streams import open_stream
 from service.queries import hsds as queries
@@ -155,7 +167,7 @@ class HsdsController(Controller):
         modified_after: ModifiedAfter = None,
         minimal: Minimal = False,
         full: Full = False,
-    ) -> Response[HsdsPage]:
+    ) -> Response[HsdsServicePage]:
         """List services (HSDS service_list shape, or full), filters combined with AND."""
         listing = queries.services_listing(
             search, taxonomy_term_id, taxonomy_id, organization_id, _aware(modified_after)
@@ -163,7 +175,7 @@ class HsdsController(Controller):
         return await _list(conn, state, listing, queries.service_document(full, minimal), format, page, per_page)
 
     @get("/services/{id:uuid}", operation_id="getFullyNestedServiceById", media_type=MediaType.JSON)
-    async def get_service(self, conn: NamedDependency[asyncpg.Connection], id: FromPath[UUID]) -> Response[Any]:
+    async def get_service(self, conn: NamedDependency[asyncpg.Connection], id: FromPath[UUID]) -> Response[HsdsService]:
         """One fully nested HSDS service."""
         return _one(await queries.select_service(conn, id), "service", id)
 
@@ -178,7 +190,7 @@ class HsdsController(Controller):
         page: Page = 1,
         per_page: PerPage = 50,
         format: Format = "json",
-    ) -> Response[HsdsPage]:
+    ) -> Response[HsdsOrganizationPage]:
         """List organizations (list shape, full, or with full services)."""
         listing = queries.organizations_listing(search)
         document = (
@@ -192,7 +204,7 @@ class HsdsController(Controller):
         conn: NamedDependency[asyncpg.Connection],
         id: FromPath[UUID],
         full_service: FullService = False,
-    ) -> Response[Any]:
+    ) -> Response[HsdsOrganization]:
         """One fully nested HSDS organization, with its services."""
         return _one(await queries.select_organization(conn, id, full_service), "organization", id)
 
@@ -215,7 +227,7 @@ class HsdsController(Controller):
         latitude: Latitude = None,
         longitude: Longitude = None,
         radius: RadiusM = None,
-    ) -> Response[HsdsPage]:
+    ) -> Response[HsdsServiceAtLocationPage]:
         """List services at locations; latitude, longitude and radius (metres) add a geo lookup, nearest first."""
         point = _point(postcode, proximity, latitude, longitude, radius)
         listing = queries.service_at_locations_listing(
@@ -233,7 +245,7 @@ class HsdsController(Controller):
         self,
         conn: NamedDependency[asyncpg.Connection],
         id: FromPath[UUID],
-    ) -> Response[Any]:
+    ) -> Response[HsdsServiceAtLocation]:
         """One service at a location, with the location and the service nested."""
         return _one(await queries.select_service_at_location(conn, id), "service_at_location", id)
 
@@ -246,14 +258,16 @@ class HsdsController(Controller):
         page: Page = 1,
         per_page: PerPage = 50,
         format: Format = "json",
-    ) -> Response[HsdsPage]:
+    ) -> Response[HsdsTaxonomyPage]:
         """List taxonomies: our categories and every imported taxonomy."""
         return await _list(
             conn, state, queries.taxonomies_listing(search), queries.TAXONOMY_DOCUMENT, format, page, per_page
         )
 
     @get("/taxonomies/{id:uuid}", operation_id="getTaxonomyById", media_type=MediaType.JSON)
-    async def get_taxonomy(self, conn: NamedDependency[asyncpg.Connection], id: FromPath[UUID]) -> Response[Any]:
+    async def get_taxonomy(
+        self, conn: NamedDependency[asyncpg.Connection], id: FromPath[UUID]
+    ) -> Response[HsdsTaxonomy]:
         """One taxonomy."""
         return _one(await queries.select_taxonomy(conn, id), "taxonomy", id)
 
@@ -269,13 +283,15 @@ class HsdsController(Controller):
         taxonomy_id: TaxonomyId = None,
         top_only: TopOnly = False,
         parent_id: ParentId = None,
-    ) -> Response[HsdsPage]:
+    ) -> Response[HsdsTaxonomyTermPage]:
         """List taxonomy terms: our categories (taxonomy "CommonGround categories") and imported terms."""
         listing = queries.taxonomy_terms_listing(search, taxonomy_id, top_only, parent_id)
         return await _list(conn, state, listing, queries.TERM_DOCUMENT, format, page, per_page)
 
     @get("/taxonomy_terms/{id:uuid}", operation_id="getTaxonomyTermById", media_type=MediaType.JSON)
-    async def get_taxonomy_term(self, conn: NamedDependency[asyncpg.Connection], id: FromPath[UUID]) -> Response[Any]:
+    async def get_taxonomy_term(
+        self, conn: NamedDependency[asyncpg.Connection], id: FromPath[UUID]
+    ) -> Response[HsdsTaxonomyTerm]:
         """One taxonomy term with its taxonomy."""
         return _one(await queries.select_taxonomy_term(conn, id), "taxonomy_term", id)
 

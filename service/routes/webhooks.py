@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from schemas.webhooks import (
+    DeliveryQueued,
     DeliveryStatus,
     Webhook,
     WebhookCreate,
@@ -132,10 +133,10 @@ class WebhookController(Controller):
     @post("/{webhook_id:uuid}/ping", operation_id="pingWebhook", status_code=202)
     async def ping_webhook(
         self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], webhook_id: FromPath[UUID]
-    ) -> dict[str, str]:
+    ) -> DeliveryQueued:
         """Queue a signed test event of type 'ping' to check the receiver."""
         await _found(request, conn, webhook_id)
-        return {"delivery_id": str(await queries.insert_ping(conn, webhook_id))}
+        return DeliveryQueued(delivery_id=await queries.insert_ping(conn, webhook_id))
 
     @post(
         "/{webhook_id:uuid}/deliveries/{delivery_id:uuid}/retry", operation_id="retryWebhookDelivery", status_code=202
@@ -146,9 +147,9 @@ class WebhookController(Controller):
         conn: NamedDependency[asyncpg.Connection],
         webhook_id: FromPath[UUID],
         delivery_id: FromPath[UUID],
-    ) -> dict[str, str]:
+    ) -> DeliveryQueued:
         """Send a failed delivery again (it keeps its id, so receivers still see one event)."""
         await _found(request, conn, webhook_id)
         if not await queries.redeliver(conn, webhook_id, delivery_id):
             raise NotFound(f"no failed delivery of this webhook has id {delivery_id}")
-        return {"delivery_id": str(delivery_id)}
+        return DeliveryQueued(delivery_id=delivery_id)
