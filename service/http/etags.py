@@ -16,9 +16,7 @@ from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Sc
 
 def etag_of(body: bytes) -> str:
     """A strong validator: a digest of the exact bytes."""
-    # SHA-256, cut to 128 bits: CPUs hash it in hardware (SHA-NI), about 2.7x faster than BLAKE2b
-    # here, and a search answer (~45 KB) is hashed on every request.
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
 _CODINGS = {b"br": brotli.decompress, b"gzip": gzip.decompress}
