@@ -1,17 +1,36 @@
-"""The contract's HTTP details: Allow on OPTIONS and 405, date-times that must look like date-times."""
+"""The contract's HTTP details: Allow on OPTIONS and 405, HEAD, date-times that must look like date-times."""
 
 
 async def test_options_and_405_list_every_method_of_the_path(client):
     for path, methods in [
-        ("/v1/locations", "GET, OPTIONS, POST"),
-        ("/v1/category-mappings", "DELETE, GET, OPTIONS, POST"),
-        ("/v1/keys/00000000-0000-4000-8000-000000000000", "DELETE, GET, OPTIONS"),
+        ("/v1/locations", "GET, HEAD, OPTIONS, POST"),
+        ("/v1/category-mappings", "DELETE, GET, HEAD, OPTIONS, POST"),
+        ("/v1/keys/00000000-0000-4000-8000-000000000000", "DELETE, GET, HEAD, OPTIONS"),
     ]:
         options = await client.options(path)
         assert options.status_code == 204 and options.headers["allow"] == methods, (path, options.headers)
     refused = await client.put("/v1/locations")
-    assert refused.status_code == 405 and refused.headers["allow"] == "GET, OPTIONS, POST"
+    assert refused.status_code == 405 and refused.headers["allow"] == "GET, HEAD, OPTIONS, POST"
     assert refused.headers["content-type"] == "application/problem+json"
+
+
+async def test_head_answers_every_get_with_its_headers_and_no_body(client):
+    for path in [
+        "/v1/resources?near=45.52,-122.68&limit=3",
+        "/v1/categories",
+        "/hsds/services",
+        "/v1/exports/hsds.zip",
+        "/v1/resources?zip=999",  # a 422 too: the same problem headers, no body
+        "/v1/nowhere",
+    ]:
+        got = await client.get(path)
+        head = await client.head(path)
+        assert head.status_code == got.status_code, path
+        assert head.content == b"", path
+        for name in ("content-type", "etag", "cache-control", "vary", "x-ratelimit-limit"):
+            assert head.headers.get(name) == got.headers.get(name), (path, name)
+    etag = (await client.get("/v1/categories")).headers["etag"]
+    assert (await client.head("/v1/categories", headers={"If-None-Match": etag})).status_code == 304
 
 
 async def test_date_time_parameters_must_be_written_as_date_times(client):

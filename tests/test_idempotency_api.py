@@ -84,3 +84,34 @@ async def test_a_replayed_secret_is_withheld_and_never_stored(client, db_url):
     assert "idempotency_keys" in dump
     for shown in (created.json()["key"], secret, webhook.json()["secret"]):
         assert_not_in_dump(dump, shown)
+
+
+async def test_an_answer_postgresql_could_not_keep_is_kept_once_it_is_back(client, conn, monkeypatch):
+    from service.http import idempotency
+    from service.queries import idempotency as queries
+
+    stored = queries.store_answer
+    failures = []
+
+    async def store_once_unreachable(*args: object) -> None:
+        if not failures:
+            failures.append(args)
+            raise ConnectionRefusedError("the database went away after the write committed")
+        await stored(*args)
+
+    monkeypatch.setattr(queries, "store_answer", store_once_unreachable)
+    monkeypatch.setattr(idempotency, "SETTLE_RETRY_S", 0.05)
+    body = resource_body(45.5, -122.6, name="Kept later")
+    headers = {**ADMIN, "Idempotency-Key": "kept-later-1"}
+    first = await client.post("/v1/resources", json=body, headers=headers)
+    assert first.status_code == 201 and failures
+    waiting = await client.post("/v1/resources", json=body, headers=headers)
+    assert waiting.status_code == 409 and waiting.headers["retry-after"] == "1"
+    for _ in range(50):
+        await asyncio.sleep(0.05)
+        again = await client.post("/v1/resources", json=body, headers=headers)
+        if again.status_code != 409:
+            break
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert await conn.fetchval("SELECT count(*) FROM services") == 1

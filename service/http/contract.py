@@ -185,6 +185,11 @@ def document_streams(app: Litestar) -> None:
     app.plugins.get(OpenAPIPlugin).__class__ = _DocumentedOpenAPIPlugin
 
 
+_IMPLIED = frozenset({"OPTIONS"})
+# HEAD answers every GET (service.http.edge runs the GET and drops its body).
+_WITH_GET = frozenset({"HEAD"})
+
+
 class Allow:
     """Allow on OPTIONS and 405 answers: every method the path has.
 
@@ -195,7 +200,7 @@ class Allow:
         self.routes = [
             (
                 re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", route.path) + "$"),
-                ", ".join(sorted(route.methods | {"OPTIONS"})).encode(),
+                ", ".join(sorted(route.methods | _IMPLIED | (_WITH_GET if "GET" in route.methods else set()))).encode(),
             )
             for route in app.routes
             if isinstance(route, HTTPRoute)

@@ -1,5 +1,5 @@
 """The one ASGI pass around the whole app, outside the router so that unmatched paths and errors
-are covered too: request id, caller and quota, the stream budget, Allow, metrics and the access line.
+are covered too: request id, caller and quota, the stream budget, Allow, HEAD, metrics and the access line.
 
 Each part is its module's (access, auth, streams, contract, idempotency); here they share one scan
 of the request headers and one wrapper of `send`, instead of a layer each.
@@ -56,6 +56,24 @@ def edge_middleware(app: Litestar) -> ASGIApp:
         if admission is None:
             return
         quota, admitted = admission, True
+        if scope.get("method") == "HEAD":
+            await plain({**scope, "method": "GET"}, receive, headless(wrapped))
+            return
         await (posted if post else plain)(scope, receive, wrapped)
 
     return middleware
+
+
+def headless(send: Send) -> Send:
+    """Send a GET's answer as a HEAD's (RFC 9110 9.3.2): the same status and headers, no body."""
+    ended = False
+
+    async def wrapped(message: Message) -> None:
+        nonlocal ended
+        if message["type"] != "http.response.body":
+            await send(message)
+        elif not ended:
+            ended = True
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    return wrapped

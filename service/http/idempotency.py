@@ -1,14 +1,18 @@
 """Idempotency-Key on POST: a retried create returns the first answer; the same key with another
 body is a 422. The first answer is kept for 24 hours (4xx included, 5xx not, so a retry after our
-failure runs again). Uploads to /v1/imports, which can be large, are not covered.
+failure runs again). When PostgreSQL is gone as the request ends, its answer is stored (or its key
+released) as soon as it is back. Uploads to /v1/imports, which can be large, are not covered.
 
 An answer that carries a secret (a new API key, a webhook's signing secret) is kept without it: a
 replay answers with the same object and status, the secret replaced by a notice that it was shown once.
 """
 
+import asyncio
 import hashlib
 import json
 import re
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -36,6 +40,9 @@ _KEY = re.compile(rb"^[\x21-\x7e]{1,200}$")
 _REPLAYED_HEADERS = {b"content-type", b"location", b"etag"}
 _MAX_BODY = 1_048_576 * 4
 _SECRET_FIELDS = "commonground.secret_fields"
+KEY_LIFETIME_S = 86_400
+# How often a request's end (its answer, or the release of its key) is retried while PostgreSQL is down.
+SETTLE_RETRY_S = 1.0
 SHOWN_ONCE = (
     "withheld: a secret is shown only in the first answer and is not kept; this is a replay of it. "
     "If that answer was lost, rotate to get a new secret"
@@ -172,22 +179,46 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, _replay_receive(body, receive), capture)
         finally:
             status = start["status"] if start else 500
+            if status >= 500:
+
+                async def settle(conn: asyncpg.Connection) -> None:
+                    await queries.release_key(conn, key, "POST", path)
+
+            else:
+                kept = [
+                    (name.decode("latin-1"), value.decode("latin-1"))
+                    for name, value in (start.get("headers", []) if start else [])
+                    if name.lower() in _REPLAYED_HEADERS
+                ]
+                kept, answer = _without_secrets(scope, kept, b"".join(parts))
+
+                async def settle(conn: asyncpg.Connection) -> None:
+                    await queries.store_answer(conn, key, "POST", path, status, kept, answer)
+
             try:
                 async with pooled(pool, 5) as conn:
-                    if status >= 500:
-                        await queries.release_key(conn, key, "POST", path)
-                    else:
-                        kept = [
-                            (name.decode("latin-1"), value.decode("latin-1"))
-                            for name, value in (start.get("headers", []) if start else [])
-                            if name.lower() in _REPLAYED_HEADERS
-                        ]
-                        kept, answer = _without_secrets(scope, kept, b"".join(parts))
-                        await queries.store_answer(conn, key, "POST", path, status, kept, answer)
+                    await settle(conn)
             except UNAVAILABLE:
-                pass  # the key stays claimed without an answer; it expires in a day
+                jobs = app_state(scope["app"]).jobs
+                task = asyncio.create_task(_settle_later(pool, settle))
+                jobs.add(task)
+                task.add_done_callback(jobs.discard)
 
     return middleware
+
+
+async def _settle_later(pool: asyncpg.Pool, settle: Callable[[asyncpg.Connection], Awaitable[None]]) -> None:
+    """Store the answer, or release the key, once PostgreSQL answers again: until then a retry is told
+    to wait (409, Retry-After 1) instead of being refused for the day the key lives."""
+    deadline = time.monotonic() + KEY_LIFETIME_S
+    while time.monotonic() < deadline:
+        await asyncio.sleep(SETTLE_RETRY_S)
+        try:
+            async with pooled(pool, 5) as conn:
+                await settle(conn)
+            return
+        except UNAVAILABLE:
+            continue
 
 
 def _replay_receive(body: bytes, original: Receive) -> Receive:
