@@ -1,4 +1,4 @@
-"""The `commonground` command: serve, migrate, seed, import, export, openapi."""
+"""The `commonground` command: serve, migrate, seed, import, export, backup, restore, openapi."""
 
 import argparse
 import asyncio
@@ -249,6 +249,24 @@ async def export_command(dsn: str, args: argparse.Namespace) -> None:
         await conn.close()
 
 
+def backup_command(settings: Settings, args: argparse.Namespace) -> int:
+    """Back the store up, or restore it, saying in one line what happened: the exit status."""
+    from service.backups import BackupError, backup, restore
+
+    try:
+        with database(settings) as dsn:
+            if args.command == "backup":
+                digest = backup(dsn, args.path)
+                print(f"backup written to {args.path} (sha256 {digest})", file=sys.stderr)
+            else:
+                restore(dsn, args.path)
+                print(f"restored from {args.path}", file=sys.stderr)
+    except BackupError as error:
+        print(f"commonground {args.command}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script."""
     parser = argparse.ArgumentParser(prog="commonground", description=__doc__)
@@ -276,6 +294,10 @@ def main(argv: list[str] | None = None) -> None:
     export_cmd = commands.add_parser("export", help="export the directory as HSDS 3.0")
     export_cmd.add_argument("--format", choices=("hsds-json", "hsds-csv", "ndjson"), default="hsds-json")
     export_cmd.add_argument("--out", type=Path, help="file to write (default: stdout)")
+    backup_cmd = commands.add_parser("backup", help="write a consistent backup of the store (while it serves)")
+    backup_cmd.add_argument("path", type=Path, help="the backup file; its checksum goes to PATH.sha256")
+    restore_cmd = commands.add_parser("restore", help="load a checked backup into an empty store")
+    restore_cmd.add_argument("path", type=Path, help="a file `commonground backup` wrote (with its PATH.sha256)")
     openapi_cmd = commands.add_parser("openapi", help="write the OpenAPI document")
     openapi_cmd.add_argument("--output", type=Path, default=Path("openapi.yaml"))
     args = parser.parse_args(argv)
@@ -295,6 +317,8 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "export":
         with database(settings) as dsn:
             asyncio.run(export_command(dsn, args))
+    elif args.command in ("backup", "restore"):
+        sys.exit(backup_command(settings, args))
     elif args.command == "openapi":
         write_openapi(msgspec.structs.replace(settings, admin_key=None), args.output)
 
