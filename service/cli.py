@@ -24,14 +24,15 @@ log = logging.getLogger("commonground")
 
 
 @contextmanager
-def database(settings: Settings) -> Iterator[str]:
-    """DATABASE_URL when set; otherwise the embedded PostgreSQL, stopped on exit."""
+def database(settings: Settings, supervise: bool = False) -> Iterator[str]:
+    """DATABASE_URL when set; otherwise the embedded PostgreSQL, stopped on exit (and, supervised,
+    started again whenever it stops meanwhile)."""
     if settings.database_url:
         yield settings.database_url
         return
     from service.embedded import embedded_postgres
 
-    with embedded_postgres(settings.data_dir) as url:
+    with embedded_postgres(settings.data_dir, supervise) as url:
         yield url
 
 
@@ -56,7 +57,7 @@ def serve(settings: Settings) -> None:
     """Migrate, seed on first start, then run the API until Ctrl-C."""
     import uvicorn
 
-    with database(settings) as dsn:
+    with database(settings, supervise=True) as dsn:
         asyncio.run(prepare(dsn, None if settings.seed_on_start else False))
         # Workers are separate processes: they read the database from the environment.
         os.environ["DATABASE_URL"] = dsn

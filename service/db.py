@@ -1,6 +1,7 @@
 """The connection pool and the per-request connection."""
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,6 +29,8 @@ UNAVAILABLE = (
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
 )
+# Errors after which a connection cannot be trusted with another request.
+BROKEN = (*UNAVAILABLE, asyncpg.InternalClientError)
 
 
 def as_connection(conn: PoolConnectionProxy) -> asyncpg.Connection:
@@ -41,7 +44,12 @@ def as_connection(conn: PoolConnectionProxy) -> asyncpg.Connection:
 async def pooled(pool: asyncpg.Pool, acquire_timeout_s: float | None = None) -> AsyncIterator[asyncpg.Connection]:
     """A connection from the pool for one block, typed as the asyncpg.Connection that service.queries takes."""
     async with pool.acquire(timeout=acquire_timeout_s) as conn:
-        yield as_connection(conn)
+        try:
+            yield as_connection(conn)
+        except BROKEN:
+            with contextlib.suppress(asyncpg.InterfaceError):
+                conn.terminate()  # as in provide_connection: never hand a half-dead connection on
+            raise
 
 
 async def reset_connection(conn: asyncpg.Connection) -> None:
@@ -108,12 +116,24 @@ async def provide_connection(state: AppState, request: Request[Any, Any, Any]) -
     try:
         if writes:
             caller = request.scope.get("commonground.caller")
-            await conn.execute(
-                SET_ACTOR,
-                str(getattr(caller, "key_id", None) or "anonymous"),
-                request.scope.get("state", {}).get("request_id", ""),
-            )
+            try:
+                await conn.execute(
+                    SET_ACTOR,
+                    str(getattr(caller, "key_id", None) or "anonymous"),
+                    request.scope.get("state", {}).get("request_id", ""),
+                )
+            except BROKEN as error:
+                with contextlib.suppress(asyncpg.InterfaceError):
+                    conn.terminate()
+                raise DatabaseUnavailable(str(error) or type(error).__name__) from error
         yield as_connection(conn)
+    except BROKEN:
+        # The server went away mid-request: asyncpg may not have seen the socket close yet, and a
+        # connection handed back now fails the next request that gets it ("another operation is in
+        # progress"). Close it here (unless the pool already took it back); the pool opens a new one.
+        with contextlib.suppress(asyncpg.InterfaceError):
+            conn.terminate()
+        raise
     finally:
         try:
             if writes and not conn.is_closed():

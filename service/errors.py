@@ -285,6 +285,8 @@ def exception_handlers() -> ExceptionHandlersMap:
         HTTPException: _http,
         asyncpg.PostgresError: _database,
         asyncpg.InterfaceError: _unavailable,
+        # A connection left mid-operation when the server died under it (service.db closes it).
+        asyncpg.InternalClientError: _unavailable,
         ConnectionError: _unavailable,
         OSError: _unavailable,
         TimeoutError: _unavailable,

@@ -4,12 +4,16 @@ import csv
 import datetime as dt
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import IO
 from uuid import UUID
 
 import asyncpg
@@ -432,3 +436,47 @@ async def search(client: AsyncTestClient, **params: object) -> dict:
     assert response.headers["content-type"] == "application/json"
     msgspec.json.decode(response.content, type=ResourcePage, strict=True)  # the published contract
     return response.json()
+
+
+# What each server started by start_serve prints, in a file: a pipe nobody reads would fill up and
+# stop the server mid-test.
+_SERVE_OUTPUT: dict[int, IO[str]] = {}
+
+
+def start_serve(data_dir: Path, port: int, **settings: str) -> subprocess.Popen:
+    """`commonground serve` on its own embedded store in data_dir, one worker, once it answers /readyz."""
+    env = {key: value for key, value in command_env().items() if key != "DATABASE_URL"}
+    env |= {"COMMONGROUND_DATA_DIR": str(data_dir), "COMMONGROUND_ADMIN_KEY": ADMIN_KEY, **settings}
+    output = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed by stop_serve, after the server
+    process = subprocess.Popen(
+        [COMMAND, "serve", "--port", str(port), "--workers", "1"], env=env, stdout=output, stderr=subprocess.STDOUT
+    )
+    _SERVE_OUTPUT[process.pid] = output
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if call(f"http://127.0.0.1:{port}/readyz")[0] == 200:
+                return process
+        except OSError:
+            pass
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited early:\n{_printed(process)}")
+        time.sleep(0.3)
+    process.kill()
+    raise AssertionError("serve did not become ready in 60 s")
+
+
+def _printed(process: subprocess.Popen) -> str:
+    """Everything a server started by start_serve has printed so far."""
+    output = _SERVE_OUTPUT[process.pid]
+    output.seek(0)
+    return output.read()
+
+
+def stop_serve(process: subprocess.Popen) -> str:
+    """Ctrl-C a server and wait for it: what it printed."""
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
+    printed = _printed(process)
+    _SERVE_OUTPUT.pop(process.pid).close()
+    return printed

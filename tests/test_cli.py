@@ -1,67 +1,33 @@
 """The commonground command as a user runs it: serve, stop with Ctrl-C, serve again, openapi."""
 
 import json
-import signal
 import subprocess
-import time
-from pathlib import Path
 
 import yaml
 
-from tests.conftest import ADMIN_KEY
-from tests.factories import COMMAND, ISSUE_BODY, call, command_env, free_port
-
-
-def start(data_dir: Path, port: int) -> subprocess.Popen:
-    env = {key: value for key, value in command_env().items() if key != "DATABASE_URL"}
-    env |= {"COMMONGROUND_DATA_DIR": str(data_dir), "COMMONGROUND_ADMIN_KEY": ADMIN_KEY}
-    process = subprocess.Popen(
-        [COMMAND, "serve", "--port", str(port), "--workers", "1"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if call(f"http://127.0.0.1:{port}/readyz")[0] == 200:
-                return process
-        except OSError:
-            pass
-        if process.poll() is not None:
-            raise AssertionError(f"serve exited early:\n{process.stdout.read() if process.stdout else ''}")
-        time.sleep(0.3)
-    process.kill()
-    raise AssertionError("serve did not become ready in 60 s")
-
-
-def stop(process: subprocess.Popen) -> str:
-    process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=30)
-    return output
+from tests.factories import COMMAND, ISSUE_BODY, call, command_env, free_port, start_serve, stop_serve
 
 
 def test_serve_seeds_once_stops_cleanly_and_keeps_data(tmp_path):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    process = start(tmp_path, port)
+    process = start_serve(tmp_path, port)
     try:
         status, page = call(f"{base}/v1/resources?near=45.52,-122.68&radius=25")
         assert status == 200 and len(page["items"]) == 20
         status, created = call(f"{base}/v1/resources", ISSUE_BODY)
         assert status == 201
     finally:
-        output = stop(process)
+        output = stop_serve(process)
     assert process.returncode == 0, output
     assert "seed data: 320 listings loaded" in output
     assert not (tmp_path / "pgdata" / "postmaster.pid").exists(), "PostgreSQL was left running"
 
-    process = start(tmp_path, port)
+    process = start_serve(tmp_path, port)
     try:
         assert call(f"{base}/v1/resources/{created['id']}")[0] == 200
     finally:
-        output = stop(process)
+        output = stop_serve(process)
     assert "seed data" not in output  # only on first start
     assert not (tmp_path / "pgdata" / "postmaster.pid").exists()
 

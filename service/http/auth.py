@@ -26,7 +26,7 @@ from litestar.types import Scope, Send
 from schemas.problems import InvalidParam
 from service.config import Settings
 from service.curation.lifecycle import explain_missing
-from service.db import UNAVAILABLE, pooled
+from service.db import BROKEN, pooled
 from service.errors import Forbidden, InvalidInput, Unauthorized, send_problem
 from service.http.access import SECRET_PARAMS
 from service.queries import keys as queries
@@ -211,7 +211,7 @@ async def admit(scope: Scope, send: Send, authorization: bytes | None) -> list[t
                 limit, hits = row["rate_limit"] or 0, row["hits"]
         elif counted and limit:
             hits = await state.quotas.count(state.pool, "ip:" + client_bucket(scope), window, limit)
-    except UNAVAILABLE:
+    except BROKEN:
         await send_problem(
             send,
             path,

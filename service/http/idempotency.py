@@ -30,7 +30,7 @@ from litestar.types import (
 )
 
 from schemas.problems import InvalidParam
-from service.db import UNAVAILABLE, pooled
+from service.db import BROKEN, pooled
 from service.errors import send_problem
 from service.http.auth import caller_in
 from service.queries import idempotency as queries
@@ -124,7 +124,7 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
             async with pooled(pool, 5) as conn:
                 first = await queries.claim_key(conn, key, "POST", path, digest)
                 stored = None if first else await queries.select_key(conn, key, "POST", path)
-        except UNAVAILABLE:
+        except BROKEN:
             await _send_problem(
                 send, path, 503, "Service unavailable", "the database is unreachable", [(b"retry-after", b"5")]
             )
@@ -198,7 +198,7 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
             try:
                 async with pooled(pool, 5) as conn:
                     await settle(conn)
-            except UNAVAILABLE:
+            except BROKEN:
                 jobs = app_state(scope["app"]).jobs
                 task = asyncio.create_task(_settle_later(pool, settle))
                 jobs.add(task)
@@ -217,7 +217,7 @@ async def _settle_later(pool: asyncpg.Pool, settle: Callable[[asyncpg.Connection
             async with pooled(pool, 5) as conn:
                 await settle(conn)
             return
-        except UNAVAILABLE:
+        except BROKEN:
             continue
 
 
