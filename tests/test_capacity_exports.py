@@ -1,6 +1,7 @@
 """Live capacity in the opt-in HSDS 3.1 profile of the exports (service_capacity + unit), and back in."""
 
 import csv
+import datetime as dt
 import io
 import json
 import zipfile
@@ -178,3 +179,47 @@ async def test_capacity_round_trips_exactly(db_url, other_db_url, tmp_path, form
     finally:
         await first_store.close()
         await second_store.close()
+
+
+async def test_json_capacities_of_another_producer_are_read(conn: asyncpg.Connection, tmp_path):
+    service = {
+        "id": "7d1c6c0e-8f7a-4b59-9d3e-2b1f5a0c9e01",
+        "name": "Harbor shelter",
+        "organization": {"id": "7d1c6c0e-8f7a-4b59-9d3e-2b1f5a0c9e02", "name": "Harbor House"},
+        "capacities": [
+            {
+                "id": "k1",
+                "unit": {"id": "x", "name": "Test Strips"},
+                "available": 12.0,
+                "updated": "2026-11-30T08:00:00",
+            },
+            # Only the id of one of our units, as a tabular-minded producer writes it.
+            {
+                "id": "k2",
+                "unit_id": "ffffffff-ffff-3fff-8fff-ffffffffffff",
+                "available": 1,
+                "updated": "2026-11-30T08:00Z",
+            },
+            {"id": "k3", "unit": "bed", "available": 1, "updated": "2026-11-30T08:00Z"},
+            {
+                "id": "k4",
+                "unit": {"name": "Appointments", "scheme": "CommonGround", "identifier": "Appointments"},
+                "available": "4",
+                "maximum": 6,
+                "updated": "2026-11-30T08:00:00+02:00",
+            },
+            "not an object",
+        ],
+    }
+    path = tmp_path / "services.json"
+    path.write_text(json.dumps([service]))
+    report = await run_import(conn, path, "partner")
+    assert {r.source_id: r.reason for r in report.rejections} == {
+        "k2": "broken reference: unit_id 'ffffffff-ffff-3fff-8fff-ffffffffffff' matches no unit",
+        "k3": "missing required unit (an object with a name, or a unit_id)",
+    }
+    assert [(f.source_id, f.flag) for f in report.flags] == [("k1", "text_normalised")]
+    assert latest(await conn.fetch(LATEST)) == [
+        ("Harbor shelter", "appointment", 4, 6, dt.datetime(2026, 11, 30, 6, 0, tzinfo=dt.UTC)),
+        ("Harbor shelter", "test-strip", 12, None, dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)),
+    ]
