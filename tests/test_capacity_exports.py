@@ -223,3 +223,25 @@ async def test_json_capacities_of_another_producer_are_read(conn: asyncpg.Connec
         ("Harbor shelter", "appointment", 4, 6, dt.datetime(2026, 11, 30, 6, 0, tzinfo=dt.UTC)),
         ("Harbor shelter", "test-strip", 12, None, dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)),
     ]
+
+
+async def test_the_zip_route_serves_the_31_profile_and_a_count_leaves_the_30_zip_as_it_was(
+    client, conn: asyncpg.Connection, tmp_path
+):
+    await run_import(conn, with_capacity(tmp_path / "export"), "county")
+    plain, full = await client.get("/v1/exports/hsds.zip"), await client.get("/v1/exports/hsds.zip?profile=3.1")
+    assert plain.status_code == full.status_code == 200 and plain.headers["etag"] != full.headers["etag"]
+    assert "service_capacity.csv" not in _members(plain.content) and "units.csv" in _members(full.content)
+    assert _members(full.content) == _members(await export_bytes(conn, "hsds-csv", "3.1"))
+    assert full.headers["content-disposition"] == 'attachment; filename="commonground-hsds-3.1.zip"'
+    await conn.execute(
+        "INSERT INTO service_capacity (service_id, unit, available) SELECT id, 'bed', 1 FROM services WHERE name = $1",
+        "Harbor shelter",
+    )
+    newer = await client.get("/v1/exports/hsds.zip?profile=3.1", headers={"If-None-Match": full.headers["etag"]})
+    assert newer.status_code == 200 and ",1,,," in _members(newer.content)["service_capacity.csv"]
+    for headers in ({"If-None-Match": plain.headers["etag"]}, {"If-Modified-Since": plain.headers["last-modified"]}):
+        assert (await client.get("/v1/exports/hsds.zip", headers=headers)).status_code == 304
+    wrong = await client.get("/v1/exports/hsds.zip?profile=3.2")
+    assert 400 <= wrong.status_code < 500 and wrong.headers["content-type"] == "application/problem+json"
+    assert [param["name"] for param in wrong.json()["invalid_params"]] == ["profile"]

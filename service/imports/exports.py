@@ -149,7 +149,8 @@ class BuiltExport:
 
 
 class ExportCache:
-    """The HSDS zip of the data as it is now, built again by this worker only when something it holds changed."""
+    """The HSDS zip of each profile of the data as it is now, built again by this worker only when something
+    it holds changed."""
 
     # Old writers are forgotten after two days (queries.DELETE_OLD_EXPORT_WRITES); a zip older than one
     # day is built again rather than judged against a log that may have lost what it missed.
@@ -157,32 +158,37 @@ class ExportCache:
 
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
-        self.current: BuiltExport | None = None
-        self.lock = asyncio.Lock()
+        self.current: dict[str, BuiltExport] = {}
+        self.locks = {profile: asyncio.Lock() for profile in PROFILES}
 
-    async def fresh(self, pool: asyncpg.Pool, acquire_timeout_s: float) -> BuiltExport | None:
+    async def fresh(self, pool: asyncpg.Pool, acquire_timeout_s: float, profile: str = "3.0") -> BuiltExport | None:
         """The built zip, if nothing it holds has changed since it was built."""
-        current = self.current
+        current = self.current.get(profile)
         if current is None or time.monotonic() - current.built_at > self.MAX_AGE_S:
             return None
         async with pooled(pool, acquire_timeout_s) as conn:
             return current if await queries.select_export_current(conn, current.snapshot) else None
 
-    async def build(self, pool: asyncpg.Pool, acquire_timeout_s: float) -> BuiltExport:
+    async def build(self, pool: asyncpg.Pool, acquire_timeout_s: float, profile: str = "3.0") -> BuiltExport:
         """The zip of the data now, for a caller that found no fresh one; concurrent callers share one build."""
-        async with self.lock:
-            if (built := await self.fresh(pool, acquire_timeout_s)) is not None:
+        async with self.locks[profile]:
+            if (built := await self.fresh(pool, acquire_timeout_s, profile)) is not None:
                 return built
             file = tempfile.TemporaryFile()  # noqa: SIM115 - it outlives this call as the cached export; BuiltExport closes it
             try:
                 async with pooled(pool, acquire_timeout_s) as conn:
-                    seen = await write_export(conn, "hsds-csv", file)
+                    seen = await write_export(conn, "hsds-csv", file, profile)
                 built = await asyncio.to_thread(BuiltExport, seen["snapshot"], seen["at"], file)
             except BaseException:
                 file.close()
                 raise
             self.metrics.export_builds.inc()
-            self.current = built
+            previous = self.current.get(profile)
+            if previous is not None and previous.etag == built.etag:
+                # A write this profile does not show (a capacity count, for 3.0) leaves its bytes as they
+                # were, so If-Modified-Since (curl -z) must not see a change either.
+                built.modified_at = previous.modified_at
+            self.current[profile] = built
             return built
 
 
