@@ -208,6 +208,9 @@ async def test_json_capacities_of_another_producer_are_read(conn: asyncpg.Connec
                 "maximum": 6,
                 "updated": "2026-11-30T08:00:00+02:00",
             },
+            {"id": "k5", "unit": {"name": "Bed"}, "available": 10**400, "updated": "2026-11-30T08:00Z"},
+            {"id": "k6", "unit": {"name": "Bed"}, "available": 1, "updated": "9999-12-31T23:59:59-01:00"},
+            {"id": "k7", "unit": {"name": "Bed"}, "available": {"n": 1}, "updated": "2026-11-30T08:00Z"},
             "not an object",
         ],
     }
@@ -217,6 +220,9 @@ async def test_json_capacities_of_another_producer_are_read(conn: asyncpg.Connec
     assert {r.source_id: r.reason for r in report.rejections} == {
         "k2": "broken reference: unit_id 'ffffffff-ffff-3fff-8fff-ffffffffffff' matches no unit",
         "k3": "missing required unit (an object with a name, or a unit_id)",
+        "k5": f"available {str(10**400)[:40]!r} is not a number",
+        "k6": "updated '9999-12-31T23:59:59-01:00' is not a date-time (RFC 3339, e.g. 2026-12-01T09:30:00Z)",
+        "k7": "available \"{'n': 1}\" is not a number",
     }
     assert [(f.source_id, f.flag) for f in report.flags] == [("k1", "text_normalised")]
     assert latest(await conn.fetch(LATEST)) == [

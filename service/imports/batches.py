@@ -275,7 +275,7 @@ def count(value: Any, what: str) -> int | None:
         return None
     try:
         number = float(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise RowError(f"{what} {str(value)[:40]!r} is not a number") from None
     if not number.is_integer() or not 0 <= number <= MAX_COUNT:
         raise RowError(f"{what} {str(value)[:40]!r} is not a whole count from 0 to {MAX_COUNT}")
@@ -289,11 +289,11 @@ def instant(value: Any, what: str) -> tuple[dt.datetime, bool]:
         raise RowError(f"missing required {what}")
     try:
         parsed = dt.datetime.fromisoformat(raw)
-    except ValueError:
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=dt.UTC), True
+        return parsed.astimezone(dt.UTC), False
+    except (ValueError, OverflowError):
         raise RowError(f"{what} {raw!r} is not a date-time (RFC 3339, e.g. 2026-12-01T09:30:00Z)") from None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=dt.UTC), True
-    return parsed.astimezone(dt.UTC), False
 
 
 def unit_id(slug: str) -> str:
