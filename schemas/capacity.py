@@ -7,15 +7,19 @@ from msgspec import Meta
 
 from schemas.base import Input, Output
 
+UNIT_PATTERN = r"^[a-z][a-z0-9-]{0,63}$"
+MAX_COUNT = 1_000_000
 Unit = Annotated[
     str,
     Meta(
-        pattern=r"^[a-z][a-z0-9-]{0,63}$",
+        pattern=UNIT_PATTERN,
         examples=["bed"],
         description="What is counted: bed, naloxone-kit, test-strip, appointment, ...",
     ),
 ]
-Count = Annotated[int, Meta(ge=0, le=1_000_000)]
+Count = Annotated[int, Meta(ge=0, le=MAX_COUNT)]
+# The units other producers' HSDS 3.1 units are matched to by name or identifier (any slug is valid).
+KNOWN_UNITS = ("bed", "naloxone-kit", "test-strip", "appointment")
 
 
 class CapacityCreate(Input):

@@ -240,11 +240,11 @@ async def export_command(dsn: str, args: argparse.Namespace) -> None:
     conn = await connect_with_retry(dsn)
     try:
         if args.out is None or str(args.out) == "-":
-            await write_export(conn, args.format, sys.stdout.buffer)
+            await write_export(conn, args.format, sys.stdout.buffer, args.profile.removeprefix("hsds-"))
             sys.stdout.buffer.flush()
         else:
             with args.out.open("wb") as handle:
-                await write_export(conn, args.format, handle)
+                await write_export(conn, args.format, handle, args.profile.removeprefix("hsds-"))
             print(f"wrote {args.out}", file=sys.stderr)
     finally:
         await conn.close()
@@ -295,6 +295,12 @@ def main(argv: list[str] | None = None) -> None:
     export_cmd = commands.add_parser("export", help="export the directory as HSDS 3.0")
     export_cmd.add_argument("--format", choices=("hsds-json", "hsds-csv", "ndjson"), default="hsds-json")
     export_cmd.add_argument("--out", type=Path, help="file to write (default: stdout)")
+    export_cmd.add_argument(
+        "--profile",
+        choices=("hsds-3.0", "hsds-3.1"),
+        default="hsds-3.0",
+        help="hsds-3.1 adds live capacity (service_capacity and units); default hsds-3.0",
+    )
     backup_cmd = commands.add_parser("backup", help="write a consistent backup of the store (while it serves)")
     backup_cmd.add_argument("path", type=Path, help="the backup file; its checksum goes to PATH.sha256")
     restore_cmd = commands.add_parser("restore", help="load a checked backup into an empty store")

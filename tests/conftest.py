@@ -94,6 +94,13 @@ async def db_url(server_url: str, templates: dict[str, str]) -> AsyncIterator[st
 
 
 @pytest.fixture
+async def other_db_url(server_url: str, templates: dict[str, str]) -> AsyncIterator[str]:
+    """A second empty database, for round trips."""
+    async for url in _clone(server_url, templates["empty"]):
+        yield url
+
+
+@pytest.fixture
 async def seeded_db_url(server_url: str, templates: dict[str, str]) -> AsyncIterator[str]:
     """A fresh database holding the seed dataset, for one test."""
     async for url in _clone(server_url, templates["seeded"]):

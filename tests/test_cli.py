@@ -89,6 +89,10 @@ def test_import_and_export_commands(db_url, tmp_path):
     assert exported.returncode == 0 and out.stat().st_size > 0
     ndjson = subprocess.run([COMMAND, "export", "--format", "ndjson"], env=env, capture_output=True, timeout=120)
     assert len(ndjson.stdout.splitlines()) == 3
+    profiled = subprocess.run(
+        [COMMAND, "export", "--format", "ndjson", "--profile", "hsds-3.1"], env=env, capture_output=True, timeout=120
+    )
+    assert [json.loads(line)["capacities"] for line in profiled.stdout.splitlines()] == [[], [], []]
     missing = subprocess.run(
         [COMMAND, "import", str(tmp_path / "nope.json")], env=env, capture_output=True, text=True, timeout=120
     )

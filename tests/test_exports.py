@@ -18,9 +18,9 @@ from tests.conftest import HSDS_SCHEMA, make_settings
 from tests.factories import add_resource
 
 
-async def export_bytes(conn: asyncpg.Connection, format: str) -> bytes:
+async def export_bytes(conn: asyncpg.Connection, format: str, profile: str = "3.0") -> bytes:
     out = io.BytesIO()
-    await write_export(conn, format, out)
+    await write_export(conn, format, out, profile)
     return out.getvalue()
 
 

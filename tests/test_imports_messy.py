@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from service.imports.importer import run_import
-from tests.conftest import ADMIN, _clone
+from tests.conftest import ADMIN
 from tests.test_exports import export_bytes
 
 
@@ -195,13 +195,6 @@ async def test_half_filled_hours_keep_what_has_a_meaning(conn: asyncpg.Connectio
         (4, "00:00:00", "24:00:00"),
         (6, "09:00:00", "13:00:00"),
     ]
-
-
-@pytest.fixture
-async def other_db_url(server_url: str, templates: dict[str, str]):
-    """A second empty database, for round trips."""
-    async for url in _clone(server_url, templates["empty"]):
-        yield url
 
 
 def with_a_zip_only_place(folder: Path) -> Path:

@@ -24,6 +24,10 @@ CREATE OR REPLACE TRIGGER service_at_location_export_write AFTER INSERT OR UPDAT
     ON service_at_location FOR EACH STATEMENT EXECUTE FUNCTION record_export_write();
 CREATE OR REPLACE TRIGGER service_attributes_export_write AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
     ON service_attributes FOR EACH STATEMENT EXECUTE FUNCTION record_export_write();
+-- Capacity is in the HSDS 3.1 profile only; a 3.0 zip built again after a count has the same bytes
+-- and keeps its Last-Modified (ExportCache.build).
+CREATE OR REPLACE TRIGGER service_capacity_export_write AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON service_capacity FOR EACH STATEMENT EXECUTE FUNCTION record_export_write();
 CREATE OR REPLACE TRIGGER service_categories_export_write AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
     ON service_categories FOR EACH STATEMENT EXECUTE FUNCTION record_export_write();
 CREATE OR REPLACE TRIGGER service_taxonomy_terms_export_write AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE

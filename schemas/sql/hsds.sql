@@ -291,3 +291,39 @@ CREATE OR REPLACE VIEW hsds_service_terms AS
     SELECT s.id, eligibility_term_id('gender:' || g) FROM services s, unnest(s.genders) AS g
     UNION ALL
     SELECT s.id, eligibility_term_id('cost:' || c) FROM services s, unnest(s.cost) AS c;
+
+-- HSDS 3.1 capacity (the opt-in 3.1 profile of the exports). A unit is one of our unit slugs: its id is
+-- derived from the slug so it never moves, its scheme says the identifier is ours, and its name is the
+-- slug in words ("naloxone-kit" is "Naloxone Kit").
+CREATE OR REPLACE FUNCTION hsds_unit_id(p_unit text) RETURNS uuid LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT overlay(overlay(md5('commonground-unit:' || p_unit) PLACING '3' FROM 13) PLACING '8' FROM 17)::uuid
+$$;
+
+CREATE OR REPLACE FUNCTION hsds_unit_name(p_unit text) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT initcap(replace(p_unit, '-', ' '))
+$$;
+
+CREATE OR REPLACE FUNCTION hsds_unit(p_unit text) RETURNS jsonb LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT jsonb_build_object('id', hsds_unit_id(p_unit), 'name', hsds_unit_name(p_unit), 'scheme', 'CommonGround',
+                              'identifier', p_unit)
+$$;
+
+-- An instant as RFC 3339 in UTC with microseconds, whatever the session's time zone: exports stay the
+-- same bytes, and an import reads back the very instant.
+CREATE OR REPLACE FUNCTION hsds_instant(p_at timestamptz) RETURNS text LANGUAGE sql STABLE STRICT AS $$
+    SELECT to_char(p_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+$$;
+
+-- The latest count of each unit of each service, as search shows it (refresh_resource_index).
+CREATE OR REPLACE VIEW hsds_latest_capacity AS
+    SELECT DISTINCT ON (service_id, unit) id, service_id, unit, available, maximum, updated_at
+      FROM service_capacity
+     ORDER BY service_id, unit, updated_at DESC, id DESC;
+
+CREATE OR REPLACE FUNCTION hsds_capacities(p_service uuid) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT coalesce(jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+               'id', c.id, 'service_id', c.service_id, 'unit_id', hsds_unit_id(c.unit), 'unit', hsds_unit(c.unit),
+               'available', c.available, 'maximum', c.maximum, 'updated', hsds_instant(c.updated_at)))
+           ORDER BY c.unit), '[]'::jsonb)
+      FROM hsds_latest_capacity c WHERE c.service_id = p_service
+$$;

@@ -6,6 +6,7 @@ touches the database.
 """
 
 import datetime as dt
+import hashlib
 import html
 import re
 import uuid
@@ -13,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from schemas.capacity import KNOWN_UNITS, MAX_COUNT, UNIT_PATTERN
 from schemas.imports import EntityCounts, Flag, Rejection
 from service.search.geo import zip_centroid
 
@@ -28,6 +30,7 @@ ENTITIES = (
     "taxonomy",
     "taxonomy_term",
     "service_taxonomy_term",
+    "service_capacity",
 )
 STATUSES = {"active", "inactive", "defunct", "temporarily closed"}
 PHONE_TYPES = {"text", "voice", "fax", "cell", "video", "pager", "textphone"}
@@ -266,6 +269,80 @@ def ages(minimum: Any, maximum: Any) -> dict[str, int | None]:
     return found
 
 
+def count(value: Any, what: str) -> int | None:
+    """A whole count from 0 to MAX_COUNT (HSDS types it a number: 3.0 is 3, 2.5 is not a count)."""
+    if value is None or isinstance(value, bool) or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = float(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError, OverflowError):
+        raise RowError(f"{what} {str(value)[:40]!r} is not a number") from None
+    if not number.is_integer() or not 0 <= number <= MAX_COUNT:
+        raise RowError(f"{what} {str(value)[:40]!r} is not a whole count from 0 to {MAX_COUNT}")
+    return int(number)
+
+
+def instant(value: Any, what: str) -> tuple[dt.datetime, bool]:
+    """An RFC 3339 date-time, and whether it gave no offset (then it is read as UTC)."""
+    raw = text(value, 64, what)
+    if raw is None:
+        raise RowError(f"missing required {what}")
+    try:
+        parsed = dt.datetime.fromisoformat(raw)
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=dt.UTC), True
+        return parsed.astimezone(dt.UTC), False
+    except (ValueError, OverflowError):
+        raise RowError(f"{what} {raw!r} is not a date-time (RFC 3339, e.g. 2026-12-01T09:30:00Z)") from None
+
+
+def unit_id(slug: str) -> str:
+    """The id our exports give a unit (hsds_unit_id() in schemas/sql/hsds.sql)."""
+    digest = hashlib.md5(f"commonground-unit:{slug}".encode(), usedforsecurity=False).hexdigest()
+    return str(uuid.UUID(digest[:12] + "3" + digest[13:16] + "8" + digest[17:]))
+
+
+_UNIT = re.compile(UNIT_PATTERN)
+_KNOWN_UNIT_IDS = {unit_id(slug): slug for slug in KNOWN_UNITS}
+OWN_UNIT_SCHEME = "commonground"
+# Future reports are clock skew up to this much; past it, a count that would read as current for ever.
+_CLOCK_SKEW = dt.timedelta(minutes=10)
+
+
+def _unit_slug(value: Any) -> str | None:
+    """A name or identifier as a slug: "Naloxone Kits" is "naloxone-kits"."""
+    words = re.sub(r"[^a-z0-9]+", "-", (text(value, 300, "unit") or "").lower()).strip("-")
+    return words or None
+
+
+def unit_slug(unit: Any, given_id: Any) -> tuple[str, str | None]:
+    """Our unit for an HSDS 3.1 unit (an object, else only its id), and why it needs a look when it
+    is not one we know: ours by identifier under our scheme; else a known unit by identifier or name
+    (ignoring case, spaces and a plural s); else kept under its own name as a slug, flagged."""
+    if not isinstance(unit, dict):
+        sid = text(given_id, 200, "unit_id")
+        if sid is None:
+            raise RowError("missing required unit (an object with a name, or a unit_id)")
+        if sid.lower() in _KNOWN_UNIT_IDS:
+            return _KNOWN_UNIT_IDS[sid.lower()], None
+        raise RowError(f"broken reference: unit_id {sid!r} matches no unit")
+    identifier, name = unit.get("identifier"), unit.get("name")
+    own = (text(unit.get("scheme"), 300, "scheme") or "").lower() == OWN_UNIT_SCHEME
+    if own and isinstance(identifier, str) and _UNIT.match(identifier.strip()):
+        return identifier.strip(), None
+    for candidate in (_unit_slug(identifier), _unit_slug(name)):
+        for slug in (candidate, candidate and candidate.removesuffix("s")):
+            if slug in KNOWN_UNITS:
+                return slug, None
+    if (text(unit.get("id") or given_id, 200, "unit_id") or "").lower() in _KNOWN_UNIT_IDS:
+        return _KNOWN_UNIT_IDS[str(unit.get("id") or given_id).strip().lower()], None
+    for candidate in (_unit_slug(name), _unit_slug(identifier)):
+        if candidate and _UNIT.match(candidate):
+            shown = text(name, 300) or text(identifier, 300)
+            return candidate, f"unit {shown!r} is none we know ({', '.join(KNOWN_UNITS)}); kept as {candidate!r}"
+    raise RowError("unit has no name or identifier we can read as a unit (letters first, at most 64)")
+
+
 def position(value: Any) -> int:
     raw = text(value, 16, "position")
     try:
@@ -393,6 +470,7 @@ class Batch:
         self.rejected_ids: set[tuple[str, str]] = set()
         self.owner_rows: list[tuple[str, str]] = []
         self._phones: dict[tuple[Any, ...], str | None] = {}
+        self._capacities: dict[tuple[Any, ...], str | None] = {}
         self.placeholders: set[str] = set()  # source ids of the placeholder organizations made
         self.kept: dict[str, dict[str, str]] = {}  # entity -> source id -> id of each row kept (finish)
 
@@ -707,6 +785,42 @@ class Batch:
             return
         self._add("service_taxonomy_term", where, key, build)
 
+    def capacity(self, where: Where, sid: Any, service: Any, unit: Any, raw: dict[str, Any]) -> str | None:
+        """One HSDS 3.1 service_capacity: a count of a unit as of `updated`, kept as a report in the history."""
+
+        def build() -> tuple[dict[str, Any], dict[str, Any]]:
+            if text(service) is None:
+                raise RowError("missing required service_id")
+            slug, unknown = unit_slug(unit, raw.get("unit_id"))
+            available = count(raw.get("available"), "available")
+            if available is None:
+                raise RowError("missing required available")
+            maximum = count(raw.get("maximum"), "maximum")
+            if maximum is not None and available > maximum:
+                raise RowError(f"available {available} is above maximum {maximum}")
+            updated, naive = instant(raw.get("updated"), "updated")
+            if updated > dt.datetime.now(dt.UTC) + _CLOCK_SKEW:
+                raise RowError(f"updated {updated.isoformat()} is in the future")
+            same = (text(service), slug, updated, available, maximum)
+            if same in self._capacities and self._capacities[same] != text(sid):
+                raise Duplicate  # the same report under another id
+            self._capacities.setdefault(same, text(sid))
+            if unknown is not None:
+                self.flag(where, "service_capacity", text(sid), "unknown_unit", unknown)
+            if naive:
+                self.flag(
+                    where,
+                    "service_capacity",
+                    text(sid),
+                    "text_normalised",
+                    f"updated {raw.get('updated')!r} gives no offset; read as UTC",
+                )
+            return {"unit": slug, "available": available, "maximum": maximum, "updated_at": updated}, {
+                "service_id": ("service", text(service))
+            }
+
+        return self._add("service_capacity", where, sid, build)
+
     # -- resolution --------------------------------------------------------------------------
 
     def _placeholders(self, stored: set[str], stored_placeholders: set[str]) -> None:
@@ -780,6 +894,7 @@ class Batch:
             "organization",
             "location",
             "service",
+            "service_capacity",
             "service_at_location",
             "phone",
             "schedule",

@@ -1,4 +1,4 @@
-"""Exports of the whole directory as HSDS 3.0: JSON, NDJSON, or a tabular datapackage zip."""
+"""Exports of the whole directory as HSDS 3.0 (or its opt-in 3.1 profile): JSON, NDJSON or a datapackage zip."""
 
 import asyncio
 import csv
@@ -22,16 +22,19 @@ from service.imports.cells import guard
 from service.queries import exports as queries
 
 EXPORT_FORMATS = ("hsds-json", "ndjson", "hsds-csv")
+# 3.0 by default; 3.1 adds each service's live capacity (service_capacity with its unit).
+PROFILES = ("3.0", "3.1")
 # Fixed timestamp for zip members: the same data always gives the same bytes.
 _ZIP_TIME = (2024, 1, 1, 0, 0, 0)
-_NUMBER_FIELDS = {"latitude", "longitude", "minimum_age", "maximum_age"}
+_NUMBER_FIELDS = {"latitude", "longitude", "minimum_age", "maximum_age", "available", "maximum"}
 _DATE_FIELDS = {"assured_date", "valid_from", "valid_to"}
+_DATETIME_FIELDS = {"updated"}
 
 
-def datapackage() -> dict[str, object]:
-    """The package descriptor: HSDS 3.0 table and field names, with our columns' types."""
+def datapackage(profile: str = "3.0") -> dict[str, object]:
+    """The package descriptor: HSDS table and field names of the profile, with our columns' types."""
     resources = []
-    for path, (columns, _) in queries.TABLES.items():
+    for path, (columns, _) in queries.PROFILE_TABLES[profile].items():
         fields = []
         for column in columns:
             field: dict[str, object] = {"name": column, "type": "string"}
@@ -41,6 +44,8 @@ def datapackage() -> dict[str, object]:
                 field["type"] = "number"
             if column in _DATE_FIELDS:
                 field["type"] = "date"
+            if column in _DATETIME_FIELDS:
+                field["type"] = "datetime"
             fields.append(field)
         name = path.removesuffix(".csv")
         resources.append(
@@ -56,9 +61,9 @@ def datapackage() -> dict[str, object]:
         )
     return {
         "name": "commonground-hsds",
-        "title": "CommonGround directory (HSDS 3.0)",
+        "title": f"CommonGround directory (HSDS {profile})",
         "profile": "tabular-data-package",
-        "version": "3.0",
+        "version": profile,
         "resources": resources,
     }
 
@@ -73,20 +78,22 @@ def _cell(value: object) -> str:
     return guard(str(value))
 
 
-async def write_export(conn: asyncpg.Connection, format: str, out: BinaryIO) -> asyncpg.Record:
+async def write_export(conn: asyncpg.Connection, format: str, out: BinaryIO, profile: str = "3.0") -> asyncpg.Record:
     """Stream the directory to a binary file in one consistent snapshot; return that snapshot (text) and
     when the data it holds was last written."""
     if format not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format {format!r}")
+    if profile not in PROFILES:
+        raise ValueError(f"unknown HSDS profile {profile!r}")
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         seen = await queries.select_export_snapshot(conn)
         if format == "hsds-csv":
-            await _write_zip(conn, out)
+            await _write_zip(conn, out, profile)
             return seen
         first = True
         if format == "hsds-json":
             out.write(b"[")
-        async for document in queries.stream_service_documents(conn):
+        async for document in queries.stream_service_documents(conn, profile):
             if format == "ndjson":
                 out.write(document.encode() + b"\n")
             else:
@@ -97,12 +104,12 @@ async def write_export(conn: asyncpg.Connection, format: str, out: BinaryIO) -> 
     return seen
 
 
-async def _write_zip(conn: asyncpg.Connection, out: BinaryIO) -> None:
+async def _write_zip(conn: asyncpg.Connection, out: BinaryIO, profile: str) -> None:
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         descriptor = zipfile.ZipInfo("datapackage.json", _ZIP_TIME)
         descriptor.compress_type = zipfile.ZIP_DEFLATED
-        archive.writestr(descriptor, json.dumps(datapackage(), indent=2) + "\n")
-        for path, (columns, _) in queries.TABLES.items():
+        archive.writestr(descriptor, json.dumps(datapackage(profile), indent=2) + "\n")
+        for path, (columns, _) in queries.PROFILE_TABLES[profile].items():
             member = zipfile.ZipInfo(path, _ZIP_TIME)
             member.compress_type = zipfile.ZIP_DEFLATED
             with archive.open(member, "w", force_zip64=True) as raw:
@@ -142,7 +149,8 @@ class BuiltExport:
 
 
 class ExportCache:
-    """The HSDS zip of the data as it is now, built again by this worker only when something it holds changed."""
+    """The HSDS zip of each profile of the data as it is now, built again by this worker only when something
+    it holds changed."""
 
     # Old writers are forgotten after two days (queries.DELETE_OLD_EXPORT_WRITES); a zip older than one
     # day is built again rather than judged against a log that may have lost what it missed.
@@ -150,32 +158,37 @@ class ExportCache:
 
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
-        self.current: BuiltExport | None = None
-        self.lock = asyncio.Lock()
+        self.current: dict[str, BuiltExport] = {}
+        self.locks = {profile: asyncio.Lock() for profile in PROFILES}
 
-    async def fresh(self, pool: asyncpg.Pool, acquire_timeout_s: float) -> BuiltExport | None:
+    async def fresh(self, pool: asyncpg.Pool, acquire_timeout_s: float, profile: str = "3.0") -> BuiltExport | None:
         """The built zip, if nothing it holds has changed since it was built."""
-        current = self.current
+        current = self.current.get(profile)
         if current is None or time.monotonic() - current.built_at > self.MAX_AGE_S:
             return None
         async with pooled(pool, acquire_timeout_s) as conn:
             return current if await queries.select_export_current(conn, current.snapshot) else None
 
-    async def build(self, pool: asyncpg.Pool, acquire_timeout_s: float) -> BuiltExport:
+    async def build(self, pool: asyncpg.Pool, acquire_timeout_s: float, profile: str = "3.0") -> BuiltExport:
         """The zip of the data now, for a caller that found no fresh one; concurrent callers share one build."""
-        async with self.lock:
-            if (built := await self.fresh(pool, acquire_timeout_s)) is not None:
+        async with self.locks[profile]:
+            if (built := await self.fresh(pool, acquire_timeout_s, profile)) is not None:
                 return built
             file = tempfile.TemporaryFile()  # noqa: SIM115 - it outlives this call as the cached export; BuiltExport closes it
             try:
                 async with pooled(pool, acquire_timeout_s) as conn:
-                    seen = await write_export(conn, "hsds-csv", file)
+                    seen = await write_export(conn, "hsds-csv", file, profile)
                 built = await asyncio.to_thread(BuiltExport, seen["snapshot"], seen["at"], file)
             except BaseException:
                 file.close()
                 raise
             self.metrics.export_builds.inc()
-            self.current = built
+            previous = self.current.get(profile)
+            if previous is not None and previous.etag == built.etag:
+                # A write this profile does not show (a capacity count, for 3.0) leaves its bytes as they
+                # were, so If-Modified-Since (curl -z) must not see a change either.
+                built.modified_at = previous.modified_at
+            self.current[profile] = built
             return built
 
 

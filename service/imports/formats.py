@@ -280,6 +280,9 @@ def _json_service(batch: Batch, where: Where, record: Any) -> None:
         _hsds3_schedule(batch, where, schedule, {"service": service_id})
     for attribute in _objects(record.get("attributes")):
         _hsds3_attribute(batch, where, attribute, service_id)
+    # HSDS 3.1: live counts, each with its unit.
+    for capacity in _objects(record.get("capacities")):
+        batch.capacity(where, capacity.get("id"), service_id, capacity.get("unit"), capacity)
     for sal in _objects(record.get("service_at_locations")):
         location = sal.get("location")
         location_id = sal.get("location_id")
@@ -420,6 +423,10 @@ TABLES = {
     "service_taxonomies": "service_taxonomy",
     "language": "language",
     "languages": "language",
+    "service_capacity": "service_capacity",
+    "service_capacities": "service_capacity",
+    "unit": "unit",
+    "units": "unit",
 }
 
 
@@ -471,6 +478,9 @@ KNOWN_COLUMNS = {
     "longitude",
     "code",
     "language",
+    "unit_id",
+    "available",
+    "identifier",
 }
 
 
@@ -746,6 +756,12 @@ def read_tabular(folder: Path, batch: Batch, progress: Progress) -> None:
             )
         else:
             batch.taxonomy_term(where, row.get("id"), row, row.get("taxonomy_id"), row.get("parent_id"))
+
+    # HSDS 3.1: each count names its unit by unit_id, a row of units.csv (or one of ours by its id).
+    units = {sid.lower(): row for _, row in rows("unit") if (sid := text(row.get("id"))) is not None}
+    for where, row in rows("service_capacity"):
+        unit = units.get((text(row.get("unit_id")) or "").lower())
+        batch.capacity(where, row.get("id"), row.get("service_id"), unit, row)
 
     for where, row in rows("attribute"):
         if (row.get("link_entity") or row.get("link_type") or "service").lower() == "service":

@@ -191,6 +191,9 @@ async def _load(
             counts = batch.counts[entity]
             counts.created, counts.updated = created, updated
             counts.unchanged = len(batch.rows[entity]) - created - updated
+        counts = batch.counts["service_capacity"]
+        counts.created = await queries.insert_capacities(conn)
+        counts.unchanged = len(batch.rows["service_capacity"]) - counts.created
         removed |= await queries.replace_terms_and_categories(conn)
         if prune:
             removed |= await queries.prune_listings(conn, source, batch.present)

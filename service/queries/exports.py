@@ -1,4 +1,4 @@
-"""Reading the whole directory as HSDS 3.0, streamed with server-side cursors."""
+"""Reading the whole directory as HSDS 3.0 (or its 3.1 profile, with capacity), streamed with server-side cursors."""
 
 from collections.abc import AsyncIterator
 
@@ -48,9 +48,17 @@ SELECT_SERVICE_DOCUMENTS = (
 )
 
 
-async def stream_service_documents(conn: asyncpg.Connection) -> AsyncIterator[str]:
+# HSDS 3.1 adds the service's capacities (each with its unit) to the 3.0 document.
+SELECT_SERVICE_DOCUMENTS_31 = """
+    SELECT (hsds_service(s, false) || jsonb_build_object('capacities', hsds_capacities(s.id)))::text
+      FROM services s WHERE s.deleted_at IS NULL ORDER BY s.id
+"""
+
+
+async def stream_service_documents(conn: asyncpg.Connection, profile: str = "3.0") -> AsyncIterator[str]:
     """Every service as a full HSDS document, in id order (call inside a transaction)."""
-    async for row in conn.cursor(SELECT_SERVICE_DOCUMENTS, prefetch=500):
+    query = SELECT_SERVICE_DOCUMENTS_31 if profile == "3.1" else SELECT_SERVICE_DOCUMENTS
+    async for row in conn.cursor(query, prefetch=500):
         yield row[0]
 
 
@@ -193,7 +201,27 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
+# The HSDS 3.1 profile: the 3.0 tables, then the latest count of each unit of each listed service and
+# the units they count.
+TABLES_31: dict[str, tuple[tuple[str, ...], str]] = {
+    **TABLES,
+    "units.csv": (
+        ("id", "name", "scheme", "identifier", "uri"),
+        """SELECT DISTINCT hsds_unit_id(unit), hsds_unit_name(unit), 'CommonGround', unit, NULL::text
+             FROM hsds_latest_capacity WHERE listed(NULL, service_id, NULL, NULL)
+            ORDER BY 1""",
+    ),
+    "service_capacity.csv": (
+        ("id", "service_id", "unit_id", "available", "maximum", "description", "updated"),
+        """SELECT id, service_id, hsds_unit_id(unit), available, maximum, NULL::text, hsds_instant(updated_at)
+             FROM hsds_latest_capacity WHERE listed(NULL, service_id, NULL, NULL)
+            ORDER BY id""",
+    ),
+}
+PROFILE_TABLES = {"3.0": TABLES, "3.1": TABLES_31}
+
+
 async def stream_table(conn: asyncpg.Connection, name: str) -> AsyncIterator[asyncpg.Record]:
-    """The rows of one tabular file (call inside a transaction)."""
-    async for row in conn.cursor(TABLES[name][1], prefetch=2000):
+    """The rows of one tabular file of either profile (call inside a transaction)."""
+    async for row in conn.cursor(TABLES_31[name][1], prefetch=2000):
         yield row

@@ -80,12 +80,16 @@ CREATE_STAGES = (
     CREATE TEMP TABLE stage_rejected (entity text, source_id text) ON COMMIT DROP;
     CREATE TEMP TABLE stage_pruned (id uuid) ON COMMIT DROP;
     CREATE TEMP TABLE stage_dropped_link (id uuid) ON COMMIT DROP;
+    CREATE TEMP TABLE stage_service_capacity (
+        id uuid, service_id uuid, unit text, available int, maximum int, updated_at timestamptz
+    ) ON COMMIT DROP;
 """
 )
 
 STAGE_COLUMNS = {
     **{name: tuple(column.name for column in entity.stage_columns()) for name, entity in STAGED.items()},
     "service_taxonomy_term": ("service_id", "taxonomy_term_id"),
+    "service_capacity": ("id", "service_id", "unit", "available", "maximum", "updated_at"),
 }
 
 
@@ -490,6 +494,36 @@ async def record_sources(conn: asyncpg.Connection, source: str) -> None:
     await conn.execute(RECORD_SOURCES, source)
 
 
+# Capacity reports are history: one the store holds already (same service, unit, instant and counts)
+# is unchanged; a new one is added, under its own id, or, when a producer reuses one id for each new
+# count, under an id derived from that id and its instant, so the history keeps both.
+INSERT_CAPACITIES = """
+    WITH fresh AS (
+        SELECT c.* FROM stage_service_capacity c
+         WHERE NOT EXISTS (SELECT 1 FROM service_capacity s
+                            WHERE s.service_id = c.service_id AND s.unit = c.unit AND s.updated_at = c.updated_at
+                              AND s.available = c.available AND s.maximum IS NOT DISTINCT FROM c.maximum)
+    ), inserted AS (
+        INSERT INTO service_capacity (id, service_id, unit, available, maximum, updated_at)
+        SELECT CASE WHEN EXISTS (SELECT 1 FROM service_capacity s WHERE s.id = f.id)
+                    THEN overlay(overlay(md5('commonground-capacity:' || f.id || ':' || hsds_instant(f.updated_at))
+                                         PLACING '3' FROM 13) PLACING '8' FROM 17)::uuid
+                    ELSE f.id END,
+               f.service_id, f.unit, f.available, f.maximum, f.updated_at
+          FROM fresh f
+        ON CONFLICT (id) DO NOTHING
+        RETURNING 1
+    )
+    SELECT count(*) FROM inserted
+"""
+
+
+async def insert_capacities(conn: asyncpg.Connection) -> int:
+    """Add the staged capacity reports the store lacks; returns how many were added."""
+    created: int = await conn.fetchval(INSERT_CAPACITIES)
+    return created
+
+
 REFRESH_IMPORTED = """
     SELECT refresh_resource_index(ARRAY(
         SELECT sal.id FROM service_at_location sal
@@ -503,6 +537,7 @@ REFRESH_IMPORTED = """
                                   UNION SELECT service_id FROM stage_service_eligibility)
             OR sal.location_id IN (SELECT location_id FROM stage_phone UNION SELECT location_id FROM stage_schedule)
             OR sal.id IN (SELECT service_at_location_id FROM stage_schedule)
+            OR sal.service_id IN (SELECT service_id FROM stage_service_capacity)
             OR sal.service_id IN (SELECT id FROM stage_pruned) OR sal.location_id IN (SELECT id FROM stage_pruned)))
 """
 

@@ -1,10 +1,11 @@
-"""Bulk export of the whole directory as an HSDS 3.0 tabular datapackage."""
+"""Bulk export of the whole directory as an HSDS 3.0 tabular datapackage (or its 3.1 profile, with capacity)."""
 
 import email.utils
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from litestar import Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import QueryParameter
 from litestar.response import Stream
 
 from schemas.problems import Problem
@@ -14,6 +15,14 @@ from service.http.etags import matches_any
 from service.http.streams import open_stream
 from service.imports.exports import BuiltExport
 from service.state import AppState
+
+Profile = Annotated[
+    Literal["3.0", "3.1"],
+    QueryParameter(
+        description="HSDS 3.0 (default), or 3.1: also each service's latest count per unit, as "
+        "service_capacity.csv and units.csv"
+    ),
+]
 
 
 def _not_modified(request: Request[Any, Any, Any], built: BuiltExport) -> bool:
@@ -49,7 +58,7 @@ def _unchanged(built: BuiltExport) -> Stream:
     media_type="application/zip",
     # Here rather than in the docstring: it is longer than a line, and a wrapped docstring publishes the break.
     description="The whole directory as an HSDS 3.0 tabular datapackage (zip) from one snapshot, built again only "
-    "when its data changed.",
+    "when its data changed; profile=3.1 adds live capacity (HSDS 3.1 service_capacity and unit).",
     response_description="A zip: datapackage.json and one CSV per HSDS table",
     responses={
         304: ResponseSpec(
@@ -67,15 +76,15 @@ def _unchanged(built: BuiltExport) -> Stream:
         ),
     },
 )
-async def export_hsds_zip(request: Request[Any, Any, Any], state: AppState) -> Stream:
-    """The whole directory as an HSDS 3.0 zip from one snapshot, rebuilt only when its data changed."""
+async def export_hsds_zip(request: Request[Any, Any, Any], state: AppState, profile: Profile = "3.0") -> Stream:
+    """The whole directory as an HSDS zip from one snapshot, rebuilt only when its data changed."""
     cache, timeout = state.exports, state.streams.acquire_timeout_s
     try:
-        if (built := await cache.fresh(state.pool, timeout)) is not None and _not_modified(request, built):
+        if (built := await cache.fresh(state.pool, timeout, profile)) is not None and _not_modified(request, built):
             return _unchanged(built)
         stream = await open_stream(connect=False)
         if built is None:
-            built = await cache.build(state.pool, timeout)
+            built = await cache.build(state.pool, timeout, profile)
     except UNAVAILABLE as error:
         raise DatabaseUnavailable(str(error) or type(error).__name__) from error
     if _not_modified(request, built):
@@ -86,6 +95,8 @@ async def export_hsds_zip(request: Request[Any, Any, Any], state: AppState) -> S
         headers={
             **_validators(built),
             "Content-Length": str(built.size),
-            "Content-Disposition": 'attachment; filename="commonground-hsds.zip"',
+            "Content-Disposition": 'attachment; filename="commonground-hsds.zip"'
+            if profile == "3.0"
+            else 'attachment; filename="commonground-hsds-3.1.zip"',
         },
     )
