@@ -22,6 +22,7 @@ ENVIRONMENT = {
     "COMMONGROUND_POOL_SIZE": "pool_size",
     "COMMONGROUND_STATEMENT_TIMEOUT_MS": "statement_timeout_ms",
     "COMMONGROUND_MAX_BODY_BYTES": "max_body_bytes",
+    "COMMONGROUND_BODY_TIMEOUT_S": "body_timeout_s",
     "COMMONGROUND_MAX_IMPORT_BYTES": "max_import_bytes",
     "COMMONGROUND_IMPORT_MAX_UNPACKED_BYTES": "import_max_unpacked_bytes",
     "COMMONGROUND_IMPORT_MAX_RATIO": "import_max_ratio",
@@ -65,6 +66,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     pool_size: int = 10
     statement_timeout_ms: int = 10_000
     max_body_bytes: int = 1_048_576
+    # The longest wait for the next part of a request body: a client that stops sending gets 408.
+    body_timeout_s: float = 30.0
     max_import_bytes: int = 512 * 1_048_576
     # What an import's zip may unpack to, in all and per compressed byte of a member (zip bombs stop here).
     import_max_unpacked_bytes: int = 512 * 1_048_576

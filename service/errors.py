@@ -70,6 +70,13 @@ class InvalidInput(DomainError):
         self.params = [InvalidParam(name=name, reason=reason, location=location)]
 
 
+class BodyTimeout(DomainError):
+    status, title, kind = 408, "Request timeout", "tag:commonground,2026:request-timeout"
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the request body stopped arriving: nothing came for {seconds:g} s; send it again")
+
+
 class DatabaseUnavailable(DomainError):
     status, title, kind = 503, "Database unavailable", "tag:commonground,2026:database-unavailable"
 

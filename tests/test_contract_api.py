@@ -58,3 +58,41 @@ async def test_body_values_must_have_the_declared_json_type(client):
     assert (
         await client.post("/v1/locations", json={"name": "x", "latitude": 45.5, "longitude": -122.6}, headers=ADMIN)
     ).status_code == 201
+
+
+async def _stalled_post(base: str, headers: str) -> tuple[bytes, float]:
+    """POST a body that stops after 10 of its 100 bytes: the answer, and how long it took."""
+    import asyncio
+    import time
+    from urllib.parse import urlsplit
+
+    address = urlsplit(base)
+    reader, writer = await asyncio.open_connection(address.hostname, address.port)
+    started = time.monotonic()
+    writer.write(
+        b"POST /v1/locations HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        + headers.encode()
+        + b"Content-Length: 100\r\n\r\n"
+        + b'{"name": "'
+    )
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(65_536), timeout=10)
+    writer.close()
+    return answer, time.monotonic() - started
+
+
+async def test_a_body_that_stops_arriving_gets_408_and_changes_nothing(db_url, conn):
+    import json
+
+    from tests.conftest import ADMIN_KEY, make_settings, serving
+
+    auth = f"Authorization: Bearer {ADMIN_KEY}\r\n"
+    async with serving(make_settings(db_url, body_timeout_s=0.5)) as base:
+        for headers in (auth, auth + "Idempotency-Key: stalled-1\r\n"):
+            answer, seconds = await _stalled_post(base, headers)
+            head, _, body = answer.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 408"), answer
+            assert b"content-type: application/problem+json" in head.lower()
+            assert "stopped arriving" in json.loads(body)["detail"]
+            assert 0.4 < seconds < 5
+    assert await conn.fetchval("SELECT count(*) FROM locations") == 0

@@ -1,21 +1,25 @@
 """The one ASGI pass around the whole app, outside the router so that unmatched paths and errors
-are covered too: request id, caller and quota, the stream budget, Allow, HEAD, metrics and the access line.
+are covered too: request id, caller and quota, the stream budget, Allow, HEAD, a bound on slow bodies,
+metrics and the access line.
 
 Each part is its module's (access, auth, streams, contract, idempotency); here they share one scan
 of the request headers and one wrapper of `send`, instead of a layer each.
 """
 
+import asyncio
 import time
 
 from litestar import Litestar
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
+from service.errors import BodyTimeout
 from service.http.access import log_answer, request_id
 from service.http.auth import admit
 from service.http.contract import Allow
 from service.http.idempotency import idempotency_middleware
 from service.http.streams import stream_middleware
+from service.state import app_state
 
 
 def edge_middleware(app: Litestar) -> ASGIApp:
@@ -26,10 +30,13 @@ def edge_middleware(app: Litestar) -> ASGIApp:
     # Replays and idempotency problems are answers of their own, without Allow: only the app's are edited.
     posted = stream_middleware(idempotency_middleware(allow.middleware(inner)))
 
+    body_timeout_s = app_state(app).settings.body_timeout_s
+
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
             await inner(scope, receive, send)
             return
+        receive = patient(receive, body_timeout_s)
         given = authorization = None
         for name, value in scope.get("headers", []):
             if name == b"x-request-id":
@@ -75,5 +82,27 @@ def headless(send: Send) -> Send:
         elif not ended:
             ended = True
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    return wrapped
+
+
+def patient(receive: Receive, seconds: float) -> Receive:
+    """Receive, waiting at most seconds for each part of the request body: a client that stops sending
+    it gets 408 (BodyTimeout) instead of holding its request open. Once the body is complete, waits
+    are not bounded (a streamed answer waits for the disconnect)."""
+    complete = False
+
+    async def wrapped() -> ReceiveMessage:
+        nonlocal complete
+        if complete:
+            return await receive()
+        try:
+            async with asyncio.timeout(seconds):
+                message = await receive()
+        except TimeoutError:
+            raise BodyTimeout(seconds) from None
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            complete = True
+        return message
 
     return wrapped

@@ -31,7 +31,7 @@ from litestar.types import (
 
 from schemas.problems import InvalidParam
 from service.db import BROKEN, pooled
-from service.errors import send_problem
+from service.errors import BodyTimeout, send_problem
 from service.http.auth import caller_in
 from service.queries import idempotency as queries
 from service.state import app_state
@@ -95,7 +95,11 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
             return
         chunks, size = [], 0
         while True:
-            message = await receive()
+            try:
+                message = await receive()
+            except BodyTimeout as error:
+                await send_problem(send, path, error.status, error.title, error.detail, error.kind)
+                return
             if message["type"] != "http.request":
                 break
             chunks.append(message.get("body", b""))
