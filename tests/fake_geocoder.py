@@ -1,5 +1,7 @@
 """A geopy-shaped geocoder for tests (COMMONGROUND_GEOCODER=tests.fake_geocoder:FakeGeocoder)."""
 
+import time
+
 from geopy.exc import GeocoderTimedOut, GeocoderUnavailable
 from geopy.location import Location
 
@@ -7,7 +9,8 @@ KNOWN = {"1120 sw 5th ave, portland, or": ("1120 SW 5th Ave, Portland, OR 97204"
 
 
 class FakeGeocoder:
-    """Answers from a fixed table; 'down' and 'slow' simulate a broken service."""
+    """Answers from a fixed table; 'down', 'slow' and 'hangs' simulate a broken service ('hangs' ignores
+    its own timeout, as a stuck connection does)."""
 
     def __init__(self, user_agent: str, timeout: float, **_: object) -> None:
         self.timeout = timeout
@@ -17,5 +20,7 @@ class FakeGeocoder:
             raise GeocoderUnavailable("connection refused")
         if query == "slow":
             raise GeocoderTimedOut("no answer")
+        if query == "hangs":
+            time.sleep(self.timeout + 2)
         found = KNOWN.get(query.strip().lower())
         return None if found is None else Location(found[0], (found[1], found[2]), {})

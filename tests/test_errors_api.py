@@ -136,3 +136,15 @@ async def test_database_outage_is_503_and_heals_by_itself(tmp_path):
             statuses = [(await client.get("/v1/resources")).status_code for _ in range(3)]
             assert statuses[-1] == 200
             assert (await client.get("/readyz")).status_code == 200
+
+
+async def test_a_geocoder_that_hangs_answers_503_without_waiting_for_it(db_url):
+    import time
+
+    settings = make_settings(db_url, geocoder="tests.fake_geocoder:FakeGeocoder", geocoder_timeout=0.2)
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        started = time.monotonic()
+        hung = await client.get("/v1/resources", params={"address": "hangs"})
+        assert hung.status_code == 503 and hung.headers["retry-after"]
+        assert "did not answer within 0.2 s" in hung.json()["detail"]
+        assert time.monotonic() - started < 2  # the request does not wait for the stuck lookup
