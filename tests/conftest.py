@@ -75,11 +75,13 @@ async def templates(server_url: str) -> AsyncIterator[dict[str, str]]:
     await admin.close()
 
 
-async def _clone(server_url: str, template: str) -> AsyncIterator[str]:
+async def _clone(server_url: str, template: str | None) -> AsyncIterator[str]:
+    """A database for one test, copied from a template, or with nothing in it."""
     name = f"cg_test_{os.getpid()}_{next(_numbers)}"
     admin = await asyncpg.connect(server_url)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+        copied = "" if template is None else f' TEMPLATE "{template}" STRATEGY FILE_COPY'
+        await admin.execute(f'CREATE DATABASE "{name}"{copied}')
         yield database_url(server_url, name)
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
@@ -97,6 +99,13 @@ async def db_url(server_url: str, templates: dict[str, str]) -> AsyncIterator[st
 async def other_db_url(server_url: str, templates: dict[str, str]) -> AsyncIterator[str]:
     """A second empty database, for round trips."""
     async for url in _clone(server_url, templates["empty"]):
+        yield url
+
+
+@pytest.fixture
+async def bare_db_url(server_url: str) -> AsyncIterator[str]:
+    """A database with nothing in it, not even migrations, as a fresh data folder has."""
+    async for url in _clone(server_url, None):
         yield url
 
 

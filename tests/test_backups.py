@@ -1,35 +1,17 @@
 """Backups: one consistent snapshot while writes go on, checked before a restore, restored whole."""
 
 import asyncio
-import itertools
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
 import pytest
 
 from service.backups import BackupError, backup, checksum_path, restore, verify
-from tests.conftest import database_url
-
-_names = itertools.count()
 
 SELECT_TABLES = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
-
-
-@pytest.fixture
-async def empty_url(server_url: str) -> AsyncIterator[str]:
-    """A database with nothing in it, as a fresh data folder has."""
-    name = f"cg_restore_{os.getpid()}_{next(_names)}"
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield database_url(server_url, name)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 async def rows_by_table(url: str) -> dict[str, set[str]]:
@@ -59,7 +41,7 @@ async def write_pairs(url: str, stop: asyncio.Event) -> int:
     return pairs
 
 
-async def test_a_backup_taken_under_writes_restores_one_consistent_moment(seeded_db_url, empty_url, tmp_path):
+async def test_a_backup_taken_under_writes_restores_one_consistent_moment(seeded_db_url, bare_db_url, tmp_path):
     stop = asyncio.Event()
     writer = asyncio.create_task(write_pairs(seeded_db_url, stop))
     await asyncio.sleep(0.2)
@@ -71,12 +53,12 @@ async def test_a_backup_taken_under_writes_restores_one_consistent_moment(seeded
     assert checksum_path(path).read_text() == f"{digest}  store.backup\n"
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
 
-    await asyncio.to_thread(restore, empty_url, path)
-    source, restored = await rows_by_table(seeded_db_url), await rows_by_table(empty_url)
+    await asyncio.to_thread(restore, bare_db_url, path)
+    source, restored = await rows_by_table(seeded_db_url), await rows_by_table(bare_db_url)
     assert set(restored) == set(source)
     for table, rows in restored.items():
         assert rows <= source[table], table  # nothing that was never there
-    conn = await asyncpg.connect(empty_url)
+    conn = await asyncpg.connect(bare_db_url)
     try:
         names = [row[0] for row in await conn.fetch("SELECT name FROM organizations WHERE name LIKE 'pair %'")]
         seeded = await conn.fetchval("SELECT count(*) FROM services")
@@ -88,14 +70,14 @@ async def test_a_backup_taken_under_writes_restores_one_consistent_moment(seeded
     assert seeded > 0 and seeded == len(source["services"])
 
 
-async def test_a_damaged_backup_is_refused_and_the_store_left_as_it_was(seeded_db_url, empty_url, tmp_path):
+async def test_a_damaged_backup_is_refused_and_the_store_left_as_it_was(seeded_db_url, bare_db_url, tmp_path):
     path = tmp_path / "store.backup"
     await asyncio.to_thread(backup, seeded_db_url, path)
     whole = path.read_bytes()
 
     path.write_bytes(whole[: len(whole) // 2])
     with pytest.raises(BackupError, match="does not match its checksum"):
-        await asyncio.to_thread(restore, empty_url, path)
+        await asyncio.to_thread(restore, bare_db_url, path)
     path.write_bytes(whole)
     good = checksum_path(path).read_text()
     checksum_path(path).unlink()
@@ -108,15 +90,15 @@ async def test_a_damaged_backup_is_refused_and_the_store_left_as_it_was(seeded_d
 
     checksum_path(path).write_text(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  store.backup\n")
     with pytest.raises(BackupError, match="pg_restore failed"):
-        await asyncio.to_thread(restore, empty_url, path)
-    assert await rows_by_table(empty_url) == {}
+        await asyncio.to_thread(restore, bare_db_url, path)
+    assert await rows_by_table(bare_db_url) == {}
 
     path.write_bytes(whole)
     checksum_path(path).write_text(good)
     with pytest.raises(BackupError, match="already holds"):
         await asyncio.to_thread(restore, seeded_db_url, path)
-    await asyncio.to_thread(restore, empty_url, path)
-    assert await rows_by_table(empty_url) == await rows_by_table(seeded_db_url)
+    await asyncio.to_thread(restore, bare_db_url, path)
+    assert await rows_by_table(bare_db_url) == await rows_by_table(seeded_db_url)
 
 
 def cli(url: str, *arguments: str | Path) -> subprocess.CompletedProcess[str]:
@@ -126,12 +108,12 @@ def cli(url: str, *arguments: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
-async def test_the_commands_say_in_one_line_what_happened(seeded_db_url, empty_url, tmp_path):
+async def test_the_commands_say_in_one_line_what_happened(seeded_db_url, bare_db_url, tmp_path):
     path = tmp_path / "nightly.backup"
     made = await asyncio.to_thread(cli, seeded_db_url, "backup", path)
     assert made.returncode == 0 and made.stderr.startswith(f"backup written to {path}"), made.stderr
     checksum_path(path).write_text("0" * 64 + "  nightly.backup\n")
-    refused = await asyncio.to_thread(cli, empty_url, "restore", path)
+    refused = await asyncio.to_thread(cli, bare_db_url, "restore", path)
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
     assert refused.stderr.strip().splitlines() == [
         f"commonground restore: {path} does not match its checksum: the file is damaged, truncated or another backup's"

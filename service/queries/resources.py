@@ -255,9 +255,8 @@ SELECT_NEAREST_IDS_FEW = """
 
 # Services whose area covers the search point, one resource each (the lowest id), listed before
 # nearby ones: their sort key is 0, the chord distance of a resource standing on the point.
-SELECT_SERVING_IDS = """
-    SELECT 'serves_area'::text AS match, r.id, 0::float8 AS sort_key, NULL::float8 AS window_edge,
-           NULL::bigint AS window_rows
+SELECT_SERVING = """
+    SELECT 'serves_area'::text AS match, r.id, 0::float8 AS sort_key, {columns}
       FROM resource_index r
      WHERE r.id IN (SELECT DISTINCT ON (sal.service_id) r.id
                       FROM resource_index r JOIN service_at_location sal ON sal.id = r.id
@@ -267,6 +266,9 @@ SELECT_SERVING_IDS = """
      ORDER BY r.id
      LIMIT {limit}
 """
+# The serving part's columns beside the windowed nearest ids, and as rows of their own (below).
+SERVING_IDS = "NULL::float8 AS window_edge, NULL::bigint AS window_rows"
+SERVING_ROWS = "r.head, NULL::float8 AS distance_m, {extras}"
 
 # The page of a search from a point: the parts' best rows by (sort key, id), and only for those
 # the document and what is evaluated per request. With area matches, `served` holds the services
@@ -287,30 +289,13 @@ SELECT_NEAREST_ROWS = """
            geodesic_m($1, $2, r.latitude, r.longitude) AS distance_m, {extras}
       FROM resource_index r
      WHERE r.geo IS NOT NULL AND {where}
-     ORDER BY r.geo <-> ll_to_earth($1, $2), r.id
+     ORDER BY {distance}, r.id
      LIMIT {limit}
 """
-
-SELECT_NEAREST_ROWS_FEW = """
-    SELECT 'nearby'::text AS match, r.id, r.geo <-> ll_to_earth($1, $2) AS sort_key, r.head,
-           geodesic_m($1, $2, r.latitude, r.longitude) AS distance_m, {extras}
-      FROM resource_index r
-     WHERE r.geo IS NOT NULL AND {where}
-     ORDER BY (r.geo <-> ll_to_earth($1, $2)) + 0, r.id
-     LIMIT {limit}
-"""
-
-SELECT_SERVING_ROWS = """
-    SELECT 'serves_area'::text AS match, r.id, 0::float8 AS sort_key, r.head, NULL::float8 AS distance_m, {extras}
-      FROM resource_index r
-     WHERE r.id IN (SELECT DISTINCT ON (sal.service_id) r.id
-                      FROM resource_index r JOIN service_at_location sal ON sal.id = r.id
-                     WHERE sal.service_id = any((SELECT ids FROM served)::uuid[]) AND {where}
-                     ORDER BY sal.service_id, r.id)
-       AND {after}
-     ORDER BY r.id
-     LIMIT {limit}
-"""
+# Walking the nearest-first index, or (with a driver) ranking the few rows it leaves: the "+ 0" of
+# SELECT_NEAREST_IDS_FEW.
+BY_DISTANCE = "r.geo <-> ll_to_earth($1, $2)"
+BY_DISTANCE_RANKED = "(r.geo <-> ll_to_earth($1, $2)) + 0"
 
 SELECT_ROWS = """
     {served}
@@ -345,25 +330,28 @@ def nearest_statement(
     return SELECT_PAGE.format(served="", parts=parts, limit=row_count(limit), extras=extras), search.args
 
 
-def _nearest_rows(
-    search: _Search, radius_m: float | None, after: tuple[float, UUID] | None, limit: int, few: bool, extras: str
-) -> str:
-    """The nearest part of a search with its columns (exact order), its own conditions added."""
+def _keep_nearest(search: _Search, radius_m: float | None, after: tuple[float, UUID] | None) -> None:
+    """The nearest part's own conditions: within the radius, after the cursor."""
     if radius_m is not None:
         search.keep(_WHERE_WITHIN, radius=radius_m)
     if after is not None:
         search.keep(_WHERE_AFTER_CHORD, key=after[0], id=after[1])
-    return search.sql(SELECT_NEAREST_ROWS_FEW if few else SELECT_NEAREST_ROWS, limit, extras=extras)
+
+
+def _nearest_rows(
+    search: _Search, radius_m: float | None, after: tuple[float, UUID] | None, limit: int, few: bool, extras: str
+) -> str:
+    """The nearest part of a search with its columns (exact order), its own conditions added."""
+    _keep_nearest(search, radius_m, after)
+    distance = BY_DISTANCE_RANKED if few else BY_DISTANCE
+    return search.sql(SELECT_NEAREST_ROWS, limit, extras=extras, distance=distance)
 
 
 def _nearest_ids(
     search: _Search, radius_m: float | None, after: tuple[float, UUID] | None, limit: int, few: bool
 ) -> str:
     """The windowed nearest part of a search (ids and sort keys), its own conditions added."""
-    if radius_m is not None:
-        search.keep(_WHERE_WITHIN, radius=radius_m)
-    if after is not None:
-        search.keep(_WHERE_AFTER_CHORD, key=after[0], id=after[1])
+    _keep_nearest(search, radius_m, after)
     if few:
         return search.sql(SELECT_NEAREST_IDS_FEW, limit)
     return search.sql(SELECT_NEAREST_IDS, limit, window=row_count(limit + TIE_WINDOW))
@@ -389,8 +377,8 @@ def nearby_statement(
     parts = ""
     if after is None or after[0] <= 0:  # area matches sort first (key 0): a later page has none left
         after_sql = "true" if after is None else _WHERE_AFTER_ID.format(id=search.param(after[1]))
-        serving = SELECT_SERVING_ROWS if exact else SELECT_SERVING_IDS
-        parts = "(" + search.sql(serving, limit, after=after_sql, extras=extras) + ") UNION ALL "
+        columns = SERVING_ROWS.format(extras=extras) if exact else SERVING_IDS
+        parts = "(" + search.sql(SELECT_SERVING, limit, after=after_sql, columns=columns) + ") UNION ALL "
     search.where.append(_WHERE_NOT_SERVED)
     if exact:
         parts += "(" + _nearest_rows(search, radius_m, after, limit, driver is not None, extras) + ")"
