@@ -229,3 +229,34 @@ async def test_lists_are_part_of_the_history_too(client):
     assert entry["changes"]["exceptions"][0] == [] and entry["changes"]["exceptions"][1][0]["date"] == "2026-12-25"
     # A list-only entry can be reverted to like any other (the fields as they were then).
     assert (await client.post(f"{path}/revert", json={"version": entry["version"]}, headers=ADMIN)).status_code == 200
+
+
+async def test_a_creation_keeps_no_copy_of_the_row_yet_reads_and_reverts_as_one(client, conn):
+    made = (
+        await client.post(
+            "/v1/resources", json=resource_body(45.5, -122.6, name="Dawn Center", status="active"), headers=ADMIN
+        )
+    ).json()
+    service_id = made["service"]["id"]
+    path = f"/v1/services/{service_id}"
+    # Nothing edited yet: the creation reads from the row itself.
+    (create,) = await history(client, path)
+    assert create["op"] == "create" and create["changes"]["name"] == [None, "Dawn Center"]
+    await client.patch(path, json={"name": "Dusk Center", "description": "Evenings"}, headers=ANY_VERSION)
+    await client.patch(path, json={"status": "inactive"}, headers=ANY_VERSION)
+    stored = await conn.fetch(
+        "SELECT op, snapshot IS NULL AS bare FROM audit_log WHERE entity = 'service' AND entity_id = $1 ORDER BY id",
+        made["service"]["id"],
+    )
+    assert [(row["op"], row["bare"]) for row in stored] == [("create", True), ("update", False), ("update", False)]
+    # Derived from the first edit, undone: the name and description as created, nothing of the later edits.
+    create = (await history(client, path))[-1]
+    assert create["changes"]["name"] == [None, "Dawn Center"] and "description" not in create["changes"]
+    assert create["changes"]["status"] == [None, "active"]
+    reverted = await client.post(f"{path}/revert", json={"version": create["version"]}, headers=ADMIN)
+    assert reverted.status_code == 200, reverted.text
+    assert (reverted.json()["name"], reverted.json()["status"], reverted.json()["description"]) == (
+        "Dawn Center",
+        "active",
+        None,
+    )

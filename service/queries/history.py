@@ -9,10 +9,11 @@ import msgspec
 from schemas.history import HistoryEntry
 from service.queries.columns import ADDRESS, LISTINGS, lines
 
-# A creation stores only its snapshot; its changes are every field set, from nothing.
+# A creation's changes are every field it set, from nothing: its snapshot, derived (audit_snapshot).
 SELECT_HISTORY = """
     SELECT a.id AS version, a.op, a.changes::text AS changes, a.actor, k.name AS actor_name, a.request_id, a.note,
-           a.at, CASE WHEN a.changes IS NULL AND a.op <> 'baseline' THEN a.snapshot::text END AS created
+           a.at, CASE WHEN a.changes IS NULL AND a.op <> 'baseline'
+                      THEN audit_snapshot(a.entity, a.entity_id, a.id)::text END AS created
       FROM audit_log a
       LEFT JOIN api_keys k ON k.id::text = a.actor
      WHERE a.entity = $1 AND a.entity_id = $2 AND ($3::bigint IS NULL OR a.id < $3)
@@ -81,7 +82,7 @@ async def history_exists(conn: asyncpg.Connection, kind: str, listing_id: UUID) 
     return exists
 
 
-SELECT_SNAPSHOT = "SELECT snapshot::text FROM audit_log WHERE entity = $1 AND entity_id = $2 AND id = $3"
+SELECT_SNAPSHOT = "SELECT audit_snapshot($1, $2, $3)::text"
 
 
 async def select_snapshot(conn: asyncpg.Connection, kind: str, listing_id: UUID, version: int) -> dict[str, Any] | None:
@@ -124,8 +125,7 @@ ADD_LIST_CHANGES = """
     )
     INSERT INTO audit_log (entity, entity_id, op, changes, snapshot, actor, request_id, note)
     SELECT $1, $2, coalesce(nullif(current_setting('commonground.audit_op', true), ''), 'update'), $3::jsonb,
-           (SELECT snapshot FROM audit_log WHERE entity = $1 AND entity_id = $2 AND snapshot IS NOT NULL
-             ORDER BY id DESC LIMIT 1),
+           audit_snapshot($1, $2, (SELECT max(id) FROM audit_log WHERE entity = $1 AND entity_id = $2)),
            nullif(current_setting('commonground.actor', true), ''),
            nullif(current_setting('commonground.request_id', true), ''),
            nullif(current_setting('commonground.audit_note', true), '')
