@@ -121,3 +121,23 @@ async def test_the_set_based_rebuild_writes_the_documents_resource_document_buil
     )
     assert differing == 0
     assert await seeded_conn.fetchval("SELECT count(*) FROM resource_index") == 320
+
+
+async def test_search_rows_are_compressed_in_their_page_never_moved_out(conn):
+    # Every column MAIN: an EXTENDED one would be moved out of line before any document is compressed,
+    # and a search would then read the TOAST table for a filter column on every row it walks.
+    stored = await conn.fetch(
+        "SELECT attname, attstorage::text FROM pg_attribute WHERE attrelid = 'resource_index'::regclass "
+        "AND attnum > 0 AND NOT attisdropped AND attstorage::text <> 'p'"
+    )
+    assert stored and {row["attstorage"] for row in stored} == {"m"}, stored
+    long = " ".join(f"Walk-in help number {i} with rides, meals and a bed." for i in range(60))
+    await add_resource(conn, 45.5, -122.6, name="Long listing", description=long)
+    head, compressed = await conn.fetchrow(
+        "SELECT head, pg_column_compression(head) FROM resource_index WHERE name = 'Long listing'"
+    )
+    assert len(head) > 3000 and compressed is not None
+    toast = await conn.fetchval(
+        "SELECT reltoastrelid::regclass::text FROM pg_class WHERE oid = 'resource_index'::regclass"
+    )
+    assert await conn.fetchval(f"SELECT count(*) FROM {toast}") == 0
