@@ -18,6 +18,7 @@ from uuid import UUID
 
 import asyncpg
 import msgspec
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from schemas.resources import Resource, ResourceCreate, ResourcePage
@@ -480,3 +481,16 @@ def stop_serve(process: subprocess.Popen) -> str:
     printed = _printed(process)
     _SERVE_OUTPUT.pop(process.pid).close()
     return printed
+
+
+def from_addresses(app: Litestar, addresses: list[str]) -> Litestar:
+    """The app as if each request came from the next address in the list (the test client has one)."""
+    inner = app.asgi_handler
+
+    async def handler(scope, receive, send):
+        if scope["type"] == "http":
+            scope["client"] = (addresses.pop(0), 40000)
+        await inner(scope, receive, send)
+
+    app.asgi_handler = handler
+    return app

@@ -2,13 +2,17 @@
 
 import asyncio
 
+from litestar.testing import AsyncTestClient
+
+from service.app import create_app
 from service.http.idempotency import SHOWN_ONCE
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, make_settings
 from tests.factories import (
     PUBLIC_ADDRESS,
     StubResolver,
     assert_not_in_dump,
     bearer,
+    from_addresses,
     make_key,
     pg_dump_text,
     resource_body,
@@ -115,3 +119,21 @@ async def test_an_answer_postgresql_could_not_keep_is_kept_once_it_is_back(clien
     assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
     assert again.json()["id"] == first.json()["id"]
     assert await conn.fetchval("SELECT count(*) FROM services") == 1
+
+
+async def test_a_report_retried_from_another_network_is_filed_once(db_url, conn):
+    addresses = ["198.51.100.7", "203.0.113.9", "203.0.113.9", "203.0.113.9"]
+    async with AsyncTestClient(app=from_addresses(create_app(make_settings(db_url)), addresses)) as client:
+        made = (await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="Fax"), headers=ADMIN)).json()
+        report = {"kind": "problem", "service_id": made["service"]["id"], "note": "Wrong phone: it rings a fax"}
+        # Sent on the clinic's wifi, its answer lost; retried over the phone's network with the same key.
+        first = await client.post("/v1/suggestions", json=report, headers={"Idempotency-Key": "report-7f3a"})
+        again = await client.post("/v1/suggestions", json=report, headers={"Idempotency-Key": "report-7f3a"})
+        assert first.status_code == again.status_code == 201, again.text
+        assert again.headers["idempotent-replayed"] == "true" and again.json()["id"] == first.json()["id"]
+        # Another report under the same key is another request, not a way to read or spoil this one.
+        other = await client.post(
+            "/v1/suggestions", json={**report, "note": "Closed for good"}, headers={"Idempotency-Key": "report-7f3a"}
+        )
+        assert other.status_code == 201 and "idempotent-replayed" not in other.headers
+    assert await conn.fetchval("SELECT count(*) FROM suggestions") == 2

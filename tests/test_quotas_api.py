@@ -4,12 +4,12 @@ import asyncio
 import datetime as dt
 
 import asyncpg
-from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.http.quotas import QuotaLedger
 from tests.conftest import ADMIN, make_settings
+from tests.factories import from_addresses
 
 
 async def test_anonymous_calls_get_a_lower_quota_and_a_clear_429(db_url):
@@ -51,19 +51,6 @@ async def test_the_limit_is_exact_across_worker_processes(db_url):
     assert codes.count(200) == 25 and codes.count(429) == 35
 
 
-def _from_address(app: Litestar, addresses: list[str]) -> Litestar:
-    """The app as if each request came from the next address in the list (the test client has one)."""
-    inner = app.asgi_handler
-
-    async def handler(scope, receive, send):
-        if scope["type"] == "http":
-            scope["client"] = (addresses.pop(0), 40000)
-        await inner(scope, receive, send)
-
-    app.asgi_handler = handler
-    return app
-
-
 async def test_guessing_keys_spends_the_address_s_anonymous_quota(db_url):
     settings = make_settings(db_url, rate_limit_anonymous=3)
     async with AsyncTestClient(app=create_app(settings)) as client:
@@ -91,7 +78,7 @@ async def test_ipv6_callers_are_counted_per_64_and_mapped_ipv4_as_ipv4(db_url):
         "::ffff:192.0.2.7",
         "192.0.2.8",
     ]
-    app = _from_address(create_app(make_settings(db_url, rate_limit_anonymous=1)), addresses)
+    app = from_addresses(create_app(make_settings(db_url, rate_limit_anonymous=1)), addresses)
     async with AsyncTestClient(app=app) as client:
         codes = [(await client.get("/v1/categories")).status_code for _ in range(6)]
     # One /64 shares a bucket, the next /64 has its own; ::ffff:192.0.2.7 is 192.0.2.7.

@@ -116,13 +116,15 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
             "headers": [(name, value) for name, value in scope.get("headers", []) if name != b"accept-encoding"],
         }
         scope = uncompressed
-        # Keys are per caller (the key behind the request, else the client's address): nobody can answer,
-        # or spoil, another caller's key.
+        # A key with an API key behind it is that caller's: nobody else can answer, or spoil, it. A key sent
+        # without one belongs to its body instead of the client's address: a phone that lost the answer
+        # to a report retries from another network, and must get that answer, not file a second report.
+        # Only one who sends the same random key with the same body is answered (with what they sent).
         resolved = caller_in(scope)
-        client = scope.get("client")
-        who = f"key:{resolved.key_id}" if resolved.key_id is not None else f"ip:{client[0] if client else 'unknown'}"
+        digest = hashlib.sha256(body).hexdigest()
+        who = f"key:{resolved.key_id}" if resolved.key_id is not None else f"body:{digest}"
         caller = hashlib.sha256(who.encode()).hexdigest()[:32]
-        key, digest = f"{caller}:{raw_key.decode()}", hashlib.sha256(body).hexdigest()
+        key = f"{caller}:{raw_key.decode()}"
         pool: asyncpg.Pool = app_state(scope["app"]).pool
         try:
             async with pooled(pool, 5) as conn:
