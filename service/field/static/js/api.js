@@ -14,13 +14,29 @@ export class Problem extends Error {
   }
 }
 
+// Whether the last call reached the server. navigator.onLine only knows that a network is there: a
+// phone with one bar, or on a wifi with no way out, says "online" while every call fails.
+let reached = true;
+
+export function reachable() {
+  return reached;
+}
+
+function reaching(now) {
+  if (now === reached) return;
+  reached = now;
+  window.dispatchEvent(new Event(now ? "cg-reached" : "cg-unreached"));
+}
+
 export async function request(path, options = {}) {
   let response;
   try {
     response = await fetch(path, { headers: { Accept: "application/json" }, ...options });
   } catch {
+    reaching(false);
     throw new Offline("offline");
   }
+  reaching(true);
   const type = response.headers.get("content-type") || "";
   const body = type.includes("json") ? await response.json().catch(() => null) : null;
   if (!response.ok) throw new Problem(response.status, body);

@@ -1,7 +1,7 @@
 // The field app: one form, one call to GET /v1/resources, results a specialist can act on. The page's
 // state lives in its URL (the same parameter names as the API), so a search can be bookmarked,
 // shared and reloaded; answers, settings and the short list live only on this phone.
-import { Offline, Problem, getKept } from "./api.js";
+import { Offline, Problem, getKept, reachable, request } from "./api.js";
 import { card, detail, languageName, summary } from "./cards.js";
 import { clear, el } from "./dom.js";
 import { drawMap } from "./map.js";
@@ -413,8 +413,16 @@ function drawList() {
   });
 }
 
+// The browser says a network is back: whether it reaches the server is known by calling it (the
+// waiting reports, else the health check), and the banner follows that answer.
+function regained() {
+  if (reports.pending()) reports.flush().then((sent) => sent && setStatus(t("reports_sent")));
+  else request("/healthz").catch(() => {});
+  showOnline();
+}
+
 function showOnline() {
-  const offline = !navigator.onLine;
+  const offline = !navigator.onLine || !reachable();
   $("offline").hidden = !offline;
   $("offline").textContent = offline ? t("offline_banner") + (reports.pending() ? " " + t("reports_waiting", { n: reports.pending() }) : "") : "";
   if (!offline && reports.pending()) reports.flush().then((sent) => sent && setStatus(t("reports_sent")));
@@ -478,8 +486,10 @@ async function boot() {
   drawRecent();
   drawList();
   showOnline();
-  window.addEventListener("online", showOnline);
+  window.addEventListener("online", regained);
   window.addEventListener("offline", showOnline);
+  window.addEventListener("cg-reached", showOnline);
+  window.addEventListener("cg-unreached", showOnline);
   window.addEventListener("popstate", () => {
     const current = new URLSearchParams(location.search);
     fillForm(current);

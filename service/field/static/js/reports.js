@@ -31,7 +31,17 @@ function body(serviceId, problem, words) {
 
 // Sends what waits, oldest first: true when something was sent. A refusal (4xx) leaves the outbox
 // with the reason kept, so a report is never retried forever; no signal keeps it for later.
-export async function flush() {
+// One flush at a time: the signal's return is heard both from the browser and from the next call.
+let flushing = null;
+
+export function flush() {
+  flushing ??= send().finally(() => {
+    flushing = null;
+  });
+  return flushing;
+}
+
+async function send() {
   let sent = false;
   for (const report of outbox()) {
     try {
