@@ -2,6 +2,7 @@
 
 import datetime as dt
 from typing import Literal
+from uuid import UUID
 
 import msgspec
 
@@ -37,6 +38,8 @@ class SearchFilters(msgspec.Struct, frozen=True, kw_only=True):
     capacity_max_age: dt.timedelta = dt.timedelta(hours=24)
     bbox: BoundingBox | None = None
     verified_since: dt.date | None = None
+    # Services, locations or organizations: only their listings (how a downloaded area learns what changed in it).
+    listings: list[UUID] | None = None
 
 
 class SearchRequest(msgspec.Struct, frozen=True, kw_only=True):

@@ -14,6 +14,7 @@ import zxingcpp
 from playwright.async_api import Browser, Page, expect
 
 from tests.conftest import ADMIN, _clone, make_settings, phone, serving
+from tests.factories import resource_body
 
 READY = "body[data-ready=true]"
 TILES = "https://tiles.test/{z}/{x}/{y}.png"
@@ -296,7 +297,9 @@ async def test_an_area_downloaded_once_is_searched_offline_and_follows_the_feed(
     where = "near=45.5152,-122.6784"
     await _open(page, f"{live_url}/?{where}")
     await _results(page)
+    outside = resource_body(47.61, -122.33, name="Harbor drop-in", categories=["naloxone"])
     async with httpx.AsyncClient(base_url=live_url) as api:
+        harbor = (await api.post("/v1/resources", json=outside, headers=ADMIN)).json()
         size = (await api.get(f"/v1/resources/count?{where}&radius=10&unit=mi")).json()["count"]
     await page.get_by_label("Listings within").select_option("10")
     await page.get_by_role("button", name="Check the size").click()
@@ -325,10 +328,24 @@ async def test_an_area_downloaded_once_is_searched_offline_and_follows_the_feed(
         )
         assert patched.status_code == 200, patched.text
         assert (await api.delete(f"/v1/services/{closed['service']['id']}", headers=headers)).status_code == 204
+        # A place opened inside, one moved in from Seattle, one moved away: the feed says what, not where.
+        opened = resource_body(45.52, -122.67, name="New night van", categories=["naloxone"])
+        assert (await api.post("/v1/resources", json=opened, headers=ADMIN)).status_code == 201
+        moved_in = {"latitude": 45.51, "longitude": -122.66}
+        assert (await api.patch(f"/v1/locations/{harbor['location']['id']}", json=moved_in, headers=headers)).is_success
+        gone = kept[2]
+        away = {"latitude": 44.05, "longitude": -123.09}
+        assert (await api.patch(f"/v1/locations/{gone['location']['id']}", json=away, headers=headers)).is_success
         expected = (await api.get(f"/v1/resources?{where}&category=harm-reduction&radius=10")).json()["items"]
+        now = (await api.get(f"/v1/resources/count?{where}&radius=10&unit=mi")).json()["count"]
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
     await page.get_by_role("button", name="Update now").click()
     await expect(page.locator("#status")).to_have_text("The area is up to date.")
-    await expect(page.locator("#area-state")).to_contain_text(f"{size - 1} places")
+    await expect(page.locator("#area-state")).to_contain_text(f"{now} places")
+    # Only what changed was asked for: no download of the area again.
+    searches = [url for url in asked if "/v1/resources?" in url]
+    assert searches and all("listing=" in url for url in searches), searches
     # With no signal, a search never made before is answered from the area, as the API would.
     await context.set_offline(True)
     await page.locator("label.chip", has_text="Harm reduction").click()
@@ -337,6 +354,7 @@ async def test_an_area_downloaded_once_is_searched_offline_and_follows_the_feed(
     names = await page.locator("#list .card h3").all_inner_texts()
     assert names[:10] == [item["service"]["name"] for item in expected][:10]
     assert "Renamed van" in names and closed["service"]["name"] not in names
+    assert {"New night van", "Harbor drop-in"} <= set(names) and gone["service"]["name"] not in names
     await page.get_by_label("Words (optional)").fill("naloxone")
     await page.get_by_role("button", name="Search").click()
     await expect(page.locator("#status")).to_contain_text("from the downloaded area")

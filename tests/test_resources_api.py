@@ -1,5 +1,7 @@
 """GET/POST /v1/resources over HTTP: where, what, when, paging."""
 
+import uuid
+
 import pytest
 from geopy.distance import geodesic
 from litestar.testing import AsyncTestClient
@@ -269,3 +271,50 @@ async def test_count_within_a_radius_is_what_downloading_the_area_brings(client)
     refused = await client.get("/v1/resources/count", params={"near": "45.5,-122.6"})
     assert refused.status_code == 422 and "radius" in refused.text
     assert (await client.get("/v1/resources/count", params={"radius": 5})).status_code == 422
+
+
+async def test_listing_keeps_only_what_belongs_to_the_given_ids(client):
+    inside = await create(client, resource_body(45.52, -122.68, name="Inside"))
+    second = await create(
+        client,
+        {
+            "organization_id": inside["organization"]["id"],
+            "service": {"name": "Same org", "categories": ["rides"]},
+            "location": {
+                "name": "Across town",
+                "latitude": 45.55,
+                "longitude": -122.60,
+                "timezone": "America/Los_Angeles",
+            },
+        },
+    )
+    far = await create(client, resource_body(47.61, -122.33, name="Seattle"))
+    near = "45.52,-122.68"
+
+    async def names(*ids: str, **more: object) -> list[str]:
+        page = await search(client, near=near, listing=",".join(ids), **more)
+        return [item["service"]["name"] for item in page["items"]]
+
+    assert await names(inside["service"]["id"]) == ["Inside"]
+    assert await names(second["location"]["id"], far["service"]["id"]) == ["Same org", "Seattle"]
+    assert await names(inside["organization"]["id"]) == ["Inside", "Same org"]
+    # With a radius: what of them is in the area now, as a downloaded area asks after a change.
+    assert await names(inside["organization"]["id"], far["location"]["id"], radius=10) == ["Inside", "Same org"]
+    await client.patch(
+        f"/v1/locations/{far['location']['id']}",
+        json={"latitude": 45.53, "longitude": -122.67},
+        headers={**ADMIN, "If-Match": "*"},
+    )
+    assert await names(far["location"]["id"], radius=10) == ["Seattle"]
+    # Repeated pages and the other orders keep the filter.
+    first = await search(client, near=near, listing=inside["organization"]["id"], limit=1)
+    rest = await search(client, near=near, listing=inside["organization"]["id"], limit=1, cursor=first["next_cursor"])
+    assert [p["items"][0]["service"]["name"] for p in (first, rest)] == ["Inside", "Same org"]
+    by_name = await search(client, listing=f"{far['service']['id']},{second['service']['id']}")
+    assert [item["service"]["name"] for item in by_name["items"]] == ["Same org", "Seattle"]
+    assert (await search(client, near=near, listing="00000000-0000-0000-0000-000000000001"))["items"] == []
+    for bad, reason in (("not-an-id", "is not the id"), (",".join(str(uuid.uuid4()) for _ in range(101)), "at most")):
+        refused = await client.get("/v1/resources", params={"near": near, "listing": bad})
+        assert refused.status_code == 422 and refused.headers["content-type"] == "application/problem+json"
+        (problem,) = refused.json()["invalid_params"]
+        assert problem["name"] == "listing" and reason in problem["reason"], problem

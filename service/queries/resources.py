@@ -68,7 +68,7 @@ def _hits(rows: list[asyncpg.Record], match: str | None = None) -> list[Hit]:
 
 # An indexed filter that can pick a search's rows when it leaves few (count_candidates); "facets" is
 # categories and attributes together (their bitmaps ANDed).
-Driver = Literal["open_at", "categories", "attributes", "facets"]
+Driver = Literal["open_at", "categories", "attributes", "facets", "listings"]
 
 
 class _Search:
@@ -127,6 +127,8 @@ class _Search:
             self.keep(lon_test, west=box.min_lon, east=box.max_lon)
             if box.centre is not None and box.radius_m is not None:
                 self.keep(_WHERE_CIRCLE, latitude=box.centre[0], longitude=box.centre[1], radius=box.radius_m)
+        if filters.listings is not None:
+            self.keep(indexed("listings", _WHERE_LISTINGS), ids=filters.listings)
         if filters.has_capacity is not None:
             self.keep(_WHERE_CAPACITY, unit=filters.has_capacity, since=filters.evaluated_at - filters.capacity_max_age)
 
@@ -195,6 +197,14 @@ _WHERE_BBOX_LON_INSIDE = "r.longitude BETWEEN {west}::float8 AND {east}::float8"
 _WHERE_BBOX_LON_ACROSS = "(r.longitude >= {west}::float8 OR r.longitude <= {east}::float8)"
 _WHERE_CIRCLE = "earth_box(ll_to_earth({latitude}::float8, {longitude}::float8), {radius}::float8) @> r.geo"
 # A person verified the listing (assured_date) on or after the date.
+# The listings of some services, locations or organizations: picked by the primary key from the few
+# links they have (each part by its own index), so it always drives the search (CandidateCounts.driver).
+_WHERE_LISTINGS = (
+    "r.id = any(ARRAY(SELECT x.id FROM service_at_location x WHERE x.service_id = any({ids}::uuid[]) "
+    "UNION SELECT x.id FROM service_at_location x WHERE x.location_id = any({ids}::uuid[]) "
+    "UNION SELECT x.id FROM service_at_location x JOIN services s ON s.id = x.service_id "
+    "WHERE s.organization_id = any({ids}::uuid[])))"
+)
 _WHERE_VERIFIED = (
     "EXISTS (SELECT 1 FROM service_at_location x JOIN services s ON s.id = x.service_id "
     "WHERE x.id = r.id AND s.assured_date >= {since}::date)"

@@ -162,6 +162,15 @@ VerifiedWithin = Annotated[
         examples=[Example(value="90d")],
     ),
 ]
+ListingParam = Annotated[
+    list[str] | None,
+    QueryParameter(
+        description="Only the listings of these services, locations or organizations: ids, repeated or "
+        "comma-separated, up to 100 in all. With near and radius, what of them lies in an area now: how a "
+        "downloaded area applies the change feed (a place created, moved in or out, or deleted).",
+        examples=[Example(value=["5f0c4a52-1d6e-4b8e-9c1a-3c9d2b7e8f10"])],
+    ),
+]
 GenderParam = Annotated[
     Gender | None,
     QueryParameter(
@@ -204,6 +213,7 @@ class ResourceController(Controller):
         has_capacity: HasCapacity = None,
         capacity_max_age: CapacityMaxAge = "24h",
         verified_within: VerifiedWithin = None,
+        listing: ListingParam = None,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> Response[ResourcePage]:
@@ -230,6 +240,7 @@ class ResourceController(Controller):
             has_capacity=has_capacity,
             capacity_max_age=capacity_max_age,
             verified_within=verified_within,
+            listing=listing,
             limit=limit,
             cursor=cursor,
             geojson=format == "geojson"

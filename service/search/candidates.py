@@ -36,6 +36,8 @@ class CandidateCounts:
 
     async def driver(self, conn: asyncpg.Connection, filters: SearchFilters) -> Driver | None:
         """The indexed filter leaving the fewest rows, if that is few enough to rank them."""
+        if filters.listings is not None:
+            return "listings"  # a hundred ids at most: their links are few, whatever else is asked
         keys: list[tuple[Driver, int | tuple[str, ...] | None]] = []
         if filters.open_at is not None:
             keys.append(("open_at", math.floor(filters.open_at.timestamp() / 3600)))

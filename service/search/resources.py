@@ -4,6 +4,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from typing import Literal
+from uuid import UUID
 
 import asyncpg
 import msgspec
@@ -20,6 +21,8 @@ from service.search.words import Corrections, alternatives, words_to_check
 from service.state import AppState
 
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+# The most ids one search may name in listing=: a page of the change feed is read in such batches.
+MAX_LISTINGS = 100
 
 
 class SearchPage(msgspec.Struct, frozen=True):
@@ -53,6 +56,7 @@ async def read_request(
     has_capacity: str | None = None,
     capacity_max_age: str = "24h",
     verified_within: str | None = None,
+    listing: list[str] | None = None,
     limit: int = 1,
     cursor: str | None = None,
     geojson: bool = False,
@@ -77,6 +81,7 @@ async def read_request(
     for code in languages:
         if not LANGUAGE_CODE.match(code):
             raise InvalidInput("language", f"{code!r} is not an ISO 639 code such as es or zh")
+    listings = _ids(listing)
     now = dt.datetime.now(dt.UTC)
     filters = SearchFilters(
         statuses=sorted(set(status or ["active"])),
@@ -95,6 +100,7 @@ async def read_request(
         verified_since=(now - parse_duration(verified_within, "verified_within")).date()
         if verified_within is not None
         else None,
+        listings=listings,
     )
     # Relative inputs (open_now, verified_within) enter as given, not as the instant they resolved
     # to, so a cursor stays valid while a person pages through.
@@ -117,6 +123,7 @@ async def read_request(
         bbox,
         filters.capacity_max_age.total_seconds(),
         verified_within,
+        [str(listing_id) for listing_id in listings] if listings is not None else None,
     )
     return SearchRequest(
         origin=origin,
@@ -181,6 +188,23 @@ async def search(
         # ellipsoidal distance so distance_m never goes down (area matches stay first).
         hits.sort(key=lambda hit: (hit.distance_m is not None, hit.distance_m or 0.0))
     return SearchPage(hits, next_cursor, origin)
+
+
+def _ids(values: list[str] | None) -> list[UUID] | None:
+    """The ids of listing=, distinct and sorted; None when none were given."""
+    given = _listed(values)
+    if not given:
+        return None
+    ids = set()
+    for value in given:
+        try:
+            ids.add(UUID(value))
+        except ValueError:
+            reason = f"{value[:40]!r} is not the id of a service, location or organization"
+            raise InvalidInput("listing", reason) from None
+    if len(ids) > MAX_LISTINGS:
+        raise InvalidInput("listing", f"names {len(ids)} ids; at most {MAX_LISTINGS} in one search")
+    return sorted(ids)
 
 
 def _listed(values: list[str] | None) -> list[str]:

@@ -2,13 +2,15 @@
 // first), searched on the phone with no signal (distance, category, eligibility, words, hours computed
 // here), and kept current from the change feed, deletions included. Kept in IndexedDB: a county's
 // listings are more than localStorage holds.
-import { Problem, request } from "./api.js";
+import { request } from "./api.js";
 import { hoursAt } from "./hours.js";
 
 const DB = "commonground";
 const STORE = "packs";
 const KEY = "area";
 const PAGE = 100;
+// The most ids one search may name (MAX_LISTINGS in service/search/resources.py).
+const LISTINGS = 100;
 const METRES_PER_MILE = 1609.344;
 
 function database() {
@@ -66,10 +68,7 @@ export async function measure(params, miles) {
 // so a change made while downloading is applied by the next update.
 export async function download(params, miles, label, progress) {
   const { next_cursor: since } = await request("/v1/changes?since=latest");
-  const query = place(params);
-  query.set("radius", String(miles));
-  query.set("unit", "mi");
-  query.set("limit", String(PAGE));
+  const query = areaQuery({ place: place(params).toString(), miles });
   const items = [];
   let cursor = null;
   let origin = null;
@@ -81,52 +80,68 @@ export async function download(params, miles, label, progress) {
     cursor = page.next_cursor;
     progress(items.length);
   } while (cursor);
-  const pack = { origin, radius_m: miles * METRES_PER_MILE, miles, label, items, since, downloaded_at: Date.now(), synced_at: Date.now() };
+  const pack = {
+    origin,
+    place: place(params).toString(),
+    radius_m: miles * METRES_PER_MILE,
+    miles,
+    label,
+    items,
+    since,
+    downloaded_at: Date.now(),
+    synced_at: Date.now(),
+  };
   await keep(pack);
   return pack;
 }
 
-// Applies the changes since the pack's position: changed listings are fetched again, deleted ones
-// leave; a new place anywhere means the area is downloaded again, since only the API knows where it is.
+// Applies the changes since the pack's position. The feed names what changed (services, locations,
+// organizations; a bed count by its service), not where it is, so the API is asked which listings of
+// those lie in the area now (listing=, LISTINGS ids at a time): they replace every kept listing that any
+// of those ids touches. A place created or moved in arrives, one moved out or deleted leaves.
 export async function update(progress = () => {}) {
   const pack = await current();
   if (!pack) return null;
-  const touched = { service: new Set(), location: new Set(), organization: new Set(), capacity: new Set() };
+  const touched = new Set();
   let since = pack.since;
-  let created = false;
   for (;;) {
     const page = await request(`/v1/changes?since=${encodeURIComponent(since)}&limit=1000`);
-    for (const change of page.items) {
-      if (change.op === "create" && change.entity !== "capacity") created = true;
-      touched[change.entity]?.add(change.id);
-    }
+    for (const change of page.items) touched.add(change.id);
     since = page.next_cursor;
     if (page.items.length < 1000) break;
   }
-  if (created) {
-    const params = new URLSearchParams({ near: `${pack.origin.latitude},${pack.origin.longitude}` });
-    return download(params, pack.miles, pack.label, progress);
+  const ids = [...touched];
+  const fresh = [];
+  for (let at = 0; at < ids.length; at += LISTINGS) {
+    const query = areaQuery(pack);
+    query.set("listing", ids.slice(at, at + LISTINGS).join(","));
+    let cursor = null;
+    do {
+      if (cursor) query.set("cursor", cursor);
+      const page = await request("/v1/resources?" + query.toString());
+      fresh.push(...page.items);
+      cursor = page.next_cursor;
+      progress(fresh.length);
+    } while (cursor);
   }
-  const stale = pack.items.filter(
-    (item) =>
-      touched.service.has(item.service?.id) ||
-      touched.capacity.has(item.service?.id) ||
-      touched.location.has(item.location?.id) ||
-      touched.organization.has(item.organization?.id),
-  );
-  for (const item of stale) {
-    const at = pack.items.findIndex((kept) => kept.id === item.id);
-    try {
-      const fresh = await request(`/v1/resources/${encodeURIComponent(item.id)}`);
-      pack.items[at] = { ...fresh, match: item.match };
-    } catch (error) {
-      if (!(error instanceof Problem && (error.status === 404 || error.status === 410))) throw error;
-      pack.items.splice(at, 1);
-    }
-  }
+  const replaced = new Set(fresh.map((item) => item.id));
+  const untouched = (item) =>
+    !replaced.has(item.id) &&
+    ![item.service?.id, item.location?.id, item.organization?.id].some((id) => id && touched.has(id));
+  pack.items = pack.items.filter(untouched).concat(fresh);
   Object.assign(pack, { since, synced_at: Date.now() });
   await keep(pack);
   return pack;
+}
+
+// The search that downloaded the pack, without its page: the same place (near, ZIP or address, so
+// services serving a ZIP stay in) and radius.
+function areaQuery(pack) {
+  const query = new URLSearchParams(pack.place || `near=${pack.origin.latitude},${pack.origin.longitude}`);
+  query.set("radius", String(pack.miles));
+  query.set("unit", "mi");
+  query.set("limit", String(PAGE));
+  return query;
 }
 
 function metres(from, to) {
