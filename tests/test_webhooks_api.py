@@ -440,3 +440,35 @@ async def test_a_receiver_answering_too_much_is_cut_off(db_url):
         hook = (await client.post("/v1/webhooks", json={"url": target.url, "events": ["*"]}, headers=ADMIN)).json()
         await client.post(f"/v1/webhooks/{hook['id']}/ping", headers=ADMIN)
         assert (await _log(client, hook["id"]))[0]["status"] == "delivered"
+
+
+async def test_a_shutdown_gives_back_the_deliveries_it_was_sending(db_url):
+    from service.http.metrics import Metrics
+    from service.platform.webhooks import Deliverer
+
+    settings = make_settings(db_url, webhook_allow_insecure=True, webhooks_enabled=False, webhook_timeout_s=30)
+    async with receiver(delays=[30]) as slow, AsyncTestClient(app=create_app(settings)) as client:
+        hook = (await client.post("/v1/webhooks", json={"url": slow.url, "events": ["*"]}, headers=ADMIN)).json()
+        await client.post(f"/v1/webhooks/{hook['id']}/ping", headers=ADMIN)
+        pool = await asyncpg.create_pool(db_url, min_size=1, max_size=4)
+        try:
+            key = load_server_key(settings)
+            running = asyncio.create_task(Deliverer(pool, settings, Metrics(None), key).run())
+            await slow.wait_for(1)
+            held = await pool.fetchrow("SELECT attempts, lease_owner, locked_until FROM webhook_deliveries")
+            assert held["attempts"] == 1 and held["lease_owner"] is not None
+            # The app's lifespan cancels the deliverer on SIGTERM: the delivery is due again at once, not
+            # after its lease (30 s x 3 + 30 here), and the cut attempt is not counted.
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+            given_back = await pool.fetchrow(
+                "SELECT status, attempts, lease_owner, locked_until FROM webhook_deliveries"
+            )
+            assert dict(given_back) == {"status": "pending", "attempts": 0, "lease_owner": None, "locked_until": None}
+            assert await pool.fetchval("SELECT count(*) FROM webhook_attempts") == 0
+            next_worker = Deliverer(
+                pool, make_settings(db_url, webhook_allow_insecure=True, webhook_timeout_s=1), Metrics(None), key
+            )
+            assert await next_worker.deliver_due() == 1
+        finally:
+            await pool.close()

@@ -30,7 +30,7 @@ import msgspec
 
 from schemas.webhooks import EventData, WebhookEvent
 from service.config import Settings
-from service.db import pooled
+from service.db import BROKEN, pooled
 from service.errors import InvalidInput
 from service.http.metrics import Metrics
 from service.platform.sealing import ServerKey, Unsealable
@@ -213,18 +213,19 @@ class Deliverer:
 
     async def run(self) -> None:
         """Claim and deliver due events until cancelled, each attempt a task of its own so none waits for another."""
-        sending: dict[asyncio.Task[None], UUID] = {}
+        sending: dict[asyncio.Task[None], asyncpg.Record] = {}
         try:
             while True:
                 free, claimed = CONCURRENCY - len(sending), []
                 if free > 0:
-                    busy = [webhook for webhook, n in collections.Counter(sending.values()).items() if n >= PER_WEBHOOK]
+                    counts = collections.Counter(row["webhook_id"] for row in sending.values())
+                    busy = [webhook for webhook, n in counts.items() if n >= PER_WEBHOOK]
                     try:
                         claimed = await self._claim(free, busy)
                     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                         log.warning("claiming webhook deliveries failed; retrying", exc_info=True)
                 for row in claimed:
-                    sending[asyncio.create_task(self._deliver(row))] = row["webhook_id"]
+                    sending[asyncio.create_task(self._deliver(row))] = row
                 if sending:
                     # Every slot taken: wait for one. Otherwise poll again soon, or as soon as one frees up.
                     full = len(sending) >= CONCURRENCY
@@ -245,6 +246,21 @@ class Deliverer:
             for task in sending:
                 task.cancel()
             await asyncio.gather(*sending, return_exceptions=True)
+            await self._release([row for task, row in sending.items() if task.cancelled()])
+
+    async def _release(self, rows: list[asyncpg.Record]) -> None:
+        """Give back the leases of attempts a shutdown cut short, so another worker sends them at once
+        rather than after the lease (minutes); the cut attempt does not count as one."""
+        if not rows:
+            return
+        try:
+            async with asyncio.timeout(5), pooled(self.pool, 5) as conn:
+                released = await queries.release_leases(
+                    conn, [row["id"] for row in rows], [row["lease_owner"] for row in rows]
+                )
+            log.info("released %d webhook deliveries cut short by shutdown", released)
+        except (asyncpg.PostgresError, *BROKEN):
+            log.warning("could not release %d webhook leases; they lapse on their own", len(rows), exc_info=True)
 
     async def deliver_due(self) -> int:
         """One round: claim up to CONCURRENCY due deliveries, send them concurrently, wait for all of them."""

@@ -238,3 +238,19 @@ async def finish_attempt(
         )
         is not None
     )
+
+
+# Leases a shutdown gave back, each only while its owner still holds it: due again now, the cut attempt
+# not counted.
+RELEASE_LEASES = """
+    UPDATE webhook_deliveries d
+       SET locked_until = NULL, lease_owner = NULL, attempts = d.attempts - 1
+      FROM unnest($1::uuid[], $2::uuid[]) AS l(id, owner)
+     WHERE d.id = l.id AND d.lease_owner = l.owner AND d.status = 'pending'
+    RETURNING d.id
+"""
+
+
+async def release_leases(conn: asyncpg.Connection, delivery_ids: list[UUID], owners: list[UUID]) -> int:
+    """Give back claimed deliveries that were not finished; how many were still held."""
+    return len(await conn.fetch(RELEASE_LEASES, delivery_ids, owners))
