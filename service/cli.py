@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import shutil
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,10 +54,19 @@ async def prepare(dsn: str, seed: bool | None) -> None:
         await conn.close()
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    """SIGTERM ends serve as Ctrl-C does. uvicorn drains on either, then raises the signal again once it
+    is done; SIGTERM's default would then kill the process before the embedded PostgreSQL is stopped."""
+    raise KeyboardInterrupt
+
+
 def serve(settings: Settings) -> None:
-    """Migrate, seed on first start, then run the API until Ctrl-C."""
+    """Migrate, seed on first start, then run the API until Ctrl-C or SIGTERM (systemd, Docker, Kubernetes):
+    new connections are refused, requests in flight finish (for up to 10 s), webhook attempts cut short
+    give back their leases, then PostgreSQL stops."""
     import uvicorn
 
+    signal.signal(signal.SIGTERM, _interrupted)
     with database(settings, supervise=True) as dsn:
         asyncio.run(prepare(dsn, None if settings.seed_on_start else False))
         # Workers are separate processes: they read the database from the environment.

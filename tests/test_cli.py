@@ -1,10 +1,15 @@
 """The commonground command as a user runs it: serve, stop with Ctrl-C, serve again, openapi."""
 
 import json
+import signal
+import socket
 import subprocess
+import time
 
+import pytest
 import yaml
 
+from tests.conftest import ADMIN_KEY
 from tests.factories import COMMAND, ISSUE_BODY, call, command_env, free_port, start_serve, stop_serve
 
 
@@ -97,3 +102,38 @@ def test_import_and_export_commands(db_url, tmp_path):
         [COMMAND, "import", str(tmp_path / "nope.json")], env=env, capture_output=True, text=True, timeout=120
     )
     assert missing.returncode == 1 and "does not exist" in missing.stderr
+
+
+def test_sigterm_finishes_the_request_in_flight_then_stops_the_database(tmp_path):
+    port = free_port()
+    process = start_serve(tmp_path, port)
+    body = json.dumps(ISSUE_BODY).encode()
+    head = (
+        f"POST /v1/resources HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {ADMIN_KEY}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as slow:
+            # A phone on one bar: half the body now, the rest after the server was told to stop.
+            slow.sendall(head + body[:40])
+            time.sleep(0.5)
+            process.send_signal(signal.SIGTERM)
+            time.sleep(1.0)
+            with pytest.raises(OSError):  # no new connection is taken while it drains
+                socket.create_connection(("127.0.0.1", port), timeout=2).close()
+            slow.sendall(body[40:])
+            answer = slow.recv(65_536)
+        assert answer.startswith(b"HTTP/1.1 201"), answer[:200]
+        assert process.wait(timeout=30) == 0
+    finally:
+        output = stop_serve(process)
+    assert not (tmp_path / "pgdata" / "postmaster.pid").exists(), "PostgreSQL was left running:\n" + output
+    # The write that was in flight was kept.
+    (location,) = [
+        line.split(b":", 1)[1].strip() for line in answer.split(b"\r\n") if line.lower().startswith(b"location:")
+    ]
+    process = start_serve(tmp_path, port)
+    try:
+        assert call(f"http://127.0.0.1:{port}{location.decode()}")[0] == 200
+    finally:
+        stop_serve(process)
