@@ -2,6 +2,8 @@
 
 import random
 import string
+import time
+import uuid
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -9,6 +11,7 @@ from litestar.testing import AsyncTestClient
 from service.app import create_app
 from service.embedded import embedded_postgres
 from tests.conftest import ADMIN, make_settings
+from tests.factories import resource_body
 
 BAD_SEARCHES = [
     ({"near": "100,0"}, "near"),
@@ -148,3 +151,21 @@ async def test_a_geocoder_that_hangs_answers_503_without_waiting_for_it(db_url):
         assert hung.status_code == 503 and hung.headers["retry-after"]
         assert "did not answer within 0.2 s" in hung.json()["detail"]
         assert time.monotonic() - started < 2  # the request does not wait for the stuck lookup
+
+
+async def test_a_query_past_the_statement_timeout_is_a_503_and_frees_the_worker(db_url, conn):
+    async with AsyncTestClient(app=create_app(make_settings(db_url, statement_timeout_ms=400))) as client:
+        made = (await client.post("/v1/resources", json=resource_body(45.5, -122.6, name="Held"), headers=ADMIN)).json()
+        service = f"/v1/services/{made['service']['id']}"
+        # Another session holds the row (a long curation transaction): the edit waits, past the timeout.
+        async with conn.transaction():
+            await conn.execute("SELECT 1 FROM services WHERE id = $1 FOR UPDATE", uuid.UUID(made["service"]["id"]))
+            started = time.monotonic()
+            stuck = await client.patch(service, json={"name": "Changed"}, headers={**ADMIN, "If-Match": "*"})
+            waited = time.monotonic() - started
+        assert stuck.status_code == 503, stuck.text
+        assert stuck.headers["content-type"] == "application/problem+json" and "retry-after" in stuck.headers
+        assert stuck.json()["title"] == "Query took too long" and waited < 3
+        # The worker and its connection are free again, and nothing was half-saved.
+        again = await client.patch(service, json={"name": "Changed"}, headers={**ADMIN, "If-Match": "*"})
+        assert again.status_code == 200 and again.json()["name"] == "Changed"
