@@ -147,6 +147,26 @@ async def test_a_read_with_the_token_sees_the_write_a_stale_replica_does_not(dat
         assert bad.status_code == 422 and bad.json()["invalid_params"][0]["name"] == "CommonGround-Consistency"
 
 
+async def test_another_worker_learns_of_a_session_s_write_at_once(databases):
+    standby_url = databases[1]
+    async with (
+        replica_app(databases, replica_max_lag_s=60.0) as one,
+        replica_app(databases, replica_max_lag_s=60.0) as other,
+    ):
+        assert await _state(one) == "up" and await _state(other) == "up"
+        key = await make_key(one, scopes=["write"])
+        writer = {"Authorization": f"Bearer {key['key']}"}
+        await _replica(standby_url, "SELECT pg_wal_replay_pause()")
+        created = await one.post("/v1/resources", json=ISSUE_BODY, headers=writer)
+        assert created.status_code == 201, created.text
+        path = f"/v1/resources/{created.json()['id']}"
+        # The other worker was told by the primary (NOTIFY) that this key wrote: its reads skip the stale
+        # replica, while another caller's are still the replica's.
+        await asyncio.sleep(0.2)
+        assert (await other.get(path, headers=writer)).status_code == 200
+        assert (await other.get(path)).status_code == 404
+
+
 async def _served_by_replica(client: AsyncTestClient, path: str, token: str) -> bool:
     before = await _replica_reads(client)
     response = await client.get(path, headers={"CommonGround-Consistency": token})
