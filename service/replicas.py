@@ -208,6 +208,7 @@ class Replicas:
                 log.warning("replica %s is not answering (%s)", replica.name, type(error).__name__)
             replica.state, replica.problem, replica.lag_s, replica.lag_bytes = "down", type(error).__name__, None, None
             self.up.labels(replica.name).set(0)
+            self.lag.labels(replica.name).set(float("inf"))
             return
         if row is None or not row["in_recovery"] or row["replay"] is None:
             replica.state, replica.problem = "down", "not a streaming replica (pg_is_in_recovery() is false)"
