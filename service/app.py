@@ -38,6 +38,7 @@ from service.queries.attributes import select_attributes
 from service.queries.categories import select_taxonomy
 from service.queries.migrations import apply_migrations
 from service.queries.resources import incremental_knn, refresh_timelines
+from service.replicas import CONSISTENCY_HEADER, Replicas
 from service.routes.attributes import list_attributes
 from service.routes.capacity import CapacityController
 from service.routes.categories import CategoryController
@@ -87,6 +88,7 @@ EXPOSED_HEADERS = [
     "RateLimit-Remaining",
     "RateLimit-Reset",
     "RateLimit-Policy",
+    CONSISTENCY_HEADER,
 ]
 log = logging.getLogger("commonground")
 
@@ -186,6 +188,12 @@ def create_app(settings: Settings) -> Litestar:
             state.dsn = dsn
             state.pool = await create_pool(settings, dsn)
             stack.push_async_callback(state.pool.close)
+            if state.replicas:
+                await state.replicas.open()
+                stack.push_async_callback(state.replicas.close)
+                await state.replicas.check(state.pool, dsn)
+                checker = asyncio.create_task(state.replicas.run(state.pool, dsn))
+                stack.push_async_callback(_stop, checker)
             state.jobs = set()
             stack.push_async_callback(cancel_jobs, state.jobs)
             if stale := await asyncio.to_thread(remove_stale_folders):
@@ -270,6 +278,7 @@ def create_app(settings: Settings) -> Litestar:
                 "metrics": measured,
                 "streams": StreamBudget(settings),
                 "quotas": QuotaLedger(settings.workers),
+                "replicas": Replicas(settings, settings.metrics_dir, measured.registry),
                 "exports": ExportCache(measured),
                 "resolver": system_resolve,
                 "candidates": CandidateCounts(),

@@ -9,6 +9,10 @@ import msgspec
 # Environment variable -> Settings field. Documented in README.md.
 ENVIRONMENT = {
     "DATABASE_URL": "database_url",
+    "DATABASE_REPLICA_URLS": "replica_urls",
+    "COMMONGROUND_REPLICA_MAX_LAG": "replica_max_lag_s",
+    "COMMONGROUND_REPLICA_CHECK_S": "replica_check_s",
+    "COMMONGROUND_READ_YOUR_WRITES_S": "read_your_writes_s",
     "COMMONGROUND_DATA_DIR": "data_dir",
     "COMMONGROUND_ADMIN_KEY": "admin_key",
     "COMMONGROUND_SECRET_KEY": "secret_key",
@@ -52,6 +56,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """Everything the service can be configured with."""
 
     database_url: str | None = None
+    # Streaming replicas that searches, listings, the HSDS API and the change feed may read from
+    # (comma-separated URLs in the environment); how far behind (seconds) one may be and still serve reads,
+    # how often each worker checks them, and how long a session's reads must see its own last write.
+    replica_urls: tuple[str, ...] = ()
+    replica_max_lag_s: float = 5.0
+    replica_check_s: float = 1.0
+    read_your_writes_s: float = 10.0
     data_dir: str = ".data"
     admin_key: str | None = None
     # Seals secrets kept in the database (service/platform/sealing.py); unset: a key file made in data_dir.
@@ -131,8 +142,9 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
     raw: dict[str, object] = {
         field: environ[name] for name, field in ENVIRONMENT.items() if environ.get(name, "").strip()
     }
-    if isinstance(raw.get("cors_origins"), str):
-        raw["cors_origins"] = [origin.strip() for origin in str(raw["cors_origins"]).split(",") if origin.strip()]
+    for listed in ("cors_origins", "replica_urls"):
+        if isinstance(raw.get(listed), str):
+            raw[listed] = [item.strip() for item in str(raw[listed]).split(",") if item.strip()]
     raw.update({key: value for key, value in overrides.items() if value is not None})
     try:
         return msgspec.convert(raw, Settings, strict=False)

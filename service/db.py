@@ -10,6 +10,7 @@ from typing import Any, cast
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 from litestar import Request
+from litestar.types import Scope
 
 from service.config import Settings
 from service.errors import DatabaseUnavailable
@@ -68,11 +69,11 @@ async def reset_connection(conn: asyncpg.Connection) -> None:
         await conn.execute("ROLLBACK")
 
 
-async def create_pool(settings: Settings, dsn: str) -> asyncpg.Pool:
+async def create_pool(settings: Settings, dsn: str, min_size: int = 1) -> asyncpg.Pool:
     """Open the pool; connections are made lazily so a later outage heals by itself."""
     return await asyncpg.create_pool(
         dsn,
-        min_size=1,
+        min_size=min_size,
         max_size=settings.pool_size,
         reset=reset_connection,
         max_inactive_connection_lifetime=300,
@@ -105,11 +106,44 @@ SET_ACTOR = """
     SELECT set_config('commonground.actor', $1, false), set_config('commonground.request_id', $2, false),
            set_config('commonground.audit_op', '', false), set_config('commonground.audit_note', '', false)
 """
+# After a write: clear who wrote, and read where the WAL now ends, the consistency token of the answer
+# (the insert position, never behind the commit just made even with synchronous_commit off).
+CLEAR_ACTOR = """
+    SELECT set_config('commonground.actor', '', false), set_config('commonground.request_id', '', false),
+           set_config('commonground.audit_op', '', false), set_config('commonground.audit_note', '', false),
+           pg_current_wal_insert_lsn()::text
+"""
+# The same, also telling every worker and host reading from replicas which session wrote up to where.
+CLEAR_ACTOR_TELLING = """
+    SELECT set_config('commonground.actor', '', false), set_config('commonground.request_id', '', false),
+           set_config('commonground.audit_op', '', false), set_config('commonground.audit_note', '', false),
+           pg_current_wal_insert_lsn()::text,
+           pg_notify('commonground_writes', $1 || ' ' || pg_current_wal_insert_lsn()::text)
+"""
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Where a write's consistency token waits in the ASGI scope for the answer's headers.
+WRITTEN_LSN = "commonground.written_lsn"
+
+
+def session_of(scope: Scope) -> str:
+    """Whose writes a read must see: the key's, or for calls without a key, the client address's."""
+    caller = scope.get("commonground.caller")
+    if (key_id := getattr(caller, "key_id", None)) is not None:
+        return f"key:{key_id}"
+    client = scope.get("client")
+    return f"ip:{client[0] if client else 'unknown'}"
 
 
 async def provide_connection(state: AppState, request: Request[Any, Any, Any]) -> AsyncIterator[asyncpg.Connection]:
-    """A pooled connection for one request; an unreachable database becomes a 503. Writes carry who made them."""
+    """A pooled connection of the primary for one request; an unreachable database becomes a 503."""
+    async with request_connection(state, request) as conn:
+        yield conn
+
+
+@asynccontextmanager
+async def request_connection(state: AppState, request: Request[Any, Any, Any]) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection of the primary for one request; writes carry who made them, and leave the
+    consistency token of their answer in the scope."""
     pool: asyncpg.Pool = state.pool
     try:
         # A timeout block rather than acquire(timeout=): asyncpg would run the wait in a task of its own.
@@ -142,7 +176,22 @@ async def provide_connection(state: AppState, request: Request[Any, Any, Any]) -
             if writes and not conn.is_closed():
                 if conn.is_in_transaction():
                     await conn.execute("ROLLBACK")
-                await conn.execute(SET_ACTOR, "", "")
+                await _after_write(state, request.scope, conn)
             await pool.release(conn)
         except UNAVAILABLE:
             log.warning("dropping a broken connection")
+
+
+async def _after_write(state: AppState, scope: Scope, conn: PoolConnectionProxy) -> None:
+    """Clear who wrote, and keep the token of what was written for the answer (and the replicas)."""
+    replicas = state.replicas
+    if replicas:
+        session = session_of(scope)
+        row = await conn.fetchrow(CLEAR_ACTOR_TELLING, session)
+    else:
+        row = await conn.fetchrow(CLEAR_ACTOR)
+    assert row is not None, "SELECT without FROM returns one row"
+    lsn: str = row["pg_current_wal_insert_lsn"]
+    scope[WRITTEN_LSN] = lsn.encode()  # type: ignore[literal-required]  # our own key in the ASGI scope
+    if replicas:
+        replicas.note_write(session, lsn)

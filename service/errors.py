@@ -269,6 +269,9 @@ def _database(request: Request[Any, Any, Any], error: asyncpg.PostgresError) -> 
             asyncpg.CannotConnectNowError,
             asyncpg.AdminShutdownError,
             asyncpg.CrashShutdownError,
+            # A replica cancels a query that conflicts with the WAL it replays (such reads are retried
+            # on the primary, so this answer is seldom sent).
+            asyncpg.SerializationError,
         ),
     ):
         return _domain(request, DatabaseUnavailable(type(error).__name__))

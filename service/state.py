@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # only for the annotations: the modules below import this one
     from service.imports.exports import ExportCache
     from service.platform.sealing import ServerKey
     from service.platform.webhooks import Resolver
+    from service.replicas import Replicas
     from service.search.candidates import CandidateCounts
     from service.search.geo import Geocoder
     from service.search.taxonomy import Taxonomy
@@ -50,6 +51,8 @@ class AppState(State):
     field: FieldAssets
     dsn: str
     pool: asyncpg.Pool
+    # The read replicas (empty without DATABASE_REPLICA_URLS) and what their checker last found.
+    replicas: Replicas
     jobs: set[asyncio.Task[None]]
     geocoder: Geocoder
     served: ServedCounter

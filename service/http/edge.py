@@ -13,12 +13,14 @@ from litestar import Litestar
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
+from service.db import WRITTEN_LSN
 from service.errors import BodyTimeout
 from service.http.access import log_answer, request_id
 from service.http.auth import admit
 from service.http.contract import Allow
 from service.http.idempotency import idempotency_middleware
 from service.http.streams import stream_middleware
+from service.replicas import retry_on_primary
 from service.state import app_state
 
 
@@ -26,7 +28,7 @@ def edge_middleware(app: Litestar) -> ASGIApp:
     """Wrap the app (its router and everything inside) in the per-request work every answer shares."""
     inner = app.asgi_handler
     allow = Allow(app)
-    plain = stream_middleware(inner)
+    plain = stream_middleware(retry_on_primary(inner))
     # Replays and idempotency problems are answers of their own, without Allow: only the app's are edited.
     posted = stream_middleware(idempotency_middleware(allow.middleware(inner)))
 
@@ -55,6 +57,8 @@ def edge_middleware(app: Litestar) -> ASGIApp:
                 headers = message.get("headers", [])
                 if admitted and not post:
                     headers = allow.headers(scope, message["status"], headers)
+                if isinstance(written := scope.get(WRITTEN_LSN), bytes):
+                    headers = [*headers, (b"commonground-consistency", written)]
                 message = {**message, "headers": [*headers, *quota, (b"x-request-id", answer_id)]}
                 log_answer(scope, message["status"], started, answer_id)
             await send(message)

@@ -2,7 +2,9 @@
 
 import asyncpg
 
-# Only transactions below the oldest one still running have ended: their changes are final.
+# Only transactions below the oldest one still running have ended: their changes are final. On a hot
+# standby the snapshot is built from the replayed WAL, so its xmin is the oldest transaction the replica
+# has not seen end: the same guarantee, a little behind, which is why the feed may read from a replica.
 SELECT_CHANGES = """
     SELECT seq, txid::text AS txid, entity, entity_id AS id, op, at
       FROM changes

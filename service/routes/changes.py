@@ -14,6 +14,7 @@ from litestar.params import QueryParameter
 from schemas.changes import Change, ChangePage
 from service.errors import InvalidInput
 from service.queries import changes as queries
+from service.replicas import REPLICA_READS
 
 Since = Annotated[
     str | None,
@@ -43,7 +44,7 @@ def _encode(txid: int, seq: int) -> str:
     return base64.urlsafe_b64encode(f"{txid}:{seq}".encode()).decode().rstrip("=")
 
 
-@get("/v1/changes", operation_id="listChanges", tags=["changes"])
+@get("/v1/changes", operation_id="listChanges", tags=["changes"], dependencies=REPLICA_READS)
 async def list_changes(
     conn: NamedDependency[asyncpg.Connection], since: Since = None, limit: ChangeLimit = 100
 ) -> ChangePage:

@@ -29,6 +29,7 @@ from schemas.hsds import (
 from service.errors import InvalidInput, NotFound
 from service.http.streams import open_stream
 from service.queries import hsds as queries
+from service.replicas import REPLICA_READS
 from service.search.geo import zip_origin
 from service.state import AppState
 
@@ -142,6 +143,7 @@ class HsdsController(Controller):
 
     path = "/hsds"
     tags = ["hsds"]
+    dependencies = REPLICA_READS
 
     @get("/", operation_id="getAPIMetaInformation")
     async def meta(self, request: Request[Any, Any, Any]) -> HsdsInfo:

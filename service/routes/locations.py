@@ -17,6 +17,7 @@ from service.http.auth import check_organization, check_owner, may_see_confident
 from service.http.cursors import decode_cursor, fingerprint, paginate
 from service.http.preconditions import require_match
 from service.queries import locations as queries
+from service.replicas import REPLICA_READS
 from service.routes.params import Cursor, Limit
 
 
@@ -40,7 +41,7 @@ class LocationController(Controller):
     path = "/v1/locations"
     tags = ["locations"]
 
-    @get("/", operation_id="listLocations")
+    @get("/", operation_id="listLocations", dependencies=REPLICA_READS)
     async def list_locations(
         self,
         request: Request[Any, Any, Any],
@@ -56,7 +57,7 @@ class LocationController(Controller):
         items, next_cursor = paginate(rows, limit, query)
         return LocationPage(items=items, next_cursor=next_cursor)
 
-    @get("/{location_id:uuid}", operation_id="getLocation")
+    @get("/{location_id:uuid}", operation_id="getLocation", dependencies=REPLICA_READS)
     async def get_location(
         self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], location_id: FromPath[UUID]
     ) -> Location:

@@ -15,6 +15,7 @@ from service.http.auth import check_organization, check_owner, require_write
 from service.http.cursors import decode_cursor, paginate
 from service.http.preconditions import require_match
 from service.queries import organizations as queries
+from service.replicas import REPLICA_READS
 from service.routes.params import Cursor, Limit
 
 
@@ -31,7 +32,7 @@ class OrganizationController(Controller):
     path = "/v1/organizations"
     tags = ["organizations"]
 
-    @get("/", operation_id="listOrganizations")
+    @get("/", operation_id="listOrganizations", dependencies=REPLICA_READS)
     async def list_organizations(
         self, conn: NamedDependency[asyncpg.Connection], limit: Limit = 20, cursor: Cursor = None
     ) -> OrganizationPage:
@@ -41,7 +42,7 @@ class OrganizationController(Controller):
         items, next_cursor = paginate(rows, limit, "organizations")
         return OrganizationPage(items=items, next_cursor=next_cursor)
 
-    @get("/{organization_id:uuid}", operation_id="getOrganization")
+    @get("/{organization_id:uuid}", operation_id="getOrganization", dependencies=REPLICA_READS)
     async def get_organization(
         self, conn: NamedDependency[asyncpg.Connection], organization_id: FromPath[UUID]
     ) -> Organization:

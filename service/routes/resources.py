@@ -17,6 +17,7 @@ from service.errors import InvalidInput, Moved, NotFound
 from service.http.auth import check_organization, check_owner, require_write
 from service.queries import resources as queries
 from service.queries.lifecycle import select_redirect
+from service.replicas import REPLICA_READS
 from service.routes.params import Cursor, Limit
 from service.search.resources import SearchPage, postal_code_of, read_request, search
 from service.state import AppState
@@ -186,7 +187,7 @@ class ResourceController(Controller):
     path = "/v1/resources"
     tags = ["resources"]
 
-    @get("/", operation_id="searchResources", media_type=MediaType.JSON)
+    @get("/", operation_id="searchResources", media_type=MediaType.JSON, dependencies=REPLICA_READS)
     async def search_resources(
         self,
         request: Request[Any, Any, Any],
@@ -268,7 +269,7 @@ class ResourceController(Controller):
         )
         return Response(body, media_type=MediaType.JSON)  # type: ignore[arg-type]  # pre-encoded ResourcePage
 
-    @get("/count", operation_id="countResources")
+    @get("/count", operation_id="countResources", dependencies=REPLICA_READS)
     async def count_resources(
         self,
         conn: NamedDependency[asyncpg.Connection],
@@ -307,7 +308,7 @@ class ResourceController(Controller):
             origin=origin,
         )
 
-    @get("/{resource_id:uuid}", operation_id="getResource", media_type=MediaType.JSON)
+    @get("/{resource_id:uuid}", operation_id="getResource", media_type=MediaType.JSON, dependencies=REPLICA_READS)
     async def get_resource(
         self,
         conn: NamedDependency[asyncpg.Connection],

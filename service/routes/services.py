@@ -16,6 +16,7 @@ from service.http.auth import check_organization, check_owner, require_write
 from service.http.cursors import decode_cursor, fingerprint, paginate
 from service.http.preconditions import require_match
 from service.queries import services as queries
+from service.replicas import REPLICA_READS
 from service.routes.params import Cursor, Limit
 from service.state import AppState
 
@@ -33,7 +34,7 @@ class ServiceController(Controller):
     path = "/v1/services"
     tags = ["services"]
 
-    @get("/", operation_id="listServices")
+    @get("/", operation_id="listServices", dependencies=REPLICA_READS)
     async def list_services(
         self,
         conn: NamedDependency[asyncpg.Connection],
@@ -48,7 +49,7 @@ class ServiceController(Controller):
         items, next_cursor = paginate(rows, limit, query)
         return ServicePage(items=items, next_cursor=next_cursor)
 
-    @get("/{service_id:uuid}", operation_id="getService")
+    @get("/{service_id:uuid}", operation_id="getService", dependencies=REPLICA_READS)
     async def get_service(self, conn: NamedDependency[asyncpg.Connection], service_id: FromPath[UUID]) -> Service:
         """Fetch one service by id."""
         return await find_service(conn, service_id)
