@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # Every package, pinned with its hashes; `make lock` refreshes it from pyproject.toml.
 LOCK   := requirements.lock
 
-.PHONY: serve test lint install lock vendor openapi seed migrate bench bench-quick bench-full bench-import bench-mixed bench-platform bench-field screenshots clean
+.PHONY: serve test lint install lock vendor openapi seed migrate bench bench-quick bench-full bench-import bench-mixed bench-platform bench-field bench-faults screenshots clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "CommonGround needs Python 3.11 or newer (found " + sys.version.split()[0] + "); run: make PYTHON=python3.11 ...")'
@@ -68,6 +68,9 @@ screenshots: $(STAMP)
 
 bench-field: $(STAMP)
 	$(BIN)/python -m bench.field --size 100000
+
+bench-faults: $(STAMP)
+	$(BIN)/python -m bench.faults
 
 bench-import: $(STAMP)
 	$(BIN)/python -m bench.imports --services 100000

@@ -1,5 +1,6 @@
 """Build listings, keys and servers for tests through the same code paths the API and a user use."""
 
+import collections
 import contextlib
 import csv
 import datetime as dt
@@ -11,6 +12,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -556,3 +558,104 @@ class Standby:
         with contextlib.suppress(AssertionError):
             self._run("pg_ctl", "--pgdata", str(self.data), "-w", "stop", "-m", "fast")
         shutil.rmtree(self.sockets, ignore_errors=True)
+
+
+EXPECTED_DURING_OUTAGE = {200, 201, 409, 503}  # 409: a retried write whose first attempt is still settling
+
+
+def _request(url: str, body: dict | None = None, key: str | None = None) -> tuple[int, dict[str, str]]:
+    """One request as admin: its status and headers; a connection that fails is status 0."""
+    headers = {"Authorization": f"Bearer {ADMIN_KEY}", "Content-Type": "application/json"}
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    data = None if body is None else json.dumps(body).encode()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers), timeout=15) as answer:
+            answer.read()
+            return answer.status, dict(answer.headers)
+    except urllib.error.HTTPError as error:
+        error.read()
+        return error.code, dict(error.headers)
+    except OSError:
+        return 0, {}
+
+
+class Outage(msgspec.Struct):
+    """What readers and writers saw while a server's embedded PostgreSQL was killed."""
+
+    codes: dict[int, int]
+    heal_s: list[float]
+    acknowledged: list[str]
+    kept: set[str]
+    without_retry_after: int
+    reads: int
+
+
+def kill_under_load(
+    data_dir: Path, base: str, kills: list[int], readers: int = 3, writers: int = 2, settle_s: float = 1.5
+) -> Outage:
+    """Readers searching and writers creating organizations (each retried with its Idempotency-Key until
+    acknowledged) while the postmaster of the server at base, serving data_dir, gets each signal of
+    kills in turn; then which acknowledged writes are there."""
+    codes: collections.Counter[int] = collections.Counter()
+    acknowledged: list[str] = []
+    unanswered = [0]
+    done = threading.Event()
+    lock = threading.Lock()
+
+    def count(status: int, headers: dict[str, str]) -> None:
+        with lock:
+            codes[status] += 1
+            if status == 503 and "Retry-After" not in headers and "retry-after" not in headers:
+                unanswered[0] += 1
+
+    def read() -> None:
+        while not done.is_set():
+            count(*_request(f"{base}/v1/resources?near=45.52,-122.68&limit=5"))
+            time.sleep(0.01)
+
+    def write(worker: int) -> None:
+        number = 0
+        while not done.is_set():
+            key, name = f"w{worker}-{number}", f"Kept {worker}-{number}"
+            while not done.is_set():
+                status, headers = _request(f"{base}/v1/organizations", {"name": name}, key)
+                count(status, headers)
+                if status == 201:
+                    with lock:
+                        acknowledged.append(name)
+                    break
+                time.sleep(0.2)
+            number += 1
+
+    threads = [threading.Thread(target=read) for _ in range(readers)]
+    threads += [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    heal_s = []
+    try:
+        for thread in threads:
+            thread.start()
+        time.sleep(settle_s)
+        for kill in kills:
+            os.kill(int((data_dir / "pgdata" / "postmaster.pid").read_text().split()[0]), kill)
+            down = time.monotonic()
+            time.sleep(0.3)
+            while _request(f"{base}/readyz")[0] != 200:
+                if time.monotonic() - down > 60:
+                    raise AssertionError("PostgreSQL did not come back within a minute")
+                time.sleep(0.2)
+            heal_s.append(time.monotonic() - down)
+            time.sleep(settle_s)
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    kept: set[str] = set()
+    cursor: str | None = ""
+    while cursor is not None:
+        status, page = call(f"{base}/v1/organizations?limit=100" + (f"&cursor={cursor}" if cursor else ""))
+        if status != 200:
+            raise AssertionError(page)
+        kept |= {item["name"] for item in page["items"]}
+        cursor = page["next_cursor"]
+    reads = sum(codes.values())
+    return Outage(dict(codes), heal_s, acknowledged, kept, unanswered[0], reads)

@@ -11,6 +11,8 @@ const KEY = "area";
 const PAGE = 100;
 // The most ids one search may name (MAX_LISTINGS in service/search/resources.py).
 const LISTINGS = 100;
+// What the feed names that an area's listings are made of (a bed count by its service's id).
+const LISTED = new Set(["service", "location", "organization", "capacity"]);
 const METRES_PER_MILE = 1609.344;
 
 function database() {
@@ -106,7 +108,7 @@ export async function update(progress = () => {}) {
   let since = pack.since;
   for (;;) {
     const page = await request(`/v1/changes?since=${encodeURIComponent(since)}&limit=1000`);
-    for (const change of page.items) touched.add(change.id);
+    for (const change of page.items) if (LISTED.has(change.entity)) touched.add(change.id);
     since = page.next_cursor;
     if (page.items.length < 1000) break;
   }
