@@ -64,6 +64,7 @@ from service.routes.import_flags import clear_import_flag, list_import_flags
 from service.routes.imports import ImportController
 from service.routes.keys import KeyController
 from service.routes.locations import LocationController
+from service.routes.meetings import MeetingController
 from service.routes.organizations import OrganizationController
 from service.routes.resources import ResourceController
 from service.routes.services import ServiceController
@@ -210,6 +211,7 @@ def create_app(settings: Settings) -> Litestar:
             OrganizationController,
             ServiceController,
             LocationController,
+            MeetingController,
             HsdsController,
             ImportController,
             CategoryMappingController,

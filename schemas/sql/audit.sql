@@ -3,7 +3,7 @@
 
 -- Columns that are bookkeeping, not content.
 CREATE OR REPLACE FUNCTION audit_ignored() RETURNS text[] LANGUAGE sql IMMUTABLE
-    AS $$ SELECT ARRAY['updated_at', 'created_at', 'search_vector', 'geo', 'public_geo'] $$;
+    AS $$ SELECT ARRAY['updated_at', 'created_at', 'search_vector', 'geo', 'public_geo', 'week_spans'] $$;
 
 CREATE OR REPLACE FUNCTION audit_rows() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -47,6 +47,15 @@ CREATE OR REPLACE TRIGGER locations_audit_insert AFTER INSERT ON locations
 CREATE OR REPLACE TRIGGER locations_audit_update AFTER UPDATE ON locations
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION audit_rows('location');
+CREATE OR REPLACE TRIGGER meetings_audit_delete AFTER DELETE ON meetings
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_rows('meeting');
+CREATE OR REPLACE TRIGGER meetings_audit_insert AFTER INSERT ON meetings
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_rows('meeting');
+CREATE OR REPLACE TRIGGER meetings_audit_update AFTER UPDATE ON meetings
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_rows('meeting');
 CREATE OR REPLACE TRIGGER organizations_audit_delete AFTER DELETE ON organizations
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION audit_rows('organization');

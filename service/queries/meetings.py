@@ -1,0 +1,376 @@
+"""Meetings: read, write, and search by place and start."""
+
+import datetime as dt
+import zoneinfo
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from schemas.meetings import Contact, Meeting, MeetingFields, MeetingPatch, MeetingResult
+from service.curation.anonymity import first_name_and_initial
+from service.errors import InvalidInput
+from service.search.geo import check_timezone, timezone_at
+from service.search.meetings import duration_minutes, end_time_of, status_of, week_spans
+
+# The meeting's own columns and its location's, as every read shows them.
+COLUMNS = """
+    m.id, m.source, m.slug, m.name, m.days, m.start_time, m.duration_minutes, m.timezone, m.location_id,
+    m.location_name, m.location_notes, m.address_1, m.city, m.state_province, m.postal_code, m.country,
+    m.formatted_address, m.latitude, m.longitude, m.approximate, m.conference_url, m.conference_url_notes,
+    m.conference_phone, m.conference_phone_notes, m.types, m.other_types, m.languages, m.fellowship,
+    m.group_name, m.notes, m.regions, m.contacts::text AS contacts, m.url, m.updated, m.created_at, m.updated_at,
+    l.name AS l_name, l.address_1 AS l_address_1, l.city AS l_city, l.state_province AS l_state_province,
+    l.postal_code AS l_postal_code, l.country AS l_country, l.latitude AS l_latitude, l.longitude AS l_longitude,
+    l.confidential AS l_confidential, l.approximate AS l_approximate
+"""
+
+SELECT_MEETING = f"""
+    SELECT {COLUMNS}
+      FROM meetings m LEFT JOIN locations l ON l.id = m.location_id
+     WHERE m.id = $1 AND m.deleted_at IS NULL
+"""
+
+
+async def select_meeting(conn: asyncpg.Connection, meeting_id: UUID, exact: bool = False) -> Meeting | None:
+    """One meeting (exact: the real place of a confidential location)."""
+    row = await conn.fetchrow(SELECT_MEETING, meeting_id)
+    return None if row is None else msgspec.convert(_document(row, exact), Meeting)
+
+
+# Held until the transaction ends, so the If-Match checked next stays true until the change is written.
+LOCK_MEETING = "SELECT id FROM meetings WHERE id = $1 AND deleted_at IS NULL FOR UPDATE"
+
+
+async def lock_meeting(conn: asyncpg.Connection, meeting_id: UUID) -> None:
+    """Lock a live meeting's row for this transaction (nothing when there is none: the read after says 404)."""
+    await conn.execute(LOCK_MEETING, meeting_id)
+
+
+def _document(row: asyncpg.Record, exact: bool) -> dict[str, Any]:
+    """A meeting as the API shows it, from its row and its location's."""
+    start: dt.time = row["start_time"]
+    place = None
+    if row["location_id"] is not None:
+        hidden = bool(row["l_confidential"]) and not exact
+        place = {
+            "location_id": row["location_id"],
+            "name": row["location_name"] or row["l_name"],
+            "notes": row["location_notes"],
+            "address_1": None if hidden else row["l_address_1"],
+            "city": None if hidden else row["l_city"],
+            "state_province": None if hidden else row["l_state_province"],
+            "postal_code": None if hidden else row["l_postal_code"],
+            "country": None if hidden else row["l_country"],
+            "formatted_address": None,
+            "latitude": _public(row["l_latitude"], hidden),
+            "longitude": _public(row["l_longitude"], hidden),
+            "approximate": hidden or bool(row["l_approximate"]),
+        }
+    elif any(row[c] is not None for c in ("latitude", "address_1", "city", "formatted_address", "location_name")):
+        place = {
+            "location_id": None,
+            "name": row["location_name"],
+            "notes": row["location_notes"],
+            **{c: row[c] for c in ("address_1", "city", "state_province", "postal_code", "country")},
+            "formatted_address": row["formatted_address"],
+            "latitude": row["latitude"],
+            "longitude": row["longitude"],
+            "approximate": row["approximate"],
+        }
+    online_columns = ("conference_url", "conference_url_notes", "conference_phone", "conference_phone_notes")
+    online = {c: row[c] for c in online_columns} if row["conference_url"] or row["conference_phone"] else None
+    return {
+        **{c: row[c] for c in ("id", "source", "slug", "name", "duration_minutes", "timezone", "fellowship")},
+        "days": list(row["days"]),
+        "start_time": f"{start:%H:%M}",
+        "end_time": end_time_of(start, row["duration_minutes"]),
+        "place": place,
+        "online": online,
+        **{c: list(row[c]) for c in ("types", "other_types", "languages", "regions")},
+        "group": row["group_name"],
+        "notes": row["notes"],
+        "contacts": msgspec.json.decode(row["contacts"], type=list[Contact]),
+        **{c: row[c] for c in ("url", "updated", "created_at", "updated_at")},
+    }
+
+
+def _public(value: float | None, hidden: bool) -> float | None:
+    """A coordinate as anyone may see it: rounded to ~1 km at a confidential location (as public_coordinate)."""
+    return None if value is None else round(value, 2) if hidden else value
+
+
+SELECT_LOCATION_ZONE = "SELECT timezone FROM locations WHERE id = $1 AND deleted_at IS NULL"
+
+
+async def _columns(conn: asyncpg.Connection, new: MeetingFields, source: str | None) -> list[Any]:
+    """The values of a meeting's columns, in INSERT order: time zone resolved, spans laid out, names cut."""
+    zone = new.timezone
+    check_timezone(zone, "timezone")
+    if new.location_id is not None:
+        found = await conn.fetchrow(SELECT_LOCATION_ZONE, new.location_id)
+        if found is None:
+            raise InvalidInput("location_id", f"no location has id {new.location_id}", "body")
+        zone = zone or found["timezone"]
+    if zone is None and new.latitude is not None and new.longitude is not None:
+        zone = timezone_at(new.latitude, new.longitude)
+    if zone is None:
+        raise InvalidInput("timezone", "needed when the meeting has no coordinates or a location with one", "body")
+    start = dt.time.fromisoformat(new.start_time)
+    minutes = duration_minutes(start, new.end_time, new.duration_minutes)
+    days = sorted(set(new.days))
+    address = new.address
+    languages = (
+        set(new.languages) | {"es" for t in new.types if t == "spanish"} | {"ase" for t in new.types if t == "asl"}
+    )
+    contacts = [{"name": first_name_and_initial(c.name), "email": c.email, "phone": c.phone} for c in new.contacts]
+    return [
+        source,
+        new.slug,
+        new.name.strip(),
+        days,
+        start,
+        minutes,
+        zone,
+        new.location_id,
+        new.location_name,
+        new.location_notes,
+        *(
+            [address.address_1, address.city, address.state_province, address.postal_code, address.country]
+            if address is not None
+            else [None] * 5
+        ),
+        new.formatted_address,
+        new.latitude,
+        new.longitude,
+        new.approximate,
+        new.conference_url,
+        new.conference_url_notes,
+        new.conference_phone,
+        new.conference_phone_notes,
+        sorted(set(new.types)),
+        list(dict.fromkeys(new.other_types)),
+        sorted(languages),
+        new.fellowship,
+        new.group,
+        new.notes,
+        new.regions,
+        msgspec.json.encode(contacts).decode(),
+        new.url,
+        new.updated,
+        [asyncpg.Range(lower, upper) for lower, upper in week_spans(days, start, minutes, zone)],
+    ]
+
+
+WRITTEN = """
+    source, slug, name, days, start_time, duration_minutes, timezone, location_id, location_name, location_notes,
+    address_1, city, state_province, postal_code, country, formatted_address, latitude, longitude, approximate,
+    conference_url, conference_url_notes, conference_phone, conference_phone_notes, types, other_types, languages,
+    fellowship, group_name, notes, regions, contacts, url, updated, week_spans
+"""
+_VALUES = ", ".join(f"${n}" for n in range(1, 31)) + ", $31::jsonb, $32, $33, int4multirange(VARIADIC $34::int4range[])"
+
+INSERT_MEETING = f"""
+    INSERT INTO meetings ({WRITTEN})
+    VALUES ({_VALUES})
+    RETURNING id
+"""
+
+
+async def insert_meeting(conn: asyncpg.Connection, new: MeetingFields, source: str | None = None) -> UUID:
+    """Store a new meeting; 409 when its slug is taken (in its source)."""
+    meeting_id: UUID = await conn.fetchval(INSERT_MEETING, *await _columns(conn, new, source))
+    return meeting_id
+
+
+UPDATE_MEETING = f"""
+    UPDATE meetings SET ({WRITTEN}) = ({_VALUES})
+     WHERE id = $35 AND deleted_at IS NULL
+    RETURNING id
+"""
+
+
+async def update_meeting(conn: asyncpg.Connection, meeting_id: UUID, new: MeetingFields, source: str | None) -> bool:
+    """Replace a meeting's fields; False when there is no such meeting."""
+    return await conn.fetchval(UPDATE_MEETING, *await _columns(conn, new, source), meeting_id) is not None
+
+
+def patched(current: Meeting, patch: MeetingPatch) -> MeetingFields:
+    """The fields a meeting has once a patch is applied, checked as a whole again."""
+    fields = fields_of(current)
+    given, values = patch.changes()
+    for name in given:
+        fields[name] = values[name]
+    if "end_time" in given:
+        fields.pop("duration_minutes", None)
+    elif "duration_minutes" in given:
+        fields.pop("end_time", None)
+    if "location_id" in given and values["location_id"] is not None:
+        for name in {"address", "latitude", "longitude"} - set(given):
+            fields.pop(name, None)
+    try:
+        return msgspec.convert(msgspec.to_builtins(fields), MeetingFields)
+    except msgspec.ValidationError as error:
+        raise InvalidInput("body", str(error), "body") from None
+
+
+def fields_of(meeting: Meeting) -> dict[str, Any]:
+    """A stored meeting back in its input shape (the exact place: callers read it with exact=True)."""
+    fields: dict[str, Any] = {
+        "name": meeting.name,
+        "slug": meeting.slug,
+        "days": meeting.days,
+        "start_time": meeting.start_time,
+        "duration_minutes": meeting.duration_minutes,
+        "timezone": meeting.timezone,
+        "types": meeting.types,
+        "other_types": meeting.other_types,
+        "languages": meeting.languages,
+        "fellowship": meeting.fellowship,
+        "group": meeting.group,
+        "notes": meeting.notes,
+        "regions": meeting.regions,
+        "contacts": [msgspec.to_builtins(c) for c in meeting.contacts],
+        "url": meeting.url,
+        "updated": meeting.updated,
+    }
+    if (place := meeting.place) is not None:
+        fields.update(location_name=place.name, location_notes=place.notes)
+        if place.location_id is not None:
+            fields["location_id"] = place.location_id
+        else:
+            fields.update(formatted_address=place.formatted_address, approximate=place.approximate)
+            if place.latitude is not None:
+                fields.update(latitude=place.latitude, longitude=place.longitude)
+            if place.address_1 is not None or place.city is not None:
+                fields["address"] = {
+                    "address_1": place.address_1,
+                    "city": place.city,
+                    "state_province": place.state_province,
+                    "postal_code": place.postal_code,
+                    "country": place.country,
+                }
+    if (online := meeting.online) is not None:
+        fields.update(msgspec.to_builtins(online))
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+DELETE_MEETING = "UPDATE meetings SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING id"
+
+
+async def delete_meeting(conn: asyncpg.Connection, meeting_id: UUID) -> bool:
+    """Mark a meeting deleted: it leaves search and the change feed says so; id and history remain."""
+    return await conn.fetchval(DELETE_MEETING, meeting_id) is not None
+
+
+class MeetingQuery(msgspec.Struct, frozen=True, kw_only=True):
+    """A checked meeting search: what SEARCH_MEETINGS takes."""
+
+    at: dt.datetime
+    until: dt.datetime
+    window: list[tuple[int, int]] | None
+    latitude: float | None
+    longitude: float | None
+    days: list[int] | None
+    time_from: dt.time | None
+    time_to: dt.time | None
+    types: list[str] | None
+    online: bool | None
+    languages: list[str] | None
+    after: tuple[tuple[float, float], UUID] | None
+    limit: int
+
+
+# In person: a place that is not only the approximate origin of an online meeting (Meeting Guide's rule).
+_IN_PERSON = """m.geo IS NOT NULL AND NOT (m.approximate AND m.location_id IS NULL
+                                          AND (m.conference_url IS NOT NULL OR m.conference_phone IS NOT NULL))"""
+_ONLINE = "(m.conference_url IS NOT NULL OR m.conference_phone IS NOT NULL)"
+# "Starting soon" reads the GiST index of week spans first (materialized, so no plan walks the table
+# by distance hoping to meet one); every other filter, and the exact local-time check, come after.
+_SOON = """
+    WITH soon AS MATERIALIZED (
+        SELECT m.id FROM meetings m
+         WHERE m.deleted_at IS NULL AND m.week_spans && int4multirange(VARIADIC $14::int4range[])
+    )
+"""
+_SEARCH = """
+    SELECT {columns}, n.next_start, k.k1, k.k2,
+           CASE WHEN {in_person} AND $3::float8 IS NOT NULL
+                THEN geodesic_m($3, $4, coalesce(public_coordinate(l.latitude, l.confidential), m.latitude),
+                                coalesce(public_coordinate(l.longitude, l.confidential), m.longitude)) END AS distance_m
+      FROM {source} LEFT JOIN locations l ON l.id = m.location_id
+     CROSS JOIN LATERAL (
+           SELECT meeting_next_start(CASE WHEN $5::smallint[] IS NULL THEN m.days
+                                          ELSE ARRAY(SELECT d FROM unnest(m.days) d WHERE d = any($5)) END,
+                                     m.start_time, m.duration_minutes, m.timezone, $1, $2) AS next_start) n
+     CROSS JOIN LATERAL (
+           SELECT CASE WHEN $3::float8 IS NULL THEN 0::float8
+                       WHEN {in_person} THEN m.geo <-> ll_to_earth($3, $4)
+                       ELSE 'Infinity'::float8 END AS k1,
+                  extract(epoch FROM n.next_start)::float8 AS k2) k
+     WHERE m.deleted_at IS NULL AND n.next_start IS NOT NULL
+       AND ($5::smallint[] IS NULL OR m.days && $5)
+       AND ($6::time IS NULL OR CASE WHEN $6 <= $7 THEN m.start_time BETWEEN $6 AND $7
+                                     ELSE m.start_time >= $6 OR m.start_time <= $7 END)
+       AND ($8::text[] IS NULL OR m.types @> $8)
+       AND ($9::boolean IS NULL OR ($9 AND {online}) OR (NOT $9 AND {in_person}))
+       AND ($10::text[] IS NULL OR m.languages @> $10)
+       AND ($11::float8 IS NULL OR (k.k1, k.k2, m.id) > ($11, $12, $13::uuid))
+     ORDER BY k.k1, k.k2, m.id
+     LIMIT {limit}
+"""
+SEARCH_MEETINGS = _SEARCH.format(
+    columns=COLUMNS, source="meetings m", in_person=_IN_PERSON, online=_ONLINE, limit="$14"
+)
+SEARCH_MEETINGS_SOON = _SOON + _SEARCH.format(
+    columns=COLUMNS, source="soon JOIN meetings m ON m.id = soon.id", in_person=_IN_PERSON, online=_ONLINE, limit="$15"
+)
+
+
+async def search_meetings(
+    conn: asyncpg.Connection, query: MeetingQuery, exact: bool = False
+) -> list[tuple[tuple[float, float], UUID, MeetingResult]]:
+    """Meetings whose next occurrence (or the current one) falls in the query's span, in page order."""
+    (k1, k2), last_id = query.after or ((None, None), None)
+    statement = SEARCH_MEETINGS if query.window is None else SEARCH_MEETINGS_SOON
+    args: list[Any] = [
+        query.at,
+        query.until,
+        query.latitude,
+        query.longitude,
+        query.days,
+        query.time_from,
+        query.time_to,
+        query.types,
+        query.online,
+        query.languages,
+        k1,
+        k2,
+        last_id,
+    ]
+    if query.window is not None:
+        args.append([asyncpg.Range(lower, upper) for lower, upper in query.window])
+    rows = await conn.fetch(statement, *args, query.limit)
+    return [((row["k1"], row["k2"]), row["id"], _result(row, query.at, exact)) for row in rows]
+
+
+def _result(row: asyncpg.Record, at: dt.datetime, exact: bool) -> MeetingResult:
+    """A search row as its result: the next start in the meeting's own time and how it reads."""
+    zone = zoneinfo.ZoneInfo(row["timezone"])
+    start = row["next_start"].astimezone(zone)
+    end = (row["next_start"] + dt.timedelta(minutes=row["duration_minutes"])).astimezone(zone)
+    in_progress, starts_in, started_ago, status = status_of(start, end, at)
+    return msgspec.convert(
+        {
+            **_document(row, exact),
+            "distance_m": row["distance_m"],
+            "next_start": start,
+            "next_end": end,
+            "in_progress": in_progress,
+            "starts_in_minutes": starts_in,
+            "started_minutes_ago": started_ago,
+            "status": status,
+        },
+        MeetingResult,
+    )
