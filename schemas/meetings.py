@@ -230,3 +230,44 @@ class MeetingPage(Output):
 
     items: list[MeetingResult]
     next_cursor: str | None
+
+
+class MeetingGuideRecord(Output, omit_defaults=True):
+    """One meeting of a Meeting Guide JSON feed (github.com/code4recovery/spec); empty fields are left out."""
+
+    name: str
+    slug: str
+    day: Annotated[int | list[int], Meta(description="0 = Sunday ... 6 = Saturday, or an array of them")]
+    time: str
+    end_time: str | None = None
+    timezone: str | None = None
+    location: str | None = None
+    location_notes: str | None = None
+    address: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+    formatted_address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    approximate: Literal["yes", "no"] | None = None
+    conference_url: str | None = None
+    conference_url_notes: str | None = None
+    conference_phone: str | None = None
+    conference_phone_notes: str | None = None
+    types: list[str] = []
+    notes: str | None = None
+    group: str | None = None
+    regions: list[str] = []
+    contact_1_name: str | None = None
+    contact_1_email: str | None = None
+    contact_1_phone: str | None = None
+    contact_2_name: str | None = None
+    contact_2_email: str | None = None
+    contact_2_phone: str | None = None
+    contact_3_name: str | None = None
+    contact_3_email: str | None = None
+    contact_3_phone: str | None = None
+    url: str | None = None
+    updated: Annotated[str | None, Meta(description="YYYY-MM-DD HH:MM:SS, UTC")] = None

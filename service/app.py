@@ -50,7 +50,7 @@ from service.routes.exceptions import (
     replace_location_exceptions,
     replace_service_exceptions,
 )
-from service.routes.exports import export_hsds_zip
+from service.routes.exports import export_hsds_zip, export_meetings
 from service.routes.field import field_file, field_manifest, field_page, field_worker
 from service.routes.health import healthz, metrics, readyz
 from service.routes.history import (
@@ -216,6 +216,7 @@ def create_app(settings: Settings) -> Litestar:
             ImportController,
             CategoryMappingController,
             export_hsds_zip,
+            export_meetings,
             list_attributes,
             CapacityController,
             replace_service_exceptions,

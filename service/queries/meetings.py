@@ -184,16 +184,68 @@ async def insert_meeting(conn: asyncpg.Connection, new: MeetingFields, source: s
     return meeting_id
 
 
+# A write that changes nothing is not written: no change-feed entry, no webhook, no new ETag.
 UPDATE_MEETING = f"""
     UPDATE meetings SET ({WRITTEN}) = ({_VALUES})
-     WHERE id = $35 AND deleted_at IS NULL
+     WHERE id = $35 AND deleted_at IS NULL AND ({WRITTEN}) IS DISTINCT FROM ({_VALUES})
     RETURNING id
 """
 
 
 async def update_meeting(conn: asyncpg.Connection, meeting_id: UUID, new: MeetingFields, source: str | None) -> bool:
-    """Replace a meeting's fields; False when there is no such meeting."""
+    """Replace a meeting's fields; False when nothing changed (or there is no such meeting)."""
     return await conn.fetchval(UPDATE_MEETING, *await _columns(conn, new, source), meeting_id) is not None
+
+
+SELECT_SOURCE_MEETINGS = f"""
+    SELECT {COLUMNS}
+      FROM meetings m LEFT JOIN locations l ON l.id = m.location_id
+     WHERE m.deleted_at IS NULL AND m.source = $1
+     ORDER BY m.slug
+       FOR UPDATE OF m
+"""
+
+
+async def select_source_meetings(conn: asyncpg.Connection, source: str) -> dict[str, Meeting]:
+    """A source's live meetings by slug, exactly as stored, locked for the import that reads them."""
+    rows = await conn.fetch(SELECT_SOURCE_MEETINGS, source)
+    return {row["slug"]: msgspec.convert(_document(row, True), Meeting) for row in rows}
+
+
+SELECT_ALL_MEETINGS = f"""
+    SELECT {COLUMNS}
+      FROM meetings m LEFT JOIN locations l ON l.id = m.location_id
+     WHERE m.deleted_at IS NULL
+     ORDER BY m.source NULLS FIRST, m.slug, m.id
+"""
+
+
+async def select_all_meetings(conn: asyncpg.Connection) -> list[Meeting]:
+    """Every live meeting as the public sees it (no street of a confidential location), for exports."""
+    return [msgspec.convert(_document(row, False), Meeting) for row in await conn.fetch(SELECT_ALL_MEETINGS)]
+
+
+DELETE_SOURCE_MEETINGS = """
+    UPDATE meetings SET deleted_at = now()
+     WHERE source = $1 AND deleted_at IS NULL AND NOT slug = any($2::text[])
+    RETURNING id
+"""
+
+
+async def delete_dropped_meetings(conn: asyncpg.Connection, source: str, kept: list[str]) -> int:
+    """Mark deleted the source's meetings its feed no longer lists; how many."""
+    return len(await conn.fetch(DELETE_SOURCE_MEETINGS, source, kept))
+
+
+UPSERT_SOURCE = """
+    INSERT INTO meeting_sources (name, imported_at) VALUES ($1, now())
+    ON CONFLICT (name) DO UPDATE SET imported_at = now()
+"""
+
+
+async def record_source(conn: asyncpg.Connection, source: str) -> None:
+    """Note when a source of meetings was last imported."""
+    await conn.execute(UPSERT_SOURCE, source)
 
 
 def patched(current: Meeting, patch: MeetingPatch) -> MeetingFields:
