@@ -271,3 +271,18 @@ class MeetingGuideRecord(Output, omit_defaults=True):
     contact_3_phone: str | None = None
     url: str | None = None
     updated: Annotated[str | None, Meta(description="YYYY-MM-DD HH:MM:SS, UTC")] = None
+
+
+class MeetingSourceCreate(Input):
+    """A source of meetings: the Meeting Guide feed it publishes, fetched only when fetching is on."""
+
+    feed_url: Url | None = None
+
+
+class MeetingSource(Output):
+    """A registered source of meetings."""
+
+    name: str
+    feed_url: str | None
+    created_at: dt.datetime
+    imported_at: dt.datetime | None

@@ -32,6 +32,7 @@ from service.http.streams import StreamBudget
 from service.imports.exports import ExportCache, delete_old_export_writes
 from service.imports.formats import remove_stale_folders
 from service.imports.importer import cancel_jobs
+from service.imports.meetings import feed_fetcher
 from service.platform.sealing import load_server_key
 from service.platform.webhooks import Deliverer, seal_plain_secrets, system_resolve
 from service.queries.attributes import select_attributes
@@ -64,7 +65,7 @@ from service.routes.import_flags import clear_import_flag, list_import_flags
 from service.routes.imports import ImportController
 from service.routes.keys import KeyController
 from service.routes.locations import LocationController
-from service.routes.meetings import MeetingController
+from service.routes.meetings import MeetingController, MeetingSourceController
 from service.routes.organizations import OrganizationController
 from service.routes.resources import ResourceController
 from service.routes.services import ServiceController
@@ -212,6 +213,7 @@ def create_app(settings: Settings) -> Litestar:
             ServiceController,
             LocationController,
             MeetingController,
+            MeetingSourceController,
             HsdsController,
             ImportController,
             CategoryMappingController,
@@ -278,6 +280,7 @@ def create_app(settings: Settings) -> Litestar:
                 "candidates": CandidateCounts(),
                 "corrections": Corrections(),
                 "field": FieldAssets(tile_url=settings.tile_url, tile_attribution=settings.tile_attribution),
+                "meeting_feeds": feed_fetcher(settings.meeting_feeds, settings.max_import_bytes),
             }
         ),
         openapi_config=openapi_config(),

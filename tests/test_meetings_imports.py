@@ -5,9 +5,12 @@ import json
 import subprocess
 from pathlib import Path
 
+from litestar.testing import AsyncTestClient
+
+from service.app import create_app
 from service.imports.importer import ImportFailed, run_import
 from service.imports.meetings import write_feed
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, make_settings
 from tests.factories import COMMAND, command_env
 from tests.test_imports_api import finished
 
@@ -167,3 +170,42 @@ def test_the_commands_import_and_export_a_feed(db_url, tmp_path):
     )
     assert exported.returncode == 0, exported.stderr
     assert json.loads(exported.stdout) == feed()
+
+
+async def test_a_registered_feed_is_fetched_only_when_fetching_is_on(client, db_url):
+    url = "https://intergroup.example.org/meetings.json"
+    put = await client.put("/v1/meeting-sources/intergroup", json={"feed_url": url}, headers=ADMIN)
+    assert put.status_code == 200 and put.json()["feed_url"] == url
+    assert (await client.put("/v1/meeting-sources/intergroup", json={"feed_url": url})).status_code == 401
+    off = await client.post("/v1/meeting-sources/intergroup/fetch", headers=ADMIN)
+    assert off.status_code == 409 and "COMMONGROUND_MEETING_FEEDS" in off.json()["detail"]
+    settings = make_settings(db_url, meeting_feeds="tests.fake_feeds:fetch")
+    async with AsyncTestClient(app=create_app(settings)) as fetching:
+        done = await fetching.post("/v1/meeting-sources/intergroup/fetch", headers=ADMIN)
+        assert done.status_code == 200, done.text
+        assert done.json()["committed"] and done.json()["counts"]["meeting"]["created"] == 4
+        again = (await fetching.post("/v1/meeting-sources/intergroup/fetch", headers=ADMIN)).json()
+        assert again["counts"]["meeting"]["unchanged"] == 4
+        listed = (await fetching.get("/v1/meeting-sources", headers=ADMIN)).json()
+        assert listed[0]["name"] == "intergroup" and listed[0]["imported_at"] is not None
+        await fetching.put("/v1/meeting-sources/down", json={"feed_url": "https://down.example.org/x"}, headers=ADMIN)
+        down = await fetching.post("/v1/meeting-sources/down/fetch", headers=ADMIN)
+        assert down.status_code == 503 and "connection refused" in down.json()["detail"]
+        await fetching.put("/v1/meeting-sources/html", json={"feed_url": "https://html.example.org/"}, headers=ADMIN)
+        html = await fetching.post("/v1/meeting-sources/html/fetch", headers=ADMIN)
+        assert html.status_code == 422 and "not JSON" in html.json()["detail"]
+        missing = await fetching.post("/v1/meeting-sources/nobody/fetch", headers=ADMIN)
+        assert missing.status_code == 404
+
+
+async def test_the_built_in_fetcher_takes_only_https():
+    from service.imports.meetings import FetchFailed, feed_fetcher
+
+    assert feed_fetcher(None, 1000) is None
+    fetcher = feed_fetcher("https", 1000)
+    assert fetcher is not None
+    try:
+        await fetcher("http://intergroup.example.org/meetings.json")
+        raise AssertionError("a plain http feed was fetched")
+    except FetchFailed as error:
+        assert "only https://" in str(error)

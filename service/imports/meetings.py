@@ -7,6 +7,8 @@ longer lists, all in one transaction, as the directory import does.
 """
 
 import datetime as dt
+import functools
+import importlib
 import re
 import time
 import zoneinfo
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import msgspec
 
 from schemas.imports import EntityCounts, Flag, ImportReport, Rejection
@@ -99,6 +102,43 @@ class UnreadableFeed(ValueError):
 
 # Fetching a registered feed's URL: (url) -> the feed's bytes. None (the default) means fetching is off.
 Fetcher = Callable[[str], Awaitable[bytes]]
+FETCH_TIMEOUT_S = 30.0
+
+
+class FetchFailed(Exception):
+    """A feed URL did not answer with a feed; says why."""
+
+
+def feed_fetcher(choice: str | None, max_bytes: int) -> Fetcher | None:
+    """The fetcher COMMONGROUND_MEETING_FEEDS names: None (off), "https", or module:attribute."""
+    if choice is None:
+        return None
+    if choice == "https":
+        return functools.partial(fetch_https, max_bytes=max_bytes)
+    module, _, attribute = choice.partition(":")
+    fetcher: Fetcher = getattr(importlib.import_module(module), attribute)
+    return fetcher
+
+
+async def fetch_https(url: str, max_bytes: int) -> bytes:
+    """GET an https feed, refusing redirects elsewhere than https, errors, and bodies over max_bytes."""
+    if not url.startswith("https://"):
+        raise FetchFailed(f"{url}: only https:// feeds are fetched")
+    try:
+        async with (
+            httpx.AsyncClient(timeout=FETCH_TIMEOUT_S, follow_redirects=False) as client,
+            client.stream("GET", url, headers={"Accept": "application/json"}) as response,
+        ):
+            if response.status_code != 200:
+                raise FetchFailed(f"{url} answered HTTP {response.status_code}")
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > max_bytes:
+                    raise FetchFailed(f"{url}: the feed is larger than {max_bytes} bytes")
+            return bytes(body)
+    except httpx.HTTPError as error:
+        raise FetchFailed(f"{url} could not be fetched: {type(error).__name__}: {error}") from None
 
 
 def looks_like_feed(path: Path) -> bool:

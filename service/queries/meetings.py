@@ -8,7 +8,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from schemas.meetings import Contact, Meeting, MeetingFields, MeetingPatch, MeetingResult
+from schemas.meetings import Contact, Meeting, MeetingFields, MeetingPatch, MeetingResult, MeetingSource
 from service.curation.anonymity import first_name_and_initial
 from service.errors import InvalidInput
 from service.search.geo import check_timezone, timezone_at
@@ -235,6 +235,33 @@ DELETE_SOURCE_MEETINGS = """
 async def delete_dropped_meetings(conn: asyncpg.Connection, source: str, kept: list[str]) -> int:
     """Mark deleted the source's meetings its feed no longer lists; how many."""
     return len(await conn.fetch(DELETE_SOURCE_MEETINGS, source, kept))
+
+
+PUT_SOURCE = """
+    INSERT INTO meeting_sources (name, feed_url) VALUES ($1, $2)
+    ON CONFLICT (name) DO UPDATE SET feed_url = excluded.feed_url
+    RETURNING name, feed_url, created_at, imported_at
+"""
+
+
+async def upsert_source(conn: asyncpg.Connection, name: str, feed_url: str | None) -> MeetingSource:
+    """Register a source of meetings, or change its feed URL."""
+    row = await conn.fetchrow(PUT_SOURCE, name, feed_url)
+    assert row is not None, "an upsert with RETURNING returns its row"
+    return msgspec.convert(dict(row), MeetingSource)
+
+
+SELECT_SOURCES = """
+    SELECT name, feed_url, created_at, imported_at FROM meeting_sources
+     WHERE $1::text IS NULL OR name = $1
+     ORDER BY name
+"""
+
+
+async def select_sources(conn: asyncpg.Connection, name: str | None = None) -> list[MeetingSource]:
+    """The registered sources of meetings (or the one named)."""
+    rows = await conn.fetch(SELECT_SOURCES, name)
+    return [msgspec.convert(dict(row), MeetingSource) for row in rows]
 
 
 UPSERT_SOURCE = """

@@ -6,23 +6,34 @@ from typing import Annotated, Any, get_args
 from uuid import UUID
 
 import asyncpg
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
 
-from schemas.meetings import Meeting, MeetingCreate, MeetingPage, MeetingPatch, MeetingType
-from service.errors import InvalidInput, NotFound
-from service.http.auth import check_organization, may_see_confidential, require_write
+from schemas.imports import ImportReport
+from schemas.meetings import (
+    Meeting,
+    MeetingCreate,
+    MeetingPage,
+    MeetingPatch,
+    MeetingSource,
+    MeetingSourceCreate,
+    MeetingType,
+)
+from service.errors import Conflict, InvalidInput, NotFound, UpstreamUnavailable
+from service.http.auth import check_organization, may_see_confidential, require_admin, require_write
 from service.http.cursors import decode_cursor, fingerprint, paginate
 from service.http.durations import parse_duration
 from service.http.preconditions import require_match
+from service.imports.meetings import FetchFailed, UnreadableFeed, import_feed
 from service.queries import meetings as queries
 from service.routes.params import Cursor, Limit, check_date_times
 from service.routes.resources import At, LanguageParam, Near
 from service.search.geo import parse_near
 from service.search.meetings import window_spans
 from service.search.resources import LANGUAGE_CODE
+from service.state import AppState
 
 StartsWithin = Annotated[
     str | None,
@@ -213,3 +224,67 @@ class MeetingController(Controller):
             await queries.lock_meeting(conn, meeting_id)
             require_match(request, await find_meeting(conn, meeting_id, may_see_confidential(request)), "meeting")
             await queries.delete_meeting(conn, meeting_id)
+
+
+SourceName = Annotated[
+    str, Parameter(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$", description="The source's name, as imports name it")
+]
+
+
+async def find_source(conn: asyncpg.Connection, name: str) -> MeetingSource:
+    """The registered source of this name, else 404."""
+    found = await queries.select_sources(conn, name)
+    if not found:
+        raise NotFound(f"no meeting source is named {name!r}; register it with PUT /v1/meeting-sources/{name}")
+    return found[0]
+
+
+class MeetingSourceController(Controller):
+    """Where meetings come from: Meeting Guide feeds an admin registers (admin)."""
+
+    path = "/v1/meeting-sources"
+    tags = ["meetings"]
+    guards = [require_admin]
+
+    @get("/", operation_id="listMeetingSources")
+    async def list_sources(self, conn: NamedDependency[asyncpg.Connection]) -> list[MeetingSource]:
+        """Every registered source of meetings, by name (admin)."""
+        return await queries.select_sources(conn)
+
+    @put("/{name:str}", operation_id="putMeetingSource")
+    async def put_source(
+        self, conn: NamedDependency[asyncpg.Connection], name: FromPath[SourceName], data: JSONBody[MeetingSourceCreate]
+    ) -> MeetingSource:
+        """Register a source of meetings and the feed URL it publishes, or change that URL (admin)."""
+        return await queries.upsert_source(conn, name, data.feed_url)
+
+    @post("/{name:str}/fetch", operation_id="fetchMeetingSource", status_code=200)
+    async def fetch_source(
+        self,
+        conn: NamedDependency[asyncpg.Connection],
+        state: AppState,
+        name: FromPath[SourceName],
+        dry_run: Annotated[bool, QueryParameter(description="Check and report only; nothing is written")] = False,
+        strict: Annotated[bool, QueryParameter(description="Write nothing if any meeting is rejected")] = False,
+    ) -> ImportReport:
+        """Fetch the source's feed and import it as its whole list of meetings, in one transaction (admin). Off
+        unless COMMONGROUND_MEETING_FEEDS is set: then 409, and the file is imported with POST /v1/imports."""
+        source = await find_source(conn, name)
+        if source.feed_url is None:
+            raise Conflict(f"the source {name!r} has no feed_url; set one with PUT /v1/meeting-sources/{name}")
+        if state.meeting_feeds is None:
+            raise Conflict(
+                "fetching feeds is off on this server (COMMONGROUND_MEETING_FEEDS is not set); import the feed file "
+                f"instead: POST /v1/imports?source={name}&format=meeting-guide"
+            )
+        try:
+            raw = await state.meeting_feeds(source.feed_url)
+        except FetchFailed as error:
+            raise UpstreamUnavailable(f"the feed of {name!r} could not be fetched: {error}") from None
+        try:
+            report, failure = await import_feed(conn, raw, source.feed_url, name, dry_run=dry_run, strict=strict)
+        except UnreadableFeed as error:
+            raise InvalidInput("feed", str(error), "body") from None
+        if failure is not None:
+            raise InvalidInput("feed", failure, "body")
+        return report
