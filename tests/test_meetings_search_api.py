@@ -7,7 +7,7 @@ import asyncpg
 
 from schemas.meetings import MeetingCreate
 from service.queries import meetings as queries
-from service.search.meetings import window_spans
+from service.search.weekly import window_spans
 from tests.conftest import ADMIN
 
 PORTLAND = (45.52, -122.68)
@@ -148,17 +148,30 @@ async def test_day_time_type_and_language_filters(client):
 async def test_pages_walk_every_result_once(client):
     for n in range(7):
         await add(client, f"m{n}", [5], f"2{n % 4}:{n * 7:02d}", where=(45.52 + n / 100, -122.68))
+    for n in range(2):
+        online = {"where": None, "zone": "America/Los_Angeles", "conference_url": f"https://z.example/{n}"}
+        await add(client, f"zoom{n}", [5], f"2{n}:30", **online)
     at = "2026-11-27T19:30:00-08:00"
-    seen, cursor, first_cursor = [], None, None
-    while True:
-        params = {"near": "45.52,-122.68", "starts_within": "6h", "at": at, "limit": 3}
-        response = await client.get("/v1/meetings", params={**params, **({"cursor": cursor} if cursor else {})})
-        page = response.json()
-        seen += [i["slug"] for i in page["items"]]
-        first_cursor = first_cursor or page["next_cursor"]
-        if (cursor := page["next_cursor"]) is None:
-            break
-    assert seen == [f"m{n}" for n in range(7)]
+    expected = [f"m{n}" for n in range(7)] + ["zoom0", "zoom1"]
+    for params in (
+        {"near": "45.52,-122.68", "starts_within": "6h", "at": at},
+        {"near": "45.52,-122.68", "at": at, "day": 5},
+        {"starts_within": "6h", "at": at},
+    ):
+        seen, cursor, first_cursor = [], None, None
+        while True:
+            page_params = {**params, "limit": 2, **({"cursor": cursor} if cursor else {})}
+            page = (await client.get("/v1/meetings", params=page_params)).json()
+            seen += [i["slug"] for i in page["items"]]
+            first_cursor = first_cursor or page["next_cursor"]
+            if (cursor := page["next_cursor"]) is None:
+                break
+        if "near" in params:
+            assert seen == expected, params
+        else:
+            by_start = (await client.get("/v1/meetings", params={**params, "limit": 20})).json()["items"]
+            assert seen == [i["slug"] for i in by_start] and sorted(seen) == sorted(expected)
+            assert [i["next_start"] for i in by_start] == sorted(i["next_start"] for i in by_start)
     # A cursor belongs to its query: another origin refuses it.
     moved = await client.get("/v1/meetings", params={"near": "45.5,-122.6", "cursor": first_cursor})
     assert moved.status_code == 422 and moved.json()["invalid_params"][0]["name"] == "cursor"
@@ -196,12 +209,15 @@ async def test_starting_soon_reads_the_week_span_index(conn):
         await queries.insert_meeting(conn, new)
     await conn.execute("ANALYZE meetings")
     at = dt.datetime(2026, 11, 27, 22, tzinfo=dt.UTC)
-    window = window_spans(at, dt.timedelta(hours=3))
-    args = [at, at + dt.timedelta(hours=3), 45.0, -100.0, None, None, None, None, None, None, None, None, None]
-    plan = await conn.fetchval(
-        "EXPLAIN (FORMAT JSON) " + queries.SEARCH_MEETINGS_SOON,
-        *args,
-        [asyncpg.Range(lower, upper) for lower, upper in window],
-        21,
+    spans = [asyncpg.Range(lower, upper) for lower, upper in window_spans(at, dt.timedelta(hours=3))]
+    plan = await conn.fetchval("EXPLAIN (FORMAT JSON) " + queries.SELECT_WINDOW_SPANS, spans)
+    assert "meeting_spans_span" in json.dumps(json.loads(plan)), plan
+    # From a point: one of the span indexes (by span, or by point and span, nearest first), never a walk.
+    spans_plan = json.dumps(
+        json.loads(
+            await conn.fetchval(
+                "EXPLAIN (FORMAT JSON) " + queries.SELECT_NEAR_SPANS, 45.0, -100.0, spans, None, None, 84
+            )
+        )
     )
-    assert "meetings_week_spans" in json.dumps(json.loads(plan)), plan
+    assert ("meeting_spans_span" in spans_plan or "meeting_spans_near" in spans_plan) and "Seq Scan" not in spans_plan

@@ -41,10 +41,6 @@ CREATE TABLE meetings (
     -- The public point (a confidential location's rounded one), written by a trigger from the
     -- meeting's own coordinates or its location's; NULL for a meeting only online.
     geo                    earth,
-    -- Where each weekly occurrence falls as seconds of a UTC week (from Monday 00:00 UTC), for every
-    -- UTC offset the time zone uses: a superset of the true spans the GiST index answers "starting
-    -- soon" from, before the exact local-time check.
-    week_spans             int4multirange NOT NULL,
     created_at             timestamptz NOT NULL DEFAULT now(),
     updated_at             timestamptz NOT NULL DEFAULT now(),
     deleted_at             timestamptz,
@@ -52,10 +48,22 @@ CREATE TABLE meetings (
     CHECK (NOT approximate OR latitude IS NOT NULL OR formatted_address IS NOT NULL OR city IS NOT NULL)
 );
 CREATE UNIQUE INDEX meetings_source_slug ON meetings (coalesce(source, ''), slug) WHERE deleted_at IS NULL;
-CREATE INDEX meetings_week_spans ON meetings USING gist (week_spans) WHERE deleted_at IS NULL;
 CREATE INDEX meetings_geo ON meetings USING gist (geo) WHERE deleted_at IS NULL;
 CREATE INDEX meetings_location ON meetings (location_id);
 CREATE INDEX meetings_types ON meetings USING gin (types);
+
+-- Where each weekly occurrence of a meeting falls, as seconds of a UTC week (from Monday 00:00 UTC),
+-- once for every UTC offset its time zone uses: a superset of its true spans that GiST answers
+-- "starting soon" from (with the meeting's public point, nearest first), before the exact local-time
+-- check. One row a span, so the planner's estimates are those of single ranges. Written with the meeting.
+CREATE TABLE meeting_spans (
+    meeting_id uuid NOT NULL REFERENCES meetings ON DELETE CASCADE,
+    span       int4range NOT NULL,
+    geo        earth
+);
+CREATE INDEX meeting_spans_span ON meeting_spans USING gist (span);
+CREATE INDEX meeting_spans_near ON meeting_spans USING gist (geo, span) WHERE geo IS NOT NULL;
+CREATE INDEX meeting_spans_meeting ON meeting_spans (meeting_id);
 
 -- A source of meetings registered by an admin: a Meeting Guide feed URL fetched only when fetching
 -- is enabled (COMMONGROUND_MEETING_FEEDS); otherwise an import of the file stands in for it.

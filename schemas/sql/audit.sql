@@ -3,7 +3,7 @@
 
 -- Columns that are bookkeeping, not content.
 CREATE OR REPLACE FUNCTION audit_ignored() RETURNS text[] LANGUAGE sql IMMUTABLE
-    AS $$ SELECT ARRAY['updated_at', 'created_at', 'search_vector', 'geo', 'public_geo', 'week_spans'] $$;
+    AS $$ SELECT ARRAY['updated_at', 'created_at', 'search_vector', 'geo', 'public_geo'] $$;
 
 CREATE OR REPLACE FUNCTION audit_rows() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE

@@ -1,4 +1,4 @@
--- Meetings: their public point, and when the next one starts.
+-- Meetings: their public point. (When the next one starts is worked out in service/search/weekly.py.)
 -- Live objects, each defined once: re-applied (CREATE OR REPLACE) whenever this file changes.
 
 -- A meeting at a CommonGround location is where that location publicly is (rounded when confidential).
@@ -30,18 +30,13 @@ CREATE OR REPLACE TRIGGER locations_meetings_geo AFTER UPDATE ON locations
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION meetings_follow_locations();
 
--- The start of the first occurrence that has not ended by p_since and starts by p_until, or NULL.
--- Local times follow PostgreSQL's rule: one that falls in a spring-forward gap is read with the offset
--- before the gap (02:30 becomes 03:30 daylight time); one the clocks pass twice in autumn is the second,
--- standard-time one. Durations are at most a day, so the local day before p_since is the earliest start.
-CREATE OR REPLACE FUNCTION meeting_next_start(p_days smallint[], p_start time, p_minutes int, p_zone text,
-                                              p_since timestamptz, p_until timestamptz)
-RETURNS timestamptz LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT min(s.at)
-      FROM generate_series(-1, (p_until AT TIME ZONE p_zone)::date - (p_since AT TIME ZONE p_zone)::date) g(n)
-     CROSS JOIN LATERAL (SELECT (p_since AT TIME ZONE p_zone)::date + g.n AS day) d
-     CROSS JOIN LATERAL (SELECT (d.day + p_start) AT TIME ZONE p_zone AS at) s
-     WHERE extract(isodow FROM d.day)::smallint = any(p_days)
-       AND s.at + make_interval(mins => p_minutes) > p_since
-       AND s.at <= p_until
+-- The spans carry the meeting's public point for the nearest-first index: they follow it when it moves.
+CREATE OR REPLACE FUNCTION meeting_spans_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE meeting_spans SET geo = NEW.geo WHERE meeting_id = NEW.id;
+    RETURN NULL;
+END
 $$;
+
+CREATE OR REPLACE TRIGGER meetings_spans_geo AFTER UPDATE ON meetings
+    FOR EACH ROW WHEN (OLD.geo IS DISTINCT FROM NEW.geo) EXECUTE FUNCTION meeting_spans_follow();

@@ -12,7 +12,7 @@ from schemas.meetings import Contact, Meeting, MeetingFields, MeetingPatch, Meet
 from service.curation.anonymity import first_name_and_initial
 from service.errors import InvalidInput
 from service.search.geo import check_timezone, timezone_at
-from service.search.meetings import duration_minutes, end_time_of, status_of, week_spans
+from service.search.weekly import duration_minutes, end_time_of, status_of, week_spans
 
 # The meeting's own columns and its location's, as every read shows them.
 COLUMNS = """
@@ -105,7 +105,7 @@ SELECT_LOCATION_ZONE = "SELECT timezone FROM locations WHERE id = $1 AND deleted
 
 
 async def _columns(conn: asyncpg.Connection, new: MeetingFields, source: str | None) -> list[Any]:
-    """The values of a meeting's columns, in INSERT order: time zone resolved, spans laid out, names cut."""
+    """The values of a meeting's columns, in INSERT order (its week spans last): time zone resolved, names cut."""
     zone = new.timezone
     check_timezone(zone, "timezone")
     if new.location_id is not None:
@@ -159,7 +159,7 @@ async def _columns(conn: asyncpg.Connection, new: MeetingFields, source: str | N
         msgspec.json.encode(contacts).decode(),
         new.url,
         new.updated,
-        [asyncpg.Range(lower, upper) for lower, upper in week_spans(days, start, minutes, zone)],
+        _ranges(week_spans(days, start, minutes, zone)),
     ]
 
 
@@ -167,33 +167,43 @@ WRITTEN = """
     source, slug, name, days, start_time, duration_minutes, timezone, location_id, location_name, location_notes,
     address_1, city, state_province, postal_code, country, formatted_address, latitude, longitude, approximate,
     conference_url, conference_url_notes, conference_phone, conference_phone_notes, types, other_types, languages,
-    fellowship, group_name, notes, regions, contacts, url, updated, week_spans
+    fellowship, group_name, notes, regions, contacts, url, updated
 """
-_VALUES = ", ".join(f"${n}" for n in range(1, 31)) + ", $31::jsonb, $32, $33, int4multirange(VARIADIC $34::int4range[])"
+_VALUES = ", ".join(f"${n}" for n in range(1, 31)) + ", $31::jsonb, $32, $33"
+# The spans are written after the row, whose trigger has set the public point they carry.
+_WRITE_SPANS = """
+    spans AS (DELETE FROM meeting_spans WHERE meeting_id = (SELECT id FROM written)),
+    laid AS (INSERT INTO meeting_spans (meeting_id, span, geo)
+             SELECT w.id, s.span, w.geo FROM written w CROSS JOIN unnest($34::int4range[]) s(span))
+"""
 
 INSERT_MEETING = f"""
-    INSERT INTO meetings ({WRITTEN})
-    VALUES ({_VALUES})
-    RETURNING id
+    WITH written AS (INSERT INTO meetings ({WRITTEN}) VALUES ({_VALUES}) RETURNING id, geo),
+    {_WRITE_SPANS}
+    SELECT id FROM written
 """
 
 
 async def insert_meeting(conn: asyncpg.Connection, new: MeetingFields, source: str | None = None) -> UUID:
-    """Store a new meeting; 409 when its slug is taken (in its source)."""
+    """Store a new meeting and its week spans; 409 when its slug is taken (in its source)."""
     meeting_id: UUID = await conn.fetchval(INSERT_MEETING, *await _columns(conn, new, source))
     return meeting_id
 
 
 # A write that changes nothing is not written: no change-feed entry, no webhook, no new ETag.
 UPDATE_MEETING = f"""
-    UPDATE meetings SET ({WRITTEN}) = ({_VALUES})
-     WHERE id = $35 AND deleted_at IS NULL AND ({WRITTEN}) IS DISTINCT FROM ({_VALUES})
-    RETURNING id
+    WITH written AS (
+        UPDATE meetings SET ({WRITTEN}) = ({_VALUES})
+         WHERE id = $35 AND deleted_at IS NULL AND ({WRITTEN}) IS DISTINCT FROM ({_VALUES})
+        RETURNING id, geo
+    ),
+    {_WRITE_SPANS}
+    SELECT id FROM written
 """
 
 
 async def update_meeting(conn: asyncpg.Connection, meeting_id: UUID, new: MeetingFields, source: str | None) -> bool:
-    """Replace a meeting's fields; False when nothing changed (or there is no such meeting)."""
+    """Replace a meeting's fields and spans; False when nothing changed (or there is no such meeting)."""
     return await conn.fetchval(UPDATE_MEETING, *await _columns(conn, new, source), meeting_id) is not None
 
 
@@ -343,12 +353,9 @@ async def delete_meeting(conn: asyncpg.Connection, meeting_id: UUID) -> bool:
     return await conn.fetchval(DELETE_MEETING, meeting_id) is not None
 
 
-class MeetingQuery(msgspec.Struct, frozen=True, kw_only=True):
-    """A checked meeting search: what SEARCH_MEETINGS takes."""
+class MeetingFilters(msgspec.Struct, frozen=True, kw_only=True):
+    """What a meeting search keeps, as its SQL takes it; part: "in-person", "online-only" or None for both."""
 
-    at: dt.datetime
-    until: dt.datetime
-    window: list[tuple[int, int]] | None
     latitude: float | None
     longitude: float | None
     days: list[int] | None
@@ -357,88 +364,155 @@ class MeetingQuery(msgspec.Struct, frozen=True, kw_only=True):
     types: list[str] | None
     online: bool | None
     languages: list[str] | None
-    after: tuple[tuple[float, float], UUID] | None
-    limit: int
+    part: str | None = None
 
 
 # In person: a place that is not only the approximate origin of an online meeting (Meeting Guide's rule).
-_IN_PERSON = """m.geo IS NOT NULL AND NOT (m.approximate AND m.location_id IS NULL
-                                          AND (m.conference_url IS NOT NULL OR m.conference_phone IS NOT NULL))"""
+_IN_PERSON = """(m.geo IS NOT NULL AND NOT (m.approximate AND m.location_id IS NULL
+                                           AND (m.conference_url IS NOT NULL OR m.conference_phone IS NOT NULL)))"""
 _ONLINE = "(m.conference_url IS NOT NULL OR m.conference_phone IS NOT NULL)"
-# "Starting soon" reads the GiST index of week spans first (materialized, so no plan walks the table
-# by distance hoping to meet one); every other filter, and the exact local-time check, come after.
-_SOON = """
-    WITH soon AS MATERIALIZED (
-        SELECT m.id FROM meetings m
-         WHERE m.deleted_at IS NULL AND m.week_spans && int4multirange(VARIADIC $14::int4range[])
-    )
+# $1 latitude, $2 longitude, then the filters from $3; each statement adds its own from $10.
+_FILTERS = f"""
+       m.deleted_at IS NULL
+       AND ($3::smallint[] IS NULL OR m.days && $3)
+       AND ($4::time IS NULL OR CASE WHEN $4 <= $5 THEN m.start_time BETWEEN $4 AND $5
+                                     ELSE m.start_time >= $4 OR m.start_time <= $5 END)
+       AND ($6::text[] IS NULL OR m.types @> $6)
+       AND ($7::boolean IS NULL OR ($7 AND {_ONLINE}) OR (NOT $7 AND {_IN_PERSON}))
+       AND ($8::text[] IS NULL OR m.languages @> $8)
+       AND ($9::text IS NULL OR ($9 = 'in-person') = {_IN_PERSON})
 """
-_SEARCH = """
-    SELECT {columns}, n.next_start, k.k1, k.k2,
-           CASE WHEN {in_person} AND $3::float8 IS NOT NULL
-                THEN geodesic_m($3, $4, coalesce(public_coordinate(l.latitude, l.confidential), m.latitude),
-                                coalesce(public_coordinate(l.longitude, l.confidential), m.longitude)) END AS distance_m
-      FROM {source} LEFT JOIN locations l ON l.id = m.location_id
-     CROSS JOIN LATERAL (
-           SELECT meeting_next_start(CASE WHEN $5::smallint[] IS NULL THEN m.days
-                                          ELSE ARRAY(SELECT d FROM unnest(m.days) d WHERE d = any($5)) END,
-                                     m.start_time, m.duration_minutes, m.timezone, $1, $2) AS next_start) n
-     CROSS JOIN LATERAL (
-           SELECT CASE WHEN $3::float8 IS NULL THEN 0::float8
-                       WHEN {in_person} THEN m.geo <-> ll_to_earth($3, $4)
-                       ELSE 'Infinity'::float8 END AS k1,
-                  extract(epoch FROM n.next_start)::float8 AS k2) k
-     WHERE m.deleted_at IS NULL AND n.next_start IS NOT NULL
-       AND ($5::smallint[] IS NULL OR m.days && $5)
-       AND ($6::time IS NULL OR CASE WHEN $6 <= $7 THEN m.start_time BETWEEN $6 AND $7
-                                     ELSE m.start_time >= $6 OR m.start_time <= $7 END)
-       AND ($8::text[] IS NULL OR m.types @> $8)
-       AND ($9::boolean IS NULL OR ($9 AND {online}) OR (NOT $9 AND {in_person}))
-       AND ($10::text[] IS NULL OR m.languages @> $10)
-       AND ($11::float8 IS NULL OR (k.k1, k.k2, m.id) > ($11, $12, $13::uuid))
-     ORDER BY k.k1, k.k2, m.id
-     LIMIT {limit}
+# The sort key of online-only meetings when distance orders the rest: after any chord (Earth's is 12,742 km),
+# and finite, so a cursor can carry it in JSON.
+ONLINE_ONLY_KEY = 1e30
+# What the exact local-time check needs, and the distance key (a chord; ONLINE_ONLY_KEY for online-only ones).
+_TIMING = f"""
+    SELECT m.id, m.days, m.start_time, m.duration_minutes, m.timezone,
+           CASE WHEN $1::float8 IS NULL THEN 0::float8 WHEN {_IN_PERSON} THEN m.geo <-> ll_to_earth($1, $2)
+                ELSE {ONLINE_ONLY_KEY}::float8 END AS chord
+      FROM meetings m
 """
-SEARCH_MEETINGS = _SEARCH.format(
-    columns=COLUMNS, source="meetings m", in_person=_IN_PERSON, online=_ONLINE, limit="$14"
-)
-SEARCH_MEETINGS_SOON = _SOON + _SEARCH.format(
-    columns=COLUMNS, source="soon JOIN meetings m ON m.id = soon.id", in_person=_IN_PERSON, online=_ONLINE, limit="$15"
+
+# The GiST index of week spans answers "starts (or runs) in this window": a superset, checked exactly after.
+SELECT_WINDOW_SPANS = """
+    SELECT DISTINCT s.meeting_id FROM meeting_spans s WHERE s.span && int4multirange(VARIADIC $1::int4range[])
+"""
+
+
+async def select_timed(
+    conn: asyncpg.Connection, filters: MeetingFilters, window: list[tuple[int, int]]
+) -> list[asyncpg.Record]:
+    """The meetings that may occur in a window of UTC week seconds, with what their exact check needs."""
+    # Two statements: joined in one, the planner prefers hashing the whole meetings table to a few
+    # thousand primary-key lookups.
+    ids = [row["meeting_id"] for row in await conn.fetch(SELECT_WINDOW_SPANS, _ranges(window))]
+    return await select_timing(conn, filters, ids)
+
+
+# Nearest first among the spans in the window, by the (point, span) index: it walks only spans that
+# overlap the window. A meeting has a span per day and offset, so it may come more than once.
+SELECT_NEAR_SPANS = """
+    SELECT DISTINCT ON (chord, s.meeting_id) s.meeting_id, s.geo <-> ll_to_earth($1, $2) AS chord
+      FROM meeting_spans s
+     WHERE s.geo IS NOT NULL AND s.span && int4multirange(VARIADIC $3::int4range[])
+       AND ($4::float8 IS NULL OR (s.geo <-> ll_to_earth($1, $2), s.meeting_id) > ($4, $5::uuid))
+     ORDER BY chord, s.meeting_id
+     LIMIT $6
+"""
+
+
+async def select_near_spans(
+    conn: asyncpg.Connection,
+    latitude: float,
+    longitude: float,
+    window: list[tuple[int, int]],
+    after: tuple[float, UUID] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """Meeting ids with a span in the window, nearest first after (chord, id), up to limit."""
+    chord, last_id = after or (None, None)
+    return await conn.fetch(SELECT_NEAR_SPANS, latitude, longitude, _ranges(window), chord, last_id, limit)
+
+
+SELECT_TIMING = (
+    _TIMING
+    + f"""
+     WHERE m.id = any($10::uuid[]) AND {_FILTERS}
+"""
 )
 
 
-async def search_meetings(
-    conn: asyncpg.Connection, query: MeetingQuery, exact: bool = False
-) -> list[tuple[tuple[float, float], UUID, MeetingResult]]:
-    """Meetings whose next occurrence (or the current one) falls in the query's span, in page order."""
-    (k1, k2), last_id = query.after or ((None, None), None)
-    statement = SEARCH_MEETINGS if query.window is None else SEARCH_MEETINGS_SOON
-    args: list[Any] = [
-        query.at,
-        query.until,
-        query.latitude,
-        query.longitude,
-        query.days,
-        query.time_from,
-        query.time_to,
-        query.types,
-        query.online,
-        query.languages,
-        k1,
-        k2,
-        last_id,
+async def select_timing(conn: asyncpg.Connection, filters: MeetingFilters, ids: list[UUID]) -> list[asyncpg.Record]:
+    """Of these meetings, those the filters keep, with what their exact check needs."""
+    return await conn.fetch(SELECT_TIMING, *_filter_args(filters), ids)
+
+
+def _ranges(window: list[tuple[int, int]]) -> list[asyncpg.Range[int]]:
+    return [asyncpg.Range(lower, upper) for lower, upper in window]
+
+
+# In person, nearest first by the geo index, after the cursor's (chord, id).
+SELECT_NEAREST = (
+    _TIMING
+    + f"""
+     WHERE {_IN_PERSON} AND {_FILTERS}
+       AND ($10::float8 IS NULL OR (m.geo <-> ll_to_earth($1, $2), m.id) > ($10, $11::uuid))
+     ORDER BY m.geo <-> ll_to_earth($1, $2), m.id
+     LIMIT $12
+"""
+)
+
+
+async def select_nearest(
+    conn: asyncpg.Connection, filters: MeetingFilters, after: tuple[float, UUID] | None, limit: int
+) -> list[asyncpg.Record]:
+    """The nearest in-person meetings the filters keep, after a cursor."""
+    chord, last_id = after or (None, None)
+    return await conn.fetch(SELECT_NEAREST, *_filter_args(filters), chord, last_id, limit)
+
+
+def _filter_args(filters: MeetingFilters) -> list[Any]:
+    return [
+        filters.latitude,
+        filters.longitude,
+        filters.days,
+        filters.time_from,
+        filters.time_to,
+        filters.types,
+        filters.online,
+        filters.languages,
+        filters.part,
     ]
-    if query.window is not None:
-        args.append([asyncpg.Range(lower, upper) for lower, upper in query.window])
-    rows = await conn.fetch(statement, *args, query.limit)
-    return [((row["k1"], row["k2"]), row["id"], _result(row, query.at, exact)) for row in rows]
 
 
-def _result(row: asyncpg.Record, at: dt.datetime, exact: bool) -> MeetingResult:
-    """A search row as its result: the next start in the meeting's own time and how it reads."""
+SELECT_FOUND = f"""
+    SELECT {COLUMNS},
+           CASE WHEN $2::float8 IS NOT NULL AND {_IN_PERSON}
+                THEN geodesic_m($2, $3, coalesce(public_coordinate(l.latitude, l.confidential), m.latitude),
+                                coalesce(public_coordinate(l.longitude, l.confidential), m.longitude)) END AS distance_m
+      FROM meetings m LEFT JOIN locations l ON l.id = m.location_id
+     WHERE m.id = any($1::uuid[])
+"""
+
+
+async def select_results(
+    conn: asyncpg.Connection,
+    picked: list[tuple[UUID, dt.datetime]],
+    filters: MeetingFilters,
+    at: dt.datetime,
+    exact: bool = False,
+) -> dict[UUID, MeetingResult]:
+    """The meetings picked (those still there), each with the occurrence found for it and how that reads at `at`."""
+    starts = dict(picked)
+    rows = await conn.fetch(SELECT_FOUND, list(starts), filters.latitude, filters.longitude)
+    return {row["id"]: _result(row, starts[row["id"]], at, exact) for row in rows}
+
+
+def _result(row: asyncpg.Record, next_start: dt.datetime, at: dt.datetime, exact: bool) -> MeetingResult:
+    """A meeting as a search result: its next start in its own time and how that reads."""
     zone = zoneinfo.ZoneInfo(row["timezone"])
-    start = row["next_start"].astimezone(zone)
-    end = (row["next_start"] + dt.timedelta(minutes=row["duration_minutes"])).astimezone(zone)
+    start = next_start.astimezone(zone)
+    end = (next_start + dt.timedelta(minutes=row["duration_minutes"])).astimezone(zone)
     in_progress, starts_in, started_ago, status = status_of(start, end, at)
     return msgspec.convert(
         {

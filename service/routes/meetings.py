@@ -30,8 +30,8 @@ from service.imports.meetings import FetchFailed, UnreadableFeed, import_feed
 from service.queries import meetings as queries
 from service.routes.params import Cursor, Limit, check_date_times
 from service.routes.resources import At, LanguageParam, Near
+from service.search import meetings as meeting_search
 from service.search.geo import parse_near
-from service.search.meetings import window_spans
 from service.search.resources import LANGUAGE_CODE
 from service.state import AppState
 
@@ -69,8 +69,6 @@ OnlineParam = Annotated[
 ]
 _CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 _TYPES = frozenset(get_args(MeetingType))
-# Without starts_within a search still reports each meeting's next start, which is always within a week.
-_NEXT_WEEK = dt.timedelta(days=8)
 
 
 async def find_meeting(conn: asyncpg.Connection, meeting_id: UUID, exact: bool = False) -> Meeting:
@@ -153,23 +151,19 @@ class MeetingController(Controller):
             at.isoformat() if at is not None else None,
         )
         after = decode_cursor(cursor, query, tuple[float, float])
-        rows = await queries.search_meetings(
+        filters = queries.MeetingFilters(
+            latitude=origin.latitude if origin is not None else None,
+            longitude=origin.longitude if origin is not None else None,
+            days=sorted(set(day)) if day else None,
+            time_from=start_from,
+            time_to=start_to,
+            types=wanted_types or None,
+            online=online,
+            languages=languages or None,
+        )
+        rows = await meeting_search.search(
             conn,
-            queries.MeetingQuery(
-                at=now,
-                until=now + (within or _NEXT_WEEK),
-                window=window_spans(now, within) if within is not None else None,
-                latitude=origin.latitude if origin is not None else None,
-                longitude=origin.longitude if origin is not None else None,
-                days=sorted(set(day)) if day else None,
-                time_from=start_from,
-                time_to=start_to,
-                types=wanted_types or None,
-                online=online,
-                languages=languages or None,
-                after=after,
-                limit=limit + 1,
-            ),
+            meeting_search.MeetingSearch(at=now, within=within, filters=filters, after=after, limit=limit + 1),
             may_see_confidential(request),
         )
         items, next_cursor = paginate(rows, limit, query)
