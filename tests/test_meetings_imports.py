@@ -209,3 +209,26 @@ async def test_the_built_in_fetcher_takes_only_https():
         raise AssertionError("a plain http feed was fetched")
     except FetchFailed as error:
         assert "only https://" in str(error)
+
+
+async def test_the_public_export_shows_no_street_of_a_confidential_place(client):
+    place = {"name": "Safe house", "latitude": 45.51234, "longitude": -122.65678, "confidential": True}
+    place["address"] = {"address_1": "99 Hidden Ln", "city": "Portland"}
+    location = (await client.post("/v1/locations", json=place, headers=ADMIN)).json()
+    body = {"name": "Quiet Room", "slug": "quiet", "days": [3], "start_time": "18:00", "location_id": location["id"]}
+    assert (await client.post("/v1/meetings", json=body, headers=ADMIN)).status_code == 201
+    exported = (await client.get("/v1/exports/meetings.json")).json()
+    assert exported == [
+        {
+            "name": "Quiet Room",
+            "slug": "quiet",
+            "day": 3,
+            "time": "18:00",
+            "end_time": "19:00",
+            "timezone": "America/Los_Angeles",
+            "location": "Safe house",
+            "latitude": 45.51,
+            "longitude": -122.66,
+            "approximate": "yes",
+        }
+    ]

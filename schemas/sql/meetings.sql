@@ -31,12 +31,16 @@ CREATE OR REPLACE TRIGGER locations_meetings_geo AFTER UPDATE ON locations
     FOR EACH STATEMENT EXECUTE FUNCTION meetings_follow_locations();
 
 -- The spans carry the meeting's public point for the nearest-first index: they follow it when it moves.
+-- The comparison is in the body, not in a WHEN clause: pg_restore creates triggers with an empty
+-- search_path, where the earth type's operators are not found.
 CREATE OR REPLACE FUNCTION meeting_spans_follow() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE meeting_spans SET geo = NEW.geo WHERE meeting_id = NEW.id;
+    IF OLD.geo IS DISTINCT FROM NEW.geo THEN
+        UPDATE meeting_spans SET geo = NEW.geo WHERE meeting_id = NEW.id;
+    END IF;
     RETURN NULL;
 END
 $$;
 
 CREATE OR REPLACE TRIGGER meetings_spans_geo AFTER UPDATE ON meetings
-    FOR EACH ROW WHEN (OLD.geo IS DISTINCT FROM NEW.geo) EXECUTE FUNCTION meeting_spans_follow();
+    FOR EACH ROW EXECUTE FUNCTION meeting_spans_follow();
