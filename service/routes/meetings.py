@@ -113,8 +113,7 @@ class MeetingController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> MeetingPage:
-        """Meetings with their next start in local time: in-person ones nearest first (with distance_m) when near
-        is given, then online-only ones, each group by start; in progress ones say since when."""
+        """Meetings with their next start in local time: nearest first from `near`, online-only ones after."""
         check_date_times(request)
         if at is not None and at.tzinfo is None:
             raise InvalidInput("at", "must carry a UTC offset, e.g. 2026-11-27T23:30:00-08:00 or ...Z")
@@ -180,8 +179,7 @@ class MeetingController(Controller):
     async def create_meeting(
         self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], data: JSONBody[MeetingCreate]
     ) -> Response[Meeting]:
-        """Create a meeting; its time zone comes from its location or coordinates when not given (write, not a key
-        limited to organizations: meetings belong to none)."""
+        """Create a meeting; its time zone comes from its location or coordinates when not given (write)."""
         check_organization(request, None)
         meeting_id = await queries.insert_meeting(conn, data)
         return Response(
@@ -261,8 +259,7 @@ class MeetingSourceController(Controller):
         dry_run: Annotated[bool, QueryParameter(description="Check and report only; nothing is written")] = False,
         strict: Annotated[bool, QueryParameter(description="Write nothing if any meeting is rejected")] = False,
     ) -> ImportReport:
-        """Fetch the source's feed and import it as its whole list of meetings, in one transaction (admin). Off
-        unless COMMONGROUND_MEETING_FEEDS is set: then 409, and the file is imported with POST /v1/imports."""
+        """Fetch the source's feed and import it as its whole list of meetings (admin; 409 while fetching is off)."""
         source = await find_source(conn, name)
         if source.feed_url is None:
             raise Conflict(f"the source {name!r} has no feed_url; set one with PUT /v1/meeting-sources/{name}")
