@@ -19,6 +19,9 @@ EventType = Literal[
     "location.create",
     "location.update",
     "location.delete",
+    "meeting.create",
+    "meeting.update",
+    "meeting.delete",
     "capacity.update",
 ]
 WebhookUrl = Annotated[

@@ -32,6 +32,7 @@ from service.http.streams import StreamBudget
 from service.imports.exports import ExportCache, delete_old_export_writes
 from service.imports.formats import remove_stale_folders
 from service.imports.importer import cancel_jobs
+from service.imports.meetings import feed_fetcher
 from service.platform.sealing import load_server_key
 from service.platform.webhooks import Deliverer, seal_plain_secrets, system_resolve
 from service.queries.attributes import select_attributes
@@ -51,7 +52,7 @@ from service.routes.exceptions import (
     replace_location_exceptions,
     replace_service_exceptions,
 )
-from service.routes.exports import export_hsds_zip
+from service.routes.exports import export_hsds_zip, export_meetings
 from service.routes.field import field_file, field_manifest, field_page, field_worker
 from service.routes.health import healthz, metrics, readyz
 from service.routes.history import (
@@ -65,6 +66,7 @@ from service.routes.import_flags import clear_import_flag, list_import_flags
 from service.routes.imports import ImportController
 from service.routes.keys import KeyController
 from service.routes.locations import LocationController
+from service.routes.meetings import MeetingController, MeetingSourceController
 from service.routes.organizations import OrganizationController
 from service.routes.resources import ResourceController
 from service.routes.services import ServiceController
@@ -218,10 +220,13 @@ def create_app(settings: Settings) -> Litestar:
             OrganizationController,
             ServiceController,
             LocationController,
+            MeetingController,
+            MeetingSourceController,
             HsdsController,
             ImportController,
             CategoryMappingController,
             export_hsds_zip,
+            export_meetings,
             list_attributes,
             CapacityController,
             replace_service_exceptions,
@@ -284,6 +289,7 @@ def create_app(settings: Settings) -> Litestar:
                 "candidates": CandidateCounts(),
                 "corrections": Corrections(),
                 "field": FieldAssets(tile_url=settings.tile_url, tile_attribution=settings.tile_attribution),
+                "meeting_feeds": feed_fetcher(settings.meeting_feeds, settings.max_import_bytes),
             }
         ),
         openapi_config=openapi_config(),

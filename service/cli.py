@@ -184,6 +184,7 @@ REMOVED_NAMES = {
     "service_taxonomy_term": ("taxonomy link", "taxonomy links"),
     "service_category": ("category link", "category links"),
     "service_attribute": ("attribute link", "attribute links"),
+    "meeting": ("meeting", "meetings"),
 }
 
 
@@ -249,7 +250,17 @@ async def export_command(dsn: str, args: argparse.Namespace) -> None:
 
     conn = await connect_with_retry(dsn)
     try:
-        if args.out is None or str(args.out) == "-":
+        if args.format == "meeting-guide":
+            from service.imports.meetings import write_feed
+
+            feed = await write_feed(conn)
+            if args.out is None or str(args.out) == "-":
+                sys.stdout.buffer.write(feed)
+                sys.stdout.buffer.flush()
+            else:
+                args.out.write_bytes(feed)
+                print(f"wrote {args.out}", file=sys.stderr)
+        elif args.out is None or str(args.out) == "-":
             await write_export(conn, args.format, sys.stdout.buffer, args.profile.removeprefix("hsds-"))
             sys.stdout.buffer.flush()
         else:
@@ -288,12 +299,16 @@ def main(argv: list[str] | None = None) -> None:
     serve_cmd.add_argument("--workers", type=int)
     commands.add_parser("migrate", help="apply pending migrations")
     commands.add_parser("seed", help="load the seed dataset (idempotent)")
-    import_cmd = commands.add_parser("import", help="import an HSDS or Ohana directory (one transaction)")
+    import_cmd = commands.add_parser(
+        "import", help="import an HSDS or Ohana directory, or a Meeting Guide feed of meetings (one transaction)"
+    )
     import_cmd.add_argument("path", type=Path, help="JSON, NDJSON, CSV, a zip, or a folder of CSV files")
     import_cmd.add_argument(
         "--source", help="publisher name; re-importing the same source updates in place (default: the file name)"
     )
-    import_cmd.add_argument("--format", choices=("hsds-json", "ndjson", "tabular", "flat-csv"), help="skip detection")
+    import_cmd.add_argument(
+        "--format", choices=("hsds-json", "ndjson", "tabular", "flat-csv", "meeting-guide"), help="skip detection"
+    )
     import_cmd.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
     import_cmd.add_argument("--strict", action="store_true", help="fail (write nothing) if any row is rejected")
     import_cmd.add_argument(
@@ -303,7 +318,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     import_cmd.add_argument("--report", type=Path, help="write the full JSON report here")
     export_cmd = commands.add_parser("export", help="export the directory as HSDS 3.0")
-    export_cmd.add_argument("--format", choices=("hsds-json", "hsds-csv", "ndjson"), default="hsds-json")
+    export_cmd.add_argument(
+        "--format", choices=("hsds-json", "hsds-csv", "ndjson", "meeting-guide"), default="hsds-json"
+    )
     export_cmd.add_argument("--out", type=Path, help="file to write (default: stdout)")
     export_cmd.add_argument(
         "--profile",

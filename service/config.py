@@ -20,6 +20,7 @@ ENVIRONMENT = {
     "COMMONGROUND_GEOCODER_USER_AGENT": "geocoder_user_agent",
     "COMMONGROUND_GEOCODER_API_KEY": "geocoder_api_key",
     "COMMONGROUND_GEOCODER_TIMEOUT": "geocoder_timeout",
+    "COMMONGROUND_MEETING_FEEDS": "meeting_feeds",
     "COMMONGROUND_HOST": "host",
     "COMMONGROUND_PORT": "port",
     "COMMONGROUND_WORKERS": "workers",
@@ -71,6 +72,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     geocoder_user_agent: str = "commonground"
     geocoder_api_key: str | None = None
     geocoder_timeout: float = 5.0
+    # Fetching registered Meeting Guide feed URLs: off (None), "https" (built in), or module:attribute
+    # naming an async callable (url) -> bytes.
+    meeting_feeds: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # only for the annotations: the modules below import this one
     from service.http.quotas import QuotaLedger
     from service.http.streams import StreamBudget
     from service.imports.exports import ExportCache
+    from service.imports.meetings import Fetcher
     from service.platform.sealing import ServerKey
     from service.platform.webhooks import Resolver
     from service.replicas import Replicas
@@ -28,8 +29,8 @@ if TYPE_CHECKING:  # only for the annotations: the modules below import this one
 
 
 class AppState(State):
-    """Set at creation: settings, metrics, streams, quotas, exports, resolver, candidates, corrections, field; the
-    rest by the lifespan."""
+    """Set at creation: settings, metrics, streams, quotas, exports, resolver, meeting_feeds, candidates,
+    corrections, field; the rest by the lifespan."""
 
     settings: Settings
     metrics: Metrics
@@ -38,6 +39,8 @@ class AppState(State):
     exports: ExportCache
     # Looks webhook hosts up, at registration and at delivery (tests put a stub here).
     resolver: Resolver
+    # Fetches registered Meeting Guide feed URLs; None: fetching is off (COMMONGROUND_MEETING_FEEDS).
+    meeting_feeds: Fetcher | None
     server_key: ServerKey
     taxonomy: Taxonomy
     attributes: Taxonomy

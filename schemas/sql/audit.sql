@@ -35,6 +35,7 @@ BEGIN
         WHEN 'organization' THEN (SELECT to_jsonb(t) - audit_ignored() FROM organizations t WHERE t.id = p_id)
         WHEN 'service' THEN (SELECT to_jsonb(t) - audit_ignored() FROM services t WHERE t.id = p_id)
         WHEN 'location' THEN (SELECT to_jsonb(t) - audit_ignored() FROM locations t WHERE t.id = p_id)
+        WHEN 'meeting' THEN (SELECT to_jsonb(t) - audit_ignored() FROM meetings t WHERE t.id = p_id)
     END;
 END
 $$;
@@ -81,6 +82,15 @@ CREATE OR REPLACE TRIGGER locations_audit_insert AFTER INSERT ON locations
 CREATE OR REPLACE TRIGGER locations_audit_update AFTER UPDATE ON locations
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION audit_rows('location');
+CREATE OR REPLACE TRIGGER meetings_audit_delete AFTER DELETE ON meetings
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_rows('meeting');
+CREATE OR REPLACE TRIGGER meetings_audit_insert AFTER INSERT ON meetings
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_rows('meeting');
+CREATE OR REPLACE TRIGGER meetings_audit_update AFTER UPDATE ON meetings
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_rows('meeting');
 CREATE OR REPLACE TRIGGER organizations_audit_delete AFTER DELETE ON organizations
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION audit_rows('organization');

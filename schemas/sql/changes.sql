@@ -55,6 +55,18 @@ CREATE OR REPLACE TRIGGER locations_changes_update AFTER UPDATE ON locations
 CREATE OR REPLACE TRIGGER locations_lifecycle_changes AFTER UPDATE ON locations
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION record_lifecycle_changes('location');
+CREATE OR REPLACE TRIGGER meetings_changes_delete AFTER DELETE ON meetings
+    REFERENCING OLD TABLE AS gone
+    FOR EACH STATEMENT EXECUTE FUNCTION record_changes('meeting', 'id');
+CREATE OR REPLACE TRIGGER meetings_changes_insert AFTER INSERT ON meetings
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION record_changes('meeting', 'id');
+CREATE OR REPLACE TRIGGER meetings_changes_update AFTER UPDATE ON meetings
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION record_changes('meeting', 'id');
+CREATE OR REPLACE TRIGGER meetings_lifecycle_changes AFTER UPDATE ON meetings
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION record_lifecycle_changes('meeting');
 CREATE OR REPLACE TRIGGER organizations_changes_delete AFTER DELETE ON organizations
     REFERENCING OLD TABLE AS gone
     FOR EACH STATEMENT EXECUTE FUNCTION record_changes('organization', 'id');

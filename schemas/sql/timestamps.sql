@@ -10,6 +10,8 @@ $$;
 
 CREATE OR REPLACE TRIGGER locations_touch BEFORE UPDATE ON locations
     FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
+CREATE OR REPLACE TRIGGER meetings_touch BEFORE UPDATE ON meetings
+    FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
 CREATE OR REPLACE TRIGGER organizations_touch BEFORE UPDATE ON organizations
     FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
 CREATE OR REPLACE TRIGGER service_at_location_touch BEFORE UPDATE ON service_at_location

@@ -13,7 +13,7 @@ import msgspec
 
 from schemas.imports import EntityCounts, ImportReport
 from service.db import pooled
-from service.imports import formats
+from service.imports import formats, meetings
 from service.imports.batches import PLACEHOLDER_NAME, Batch
 from service.imports.formats import DEFAULT_LIMITS, Limits, Progress
 from service.queries import import_flags
@@ -98,6 +98,8 @@ async def run_import(
     """Import one input. Raises ImportFailed (with the report when rows were read) and changes nothing
     when the input is unreadable, when strict and any row was rejected, or when the load fails.
     prune: the input is a full snapshot of the source, so its listings the input lacks are deleted."""
+    if format == meetings.FORMAT or (format is None and await asyncio.to_thread(meetings.looks_like_feed, path)):
+        return await _import_meetings(conn, path, source, dry_run, strict)
     started = time.perf_counter()
     progress = progress or Progress()
     slugs = list(await select_taxonomy(conn))
@@ -162,6 +164,20 @@ async def run_import(
             ) from error
     progress.phase = "done"
     return report(not dry_run, unmapped)
+
+
+async def _import_meetings(
+    conn: asyncpg.Connection, path: Path, source: str, dry_run: bool, strict: bool
+) -> ImportReport:
+    """A Meeting Guide feed: the source's whole list of meetings (service/imports/meetings.py)."""
+    try:
+        raw = await asyncio.to_thread(path.read_bytes)
+        report, failure = await meetings.import_feed(conn, raw, path.name, source, dry_run=dry_run, strict=strict)
+    except (OSError, meetings.UnreadableFeed) as error:
+        raise ImportFailed(str(error)) from None
+    if failure is not None:
+        raise ImportFailed(failure, report)
+    return report
 
 
 def _nothing_written(batch: Batch) -> None:

@@ -3,17 +3,21 @@
 import email.utils
 from typing import Annotated, Any, Literal
 
+import asyncpg
 from litestar import Request, Response, get
+from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import QueryParameter
 from litestar.response import Stream
 
+from schemas.meetings import MeetingGuideRecord
 from schemas.problems import Problem
 from service.db import UNAVAILABLE
 from service.errors import PROBLEM_MEDIA_TYPE, DatabaseUnavailable
 from service.http.etags import matches_any
 from service.http.streams import open_stream
 from service.imports.exports import BuiltExport
+from service.imports.meetings import write_feed
 from service.state import AppState
 
 Profile = Annotated[
@@ -99,4 +103,19 @@ async def export_hsds_zip(request: Request[Any, Any, Any], state: AppState, prof
             if profile == "3.0"
             else 'attachment; filename="commonground-hsds-3.1.zip"',
         },
+    )
+
+
+@get(
+    "/v1/exports/meetings.json",
+    operation_id="exportMeetings",
+    tags=["exports", "meetings"],
+    media_type="application/json",
+)
+async def export_meetings(conn: NamedDependency[asyncpg.Connection]) -> Response[list[MeetingGuideRecord]]:
+    """Every meeting as a Meeting Guide JSON feed (github.com/code4recovery/spec); no street of a confidential place."""
+    return Response(
+        await write_feed(conn),  # type: ignore[arg-type]  # pre-encoded feed
+        media_type="application/json",
+        headers={"Content-Disposition": 'inline; filename="meetings.json"'},
     )

@@ -50,8 +50,11 @@ FileName = Annotated[
     ),
 ]
 ImportFormat = Annotated[
-    Literal["hsds-json", "ndjson", "tabular", "flat-csv"] | None,
-    QueryParameter(description="Skip detection: hsds-json, ndjson, tabular (zip of CSV) or flat-csv"),
+    Literal["hsds-json", "ndjson", "tabular", "flat-csv", "meeting-guide"] | None,
+    QueryParameter(
+        description="Skip detection: hsds-json, ndjson, tabular (zip of CSV), flat-csv or meeting-guide (a Meeting "
+        "Guide JSON feed of meetings)"
+    ),
 ]
 DryRun = Annotated[bool, QueryParameter(description="Check and report only; nothing is written")]
 Strict = Annotated[bool, QueryParameter(description="Fail, writing nothing, if any row is rejected")]
