@@ -2,9 +2,11 @@
 hand a list over, lose the signal, switch language."""
 
 import asyncio
+import datetime as dt
 import io
 import re
 import urllib.parse
+from zoneinfo import ZoneInfo
 
 import httpx
 import numpy
@@ -406,3 +408,62 @@ async def test_with_tiles_a_small_map_numbers_the_results_and_never_blocks_them(
     await page.wait_for_selector("#list .card")
     await expect(page.locator("#map")).to_be_hidden()
     assert await page.locator("#list .card").count() == 20
+
+
+def _meeting(name: str, starts_in: dt.timedelta, **fields: object) -> dict:
+    """A weekly meeting whose next start, in Portland, is starts_in from now."""
+    local = (dt.datetime.now(ZoneInfo("America/Los_Angeles")) + starts_in).replace(second=0, microsecond=0)
+    ends = local + dt.timedelta(hours=1)
+    return {
+        "name": name,
+        "slug": name.lower().replace(" ", "-"),
+        "days": [local.isoweekday()],
+        "start_time": local.strftime("%H:%M"),
+        "end_time": ends.strftime("%H:%M"),
+        "timezone": "America/Los_Angeles",
+        **fields,
+    }
+
+
+async def test_meetings_near_here_starting_soon_and_online_ones_after(browser: Browser, live_url: str) -> None:
+    near = {"latitude": 45.5231, "longitude": -122.6765, "address": {"address_1": "5 Oak St", "city": "Portland"}}
+    online = {"conference_url": "https://meet.example/j/42", "conference_phone": "+1 503 555 0199,,42#"}
+    made = [
+        _meeting(
+            "Harbor Hope", dt.timedelta(minutes=40), types=["open", "proof-of-attendance"], fellowship="NA", **near
+        ),
+        _meeting("Night Owls Online", dt.timedelta(minutes=70), types=["discussion"], **online),
+        _meeting("Later Today", dt.timedelta(hours=5), **near),
+    ]
+    async with httpx.AsyncClient(base_url=live_url) as api:
+        for body in made:
+            answer = await api.post("/v1/meetings", json=body, headers=ADMIN)
+            assert answer.status_code == 201, answer.text
+    context = await phone(browser)
+    page = await context.new_page()
+    await _open(page, f"{live_url}/?near=45.5152,-122.6784&meetings=3h")
+    await _results(page)
+    cards = page.locator("#meetings-list .card")
+    await expect(cards).to_have_count(2)
+    first, second = cards.nth(0), cards.nth(1)
+    await expect(first.locator("h3")).to_have_text("Harbor Hope")
+    assert re.search(r"Starting in (39|40|41) min", await first.inner_text()), await first.inner_text()
+    await expect(first.locator(".tags")).to_contain_text("Proof of attendance")
+    await expect(first.locator(".distance")).to_contain_text("mi")
+    await expect(second.locator("h3")).to_have_text("Night Owls Online")
+    await expect(second.get_by_role("link", name="Join online")).to_have_attribute("href", "https://meet.example/j/42")
+    await expect(second.get_by_role("link", name=re.compile("Dial in"))).to_have_attribute(
+        "href", "tel:+15035550199,,42#"
+    )
+    # Only in person: the online one goes; a longer time brings the later one.
+    await page.get_by_label("Attend").select_option("false")
+    await page.get_by_label("Starting").select_option("12h")
+    await page.get_by_role("button", name="Find meetings").click()
+    await expect(cards).to_have_count(2)
+    assert await page.locator("#meetings-list .card h3").all_inner_texts() == ["Harbor Hope", "Later Today"]
+    assert "meetings=12h" in page.url and "meetings_online=false" in page.url
+    # In Spanish, from the same answer's numbers.
+    await page.get_by_label("Language").select_option("es")
+    await page.get_by_role("button", name="Buscar reuniones").click()
+    await expect(page.locator("#meetings-list .card").first).to_contain_text("Empieza en")
+    await context.close()

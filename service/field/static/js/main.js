@@ -7,6 +7,7 @@ import { clear, el } from "./dom.js";
 import { drawMap } from "./map.js";
 import { age } from "./format.js";
 import * as i18n from "./i18n.js";
+import * as meetings from "./meetings.js";
 import * as pack from "./pack.js";
 import * as reports from "./reports.js";
 import * as shortlist from "./shortlist.js";
@@ -22,6 +23,8 @@ const GENDERS = ["", "women", "men", "transgender", "nonbinary"];
 const SPOKEN = ["", "es", "en", "zh", "vi", "ru", "ar", "so", "fr", "ht", "ko", "tl", "pt", "uk"];
 // Search parameters the page carries in its URL, as the API names them.
 const SINGLE = ["near", "zip", "address", "q", "open_now", "has_capacity", "age", "gender", "language", "cost", "radius"];
+// The meetings view's own choices, in the URL beside the search (meetings=3h turns it on).
+const MEETINGS = ["meetings", "meetings_online"];
 const REPEATED = ["category", "attribute"];
 const state = { near: null, attributes: new Map(), categories: [], items: [], rest: [], areaNote: "", origin: null, next: null, params: null, answerAt: null };
 
@@ -358,10 +361,48 @@ function drawRecent() {
   );
 }
 
+// The point meetings are found from: the last search's place as the API resolved it, or the phone's.
+function meetingsOrigin() {
+  if (state.origin) return state.origin;
+  if (!state.near) return null;
+  const [latitude, longitude] = state.near.split(",").map(Number);
+  return { latitude, longitude };
+}
+
+async function findMeetings() {
+  const origin = meetingsOrigin();
+  const list = $("meetings-list");
+  if (!origin) {
+    clear(list);
+    $("meetings-state").textContent = t("meetings_need_place");
+    return;
+  }
+  const within = $("meetings-within").value;
+  const online = $("meetings-online").value;
+  const current = new URLSearchParams(location.search);
+  current.set("meetings", within);
+  if (online) current.set("meetings_online", online);
+  else current.delete("meetings_online");
+  history.replaceState(null, "", "/?" + current.toString());
+  $("meetings-state").textContent = t("searching");
+  try {
+    const answer = await meetings.find(origin, within, online);
+    meetings.draw(list, answer.body, origin);
+    const count = answer.body.items.length ? t("meetings_count", { n: answer.body.items.length }) : t("meetings_none");
+    $("meetings-state").textContent = answer.stale ? `${count} ${t("saved_answer", { age: age((Date.now() - answer.at) / 1000) })}` : count;
+  } catch (error) {
+    clear(list);
+    $("meetings-state").textContent = error instanceof Offline ? t("offline_unsaved") : error instanceof Problem ? describeProblem(error) : t("failed");
+  }
+}
+
 function go(params) {
+  const kept = new URLSearchParams(location.search);
+  for (const name of MEETINGS) if (kept.get(name)) params.set(name, kept.get(name));
   history.pushState(null, "", "/?" + params.toString());
   fillForm(params);
-  run(params);
+  // Meetings shown for the last place follow the new one.
+  run(params).then(() => params.get("meetings") && findMeetings());
   $("results").focus({ preventScroll: false });
 }
 
@@ -506,6 +547,9 @@ async function boot() {
     if ($("where").value) state.near = null;
   });
   $("locate").addEventListener("click", locate);
+  $("meetings-go").addEventListener("click", findMeetings);
+  if (params.get("meetings")) $("meetings-within").value = params.get("meetings");
+  if (params.get("meetings_online")) $("meetings-online").value = params.get("meetings_online");
   $("more").addEventListener("click", () => run(state.params, { cursor: state.next }));
   $("area-measure").addEventListener("click", measureArea);
   $("area-download").addEventListener("click", downloadArea);
@@ -534,6 +578,7 @@ async function boot() {
   document.body.dataset.ready = "true";
   performance.mark("cg-ready");
   if (hasPlace(params)) await run(params);
+  if (params.get("meetings") && hasPlace(params)) await findMeetings();
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
 }
 
