@@ -28,6 +28,7 @@ from typing import Any
 from service.config import Settings
 from service.imports.batches import Batch, RowError, Where, byday, text
 from service.imports.cells import unguard
+from service.imports.spools import temporary_prefix
 
 FORMATS = ("hsds-json", "ndjson", "tabular", "flat-csv")
 # No value we keep is longer than 20,000 characters (batches.text): a field past this is a broken quote.
@@ -136,11 +137,6 @@ def _size(path: Path) -> int:
     if path.is_dir():
         return sum(entry.stat().st_size for entry in path.iterdir() if entry.is_file())
     return path.stat().st_size
-
-
-def temporary_prefix(kind: str) -> str:
-    """The name start of a temporary folder this process owns."""
-    return f"{kind}{os.getpid()}-"
 
 
 def remove_stale_folders(root: Path | None = None) -> list[Path]:
@@ -662,14 +658,15 @@ def read_tabular(folder: Path, batch: Batch, progress: Progress) -> None:
         done += path.stat().st_size
         progress.done = done
 
-    addresses: dict[str, dict[str, str]] = {}
+    # Addresses wait on disk for their locations (a table of them can be as long as the locations').
     for table in ("address", "postal_address"):
         for _, row in rows(table):
             location = text(row.get("location_id"))
-            if location is None or location in addresses:
+            if location is None:
                 continue
             if row.get("address_type", "physical") in ("physical", "") or table == "postal_address":
-                addresses[location] = {key: value for key, value in row.items() if key not in ("id", "location_id")}
+                address = {key: value for key, value in row.items() if key not in ("id", "location_id")}
+                batch.spool.keep(f"address\x00{location}", address)
 
     for where, row in rows("organization"):
         batch.organization(where, row.get("id"), row)
@@ -679,7 +676,7 @@ def read_tabular(folder: Path, batch: Batch, progress: Progress) -> None:
         if row.get("virtual", "").lower() in ("true", "t", "1", "yes"):
             row["location_type"] = "virtual"
         location_sid = text(row.get("id")) or ""
-        address = addresses.get(location_sid, {})
+        address = batch.spool.kept(f"address\x00{location_sid}") or {}
         batch.location(
             where,
             row.get("id"),

@@ -5,6 +5,8 @@ any step leaves the database as it was.
 """
 
 import datetime as dt
+from collections.abc import Iterator
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -97,27 +99,36 @@ def _clock(value: dt.time) -> str:
     return "24:00:00" if value == dt.time.max else value.isoformat()
 
 
+def _records(batch: Batch, entity: str, columns: tuple[str, ...]) -> Iterator[tuple[Any, ...]]:
+    """An entity's rows as COPY records, streamed from the batch's spool."""
+    if entity == "schedule":
+        for row in batch.rows(entity):
+            row["opens_at"], row["closes_at"] = _clock(row["opens_at"]), _clock(row["closes_at"])
+            yield tuple(row.get(c) for c in columns)
+        return
+    for row in batch.rows(entity):
+        yield tuple(row.get(c) for c in columns)
+
+
+# Rows of a batch that are not an entity's: (staging table, columns) for each kind.
+STAGE_LINKS = {
+    "service_category": ("stage_service_category", ["service_id", "category_slug"]),
+    "service_eligibility": ("stage_service_eligibility", ["service_id", "code"]),
+    "owner": ("stage_owner", ["entity", "id"]),
+}
+
+
 async def stage(conn: asyncpg.Connection, batch: Batch) -> None:
-    """Create the staging tables and COPY every accepted row into them."""
+    """Create the staging tables and COPY every accepted row into them, a chunk at a time."""
     await conn.execute(CREATE_STAGES)
     for entity, columns in STAGE_COLUMNS.items():
-        rows = batch.rows.get(entity, [])
-        if entity == "schedule":
-            rows = [{**row, "opens_at": _clock(row["opens_at"]), "closes_at": _clock(row["closes_at"])} for row in rows]
-        if rows:
+        if batch.loaded.get(entity):
             await conn.copy_records_to_table(
-                f"stage_{entity}", columns=list(columns), records=[tuple(row.get(c) for c in columns) for row in rows]
+                f"stage_{entity}", columns=list(columns), records=_records(batch, entity, columns)
             )
-    if batch.category_links:
-        await conn.copy_records_to_table(
-            "stage_service_category", columns=["service_id", "category_slug"], records=batch.category_links
-        )
-    if batch.eligibility_links:
-        await conn.copy_records_to_table(
-            "stage_service_eligibility", columns=["service_id", "code"], records=batch.eligibility_links
-        )
-    if batch.owner_rows:
-        await conn.copy_records_to_table("stage_owner", columns=["entity", "id"], records=batch.owner_rows)
+    for kind, (table, link_columns) in STAGE_LINKS.items():
+        if batch.loaded.get(kind):
+            await conn.copy_records_to_table(table, columns=link_columns, records=batch.links(kind))
     if batch.rejected_ids:
         await conn.copy_records_to_table(
             "stage_rejected", columns=["entity", "source_id"], records=list(batch.rejected_ids)
