@@ -491,7 +491,7 @@ class Batch:
     # -- bookkeeping -----------------------------------------------------------------------
 
     def reject(self, where: Where, entity: str, sid: str | None, reason: str) -> None:
-        self.counts[entity].rejected += 1
+        self.counts.setdefault(entity, EntityCounts()).rejected += 1
         if sid is not None:
             self.rejected_ids.add((entity, sid))  # listed but unreadable: what is stored stays
         self.rejections.append(Rejection(file=where.file, line=where.line, entity=entity, source_id=sid, reason=reason))
