@@ -14,6 +14,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from schemas.capacity import KNOWN_UNITS, MAX_COUNT, UNIT_PATTERN
 from schemas.imports import EntityCounts, Flag, Rejection
 from service.imports.spools import Spool
@@ -128,6 +130,7 @@ _MARKERS = re.compile(r"(?:\s*#{2,}[A-Z0-9_]{1,20}#{2,})+\s*$")
 # A phone number followed by its extension: "503-555-0100 ext. 12", "x12", "#12".
 _EXTENSION = re.compile(r"^(.*?\d)\s*(?:,|;)?\s*(?:ext\.?|extension|x|#)\s*(\d{1,8})\s*$", re.IGNORECASE)
 _KEYPAD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "22233344455566677778889999")
+_ISO_CLOCK = re.compile(r"^\d{2}:\d{2}(?::\d{2})?$")  # a time as HSDS writes it: kept as given
 _CLOCK = re.compile(r"^\s*(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?\s*([ap]\.?m\.?)?\s*$", re.IGNORECASE)
 
 
@@ -343,19 +346,28 @@ def position(value: Any) -> int:
 
 
 class Cleaner:
-    """Optional fields that are malformed are dropped with a flag instead of losing the row."""
+    """Optional fields that are malformed are dropped with a flag instead of losing the row; each value
+    changed or dropped is kept as given in `original` (field -> value), for the row's source record."""
 
     def __init__(self, batch: "Batch", entity: str, where: Where, sid: str | None) -> None:
         self.batch, self.entity, self.where, self.sid = batch, entity, where, sid
+        self.original: dict[str, Any] = {}
 
     def drop(self, name: str, value: str, reason: str) -> None:
+        self.original.setdefault(name, value)
         self.batch.flag(self.where, self.entity, self.sid, "field_dropped", f"{name} {value[:80]!r}: {reason}")
+
+    def kept(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """The row's fields with the originals of what was changed (None when nothing was)."""
+        fields["original"] = self.original or None
+        return fields
 
     def url(self, value: Any, name: str = "url") -> str | None:
         raw = text(value, 2_000, name)
         if raw is None:
             return None
         if not _URL.match(raw) and _BARE_DOMAIN.match(raw):
+            self.original[name] = raw
             raw = "http://" + raw
         if not _URL.match(raw):
             self.drop(name, raw, "not an http(s) URL")
@@ -384,6 +396,7 @@ class Cleaner:
         if not done:
             return raw
         cleaned = re.sub(r"[ \t]+\n", "\n", re.sub(r"\n{3,}", "\n\n", cleaned.replace("\xa0", " "))).strip()
+        self.original[name] = raw
         self.batch.flag(
             self.where,
             self.entity,
@@ -400,6 +413,7 @@ class Cleaner:
         if raw.lower().startswith("mailto:") or " " in raw:
             tidy = re.sub(r"\s+", "", raw.removeprefix("mailto:").removeprefix("MAILTO:"))
             if _EMAIL.match(tidy):
+                self.original[name] = raw
                 self.batch.flag(
                     self.where, self.entity, self.sid, "text_normalised", f"{name}: {raw!r} read as {tidy!r}"
                 )
@@ -411,6 +425,7 @@ class Cleaner:
 
     def languages(self, values: Iterable[Any]) -> list[str]:
         """ISO 639 codes, or language names mapped to them; other text is dropped with a flag."""
+        values = list(values)
         codes: list[str] = []
         for value in values:
             for part in re.split(r"[,;/]|\.\s| and ", str(value or "")):
@@ -435,6 +450,9 @@ class Cleaner:
                 for found in [code] if code is not None else named:
                     if found not in codes:
                         codes.append(found)
+        given = [str(value) for value in values if value is not None and str(value).strip()]
+        if codes != given:
+            self.original["languages"] = given
         return codes
 
 
@@ -474,7 +492,8 @@ class Batch:
         return self.spool.read(f"out:{entity}")
 
     def links(self, kind: str) -> Iterator[tuple[str, str]]:
-        """Pairs ready to load that are no entity's rows: service_category, service_eligibility, owner."""
+        """Pairs ready to load that are no entity's rows: service_category, service_eligibility, owner,
+        original (a row's id and, as JSON, the values its input gave that were changed or dropped)."""
         return self.spool.read(f"out:{kind}")
 
     def close(self) -> None:
@@ -564,13 +583,15 @@ class Batch:
     def organization(self, where: Where, sid: Any, raw: dict[str, Any]) -> str | None:
         def build() -> tuple[dict[str, Any], dict[str, Any]]:
             clean = Cleaner(self, "organization", where, text(sid))
-            return {
-                "name": required_name(raw.get("name")),
-                "alternate_name": text(raw.get("alternate_name"), 300, "alternate_name"),
-                "description": clean.prose(raw.get("description")),
-                "email": clean.email(raw.get("email")),
-                "website": clean.url(raw.get("website"), "website"),
-            }, {}
+            return clean.kept(
+                {
+                    "name": required_name(raw.get("name")),
+                    "alternate_name": text(raw.get("alternate_name"), 300, "alternate_name"),
+                    "description": clean.prose(raw.get("description")),
+                    "email": clean.email(raw.get("email")),
+                    "website": clean.url(raw.get("website"), "website"),
+                }
+            ), {}
 
         return self._add("organization", where, sid, build)
 
@@ -590,6 +611,7 @@ class Batch:
                     "null_island",
                     "latitude 0, longitude 0 is a failed geocode; kept without coordinates",
                 )
+                clean.original.update(latitude=raw.get("latitude"), longitude=raw.get("longitude"))
                 latitude = longitude = None
             location_type = (text(raw.get("location_type")) or "physical").lower()
             if location_type not in LOCATION_TYPES:
@@ -618,24 +640,26 @@ class Batch:
                         "no_coordinates",
                         "kept without coordinates: it will not appear in distance searches until geocoded",
                     )
-            return {
-                "name": text(raw.get("name"), 300, "name"),
-                "alternate_name": text(raw.get("alternate_name"), 300, "alternate_name"),
-                "description": text(raw.get("description")),
-                "location_type": location_type,
-                "latitude": latitude,
-                "longitude": longitude,
-                "address_1": text(raw.get("address_1"), 300, "address_1"),
-                "address_2": text(raw.get("address_2"), 300, "address_2"),
-                "city": text(raw.get("city"), 300, "city"),
-                "region": text(raw.get("region"), 300, "region"),
-                "state_province": text(raw.get("state_province"), 300, "state_province"),
-                "postal_code": postal_code,
-                "country": country.upper() if country and len(country) == 2 else country,
-                "approximate": approximate,
-                "transportation": text(raw.get("transportation")),
-                "url": clean.url(raw.get("url")),
-            }, {"organization_id": ("organization", text(organization))}
+            return clean.kept(
+                {
+                    "name": text(raw.get("name"), 300, "name"),
+                    "alternate_name": text(raw.get("alternate_name"), 300, "alternate_name"),
+                    "description": text(raw.get("description")),
+                    "location_type": location_type,
+                    "latitude": latitude,
+                    "longitude": longitude,
+                    "address_1": text(raw.get("address_1"), 300, "address_1"),
+                    "address_2": text(raw.get("address_2"), 300, "address_2"),
+                    "city": text(raw.get("city"), 300, "city"),
+                    "region": text(raw.get("region"), 300, "region"),
+                    "state_province": text(raw.get("state_province"), 300, "state_province"),
+                    "postal_code": postal_code,
+                    "country": country.upper() if country and len(country) == 2 else country,
+                    "approximate": approximate,
+                    "transportation": text(raw.get("transportation")),
+                    "url": clean.url(raw.get("url")),
+                }
+            ), {"organization_id": ("organization", text(organization))}
 
         return self._add("location", where, sid, build)
 
@@ -646,20 +670,24 @@ class Batch:
             status = (text(raw.get("status")) or "active").lower()
             if status not in STATUSES:
                 raise RowError(f"status {status!r} is not one of {', '.join(sorted(STATUSES))}")
-            return {
-                "name": required_name(raw.get("name")),
-                "alternate_name": text(raw.get("alternate_name"), 300, "alternate_name"),
-                "description": clean.prose(raw.get("description")),
-                "status": status,
-                "url": clean.url(raw.get("url")),
-                "email": clean.email(raw.get("email")),
-                "eligibility_description": clean.prose(raw.get("eligibility_description"), "eligibility_description"),
-                "fees_description": clean.prose(raw.get("fees_description"), "fees_description"),
-                "application_process": clean.prose(raw.get("application_process"), "application_process"),
-                "languages": clean.languages(raw.get("languages") or []),
-                "assured_date": date(raw.get("assured_date"), "assured_date"),
-                **ages(raw.get("minimum_age"), raw.get("maximum_age")),
-            }, {"organization_id": ("organization", text(organization) or NO_ORGANIZATION)}
+            return clean.kept(
+                {
+                    "name": required_name(raw.get("name")),
+                    "alternate_name": text(raw.get("alternate_name"), 300, "alternate_name"),
+                    "description": clean.prose(raw.get("description")),
+                    "status": status,
+                    "url": clean.url(raw.get("url")),
+                    "email": clean.email(raw.get("email")),
+                    "eligibility_description": clean.prose(
+                        raw.get("eligibility_description"), "eligibility_description"
+                    ),
+                    "fees_description": clean.prose(raw.get("fees_description"), "fees_description"),
+                    "application_process": clean.prose(raw.get("application_process"), "application_process"),
+                    "languages": clean.languages(raw.get("languages") or []),
+                    "assured_date": date(raw.get("assured_date"), "assured_date"),
+                    **ages(raw.get("minimum_age"), raw.get("maximum_age")),
+                }
+            ), {"organization_id": ("organization", text(organization) or NO_ORGANIZATION)}
 
         return self._add("service", where, sid, build)
 
@@ -688,25 +716,30 @@ class Batch:
             number = text(raw.get("number"), 100, "number")
             if number is None:
                 raise RowError("missing required number")
+            clean = Cleaner(self, "phone", where, text(sid))
             kind = (text(raw.get("type")) or "voice").lower()
             if kind not in PHONE_TYPES:
-                Cleaner(self, "phone", where, text(sid)).drop("type", kind, "not an HSDS phone type")
+                clean.drop("type", kind, "not an HSDS phone type")
                 kind = "voice"
             refs = self._owner(owners, ("service_at_location", "service", "location", "organization"))
             extension = text(raw.get("extension"), 20, "extension")
             number, extension = self._phone_number(where, sid, number.strip('"'), extension)
+            if number != text(raw.get("number"), 100, "number"):
+                clean.original["number"] = text(raw.get("number"))
             description = text(raw.get("description"), 300, "description")
             same = (*refs.values(), re.sub(r"\D", "", number), extension, kind, description)
             if same in self._phones and self._phones[same] != text(sid):
                 raise Duplicate  # the same number for the same owner under another id
             self._phones.setdefault(same, text(sid))
-            return {
-                "number": number,
-                "extension": extension,
-                "type": kind,
-                "description": description,
-                "position": self._next_position("phone", refs, raw.get("position")),
-            }, refs
+            return clean.kept(
+                {
+                    "number": number,
+                    "extension": extension,
+                    "type": kind,
+                    "description": description,
+                    "position": self._next_position("phone", refs, raw.get("position")),
+                }
+            ), refs
 
         return self._add("phone", where, sid, build)
 
@@ -733,8 +766,12 @@ class Batch:
         def build() -> tuple[dict[str, Any], dict[str, Any]]:
             day = parse_weekday(weekday)
             opens_at, closes_at, reading = opening(opens, closes, raw.get("description"))
+            original = {}
             if reading is not None:
                 self.flag(where, "schedule", text(sid), "hours_from_text", reading)
+            for name, given in (("opens_at", opens), ("closes_at", closes)):
+                if (reading is not None and text(given) is not None) or not _ISO_CLOCK.match(text(given) or "00:00"):
+                    original[name] = text(given)
             if opens_at == dt.time.max:
                 raise RowError("unparseable hours: opens_at cannot be 24:00")
             if opens_at == closes_at:
@@ -751,6 +788,7 @@ class Batch:
                 "valid_to": valid_to,
                 "description": text(raw.get("description"), 300, "description"),
                 "position": self._next_position("schedule", refs, raw.get("position")),
+                "original": original or None,
             }, refs
 
         return self._add("schedule", where, sid, build)
@@ -921,7 +959,7 @@ class Batch:
             "service_taxonomy_term",
         )
         kept: dict[str, dict[str, str]] = {entity: {} for entity in ENTITIES}
-        self.loaded = {"service_category": 0, "service_eligibility": 0, "owner": 0}
+        self.loaded = {"service_category": 0, "service_eligibility": 0, "owner": 0, "original": 0}
         own_terms: dict[str, tuple[str, str]] = {}
         zones = TimeZones()
         for entity in order:
@@ -990,6 +1028,9 @@ class Batch:
                     row["timezone"] = zones.at(row["latitude"], row["longitude"])
                 row["id"] = self.derived_id(entity, key)
                 row["source_id"] = key
+                if (original := row.pop("original", None)) is not None:
+                    self.spool.write("out:original", (row["id"], msgspec.json.encode(original).decode()))
+                    self.loaded["original"] += 1
                 kept[entity][key] = row["id"]
                 self.counts[entity].accepted += 1
                 self.spool.write(out, row)
@@ -1078,8 +1119,9 @@ def _in_us(country: str | None) -> bool:
 
 
 def _without_position(fields: dict[str, Any]) -> dict[str, Any]:
-    """A row's fields but its position, which counts its place among its owner's rows."""
-    return {name: value for name, value in fields.items() if name != "position"}
+    """A row's fields but its position, which counts its place among its owner's rows, and the
+    originals of its values, which follow from the rest."""
+    return {name: value for name, value in fields.items() if name not in ("position", "original")}
 
 
 def parse_weekday(value: Any) -> int:

@@ -79,6 +79,7 @@ CREATE_STAGES = (
     CREATE TEMP TABLE stage_service_category (service_id uuid, category_slug text) ON COMMIT DROP;
     CREATE TEMP TABLE stage_service_eligibility (service_id uuid, code text) ON COMMIT DROP;
     CREATE TEMP TABLE stage_owner (entity text, id uuid) ON COMMIT DROP;
+    CREATE TEMP TABLE stage_original (id uuid, original jsonb) ON COMMIT DROP;
     CREATE TEMP TABLE stage_rejected (entity text, source_id text) ON COMMIT DROP;
     CREATE TEMP TABLE stage_pruned (id uuid) ON COMMIT DROP;
     CREATE TEMP TABLE stage_dropped_link (id uuid) ON COMMIT DROP;
@@ -115,6 +116,7 @@ STAGE_LINKS = {
     "service_category": ("stage_service_category", ["service_id", "category_slug"]),
     "service_eligibility": ("stage_service_eligibility", ["service_id", "code"]),
     "owner": ("stage_owner", ["entity", "id"]),
+    "original": ("stage_original", ["id", "original"]),
 }
 
 
@@ -482,9 +484,11 @@ async def select_unmapped_terms(conn: asyncpg.Connection) -> list[UnmappedTerm]:
     return [UnmappedTerm(**dict(row)) for row in await conn.fetch(SELECT_UNMAPPED_TERMS)]
 
 
+# A record keeps the values its input gave that the import changed or dropped (original), and
+# forgets them when a later import gives them as they are stored.
 RECORD_SOURCES = """
-    INSERT INTO source_records (id, source, entity, source_id)
-    SELECT id, $1, entity, source_id FROM (
+    INSERT INTO source_records (id, source, entity, source_id, original)
+    SELECT staged.id, $1, staged.entity, staged.source_id, o.original FROM (
         SELECT 'organization' AS entity, source_id, id FROM stage_organization
         UNION ALL SELECT 'taxonomy', source_id, id FROM stage_taxonomy
         UNION ALL SELECT 'taxonomy_term', source_id, id FROM stage_taxonomy_term
@@ -494,9 +498,12 @@ RECORD_SOURCES = """
         UNION ALL SELECT 'phone', source_id, id FROM stage_phone
         UNION ALL SELECT 'schedule', source_id, id FROM stage_schedule
     ) AS staged
-    ON CONFLICT (id) DO UPDATE SET source = EXCLUDED.source, entity = EXCLUDED.entity, source_id = EXCLUDED.source_id
-     WHERE (source_records.source, source_records.entity, source_records.source_id)
-           IS DISTINCT FROM (EXCLUDED.source, EXCLUDED.entity, EXCLUDED.source_id)
+    LEFT JOIN stage_original o ON o.id = staged.id
+    ON CONFLICT (id) DO UPDATE
+       SET source = EXCLUDED.source, entity = EXCLUDED.entity, source_id = EXCLUDED.source_id,
+           original = EXCLUDED.original
+     WHERE (source_records.source, source_records.entity, source_records.source_id, source_records.original)
+           IS DISTINCT FROM (EXCLUDED.source, EXCLUDED.entity, EXCLUDED.source_id, EXCLUDED.original)
 """
 
 
