@@ -28,7 +28,7 @@ import asyncpg
 from service.embedded import embedded_postgres
 from service.imports.batches import Batch
 from service.imports.formats import Progress, read
-from service.imports.importer import fill_timezones, run_import
+from service.imports.importer import run_import
 from service.queries.categories import select_taxonomy
 from service.queries.migrations import apply_migrations
 
@@ -223,9 +223,9 @@ async def baseline(conn: asyncpg.Connection, batch: Batch) -> float:
         await conn.execute("SET LOCAL commonground.defer_index = 'on'")
         for entity, table, columns in BASELINE_TABLES:
             await conn.copy_records_to_table(
-                table, columns=columns, records=[tuple(row.get(c) for c in columns) for row in batch.rows[entity]]
+                table, columns=columns, records=[tuple(row.get(c) for c in columns) for row in batch.rows(entity)]
             )
-        schedules = batch.rows["schedule"]
+        schedules = list(batch.rows("schedule"))
         columns = [
             "id",
             "service_id",
@@ -270,9 +270,11 @@ async def measure(server: str, label: str, path: Path) -> dict:
         slugs = list(await select_taxonomy(conn))
         batch = Batch(label)
         read(path, batch, Progress())
-        batch.finish(slugs)
-        fill_timezones(batch.rows["location"])  # the import does this too; the baseline is the load alone
-        copy_seconds = await baseline(conn, batch)
+        batch.finish(slugs)  # time zones too, as the import does: the baseline is the load alone
+        try:
+            copy_seconds = await baseline(conn, batch)
+        finally:
+            batch.close()
     finally:
         await conn.close()
     services = report.counts["service"].accepted

@@ -31,6 +31,7 @@ ENVIRONMENT = {
     "COMMONGROUND_MAX_IMPORT_BYTES": "max_import_bytes",
     "COMMONGROUND_IMPORT_MAX_UNPACKED_BYTES": "import_max_unpacked_bytes",
     "COMMONGROUND_IMPORT_MAX_RATIO": "import_max_ratio",
+    "COMMONGROUND_IMPORT_MAX_LINE_LENGTH": "import_max_line_length",
     "COMMONGROUND_SEED": "seed_on_start",
     "COMMONGROUND_LOG_LEVEL": "log_level",
     "COMMONGROUND_CORS_ORIGINS": "cors_origins",
@@ -87,6 +88,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # What an import's zip may unpack to, in all and per compressed byte of a member (zip bombs stop here).
     import_max_unpacked_bytes: int = 512 * 1_048_576
     import_max_ratio: int = 250
+    # Characters one line of an imported CSV file may hold; a longer line's row is rejected.
+    import_max_line_length: int = 4 * 1_048_576
     seed_on_start: bool = True
     log_level: str = "info"
     # Browser origins allowed to call the API (comma-separated in the environment); none by default.

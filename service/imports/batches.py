@@ -10,13 +10,16 @@ import hashlib
 import html
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from schemas.capacity import KNOWN_UNITS, MAX_COUNT, UNIT_PATTERN
 from schemas.imports import EntityCounts, Flag, Rejection
-from service.search.geo import zip_centroid
+from service.imports.spools import Spool
+from service.search.geo import timezone_at, zip_centroid
 
 # UUIDv5 namespace for ids derived from (source, entity, source id); fixed forever.
 ID_NAMESPACE = uuid.UUID("6f2b1c1e-2f0e-5e8e-9d0c-4c0d6a3b7e11")
@@ -127,6 +130,7 @@ _MARKERS = re.compile(r"(?:\s*#{2,}[A-Z0-9_]{1,20}#{2,})+\s*$")
 # A phone number followed by its extension: "503-555-0100 ext. 12", "x12", "#12".
 _EXTENSION = re.compile(r"^(.*?\d)\s*(?:,|;)?\s*(?:ext\.?|extension|x|#)\s*(\d{1,8})\s*$", re.IGNORECASE)
 _KEYPAD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "22233344455566677778889999")
+_ISO_CLOCK = re.compile(r"^\d{2}:\d{2}(?::\d{2})?$")  # a time as HSDS writes it: kept as given
 _CLOCK = re.compile(r"^\s*(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?\s*([ap]\.?m\.?)?\s*$", re.IGNORECASE)
 
 
@@ -170,16 +174,6 @@ class Where:
 
     file: str
     line: int
-
-
-@dataclass(slots=True)
-class Pending:
-    """An accepted row waiting for its references to be checked."""
-
-    where: Where
-    sid: str
-    fields: dict[str, Any]
-    refs: dict[str, tuple[str, str | None]]  # column -> (entity, source id)
 
 
 # -- value cleaning: each returns the stored value or raises RowError with the reason ---------
@@ -352,19 +346,28 @@ def position(value: Any) -> int:
 
 
 class Cleaner:
-    """Optional fields that are malformed are dropped with a flag instead of losing the row."""
+    """Optional fields that are malformed are dropped with a flag instead of losing the row; each value
+    changed or dropped is kept as given in `original` (field -> value), for the row's source record."""
 
     def __init__(self, batch: "Batch", entity: str, where: Where, sid: str | None) -> None:
         self.batch, self.entity, self.where, self.sid = batch, entity, where, sid
+        self.original: dict[str, Any] = {}
 
     def drop(self, name: str, value: str, reason: str) -> None:
+        self.original.setdefault(name, value)
         self.batch.flag(self.where, self.entity, self.sid, "field_dropped", f"{name} {value[:80]!r}: {reason}")
+
+    def kept(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """The row's fields with the originals of what was changed (None when nothing was)."""
+        fields["original"] = self.original or None
+        return fields
 
     def url(self, value: Any, name: str = "url") -> str | None:
         raw = text(value, 2_000, name)
         if raw is None:
             return None
         if not _URL.match(raw) and _BARE_DOMAIN.match(raw):
+            self.original[name] = raw
             raw = "http://" + raw
         if not _URL.match(raw):
             self.drop(name, raw, "not an http(s) URL")
@@ -393,6 +396,7 @@ class Cleaner:
         if not done:
             return raw
         cleaned = re.sub(r"[ \t]+\n", "\n", re.sub(r"\n{3,}", "\n\n", cleaned.replace("\xa0", " "))).strip()
+        self.original[name] = raw
         self.batch.flag(
             self.where,
             self.entity,
@@ -409,6 +413,7 @@ class Cleaner:
         if raw.lower().startswith("mailto:") or " " in raw:
             tidy = re.sub(r"\s+", "", raw.removeprefix("mailto:").removeprefix("MAILTO:"))
             if _EMAIL.match(tidy):
+                self.original[name] = raw
                 self.batch.flag(
                     self.where, self.entity, self.sid, "text_normalised", f"{name}: {raw!r} read as {tidy!r}"
                 )
@@ -420,6 +425,7 @@ class Cleaner:
 
     def languages(self, values: Iterable[Any]) -> list[str]:
         """ISO 639 codes, or language names mapped to them; other text is dropped with a flag."""
+        values = list(values)
         codes: list[str] = []
         for value in values:
             for part in re.split(r"[,;/]|\.\s| and ", str(value or "")):
@@ -444,6 +450,9 @@ class Cleaner:
                 for found in [code] if code is not None else named:
                     if found not in codes:
                         codes.append(found)
+        given = [str(value) for value in values if value is not None and str(value).strip()]
+        if codes != given:
+            self.original["languages"] = given
         return codes
 
 
@@ -452,7 +461,10 @@ class Batch:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self.pending: dict[str, dict[str, Pending]] = {entity: {} for entity in ENTITIES}
+        # The key of every row read, with the line it was first read at; the rows themselves wait in
+        # the spool (so memory holds ids, not rows, whatever the size of the input).
+        self.pending: dict[str, dict[str, int]] = {entity: {} for entity in ENTITIES}
+        self.spool = Spool()
         self.counts: dict[str, EntityCounts] = {entity: EntityCounts() for entity in ENTITIES}
         self.rejections: list[Rejection] = []
         self.flags: list[Flag] = []
@@ -460,7 +472,7 @@ class Batch:
         self.encodings: dict[str, str] = {}  # each CSV file read -> the encoding it was read in
         self.found_by: dict[str, str] = {}  # each table file -> the rule that found it in the package
         self.missing_files: list[str] = []  # files the package's descriptor declares but does not hold
-        self.rows: dict[str, list[dict[str, Any]]] = {}
+        self.loaded: dict[str, int] = {}  # entity -> rows ready to load (finish; read them with rows())
         self._auto = 0
         self._positions: dict[tuple[str, str, str | None], int] = {}
         self.nested: set[tuple[str, str | None]] = set()
@@ -468,11 +480,25 @@ class Batch:
         self.present: set[str] = set()
         self.reconciled: list[tuple[str, str, str | None]] = []
         self.rejected_ids: set[tuple[str, str]] = set()
-        self.owner_rows: list[tuple[str, str]] = []
+        self._referenced: dict[str, set[str]] = {entity: set() for entity in ENTITIES}
+        self._phone_prints: dict[str, int] = {}
         self._phones: dict[tuple[Any, ...], str | None] = {}
         self._capacities: dict[tuple[Any, ...], str | None] = {}
         self.placeholders: set[str] = set()  # source ids of the placeholder organizations made
         self.kept: dict[str, dict[str, str]] = {}  # entity -> source id -> id of each row kept (finish)
+
+    def rows(self, entity: str) -> Iterator[dict[str, Any]]:
+        """The rows of an entity ready to load, in input order (after finish)."""
+        return self.spool.read(f"out:{entity}")
+
+    def links(self, kind: str) -> Iterator[tuple[str, str]]:
+        """Pairs ready to load that are no entity's rows: service_category, service_eligibility, owner,
+        original (a row's id and, as JSON, the values its input gave that were changed or dropped)."""
+        return self.spool.read(f"out:{kind}")
+
+    def close(self) -> None:
+        """Remove what the batch spooled to disk."""
+        self.spool.close()
 
     def _next_position(self, entity: str, refs: dict[str, tuple[str, str | None]], given: Any) -> int:
         """An explicit position, else the row's place among its owner's rows in input order."""
@@ -484,7 +510,7 @@ class Batch:
     # -- bookkeeping -----------------------------------------------------------------------
 
     def reject(self, where: Where, entity: str, sid: str | None, reason: str) -> None:
-        self.counts[entity].rejected += 1
+        self.counts.setdefault(entity, EntityCounts()).rejected += 1
         if sid is not None:
             self.rejected_ids.add((entity, sid))  # listed but unreadable: what is stored stays
         self.rejections.append(Rejection(file=where.file, line=where.line, entity=entity, source_id=sid, reason=reason))
@@ -509,12 +535,10 @@ class Batch:
                 # A link row or a phone listed again as it was (other rows carry more than their fields
                 # say: a flat CSV row's keys, a document's children).
                 if entity == "service_taxonomy_term" or (
-                    entity == "phone"
-                    and _without_position(fields) == _without_position(first.fields)
-                    and refs == first.refs
+                    entity == "phone" and _print(fields, refs) == self._phone_prints.get(key)
                 ):
                     raise Duplicate
-                raise RowError(f"duplicate id {key!r} (first at line {first.where.line})")
+                raise RowError(f"duplicate id {key!r} (first at line {first})")
         except Duplicate:
             self.counts[entity].duplicates_collapsed += 1
             return key
@@ -526,7 +550,13 @@ class Batch:
             shown = str(sid).strip().replace("\x00", "\\0")[:200] if sid is not None else None
             self.reject(where, entity, shown or None, str(error))
             return None
-        self.pending[entity][key] = Pending(where, key, fields, refs)
+        self.pending[entity][key] = where.line
+        if entity == "phone":
+            self._phone_prints[key] = _print(fields, refs)
+        for target, referenced in refs.values():
+            if referenced is not None:
+                self._referenced[target].add(referenced)
+        self.spool.write(f"in:{entity}", (where.file, where.line, key, fields, refs))
         return key
 
     def reconcile(self, child: str, owner: str, sid: Any) -> None:
@@ -542,7 +572,10 @@ class Batch:
 
         Kept as text: asyncpg parses it on COPY, faster than building UUID objects here."""
         if _UUID.match(sid):
-            return sid.lower() if len(sid) == 36 else str(uuid.UUID(sid))
+            if len(sid) != 36:
+                return str(uuid.UUID(sid))
+            lowered = sid.lower()
+            return sid if lowered == sid else lowered  # one string held where the two are the same
         return str(uuid.uuid5(ID_NAMESPACE, f"{self.source}\x00{entity}\x00{sid}"))
 
     # -- records -----------------------------------------------------------------------------
@@ -550,13 +583,15 @@ class Batch:
     def organization(self, where: Where, sid: Any, raw: dict[str, Any]) -> str | None:
         def build() -> tuple[dict[str, Any], dict[str, Any]]:
             clean = Cleaner(self, "organization", where, text(sid))
-            return {
-                "name": required_name(raw.get("name")),
-                "alternate_name": text(raw.get("alternate_name"), 300, "alternate_name"),
-                "description": clean.prose(raw.get("description")),
-                "email": clean.email(raw.get("email")),
-                "website": clean.url(raw.get("website"), "website"),
-            }, {}
+            return clean.kept(
+                {
+                    "name": required_name(raw.get("name")),
+                    "alternate_name": text(raw.get("alternate_name"), 300, "alternate_name"),
+                    "description": clean.prose(raw.get("description")),
+                    "email": clean.email(raw.get("email")),
+                    "website": clean.url(raw.get("website"), "website"),
+                }
+            ), {}
 
         return self._add("organization", where, sid, build)
 
@@ -576,6 +611,7 @@ class Batch:
                     "null_island",
                     "latitude 0, longitude 0 is a failed geocode; kept without coordinates",
                 )
+                clean.original.update(latitude=raw.get("latitude"), longitude=raw.get("longitude"))
                 latitude = longitude = None
             location_type = (text(raw.get("location_type")) or "physical").lower()
             if location_type not in LOCATION_TYPES:
@@ -604,24 +640,26 @@ class Batch:
                         "no_coordinates",
                         "kept without coordinates: it will not appear in distance searches until geocoded",
                     )
-            return {
-                "name": text(raw.get("name"), 300, "name"),
-                "alternate_name": text(raw.get("alternate_name"), 300, "alternate_name"),
-                "description": text(raw.get("description")),
-                "location_type": location_type,
-                "latitude": latitude,
-                "longitude": longitude,
-                "address_1": text(raw.get("address_1"), 300, "address_1"),
-                "address_2": text(raw.get("address_2"), 300, "address_2"),
-                "city": text(raw.get("city"), 300, "city"),
-                "region": text(raw.get("region"), 300, "region"),
-                "state_province": text(raw.get("state_province"), 300, "state_province"),
-                "postal_code": postal_code,
-                "country": country.upper() if country and len(country) == 2 else country,
-                "approximate": approximate,
-                "transportation": text(raw.get("transportation")),
-                "url": clean.url(raw.get("url")),
-            }, {"organization_id": ("organization", text(organization))}
+            return clean.kept(
+                {
+                    "name": text(raw.get("name"), 300, "name"),
+                    "alternate_name": text(raw.get("alternate_name"), 300, "alternate_name"),
+                    "description": text(raw.get("description")),
+                    "location_type": location_type,
+                    "latitude": latitude,
+                    "longitude": longitude,
+                    "address_1": text(raw.get("address_1"), 300, "address_1"),
+                    "address_2": text(raw.get("address_2"), 300, "address_2"),
+                    "city": text(raw.get("city"), 300, "city"),
+                    "region": text(raw.get("region"), 300, "region"),
+                    "state_province": text(raw.get("state_province"), 300, "state_province"),
+                    "postal_code": postal_code,
+                    "country": country.upper() if country and len(country) == 2 else country,
+                    "approximate": approximate,
+                    "transportation": text(raw.get("transportation")),
+                    "url": clean.url(raw.get("url")),
+                }
+            ), {"organization_id": ("organization", text(organization))}
 
         return self._add("location", where, sid, build)
 
@@ -632,20 +670,24 @@ class Batch:
             status = (text(raw.get("status")) or "active").lower()
             if status not in STATUSES:
                 raise RowError(f"status {status!r} is not one of {', '.join(sorted(STATUSES))}")
-            return {
-                "name": required_name(raw.get("name")),
-                "alternate_name": text(raw.get("alternate_name"), 300, "alternate_name"),
-                "description": clean.prose(raw.get("description")),
-                "status": status,
-                "url": clean.url(raw.get("url")),
-                "email": clean.email(raw.get("email")),
-                "eligibility_description": clean.prose(raw.get("eligibility_description"), "eligibility_description"),
-                "fees_description": clean.prose(raw.get("fees_description"), "fees_description"),
-                "application_process": clean.prose(raw.get("application_process"), "application_process"),
-                "languages": clean.languages(raw.get("languages") or []),
-                "assured_date": date(raw.get("assured_date"), "assured_date"),
-                **ages(raw.get("minimum_age"), raw.get("maximum_age")),
-            }, {"organization_id": ("organization", text(organization) or NO_ORGANIZATION)}
+            return clean.kept(
+                {
+                    "name": required_name(raw.get("name")),
+                    "alternate_name": text(raw.get("alternate_name"), 300, "alternate_name"),
+                    "description": clean.prose(raw.get("description")),
+                    "status": status,
+                    "url": clean.url(raw.get("url")),
+                    "email": clean.email(raw.get("email")),
+                    "eligibility_description": clean.prose(
+                        raw.get("eligibility_description"), "eligibility_description"
+                    ),
+                    "fees_description": clean.prose(raw.get("fees_description"), "fees_description"),
+                    "application_process": clean.prose(raw.get("application_process"), "application_process"),
+                    "languages": clean.languages(raw.get("languages") or []),
+                    "assured_date": date(raw.get("assured_date"), "assured_date"),
+                    **ages(raw.get("minimum_age"), raw.get("maximum_age")),
+                }
+            ), {"organization_id": ("organization", text(organization) or NO_ORGANIZATION)}
 
         return self._add("service", where, sid, build)
 
@@ -674,25 +716,30 @@ class Batch:
             number = text(raw.get("number"), 100, "number")
             if number is None:
                 raise RowError("missing required number")
+            clean = Cleaner(self, "phone", where, text(sid))
             kind = (text(raw.get("type")) or "voice").lower()
             if kind not in PHONE_TYPES:
-                Cleaner(self, "phone", where, text(sid)).drop("type", kind, "not an HSDS phone type")
+                clean.drop("type", kind, "not an HSDS phone type")
                 kind = "voice"
             refs = self._owner(owners, ("service_at_location", "service", "location", "organization"))
             extension = text(raw.get("extension"), 20, "extension")
             number, extension = self._phone_number(where, sid, number.strip('"'), extension)
+            if number != text(raw.get("number"), 100, "number"):
+                clean.original["number"] = text(raw.get("number"))
             description = text(raw.get("description"), 300, "description")
             same = (*refs.values(), re.sub(r"\D", "", number), extension, kind, description)
             if same in self._phones and self._phones[same] != text(sid):
                 raise Duplicate  # the same number for the same owner under another id
             self._phones.setdefault(same, text(sid))
-            return {
-                "number": number,
-                "extension": extension,
-                "type": kind,
-                "description": description,
-                "position": self._next_position("phone", refs, raw.get("position")),
-            }, refs
+            return clean.kept(
+                {
+                    "number": number,
+                    "extension": extension,
+                    "type": kind,
+                    "description": description,
+                    "position": self._next_position("phone", refs, raw.get("position")),
+                }
+            ), refs
 
         return self._add("phone", where, sid, build)
 
@@ -719,8 +766,12 @@ class Batch:
         def build() -> tuple[dict[str, Any], dict[str, Any]]:
             day = parse_weekday(weekday)
             opens_at, closes_at, reading = opening(opens, closes, raw.get("description"))
+            original = {}
             if reading is not None:
                 self.flag(where, "schedule", text(sid), "hours_from_text", reading)
+            for name, given in (("opens_at", opens), ("closes_at", closes)):
+                if (reading is not None and text(given) is not None) or not _ISO_CLOCK.match(text(given) or "00:00"):
+                    original[name] = text(given)
             if opens_at == dt.time.max:
                 raise RowError("unparseable hours: opens_at cannot be 24:00")
             if opens_at == closes_at:
@@ -737,6 +788,7 @@ class Batch:
                 "valid_to": valid_to,
                 "description": text(raw.get("description"), 300, "description"),
                 "position": self._next_position("schedule", refs, raw.get("position")),
+                "original": original or None,
             }, refs
 
         return self._add("schedule", where, sid, build)
@@ -830,22 +882,24 @@ class Batch:
         replaces the placeholder in place (same source id, same id); one stored before that nobody
         renamed stays a placeholder, flagged again."""
         organizations = self.pending["organization"]
-        for pending in self.pending["service"].values():
-            _, sid = pending.refs["organization_id"]
+        for file, line, service_sid, _, refs in self.spool.read("in:service"):
+            _, sid = refs["organization_id"]
             key = sid or NO_ORGANIZATION  # readers may name none; service() fills it in
             stored_id = self.derived_id("organization", key)
             placeheld = key in self.placeholders or (key not in organizations and stored_id in stored_placeholders)
             if not placeheld and (key in organizations or stored_id in stored):
                 continue
+            where = Where(file, line)
             missing = key == NO_ORGANIZATION
             name = PLACEHOLDER_NAME + ("(none given)" if missing else f"(source id {key})")
             if key not in organizations:
                 self.placeholders.add(key)
                 fields = {"name": name, "alternate_name": None, "description": None, "email": None, "website": None}
-                organizations[key] = Pending(pending.where, key, fields, {})
+                organizations[key] = line
+                self.spool.write("in:organization", (file, line, key, fields, {}))
                 self.counts["organization"].placeholders += 1
                 self.flag(
-                    pending.where,
+                    where,
                     "organization",
                     key,
                     "placeholder_organization",
@@ -853,9 +907,9 @@ class Batch:
                     "the organization under this source id",
                 )
             self.flag(
-                pending.where,
+                where,
                 "service",
-                pending.sid,
+                service_sid,
                 "broken_reference_placeholder",
                 ("no organization_id given" if missing else f"organization_id {key!r} matches no organization")
                 + f"; kept under {name!r}",
@@ -864,11 +918,10 @@ class Batch:
     def outside_references(self) -> dict[str, set[str]]:
         """Ids of records referenced but not in this input: they may already be in the database."""
         found: dict[str, set[str]] = {}
-        for rows in self.pending.values():
-            for pending in rows.values():
-                for target, sid in pending.refs.values():
-                    if sid is not None and sid not in self.pending[target]:
-                        found.setdefault(target, set()).add(self.derived_id(target, sid))
+        for target, referenced in self._referenced.items():
+            for sid in referenced:
+                if sid not in self.pending[target]:
+                    found.setdefault(target, set()).add(self.derived_id(target, sid))
         return found
 
     def finish(
@@ -883,11 +936,16 @@ class Batch:
         A reference may name a row of this input or, through `existing`, one already stored (an
         incremental feed of services for organizations imported before); stored_placeholders are
         the stored organizations still named as placeholders. A term of our own category taxonomy
-        (what our exports carry) becomes the category itself.
+        (what our exports carry) becomes the category itself. Rows stream from the spool and back
+        into it, ready to load; only the ids of the rows kept stay in memory.
         """
         known = {"category": set(category_slugs), "eligibility": set(eligibility_codes)}
         existing = existing or {}
         self._placeholders(existing.get("organization", set()), set(stored_placeholders))
+        # What only reading needed goes before the ids of the rows kept come.
+        self.pending = {entity: {} for entity in ENTITIES}
+        self._referenced, self._phone_prints, self._phones, self._capacities = {}, {}, {}, {}
+        self._positions, self.nested = {}, set()
         order = (
             "taxonomy",
             "taxonomy_term",
@@ -901,15 +959,17 @@ class Batch:
             "service_taxonomy_term",
         )
         kept: dict[str, dict[str, str]] = {entity: {} for entity in ENTITIES}
-        self.category_links: list[tuple[str, str]] = []
-        self.eligibility_links: list[tuple[str, str]] = []
+        self.loaded = {"service_category": 0, "service_eligibility": 0, "owner": 0, "original": 0}
         own_terms: dict[str, tuple[str, str]] = {}
+        zones = TimeZones()
         for entity in order:
-            rows: list[dict[str, Any]] = []
-            for key, pending in self.pending[entity].items():
-                row = dict(pending.fields)
+            # Terms whose parent comes later wait in a spool of their own until every term is known.
+            out = "unparented" if entity == "taxonomy_term" else f"out:{entity}"
+            loaded = 0
+            for file, line, key, row, refs in self.spool.read(f"in:{entity}"):
+                where = Where(file, line)
                 try:
-                    for column, (target, sid) in pending.refs.items():
+                    for column, (target, sid) in refs.items():
                         if sid is None:
                             row[column] = None
                         elif target == "taxonomy_term" and entity == "taxonomy_term" and sid not in kept[target]:
@@ -921,7 +981,7 @@ class Batch:
                             row[column] = kept[target][sid]
                             if entity == "location" and sid in self.placeholders:
                                 self.flag(
-                                    pending.where,
+                                    where,
                                     entity,
                                     key,
                                     "broken_reference_placeholder",
@@ -935,7 +995,7 @@ class Batch:
                             # Optional in HSDS: the place stays, only the link goes.
                             row[column] = None
                             self.flag(
-                                pending.where,
+                                where,
                                 entity,
                                 key,
                                 "broken_reference_dropped",
@@ -944,12 +1004,12 @@ class Batch:
                         else:
                             raise RowError(f"broken reference: {column} {sid!r} matches no accepted {target}")
                 except RowError as error:
-                    self.reject(pending.where, entity, None if "\x00" in key else key, str(error))
+                    self.reject(where, entity, None if "\x00" in key else key, str(error))
                     continue
                 if entity == "taxonomy_term" and row["taxonomy_id"] in OWN_TAXONOMIES:
                     kind, code = OWN_TAXONOMIES[row["taxonomy_id"]], row["code"]
                     if code not in known[kind]:
-                        self.reject(pending.where, entity, key, f"unknown CommonGround {kind} {code!r}")
+                        self.reject(where, entity, key, f"unknown CommonGround {kind} {code!r}")
                         continue
                     own_terms[key] = (kind, code)
                     self.counts[entity].accepted += 1
@@ -959,17 +1019,25 @@ class Batch:
                     continue
                 if entity == "service_taxonomy_term" and isinstance(row["taxonomy_term_id"], tuple):
                     kind, code = row["taxonomy_term_id"]
-                    links = self.category_links if kind == "category" else self.eligibility_links
-                    links.append((row["service_id"], code))
+                    links = "out:service_category" if kind == "category" else "out:service_eligibility"
+                    self.spool.write(links, (row["service_id"], code))
+                    self.loaded[links[4:]] += 1
                     self.counts[entity].accepted += 1
                     continue
+                if entity == "location":
+                    row["timezone"] = zones.at(row["latitude"], row["longitude"])
                 row["id"] = self.derived_id(entity, key)
                 row["source_id"] = key
+                if (original := row.pop("original", None)) is not None:
+                    self.spool.write("out:original", (row["id"], msgspec.json.encode(original).decode()))
+                    self.loaded["original"] += 1
                 kept[entity][key] = row["id"]
                 self.counts[entity].accepted += 1
-                rows.append(row)
+                self.spool.write(out, row)
+                loaded += 1
+            self.spool.drop(f"in:{entity}")
             if entity == "taxonomy_term":
-                for row in rows:
+                for row in self.spool.read("unparented"):
                     if isinstance(row["parent_id"], tuple):
                         parent_sid = row["parent_id"][1]
                         parent_id = kept["taxonomy_term"].get(parent_sid)
@@ -986,10 +1054,39 @@ class Batch:
                                 "field_dropped",
                                 f"parent_id {parent_sid!r} matches no accepted term",
                             )
-            self.rows[entity] = rows
-        self.owner_rows = [(child, kept[owner][sid]) for child, owner, sid in self.reconciled if sid in kept[owner]]
+                    self.spool.write("out:taxonomy_term", row)
+                self.spool.drop("unparented")
+            self.loaded[entity] = loaded
+        for child, owner, sid in self.reconciled:
+            if sid in kept[owner]:
+                self.spool.write("out:owner", (child, kept[owner][sid]))
+                self.loaded["owner"] += 1
         self.kept = kept
-        self.pending = {entity: {} for entity in ENTITIES}
+
+
+class TimeZones:
+    """Each point's IANA time zone, looked up once per distinct point among the latest many."""
+
+    LIMIT = 1 << 16
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[float, float], str | None] = {}
+
+    def at(self, latitude: float | None, longitude: float | None) -> str | None:
+        """The zone of a point, None without one."""
+        if latitude is None or longitude is None:
+            return None
+        point = (latitude, longitude)
+        if point not in self._cache:
+            if len(self._cache) >= self.LIMIT:
+                self._cache.clear()  # a bound on memory; a rebuilt cache costs only lookups
+            self._cache[point] = timezone_at(latitude, longitude)
+        return self._cache[point]
+
+
+def _print(fields: dict[str, Any], refs: dict[str, Any]) -> int:
+    """A phone row's fields but its position, and its owner, as one number to compare a repeat by."""
+    return hash((tuple(sorted(_without_position(fields).items())), tuple(refs.items())))
 
 
 def opening(opens: Any, closes: Any, description: Any) -> tuple[dt.time, dt.time, str | None]:
@@ -1022,8 +1119,9 @@ def _in_us(country: str | None) -> bool:
 
 
 def _without_position(fields: dict[str, Any]) -> dict[str, Any]:
-    """A row's fields but its position, which counts its place among its owner's rows."""
-    return {name: value for name, value in fields.items() if name != "position"}
+    """A row's fields but its position, which counts its place among its owner's rows, and the
+    originals of its values, which follow from the rest."""
+    return {name: value for name, value in fields.items() if name not in ("position", "original")}
 
 
 def parse_weekday(value: Any) -> int:

@@ -25,9 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from schemas.imports import EntityCounts
 from service.config import Settings
 from service.imports.batches import Batch, RowError, Where, byday, text
 from service.imports.cells import unguard
+from service.imports.spools import temporary_prefix
 
 FORMATS = ("hsds-json", "ndjson", "tabular", "flat-csv")
 # No value we keep is longer than 20,000 characters (batches.text): a field past this is a broken quote.
@@ -45,15 +47,17 @@ RATIO_FLOOR = 1 << 20
 class Limits:
     """What unpacking a zip may produce: bytes in all (COMMONGROUND_IMPORT_MAX_UNPACKED_BYTES) and
     bytes per compressed byte of one member (COMMONGROUND_IMPORT_MAX_RATIO), counted while it
-    inflates, never taken from the sizes the zip declares."""
+    inflates, never taken from the sizes the zip declares; and the characters one line of a CSV
+    file may hold (COMMONGROUND_IMPORT_MAX_LINE_LENGTH), so no row is larger than that in memory."""
 
     max_unpacked_bytes: int = 512 << 20
     max_ratio: int = 250
+    max_line_length: int = 4 << 20
 
     @classmethod
     def of(cls, settings: Settings) -> "Limits":
         """The limits the settings give."""
-        return cls(settings.import_max_unpacked_bytes, settings.import_max_ratio)
+        return cls(settings.import_max_unpacked_bytes, settings.import_max_ratio, settings.import_max_line_length)
 
 
 DEFAULT_LIMITS = Limits()
@@ -123,9 +127,9 @@ def read(
             _unzip(path, folder, limits)
             path = folder
         if format == "tabular":
-            read_tabular(path, batch, progress)
+            read_tabular(path, batch, progress, limits)
         elif format == "flat-csv":
-            read_flat_csv(path, batch, progress)
+            read_flat_csv(path, batch, progress, limits)
         else:
             read_json(path, batch, progress, ndjson=format == "ndjson")
     progress.done = progress.total or progress.done
@@ -136,11 +140,6 @@ def _size(path: Path) -> int:
     if path.is_dir():
         return sum(entry.stat().st_size for entry in path.iterdir() if entry.is_file())
     return path.stat().st_size
-
-
-def temporary_prefix(kind: str) -> str:
-    """The name start of a temporary folder this process owns."""
-    return f"{kind}{os.getpid()}-"
 
 
 def remove_stale_folders(root: Path | None = None) -> list[Path]:
@@ -484,7 +483,7 @@ KNOWN_COLUMNS = {
 }
 
 
-def _dialect(path: Path) -> tuple[str, str]:
+def _dialect(path: Path, max_line: int = DEFAULT_LIMITS.max_line_length) -> tuple[str, str]:
     """The encoding of a CSV file (a byte-order mark's, else UTF-8 when every byte reads as it, else
     Windows-1252, which legacy exports use) and its delimiter."""
     with path.open("rb") as raw:
@@ -501,7 +500,7 @@ def _dialect(path: Path) -> tuple[str, str]:
             except UnicodeDecodeError:
                 encoding = "cp1252"
     with path.open(encoding=encoding, errors="replace", newline="") as handle:
-        header = handle.readline()
+        header = handle.readline(max_line)
     counts = {delimiter: header.count(delimiter) for delimiter in (",", ";", "\t", "|")}
     return encoding, max(counts, key=lambda d: (counts[d], d == ","))
 
@@ -529,14 +528,47 @@ def _checked_header(path: Path, names: list[str]) -> list[str]:
     return header
 
 
-def _rows(path: Path, progress: Progress, base: int, batch: Batch, entity: str) -> Iterator[tuple[int, dict[str, str]]]:
+class _Lines:
+    """A CSV file's lines for csv.reader, none longer than max_line characters: a longer one at a row's
+    start is skipped to its end (its row rejected, line_too_long) and read as an empty line, so the
+    line numbers stay true; one inside a quoted field leaves nowhere to resume, so the file is refused."""
+
+    def __init__(self, handle: io.TextIOWrapper, path: Path, max_line: int) -> None:
+        self.handle, self.path, self.max_line = handle, path, max_line
+        self.read = 0  # lines handed to the reader
+        self.row_end = 0  # lines the reader had consumed when it last finished a row
+        self.too_long: list[int] = []
+
+    def __iter__(self) -> Iterator[str]:
+        while line := self.handle.readline(self.max_line + 1):
+            self.read += 1
+            if len(line) <= self.max_line or line[-1] in "\r\n":
+                yield line
+                continue
+            where = f"{self.path.name} line {self.read}: a line longer than {self.max_line:,} characters"
+            if self.read == 1 or self.read != self.row_end + 1:
+                raise UnreadableInput(
+                    f"{where} {'in the header' if self.read == 1 else 'inside a quoted field'} "
+                    "(COMMONGROUND_IMPORT_MAX_LINE_LENGTH); the file cannot be read past it"
+                )
+            while line and line[-1] not in "\r\n":
+                line = self.handle.readline(1 << 20)
+            self.too_long.append(self.read)
+            yield "\n"
+
+
+def _rows(
+    path: Path, progress: Progress, base: int, batch: Batch, entity: str, max_line: int = DEFAULT_LIMITS.max_line_length
+) -> Iterator[tuple[int, dict[str, str]]]:
     """Rows of a CSV file with the line each starts on; header names normalised (see _header). A row
-    with more or fewer cells than the header is read as far as it goes and flagged ragged_row."""
-    encoding, delimiter = _dialect(path)
+    with more or fewer cells than the header is read as far as it goes and flagged ragged_row; a row
+    whose line is longer than max_line is rejected (line_too_long)."""
+    encoding, delimiter = _dialect(path, max_line)
     batch.encodings[path.name] = ENCODING_NAMES[encoding]
     with path.open("rb") as raw:
         handle = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
-        reader = csv.reader(handle, delimiter=delimiter)
+        lines = _Lines(handle, path, max_line)
+        reader = csv.reader(lines, delimiter=delimiter)
         try:
             header = _checked_header(path, next(reader))
         except StopIteration:
@@ -547,12 +579,22 @@ def _rows(path: Path, progress: Progress, base: int, batch: Batch, entity: str) 
         count = 0
         while True:
             line = reader.line_num + 1
+            lines.row_end = reader.line_num
             try:
                 values = next(reader)
             except StopIteration:
                 return
             except csv.Error as error:
                 raise UnreadableInput(f"{path.name} line {line}: {error}") from None
+            while lines.too_long:
+                batch.counts.setdefault(entity, EntityCounts()).read += 1
+                batch.reject(
+                    Where(path.name, lines.too_long.pop(0)),
+                    entity,
+                    None,
+                    f"line_too_long: the line is longer than {max_line:,} characters "
+                    "(COMMONGROUND_IMPORT_MAX_LINE_LENGTH); its row was skipped",
+                )
             count += 1
             if count % 2048 == 0:
                 progress.done = base + raw.tell()
@@ -614,7 +656,7 @@ def _shown(path: Path, root: Path) -> str:
     return str(path.relative_to(root)) if path.is_relative_to(root) else path.name
 
 
-def read_tabular(folder: Path, batch: Batch, progress: Progress) -> None:
+def read_tabular(folder: Path, batch: Batch, progress: Progress, limits: Limits = DEFAULT_LIMITS) -> None:
     root = folder.resolve()
     descriptor = _descriptor(root)
     base = descriptor.parent if descriptor is not None else _package_root(root)
@@ -632,7 +674,7 @@ def read_tabular(folder: Path, batch: Batch, progress: Progress) -> None:
     for entry, resource in files:
         table = TABLES.get(entry.stem.lower()) or TABLES.get((resource or "").lower())
         if table == "taxonomy":
-            encoding, delimiter = _dialect(entry)
+            encoding, delimiter = _dialect(entry, limits.max_line_length)
             with entry.open(encoding=encoding, errors="replace", newline="") as handle:
                 header = set(_header(next(csv.reader(handle, delimiter=delimiter), [])))
             # HSDS 1.x and Ohana call their term table taxonomy.csv; HSDS 3.0 has taxonomies.csv.
@@ -657,19 +699,20 @@ def read_tabular(folder: Path, batch: Batch, progress: Progress) -> None:
         if table not in tables:
             return
         path = tables[table]
-        for line, row in _rows(path, progress, done, batch, PRESENT.get(table, table)):
+        for line, row in _rows(path, progress, done, batch, PRESENT.get(table, table), limits.max_line_length):
             yield Where(path.name, line), row
         done += path.stat().st_size
         progress.done = done
 
-    addresses: dict[str, dict[str, str]] = {}
+    # Addresses wait on disk for their locations (a table of them can be as long as the locations').
     for table in ("address", "postal_address"):
         for _, row in rows(table):
             location = text(row.get("location_id"))
-            if location is None or location in addresses:
+            if location is None:
                 continue
             if row.get("address_type", "physical") in ("physical", "") or table == "postal_address":
-                addresses[location] = {key: value for key, value in row.items() if key not in ("id", "location_id")}
+                address = {key: value for key, value in row.items() if key not in ("id", "location_id")}
+                batch.spool.keep(f"address\x00{location}", address)
 
     for where, row in rows("organization"):
         batch.organization(where, row.get("id"), row)
@@ -679,7 +722,7 @@ def read_tabular(folder: Path, batch: Batch, progress: Progress) -> None:
         if row.get("virtual", "").lower() in ("true", "t", "1", "yes"):
             row["location_type"] = "virtual"
         location_sid = text(row.get("id")) or ""
-        address = addresses.get(location_sid, {})
+        address = batch.spool.kept(f"address\x00{location_sid}") or {}
         batch.location(
             where,
             row.get("id"),
@@ -812,14 +855,14 @@ FLAT_COLUMNS = {
 FLAT_NAMES = {name for names in FLAT_COLUMNS.values() for name in names}
 
 
-def read_flat_csv(path: Path, batch: Batch, progress: Progress) -> None:
+def read_flat_csv(path: Path, batch: Batch, progress: Progress, limits: Limits = DEFAULT_LIMITS) -> None:
     """One listing per row: an organization, its service and its location share the row's id."""
     batch.present.update(("organization", "service", "location", "service_at_location", "phone", "address"))
     vocabulary = "samhsa"
     pick: dict[str, str] = {}
     names: dict[str, set[str]] = {}
     first_line: dict[str, int] = {}
-    for line, row in _rows(path, progress, 0, batch, "service"):
+    for line, row in _rows(path, progress, 0, batch, "service", limits.max_line_length):
         if not pick:
             for field, candidates in FLAT_COLUMNS.items():
                 pick[field] = next((name for name in candidates if name in row), "")

@@ -19,7 +19,6 @@ from service.imports.formats import DEFAULT_LIMITS, Limits, Progress
 from service.queries import import_flags
 from service.queries import imports as queries
 from service.queries.categories import select_taxonomy
-from service.search.geo import timezone_at
 
 log = logging.getLogger("commonground.imports")
 LOAD_ATTEMPTS = 3
@@ -51,25 +50,16 @@ class _RollBack(Exception):
         self.unmapped = unmapped
 
 
-def fill_timezones(rows: list[dict[str, Any]]) -> None:
-    """Each located row's IANA time zone, looked up once per distinct point."""
-    cache: dict[tuple[float, float], str | None] = {}
-    for row in rows:
-        if row["latitude"] is None:
-            row["timezone"] = None
-            continue
-        point = (row["latitude"], row["longitude"])
-        if point not in cache:
-            cache[point] = timezone_at(*point)
-        row["timezone"] = cache[point]
-
-
 def read_batch(
     path: Path, source: str, format: str | None, progress: Progress, limits: Limits = DEFAULT_LIMITS
 ) -> tuple[Batch, str]:
     """The CPU-bound part: parse and check each row (run it in a thread)."""
     batch = Batch(source)
-    found = formats.read(path, batch, progress, format, limits)
+    try:
+        found = formats.read(path, batch, progress, format, limits)
+    except BaseException:
+        batch.close()
+        raise
     progress.phase = "checking"
     return batch, found
 
@@ -79,7 +69,6 @@ def finish_batch(
 ) -> None:
     """Resolve references and fill time zones (run it in a thread)."""
     batch.finish(slugs, existing, codes, placeholders)
-    fill_timezones(batch.rows["location"])
 
 
 async def run_import(
@@ -107,63 +96,67 @@ async def run_import(
         batch, found = await asyncio.to_thread(read_batch, path, source, format, progress, limits)
     except formats.UnreadableInput as error:
         raise ImportFailed(str(error)) from None
-    existing = await queries.select_existing(conn, batch.outside_references())
-    placeholders = await queries.select_placeholders(conn, existing.get("organization", set()), PLACEHOLDER_NAME)
-    codes = await queries.select_eligibility_codes(conn)
-    await asyncio.to_thread(finish_batch, batch, slugs, existing, codes, placeholders)
+    try:
+        existing = await queries.select_existing(conn, batch.outside_references())
+        placeholders = await queries.select_placeholders(conn, existing.get("organization", set()), PLACEHOLDER_NAME)
+        codes = await queries.select_eligibility_codes(conn)
+        await asyncio.to_thread(finish_batch, batch, slugs, existing, codes, placeholders)
 
-    def report(committed: bool, unmapped: list[Any]) -> ImportReport:
-        return ImportReport(
-            source=source,
-            format=found,
-            dry_run=dry_run,
-            prune=prune,
-            committed=committed,
-            counts={entity: counts for entity, counts in batch.counts.items() if counts.read or counts.removed},
-            rejections=batch.rejections,
-            flags=batch.flags,
-            unmapped_terms=unmapped,
-            ignored_files=batch.ignored_files,
-            encodings=batch.encodings,
-            found_by=batch.found_by,
-            missing_files=batch.missing_files,
-            seconds=round(time.perf_counter() - started, 3),
-        )
+        def report(committed: bool, unmapped: list[Any]) -> ImportReport:
+            return ImportReport(
+                source=source,
+                format=found,
+                dry_run=dry_run,
+                prune=prune,
+                committed=committed,
+                counts={entity: counts for entity, counts in batch.counts.items() if counts.read or counts.removed},
+                rejections=batch.rejections,
+                flags=batch.flags,
+                unmapped_terms=unmapped,
+                ignored_files=batch.ignored_files,
+                encodings=batch.encodings,
+                found_by=batch.found_by,
+                missing_files=batch.missing_files,
+                seconds=round(time.perf_counter() - started, 3),
+            )
 
-    if not any(counts.read for counts in batch.counts.values()):
-        message = f"{path.name}: no rows to import (an empty file, or only a header row)"
-        if strict:
-            raise ImportFailed(f"--strict: {message}, nothing was imported", report(False, []))
-        log.info("import from %s: %s", source, message)
-    if strict and batch.rejections:
-        raise ImportFailed(
-            f"--strict: {len(batch.rejections)} row(s) rejected, nothing was imported", report(False, [])
-        )
-    unmapped: list[Any] = []
-    for attempt in range(1, LOAD_ATTEMPTS + 1):
-        progress.phase = "loading"
-        try:
-            unmapped = await _load(conn, batch, source, dry_run, prune, progress, actor)
-            break
-        except _RollBack as rollback:
-            unmapped = rollback.unmapped
-            break
-        except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
-            # Another import or edit touched the same rows in another order; all was rolled back.
-            if attempt == LOAD_ATTEMPTS:
+        if not any(counts.read for counts in batch.counts.values()):
+            message = f"{path.name}: no rows to import (an empty file, or only a header row)"
+            if strict:
+                raise ImportFailed(f"--strict: {message}, nothing was imported", report(False, []))
+            log.info("import from %s: %s", source, message)
+        if strict and batch.rejections:
+            raise ImportFailed(
+                f"--strict: {len(batch.rejections)} row(s) rejected, nothing was imported", report(False, [])
+            )
+        unmapped: list[Any] = []
+        for attempt in range(1, LOAD_ATTEMPTS + 1):
+            progress.phase = "loading"
+            try:
+                unmapped = await _load(conn, batch, source, dry_run, prune, progress, actor)
+                break
+            except _RollBack as rollback:
+                unmapped = rollback.unmapped
+                break
+            except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
+                # Another import or edit touched the same rows in another order; all was rolled back.
+                if attempt == LOAD_ATTEMPTS:
+                    _nothing_written(batch)
+                    raise ImportFailed(
+                        f"the load collided with concurrent writes {LOAD_ATTEMPTS} times; nothing was imported, "
+                        "try again",
+                        report(False, []),
+                    ) from None
+                log.warning("import from %s collided with concurrent writes; retrying", source)
+            except asyncpg.PostgresError as error:
                 _nothing_written(batch)
                 raise ImportFailed(
-                    f"the load collided with concurrent writes {LOAD_ATTEMPTS} times; nothing was imported, try again",
-                    report(False, []),
-                ) from None
-            log.warning("import from %s collided with concurrent writes; retrying", source)
-        except asyncpg.PostgresError as error:
-            _nothing_written(batch)
-            raise ImportFailed(
-                f"the database refused the import, nothing was imported: {error}", report(False, unmapped)
-            ) from error
-    progress.phase = "done"
-    return report(not dry_run, unmapped)
+                    f"the database refused the import, nothing was imported: {error}", report(False, unmapped)
+                ) from error
+        progress.phase = "done"
+        return report(not dry_run, unmapped)
+    finally:
+        batch.close()  # the spooled rows go, whatever happened
 
 
 async def _import_meetings(
@@ -206,10 +199,10 @@ async def _load(
             created, updated = await queries.upsert(conn, entity)
             counts = batch.counts[entity]
             counts.created, counts.updated = created, updated
-            counts.unchanged = len(batch.rows[entity]) - created - updated
+            counts.unchanged = batch.loaded.get(entity, 0) - created - updated
         counts = batch.counts["service_capacity"]
         counts.created = await queries.insert_capacities(conn)
-        counts.unchanged = len(batch.rows["service_capacity"]) - counts.created
+        counts.unchanged = batch.loaded.get("service_capacity", 0) - counts.created
         removed |= await queries.replace_terms_and_categories(conn)
         if prune:
             removed |= await queries.prune_listings(conn, source, batch.present)

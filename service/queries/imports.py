@@ -5,6 +5,8 @@ any step leaves the database as it was.
 """
 
 import datetime as dt
+from collections.abc import Iterator
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -77,6 +79,7 @@ CREATE_STAGES = (
     CREATE TEMP TABLE stage_service_category (service_id uuid, category_slug text) ON COMMIT DROP;
     CREATE TEMP TABLE stage_service_eligibility (service_id uuid, code text) ON COMMIT DROP;
     CREATE TEMP TABLE stage_owner (entity text, id uuid) ON COMMIT DROP;
+    CREATE TEMP TABLE stage_original (id uuid, original jsonb) ON COMMIT DROP;
     CREATE TEMP TABLE stage_rejected (entity text, source_id text) ON COMMIT DROP;
     CREATE TEMP TABLE stage_pruned (id uuid) ON COMMIT DROP;
     CREATE TEMP TABLE stage_dropped_link (id uuid) ON COMMIT DROP;
@@ -97,27 +100,37 @@ def _clock(value: dt.time) -> str:
     return "24:00:00" if value == dt.time.max else value.isoformat()
 
 
+def _records(batch: Batch, entity: str, columns: tuple[str, ...]) -> Iterator[tuple[Any, ...]]:
+    """An entity's rows as COPY records, streamed from the batch's spool."""
+    if entity == "schedule":
+        for row in batch.rows(entity):
+            row["opens_at"], row["closes_at"] = _clock(row["opens_at"]), _clock(row["closes_at"])
+            yield tuple(row.get(c) for c in columns)
+        return
+    for row in batch.rows(entity):
+        yield tuple(row.get(c) for c in columns)
+
+
+# Rows of a batch that are not an entity's: (staging table, columns) for each kind.
+STAGE_LINKS = {
+    "service_category": ("stage_service_category", ["service_id", "category_slug"]),
+    "service_eligibility": ("stage_service_eligibility", ["service_id", "code"]),
+    "owner": ("stage_owner", ["entity", "id"]),
+    "original": ("stage_original", ["id", "original"]),
+}
+
+
 async def stage(conn: asyncpg.Connection, batch: Batch) -> None:
-    """Create the staging tables and COPY every accepted row into them."""
+    """Create the staging tables and COPY every accepted row into them, a chunk at a time."""
     await conn.execute(CREATE_STAGES)
     for entity, columns in STAGE_COLUMNS.items():
-        rows = batch.rows.get(entity, [])
-        if entity == "schedule":
-            rows = [{**row, "opens_at": _clock(row["opens_at"]), "closes_at": _clock(row["closes_at"])} for row in rows]
-        if rows:
+        if batch.loaded.get(entity):
             await conn.copy_records_to_table(
-                f"stage_{entity}", columns=list(columns), records=[tuple(row.get(c) for c in columns) for row in rows]
+                f"stage_{entity}", columns=list(columns), records=_records(batch, entity, columns)
             )
-    if batch.category_links:
-        await conn.copy_records_to_table(
-            "stage_service_category", columns=["service_id", "category_slug"], records=batch.category_links
-        )
-    if batch.eligibility_links:
-        await conn.copy_records_to_table(
-            "stage_service_eligibility", columns=["service_id", "code"], records=batch.eligibility_links
-        )
-    if batch.owner_rows:
-        await conn.copy_records_to_table("stage_owner", columns=["entity", "id"], records=batch.owner_rows)
+    for kind, (table, link_columns) in STAGE_LINKS.items():
+        if batch.loaded.get(kind):
+            await conn.copy_records_to_table(table, columns=link_columns, records=batch.links(kind))
     if batch.rejected_ids:
         await conn.copy_records_to_table(
             "stage_rejected", columns=["entity", "source_id"], records=list(batch.rejected_ids)
@@ -471,9 +484,11 @@ async def select_unmapped_terms(conn: asyncpg.Connection) -> list[UnmappedTerm]:
     return [UnmappedTerm(**dict(row)) for row in await conn.fetch(SELECT_UNMAPPED_TERMS)]
 
 
+# A record keeps the values its input gave that the import changed or dropped (original), and
+# forgets them when a later import gives them as they are stored.
 RECORD_SOURCES = """
-    INSERT INTO source_records (id, source, entity, source_id)
-    SELECT id, $1, entity, source_id FROM (
+    INSERT INTO source_records (id, source, entity, source_id, original)
+    SELECT staged.id, $1, staged.entity, staged.source_id, o.original FROM (
         SELECT 'organization' AS entity, source_id, id FROM stage_organization
         UNION ALL SELECT 'taxonomy', source_id, id FROM stage_taxonomy
         UNION ALL SELECT 'taxonomy_term', source_id, id FROM stage_taxonomy_term
@@ -483,9 +498,12 @@ RECORD_SOURCES = """
         UNION ALL SELECT 'phone', source_id, id FROM stage_phone
         UNION ALL SELECT 'schedule', source_id, id FROM stage_schedule
     ) AS staged
-    ON CONFLICT (id) DO UPDATE SET source = EXCLUDED.source, entity = EXCLUDED.entity, source_id = EXCLUDED.source_id
-     WHERE (source_records.source, source_records.entity, source_records.source_id)
-           IS DISTINCT FROM (EXCLUDED.source, EXCLUDED.entity, EXCLUDED.source_id)
+    LEFT JOIN stage_original o ON o.id = staged.id
+    ON CONFLICT (id) DO UPDATE
+       SET source = EXCLUDED.source, entity = EXCLUDED.entity, source_id = EXCLUDED.source_id,
+           original = EXCLUDED.original
+     WHERE (source_records.source, source_records.entity, source_records.source_id, source_records.original)
+           IS DISTINCT FROM (EXCLUDED.source, EXCLUDED.entity, EXCLUDED.source_id, EXCLUDED.original)
 """
 
 

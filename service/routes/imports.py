@@ -17,8 +17,9 @@ from litestar.params import FromPath, QueryParameter
 from schemas.imports import ImportJob
 from service.errors import InvalidInput, NotFound
 from service.http.auth import caller_of, require_admin
-from service.imports.formats import Limits, temporary_prefix
+from service.imports.formats import Limits
 from service.imports.importer import start_job
+from service.imports.spools import temporary_prefix
 from service.queries import imports as queries
 from service.state import AppState
 
