@@ -16,6 +16,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 from uuid import UUID
@@ -592,11 +593,19 @@ class Outage(msgspec.Struct):
 
 
 def kill_under_load(
-    data_dir: Path, base: str, kills: list[int], readers: int = 3, writers: int = 2, settle_s: float = 1.5
+    data_dir: Path,
+    base: str,
+    kills: list[int],
+    readers: int = 3,
+    writers: int = 2,
+    settle_s: float = 1.5,
+    restart: Callable[[], None] | None = None,
 ) -> Outage:
     """Readers searching and writers creating organizations (each retried with its Idempotency-Key until
-    acknowledged) while the postmaster of the server at base, serving data_dir, gets each signal of
-    kills in turn; then which acknowledged writes are there."""
+    acknowledged) while the postmaster of the PostgreSQL in data_dir, which the server at base uses,
+    gets each signal of kills in turn; then which acknowledged writes are there. Without restart the
+    server's own supervisor must start it again; with one, it is called a second after each kill, as
+    an operator (or systemd) would bring back a database the server does not own."""
     codes: collections.Counter[int] = collections.Counter()
     acknowledged: list[str] = []
     unanswered = [0]
@@ -639,6 +648,9 @@ def kill_under_load(
             os.kill(int((data_dir / "pgdata" / "postmaster.pid").read_text().split()[0]), kill)
             down = time.monotonic()
             time.sleep(0.3)
+            if restart is not None:
+                time.sleep(0.7)
+                restart()
             while _request(f"{base}/readyz")[0] != 200:
                 if time.monotonic() - down > 60:
                     raise AssertionError("PostgreSQL did not come back within a minute")
