@@ -1,5 +1,6 @@
-"""The embedded PostgreSQL looks after itself: killed under load, `commonground serve` starts it again
-and every request meanwhile is a 503 with Retry-After; no acknowledged write is lost."""
+"""PostgreSQL killed under load: `commonground serve` starts its embedded one again, and heals by itself
+when an external one comes back; every request meanwhile is a 503 with Retry-After, and no
+acknowledged write is lost."""
 
 import asyncio
 import contextlib
