@@ -23,6 +23,7 @@ from uuid import UUID
 
 import asyncpg
 import msgspec
+import psutil
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -480,9 +481,19 @@ def _printed(process: subprocess.Popen) -> str:
 
 
 def stop_serve(process: subprocess.Popen) -> str:
-    """Ctrl-C a server and wait for it: what it printed."""
+    """Ctrl-C a server and wait for it: what it printed. One that does not stop within 90 s is killed
+    (with its PostgreSQL, if it started one), and the test fails with what it printed."""
     process.send_signal(signal.SIGINT)
-    process.wait(timeout=60)
+    try:
+        process.wait(timeout=90)
+    except subprocess.TimeoutExpired:
+        for child in psutil.Process(process.pid).children(recursive=True):
+            child.kill()
+        process.kill()
+        process.wait(timeout=30)
+        printed = _printed(process)
+        _SERVE_OUTPUT.pop(process.pid).close()
+        raise AssertionError(f"serve did not stop within 90 s of Ctrl-C:\n{printed[-4000:]}") from None
     printed = _printed(process)
     _SERVE_OUTPUT.pop(process.pid).close()
     return printed
