@@ -199,7 +199,7 @@ async def tune(server_url: str, shared_buffers: str) -> None:
 
 async def prepare(server_url: str, size: int) -> str:
     """A migrated database holding size synthetic resources; reused if already there."""
-    name = f"bench_{size}_v3"  # v3: compressed search rows (migration 0011)
+    name = f"bench_{size}_v4"  # v4: compressed search rows (migration 0011)
     admin = await asyncpg.connect(server_url)
     exists = await admin.fetchval("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name)
     if not exists:

@@ -1,6 +1,7 @@
 """resource_index, the table searches read, stays equal to what its sources say."""
 
 import asyncio
+import random
 
 import asyncpg
 
@@ -124,13 +125,24 @@ async def test_the_set_based_rebuild_writes_the_documents_resource_document_buil
 
 
 async def test_search_rows_are_compressed_in_their_page_never_moved_out(conn):
-    # Every column MAIN: an EXTENDED one would be moved out of line before any document is compressed,
-    # and a search would then read the TOAST table for a filter column on every row it walks.
+    # What only shown rows read may be compressed (MAIN); what filters read on every row a walk passes is
+    # never compressed nor moved out (PLAIN). An EXTENDED column would be moved out of line before any
+    # document was compressed, and a search would read the TOAST table on every row it walks.
     stored = await conn.fetch(
-        "SELECT attname, attstorage::text FROM pg_attribute WHERE attrelid = 'resource_index'::regclass "
-        "AND attnum > 0 AND NOT attisdropped AND attstorage::text <> 'p'"
+        "SELECT a.attname, a.attstorage::text FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+        "WHERE a.attrelid = 'resource_index'::regclass AND a.attnum > 0 AND NOT a.attisdropped "
+        "AND t.typstorage <> 'p'"
     )
-    assert stored and {row["attstorage"] for row in stored} == {"m"}, stored
+    modes = {row["attname"]: row["attstorage"] for row in stored}
+    assert {name for name, mode in modes.items() if mode == "m"} == {
+        "head",
+        "timeline_days",
+        "capacity",
+        "search_vector",
+    }
+    assert {
+        mode for name, mode in modes.items() if name not in ("head", "timeline_days", "capacity", "search_vector")
+    } == {"p"}
     long = " ".join(f"Walk-in help number {i} with rides, meals and a bed." for i in range(60))
     await add_resource(conn, 45.5, -122.6, name="Long listing", description=long)
     head, compressed = await conn.fetchrow(
@@ -141,3 +153,7 @@ async def test_search_rows_are_compressed_in_their_page_never_moved_out(conn):
         "SELECT reltoastrelid::regclass::text FROM pg_class WHERE oid = 'resource_index'::regclass"
     )
     assert await conn.fetchval(f"SELECT count(*) FROM {toast}") == 0
+    # A description no compression can fit in a page still goes in: its document and words move out.
+    words = " ".join(f"{random.getrandbits(64):x}" for _ in range(1_150))
+    await add_resource(conn, 45.5, -122.6, name="Huge listing", description=words)
+    assert await conn.fetchval("SELECT count(*) FROM resource_index WHERE name = 'Huge listing'") == 1
