@@ -123,11 +123,11 @@ async def test_deleted_and_changed_events_leave_and_move(client):
 async def test_a_search_past_the_horizon_extends_it(client, conn):
     await add(client, "for ever", **weekly("FREQ=WEEKLY;BYDAY=MO", "2027-01-04"))
     await conn.execute("DELETE FROM event_occurrences WHERE starts_at > '2027-06-01'")
-    await conn.execute("UPDATE events SET expanded_until = '2027-06-01'")
+    await conn.execute("UPDATE event_expansions SET expanded_until = '2027-06-01'")
     found = await search(client, **{"from": "2027-06-01T00:00:00Z", "to": "2027-06-15T00:00:00Z"})
     # Monday 18:00 in Portland is Tuesday 01:00 UTC: 31 May is in the window, 14 June is not.
     assert [i["starts_at"][:10] for i in found["items"]] == ["2027-05-31", "2027-06-07"]
-    assert await conn.fetchval("SELECT expanded_until > '2029-01-01' FROM events")
+    assert await conn.fetchval("SELECT expanded_until > '2029-01-01' FROM event_expansions")
 
 
 async def test_bad_parameters_are_named(client):

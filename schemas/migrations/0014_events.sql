@@ -37,8 +37,6 @@ CREATE TABLE events (
     maximum_age      smallint CHECK (maximum_age BETWEEN 0 AND 130),
     -- The public point (a confidential location's rounded one), written by a trigger; NULL when placeless.
     geo              earth,
-    -- Occurrences are stored up to here (infinity: all of them); a search past it extends them first.
-    expanded_until   timestamptz NOT NULL DEFAULT '-infinity',
     created_at       timestamptz NOT NULL DEFAULT now(),
     updated_at       timestamptz NOT NULL DEFAULT now(),
     deleted_at       timestamptz,
@@ -47,7 +45,6 @@ CREATE TABLE events (
 );
 CREATE INDEX events_service ON events (service_id);
 CREATE INDEX events_location ON events (location_id);
-CREATE INDEX events_expanded ON events (expanded_until) WHERE deleted_at IS NULL;
 
 -- Each occurrence of a live event from a little before now to a horizon, written with the event, so a
 -- search window is an index range and not an expansion of every event.
@@ -60,3 +57,11 @@ CREATE TABLE event_occurrences (
 );
 CREATE INDEX event_occurrences_start ON event_occurrences (starts_at);
 CREATE INDEX event_occurrences_near ON event_occurrences USING gist (geo) WHERE geo IS NOT NULL;
+
+-- How far each event's occurrences are stored (infinity: all of them); a search past it extends them first.
+-- A table of its own, so extending it is no change to the event: no audit record, feed entry or webhook.
+CREATE TABLE event_expansions (
+    event_id       uuid PRIMARY KEY REFERENCES events ON DELETE CASCADE,
+    expanded_until timestamptz NOT NULL
+);
+CREATE INDEX event_expansions_until ON event_expansions (expanded_until);

@@ -228,7 +228,10 @@ INSERT_OCCURRENCES = """
     SELECT $1, o.starts_at, o.ends_at, (SELECT geo FROM events WHERE id = $1)
       FROM unnest($2::timestamptz[], $3::timestamptz[]) o(starts_at, ends_at)
 """
-SET_EXPANDED = "UPDATE events SET expanded_until = $2 WHERE id = $1"
+SET_EXPANDED = """
+    INSERT INTO event_expansions (event_id, expanded_until) VALUES ($1, $2)
+    ON CONFLICT (event_id) DO UPDATE SET expanded_until = excluded.expanded_until
+"""
 
 
 async def write_occurrences(conn: asyncpg.Connection, event_id: UUID, timing: Timing, until: dt.datetime) -> None:
@@ -243,10 +246,11 @@ async def write_occurrences(conn: asyncpg.Connection, event_id: UUID, timing: Ti
 
 # Events whose stored occurrences end before the horizon a search needs, locked so two searches extend once.
 SELECT_SHORT = """
-    SELECT id, starts_at, ends_at, start_date, start_time, duration_minutes, timezone, recurrence, exdates, dates
-      FROM events
-     WHERE deleted_at IS NULL AND expanded_until < $1
-       FOR UPDATE SKIP LOCKED
+    SELECT e.id, e.starts_at, e.ends_at, e.start_date, e.start_time, e.duration_minutes, e.timezone, e.recurrence,
+           e.exdates, e.dates
+      FROM event_expansions x JOIN events e ON e.id = x.event_id
+     WHERE x.expanded_until < $1 AND e.deleted_at IS NULL
+       FOR UPDATE OF x SKIP LOCKED
 """
 
 
