@@ -43,6 +43,8 @@ Genders = Annotated[list[Gender], Meta(max_length=4, description="Genders it is 
 Capacity = Annotated[int, Meta(ge=0, le=1_000_000, description="How many places there are")]
 # An occurrence lasts at most two weeks: a longer one is not an event but a service.
 MAX_MINUTES = 14 * 24 * 60
+# The years an event's dates may fall in: enough for any real one, and far from the calendar's ends.
+YEARS = range(1900, 2201)
 
 
 class EventFields(Input):
@@ -93,6 +95,9 @@ class EventFields(Input):
             raise ValueError("minimum_age is above maximum_age")
         if self.free and self.fee is not None:
             raise ValueError("a free event has no fee")
+        for day in [self.starts_at, self.ends_at, self.start_date, *self.dates, *self.exdates]:
+            if day is not None and day.year not in YEARS:
+                raise ValueError(f"{day.isoformat()} is not between the years 1900 and 2200")
         once = self.starts_at is not None or self.ends_at is not None
         local = self.start_time is not None or self.end_time is not None or self.start_date is not None
         if once == local or (local and self.dates and self.start_date is not None):

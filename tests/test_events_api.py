@@ -94,6 +94,8 @@ async def test_writes_need_an_admin_key_and_refuse_bad_bodies(client):
         {"starts_at": "2027-05-14T01:00:00Z"},
         {"recurrence": None},
         {"minimum_age": 30, "maximum_age": 20},
+        {"start_date": "0001-01-01", "recurrence": "FREQ=WEEKLY;WKST=SU"},
+        {"dates": ["9999-12-31"], "recurrence": None, "start_date": None},
     ]:
         response = await client.post("/v1/events", json=event_body(**bad), headers=ADMIN)
         assert response.status_code in (400, 422), (bad, response.text)

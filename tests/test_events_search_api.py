@@ -138,6 +138,8 @@ async def test_bad_parameters_are_named(client):
         ({"from": "2027-01-02T00:00:00Z", "to": "2027-01-01T00:00:00Z"}, "to"),
         ({"from": "2027-01-01T00:00:00Z", "to": "2028-06-01T00:00:00Z"}, "to"),
         ({"order": "distance"}, "order"),
+        ({"from": "9999-12-31T23:00:00-05:00"}, "from"),
+        ({"to": "9999-12-31T23:00:00-05:00"}, "to"),
         ({"radius": "5"}, "radius"),
         ({"near": "north"}, "near"),
         ({"language": "english!"}, "language"),

@@ -53,7 +53,7 @@ def _instant(raw: str | None, name: str) -> dt.datetime | None:
         raise InvalidInput(name, "must be an RFC 3339 date-time with offset, e.g. 2027-05-14T18:00:00-07:00")
     try:
         return dt.datetime.fromisoformat(raw.strip().replace("z", "Z")).astimezone(dt.UTC)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise InvalidInput(name, f"{raw!r} is not a real date and time") from None
 
 
@@ -99,6 +99,8 @@ class EventController(Controller):
         origin = parse_near(near) if near is not None else None
         now = dt.datetime.now(dt.UTC)
         since = _instant(from_, "from") or now
+        if since > now + MAX_AHEAD:
+            raise InvalidInput("from", "at most five years from now")
         until = _instant(to, "to") or since + DEFAULT_WINDOW
         if until <= since:
             raise InvalidInput("to", "must be after from")
