@@ -157,3 +157,23 @@ async def test_events_are_in_the_change_feed_the_audit_log_and_fire_webhooks(db_
         "SELECT audit_snapshot(entity, entity_id, id) FROM audit_log WHERE entity = 'event' ORDER BY id LIMIT 1"
     )
     assert "Expungement clinic" in snapshot
+
+
+async def test_an_event_at_a_location_shows_its_name_and_follows_it(client):
+    location = (await client.post("/v1/locations", json={"name": "Library", **_POINT}, headers=ADMIN)).json()
+    body = event_body(latitude=None, longitude=None, address=None, location_id=location["id"])
+    event = (await client.post("/v1/events", json=body, headers=ADMIN)).json()
+    assert event["place"]["name"] == "Library"
+    patched = await client.patch(f"/v1/events/{event['id']}", json={"capacity": 12}, headers=ANY_VERSION)
+    assert patched.status_code == 200, patched.text
+    renamed = await client.patch(
+        f"/v1/locations/{location['id']}", json={"name": "Central Library"}, headers=ANY_VERSION
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert (await client.get(f"/v1/events/{event['id']}")).json()["place"]["name"] == "Central Library"
+    named = await client.patch(f"/v1/events/{event['id']}", json={"location_name": "Room 2"}, headers=ANY_VERSION)
+    kept = await client.patch(f"/v1/events/{event['id']}", json={"capacity": 14}, headers=ANY_VERSION)
+    assert named.json()["place"]["name"] == kept.json()["place"]["name"] == "Room 2"
+
+
+_POINT = {"latitude": 45.52, "longitude": -122.68}

@@ -274,9 +274,22 @@ async def extend_horizon(conn: asyncpg.Connection, until: dt.datetime) -> int:
     return len(rows)
 
 
-def patched(current: Event, patch: EventPatch) -> EventFields:
+SELECT_OWN_NAME = "SELECT location_name FROM events WHERE id = $1"
+
+
+async def select_own_name(conn: asyncpg.Connection, event_id: UUID) -> str | None:
+    """The place name the event itself gives (its place shows its location's name when it gives none)."""
+    name: str | None = await conn.fetchval(SELECT_OWN_NAME, event_id)
+    return name
+
+
+def patched(current: Event, patch: EventPatch, own_name: str | None) -> EventFields:
     """The fields an event has once a patch is applied, checked as a whole again."""
     fields = fields_of(current)
+    # Not the location's name shown in its place: copied into the event, it would stop following the location.
+    fields.pop("location_name", None)
+    if own_name is not None:
+        fields["location_name"] = own_name
     given, values = patch.changes()
     for name in given:
         fields[name] = values[name]

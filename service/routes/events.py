@@ -172,7 +172,8 @@ class EventController(Controller):
             await queries.lock_event(conn, event_id)
             require_match(request, await find_event(conn, event_id, exact), "event")
             stored = await find_event(conn, event_id, exact=True)
-            await queries.update_event(conn, event_id, queries.patched(stored, data))
+            own_name = await queries.select_own_name(conn, event_id)
+            await queries.update_event(conn, event_id, queries.patched(stored, data, own_name))
         return await find_event(conn, event_id, exact)
 
     @delete("/{event_id:uuid}", operation_id="deleteEvent", guards=[require_admin])
