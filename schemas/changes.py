@@ -10,7 +10,7 @@ from schemas.base import Output
 class Change(Output):
     """One creation, update or deletion (a tombstone: fetch the id and get 404)."""
 
-    entity: Literal["organization", "service", "location", "capacity", "meeting"]
+    entity: Literal["organization", "service", "location", "capacity", "meeting", "event"]
     id: UUID
     op: Literal["create", "update", "delete"]
     at: dt.datetime

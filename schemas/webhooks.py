@@ -22,6 +22,9 @@ EventType = Literal[
     "meeting.create",
     "meeting.update",
     "meeting.delete",
+    "event.create",
+    "event.update",
+    "event.delete",
     "capacity.update",
 ]
 WebhookUrl = Annotated[

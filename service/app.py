@@ -46,6 +46,7 @@ from service.routes.categories import CategoryController
 from service.routes.category_mappings import CategoryMappingController
 from service.routes.changes import list_changes
 from service.routes.duplicates import list_duplicates, merge_listings
+from service.routes.events import EventController
 from service.routes.exceptions import (
     list_location_exceptions,
     list_service_exceptions,
@@ -221,6 +222,7 @@ def create_app(settings: Settings) -> Litestar:
             ServiceController,
             LocationController,
             MeetingController,
+            EventController,
             MeetingSourceController,
             HsdsController,
             ImportController,

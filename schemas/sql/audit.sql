@@ -35,6 +35,7 @@ BEGIN
         WHEN 'organization' THEN (SELECT to_jsonb(t) - audit_ignored() FROM organizations t WHERE t.id = p_id)
         WHEN 'service' THEN (SELECT to_jsonb(t) - audit_ignored() FROM services t WHERE t.id = p_id)
         WHEN 'location' THEN (SELECT to_jsonb(t) - audit_ignored() FROM locations t WHERE t.id = p_id)
+        WHEN 'event' THEN (SELECT to_jsonb(t) - audit_ignored() FROM events t WHERE t.id = p_id)
         WHEN 'meeting' THEN (SELECT to_jsonb(t) - audit_ignored() FROM meetings t WHERE t.id = p_id)
     END;
 END
@@ -73,6 +74,15 @@ BEGIN
 END
 $$;
 
+CREATE OR REPLACE TRIGGER events_audit_delete AFTER DELETE ON events
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_rows('event');
+CREATE OR REPLACE TRIGGER events_audit_insert AFTER INSERT ON events
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_rows('event');
+CREATE OR REPLACE TRIGGER events_audit_update AFTER UPDATE ON events
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_rows('event');
 CREATE OR REPLACE TRIGGER locations_audit_delete AFTER DELETE ON locations
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION audit_rows('location');

@@ -43,6 +43,18 @@ $$;
 CREATE OR REPLACE TRIGGER changes_webhooks AFTER INSERT ON changes
     REFERENCING NEW TABLE AS recorded
     FOR EACH STATEMENT EXECUTE FUNCTION enqueue_webhooks();
+CREATE OR REPLACE TRIGGER events_changes_delete AFTER DELETE ON events
+    REFERENCING OLD TABLE AS gone
+    FOR EACH STATEMENT EXECUTE FUNCTION record_changes('event', 'id');
+CREATE OR REPLACE TRIGGER events_changes_insert AFTER INSERT ON events
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION record_changes('event', 'id');
+CREATE OR REPLACE TRIGGER events_changes_update AFTER UPDATE ON events
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION record_changes('event', 'id');
+CREATE OR REPLACE TRIGGER events_lifecycle_changes AFTER UPDATE ON events
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION record_lifecycle_changes('event');
 CREATE OR REPLACE TRIGGER locations_changes_delete AFTER DELETE ON locations
     REFERENCING OLD TABLE AS gone
     FOR EACH STATEMENT EXECUTE FUNCTION record_changes('location', 'id');

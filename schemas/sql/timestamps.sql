@@ -8,6 +8,8 @@ BEGIN
 END
 $$;
 
+CREATE OR REPLACE TRIGGER events_touch BEFORE UPDATE ON events
+    FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
 CREATE OR REPLACE TRIGGER locations_touch BEFORE UPDATE ON locations
     FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
 CREATE OR REPLACE TRIGGER meetings_touch BEFORE UPDATE ON meetings

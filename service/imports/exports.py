@@ -26,9 +26,9 @@ EXPORT_FORMATS = ("hsds-json", "ndjson", "hsds-csv")
 PROFILES = ("3.0", "3.1")
 # Fixed timestamp for zip members: the same data always gives the same bytes.
 _ZIP_TIME = (2024, 1, 1, 0, 0, 0)
-_NUMBER_FIELDS = {"latitude", "longitude", "minimum_age", "maximum_age", "available", "maximum"}
-_DATE_FIELDS = {"assured_date", "valid_from", "valid_to"}
-_DATETIME_FIELDS = {"updated"}
+_NUMBER_FIELDS = {"latitude", "longitude", "minimum_age", "maximum_age", "available", "maximum", "capacity"}
+_DATE_FIELDS = {"assured_date", "valid_from", "valid_to", "start_date"}
+_DATETIME_FIELDS = {"updated", "starts_at", "ends_at"}
 
 
 def datapackage(profile: str = "3.0") -> dict[str, object]:
@@ -48,17 +48,21 @@ def datapackage(profile: str = "3.0") -> dict[str, object]:
                 field["type"] = "datetime"
             fields.append(field)
         name = path.removesuffix(".csv")
-        resources.append(
-            {
-                "name": name,
-                "path": path,
-                "profile": "tabular-data-resource",
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                "schema": {"fields": fields, "primaryKey": "id"},
-            }
-        )
+        resource: dict[str, object] = {
+            "name": name,
+            "path": path,
+            "profile": "tabular-data-resource",
+            "format": "csv",
+            "mediatype": "text/csv",
+            "encoding": "utf-8",
+            "schema": {"fields": fields, "primaryKey": "id"},
+        }
+        if path == queries.EVENTS_FILE:
+            resource["description"] = (
+                "CommonGround extension, not HSDS: dated events, once (starts_at, ends_at) or at a local "
+                "start_time to end_time in timezone on dates or by an RFC 5545 rrule less exdates"
+            )
+        resources.append(resource)
     return {
         "name": "commonground-hsds",
         "title": f"CommonGround directory (HSDS {profile})",

@@ -65,6 +65,8 @@ async def stream_service_documents(conn: asyncpg.Connection, profile: str = "3.0
 # The HSDS 3.0 tabular tables we write, each with its columns and the query that fills them.
 # Queries order by id so an export is byte-for-byte reproducible; deleted listings (and what hangs off
 # them) are left out.
+# Events, which HSDS has no model for, as an extension file of the zip.
+EVENTS_FILE = "x-commonground-events.csv"
 TABLES: dict[str, tuple[tuple[str, ...], str]] = {
     "organizations.csv": (
         ("id", "name", "alternate_name", "description", "email", "website"),
@@ -197,6 +199,60 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
                   service_id, taxonomy_term_id, 'service', 'service'
              FROM hsds_service_terms WHERE listed(NULL, service_id, NULL, NULL)
             ORDER BY service_id, taxonomy_term_id""",
+    ),
+    # Not HSDS (it has no events yet): a file of our own, named as an extension so a plain HSDS reader
+    # skips it. Times are local with their IANA zone; a confidential location's point is rounded.
+    EVENTS_FILE: (
+        (
+            "id",
+            "service_id",
+            "location_id",
+            "title",
+            "description",
+            "starts_at",
+            "ends_at",
+            "start_date",
+            "start_time",
+            "end_time",
+            "timezone",
+            "rrule",
+            "exdates",
+            "dates",
+            "location_name",
+            "address_1",
+            "city",
+            "state_province",
+            "postal_code",
+            "country",
+            "latitude",
+            "longitude",
+            "online_url",
+            "capacity",
+            "registration_url",
+            "free",
+            "fee",
+            "languages",
+            "attributes",
+            "genders",
+            "minimum_age",
+            "maximum_age",
+        ),
+        """SELECT e.id, e.service_id, e.location_id, e.title, e.description, hsds_instant(e.starts_at),
+                  hsds_instant(e.ends_at), e.start_date, to_char(e.start_time, 'HH24:MI'),
+                  to_char(e.start_time + make_interval(mins => e.duration_minutes), 'HH24:MI'), e.timezone,
+                  e.recurrence, array_to_string(e.exdates, ','), array_to_string(e.dates, ','), e.location_name,
+                  e.address_1, e.city, e.state_province, e.postal_code, e.country,
+                  coalesce(hsds_coordinate(l.latitude, l.confidential, l.approximate), e.latitude),
+                  coalesce(hsds_coordinate(l.longitude, l.confidential, l.approximate), e.longitude),
+                  e.online_url, e.capacity, e.registration_url,
+                  CASE WHEN e.free THEN 'true' WHEN NOT e.free THEN 'false' END, e.fee,
+                  array_to_string(e.languages, ','), array_to_string(e.attributes, ','),
+                  array_to_string(e.genders, ','), e.minimum_age, e.maximum_age
+             FROM events e LEFT JOIN locations l ON l.id = e.location_id
+            WHERE e.deleted_at IS NULL
+              AND (e.service_id IS NULL OR listed(NULL, e.service_id, NULL, NULL))
+              AND (e.location_id IS NULL OR listed(NULL, NULL, e.location_id, NULL))
+            ORDER BY e.id""",
     ),
 }
 
