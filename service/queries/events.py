@@ -10,24 +10,26 @@ import msgspec
 
 from schemas.events import Event, EventFields, EventPatch, Occurrence
 from service.errors import InvalidInput
+from service.queries.places import ADDRESS, LOCATION_COLUMNS, at_location
 from service.search.geo import check_timezone, timezone_at
 from service.search.recurrence import RecurrenceError, Timing, occurrences, parse_rule
+from service.search.weekly import end_time_of
 
 # Occurrences are stored from this long before a write (a search of the recent past still answers) ...
 STORED_BEFORE = dt.timedelta(days=31)
 # ... to this long after it; a search past the horizon extends it (extend_horizon) before it reads.
 HORIZON = dt.timedelta(days=800)
 
-COLUMNS = """
+COLUMNS = (
+    """
     e.id, e.title, e.description, e.service_id, e.location_id, e.location_name, e.address_1, e.city,
     e.state_province, e.postal_code, e.country, e.latitude, e.longitude, e.online_url, e.online_notes,
     e.starts_at, e.ends_at, e.start_date, e.start_time, e.duration_minutes, e.timezone, e.recurrence, e.exdates,
     e.dates, e.capacity, e.registration_url, e.free, e.fee, e.languages, e.attributes, e.genders, e.minimum_age,
     e.maximum_age, e.created_at, e.updated_at,
-    l.name AS l_name, l.address_1 AS l_address_1, l.city AS l_city, l.state_province AS l_state_province,
-    l.postal_code AS l_postal_code, l.country AS l_country, l.latitude AS l_latitude, l.longitude AS l_longitude,
-    l.confidential AS l_confidential, l.approximate AS l_approximate
 """
+    + LOCATION_COLUMNS
+)
 
 SELECT_EVENT = f"""
     SELECT {COLUMNS}
@@ -56,29 +58,17 @@ def _document(row: asyncpg.Record, exact: bool) -> dict[str, Any]:
     zone = zoneinfo.ZoneInfo(row["timezone"])
     place = None
     if row["location_id"] is not None:
-        hidden = bool(row["l_confidential"]) and not exact
-        place = {
-            "location_id": row["location_id"],
-            "name": row["location_name"] or row["l_name"],
-            **{c: None if hidden else row[f"l_{c}"] for c in ("address_1", "city", "state_province", "postal_code")},
-            "country": None if hidden else row["l_country"],
-            "latitude": _public(row["l_latitude"], hidden),
-            "longitude": _public(row["l_longitude"], hidden),
-            "approximate": hidden or bool(row["l_approximate"]),
-        }
+        place = at_location(row, exact)
     elif any(row[c] is not None for c in ("latitude", "address_1", "city", "location_name")):
         place = {
             "location_id": None,
             "name": row["location_name"],
-            **{c: row[c] for c in ("address_1", "city", "state_province", "postal_code", "country")},
+            **{c: row[c] for c in ADDRESS},
             "latitude": row["latitude"],
             "longitude": row["longitude"],
             "approximate": False,
         }
     start: dt.time | None = row["start_time"]
-    end = None
-    if start is not None:
-        end = (dt.datetime.combine(dt.date(2000, 1, 1), start) + dt.timedelta(minutes=row["duration_minutes"])).time()
     return {
         **{c: row[c] for c in ("id", "title", "description", "service_id", "online_url", "online_notes")},
         "place": place,
@@ -86,17 +76,12 @@ def _document(row: asyncpg.Record, exact: bool) -> dict[str, Any]:
         "ends_at": None if row["ends_at"] is None else row["ends_at"].astimezone(zone),
         "start_date": row["start_date"],
         "start_time": None if start is None else f"{start:%H:%M}",
-        "end_time": None if end is None else f"{end:%H:%M}",
+        "end_time": None if start is None else end_time_of(start, row["duration_minutes"]),
         **{c: row[c] for c in ("duration_minutes", "timezone", "recurrence", "capacity", "registration_url")},
         **{c: sorted(row[c]) for c in ("exdates", "dates")},
         **{c: list(row[c]) for c in ("languages", "attributes", "genders")},
         **{c: row[c] for c in ("free", "fee", "minimum_age", "maximum_age", "created_at", "updated_at")},
     }
-
-
-def _public(value: float | None, hidden: bool) -> float | None:
-    """A coordinate as anyone may see it: rounded to ~1 km at a confidential location (as public_coordinate)."""
-    return None if value is None else round(value, 2) if hidden else value
 
 
 SELECT_LOCATION_ZONE = "SELECT timezone FROM locations WHERE id = $1 AND deleted_at IS NULL"

@@ -11,20 +11,21 @@ import msgspec
 from schemas.meetings import Contact, Meeting, MeetingFields, MeetingPatch, MeetingResult, MeetingSource
 from service.curation.anonymity import first_name_and_initial
 from service.errors import InvalidInput
+from service.queries.places import ADDRESS, LOCATION_COLUMNS, at_location
 from service.search.geo import check_timezone, timezone_at
 from service.search.weekly import duration_minutes, end_time_of, status_of, week_spans
 
 # The meeting's own columns and its location's, as every read shows them.
-COLUMNS = """
+COLUMNS = (
+    """
     m.id, m.source, m.slug, m.name, m.days, m.start_time, m.duration_minutes, m.timezone, m.location_id,
     m.location_name, m.location_notes, m.address_1, m.city, m.state_province, m.postal_code, m.country,
     m.formatted_address, m.latitude, m.longitude, m.approximate, m.conference_url, m.conference_url_notes,
     m.conference_phone, m.conference_phone_notes, m.types, m.other_types, m.languages, m.fellowship,
     m.group_name, m.notes, m.regions, m.contacts::text AS contacts, m.url, m.updated, m.created_at, m.updated_at,
-    l.name AS l_name, l.address_1 AS l_address_1, l.city AS l_city, l.state_province AS l_state_province,
-    l.postal_code AS l_postal_code, l.country AS l_country, l.latitude AS l_latitude, l.longitude AS l_longitude,
-    l.confidential AS l_confidential, l.approximate AS l_approximate
 """
+    + LOCATION_COLUMNS
+)
 
 SELECT_MEETING = f"""
     SELECT {COLUMNS}
@@ -53,27 +54,13 @@ def _document(row: asyncpg.Record, exact: bool) -> dict[str, Any]:
     start: dt.time = row["start_time"]
     place = None
     if row["location_id"] is not None:
-        hidden = bool(row["l_confidential"]) and not exact
-        place = {
-            "location_id": row["location_id"],
-            "name": row["location_name"] or row["l_name"],
-            "notes": row["location_notes"],
-            "address_1": None if hidden else row["l_address_1"],
-            "city": None if hidden else row["l_city"],
-            "state_province": None if hidden else row["l_state_province"],
-            "postal_code": None if hidden else row["l_postal_code"],
-            "country": None if hidden else row["l_country"],
-            "formatted_address": None,
-            "latitude": _public(row["l_latitude"], hidden),
-            "longitude": _public(row["l_longitude"], hidden),
-            "approximate": hidden or bool(row["l_approximate"]),
-        }
+        place = {**at_location(row, exact), "notes": row["location_notes"], "formatted_address": None}
     elif any(row[c] is not None for c in ("latitude", "address_1", "city", "formatted_address", "location_name")):
         place = {
             "location_id": None,
             "name": row["location_name"],
             "notes": row["location_notes"],
-            **{c: row[c] for c in ("address_1", "city", "state_province", "postal_code", "country")},
+            **{c: row[c] for c in ADDRESS},
             "formatted_address": row["formatted_address"],
             "latitude": row["latitude"],
             "longitude": row["longitude"],
@@ -94,11 +81,6 @@ def _document(row: asyncpg.Record, exact: bool) -> dict[str, Any]:
         "contacts": msgspec.json.decode(row["contacts"], type=list[Contact]),
         **{c: row[c] for c in ("url", "updated", "created_at", "updated_at")},
     }
-
-
-def _public(value: float | None, hidden: bool) -> float | None:
-    """A coordinate as anyone may see it: rounded to ~1 km at a confidential location (as public_coordinate)."""
-    return None if value is None else round(value, 2) if hidden else value
 
 
 SELECT_LOCATION_ZONE = "SELECT timezone FROM locations WHERE id = $1 AND deleted_at IS NULL"
