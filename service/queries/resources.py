@@ -16,6 +16,7 @@ from service.queries.organizations import insert_organization
 from service.queries.phones import insert_phones
 from service.queries.schedules import insert_schedules
 from service.queries.services import insert_service
+from service.search.moments import Moment
 
 
 class Hit(NamedTuple):
@@ -45,25 +46,16 @@ def finish_item(
     return f'{head},"open_now":{opened},"distance_m":{distance},"capacity":{capacity},{hours},"match":{matched}}}'
 
 
-def _hits(rows: list[asyncpg.Record], match: str | None = None) -> list[Hit]:
-    """Search rows (id, sort_key, distance_m, open_now, head, capacity, hours) as finished hits; each
-    matched as given, else as its own match column says (if it has one)."""
-    return [
-        Hit(
-            row["id"],
-            row["sort_key"],
-            row["distance_m"],
-            finish_item(
-                row["head"],
-                row["open_now"],
-                row["distance_m"],
-                row["capacity"],
-                row["hours"],
-                match or row.get("match"),
-            ),
-        )
-        for row in rows
-    ]
+def _hits(rows: list[asyncpg.Record], filters: SearchFilters, match: str | None = None) -> list[Hit]:
+    """Search rows (id, sort_key, distance_m, head and the EXTRAS columns) as finished hits at the
+    filters' instant; each matched as given, else as its own match column says (if it has one)."""
+    moment = Moment(filters.evaluated_at, filters.capacity_max_age)
+    hits = []
+    for row in rows:
+        capacity, hours = moment.fields(row)
+        item = finish_item(row["head"], row["open_now"], row["distance_m"], capacity, hours, match or row.get("match"))
+        hits.append(Hit(row["id"], row["sort_key"], row["distance_m"], item))
+    return hits
 
 
 # An indexed filter that can pick a search's rows when it leaves few (count_candidates); "facets" is
@@ -132,10 +124,9 @@ class _Search:
         if filters.has_capacity is not None:
             self.keep(_WHERE_CAPACITY, unit=filters.has_capacity, since=filters.evaluated_at - filters.capacity_max_age)
 
-    def extras(self, at: str, filters: SearchFilters) -> str:
-        """The columns each result needs as of the request: open_now, capacity and hours."""
-        open_now, hours = OPEN_AT.format(at=at), HOURS_AT.format(at=at)
-        return _EXTRAS.format(at=at, max_age=self.param(filters.capacity_max_age), open_now=open_now, hours=hours)
+    def extras(self, at: str) -> str:
+        """The columns each result needs as of the request (EXTRAS), at the parameter `at`."""
+        return EXTRAS.format(at=at, open_now=OPEN_AT.format(at=at))
 
     def sql(self, template: str, limit: int | None = None, **parts: str) -> str:
         """The template with its conditions, its limit and the other named parts."""
@@ -153,28 +144,33 @@ def row_count(count: int) -> str:
     return str(count)
 
 
-# Most resources report no capacity: skip the function call for them. Hours come from the
-# timeline while it covers the instant, else from resource_hours().
-HOURS_AT = (
-    "CASE WHEN r.timeline_since <= {at}::timestamptz AND {at}::timestamptz < r.timeline_until "
-    "THEN timeline_hours(r.timeline_starts, r.timeline_ends, r.timeline_days, r.timeline_from, r.timezone, {at}) "
-    "ELSE resource_hours_by_id(r.id, {at}) END"
-)
-_EXTRAS = (
-    "{open_now} AS open_now, "
-    "CASE WHEN r.capacity = '[]'::jsonb THEN '[]' ELSE capacity_json(r.capacity, {at}, {max_age}::interval) END"
-    " AS capacity, {hours} AS hours"
+# What each result needs as of the request ({at}), for the rows a search returns only: open_now, the
+# latest capacity reports as stored, and while the row's timeline covers the instant the end of the
+# opening it falls in and the next opening's start (seconds since the epoch: compared and formatted
+# faster than datetimes) and the day's hours, which service.search.moments
+# turns into the result's fields; else the hours ready-made by resource_hours().
+_COVERS = "r.timeline_since <= {at}::timestamptz AND {at}::timestamptz < r.timeline_until"
+_SPAN = "width_bucket({at}::timestamptz, r.timeline_starts)"
+EXTRAS = (
+    "{open_now} AS open_now, CASE WHEN r.capacity <> '[]'::jsonb THEN r.capacity END AS capacity, "
+    f"CASE WHEN {_COVERS} THEN date_part('epoch', r.timeline_ends[{_SPAN}]) END AS span_end, "
+    f"CASE WHEN {_COVERS} THEN date_part('epoch', r.timeline_starts[coalesce({_SPAN}, 0) + 1]) END AS next_start, "
+    f"CASE WHEN {_COVERS} THEN r.timeline_days[({{at}}::timestamptz AT TIME ZONE r.timezone)::date"
+    " - r.timeline_from + 1] END AS today, r.timezone, "
+    f"CASE WHEN {_COVERS} THEN NULL ELSE resource_hours_by_id(r.id, {{at}}::timestamptz) END AS hours"
 )
 
 _WHERE_STATUS = "r.status = any({statuses}::text[])"
 _WHERE_CATEGORIES = "r.categories && {categories}::text[]"
 # resource_open_at() with its fast paths written out, as a filter and as a column: the weekly
 # hours for resources without exceptions (1.5 us a row instead of 7), else the timeline laid out
-# when the row was written (refresh_resource_index()) while it covers the instant.
+# when the row was written (refresh_resource_index()) while it covers the instant. The weekly hours
+# come first: on a DST night an opening that ends at a local time the clocks skip ends on the
+# timeline an hour later than on the wall clock, which is what the weekly hours follow.
 OPEN_AT = (
     "CASE WHEN r.hours_simple AND cardinality(r.exception_dates) = 0 "
     "THEN r.week_open @> week_second({at}::timestamptz, r.timezone) "
-    "WHEN r.timeline_since <= {at}::timestamptz AND {at}::timestamptz < r.timeline_until "
+    f"WHEN {_COVERS} "
     "THEN coalesce({at}::timestamptz < r.timeline_ends[width_bucket({at}::timestamptz, r.timeline_starts)], false) "
     "ELSE resource_open_at_by_id(r.id, {at}::timestamptz) END"
 )
@@ -333,7 +329,7 @@ def nearest_statement(
     with a driver, ranking the few rows that filter leaves."""
     search = _Search(latitude, longitude, filters.evaluated_at)
     search.filter(filters, driver)
-    extras = search.extras("$3", filters)
+    extras = search.extras("$3")
     if exact:
         return _nearest_rows(search, radius_m, after, limit, driver is not None, extras), search.args
     parts = _nearest_ids(search, radius_m, after, limit, driver is not None)
@@ -382,7 +378,7 @@ def nearby_statement(
     driver, ranking the few rows that filter leaves)."""
     search = _Search(latitude, longitude, filters.evaluated_at)
     served = WITH_SERVED.format(postal_code=search.param(postal_code))
-    extras = search.extras("$3", filters)
+    extras = search.extras("$3")
     search.filter(filters, driver)
     parts = ""
     if after is None or after[0] <= 0:  # area matches sort first (key 0): a later page has none left
@@ -419,7 +415,7 @@ async def select_nearest(
         return nearest_statement(latitude, longitude, radius_m, filters, after, limit, exact, driver)
 
     rows = await _fetch_page(conn, statement, limit, windowed)
-    return sorted(_hits(rows), key=lambda hit: (hit.sort_key, hit.id))
+    return sorted(_hits(rows, filters), key=lambda hit: (hit.sort_key, hit.id))
 
 
 async def _fetch_page(
@@ -457,7 +453,7 @@ async def select_nearby(
     def statement(exact: bool) -> tuple[str, list[object]]:
         return nearby_statement(latitude, longitude, postal_code, radius_m, filters, after, limit, exact, driver)
 
-    return _hits(await _fetch_page(conn, statement, limit, windowed))
+    return _hits(await _fetch_page(conn, statement, limit, windowed), filters)
 
 
 # How many resources a search within a radius holds: the nearby ones and the services whose area
@@ -517,11 +513,11 @@ async def select_by_name(
     """Up to limit resources by service name, after a cursor key."""
     search = _Search(filters.evaluated_at)
     search.filter(filters, driver)
-    extras = search.extras("$1", filters)
+    extras = search.extras("$1")
     if after is not None:
         search.keep(_WHERE_AFTER_NAME, key=after[0], id=after[1])
     sql = search.sql(SELECT_BY_NAME if driver is None else SELECT_BY_NAME_FEW, limit, extras=extras)
-    return _hits(await conn.fetch(sql, *search.args), None)
+    return _hits(await conn.fetch(sql, *search.args), filters)
 
 
 # How many rows one indexed filter leaves, counting no further than limit. Where that is few, a
@@ -632,7 +628,7 @@ def words_statement(
         search = _Search(filters.evaluated_at)
         sort, distance, at = _SORT_RELEVANCE, "NULL::float8", "$1"
     search.filter(filters)
-    extras = search.extras(at, filters)
+    extras = search.extras(at)
     if after is not None:
         search.where.append(_WHERE_AFTER_SORT.format(sort=sort, key=search.param(after[0]), id=search.param(after[1])))
     query = _words_query(search, queries)
@@ -701,7 +697,7 @@ async def select_documents(
 ) -> dict[UUID, asyncpg.Record]:
     """The documents (with their per-request fields) of these resources."""
     search = _Search(filters.evaluated_at)
-    extras = search.extras("$1", filters)
+    extras = search.extras("$1")
     sql = search.sql(SELECT_DOCUMENTS, extras=extras, ids=search.param(ids))
     return {row["id"]: row for row in await conn.fetch(sql, *search.args)}
 
@@ -735,24 +731,17 @@ async def select_by_words(
             )[:limit]
             if exhausted or len(page) == limit:
                 documents = await select_documents(conn, filters, [row["id"] for row in page])
-                return [
-                    Hit(
-                        row["id"],
-                        row["sort_key"],
-                        row["distance_m"],
-                        finish_item(
-                            documents[row["id"]]["head"],
-                            documents[row["id"]]["open_now"],
-                            row["distance_m"],
-                            documents[row["id"]]["capacity"],
-                            documents[row["id"]]["hours"],
-                            "nearby",
-                        ),
+                moment, hits = Moment(filters.evaluated_at, filters.capacity_max_age), []
+                for row in page:
+                    document = documents[row["id"]]
+                    capacity, hours = moment.fields(document)
+                    item = finish_item(
+                        document["head"], document["open_now"], row["distance_m"], capacity, hours, "nearby"
                     )
-                    for row in page
-                ]
+                    hits.append(Hit(row["id"], row["sort_key"], row["distance_m"], item))
+                return hits
     sql, args = words_statement(origin, radius_m, filters, queries, after, limit)
-    return _hits(await conn.fetch(sql, *args), None if origin is None else "nearby")
+    return _hits(await conn.fetch(sql, *args), filters, None if origin is None else "nearby")
 
 
 # A word not in the vocabulary is replaced by the most similar one that is (trigram similarity
@@ -774,9 +763,8 @@ async def select_corrections(conn: asyncpg.Connection, words: list[str]) -> dict
     return {row["word"]: row["correction"] for row in await conn.fetch(SELECT_CORRECTIONS, words)}
 
 
-SELECT_RESOURCE = """
-    SELECT resource_open_at(r, $2) AS open_now, r.head, capacity_json(r.capacity, $2, $3) AS capacity,
-           resource_hours(r, $2) AS hours
+SELECT_RESOURCE = f"""
+    SELECT r.head, {EXTRAS.format(at="$2", open_now=OPEN_AT.format(at="$2"))}
       FROM resource_index r WHERE r.id = $1
 """
 
@@ -788,8 +776,11 @@ async def select_resource(
     capacity_max_age: dt.timedelta = dt.timedelta(hours=24),
 ) -> str | None:
     """One resource as its JSON item, open_now and capacity evaluated at an instant."""
-    row = await conn.fetchrow(SELECT_RESOURCE, resource_id, at, capacity_max_age)
-    return None if row is None else finish_item(row["head"], row["open_now"], None, row["capacity"], row["hours"])
+    row = await conn.fetchrow(SELECT_RESOURCE, resource_id, at)
+    if row is None:
+        return None
+    capacity, hours = Moment(at, capacity_max_age).fields(row)
+    return finish_item(row["head"], row["open_now"], None, capacity, hours)
 
 
 REFRESH_TIMELINES = "SELECT refresh_timelines(now() + interval '9 days', $1)"
