@@ -248,7 +248,7 @@ class ResourceController(Controller):
             or (format is None and "application/geo+json" in request.headers.get("accept", "")),
         )
         page = await search(conn, search_request, state.windowed_knn, state.candidates, state.corrections)
-        state.served.record(hit.id for hit in page.hits)
+        state.served.record([hit.id for hit in page.hits])
         if search_request.shape == "geojson":
             return Response(
                 _feature_collection(page),  # type: ignore[arg-type]  # pre-encoded GeoJSON

@@ -12,6 +12,7 @@ import zoneinfo
 from collections.abc import Mapping
 from typing import Any
 
+import asyncpg
 import msgspec
 
 # A timeline's closing or next opening further than this many local days ahead is not shown
@@ -119,7 +120,7 @@ class Moment:
     def __init__(self, at: dt.datetime, max_age: dt.timedelta) -> None:
         self.at, self.seconds, self.max_age = at, at.timestamp(), max_age
 
-    def fields(self, row: Mapping[str, Any]) -> tuple[str, str]:
+    def fields(self, row: asyncpg.Record | Mapping[str, Any]) -> tuple[str, str]:
         """A search row's capacity array and hours members; hours come ready from SQL where no
         timeline covers the instant."""
         hours = row["hours"]
