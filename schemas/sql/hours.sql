@@ -302,28 +302,6 @@ BEGIN
 END
 $$;
 
--- resource_hours() read from a timeline (refresh_resource_index()) for an instant in [since, until):
--- the same "closes_at", "opens_next_at" and "hours_today" members, from two array lookups.
-CREATE OR REPLACE FUNCTION timeline_hours(p_starts timestamptz[], p_ends timestamptz[], p_days text[], p_from date,
-                                          p_tz text, p_at timestamptz) RETURNS text
-LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
-DECLARE
-    span int := coalesce(width_bucket(p_at, p_starts), 0);
-    horizon timestamptz := ((p_at AT TIME ZONE p_tz)::date + 8)::timestamp AT TIME ZONE p_tz;
-    closing timestamptz;
-    next_opening timestamptz;
-BEGIN
-    IF span > 0 AND p_at < p_ends[span] THEN
-        closing := CASE WHEN p_ends[span] < horizon THEN p_ends[span] END;
-    ELSIF p_starts[span + 1] < horizon THEN
-        next_opening := p_starts[span + 1];
-    END IF;
-    RETURN '"closes_at":' || coalesce('"' || local_iso(closing, p_tz) || '"', 'null')
-        || ',"opens_next_at":' || coalesce('"' || local_iso(next_opening, p_tz) || '"', 'null')
-        || ',"hours_today":' || p_days[(p_at AT TIME ZONE p_tz)::date - p_from + 1];
-END
-$$;
-
 -- resource_open_at() and resource_hours() of a search row given by its id: what searches call when
 -- no timeline covers the instant, so that their statements never carry whole rows (a whole-row
 -- reference makes every row the scan passes be copied out, used or not).

@@ -13,3 +13,5 @@ DROP FUNCTION IF EXISTS reindex_after_services();
 DROP FUNCTION IF EXISTS services_serving(float8, float8, text);
 DROP FUNCTION IF EXISTS resource_timeline(text, smallint[], time[], time[], date[], date[], text[], date[], time[], time[], timestamptz);
 DROP FUNCTION IF EXISTS location_document(uuid, text, text, float8, float8, text, text, text, text, text, text, text, text, boolean);
+-- The hours of a search result are finished in Python from the timeline (service/search/moments.py).
+DROP FUNCTION IF EXISTS timeline_hours(timestamptz[], timestamptz[], text[], date, text, timestamptz);

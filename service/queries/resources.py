@@ -50,12 +50,14 @@ def _hits(rows: list[asyncpg.Record], filters: SearchFilters, match: str | None 
     """Search rows (id, sort_key, distance_m, head and the EXTRAS columns) as finished hits at the
     filters' instant; each matched as given, else as its own match column says (if it has one)."""
     moment = Moment(filters.evaluated_at, filters.capacity_max_age)
-    hits = []
-    for row in rows:
-        capacity, hours = moment.fields(row)
-        item = finish_item(row["head"], row["open_now"], row["distance_m"], capacity, hours, match or row.get("match"))
-        hits.append(Hit(row["id"], row["sort_key"], row["distance_m"], item))
-    return hits
+    return [_hit(moment, row, row, match or row.get("match")) for row in rows]
+
+
+def _hit(moment: Moment, key: asyncpg.Record, document: asyncpg.Record, match: str | None) -> Hit:
+    """One hit: its id, sort key and distance from key, its item finished from document's columns."""
+    capacity, hours = moment.fields(document)
+    item = finish_item(document["head"], document["open_now"], key["distance_m"], capacity, hours, match)
+    return Hit(key["id"], key["sort_key"], key["distance_m"], item)
 
 
 # An indexed filter that can pick a search's rows when it leaves few (count_candidates); "facets" is
@@ -731,15 +733,8 @@ async def select_by_words(
             )[:limit]
             if exhausted or len(page) == limit:
                 documents = await select_documents(conn, filters, [row["id"] for row in page])
-                moment, hits = Moment(filters.evaluated_at, filters.capacity_max_age), []
-                for row in page:
-                    document = documents[row["id"]]
-                    capacity, hours = moment.fields(document)
-                    item = finish_item(
-                        document["head"], document["open_now"], row["distance_m"], capacity, hours, "nearby"
-                    )
-                    hits.append(Hit(row["id"], row["sort_key"], row["distance_m"], item))
-                return hits
+                moment = Moment(filters.evaluated_at, filters.capacity_max_age)
+                return [_hit(moment, row, documents[row["id"]], "nearby") for row in page]
     sql, args = words_statement(origin, radius_m, filters, queries, after, limit)
     return _hits(await conn.fetch(sql, *args), filters, None if origin is None else "nearby")
 

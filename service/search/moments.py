@@ -2,8 +2,8 @@
 
 PostgreSQL hands over the row's current opening from the timeline laid out when it was written
 (refresh_resource_index(), schemas/sql/search_index.sql) and its latest capacity reports as stored;
-formatting them here costs the web process about 2 us a result where the SQL functions that did it
-(timeline_hours(), capacity_json()) cost PostgreSQL about 12.
+formatting them here costs the web process about 2 us a result where the SQL that did it (a plpgsql
+function reading the timeline, capacity_json()) cost PostgreSQL about 12.
 """
 
 import datetime as dt
@@ -16,14 +16,8 @@ import asyncpg
 import msgspec
 
 # A timeline's closing or next opening further than this many local days ahead is not shown
-# (timeline_hours() in schemas/sql/hours.sql draws the same line).
+# (resource_hours() in schemas/sql/hours.sql lays out the same days).
 HORIZON_DAYS = 8
-
-
-@functools.lru_cache(maxsize=1024)
-def zone(name: str) -> zoneinfo.ZoneInfo:
-    """The IANA time zone of that name; the resource index only holds valid ones."""
-    return zoneinfo.ZoneInfo(name)
 
 
 def local_iso(at: dt.datetime, tz: zoneinfo.ZoneInfo) -> str:
@@ -35,13 +29,13 @@ def local_iso(at: dt.datetime, tz: zoneinfo.ZoneInfo) -> str:
 # one with its zone's rules costs ~1.5 us, finding it again ~0.1.
 @functools.lru_cache(maxsize=8192)
 def _local_iso(seconds: float, timezone: str) -> str:
-    return local_iso(dt.datetime.fromtimestamp(seconds, dt.UTC), zone(timezone))
+    return local_iso(dt.datetime.fromtimestamp(seconds, dt.UTC), zoneinfo.ZoneInfo(timezone))
 
 
 @functools.lru_cache(maxsize=1024)
 def _horizon(seconds: float, timezone: str) -> float:
     """Local midnight HORIZON_DAYS after an instant's local day (both in seconds since the epoch)."""
-    tz = zone(timezone)
+    tz = zoneinfo.ZoneInfo(timezone)
     day = dt.datetime.fromtimestamp(seconds, tz).date() + dt.timedelta(days=HORIZON_DAYS)
     return dt.datetime.combine(day, dt.time(), tzinfo=tz).timestamp()
 
