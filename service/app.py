@@ -69,7 +69,7 @@ from service.routes.keys import KeyController
 from service.routes.locations import LocationController
 from service.routes.meetings import MeetingController, MeetingSourceController
 from service.routes.organizations import OrganizationController
-from service.routes.resources import ResourceController
+from service.routes.resources import ResourceController, fast_search
 from service.routes.services import ServiceController
 from service.routes.suggestions import SuggestionController
 from service.routes.verifications import list_stale, list_verifications, verify_service
@@ -299,7 +299,7 @@ def create_app(settings: Settings) -> Litestar:
     )
     document_problems(app)
     document_streams(app)
-    app.asgi_handler = edge_middleware(app)
+    app.asgi_handler = edge_middleware(app, fast_search)
     return app
 
 

@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, cast
 
 import asyncpg
@@ -140,10 +140,17 @@ async def provide_connection(state: AppState, request: Request[Any, Any, Any]) -
         yield conn
 
 
+def request_connection(
+    state: AppState, request: Request[Any, Any, Any]
+) -> AbstractAsyncContextManager[asyncpg.Connection]:
+    """A pooled connection of the primary for one request (see primary_connection)."""
+    return primary_connection(state, request.method, request.scope)
+
+
 @asynccontextmanager
-async def request_connection(state: AppState, request: Request[Any, Any, Any]) -> AsyncIterator[asyncpg.Connection]:
-    """A pooled connection of the primary for one request; writes carry who made them, and leave the
-    consistency token of their answer in the scope."""
+async def primary_connection(state: AppState, method: str, scope: Scope) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection of the primary for one request, by its method and ASGI scope; writes carry
+    who made them, and leave the consistency token of their answer in the scope."""
     pool: asyncpg.Pool = state.pool
     try:
         # A timeout block rather than acquire(timeout=): asyncpg would run the wait in a task of its own.
@@ -151,15 +158,15 @@ async def request_connection(state: AppState, request: Request[Any, Any, Any]) -
             conn = await pool.acquire()
     except UNAVAILABLE as error:
         raise DatabaseUnavailable(str(error) or type(error).__name__) from error
-    writes = request.method not in READS
+    writes = method not in READS
     try:
         if writes:
-            caller = request.scope.get("commonground.caller")
+            caller = scope.get("commonground.caller")
             try:
                 await conn.execute(
                     SET_ACTOR,
                     str(getattr(caller, "key_id", None) or "anonymous"),
-                    request.scope.get("state", {}).get("request_id", ""),
+                    scope.get("state", {}).get("request_id", ""),
                 )
             except BROKEN as error:
                 drop(conn)
@@ -176,7 +183,7 @@ async def request_connection(state: AppState, request: Request[Any, Any, Any]) -
             if writes and not conn.is_closed():
                 if conn.is_in_transaction():
                     await conn.execute("ROLLBACK")
-                await _after_write(state, request.scope, conn)
+                await _after_write(state, scope, conn)
             await pool.release(conn)
         except UNAVAILABLE:
             log.warning("dropping a broken connection")

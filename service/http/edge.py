@@ -8,6 +8,7 @@ of the request headers and one wrapper of `send`, instead of a layer each.
 
 import asyncio
 import time
+from collections.abc import Callable
 
 from litestar import Litestar
 from litestar.enums import ScopeType
@@ -24,11 +25,14 @@ from service.replicas import retry_on_primary
 from service.state import app_state
 
 
-def edge_middleware(app: Litestar) -> ASGIApp:
-    """Wrap the app (its router and everything inside) in the per-request work every answer shares."""
+def edge_middleware(app: Litestar, reads_first: Callable[[ASGIApp], ASGIApp] | None = None) -> ASGIApp:
+    """Wrap the app (its router and everything inside) in the per-request work every answer shares;
+    reads_first wraps what reads go to (a route's own shortcut past the router)."""
     inner = app.asgi_handler
     allow = Allow(app)
     plain = stream_middleware(retry_on_primary(inner))
+    if reads_first is not None:
+        plain = reads_first(plain)
     # Replays and idempotency problems are answers of their own, without Allow: only the app's are edited.
     posted = stream_middleware(idempotency_middleware(allow.middleware(inner)))
 
