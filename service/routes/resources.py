@@ -372,8 +372,20 @@ _DATE_TIME = re.compile(
 )
 _SMALL = re.compile(r"0|[1-9][0-9]{0,2}")
 _UNIT_SLUG = re.compile(r"[a-z][a-z0-9-]*")
-_ROUTED_HEADERS = frozenset({b"accept-encoding", b"if-none-match", b"origin"})
+_ROUTED_HEADERS = frozenset({b"if-none-match", b"origin"})
 _JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+def _routed(name: bytes, value: bytes) -> bool:
+    """Whether a request header asks for an answer only the route makes: conditional, cross-origin,
+    GeoJSON, or in a coding its compression layer applies (the layer's own test: br or gzip in the value)."""
+    if name == b"accept-encoding":
+        return b"br" in value or b"gzip" in value
+    return name in _ROUTED_HEADERS or (name == b"accept" and b"geo+json" in value)
+
+
+def _instant(value: str) -> object:
+    return dt.datetime.fromisoformat(value) if _DATE_TIME.fullmatch(value) else None
 
 
 def _text(most: int) -> Callable[[str], object]:
@@ -400,8 +412,8 @@ _SCALARS: dict[str, tuple[str, Callable[[str], object]]] = {
     "radius": ("radius", lambda value: float(value) if _DECIMAL.fullmatch(value) else None),
     "unit": ("unit", _one_of(Literal["mi", "km"])),
     "open_now": ("open_now", lambda value: {"true": True, "false": False}.get(value)),
-    "open_at": ("open_at", lambda value: dt.datetime.fromisoformat(value) if _DATE_TIME.fullmatch(value) else None),
-    "at": ("at", lambda value: dt.datetime.fromisoformat(value) if _DATE_TIME.fullmatch(value) else None),
+    "open_at": ("open_at", _instant),
+    "at": ("at", _instant),
     "age": ("age", _whole(0, 130)),
     "limit": ("limit", _whole(1, 100)),
     "gender": ("gender", _one_of(Gender)),
@@ -446,8 +458,7 @@ def fast_search(app: ASGIApp) -> ASGIApp:
         if scope["type"] == ScopeType.HTTP and scope["path"] == "/v1/resources" and scope["method"] == "GET":
             state = app_state(scope["app"])
             if not (state.replicas or state.settings.cors_origins) and not any(
-                name in _ROUTED_HEADERS or (name == b"accept" and b"geo+json" in value)
-                for name, value in scope["headers"]
+                _routed(name, value) for name, value in scope["headers"]
             ):
                 arguments = _plain_arguments(scope["query_string"])
         if arguments is None:
