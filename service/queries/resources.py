@@ -232,7 +232,7 @@ _WHERE_AFTER_ID = "r.id > {id}::uuid"
 # distance alone (KNN on every version) over a window a little longer than the page, and the
 # outer query sorts that window by (distance, id). When the window ends inside the page's last
 # group of equal distances, the window may have cut that group short: the exact statements
-# (SELECT_NEAREST_ROWS) then answer instead.
+# (SELECT_NEAREST_IDS_EXACT) then answer instead.
 TIE_WINDOW = 16
 
 # The nearest part of a search: ids and sort keys only, from the GiST index. Windowed: the
@@ -250,14 +250,17 @@ SELECT_NEAREST_IDS = """
      LIMIT {limit}
 """
 
-# The nearest part when its indexed filters leave few rows (count_candidates): rank them all. The
-# "+ 0" keeps PostgreSQL from walking the nearest-first index instead, testing every row it passes.
-SELECT_NEAREST_IDS_FEW = """
+# The nearest part in its exact order (distance, id): from PostgreSQL 17 an incremental sort of the
+# KNN walk; or, when its indexed filters leave few rows (count_candidates), all of them ranked
+# (BY_DISTANCE_RANKED). Ids and sort keys only: SELECT_PAGE adds the documents and the per-request
+# columns for the page's rows after the sort. Carrying them through the sort cost more than the
+# join back (10k, PostgreSQL CPU per plain search: 920 us against 530-800).
+SELECT_NEAREST_IDS_EXACT = """
     SELECT 'nearby'::text AS match, r.id, r.geo <-> ll_to_earth($1, $2) AS sort_key,
            NULL::float8 AS window_edge, NULL::bigint AS window_rows
       FROM resource_index r
      WHERE r.geo IS NOT NULL AND {where}
-     ORDER BY (r.geo <-> ll_to_earth($1, $2)) + 0, r.id
+     ORDER BY {distance}, r.id
      LIMIT {limit}
 """
 
@@ -274,9 +277,8 @@ SELECT_SERVING = """
      ORDER BY r.id
      LIMIT {limit}
 """
-# The serving part's columns beside the windowed nearest ids, and as rows of their own (below).
+# The serving part's columns beside the nearest ids.
 SERVING_IDS = "NULL::float8 AS window_edge, NULL::bigint AS window_rows"
-SERVING_ROWS = "r.head, NULL::float8 AS distance_m, {extras}"
 
 # The page of a search from a point: the parts' best rows by (sort key, id), and only for those
 # the document and what is evaluated per request. With area matches, `served` holds the services
@@ -289,26 +291,11 @@ SELECT_PAGE = """
       FROM (SELECT u.* FROM ({parts}) AS u ORDER BY u.sort_key, u.id LIMIT {limit}) AS p
       JOIN resource_index r ON r.id = p.id
 """
-# From PostgreSQL 17 a part ordered by (distance, id) is an incremental sort of the KNN scan, so each
-# part can carry its columns: PostgreSQL evaluates the per-request ones after the part's LIMIT, for
-# the rows kept only, with no join back to the table for the page (SELECT_PAGE's shape).
-SELECT_NEAREST_ROWS = """
-    SELECT 'nearby'::text AS match, r.id, r.geo <-> ll_to_earth($1, $2) AS sort_key, r.head,
-           geodesic_m($1, $2, r.latitude, r.longitude) AS distance_m, {extras}
-      FROM resource_index r
-     WHERE r.geo IS NOT NULL AND {where}
-     ORDER BY {distance}, r.id
-     LIMIT {limit}
-"""
-# Walking the nearest-first index, or (with a driver) ranking the few rows it leaves: the "+ 0" of
-# SELECT_NEAREST_IDS_FEW.
+# Walking the nearest-first index, or (with a driver) ranking the few rows it leaves, the "+ 0"
+# keeping PostgreSQL from walking the index instead and testing every row it passes.
 BY_DISTANCE = "r.geo <-> ll_to_earth($1, $2)"
 BY_DISTANCE_RANKED = "(r.geo <-> ll_to_earth($1, $2)) + 0"
 
-SELECT_ROWS = """
-    {served}
-    SELECT u.* FROM ({parts}) AS u ORDER BY u.sort_key, u.id LIMIT {limit}
-"""
 WITH_SERVED = "WITH served AS MATERIALIZED (SELECT serving_services($1, $2, {postal_code}::text) AS ids)"
 # Nearby places leave out the services already listed for their area.
 _WHERE_NOT_SERVED = (
@@ -332,36 +319,22 @@ def nearest_statement(
     search = _Search(latitude, longitude, filters.evaluated_at)
     search.filter(filters, driver)
     extras = search.extras("$3")
-    if exact:
-        return _nearest_rows(search, radius_m, after, limit, driver is not None, extras), search.args
-    parts = _nearest_ids(search, radius_m, after, limit, driver is not None)
+    parts = _nearest_ids(search, radius_m, after, limit, driver is not None, exact)
     return SELECT_PAGE.format(served="", parts=parts, limit=row_count(limit), extras=extras), search.args
 
 
-def _keep_nearest(search: _Search, radius_m: float | None, after: tuple[float, UUID] | None) -> None:
-    """The nearest part's own conditions: within the radius, after the cursor."""
+def _nearest_ids(
+    search: _Search, radius_m: float | None, after: tuple[float, UUID] | None, limit: int, few: bool, exact: bool
+) -> str:
+    """The nearest part of a search (ids and sort keys), within the radius and after the cursor:
+    exact, ranked when few, else windowed."""
     if radius_m is not None:
         search.keep(_WHERE_WITHIN, radius=radius_m)
     if after is not None:
         search.keep(_WHERE_AFTER_CHORD, key=after[0], id=after[1])
-
-
-def _nearest_rows(
-    search: _Search, radius_m: float | None, after: tuple[float, UUID] | None, limit: int, few: bool, extras: str
-) -> str:
-    """The nearest part of a search with its columns (exact order), its own conditions added."""
-    _keep_nearest(search, radius_m, after)
-    distance = BY_DISTANCE_RANKED if few else BY_DISTANCE
-    return search.sql(SELECT_NEAREST_ROWS, limit, extras=extras, distance=distance)
-
-
-def _nearest_ids(
-    search: _Search, radius_m: float | None, after: tuple[float, UUID] | None, limit: int, few: bool
-) -> str:
-    """The windowed nearest part of a search (ids and sort keys), its own conditions added."""
-    _keep_nearest(search, radius_m, after)
-    if few:
-        return search.sql(SELECT_NEAREST_IDS_FEW, limit)
+    if few or exact:
+        distance = BY_DISTANCE_RANKED if few else BY_DISTANCE
+        return search.sql(SELECT_NEAREST_IDS_EXACT, limit, distance=distance)
     return search.sql(SELECT_NEAREST_IDS, limit, window=row_count(limit + TIE_WINDOW))
 
 
@@ -385,13 +358,9 @@ def nearby_statement(
     parts = ""
     if after is None or after[0] <= 0:  # area matches sort first (key 0): a later page has none left
         after_sql = "true" if after is None else _WHERE_AFTER_ID.format(id=search.param(after[1]))
-        columns = SERVING_ROWS.format(extras=extras) if exact else SERVING_IDS
-        parts = "(" + search.sql(SELECT_SERVING, limit, after=after_sql, columns=columns) + ") UNION ALL "
+        parts = "(" + search.sql(SELECT_SERVING, limit, after=after_sql, columns=SERVING_IDS) + ") UNION ALL "
     search.where.append(_WHERE_NOT_SERVED)
-    if exact:
-        parts += "(" + _nearest_rows(search, radius_m, after, limit, driver is not None, extras) + ")"
-        return SELECT_ROWS.format(served=served, parts=parts, limit=row_count(limit)), search.args
-    parts += "(" + _nearest_ids(search, radius_m, after, limit, driver is not None) + ")"
+    parts += "(" + _nearest_ids(search, radius_m, after, limit, driver is not None, exact) + ")"
     return SELECT_PAGE.format(served=served, parts=parts, limit=row_count(limit), extras=extras), search.args
 
 
