@@ -57,7 +57,9 @@ from service.routes.exports import export_hsds_zip, export_meetings
 from service.routes.field import field_file, field_manifest, field_page, field_worker
 from service.routes.health import healthz, metrics, readyz
 from service.routes.history import (
+    EventHistoryController,
     LocationHistoryController,
+    MeetingHistoryController,
     OrganizationHistoryController,
     ServiceHistoryController,
     purge_listing,
@@ -245,6 +247,8 @@ def create_app(settings: Settings) -> Litestar:
             ServiceHistoryController,
             OrganizationHistoryController,
             LocationHistoryController,
+            MeetingHistoryController,
+            EventHistoryController,
             purge_listing,
             verify_service,
             list_verifications,

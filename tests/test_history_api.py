@@ -4,7 +4,9 @@ import asyncio
 
 from service.imports.importer import run_import
 from tests.conftest import ADMIN, ANY_VERSION
-from tests.factories import ohana_export, resource_body
+from tests.factories import bearer, make_key, ohana_export, resource_body
+from tests.test_events_api import event_body
+from tests.test_meetings_api import meeting_body
 
 BOOTSTRAP = "00000000-0000-0000-0000-000000000000"
 
@@ -260,3 +262,82 @@ async def test_a_creation_keeps_no_copy_of_the_row_yet_reads_and_reverts_as_one(
         "active",
         None,
     )
+
+
+async def test_a_meeting_has_its_history_paged_and_guarded_like_a_listing(client):
+    made = (await client.post("/v1/meetings", json=meeting_body(), headers=ADMIN)).json()
+    path = f"/v1/meetings/{made['id']}"
+    edit = await client.patch(path, json={"notes": "Ring the bell"}, headers={**ANY_VERSION, "X-Request-ID": "m-1"})
+    assert edit.status_code == 200, edit.text
+    assert (await client.delete(path, headers=ANY_VERSION)).status_code == 204
+    # A deleted meeting's history stays readable.
+    entries = await history(client, path)
+    assert [e["op"] for e in entries] == ["delete", "update", "create"]
+    assert entries[1]["changes"]["notes"] == [None, "Ring the bell"] and entries[1]["request_id"] == "m-1"
+    assert entries[2]["changes"]["name"] == [None, "Tuesday Night Hope"]
+    first = (await client.get(f"{path}/history", params={"limit": 2}, headers=ADMIN)).json()
+    assert [e["op"] for e in first["items"]] == ["delete", "update"] and first["next_cursor"]
+    rest = (
+        await client.get(f"{path}/history", params={"limit": 2, "cursor": first["next_cursor"]}, headers=ADMIN)
+    ).json()
+    assert [e["op"] for e in rest["items"]] == ["create"] and rest["next_cursor"] is None
+    unknown = await client.get("/v1/meetings/00000000-0000-4000-8000-000000000001/history", headers=ADMIN)
+    assert unknown.status_code == 404 and "no meeting has id" in unknown.json()["detail"]
+    assert (await client.get(f"{path}/history")).status_code == 401
+    reader = await make_key(client)
+    assert (await client.get(f"{path}/history", headers=bearer(reader["key"]))).status_code == 403
+    # A key limited to organizations may not change meetings, so it may not read their history either.
+    resource = (await client.post("/v1/resources", json=resource_body(45.5, -122.6), headers=ADMIN)).json()
+    limited = await make_key(client, scopes=["write"], organization_ids=[resource["organization"]["id"]])
+    assert (await client.get(f"{path}/history", headers=bearer(limited["key"]))).status_code == 403
+    writer = await make_key(client, scopes=["write"])
+    assert (await client.get(f"{path}/history", headers=bearer(writer["key"]))).status_code == 200
+
+
+async def test_a_meetings_history_names_contacts_by_first_name_and_initial_only(client, conn):
+    contacts = [{"name": "Mary Ann Smith", "phone": "+1-503-555-0100"}]
+    made = (await client.post("/v1/meetings", json=meeting_body(contacts=contacts), headers=ADMIN)).json()
+    path = f"/v1/meetings/{made['id']}"
+    changed = await client.patch(path, json={"contacts": [{"name": "Jones, Bob"}]}, headers=ANY_VERSION)
+    assert changed.status_code == 200, changed.text
+    # Even a row written around the API (by hand, or before names were cut) shows no more in history.
+    await conn.execute(
+        "UPDATE meetings SET contacts = $2::jsonb WHERE id = $1", made["id"], '[{"name": "Robert Fullerton"}]'
+    )
+    entries = await history(client, path)
+    assert [e["op"] for e in entries] == ["update", "update", "create"]
+    assert entries[0]["changes"]["contacts"][1][0]["name"] == "Robert F."
+    assert [c["name"] for c in entries[1]["changes"]["contacts"][1]] == ["Bob J."]
+    assert [c["name"] for c in entries[2]["changes"]["contacts"][1]] == ["Mary S."]
+    text = str(entries)
+    assert "Smith" not in text and "Jones" not in text and "Fullerton" not in text and "Mary S." in text
+
+
+async def test_an_event_has_its_history_paged_for_admins(client):
+    made = (await client.post("/v1/events", json=event_body(), headers=ADMIN)).json()
+    path = f"/v1/events/{made['id']}"
+    edit = await client.patch(path, json={"capacity": 40}, headers=ANY_VERSION)
+    assert edit.status_code == 200, edit.text
+    assert (await client.delete(path, headers=ANY_VERSION)).status_code == 204
+    entries = await history(client, path)
+    assert [e["op"] for e in entries] == ["delete", "update", "create"]
+    assert entries[1]["changes"]["capacity"] == [30, 40]
+    assert entries[2]["changes"]["title"] == [None, "Expungement clinic"]
+    first = (await client.get(f"{path}/history", params={"limit": 1}, headers=ADMIN)).json()
+    assert [e["op"] for e in first["items"]] == ["delete"] and first["next_cursor"]
+    rest = (
+        await client.get(f"{path}/history", params={"limit": 5, "cursor": first["next_cursor"]}, headers=ADMIN)
+    ).json()
+    assert [e["op"] for e in rest["items"]] == ["update", "create"] and rest["next_cursor"] is None
+    # A cursor belongs to its event's history.
+    other = (await client.post("/v1/events", json=event_body(), headers=ADMIN)).json()
+    stray = await client.get(
+        f"/v1/events/{other['id']}/history", params={"cursor": first["next_cursor"]}, headers=ADMIN
+    )
+    assert stray.status_code == 422
+    unknown = await client.get("/v1/events/00000000-0000-4000-8000-000000000001/history", headers=ADMIN)
+    assert unknown.status_code == 404 and "no event has id" in unknown.json()["detail"]
+    assert (await client.get(f"{path}/history")).status_code == 401
+    # Only admins change events, so a write key may not read their history.
+    writer = await make_key(client, scopes=["write"])
+    assert (await client.get(f"{path}/history", headers=bearer(writer["key"]))).status_code == 403

@@ -1,4 +1,4 @@
-"""The audit log: reading a listing's history and restoring an earlier version."""
+"""The audit log: reading a listing's (or a meeting's or event's) history and restoring an earlier version."""
 
 from typing import Any
 from uuid import UUID
@@ -7,6 +7,7 @@ import asyncpg
 import msgspec
 
 from schemas.history import HistoryEntry
+from service.curation.anonymity import first_name_and_initial
 from service.queries.columns import ADDRESS, LISTINGS, lines
 
 # A creation's changes are every field it set, from nothing: its snapshot, derived (audit_snapshot).
@@ -49,6 +50,19 @@ def _withhold(changes: dict[str, list[Any]] | None) -> dict[str, list[Any]] | No
     return kept
 
 
+def _anonymous(changes: dict[str, list[Any]] | None) -> dict[str, list[Any]] | None:
+    """Changes with each meeting contact's name cut to a first name and an initial, as stored."""
+    if changes is None or "contacts" not in changes:
+        return changes
+    cut = [
+        [{**c, "name": first_name_and_initial(c.get("name"))} if isinstance(c, dict) else c for c in value]
+        if isinstance(value, list)
+        else value
+        for value in changes["contacts"]
+    ]
+    return {**changes, "contacts": cut}
+
+
 async def select_history(
     conn: asyncpg.Connection, kind: str, listing_id: UUID, before: int | None, limit: int, exact: bool
 ) -> list[tuple[int, UUID, HistoryEntry]]:
@@ -66,6 +80,9 @@ async def select_history(
             }
         if row["actor"] == "00000000-0000-0000-0000-000000000000":
             entry["actor_name"] = "bootstrap (COMMONGROUND_ADMIN_KEY)"
+        if kind == "meeting":
+            # Names are cut before they are stored; history is held to that even for rows written otherwise.
+            entry["changes"] = _anonymous(entry["changes"])
         if withhold:
             entry["changes"] = _withhold(entry["changes"])
             entry["withheld"] = True

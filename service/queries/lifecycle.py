@@ -10,7 +10,13 @@ SELECT_FATE = {
         SELECT (SELECT new_id FROM redirects WHERE entity = $1 AND old_id = $2) AS merged_into,
                (SELECT deleted_at FROM {table} WHERE id = $2) AS deleted_at
     """
-    for kind, table in (("organization", "organizations"), ("service", "services"), ("location", "locations"))
+    for kind, table in (
+        ("organization", "organizations"),
+        ("service", "services"),
+        ("location", "locations"),
+        ("meeting", "meetings"),
+        ("event", "events"),
+    )
 }
 
 

@@ -1,4 +1,4 @@
-"""History, revert and restore of organizations, services and locations; purge for admins."""
+"""History, revert and restore of organizations, services and locations; meeting and event history; purge."""
 
 from typing import Annotated, Any
 from uuid import UUID
@@ -208,6 +208,46 @@ class LocationHistoryController(Controller):
         """Undo a deletion: the services there come back into search (write)."""
         await _restore(request, conn, "location", location_id)
         return await find_location(conn, location_id, may_see_confidential(request))
+
+
+class MeetingHistoryController(Controller):
+    """A meeting's audit history (meetings are changed through their own routes, or their source's feed)."""
+
+    path = "/v1/meetings/{meeting_id:uuid}"
+    tags = ["meetings"]
+    guards = [require_write]
+
+    @get("/history", operation_id="getMeetingHistory")
+    async def history(
+        self,
+        request: Request[Any, Any, Any],
+        conn: NamedDependency[asyncpg.Connection],
+        meeting_id: FromPath[UUID],
+        limit: HistoryLimit = 50,
+        cursor: Cursor = None,
+    ) -> HistoryPage:
+        """Every write to the meeting: who, when, which request, each changed field (write; contacts by first name)."""
+        return await _history(request, conn, "meeting", meeting_id, limit, cursor)
+
+
+class EventHistoryController(Controller):
+    """An event's audit history; only admins change events, so only admins read it."""
+
+    path = "/v1/events/{event_id:uuid}"
+    tags = ["events"]
+    guards = [require_admin]
+
+    @get("/history", operation_id="getEventHistory")
+    async def history(
+        self,
+        request: Request[Any, Any, Any],
+        conn: NamedDependency[asyncpg.Connection],
+        event_id: FromPath[UUID],
+        limit: HistoryLimit = 50,
+        cursor: Cursor = None,
+    ) -> HistoryPage:
+        """Every write to the event: who, when, which request, each changed field (admin)."""
+        return await _history(request, conn, "event", event_id, limit, cursor)
 
 
 @post("/v1/admin/purge", operation_id="purgeListing", guards=[require_admin], tags=["admin"], status_code=204)
