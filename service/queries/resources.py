@@ -267,7 +267,8 @@ SELECT_NEAREST_IDS_EXACT = """
 # Services whose area covers the search point, one resource each (the lowest id), listed before
 # nearby ones: their sort key is 0, the chord distance of a resource standing on the point.
 SELECT_SERVING = """
-    SELECT 'serves_area'::text AS match, r.id, 0::float8 AS sort_key, {columns}
+    SELECT 'serves_area'::text AS match, r.id, 0::float8 AS sort_key,
+           NULL::float8 AS window_edge, NULL::bigint AS window_rows
       FROM resource_index r
      WHERE r.id IN (SELECT DISTINCT ON (sal.service_id) r.id
                       FROM resource_index r JOIN service_at_location sal ON sal.id = r.id
@@ -277,8 +278,6 @@ SELECT_SERVING = """
      ORDER BY r.id
      LIMIT {limit}
 """
-# The serving part's columns beside the nearest ids.
-SERVING_IDS = "NULL::float8 AS window_edge, NULL::bigint AS window_rows"
 
 # The page of a search from a point: the parts' best rows by (sort key, id), and only for those
 # the document and what is evaluated per request. With area matches, `served` holds the services
@@ -358,7 +357,7 @@ def nearby_statement(
     parts = ""
     if after is None or after[0] <= 0:  # area matches sort first (key 0): a later page has none left
         after_sql = "true" if after is None else _WHERE_AFTER_ID.format(id=search.param(after[1]))
-        parts = "(" + search.sql(SELECT_SERVING, limit, after=after_sql, columns=SERVING_IDS) + ") UNION ALL "
+        parts = "(" + search.sql(SELECT_SERVING, limit, after=after_sql) + ") UNION ALL "
     search.where.append(_WHERE_NOT_SERVED)
     parts += "(" + _nearest_ids(search, radius_m, after, limit, driver is not None, exact) + ")"
     return SELECT_PAGE.format(served=served, parts=parts, limit=row_count(limit), extras=extras), search.args
