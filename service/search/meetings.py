@@ -127,6 +127,8 @@ async def _soon_near(
                 )
                 if start is not None:
                     found.append(((row["chord"], 0.0), row["meeting_id"], start))
+                    if len(found) == request.limit:
+                        break  # the rest of the batch is farther: no need to check it
             if len(spans) < batch:
                 break
             cursor, batch = (spans[-1]["chord"], spans[-1]["meeting_id"]), batch * 4
