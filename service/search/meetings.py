@@ -115,7 +115,7 @@ async def _soon_near(
     if after is None or after[0][0] < ONLINE_ONLY_KEY:
         in_person = msgspec.structs.replace(filters, part="in-person")
         cursor = None if after is None else (after[0][0], after[1])
-        batch = max(4 * request.limit, 64)
+        batch = max(2 * request.limit, 32)
         while len(found) < request.limit:
             spans = await queries.select_near_timing(conn, in_person, window, cursor, batch)
             for row in spans:
