@@ -20,10 +20,10 @@ import psutil
 
 from bench.__main__ import (
     MEETINGS_PATH,
-    MEETINGS_QUERY,
     bench_database,
     free_port,
     load,
+    meetings_query,
     points_file,
     save_results,
     server_arguments,
@@ -48,7 +48,7 @@ def variants(now: dt.datetime) -> dict[str, tuple[str, int, str]]:
         "open, none open": ("&open_at=" + nothing_open(now), 0, "/v1/resources"),
         "words, typo": ("&q=naloxon", 1, "/v1/resources"),
         "combined": ("&category=emergency-shelter&attribute=no-id-required&open_now=true", 0, "/v1/resources"),
-        "meetings within 3h": (MEETINGS_QUERY, 20, MEETINGS_PATH),
+        "meetings within 3h": (meetings_query(now), 20, MEETINGS_PATH),
     }
 
 
