@@ -1,8 +1,11 @@
-"""Synthetic directories of N located resources, generated inside PostgreSQL."""
+"""Synthetic directories of N located resources (and N weekly meetings), generated inside PostgreSQL."""
 
+import datetime as dt
 import random
 
 import asyncpg
+
+from service.search.weekly import week_spans
 
 # Metro centres the synthetic listings cluster around (US, Pacific islands, and a few abroad),
 # so that query points land where real searches would.
@@ -124,6 +127,59 @@ async def generate(conn: asyncpg.Connection, size: int) -> None:
             await conn.execute(statement)
         await conn.execute("SELECT refresh_resource_index(ARRAY(SELECT link_id FROM synth))")
     await conn.execute("ANALYZE")
+
+
+# A synthetic meeting's schedule, by pattern p = g / 48 % MEETING_PATTERNS (g % 48 picks the metro): ISO day
+# 1 + p % 7, a start on the half hour from 06:00 to 22:30 ((p / 7) % 34 half hours after 06:00), 60 or 90
+# minutes (p / 238). One meeting in ten is online only.
+MEETING_PATTERNS = 7 * 34 * 2
+MEETING_ZONE = "America/Chicago"
+
+INSERT_MEETINGS = """
+    INSERT INTO meetings (source, slug, name, days, start_time, duration_minutes, timezone, latitude, longitude,
+                          conference_url, types, fellowship)
+    SELECT 'bench', 'm' || g, 'Meeting ' || g, ARRAY[1 + p % 7]::smallint[],
+           time '06:00' + (p / 7 % 34) * interval '30 minutes', 60 + 30 * (p / 238), $4,
+           CASE WHEN g % 10 <> 0 THEN least(89.9, greatest(-89.9,
+                ($2::float8[])[1 + g % array_length($2, 1)] + (random() - 0.5) * 0.6)) END,
+           CASE WHEN g % 10 <> 0 THEN ((($3::float8[])[1 + g % array_length($3, 1)] + (random() - 0.5) * 0.8
+                + 540)::numeric % 360 - 180)::float8 END,
+           CASE WHEN g % 10 = 0 OR g % 10 = 5 THEN 'https://meet.example/j/' || g END,
+           CASE WHEN g / 48 % 3 = 0 THEN '{open,discussion}'::text[] ELSE '{closed}'::text[] END, 'AA'
+      FROM generate_series(1, $1::int) AS g, LATERAL (SELECT g / 48 % $5 AS p) pattern
+"""
+# The week spans of every pattern, laid for each synthetic meeting with the point its trigger wrote.
+INSERT_MEETING_SPANS = """
+    INSERT INTO meeting_spans (meeting_id, span, geo)
+    SELECT m.id, s.span, m.geo
+      FROM meetings m JOIN unnest($1::int[], $2::int4range[]) AS s(pattern, span)
+        ON s.pattern = substr(m.slug, 2)::int / 48 % $3
+     WHERE m.source = 'bench'
+"""
+DELETE_MEETINGS = "DELETE FROM meetings WHERE source = 'bench'"
+
+
+async def generate_meetings(conn: asyncpg.Connection, count: int) -> None:
+    """Replace the synthetic weekly meetings by count of them, around the same metros as the resources."""
+    patterns, spans = [], []
+    for p in range(MEETING_PATTERNS):
+        start = (dt.datetime(2000, 1, 1, 6) + dt.timedelta(minutes=30 * (p // 7 % 34))).time()
+        for lower, upper in week_spans([1 + p % 7], start, 60 + 30 * (p // 238), MEETING_ZONE):
+            patterns.append(p)
+            spans.append(asyncpg.Range(lower, upper))
+    async with conn.transaction():
+        await conn.execute(DELETE_MEETINGS)
+        await conn.execute("SELECT setseed(0.43)")
+        await conn.execute(
+            INSERT_MEETINGS,
+            count,
+            [lat for lat, _ in METROS],
+            [lon for _, lon in METROS],
+            MEETING_ZONE,
+            MEETING_PATTERNS,
+        )
+        await conn.execute(INSERT_MEETING_SPANS, patterns, spans, MEETING_PATTERNS)
+    await conn.execute("ANALYZE meetings, meeting_spans")
 
 
 def query_points(count: int, seed: int = 1) -> list[tuple[float, float]]:

@@ -90,9 +90,10 @@ async def run_http(
     query: str = "",
     expect: int = 20,
     headers: list[str] | None = None,
+    path: str = "/v1/resources",
 ) -> dict:
-    """GET /v1/resources?near=...&<query> over keep-alive HTTP/1.1 connections; a 200 with fewer than
-    `expect` results counts as an error."""
+    """GET <path>?near=...&<query> (/v1/resources unless told) over keep-alive HTTP/1.1 connections; a 200
+    with fewer than `expect` results counts as an error."""
     parts = urlsplit(base)
     extra = "".join(f"{header}\r\n" for header in headers or [])
     streams = [await asyncio.open_connection(parts.hostname, parts.port) for _ in range(concurrency)]
@@ -100,8 +101,7 @@ async def run_http(
     def worker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         async def request(lat: float, lon: float) -> bool:
             writer.write(
-                f"GET /v1/resources?near={lat},{lon}&limit=20{query} HTTP/1.1\r\n"
-                f"Host: {parts.netloc}\r\n{extra}\r\n".encode()
+                f"GET {path}?near={lat},{lon}&limit=20{query} HTTP/1.1\r\nHost: {parts.netloc}\r\n{extra}\r\n".encode()
             )
             head = await reader.readuntil(b"\r\n\r\n")
             length = 0
@@ -131,6 +131,7 @@ def main() -> None:
     parser.add_argument("--query", default="", help="http: extra query string, e.g. &q=naloxone")
     parser.add_argument("--expect", type=int, default=20, help="http: fewest results a good answer has")
     parser.add_argument("--header", action="append", default=[], help="http: an extra 'Name: value' header")
+    parser.add_argument("--path", default="/v1/resources", help="http: the search's path, e.g. /v1/meetings")
     args = parser.parse_args()
     with open(args.points) as handle:
         points = json.load(handle)
@@ -138,7 +139,15 @@ def main() -> None:
         coroutine = run_sql(args.target, points, args.concurrency, args.duration, args.count)
     else:
         coroutine = run_http(
-            args.target, points, args.concurrency, args.duration, args.count, args.query, args.expect, args.header
+            args.target,
+            points,
+            args.concurrency,
+            args.duration,
+            args.count,
+            args.query,
+            args.expect,
+            args.header,
+            args.path,
         )
     try:
         import uvloop

@@ -36,6 +36,7 @@ VARIANTS = {
     "open, none open": ("&open_at=" + nothing_open(dt.datetime.now()), 0),
     "has_capacity=bed": ("&has_capacity=bed", 1),
     "combined": ("&category=emergency-shelter&attribute=no-id-required&open_now=true", 0),
+    "include meetings, events": ("&include=meetings,events&starts_within=3h", 20),
 }
 
 

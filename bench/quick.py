@@ -2,9 +2,10 @@
 
 Plain nearest-20 and the slowest variants (open at 8 am, when the synthetic directory's night
 services have closed and its day services not yet opened, the "almost nothing is open" moment; a
-misspelled word; category + attribute + open now) through `commonground serve`, next to the bare
-Litestar endpoint and the raw KNN query from the same load process. Every figure that matters is a
-ratio within this run, so it can be compared across machines and commits.
+misspelled word; category + attribute + open now; the nearest meetings starting within 3 h among
+10,000 weekly meetings) through `commonground serve`, next to the bare Litestar endpoint and the raw
+KNN query from the same load process. Every figure that matters is a ratio within this run, so it can
+be compared across machines and commits.
 """
 
 import argparse
@@ -18,9 +19,11 @@ from pathlib import Path
 import psutil
 
 from bench.__main__ import (
+    MEETINGS_PATH,
     bench_database,
     free_port,
     load,
+    meetings_query,
     points_file,
     save_results,
     server_arguments,
@@ -38,13 +41,14 @@ def nothing_open(now: dt.datetime) -> str:
     return day.replace(hour=8, minute=0, second=0, microsecond=0).isoformat().replace("+", "%2B")
 
 
-def variants(now: dt.datetime) -> dict[str, tuple[str, int]]:
-    """name -> (query string, fewest results a good answer has)."""
+def variants(now: dt.datetime) -> dict[str, tuple[str, int, str]]:
+    """name -> (query string, fewest results a good answer has, path)."""
     return {
-        "plain nearest-20": ("", 20),
-        "open, none open": ("&open_at=" + nothing_open(now), 0),
-        "words, typo": ("&q=naloxon", 1),
-        "combined": ("&category=emergency-shelter&attribute=no-id-required&open_now=true", 0),
+        "plain nearest-20": ("", 20, "/v1/resources"),
+        "open, none open": ("&open_at=" + nothing_open(now), 0, "/v1/resources"),
+        "words, typo": ("&q=naloxon", 1, "/v1/resources"),
+        "combined": ("&category=emergency-shelter&attribute=no-id-required&open_now=true", 0, "/v1/resources"),
+        "meetings within 3h": (meetings_query(now), 20, MEETINGS_PATH),
     }
 
 
@@ -60,7 +64,7 @@ def main() -> None:
             "unloaded": load("sql", dsn, points, 1, 30, args.unloaded),
             "loaded": load("sql", dsn, points, args.concurrency, args.duration, database=database),
         }
-        floors = {"bare": ("", 20), "bare + documents": ("&documents=true", 20)}
+        floors = {"bare": ("", 20, "/v1/resources"), "bare + documents": ("&documents=true", 20, "/v1/resources")}
         for name, bare, queries in (("bare", True, floors), ("api", False, variants(dt.datetime.now()))):
             port = free_port()
             server = start_api(dsn, port, args.workers, data / f"quick-{name}.log", bare=bare)
@@ -68,10 +72,12 @@ def main() -> None:
             web = psutil.Process(server.pid)
             try:
                 load("http", base, points, args.concurrency, 1.0)  # warm up
-                for label, (query, expect) in queries.items():
+                for label, (query, expect, path) in queries.items():
                     results[label] = {
                         "query": query,
-                        "unloaded": load("http", base, points, 1, 30, args.unloaded, query=query, expect=expect),
+                        "unloaded": load(
+                            "http", base, points, 1, 30, args.unloaded, query=query, expect=expect, path=path
+                        ),
                         "loaded": load(
                             "http",
                             base,
@@ -82,6 +88,7 @@ def main() -> None:
                             database=database,
                             query=query,
                             expect=expect,
+                            path=path,
                         ),
                     }
             finally:

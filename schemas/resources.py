@@ -1,13 +1,17 @@
 """Resources: one service at one location, the unit a specialist searches for."""
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
+
+from msgspec import UNSET, Meta, UnsetType
 
 from schemas.base import Input, Output
 from schemas.capacity import CapacityReport
+from schemas.events import Occurrence
 from schemas.fields import Latitude, Longitude, LongText
 from schemas.locations import LocationFields, LocationSummary
+from schemas.meetings import MeetingResult
 from schemas.organizations import OrganizationCreate, OrganizationRef
 from schemas.phones import Phone, PhoneCreate
 from schemas.schedules import Schedule, ScheduleCreate
@@ -57,6 +61,9 @@ class Resource(Output):
     opens_next_at: dt.datetime | None
     hours_today: list[HoursToday]
     match: Literal["nearby", "serves_area"] | None
+    kind: Annotated[
+        Literal["service"] | UnsetType, Meta(description="Only in a search with include: what the item is")
+    ] = UNSET
 
 
 class Origin(Output):
@@ -68,12 +75,28 @@ class Origin(Output):
     label: str | None
 
 
+class IncludedMeeting(MeetingResult, tag_field="kind", tag="meeting"):
+    """A meeting beside the services of a search with include=meetings."""
+
+
+class IncludedOccurrence(Occurrence, tag_field="kind", tag="event"):
+    """An event's occurrence beside the services of a search with include=events."""
+
+
 class ResourcePage(Output):
     """One page of search results; pass next_cursor back as cursor for the next page."""
 
     items: list[Resource]
     next_cursor: str | None
     origin: Origin | None
+    included: Annotated[
+        list[IncludedMeeting | IncludedOccurrence] | UnsetType,
+        Meta(
+            description="Only with include: meetings and event occurrences near the origin starting within "
+            "starts_within, nearest first (online-only meetings and placeless events last, by start; with a radius, "
+            "only what has a place within it), up to limit; on the first page only (empty on the pages after)"
+        ),
+    ] = UNSET
 
 
 class ResourceCount(Output):

@@ -216,8 +216,18 @@ async def test_starting_soon_reads_the_week_span_index(conn):
     spans_plan = json.dumps(
         json.loads(
             await conn.fetchval(
-                "EXPLAIN (FORMAT JSON) " + queries.SELECT_NEAR_SPANS, 45.0, -100.0, spans, None, None, 84
+                "EXPLAIN (FORMAT JSON) " + queries.SELECT_NEAR_TIMING,
+                45.0,
+                -100.0,
+                *[None] * 6,
+                "in-person",
+                spans,
+                None,
+                None,
+                84,
             )
         )
     )
     assert ("meeting_spans_span" in spans_plan or "meeting_spans_near" in spans_plan) and "Seq Scan" not in spans_plan
+    # The batch's meetings are read by key, not by hashing the table.
+    assert "meetings_pkey" in spans_plan, spans_plan

@@ -392,28 +392,37 @@ async def select_timed(
 
 
 # Nearest first among the spans in the window, by the (point, span) index: it walks only spans that
-# overlap the window. A meeting has a span per day and offset, so it may come more than once.
-SELECT_NEAR_SPANS = """
-    SELECT DISTINCT ON (chord, s.meeting_id) s.meeting_id, s.geo <-> ll_to_earth($1, $2) AS chord
-      FROM meeting_spans s
-     WHERE s.geo IS NOT NULL AND s.span && int4multirange(VARIADIC $3::int4range[])
-       AND ($4::float8 IS NULL OR (s.geo <-> ll_to_earth($1, $2), s.meeting_id) > ($4, $5::uuid))
-     ORDER BY chord, s.meeting_id
-     LIMIT $6
+# overlap the window. A meeting has a span per day and offset, so it may come more than once. Every span
+# of the batch comes back, for the cursor, with what the exact check needs of its meeting, or NULLs
+# where the filters do not keep it. One round trip; LATERAL with LIMIT keeps the planner from hashing the
+# whole meetings table for a batch of a few dozen keys.
+SELECT_NEAR_TIMING = f"""
+    SELECT n.meeting_id, n.chord, t.kept, t.days, t.start_time, t.duration_minutes, t.timezone
+      FROM (SELECT DISTINCT ON (chord, s.meeting_id) s.meeting_id, s.geo <-> ll_to_earth($1, $2) AS chord
+              FROM meeting_spans s
+             WHERE s.geo IS NOT NULL AND s.span && int4multirange(VARIADIC $10::int4range[])
+               AND ($11::float8 IS NULL OR (s.geo <-> ll_to_earth($1, $2), s.meeting_id) > ($11, $12::uuid))
+             ORDER BY chord, s.meeting_id
+             LIMIT $13) n
+      LEFT JOIN LATERAL (SELECT m.id AS kept, m.days, m.start_time, m.duration_minutes, m.timezone
+                           FROM meetings m
+                          WHERE m.id = n.meeting_id AND {_FILTERS}
+                          LIMIT 1) t ON true
+     ORDER BY n.chord, n.meeting_id
 """
 
 
-async def select_near_spans(
+async def select_near_timing(
     conn: asyncpg.Connection,
-    latitude: float,
-    longitude: float,
+    filters: MeetingFilters,
     window: list[tuple[int, int]],
     after: tuple[float, UUID] | None,
     limit: int,
 ) -> list[asyncpg.Record]:
-    """Meeting ids with a span in the window, nearest first after (chord, id), up to limit."""
+    """Meeting ids with a span in the window, nearest first after (chord, id), up to limit, each with its timing
+    (kept: NULL when the filters drop it)."""
     chord, last_id = after or (None, None)
-    return await conn.fetch(SELECT_NEAR_SPANS, latitude, longitude, _ranges(window), chord, last_id, limit)
+    return await conn.fetch(SELECT_NEAR_TIMING, *_filter_args(filters), _ranges(window), chord, last_id, limit)
 
 
 SELECT_TIMING = (

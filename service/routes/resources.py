@@ -20,12 +20,13 @@ from schemas.fields import Cost, Gender, Status
 from schemas.resources import Resource, ResourceCount, ResourceCreate, ResourcePage
 from service.db import primary_connection
 from service.errors import InvalidInput, Moved, NotFound
-from service.http.auth import check_organization, check_owner, require_write
+from service.http.auth import check_organization, check_owner, may_see_confidential, require_write
 from service.http.etags import etag_of
 from service.queries import resources as queries
 from service.queries.lifecycle import select_redirect
 from service.replicas import REPLICA_READS
-from service.routes.params import Cursor, Limit
+from service.routes.params import Cursor, IncludedWithin, IncludeParam, Limit
+from service.search.included import included_page, read_inclusion
 from service.search.resources import SearchPage, postal_code_of, read_request, search
 from service.state import AppState, app_state
 
@@ -222,6 +223,8 @@ class ResourceController(Controller):
         capacity_max_age: CapacityMaxAge = "24h",
         verified_within: VerifiedWithin = None,
         listing: ListingParam = None,
+        include: IncludeParam = None,
+        starts_within: IncludedWithin = None,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> Response[ResourcePage]:
@@ -254,8 +257,12 @@ class ResourceController(Controller):
             geojson=format == "geojson"
             or (format is None and "application/geo+json" in request.headers.get("accept", "")),
         )
+        inclusion = read_inclusion(include, starts_within, at, search_request, extend=not state.replicas)
         page = await search(conn, search_request, state.windowed_knn, state.candidates, state.corrections)
         state.served.record([hit.id for hit in page.hits])
+        if inclusion is not None:
+            body = await included_page(conn, page, search_request, inclusion, may_see_confidential(request))
+            return Response(body, media_type=MediaType.JSON)  # type: ignore[arg-type]  # pre-encoded ResourcePage
         if search_request.shape == "geojson":
             return Response(
                 _feature_collection(page),  # type: ignore[arg-type]  # pre-encoded GeoJSON

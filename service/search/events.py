@@ -21,9 +21,12 @@ async def search(
     after: tuple[Key, UUID] | None,
     limit: int,
     exact: bool = False,
+    extend: bool = True,
 ) -> list[tuple[Key, UUID, Occurrence]]:
-    """Up to limit occurrences after the cursor, in page order, each with its event."""
-    await queries.extend_horizon(conn, filters.until)
+    """Up to limit occurrences after the cursor, in page order, each with its event (extend: store more
+    occurrences first when the window passes the stored horizon; a read replica cannot)."""
+    if extend:
+        await queries.extend_horizon(conn, filters.until)
     cursor = None if after is None else (after[0][0], after[0][1], after[1])
     rows = await queries.select_occurrences(conn, filters, by_distance, cursor, limit)
     found = await queries.select_found(conn, rows, filters, exact)

@@ -115,22 +115,23 @@ async def _soon_near(
     if after is None or after[0][0] < ONLINE_ONLY_KEY:
         in_person = msgspec.structs.replace(filters, part="in-person")
         cursor = None if after is None else (after[0][0], after[1])
-        batch = max(4 * request.limit, 64)
+        batch = max(2 * request.limit, 32)
         while len(found) < request.limit:
-            spans = await queries.select_near_spans(conn, filters.latitude, filters.longitude, window, cursor, batch)
-            timing = {row["id"]: row for row in await queries.select_timing(conn, in_person, [s[0] for s in spans])}
-            for meeting_id, chord in spans:
-                if (row := timing.get(meeting_id)) is None:
+            spans = await queries.select_near_timing(conn, in_person, window, cursor, batch)
+            for row in spans:
+                if row["kept"] is None:
                     continue
                 days = _wanted_days(row["days"], filters)
                 start = next_occurrence(
                     days, row["start_time"], row["duration_minutes"], row["timezone"], request.at, until
                 )
                 if start is not None:
-                    found.append(((chord, 0.0), meeting_id, start))
+                    found.append(((row["chord"], 0.0), row["meeting_id"], start))
+                    if len(found) == request.limit:
+                        break  # the rest of the batch is farther: no need to check it
             if len(spans) < batch:
                 break
-            cursor, batch = (spans[-1][1], spans[-1][0]), batch * 4
+            cursor, batch = (spans[-1]["chord"], spans[-1]["meeting_id"]), batch * 4
         found, after = found[: request.limit], None
     if len(found) < request.limit:
         online = msgspec.structs.replace(filters, part="online-only")
