@@ -7,6 +7,7 @@ import { clear, el } from "./dom.js";
 import { drawMap } from "./map.js";
 import { age } from "./format.js";
 import * as i18n from "./i18n.js";
+import * as events from "./events.js";
 import * as meetings from "./meetings.js";
 import * as pack from "./pack.js";
 import * as reports from "./reports.js";
@@ -25,6 +26,8 @@ const SPOKEN = ["", "es", "en", "zh", "vi", "ru", "ar", "so", "fr", "ht", "ko", 
 const SINGLE = ["near", "zip", "address", "q", "open_now", "has_capacity", "age", "gender", "language", "cost", "radius"];
 // The meetings view's own choices, in the URL beside the search (meetings=3h turns it on).
 const MEETINGS = ["meetings", "meetings_online"];
+// The events view's, likewise (events=7d turns it on).
+const EVENTS = ["events", "events_order", "events_online"];
 const REPEATED = ["category", "attribute"];
 const state = { near: null, attributes: new Map(), categories: [], items: [], rest: [], areaNote: "", origin: null, next: null, params: null, answerAt: null };
 
@@ -396,13 +399,46 @@ async function findMeetings() {
   }
 }
 
+async function findEvents() {
+  const origin = meetingsOrigin();
+  const list = $("events-list");
+  if (!origin) {
+    clear(list);
+    $("events-state").textContent = t("meetings_need_place");
+    return;
+  }
+  const within = $("events-window").value;
+  const order = $("events-order").value;
+  const online = $("events-online").value;
+  const current = new URLSearchParams(location.search);
+  current.set("events", within);
+  for (const [name, value] of [["events_order", order === "start" ? "" : order], ["events_online", online]]) {
+    if (value) current.set(name, value);
+    else current.delete(name);
+  }
+  history.replaceState(null, "", "/?" + current.toString());
+  $("events-state").textContent = t("searching");
+  try {
+    const answer = await events.find(origin, within, order, online);
+    events.draw(list, answer.body, origin);
+    const count = answer.body.items.length ? t("events_count", { n: answer.body.items.length }) : t("events_none");
+    $("events-state").textContent = answer.stale ? `${count} ${t("saved_answer", { age: age((Date.now() - answer.at) / 1000) })}` : count;
+  } catch (error) {
+    clear(list);
+    $("events-state").textContent = error instanceof Offline ? t("offline_unsaved") : error instanceof Problem ? describeProblem(error) : t("failed");
+  }
+}
+
 function go(params) {
   const kept = new URLSearchParams(location.search);
-  for (const name of MEETINGS) if (kept.get(name)) params.set(name, kept.get(name));
+  for (const name of [...MEETINGS, ...EVENTS]) if (kept.get(name)) params.set(name, kept.get(name));
   history.pushState(null, "", "/?" + params.toString());
   fillForm(params);
-  // Meetings shown for the last place follow the new one.
-  run(params).then(() => params.get("meetings") && findMeetings());
+  // Meetings and events shown for the last place follow the new one.
+  run(params).then(() => {
+    if (params.get("meetings")) findMeetings();
+    if (params.get("events")) findEvents();
+  });
   $("results").focus({ preventScroll: false });
 }
 
@@ -550,6 +586,10 @@ async function boot() {
   $("meetings-go").addEventListener("click", findMeetings);
   if (params.get("meetings")) $("meetings-within").value = params.get("meetings");
   if (params.get("meetings_online")) $("meetings-online").value = params.get("meetings_online");
+  $("events-go").addEventListener("click", findEvents);
+  if (events.WINDOWS.includes(params.get("events"))) $("events-window").value = params.get("events");
+  if (params.get("events_order") === "distance") $("events-order").value = "distance";
+  if (["true", "false"].includes(params.get("events_online"))) $("events-online").value = params.get("events_online");
   $("more").addEventListener("click", () => run(state.params, { cursor: state.next }));
   $("area-measure").addEventListener("click", measureArea);
   $("area-download").addEventListener("click", downloadArea);
@@ -579,6 +619,7 @@ async function boot() {
   performance.mark("cg-ready");
   if (hasPlace(params)) await run(params);
   if (params.get("meetings") && hasPlace(params)) await findMeetings();
+  if (params.get("events") && hasPlace(params)) await findEvents();
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
 }
 
