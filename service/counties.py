@@ -1,6 +1,7 @@
 """US counties as the offline zipcodes table knows them: their ZIP codes and the box of their centroids."""
 
 import functools
+import itertools
 import re
 
 import msgspec
@@ -51,7 +52,7 @@ def _table() -> tuple[dict[tuple[str, str], Area], dict[str, tuple[str, str]]]:
         if not entry.get("county") or not entry.get("state"):
             continue
         key = (entry["county"], entry["state"])
-        point = (float(entry["lat"]), float(entry["long"])) if entry.get("lat") and entry.get("long") else None
+        point = _point(entry.get("lat"), entry.get("long"))
         grouped.setdefault(key, []).append(
             Place(entry["zip_code"], entry.get("city") or None, *(point or (None, None)))
         )
@@ -61,17 +62,46 @@ def _table() -> tuple[dict[tuple[str, str], Area], dict[str, tuple[str, str]]]:
         points = [(p.latitude, p.longitude) for p in places if p.latitude is not None and p.longitude is not None]
         if not points:
             continue
-        lats, lons = [lat for lat, _ in points], [lon for _, lon in points]
+        lats = [lat for lat, _ in points]
+        west, east = _arc([lon for _, lon in points])
         areas[key] = Area(
             key[0],
             key[1],
             tuple(sorted(places, key=lambda p: p.zip_code)),
-            max(-180.0, min(lons) - MARGIN),
+            _wrapped(west - MARGIN),
             max(-90.0, min(lats) - MARGIN),
-            min(180.0, max(lons) + MARGIN),
+            _wrapped(east + MARGIN),
             min(90.0, max(lats) + MARGIN),
         )
     return areas, county_of
+
+
+def _point(lat: object, lon: object) -> tuple[float, float] | None:
+    """A ZIP's centroid, or None where the table has none: it writes 0,0 (or a 0 longitude) for unknown."""
+    try:
+        latitude, longitude = float(str(lat)), float(str(lon))
+    except ValueError:
+        return None
+    if latitude == 0 or longitude == 0 or not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    return latitude, longitude
+
+
+def _arc(lons: list[float]) -> tuple[float, float]:
+    """The shortest west..east span of longitudes holding them all; west > east when it crosses 180°
+    (the Aleutians' ZIPs lie on both sides)."""
+    ordered = sorted(lons)
+    # The widest gap between neighbours (the one across 180° included) is the part of the circle left out.
+    gap, west, east = ordered[0] + 360 - ordered[-1], ordered[0], ordered[-1]
+    for before, after in itertools.pairwise(ordered):
+        if after - before > gap:
+            gap, west, east = after - before, after, before
+    return west, east
+
+
+def _wrapped(lon: float) -> float:
+    """A longitude back in -180..180 after a margin was added."""
+    return (lon + 180) % 360 - 180 if not -180 <= lon <= 180 else lon
 
 
 def _folded(text: str) -> str:

@@ -78,3 +78,24 @@ async def test_listings_belong_by_zip_inside_the_box_or_by_the_box_alone(client)
 
     kept = sorted(item["service"]["name"] for item in page["items"] if belongs(item))
     assert kept == ["in by box", "in by zip", "in by zip+4", "in, confidential"]
+
+
+def test_a_box_takes_the_short_way_across_180_degrees():
+    from service.counties import _arc, _point
+
+    assert _arc([-77.1, -76.9, -77.0]) == (-77.1, -76.9)
+    assert _arc([179.5, -179.5, 178.0]) == (178.0, -179.5)  # Adak to Attu, not round the world
+    # The table's 0,0 (APO ZIPs, a few mainland ones) is no place: it would stretch DC's box to Africa.
+    assert _point("0.0000", "0.0000") is None and _point("38.9", "0") is None and _point("", "") is None
+    assert _point("38.9", "-77.0") == (38.9, -77.0)
+
+
+async def test_listings_across_180_degrees_are_counted(client, conn):
+    from service.queries.regions import count_county_listings
+
+    for name, lon, postal in (("west side", 179.9, "99546"), ("east side", -179.9, None), ("far", 170.0, None)):
+        created = await client.post("/v1/resources", json=_at(51.8, lon, name, postal), headers=ADMIN)
+        assert created.status_code == 201, created.text
+    assert await count_county_listings(conn, 51.0, 52.5, 179.0, -179.0, ["99546"]) == 2
+    assert await count_county_listings(conn, 51.0, 52.5, 169.0, -179.0, ["99546"]) == 3
+    assert await count_county_listings(conn, 51.0, 52.5, -179.95, -179.0, ["99546"]) == 1

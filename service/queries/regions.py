@@ -6,7 +6,8 @@ from service.search.geo import parse_bbox
 
 # Active listings whose public point (a confidential location's rounded one) is inside the box and
 # whose postal code is one of the ZIP codes, or that show none (a confidential location shows none).
-# $1-$4: south, north, west, east; $5, $6, $7: the box's covering circle for the GiST index; $8: ZIPs.
+# $1-$4: south, north, west, east (west > east: across 180°); $5, $6, $7: the box's covering circle for the
+# GiST index; $8: ZIPs.
 COUNT_COUNTY_LISTINGS = """
     SELECT count(*)
       FROM service_at_location sal
@@ -15,7 +16,9 @@ COUNT_COUNTY_LISTINGS = """
      WHERE s.status = 'active'
        AND earth_box(ll_to_earth($5::float8, $6::float8), $7::float8) @> l.public_geo
        AND latitude(l.public_geo) BETWEEN $1::float8 AND $2::float8
-       AND longitude(l.public_geo) BETWEEN $3::float8 AND $4::float8
+       AND (longitude(l.public_geo) BETWEEN $3::float8 AND $4::float8
+            OR ($3::float8 > $4::float8
+                AND (longitude(l.public_geo) >= $3::float8 OR longitude(l.public_geo) <= $4::float8)))
        AND (l.confidential OR coalesce(btrim(l.postal_code), '') = ''
             OR left(btrim(l.postal_code), 5) = any($8::text[]))
 """

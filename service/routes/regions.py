@@ -15,6 +15,13 @@ from service.queries import regions as queries
 from service.replicas import REPLICA_READS
 
 
+def _middle(west: float, east: float) -> float:
+    """The longitude halfway along a box from west to east, across 180° when west > east."""
+    span = east - west if west <= east else east + 360 - west
+    middle = west + span / 2
+    return middle - 360 if middle > 180 else middle
+
+
 async def _county(conn: asyncpg.Connection, area: Area) -> County:
     zips = [place.zip_code for place in area.places]
     return County(
@@ -22,7 +29,7 @@ async def _county(conn: asyncpg.Connection, area: Area) -> County:
         state=area.state,
         label=area.label,
         latitude=round((area.min_lat + area.max_lat) / 2, 5),
-        longitude=round((area.min_lon + area.max_lon) / 2, 5),
+        longitude=round(_middle(area.min_lon, area.max_lon), 5),
         bbox=[round(value, 5) for value in (area.min_lon, area.min_lat, area.max_lon, area.max_lat)],
         zip_codes=[CountyZip(p.zip_code, p.city, p.latitude, p.longitude) for p in area.places],
         listings=await queries.count_county_listings(
