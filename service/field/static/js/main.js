@@ -29,7 +29,7 @@ const MEETINGS = ["meetings", "meetings_online"];
 // The events view's, likewise (events=7d turns it on).
 const EVENTS = ["events", "events_order", "events_online"];
 const REPEATED = ["category", "attribute"];
-const state = { near: null, attributes: new Map(), categories: [], items: [], rest: [], areaNote: "", origin: null, next: null, params: null, answerAt: null };
+const state = { counties: [], near: null, attributes: new Map(), categories: [], items: [], rest: [], areaNote: "", origin: null, next: null, params: null, answerAt: null };
 
 function option(value, label) {
   return el("option", { value }, label);
@@ -237,6 +237,7 @@ function offlinePoint(params, kept) {
     return { latitude, longitude };
   }
   const named = params.get("zip") || params.get("address");
+  if (params.get("zip") && kept.county) return pack.zipPoint(kept, params.get("zip"));
   return named && named === kept.label ? kept.origin : null;
 }
 
@@ -265,10 +266,46 @@ async function drawArea() {
   const kept = await pack.current().catch(() => null);
   $("area-kept").hidden = !kept;
   $("area-new").hidden = Boolean(kept);
+  $("area-county-new").hidden = Boolean(kept);
   $("area-download").hidden = true;
-  $("area-state").textContent = kept
-    ? t("area_kept", { n: kept.items.length, miles: kept.miles, place: kept.label, age: age((Date.now() - kept.synced_at) / 1000) })
-    : t("area_none");
+  $("area-county-download").hidden = true;
+  $("area-county-pick").hidden = true;
+  state.counties = [];
+  const vars = kept && { n: kept.items.length, miles: kept.miles, place: kept.label, age: age((Date.now() - kept.synced_at) / 1000) };
+  $("area-state").textContent = kept ? t(kept.county ? "area_kept_county" : "area_kept", vars) : t("area_none");
+}
+
+// The county a ZIP code or a name points to, and what downloading it weighs.
+async function findCounty() {
+  const text = $("area-county").value.trim();
+  $("area-county-download").hidden = true;
+  $("area-county-pick").hidden = true;
+  if (!text) {
+    $("area-state").textContent = t("area_county_need");
+    $("area-county").focus();
+    return;
+  }
+  try {
+    state.counties = await pack.counties(text);
+  } catch (error) {
+    $("area-state").textContent = error instanceof Offline ? t("offline_banner") : describeProblem(error);
+    return;
+  }
+  const choice = $("area-county-choice");
+  clear(choice).append(...state.counties.map((found, n) => option(String(n), found.label)));
+  $("area-county-pick").hidden = state.counties.length < 2;
+  showCounty();
+}
+
+function showCounty() {
+  const found = state.counties[Number($("area-county-choice").value || 0)];
+  if (!found) {
+    $("area-state").textContent = t("area_county_none", { text: $("area-county").value.trim() });
+    return;
+  }
+  const size = megabytes(found.listings * averageItemBytes());
+  $("area-state").textContent = t("area_county_size", { n: found.listings, size, place: found.label });
+  $("area-county-download").hidden = found.listings === 0;
 }
 
 function areaLabel(params) {
@@ -301,20 +338,19 @@ function megabytes(bytes) {
   return new Intl.NumberFormat(i18n.lang, { maximumFractionDigits: 1, minimumFractionDigits: 1 }).format(Math.max(bytes, 1e5) / 1e6) + " MB";
 }
 
-async function downloadArea() {
-  const params = state.params;
-  $("area-download").disabled = true;
+async function downloadArea(area, button) {
+  button.disabled = true;
   try {
-    await pack.download(params, Number($("area-radius").value), areaLabel(params), (n) => {
+    await pack.download(area, (n) => {
       $("area-state").textContent = t("area_progress", { n });
     });
     setStatus(t("area_saved"));
   } catch (error) {
     $("area-state").textContent = error instanceof Offline ? t("offline_banner") : describeProblem(error);
-    $("area-download").disabled = false;
     return;
+  } finally {
+    button.disabled = false;
   }
-  $("area-download").disabled = false;
   await drawArea();
 }
 
@@ -592,7 +628,21 @@ async function boot() {
   if (["true", "false"].includes(params.get("events_online"))) $("events-online").value = params.get("events_online");
   $("more").addEventListener("click", () => run(state.params, { cursor: state.next }));
   $("area-measure").addEventListener("click", measureArea);
-  $("area-download").addEventListener("click", downloadArea);
+  $("area-download").addEventListener("click", () =>
+    downloadArea(pack.around(state.params, Number($("area-radius").value), areaLabel(state.params)), $("area-download")),
+  );
+  $("area-county-find").addEventListener("click", findCounty);
+  $("area-county").addEventListener("keydown", (event) => {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      findCounty();
+    }
+  });
+  $("area-county-choice").addEventListener("change", showCounty);
+  $("area-county-download").addEventListener("click", () => {
+    const found = state.counties[Number($("area-county-choice").value || 0)];
+    if (found) downloadArea(pack.county(found), $("area-county-download"));
+  });
   $("area-update").addEventListener("click", () => updateArea());
   $("area-delete").addEventListener("click", async () => {
     await pack.remove();

@@ -192,4 +192,13 @@ export default {
   event_join: "Join online",
   event_register: "Register",
   event_languages: "Languages",
+  area_county: "Or a whole county, by name or ZIP code",
+  area_county_placeholder: "multnomah, 97201",
+  area_county_find: "Find the county",
+  area_county_pick: "Which county",
+  area_county_download: "Download the county",
+  area_county_need: "Type a county's name or a ZIP code in it.",
+  area_county_none: "No county is called “{text}”. Try its ZIP code.",
+  area_county_size: "About {n} places in {place}, about {size}.",
+  area_kept_county: "{n} places in {place} are on this phone, updated {age}.",
 };

@@ -225,4 +225,13 @@ export default {
   event_join: "Entrar en línea",
   event_register: "Inscribirse",
   event_languages: "Idiomas",
+  area_county: "O un condado entero, por nombre o código postal",
+  area_county_placeholder: "multnomah, 97201",
+  area_county_find: "Buscar el condado",
+  area_county_pick: "Qué condado",
+  area_county_download: "Descargar el condado",
+  area_county_need: "Escriba el nombre de un condado o un código postal de él.",
+  area_county_none: "Ningún condado se llama “{text}”. Pruebe con su código postal.",
+  area_county_size: "Unos {n} lugares en {place}, unos {size}.",
+  area_kept_county: "{n} lugares en {place} están en este teléfono, actualizados {age}.",
 };
