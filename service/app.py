@@ -71,6 +71,7 @@ from service.routes.keys import KeyController
 from service.routes.locations import LocationController
 from service.routes.meetings import MeetingController, MeetingSourceController
 from service.routes.organizations import OrganizationController
+from service.routes.regions import find_counties
 from service.routes.resources import ResourceController, fast_search
 from service.routes.services import ServiceController
 from service.routes.suggestions import SuggestionController
@@ -232,6 +233,7 @@ def create_app(settings: Settings) -> Litestar:
             export_hsds_zip,
             export_meetings,
             list_attributes,
+            find_counties,
             CapacityController,
             replace_service_exceptions,
             list_service_exceptions,

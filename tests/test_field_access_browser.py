@@ -1,11 +1,13 @@
 """The field app for everyone: axe-core finds no serious or critical violation on any screen, it works by
 keyboard, tap targets are at least 44 px, and it reads at 320 px wide and at 200% text."""
 
+import datetime as dt
 from pathlib import Path
 
+import httpx
 from playwright.async_api import Browser, Page, expect
 
-from tests.conftest import phone
+from tests.conftest import ADMIN, phone
 
 AXE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
 READY = "body[data-ready=true]"
@@ -48,10 +50,57 @@ async def _screens(page: Page, base: str) -> dict[str, list[str]]:
     await cards.nth(0).locator("button.details").click()
     await expect(page.locator("#detail .report")).to_be_visible()
     found["listing and report"] = await _violations(page)
+    await page.keyboard.press("Escape")
+    await page.goto(base + "/?near=45.5152,-122.6784&meetings=7d&events=30d")
+    await expect(page.locator("#meetings-list .card").first).to_be_visible()
+    await expect(page.locator("#events-list .card").first).to_be_visible()
+    found["meetings and events"] = await _violations(page)
     return found
 
 
+async def _gatherings(base: str) -> None:
+    """A meeting in person, one online, and an event next week near downtown Portland: cards to check."""
+    soon = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=7)
+    bodies = {
+        "/v1/meetings": [
+            {
+                "name": "Harbor Hope",
+                "slug": "harbor-hope",
+                "days": [1, 2, 3, 4, 5, 6, 7],
+                "start_time": "19:00",
+                "latitude": 45.523,
+                "longitude": -122.676,
+                "types": ["open", "discussion", "proof-of-attendance"],
+            },
+            {
+                "name": "Night Owls Online",
+                "slug": "night-owls",
+                "days": [1, 2, 3, 4, 5, 6, 7],
+                "start_time": "23:00",
+                "timezone": "America/Los_Angeles",
+                "conference_url": "https://meet.example/j/42",
+            },
+        ],
+        "/v1/events": [
+            {
+                "title": "Expungement clinic",
+                "starts_at": soon.isoformat(),
+                "ends_at": (soon + dt.timedelta(hours=3)).isoformat(),
+                "latitude": 45.5231,
+                "longitude": -122.6765,
+                "registration_url": "https://register.example/clinic",
+            },
+        ],
+    }
+    async with httpx.AsyncClient(base_url=base) as api:
+        for path, items in bodies.items():
+            for body in items:
+                answer = await api.post(path, json=body, headers=ADMIN)
+                assert answer.status_code == 201, answer.text
+
+
 async def test_axe_finds_nothing_serious_on_any_screen(browser: Browser, live_url: str) -> None:
+    await _gatherings(live_url)
     for scheme in ("light", "dark"):
         context = await phone(browser, color_scheme=scheme)
         page = await context.new_page()

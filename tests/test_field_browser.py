@@ -468,3 +468,158 @@ async def test_meetings_near_here_starting_soon_and_online_ones_after(browser: B
     await page.get_by_role("button", name="Buscar reuniones").click()
     await expect(page.locator("#meetings-list .card").first).to_contain_text("Empieza en")
     await context.close()
+
+
+def _event(title: str, starts_in: dt.timedelta, where: tuple[float, float] | None, **fields: object) -> dict:
+    """A one-off event of an hour and a half starting starts_in from now (to the minute)."""
+    starts = (dt.datetime.now(dt.UTC) + starts_in).replace(second=0, microsecond=0)
+    body: dict = {
+        "title": title,
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + dt.timedelta(minutes=90)).isoformat(),
+    }
+    if where is not None:
+        body["latitude"], body["longitude"] = where
+    return {**body, **fields}
+
+
+EVENTS = {
+    "Naloxone training": _event(
+        "Naloxone training", dt.timedelta(hours=1), (45.60, -122.60), fee="$5, waived on request"
+    ),
+    "Expungement clinic": _event(
+        "Expungement clinic",
+        dt.timedelta(hours=2),
+        (45.5231, -122.6765),
+        free=True,
+        capacity=30,
+        registration_url="https://register.example/clinic",
+        languages=["en", "es"],
+    ),
+    "Recovery workshop online": _event(
+        "Recovery workshop online",
+        dt.timedelta(hours=3),
+        None,
+        online_url="https://meet.example/w/7",
+        timezone="America/Los_Angeles",
+    ),
+    "Denver peer summit": _event("Denver peer summit", dt.timedelta(hours=4), (39.7392, -104.9903)),
+    "Mobile clinic stop": _event("Mobile clinic stop", dt.timedelta(days=12), (45.5200, -122.6800)),
+}
+
+
+async def _events_shown(page: Page) -> list[str]:
+    """The titles of this test's events among the cards, in their order (the seed may hold others)."""
+    titles = await page.locator("#events-list .card h3").all_inner_texts()
+    return [title for title in titles if title in EVENTS]
+
+
+async def test_events_near_here_by_start_or_distance_and_offline(browser: Browser, live_url: str) -> None:
+    async with httpx.AsyncClient(base_url=live_url) as api:
+        for body in EVENTS.values():
+            answer = await api.post("/v1/events", json=body, headers=ADMIN)
+            assert answer.status_code == 201, answer.text
+    context = await phone(browser)
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await _open(page, f"{live_url}/?near=45.5152,-122.6784&events=7d")
+    await _results(page)
+    await expect(page.locator("#events-state")).to_contain_text("events")
+    # Soonest first, the one twelve days away not in the week.
+    assert await _events_shown(page) == [
+        "Naloxone training",
+        "Expungement clinic",
+        "Recovery workshop online",
+        "Denver peer summit",
+    ]
+    clinic = page.locator("#events-list .card", has_text="Expungement clinic")
+    await expect(clinic.locator(".distance")).to_have_text(re.compile(r"^0\.\d mi (N|NE|E|SE|S|SW|W|NW)$"))
+    await expect(clinic.locator(".facts")).to_have_text("Free · Room for 30 people")
+    await expect(clinic.locator(".tags")).to_have_text("ES")
+    await expect(clinic.get_by_role("link", name="Register")).to_have_attribute(
+        "href", "https://register.example/clinic"
+    )
+    await expect(clinic.get_by_role("link", name="Directions")).to_have_attribute(
+        "href", re.compile(r"^https://www\.google\.com/maps/dir/\?api=1&destination=45\.523100,-122\.676500$")
+    )
+    starts = dt.datetime.fromisoformat(EVENTS["Expungement clinic"]["starts_at"]).astimezone(
+        ZoneInfo("America/Los_Angeles")
+    )
+    assert f"{starts.hour % 12 or 12}:{starts:%M}" in await clinic.locator(".hours").inner_text()
+    paid = page.locator("#events-list .card", has_text="Naloxone training")
+    await expect(paid.locator(".facts")).to_have_text("Cost: $5, waived on request")
+    online = page.locator("#events-list .card", has_text="Recovery workshop online")
+    await expect(online.locator(".serves")).to_have_text("Online")
+    await expect(online.get_by_role("link", name="Join online")).to_have_attribute("href", "https://meet.example/w/7")
+    # Denver's start in Denver's own time, named, on a phone in Portland.
+    summit = page.locator("#events-list .card", has_text="Denver peer summit")
+    local = dt.datetime.fromisoformat(EVENTS["Denver peer summit"]["starts_at"]).astimezone(ZoneInfo("America/Denver"))
+    shown = await summit.locator(".hours").inner_text()
+    assert f"{local.hour % 12 or 12}:{local:%M}" in shown and re.search(r"\bM[SD]T\b", shown), shown
+    # Nearest first, in person only, over a month: the URL carries every choice.
+    await page.get_by_label("Order").select_option("distance")
+    await page.get_by_label("Taking part").select_option("false")
+    await page.get_by_label("When").select_option("30d")
+    await page.get_by_role("button", name="Find events").click()
+    await expect(page.locator("#events-list .card", has_text="Mobile clinic stop")).to_have_count(1)
+    assert await _events_shown(page) == [
+        "Mobile clinic stop",
+        "Expungement clinic",
+        "Naloxone training",
+        "Denver peer summit",
+    ]
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)
+    assert query["events"] == ["30d"] and query["events_order"] == ["distance"] and query["events_online"] == ["false"]
+    # Reloaded, the choices and the answer come back; and with no signal, the last answer with its age.
+    await page.reload()
+    await page.wait_for_selector(READY)
+    await expect(page.locator("#events-list .card", has_text="Mobile clinic stop")).to_have_count(1)
+    assert await page.get_by_label("Order").input_value() == "distance"
+    await page.evaluate("navigator.serviceWorker.ready")
+    await page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    await context.set_offline(True)
+    await page.reload()
+    await page.wait_for_selector(READY)
+    await expect(page.locator("#events-state")).to_contain_text("you are offline")
+    assert await _events_shown(page) == [
+        "Mobile clinic stop",
+        "Expungement clinic",
+        "Naloxone training",
+        "Denver peer summit",
+    ]
+    # Only online ones: never asked on this phone, so it says so.
+    await page.get_by_label("Taking part").select_option("true")
+    await page.get_by_role("button", name="Find events").click()
+    await expect(page.locator("#events-state")).to_have_text(
+        "You are offline, and this search was not saved on this phone."
+    )
+    await context.set_offline(False)
+    await page.get_by_role("button", name="Find events").click()
+    await expect(page.locator("#events-list .card", has_text="Recovery workshop online")).to_have_count(1)
+    assert "Expungement clinic" not in await _events_shown(page)
+    await context.close()
+    assert not errors, errors
+
+
+async def test_events_in_spanish_read_at_320_px(browser: Browser, live_url: str) -> None:
+    async with httpx.AsyncClient(base_url=live_url) as api:
+        found = (await api.get("/v1/events", params={"near": "45.5152,-122.6784"})).json()["items"]
+        if not [item for item in found if item["event"]["title"] == "Expungement clinic"]:
+            body = {**EVENTS["Expungement clinic"], "title": "Expungement clinic"}
+            assert (await api.post("/v1/events", json=body, headers=ADMIN)).status_code == 201
+    context = await phone(browser, locale="es-US", viewport={"width": 320, "height": 640})
+    page = await context.new_page()
+    await _open(page, f"{live_url}/?near=45.5152,-122.6784&events=30d&events_order=distance")
+    clinic = page.locator("#events-list .card", has_text="Expungement clinic")
+    await expect(clinic.locator(".facts")).to_have_text("Gratis · Cupo para 30 personas")
+    await expect(clinic.get_by_role("link", name="Inscribirse")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Eventos cerca")).to_be_visible()
+    await expect(page.locator("#events-state")).to_contain_text(re.compile(r"\d+ eventos?$"))
+    assert await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+    clipped = await page.evaluate(
+        """() => [...document.querySelectorAll('#events-list .card *, #events .actions > *')]
+              .filter(node => node.scrollWidth > node.clientWidth + 1).map(node => node.textContent)"""
+    )
+    assert clipped == []
+    await context.close()

@@ -43,19 +43,21 @@ export async function request(path, options = {}) {
   return body;
 }
 
-// GET that falls back to the remembered answer when the network is gone: {body, at, stale}.
-export async function getKept(path) {
+// GET that falls back to the remembered answer when the network is gone: {body, at, stale}. The
+// answer is kept under key, the path unless the path names an instant ("from now") that a later
+// visit would name differently.
+export async function getKept(path, key = path) {
   try {
     const body = await request(path);
     // Read again after the wait: other requests may have kept their answers meanwhile.
     const kept = load("answers", {});
-    kept[path] = { at: Date.now(), body };
+    kept[key] = { at: Date.now(), body };
     const newest = Object.entries(kept).sort((a, b) => b[1].at - a[1].at).slice(0, KEPT);
-    if (!save("answers", Object.fromEntries(newest))) save("answers", { [path]: kept[path] });
+    if (!save("answers", Object.fromEntries(newest))) save("answers", { [key]: kept[key] });
     return { body, at: Date.now(), stale: false };
   } catch (error) {
     const kept = load("answers", {});
-    if (error instanceof Offline && kept[path]) return { ...kept[path], stale: true };
+    if (error instanceof Offline && kept[key]) return { ...kept[key], stale: true };
     throw error;
   }
 }

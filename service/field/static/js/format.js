@@ -52,6 +52,14 @@ export function clock(iso, timezone, now = new Date()) {
   return zoned(timezone, sameDay ? options : { weekday: "short", ...options }).format(when);
 }
 
+// "Sat, Dec 14, 6:00 – 8:00 PM" in the place's zone, with the zone's name when asked (it is not the phone's).
+export function span(startIso, endIso, timezone, named = false) {
+  const options = { weekday: "short", month: "short", day: "numeric", hour: "numeric", minute: "2-digit" };
+  const shown = zoned(timezone, named ? { ...options, timeZoneName: "short" } : options);
+  const [start, end] = [new Date(startIso), new Date(endIso)];
+  return end > start ? shown.formatRange(start, end) : shown.format(start);
+}
+
 // "09:00"-"17:00" written by the API (local wall time, 24:00 for midnight) in the reader's style.
 export function wallTime(text) {
   const [hours, minutes] = text.split(":").map(Number);

@@ -7,6 +7,7 @@ import { clear, el } from "./dom.js";
 import { drawMap } from "./map.js";
 import { age } from "./format.js";
 import * as i18n from "./i18n.js";
+import * as events from "./events.js";
 import * as meetings from "./meetings.js";
 import * as pack from "./pack.js";
 import * as reports from "./reports.js";
@@ -25,8 +26,10 @@ const SPOKEN = ["", "es", "en", "zh", "vi", "ru", "ar", "so", "fr", "ht", "ko", 
 const SINGLE = ["near", "zip", "address", "q", "open_now", "has_capacity", "age", "gender", "language", "cost", "radius"];
 // The meetings view's own choices, in the URL beside the search (meetings=3h turns it on).
 const MEETINGS = ["meetings", "meetings_online"];
+// The events view's, likewise (events=7d turns it on).
+const EVENTS = ["events", "events_order", "events_online"];
 const REPEATED = ["category", "attribute"];
-const state = { near: null, attributes: new Map(), categories: [], items: [], rest: [], areaNote: "", origin: null, next: null, params: null, answerAt: null };
+const state = { counties: [], near: null, attributes: new Map(), categories: [], items: [], rest: [], areaNote: "", origin: null, next: null, params: null, answerAt: null };
 
 function option(value, label) {
   return el("option", { value }, label);
@@ -234,6 +237,7 @@ function offlinePoint(params, kept) {
     return { latitude, longitude };
   }
   const named = params.get("zip") || params.get("address");
+  if (params.get("zip") && kept.county) return pack.zipPoint(kept, params.get("zip"));
   return named && named === kept.label ? kept.origin : null;
 }
 
@@ -262,10 +266,46 @@ async function drawArea() {
   const kept = await pack.current().catch(() => null);
   $("area-kept").hidden = !kept;
   $("area-new").hidden = Boolean(kept);
+  $("area-county-new").hidden = Boolean(kept);
   $("area-download").hidden = true;
-  $("area-state").textContent = kept
-    ? t("area_kept", { n: kept.items.length, miles: kept.miles, place: kept.label, age: age((Date.now() - kept.synced_at) / 1000) })
-    : t("area_none");
+  $("area-county-download").hidden = true;
+  $("area-county-pick").hidden = true;
+  state.counties = [];
+  const vars = kept && { n: kept.items.length, miles: kept.miles, place: kept.label, age: age((Date.now() - kept.synced_at) / 1000) };
+  $("area-state").textContent = kept ? t(kept.county ? "area_kept_county" : "area_kept", vars) : t("area_none");
+}
+
+// The county a ZIP code or a name points to, and what downloading it weighs.
+async function findCounty() {
+  const text = $("area-county").value.trim();
+  $("area-county-download").hidden = true;
+  $("area-county-pick").hidden = true;
+  if (!text) {
+    $("area-state").textContent = t("area_county_need");
+    $("area-county").focus();
+    return;
+  }
+  try {
+    state.counties = await pack.counties(text);
+  } catch (error) {
+    $("area-state").textContent = error instanceof Offline ? t("offline_banner") : describeProblem(error);
+    return;
+  }
+  const choice = $("area-county-choice");
+  clear(choice).append(...state.counties.map((found, n) => option(String(n), found.label)));
+  $("area-county-pick").hidden = state.counties.length < 2;
+  showCounty();
+}
+
+function showCounty() {
+  const found = state.counties[Number($("area-county-choice").value || 0)];
+  if (!found) {
+    $("area-state").textContent = t("area_county_none", { text: $("area-county").value.trim() });
+    return;
+  }
+  const size = megabytes(found.listings * averageItemBytes());
+  $("area-state").textContent = t("area_county_size", { n: found.listings, size, place: found.label });
+  $("area-county-download").hidden = found.listings === 0;
 }
 
 function areaLabel(params) {
@@ -298,20 +338,19 @@ function megabytes(bytes) {
   return new Intl.NumberFormat(i18n.lang, { maximumFractionDigits: 1, minimumFractionDigits: 1 }).format(Math.max(bytes, 1e5) / 1e6) + " MB";
 }
 
-async function downloadArea() {
-  const params = state.params;
-  $("area-download").disabled = true;
+async function downloadArea(area, button) {
+  button.disabled = true;
   try {
-    await pack.download(params, Number($("area-radius").value), areaLabel(params), (n) => {
+    await pack.download(area, (n) => {
       $("area-state").textContent = t("area_progress", { n });
     });
     setStatus(t("area_saved"));
   } catch (error) {
     $("area-state").textContent = error instanceof Offline ? t("offline_banner") : describeProblem(error);
-    $("area-download").disabled = false;
     return;
+  } finally {
+    button.disabled = false;
   }
-  $("area-download").disabled = false;
   await drawArea();
 }
 
@@ -396,13 +435,46 @@ async function findMeetings() {
   }
 }
 
+async function findEvents() {
+  const origin = meetingsOrigin();
+  const list = $("events-list");
+  if (!origin) {
+    clear(list);
+    $("events-state").textContent = t("meetings_need_place");
+    return;
+  }
+  const within = $("events-window").value;
+  const order = $("events-order").value;
+  const online = $("events-online").value;
+  const current = new URLSearchParams(location.search);
+  current.set("events", within);
+  for (const [name, value] of [["events_order", order === "start" ? "" : order], ["events_online", online]]) {
+    if (value) current.set(name, value);
+    else current.delete(name);
+  }
+  history.replaceState(null, "", "/?" + current.toString());
+  $("events-state").textContent = t("searching");
+  try {
+    const answer = await events.find(origin, within, order, online);
+    events.draw(list, answer.body, origin);
+    const count = answer.body.items.length ? t("events_count", { n: answer.body.items.length }) : t("events_none");
+    $("events-state").textContent = answer.stale ? `${count} ${t("saved_answer", { age: age((Date.now() - answer.at) / 1000) })}` : count;
+  } catch (error) {
+    clear(list);
+    $("events-state").textContent = error instanceof Offline ? t("offline_unsaved") : error instanceof Problem ? describeProblem(error) : t("failed");
+  }
+}
+
 function go(params) {
   const kept = new URLSearchParams(location.search);
-  for (const name of MEETINGS) if (kept.get(name)) params.set(name, kept.get(name));
+  for (const name of [...MEETINGS, ...EVENTS]) if (kept.get(name)) params.set(name, kept.get(name));
   history.pushState(null, "", "/?" + params.toString());
   fillForm(params);
-  // Meetings shown for the last place follow the new one.
-  run(params).then(() => params.get("meetings") && findMeetings());
+  // Meetings and events shown for the last place follow the new one.
+  run(params).then(() => {
+    if (params.get("meetings")) findMeetings();
+    if (params.get("events")) findEvents();
+  });
   $("results").focus({ preventScroll: false });
 }
 
@@ -550,9 +622,27 @@ async function boot() {
   $("meetings-go").addEventListener("click", findMeetings);
   if (params.get("meetings")) $("meetings-within").value = params.get("meetings");
   if (params.get("meetings_online")) $("meetings-online").value = params.get("meetings_online");
+  $("events-go").addEventListener("click", findEvents);
+  if (events.WINDOWS.includes(params.get("events"))) $("events-window").value = params.get("events");
+  if (params.get("events_order") === "distance") $("events-order").value = "distance";
+  if (["true", "false"].includes(params.get("events_online"))) $("events-online").value = params.get("events_online");
   $("more").addEventListener("click", () => run(state.params, { cursor: state.next }));
   $("area-measure").addEventListener("click", measureArea);
-  $("area-download").addEventListener("click", downloadArea);
+  $("area-download").addEventListener("click", () =>
+    downloadArea(pack.around(state.params, Number($("area-radius").value), areaLabel(state.params)), $("area-download")),
+  );
+  $("area-county-find").addEventListener("click", findCounty);
+  $("area-county").addEventListener("keydown", (event) => {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      findCounty();
+    }
+  });
+  $("area-county-choice").addEventListener("change", showCounty);
+  $("area-county-download").addEventListener("click", () => {
+    const found = state.counties[Number($("area-county-choice").value || 0)];
+    if (found) downloadArea(pack.county(found), $("area-county-download"));
+  });
   $("area-update").addEventListener("click", () => updateArea());
   $("area-delete").addEventListener("click", async () => {
     await pack.remove();
@@ -579,6 +669,7 @@ async function boot() {
   performance.mark("cg-ready");
   if (hasPlace(params)) await run(params);
   if (params.get("meetings") && hasPlace(params)) await findMeetings();
+  if (params.get("events") && hasPlace(params)) await findEvents();
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
 }
 

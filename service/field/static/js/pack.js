@@ -1,7 +1,9 @@
-// A region pack: every listing within a radius, downloaded once from the public API (its size shown
-// first), searched on the phone with no signal (distance, category, eligibility, words, hours computed
-// here), and kept current from the change feed, deletions included. Kept in IndexedDB: a county's
-// listings are more than localStorage holds.
+// A region pack: every listing within a radius of a search, or of a county, downloaded once from the
+// public API (its size shown first), searched on the phone with no signal (distance, category,
+// eligibility, words, hours computed here), and kept current from the change feed, deletions
+// included. Kept in IndexedDB: a county's listings are more than localStorage holds. A county's
+// listings are those /v1/resources finds in its box (bbox=) whose postal code is one of its ZIP codes,
+// or that show none: the rule GET /v1/regions/counties counts by.
 import { request } from "./api.js";
 import { hoursAt } from "./hours.js";
 
@@ -66,33 +68,47 @@ export async function measure(params, miles) {
   return request("/v1/resources/count?" + query.toString());
 }
 
-// Every listing within miles of the search's place, page by page; the feed's position is taken first,
-// so a change made while downloading is applied by the next update.
-export async function download(params, miles, label, progress) {
+// The area around a search: its place (near, ZIP or address) and a radius.
+export function around(params, miles, label) {
+  return { place: place(params).toString(), miles, radius_m: miles * METRES_PER_MILE, label };
+}
+
+// A county's area, as GET /v1/regions/counties describes it.
+export function county(found) {
+  return { county: found, label: found.label, origin: { latitude: found.latitude, longitude: found.longitude } };
+}
+
+// The counties a ZIP code or a name points to, each with its listings' count.
+export async function counties(text) {
+  const query = /^\d{5}(-\d{4})?$/.test(text.trim()) ? { zip: text.trim() } : { q: text.trim() };
+  return (await request("/v1/regions/counties?" + new URLSearchParams(query).toString())).items;
+}
+
+// Whether a listing the API found for the area is one of its own: always around a search; in a
+// county, when its postal code is one of the county's, or it shows none.
+function belongs(pack, item) {
+  if (!pack.county) return true;
+  const postal = String(item.location?.address?.postal_code || "").trim().slice(0, 5);
+  return !postal || pack.county.zip_codes.some((entry) => entry.zip_code === postal);
+}
+
+// Every listing of the area, page by page; the feed's position is taken first, so a change made while
+// downloading is applied by the next update.
+export async function download(area, progress) {
   const { next_cursor: since } = await request("/v1/changes?since=latest");
-  const query = areaQuery({ place: place(params).toString(), miles });
+  const query = areaQuery(area);
   const items = [];
   let cursor = null;
-  let origin = null;
+  let origin = area.origin || null;
   do {
     if (cursor) query.set("cursor", cursor);
     const page = await request("/v1/resources?" + query.toString());
-    origin = page.origin;
-    items.push(...page.items);
+    origin = page.origin || origin;
+    items.push(...page.items.filter((item) => belongs(area, item)));
     cursor = page.next_cursor;
     progress(items.length);
   } while (cursor);
-  const pack = {
-    origin,
-    place: place(params).toString(),
-    radius_m: miles * METRES_PER_MILE,
-    miles,
-    label,
-    items,
-    since,
-    downloaded_at: Date.now(),
-    synced_at: Date.now(),
-  };
+  const pack = { ...area, origin, items, since, downloaded_at: Date.now(), synced_at: Date.now() };
   await keep(pack);
   return pack;
 }
@@ -121,7 +137,7 @@ export async function update(progress = () => {}) {
     do {
       if (cursor) query.set("cursor", cursor);
       const page = await request("/v1/resources?" + query.toString());
-      fresh.push(...page.items);
+      fresh.push(...page.items.filter((item) => belongs(pack, item)));
       cursor = page.next_cursor;
       progress(fresh.length);
     } while (cursor);
@@ -137,8 +153,12 @@ export async function update(progress = () => {}) {
 }
 
 // The search that downloaded the pack, without its page: the same place (near, ZIP or address, so
-// services serving a ZIP stay in) and radius.
+// services serving a ZIP stay in) and radius, or the county's box searched from its middle.
 function areaQuery(pack) {
+  if (pack.county) {
+    const { latitude, longitude, bbox } = pack.county;
+    return new URLSearchParams({ near: `${latitude},${longitude}`, bbox: bbox.join(","), limit: String(PAGE) });
+  }
   const query = new URLSearchParams(pack.place || `near=${pack.origin.latitude},${pack.origin.longitude}`);
   query.set("radius", String(pack.miles));
   query.set("unit", "mi");
@@ -203,5 +223,18 @@ export function search(pack, params, near, family, now = new Date()) {
 
 // Whether a place lies inside the pack's area.
 export function covers(pack, near) {
-  return !near || metres(pack.origin, near) <= pack.radius_m;
+  if (!near) return true;
+  if (pack.county) {
+    const [west, south, east, north] = pack.county.bbox;
+    const across = west > east; // a box across 180°, as the Aleutians' is
+    const inside = across ? near.longitude >= west || near.longitude <= east : west <= near.longitude && near.longitude <= east;
+    return south <= near.latitude && near.latitude <= north && inside;
+  }
+  return metres(pack.origin, near) <= pack.radius_m;
+}
+
+// The centroid of one of a county pack's ZIP codes, so a ZIP search works with no signal.
+export function zipPoint(pack, zip) {
+  const found = pack.county?.zip_codes.find((entry) => entry.zip_code === String(zip).trim().slice(0, 5));
+  return found && typeof found.latitude === "number" ? { latitude: found.latitude, longitude: found.longitude } : null;
 }

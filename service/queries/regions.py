@@ -1,0 +1,37 @@
+"""What a region holds: how many listings belong to a county by its membership rule."""
+
+import asyncpg
+
+from service.search.geo import parse_bbox
+
+# Active listings whose public point (a confidential location's rounded one) is inside the box and
+# whose postal code is one of the ZIP codes, or that show none (a confidential location shows none).
+# $1-$4: south, north, west, east (west > east: across 180°); $5, $6, $7: the box's covering circle for the
+# GiST index; $8: ZIPs.
+COUNT_COUNTY_LISTINGS = """
+    SELECT count(*)
+      FROM service_at_location sal
+      JOIN services s ON s.id = sal.service_id
+      JOIN locations l ON l.id = sal.location_id
+     WHERE s.status = 'active'
+       AND earth_box(ll_to_earth($5::float8, $6::float8), $7::float8) @> l.public_geo
+       AND latitude(l.public_geo) BETWEEN $1::float8 AND $2::float8
+       AND (longitude(l.public_geo) BETWEEN $3::float8 AND $4::float8
+            OR ($3::float8 > $4::float8
+                AND (longitude(l.public_geo) >= $3::float8 OR longitude(l.public_geo) <= $4::float8)))
+       AND (l.confidential OR coalesce(btrim(l.postal_code), '') = ''
+            OR left(btrim(l.postal_code), 5) = any($8::text[]))
+"""
+
+
+async def count_county_listings(
+    conn: asyncpg.Connection, south: float, north: float, west: float, east: float, zip_codes: list[str]
+) -> int:
+    """How many active listings belong to the county with this box and these ZIP codes."""
+    box = parse_bbox(f"{west},{south},{east},{north}")
+    if box.centre is None or box.radius_m is None:
+        raise ValueError("a county's box is never larger than a hemisphere")
+    count = await conn.fetchval(
+        COUNT_COUNTY_LISTINGS, south, north, west, east, box.centre[0], box.centre[1], box.radius_m, zip_codes
+    )
+    return int(count)

@@ -1,0 +1,67 @@
+"""Regions to download for offline use: a county found by a ZIP code or its name."""
+
+from typing import Annotated
+
+import asyncpg
+from litestar import get
+from litestar.di import NamedDependency
+from litestar.openapi.spec import Example
+from litestar.params import QueryParameter
+
+from schemas.regions import County, CountyPage, CountyZip
+from service.counties import Area, counties_named, county_of_zip
+from service.errors import InvalidInput
+from service.queries import regions as queries
+from service.replicas import REPLICA_READS
+
+
+def _middle(west: float, east: float) -> float:
+    """The longitude halfway along a box from west to east, across 180° when west > east."""
+    span = east - west if west <= east else east + 360 - west
+    middle = west + span / 2
+    return middle - 360 if middle > 180 else middle
+
+
+async def _county(conn: asyncpg.Connection, area: Area) -> County:
+    zips = [place.zip_code for place in area.places]
+    return County(
+        name=area.name,
+        state=area.state,
+        label=area.label,
+        latitude=round((area.min_lat + area.max_lat) / 2, 5),
+        longitude=round(_middle(area.min_lon, area.max_lon), 5),
+        bbox=[round(value, 5) for value in (area.min_lon, area.min_lat, area.max_lon, area.max_lat)],
+        zip_codes=[CountyZip(p.zip_code, p.city, p.latitude, p.longitude) for p in area.places],
+        listings=await queries.count_county_listings(
+            conn, area.min_lat, area.max_lat, area.min_lon, area.max_lon, zips
+        ),
+    )
+
+
+@get("/v1/regions/counties", operation_id="findCounties", tags=["regions"], dependencies=REPLICA_READS)
+async def find_counties(
+    conn: NamedDependency[asyncpg.Connection],
+    q: Annotated[
+        str | None,
+        QueryParameter(
+            max_length=100,
+            description="The start of a county's name, optionally with its state: multnomah, Cook County, IL",
+            examples=[Example(value="multnomah")],
+        ),
+    ] = None,
+    zip_code: Annotated[
+        str | None,
+        QueryParameter(
+            name="zip",
+            max_length=10,
+            description="The county this US ZIP code lies in",
+            examples=[Example(value="97201")],
+        ),
+    ] = None,
+) -> CountyPage:
+    """US counties (offline ZIP table) with their ZIP codes, box and how many listings belong to each:
+    what a phone downloads as a region pack (bbox= on /v1/resources, then the membership rule)."""
+    if (q is None) == (zip_code is None):
+        raise InvalidInput("q", "give q (a county's name) or zip (a ZIP code in it), one of them")
+    areas = [county_of_zip(zip_code)] if zip_code is not None else counties_named(q or "")
+    return CountyPage(items=[await _county(conn, area) for area in areas])
