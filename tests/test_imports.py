@@ -241,6 +241,53 @@ async def test_hsds_json_shapes_import(conn, tmp_path, shape):
     assert await conn.fetchval("SELECT string_agg(DISTINCT array_to_string(languages, ','), ';') FROM services") == "es"
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-32"])
+async def test_a_json_document_is_read_a_service_at_a_time(conn, tmp_path, monkeypatch, encoding):
+    from service.imports import formats
+
+    # Parts of 7 bytes: every name, number and service is cut somewhere; the page's contents come
+    # between other fields.
+    monkeypatch.setattr(formats, "_JSON_CHUNK", 7)
+    held: list[int] = []
+    more = formats._JsonText.more
+
+    def watched(self, size=None):
+        held.append(len(self.text))
+        return more(self, size)
+
+    monkeypatch.setattr(formats._JsonText, "more", watched)
+    services = [hsds_service(n) for n in range(1, 41)] + [{"id": "bad", "status": "active", "n": 12345678}]
+    page = {"total_items": 41, "contents": services, "page": {"number": 1.5e3, "last": True, "next": None}}
+    path = tmp_path / "services.json"
+    path.write_bytes(json.dumps(page, indent=2, ensure_ascii=False).encode(encoding))
+    report = await run_import(conn, path, "hsds")
+    assert (report.counts["service"].created, report.counts["service"].rejected) == (40, 1)
+    one = len(json.dumps(hsds_service(1), indent=2))
+    assert max(held) < 3 * one < len(json.dumps(page, indent=2)) / 10  # never the whole document
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ('[\n  {"id": "1", "name": "A"},\n  {"id": "2" "name": "B"}\n]', r"Expecting ',' delimiter: line 3 column 14"),
+        ('[\n  {"id": "1", "name": "A"}\n  {"id": "2"}\n]', r"expected , or \] after a value: line 3 column 3"),
+        ('[{"id": "1", "name": "A"}] []', "more after the document's end: line 1 column 28"),
+        ('{"contents": [{"id": "1", "name": "A"}], "total": }', "Expecting value: line 1 column 51"),
+        ("  ", "the document is empty"),
+        ("true", "expected a list of HSDS services, a page with contents, or one service, not bool"),
+    ],
+)
+async def test_a_broken_json_document_names_where_read_in_parts(conn, tmp_path, monkeypatch, text, reason):
+    from service.imports import formats
+
+    monkeypatch.setattr(formats, "_JSON_CHUNK", 5)
+    path = tmp_path / "broken.json"
+    path.write_text(text)
+    with pytest.raises(ImportFailed, match=reason):
+        await run_import(conn, path, "junk")
+    assert await conn.fetchval("SELECT count(*) FROM services") == 0
+
+
 async def test_flat_csv_keeps_listings_that_share_an_id_and_pads_zip_codes(conn, tmp_path):
     path = tmp_path / "otp.csv"
     path.write_text(

@@ -235,21 +235,153 @@ def read_json(path: Path, batch: Batch, progress: Progress, ndjson: bool) -> Non
                     continue
                 _json_service(batch, Where(name, number), record)
             return
+        for number, record in enumerate(_json_records(_JsonText(handle, name, progress)), start=1):
+            # "line" is the record's position in the list for JSON documents.
+            _json_service(batch, Where(name, number), record)
+
+
+# How much of a JSON document is read at a time: its services are parsed one by one as the text
+# arrives, so a document of any size is held a service at a time, not whole (a 500 MB export would
+# take gigabytes as Python objects).
+_JSON_CHUNK = 1 << 20
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+_JSON_DECODER = json.JSONDecoder()
+
+
+class _JsonText:
+    """A JSON document's text, decoded as it is read, with a position in it; what is behind the
+    position is dropped as the next part arrives."""
+
+    def __init__(self, handle: Any, name: str, progress: Progress) -> None:
+        self.handle, self.name, self.progress = handle, name, progress
+        head = handle.read(4)
+        self.decoder = codecs.getincrementaldecoder(json.detect_encoding(head))()
+        self.text, self.pos, self.eof = "", 0, False
+        # Where the text kept starts in the document, for messages: lines before it, and its column.
+        self.line, self.column = 1, 1
+        self._append(head, final=not head)
+        self.text = self.text.removeprefix("\ufeff")
+
+    def _append(self, raw: bytes, final: bool) -> None:
         try:
-            document = json.load(handle)
-        except RecursionError:
-            raise UnreadableInput(f"{name}: JSON nested deeper than {_DEPTH} levels") from None
-        except (ValueError, UnicodeDecodeError) as error:
-            raise UnreadableInput(f"{name}: not valid JSON ({error})") from None
-    if isinstance(document, dict) and isinstance(document.get("contents"), list):
-        document = document["contents"]
-    if isinstance(document, dict):
-        document = [document]
-    if not isinstance(document, list):
-        raise UnreadableInput(f"{name}: expected a list of HSDS services, a page with contents, or one service")
-    for number, record in enumerate(document, start=1):
-        # "line" is the record's position in the list for JSON documents.
-        _json_service(batch, Where(name, number), record)
+            self.text += self.decoder.decode(raw, final=final)
+        except UnicodeDecodeError as error:
+            raise UnreadableInput(f"{self.name}: not valid JSON (not {error.encoding} text)") from None
+
+    def more(self, size: int | None = None) -> bool:
+        """Read the next part (dropping what is behind the position); False at the end."""
+        if self.eof:
+            return False
+        dropped = self.text[: self.pos]
+        breaks = dropped.count("\n")
+        self.line += breaks
+        self.column = len(dropped) - dropped.rfind("\n") if breaks else self.column + len(dropped)
+        self.text, self.pos = self.text[self.pos :], 0
+        raw = self.handle.read(size or _JSON_CHUNK)
+        self.eof = not raw
+        self._append(raw, final=self.eof)
+        self.progress.done = self.handle.tell()
+        return True
+
+    def peek(self) -> str:
+        """The next character that is not white space ("" at the end), without taking it."""
+        while True:
+            self.pos = _JSON_SPACE.match(self.text, self.pos).end()  # type: ignore[union-attr]  # always matches
+            if self.pos < len(self.text) or not self.more():
+                return self.text[self.pos : self.pos + 1]
+
+    def take(self, char: str) -> bool:
+        """Take char if it comes next."""
+        if self.peek() == char:
+            self.pos += 1
+            return True
+        return False
+
+    def value(self) -> Any:
+        """The next JSON value, read further until the text holds all of it."""
+        self.peek()
+        size = _JSON_CHUNK
+        while True:
+            try:
+                value, end = _JSON_DECODER.raw_decode(self.text, self.pos)
+            except RecursionError:
+                raise UnreadableInput(f"{self.name}: JSON nested deeper than {_DEPTH} levels") from None
+            except json.JSONDecodeError as error:
+                # Perhaps only cut off by the end of the part read so far: read on (twice as much each time,
+                # so a long value costs linear time), and name the error only once the document has ended.
+                if self.more(size):
+                    size *= 2
+                    continue
+                raise self.invalid(error.msg, error.pos) from None
+            # A number at the end of the text read so far may go on in the next part.
+            if end == len(self.text) and isinstance(value, int | float) and self.more(size):
+                continue
+            self.pos = end
+            return value
+
+    def invalid(self, reason: str, pos: int | None = None) -> UnreadableInput:
+        """The refusal of a document that is not JSON, with the line and column where it goes wrong."""
+        pos = self.pos if pos is None else pos
+        before = self.text[:pos]
+        breaks = before.count("\n")
+        line = self.line + breaks
+        column = pos - before.rfind("\n") if breaks else self.column + pos
+        return UnreadableInput(f"{self.name}: not valid JSON ({reason}: line {line} column {column})")
+
+
+def _json_items(text: _JsonText) -> Iterator[Any]:
+    """The values of the array that comes next, one at a time."""
+    if not text.take("["):
+        raise text.invalid("expected [")
+    if text.take("]"):
+        return
+    while True:
+        yield text.value()
+        if text.take(","):
+            continue
+        if text.take("]"):
+            return
+        raise text.invalid("expected , or ] after a value")
+
+
+def _json_records(text: _JsonText) -> Iterator[Any]:
+    """The services of a document: a list of them, a page with its contents list, or one service."""
+    first = text.peek()
+    if first == "[":
+        yield from _json_items(text)
+    elif first == "{":
+        text.take("{")
+        fields: dict[str, Any] = {}
+        paged = False
+        if not text.take("}"):
+            while True:
+                key = text.value()
+                if not isinstance(key, str):
+                    raise text.invalid("expected a name in double quotes")
+                if not text.take(":"):
+                    raise text.invalid("expected : after a name")
+                if key == "contents" and not paged and text.peek() == "[":
+                    paged = True
+                    yield from _json_items(text)
+                else:
+                    fields[key] = text.value()
+                if text.take(","):
+                    continue
+                if text.take("}"):
+                    break
+                raise text.invalid("expected , or } after a value")
+        if not paged:
+            yield fields
+    elif first:
+        value = text.value()
+        raise UnreadableInput(
+            f"{text.name}: expected a list of HSDS services, a page with contents, or one service, "
+            f"not {type(value).__name__ if value is not None else 'null'}"
+        )
+    else:
+        raise text.invalid("the document is empty")
+    if text.peek():
+        raise text.invalid("more after the document's end")
 
 
 def _json_service(batch: Batch, where: Where, record: Any) -> None:
