@@ -249,13 +249,13 @@ async def test_a_json_document_is_read_a_service_at_a_time(conn, tmp_path, monke
     # between other fields.
     monkeypatch.setattr(formats, "_JSON_CHUNK", 7)
     held: list[int] = []
-    more = formats._JsonText.more
+    more = formats.JsonText.more
 
     def watched(self, size=None):
         held.append(len(self.text))
         return more(self, size)
 
-    monkeypatch.setattr(formats._JsonText, "more", watched)
+    monkeypatch.setattr(formats.JsonText, "more", watched)
     services = [hsds_service(n) for n in range(1, 41)] + [{"id": "bad", "status": "active", "n": 12345678}]
     page = {"total_items": 41, "contents": services, "page": {"number": 1.5e3, "last": True, "next": None}}
     path = tmp_path / "services.json"

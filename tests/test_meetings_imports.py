@@ -139,6 +139,19 @@ async def test_not_json_and_not_an_array_fail_clearly(conn, tmp_path):
             assert words in str(failure)
 
 
+async def test_a_feed_nested_too_deep_is_refused_in_one_line(conn, tmp_path):
+    record = {**feed()[0], "notes": "@@"}
+    deep = tmp_path / "deep.json"
+    deep.write_text(json.dumps([record]).replace('"@@"', "[" * 100_000 + "]" * 100_000))
+    for fmt in ("meeting-guide", None):
+        try:
+            await run_import(conn, deep, "intergroup", format=fmt)
+            raise AssertionError("a feed nested 100,000 deep was imported")
+        except ImportFailed as failure:
+            assert "nested" in str(failure) and "\n" not in str(failure), str(failure)
+    assert await conn.fetchval("SELECT count(*) FROM meetings") == 0
+
+
 async def test_upload_through_the_api_and_the_public_export(client):
     response = await client.post(
         "/v1/imports",

@@ -235,7 +235,7 @@ def read_json(path: Path, batch: Batch, progress: Progress, ndjson: bool) -> Non
                     continue
                 _json_service(batch, Where(name, number), record)
             return
-        for number, record in enumerate(_json_records(_JsonText(handle, name, progress)), start=1):
+        for number, record in enumerate(_json_records(JsonText(handle, name, progress)), start=1):
             # "line" is the record's position in the list for JSON documents.
             _json_service(batch, Where(name, number), record)
 
@@ -248,7 +248,7 @@ _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 _JSON_DECODER = json.JSONDecoder()
 
 
-class _JsonText:
+class JsonText:
     """A JSON document's text, decoded as it is read, with a position in it; what is behind the
     position is dropped as the next part arrives."""
 
@@ -329,7 +329,7 @@ class _JsonText:
         return UnreadableInput(f"{self.name}: not valid JSON ({reason}: line {line} column {column})")
 
 
-def _json_items(text: _JsonText) -> Iterator[Any]:
+def json_items(text: JsonText) -> Iterator[Any]:
     """The values of the array that comes next, one at a time."""
     if not text.take("["):
         raise text.invalid("expected [")
@@ -344,11 +344,11 @@ def _json_items(text: _JsonText) -> Iterator[Any]:
         raise text.invalid("expected , or ] after a value")
 
 
-def _json_records(text: _JsonText) -> Iterator[Any]:
+def _json_records(text: JsonText) -> Iterator[Any]:
     """The services of a document: a list of them, a page with its contents list, or one service."""
     first = text.peek()
     if first == "[":
-        yield from _json_items(text)
+        yield from json_items(text)
     elif first == "{":
         text.take("{")
         fields: dict[str, Any] = {}
@@ -362,7 +362,7 @@ def _json_records(text: _JsonText) -> Iterator[Any]:
                     raise text.invalid("expected : after a name")
                 if key == "contents" and not paged and text.peek() == "[":
                     paged = True
-                    yield from _json_items(text)
+                    yield from json_items(text)
                 else:
                     fields[key] = text.value()
                 if text.take(","):

@@ -24,6 +24,7 @@ from schemas.imports import EntityCounts, Flag, ImportReport, Rejection
 from schemas.meetings import Meeting, MeetingFields, MeetingGuideRecord
 from service.curation.anonymity import first_name_and_initial
 from service.errors import InvalidInput
+from service.imports.formats import JsonText, Progress, UnreadableInput, json_items
 from service.queries import import_flags
 from service.queries import meetings as queries
 
@@ -147,13 +148,15 @@ def looks_like_feed(path: Path) -> bool:
         return False
     with path.open("rb") as handle:
         head = handle.read(65_536).lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not head.startswith(b"[") or b'"slug"' not in head:
-        return False
-    try:
-        records = msgspec.json.decode(path.read_bytes())
-    except msgspec.DecodeError:
-        return False
-    first = records[0] if isinstance(records, list) and records else None
+        if not head.startswith(b"[") or b'"slug"' not in head:
+            return False
+        handle.seek(0)
+        # The first record only: the whole feed is read once, by the import (a feed of a directory's
+        # services is not parsed twice to learn that it is not a meeting feed).
+        try:
+            first = next(json_items(JsonText(handle, path.name, Progress())), None)
+        except UnreadableInput:
+            return False
     return isinstance(first, dict) and "slug" in first and ("day" in first or "time" in first)
 
 
@@ -163,6 +166,8 @@ def read_feed(raw: bytes, name: str) -> list[Any]:
         records = msgspec.json.decode(raw)
     except msgspec.DecodeError as error:
         raise UnreadableFeed(f"{name}: not JSON ({error})") from None
+    except RecursionError:
+        raise UnreadableFeed(f"{name}: JSON nested too deep for a feed of meetings") from None
     if not isinstance(records, list):
         raise UnreadableFeed(f"{name}: a Meeting Guide feed is a JSON array of meetings")
     return records
