@@ -288,6 +288,32 @@ async def test_a_broken_json_document_names_where_read_in_parts(conn, tmp_path, 
     assert await conn.fetchval("SELECT count(*) FROM services") == 0
 
 
+async def test_one_uuid_given_to_rows_of_two_tables_is_refused_by_name(conn, tmp_path):
+    service = hsds_service(1)
+    service["service_at_locations"][0]["id"] = service["id"]
+    path = tmp_path / "shared.json"
+    path.write_text(json.dumps([service]))
+    with pytest.raises(
+        ImportFailed,
+        match=r"id '5e1c0b9a-0000-4000-8000-000000000001' is given to a service and a "
+        r"service_at_location: ids must be unique across the tables; nothing was imported$",
+    ):
+        await run_import(conn, path, "hsds")
+    assert await counts(conn) == dict.fromkeys(TABLES, 0)
+
+
+async def test_a_nul_byte_in_a_flat_row_rejects_that_row_only(conn, tmp_path):
+    path = tmp_path / "otp.csv"
+    path.write_text(
+        "Name1,Address1,City,State,ZIP_Code,Contact,Keys,ID,Longitude,Latitude\n"
+        "APT Foundation,1 Long Wharf Dr,New Haven,CT,06511,(203)555-0100,SA,11\x00CT,-72.92,41.29\n"
+        "Harbor House,2 Water St,New Haven,CT,06510,(203)555-0101,SA,12CT,-72.93,41.30\n"
+    )
+    report = await run_import(conn, path, "samhsa")
+    assert report.counts["service"].created == 1 and report.counts["service"].read == 2
+    assert [(r.line, r.reason.split(":")[0]) for r in report.rejections] == [(2, "nul_byte")]
+
+
 async def test_flat_csv_keeps_listings_that_share_an_id_and_pads_zip_codes(conn, tmp_path):
     path = tmp_path / "otp.csv"
     path.write_text(

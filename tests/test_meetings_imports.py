@@ -152,6 +152,22 @@ async def test_a_feed_nested_too_deep_is_refused_in_one_line(conn, tmp_path):
     assert await conn.fetchval("SELECT count(*) FROM meetings") == 0
 
 
+async def test_approximate_with_no_place_is_dropped_and_flagged(conn, tmp_path):
+    record = {
+        "slug": "nowhere",
+        "name": "Nowhere",
+        "day": 1,
+        "time": "19:00",
+        "approximate": "yes",
+        "timezone": "America/Chicago",
+        "conference_url": "https://zoom.example/j/1",
+    }
+    report = await run_import(conn, written(tmp_path, [record]), "intergroup", format="meeting-guide")
+    assert report.counts["meeting"].created == 1
+    assert [f.flag for f in report.flags] == ["approximate-dropped"]
+    assert await conn.fetchval("SELECT approximate FROM meetings WHERE slug = 'nowhere'") is False
+
+
 async def test_upload_through_the_api_and_the_public_export(client):
     response = await client.post(
         "/v1/imports",

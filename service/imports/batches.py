@@ -195,6 +195,24 @@ def text(value: Any, limit: int = 20_000, what: str = "text") -> str | None:
     return stripped
 
 
+def _storable(encoded: str) -> str:
+    """A row's originals as JSON PostgreSQL stores: jsonb holds no NUL character, which a value
+    dropped for holding one still does; it is kept as U+FFFD, the character for one that cannot be."""
+    if "\\u0000" not in encoded:
+        return encoded
+    return msgspec.json.encode(_replace_nul(msgspec.json.decode(encoded))).decode()
+
+
+def _replace_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_replace_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_replace_nul(key): _replace_nul(item) for key, item in value.items()}
+    return value
+
+
 def required_name(value: Any, what: str = "name") -> str:
     found = text(value, 300, what)
     if found is None:
@@ -1029,7 +1047,7 @@ class Batch:
                 row["id"] = self.derived_id(entity, key)
                 row["source_id"] = key
                 if (original := row.pop("original", None)) is not None:
-                    self.spool.write("out:original", (row["id"], msgspec.json.encode(original).decode()))
+                    self.spool.write("out:original", (row["id"], _storable(msgspec.json.encode(original).decode())))
                     self.loaded["original"] += 1
                 kept[entity][key] = row["id"]
                 self.counts[entity].accepted += 1

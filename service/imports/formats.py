@@ -233,11 +233,11 @@ def read_json(path: Path, batch: Batch, progress: Progress, ndjson: bool) -> Non
                     batch.reject(Where(name, number), "service", None, f"not valid JSON: {error}")
                     batch.counts["service"].read += 1
                     continue
-                _json_service(batch, Where(name, number), record)
+                _guarded_service(batch, Where(name, number), record)
             return
         for number, record in enumerate(_json_records(JsonText(handle, name, progress)), start=1):
             # "line" is the record's position in the list for JSON documents.
-            _json_service(batch, Where(name, number), record)
+            _guarded_service(batch, Where(name, number), record)
 
 
 # How much of a JSON document is read at a time: its services are parsed one by one as the text
@@ -384,6 +384,33 @@ def _json_records(text: JsonText) -> Iterator[Any]:
         raise text.invalid("more after the document's end")
 
 
+def _key(value: Any) -> str | None:
+    """An id as text to look rows up by; where it cannot be one (a NUL byte, too long) the text as given,
+    which matches no other row and which the row's own checks reject."""
+    try:
+        return text(value)
+    except RowError:
+        return str(value)
+
+
+def _unreadable(batch: Batch, where: Where, counted: int, error: RowError) -> None:
+    """A value no check of its record caught (a NUL byte or an overlong text where the reader keys the
+    record): the record is rejected when its service was not yet read, else the value is flagged on it."""
+    if batch.counts["service"].read == counted:
+        batch.counts["service"].read += 1
+        batch.reject(where, "service", None, str(error))
+    else:
+        batch.flag(where, "service", None, "unreadable_value", str(error))
+
+
+def _guarded_service(batch: Batch, where: Where, record: Any) -> None:
+    counted = batch.counts["service"].read
+    try:
+        _json_service(batch, where, record)
+    except RowError as error:
+        _unreadable(batch, where, counted, error)
+
+
 def _json_service(batch: Batch, where: Where, record: Any) -> None:
     if not isinstance(record, dict):
         batch.counts["service"].read += 1
@@ -460,7 +487,7 @@ def _new(batch: Batch, entity: str, value: Any) -> list[dict[str, Any]]:
     """Nested objects not read yet: HSDS documents repeat one phone or schedule under each owner."""
     fresh = []
     for item in _objects(value):
-        sid = text(item.get("id"))
+        sid = _key(item.get("id"))
         if sid is None or (entity, sid) not in batch.nested:
             fresh.append(item)
             batch.nested.add((entity, sid))
@@ -475,7 +502,7 @@ def _first_address(addresses: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _hsds3_schedule(batch: Batch, where: Where, raw: dict[str, Any], owners: dict[str, Any]) -> None:
     """An HSDS 3.0 (RFC 5545 style) schedule; only weekly rules with days and times are hours we can use."""
-    sid = text(raw.get("id"))
+    sid = _key(raw.get("id"))
     freq = (text(raw.get("freq")) or "WEEKLY").upper()
     try:
         if freq != "WEEKLY":
@@ -839,7 +866,7 @@ def read_tabular(folder: Path, batch: Batch, progress: Progress, limits: Limits 
     # Addresses wait on disk for their locations (a table of them can be as long as the locations').
     for table in ("address", "postal_address"):
         for _, row in rows(table):
-            location = text(row.get("location_id"))
+            location = _key(row.get("location_id"))
             if location is None:
                 continue
             if row.get("address_type", "physical") in ("physical", "") or table == "postal_address":
@@ -853,7 +880,7 @@ def read_tabular(folder: Path, batch: Batch, progress: Progress, limits: Limits 
     for where, row in rows("location"):
         if row.get("virtual", "").lower() in ("true", "t", "1", "yes"):
             row["location_type"] = "virtual"
-        location_sid = text(row.get("id")) or ""
+        location_sid = _key(row.get("id")) or ""
         address = batch.spool.kept(f"address\x00{location_sid}") or {}
         batch.location(
             where,
@@ -861,18 +888,18 @@ def read_tabular(folder: Path, batch: Batch, progress: Progress, limits: Limits 
             row.get("organization_id"),
             {**address, **{k: v for k, v in row.items() if v}, "url": row.get("url") or row.get("website")},
         )
-        if text(row.get("organization_id")):
+        if _key(row.get("organization_id")):
             ohana_location_orgs[location_sid] = row["organization_id"].strip()
 
     languages: dict[str, list[str]] = {}
     for _, row in rows("language"):
-        if service := text(row.get("service_id")):
+        if service := _key(row.get("service_id")):
             languages.setdefault(service, []).append(row.get("code") or row.get("name") or "")
 
     ohana_terms: dict[str, list[str]] = {}
     for where, row in rows("service"):
-        sid = text(row.get("id"))
-        location = text(row.get("location_id"))
+        sid = _key(row.get("id"))
+        location = _key(row.get("location_id"))
         organization = row.get("organization_id") or ohana_location_orgs.get(location or "")
         fields = {
             **row,
@@ -887,7 +914,7 @@ def read_tabular(folder: Path, batch: Batch, progress: Progress, limits: Limits 
         if location and kept:
             # Ohana: a service belongs to one location.
             batch.service_at_location(where, kept and f"ohana:{kept}", kept, location)
-        if taxonomy_ids := text(row.get("taxonomy_ids")):
+        if taxonomy_ids := _key(row.get("taxonomy_ids")):
             ohana_terms.setdefault(sid or "", []).extend(part.strip() for part in taxonomy_ids.split(","))
 
     for where, row in rows("service_at_location"):
@@ -917,8 +944,8 @@ def read_tabular(folder: Path, batch: Batch, progress: Progress, limits: Limits 
     codes: dict[str, str] = {}
     term_rows = list(rows("taxonomy_term"))
     for _, row in term_rows:
-        if code := text(row.get("taxonomy_id")) if "taxonomy_id" in row and "taxonomy" not in row else None:
-            codes[code] = text(row.get("id")) or code
+        if code := _key(row.get("taxonomy_id")) if "taxonomy_id" in row and "taxonomy" not in row else None:
+            codes[code] = _key(row.get("id")) or code
     for where, row in term_rows:
         if codes:
             # Ohana: taxonomy_id holds the term's code and parent_id its parent's code.
@@ -927,15 +954,15 @@ def read_tabular(folder: Path, batch: Batch, progress: Progress, limits: Limits 
                 row.get("id"),
                 {**row, "code": row.get("taxonomy_id"), "vocabulary": row.get("vocabulary") or "Open Eligibility"},
                 None,
-                codes.get(text(row.get("parent_id")) or "", row.get("parent_id")),
+                codes.get(_key(row.get("parent_id")) or "", row.get("parent_id")),
             )
         else:
             batch.taxonomy_term(where, row.get("id"), row, row.get("taxonomy_id"), row.get("parent_id"))
 
     # HSDS 3.1: each count names its unit by unit_id, a row of units.csv (or one of ours by its id).
-    units = {sid.lower(): row for _, row in rows("unit") if (sid := text(row.get("id"))) is not None}
+    units = {sid.lower(): row for _, row in rows("unit") if (sid := _key(row.get("id"))) is not None}
     for where, row in rows("service_capacity"):
-        unit = units.get((text(row.get("unit_id")) or "").lower())
+        unit = units.get((_key(row.get("unit_id")) or "").lower())
         batch.capacity(where, row.get("id"), row.get("service_id"), unit, row)
 
     for where, row in rows("attribute"):
@@ -1002,38 +1029,42 @@ def read_flat_csv(path: Path, batch: Batch, progress: Progress, limits: Limits =
                 raise UnreadableInput(
                     f"{path.name}: no name column (expected one of {', '.join(FLAT_COLUMNS['name'])})"
                 )
-        values = {field: row.get(column, "") if column else "" for field, column in pick.items()}
-        values["country"] = "US" if pick["state_province"] else ""
         where = Where(path.name, line)
-        sid = text(values["id"]) or f"line-{line}"
-        full_name = " / ".join(part for part in (text(values["name"]), text(values["alternate_name"])) if part)
-        if batch.has("organization", sid) and full_name not in names.get(sid, ()):
-            # Publishers reuse ids (SAMHSA's are built from phone and ZIP): a different name at the same id
-            # is a different listing, keyed by id and name so a re-import still finds it.
-            batch.flag(
-                where,
-                "organization",
-                sid,
-                "duplicate_source_id",
-                f"id {sid!r} is also used at line {first_line[sid]}; kept under {sid}~{full_name}",
-            )
-            sid = f"{sid}~{full_name}"
-        names.setdefault(sid, set()).add(full_name)
-        first_line.setdefault(sid, line)
-        postal = text(values["postal_code"]) or ""
-        if values["country"] == "US" and postal.isdigit() and 3 <= len(postal) < 5:
-            values["postal_code"] = postal.zfill(5)  # spreadsheets drop the leading zeros of New England ZIPs
-        organization = batch.organization(where, sid, values)
-        service = batch.service(where, sid, organization, values)
-        if organization is None or service is None:
-            continue  # the row's rejection covers its location and phone
-        location = batch.location(where, sid, organization, values)
-        batch.service_at_location(where, sid, service, location)
-        if text(values["phone"]):
-            batch.phone(where, f"{sid}/phone", {"service": service}, {"number": values["phone"]})
-        for code in dict.fromkeys(part.strip() for part in (values["keys"] or "").split("/")):
-            if code and service:
-                term = f"{vocabulary}:{code}"
-                if term not in batch.pending["taxonomy_term"]:
-                    batch.taxonomy_term(where, term, {"code": code, "name": code, "vocabulary": vocabulary})
-                batch.service_taxonomy_term(where, service, term)
+        counted = batch.counts["service"].read
+        try:
+            values = {field: row.get(column, "") if column else "" for field, column in pick.items()}
+            values["country"] = "US" if pick["state_province"] else ""
+            sid = text(values["id"]) or f"line-{line}"
+            full_name = " / ".join(part for part in (text(values["name"]), text(values["alternate_name"])) if part)
+            if batch.has("organization", sid) and full_name not in names.get(sid, ()):
+                # Publishers reuse ids (SAMHSA's are built from phone and ZIP): a different name at the same id
+                # is a different listing, keyed by id and name so a re-import still finds it.
+                batch.flag(
+                    where,
+                    "organization",
+                    sid,
+                    "duplicate_source_id",
+                    f"id {sid!r} is also used at line {first_line[sid]}; kept under {sid}~{full_name}",
+                )
+                sid = f"{sid}~{full_name}"
+            names.setdefault(sid, set()).add(full_name)
+            first_line.setdefault(sid, line)
+            postal = text(values["postal_code"]) or ""
+            if values["country"] == "US" and postal.isdigit() and 3 <= len(postal) < 5:
+                values["postal_code"] = postal.zfill(5)  # spreadsheets drop the leading zeros of New England ZIPs
+            organization = batch.organization(where, sid, values)
+            service = batch.service(where, sid, organization, values)
+            if organization is None or service is None:
+                continue  # the row's rejection covers its location and phone
+            location = batch.location(where, sid, organization, values)
+            batch.service_at_location(where, sid, service, location)
+            if text(values["phone"]):
+                batch.phone(where, f"{sid}/phone", {"service": service}, {"number": values["phone"]})
+            for code in dict.fromkeys(part.strip() for part in (values["keys"] or "").split("/")):
+                if code and service:
+                    term = f"{vocabulary}:{code}"
+                    if term not in batch.pending["taxonomy_term"]:
+                        batch.taxonomy_term(where, term, {"code": code, "name": code, "vocabulary": vocabulary})
+                    batch.service_taxonomy_term(where, service, term)
+        except RowError as error:
+            _unreadable(batch, where, counted, error)

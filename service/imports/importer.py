@@ -34,6 +34,15 @@ LOAD_ORDER = (
 )
 
 
+class SharedId(Exception):
+    """Rows of two tables given one UUID, which would be one source record (refused before anything is written)."""
+
+
+def one_line(error: Exception) -> str:
+    """A database error's message with its detail and hint, on one line (a job's error and the CLI print one)."""
+    return " ".join(str(error).split())
+
+
 class ImportFailed(Exception):
     """The import changed nothing; the report (when there is one) says why."""
 
@@ -148,10 +157,13 @@ async def run_import(
                         report(False, []),
                     ) from None
                 log.warning("import from %s collided with concurrent writes; retrying", source)
+            except SharedId as error:
+                _nothing_written(batch)
+                raise ImportFailed(str(error), report(False, [])) from None
             except asyncpg.PostgresError as error:
                 _nothing_written(batch)
                 raise ImportFailed(
-                    f"the database refused the import, nothing was imported: {error}", report(False, unmapped)
+                    f"the database refused the import, nothing was imported: {one_line(error)}", report(False, unmapped)
                 ) from error
         progress.phase = "done"
         return report(not dry_run, unmapped)
@@ -193,6 +205,12 @@ async def _load(
         await queries.set_import_actor(conn, source, actor)
         await queries.defer_index(conn)
         await queries.stage(conn, batch)
+        if (shared := await queries.select_shared_id(conn)) is not None:
+            sid, entities = shared
+            raise SharedId(
+                f"id {sid!r} is given to a {' and a '.join(entities)}: ids must be unique across the tables; "
+                "nothing was imported"
+            )
         await queries.adopt_existing_links(conn)
         removed = await queries.delete_dropped_children(conn, source, batch.present)
         for entity in LOAD_ORDER:

@@ -275,6 +275,11 @@ def to_fields(record: Any) -> tuple[MeetingFields, list[tuple[str, str]]]:
         raise ValueError(f"timezone: unknown IANA time zone {zone!r}")
     if zone is None and (latitude is None or longitude is None):
         raise ValueError("timezone: needed for a meeting without latitude and longitude")
+    approximate = _text(record.get("approximate")) == "yes"
+    if approximate and latitude is None and not _text(record.get("formatted_address")) and not address["city"]:
+        # "Approximate" says how exact a place is; with no place at all there is nothing it describes.
+        flags.append(("approximate-dropped", "approximate: yes, but the meeting gives no point, address or city"))
+        approximate = False
     fields = {
         "name": _text(record.get("name")) or slug,
         "slug": slug,
@@ -288,7 +293,7 @@ def to_fields(record: Any) -> tuple[MeetingFields, list[tuple[str, str]]]:
         "formatted_address": _text(record.get("formatted_address")),
         "latitude": latitude,
         "longitude": longitude,
-        "approximate": _text(record.get("approximate")) == "yes",
+        "approximate": approximate,
         "conference_url": _text(record.get("conference_url")),
         "conference_url_notes": _text(record.get("conference_url_notes")),
         "conference_phone": _text(record.get("conference_phone")),
@@ -425,7 +430,7 @@ async def import_feed(
         pass
     except (asyncpg.PostgresError, ValueError) as error:
         counts.created = counts.updated = counts.unchanged = counts.removed = 0
-        return report(False), f"the database refused the import, nothing was imported: {error}"
+        return report(False), f"the database refused the import, nothing was imported: {' '.join(str(error).split())}"
     return report(not dry_run), None
 
 
