@@ -168,6 +168,19 @@ async def test_approximate_with_no_place_is_dropped_and_flagged(conn, tmp_path):
     assert await conn.fetchval("SELECT approximate FROM meetings WHERE slug = 'nowhere'") is False
 
 
+async def test_a_feed_larger_than_a_feed_may_be_is_refused_unread(conn, tmp_path, monkeypatch):
+    from service.imports import meetings
+
+    path = written(tmp_path, feed())
+    monkeypatch.setattr(meetings, "MAX_FEED_BYTES", path.stat().st_size - 1)
+    try:
+        await run_import(conn, path, "intergroup", format="meeting-guide")
+        raise AssertionError("a feed past the size limit was imported")
+    except ImportFailed as failure:
+        assert "is larger than a Meeting Guide feed may be" in str(failure), str(failure)
+    assert await conn.fetchval("SELECT count(*) FROM meetings") == 0
+
+
 async def test_upload_through_the_api_and_the_public_export(client):
     response = await client.post(
         "/v1/imports",

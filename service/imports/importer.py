@@ -176,6 +176,11 @@ async def _import_meetings(
 ) -> ImportReport:
     """A Meeting Guide feed: the source's whole list of meetings (service/imports/meetings.py)."""
     try:
+        if (size := (await asyncio.to_thread(path.stat)).st_size) > meetings.MAX_FEED_BYTES:
+            raise meetings.UnreadableFeed(
+                f"{path.name}: {size:,} bytes is larger than a Meeting Guide feed may be "
+                f"({meetings.MAX_FEED_BYTES:,} bytes); nothing was imported"
+            )
         raw = await asyncio.to_thread(path.read_bytes)
         report, failure = await meetings.import_feed(conn, raw, path.name, source, dry_run=dry_run, strict=strict)
     except (OSError, meetings.UnreadableFeed) as error:

@@ -29,6 +29,9 @@ from service.queries import import_flags
 from service.queries import meetings as queries
 
 FORMAT = "meeting-guide"
+# A feed is read whole (a list of meetings, parsed at once); the largest intergroup feeds are a few MB,
+# so a larger file is refused before it is read rather than held in memory.
+MAX_FEED_BYTES = 64 * 1_048_576
 ENTITY = "meeting"
 
 # Meeting Guide code -> ours (both ways: a code's export is its first match here).
