@@ -92,10 +92,11 @@ def test_a_box_takes_the_short_way_across_180_degrees():
 
 async def test_listings_across_180_degrees_are_counted(client, conn):
     from service.queries.regions import count_county_listings
+    from service.search.geo import parse_bbox
 
     for name, lon, postal in (("west side", 179.9, "99546"), ("east side", -179.9, None), ("far", 170.0, None)):
         created = await client.post("/v1/resources", json=_at(51.8, lon, name, postal), headers=ADMIN)
         assert created.status_code == 201, created.text
-    assert await count_county_listings(conn, 51.0, 52.5, 179.0, -179.0, ["99546"]) == 2
-    assert await count_county_listings(conn, 51.0, 52.5, 169.0, -179.0, ["99546"]) == 3
-    assert await count_county_listings(conn, 51.0, 52.5, -179.95, -179.0, ["99546"]) == 1
+    assert await count_county_listings(conn, parse_bbox("179.0,51.0,-179.0,52.5"), ["99546"]) == 2
+    assert await count_county_listings(conn, parse_bbox("169.0,51.0,-179.0,52.5"), ["99546"]) == 3
+    assert await count_county_listings(conn, parse_bbox("-179.95,51.0,-179.0,52.5"), ["99546"]) == 1

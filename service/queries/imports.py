@@ -484,19 +484,24 @@ async def select_unmapped_terms(conn: asyncpg.Connection) -> list[UnmappedTerm]:
     return [UnmappedTerm(**dict(row)) for row in await conn.fetch(SELECT_UNMAPPED_TERMS)]
 
 
+# Every staged row with a source record: its table (as the entity), source id and id.
+_STAGED = """
+    SELECT 'organization' AS entity, source_id, id FROM stage_organization
+    UNION ALL SELECT 'taxonomy', source_id, id FROM stage_taxonomy
+    UNION ALL SELECT 'taxonomy_term', source_id, id FROM stage_taxonomy_term
+    UNION ALL SELECT 'location', source_id, id FROM stage_location
+    UNION ALL SELECT 'service', source_id, id FROM stage_service
+    UNION ALL SELECT 'service_at_location', source_id, id FROM stage_service_at_location
+    UNION ALL SELECT 'phone', source_id, id FROM stage_phone
+    UNION ALL SELECT 'schedule', source_id, id FROM stage_schedule
+"""
+
 # Row ids given as UUIDs are kept as they are, so one UUID given to rows of two tables (a service and
 # its service_at_location, say) would be one source record for both: the first such id, and its tables.
-SELECT_SHARED_ID = """
+SELECT_SHARED_ID = f"""
     SELECT staged.id, array_agg(DISTINCT staged.entity ORDER BY staged.entity) AS entities,
            min(staged.source_id) AS source_id
-      FROM (SELECT 'organization' AS entity, source_id, id FROM stage_organization
-            UNION ALL SELECT 'taxonomy', source_id, id FROM stage_taxonomy
-            UNION ALL SELECT 'taxonomy_term', source_id, id FROM stage_taxonomy_term
-            UNION ALL SELECT 'location', source_id, id FROM stage_location
-            UNION ALL SELECT 'service', source_id, id FROM stage_service
-            UNION ALL SELECT 'service_at_location', source_id, id FROM stage_service_at_location
-            UNION ALL SELECT 'phone', source_id, id FROM stage_phone
-            UNION ALL SELECT 'schedule', source_id, id FROM stage_schedule) AS staged
+      FROM ({_STAGED}) AS staged
      GROUP BY staged.id
     HAVING count(*) > 1
      ORDER BY staged.id
@@ -512,18 +517,9 @@ async def select_shared_id(conn: asyncpg.Connection) -> tuple[str, list[str]] | 
 
 # A record keeps the values its input gave that the import changed or dropped (original), and
 # forgets them when a later import gives them as they are stored.
-RECORD_SOURCES = """
+RECORD_SOURCES = f"""
     INSERT INTO source_records (id, source, entity, source_id, original)
-    SELECT staged.id, $1, staged.entity, staged.source_id, o.original FROM (
-        SELECT 'organization' AS entity, source_id, id FROM stage_organization
-        UNION ALL SELECT 'taxonomy', source_id, id FROM stage_taxonomy
-        UNION ALL SELECT 'taxonomy_term', source_id, id FROM stage_taxonomy_term
-        UNION ALL SELECT 'location', source_id, id FROM stage_location
-        UNION ALL SELECT 'service', source_id, id FROM stage_service
-        UNION ALL SELECT 'service_at_location', source_id, id FROM stage_service_at_location
-        UNION ALL SELECT 'phone', source_id, id FROM stage_phone
-        UNION ALL SELECT 'schedule', source_id, id FROM stage_schedule
-    ) AS staged
+    SELECT staged.id, $1, staged.entity, staged.source_id, o.original FROM ({_STAGED}) AS staged
     LEFT JOIN stage_original o ON o.id = staged.id
     ON CONFLICT (id) DO UPDATE
        SET source = EXCLUDED.source, entity = EXCLUDED.entity, source_id = EXCLUDED.source_id,

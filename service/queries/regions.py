@@ -2,7 +2,7 @@
 
 import asyncpg
 
-from service.search.geo import parse_bbox
+from schemas.search import BoundingBox
 
 # Active listings whose public point (a confidential location's rounded one) is inside the box and
 # whose postal code is one of the ZIP codes, or that show none (a confidential location shows none).
@@ -24,14 +24,19 @@ COUNT_COUNTY_LISTINGS = """
 """
 
 
-async def count_county_listings(
-    conn: asyncpg.Connection, south: float, north: float, west: float, east: float, zip_codes: list[str]
-) -> int:
+async def count_county_listings(conn: asyncpg.Connection, box: BoundingBox, zip_codes: list[str]) -> int:
     """How many active listings belong to the county with this box and these ZIP codes."""
-    box = parse_bbox(f"{west},{south},{east},{north}")
     if box.centre is None or box.radius_m is None:
         raise ValueError("a county's box is never larger than a hemisphere")
     count = await conn.fetchval(
-        COUNT_COUNTY_LISTINGS, south, north, west, east, box.centre[0], box.centre[1], box.radius_m, zip_codes
+        COUNT_COUNTY_LISTINGS,
+        box.min_lat,
+        box.max_lat,
+        box.min_lon,
+        box.max_lon,
+        box.centre[0],
+        box.centre[1],
+        box.radius_m,
+        zip_codes,
     )
     return int(count)

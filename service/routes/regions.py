@@ -13,28 +13,22 @@ from service.counties import Area, counties_named, county_of_zip
 from service.errors import InvalidInput
 from service.queries import regions as queries
 from service.replicas import REPLICA_READS
-
-
-def _middle(west: float, east: float) -> float:
-    """The longitude halfway along a box from west to east, across 180° when west > east."""
-    span = east - west if west <= east else east + 360 - west
-    middle = west + span / 2
-    return middle - 360 if middle > 180 else middle
+from service.search.geo import parse_bbox
 
 
 async def _county(conn: asyncpg.Connection, area: Area) -> County:
-    zips = [place.zip_code for place in area.places]
+    box = parse_bbox(f"{area.min_lon},{area.min_lat},{area.max_lon},{area.max_lat}")
+    if box.centre is None:
+        raise ValueError("a county's box is never larger than a hemisphere")
     return County(
         name=area.name,
         state=area.state,
         label=area.label,
-        latitude=round((area.min_lat + area.max_lat) / 2, 5),
-        longitude=round(_middle(area.min_lon, area.max_lon), 5),
+        latitude=round(box.centre[0], 5),
+        longitude=round(box.centre[1], 5),
         bbox=[round(value, 5) for value in (area.min_lon, area.min_lat, area.max_lon, area.max_lat)],
         zip_codes=[CountyZip(p.zip_code, p.city, p.latitude, p.longitude) for p in area.places],
-        listings=await queries.count_county_listings(
-            conn, area.min_lat, area.max_lat, area.min_lon, area.max_lon, zips
-        ),
+        listings=await queries.count_county_listings(conn, box, [place.zip_code for place in area.places]),
     )
 
 
