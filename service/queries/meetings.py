@@ -8,10 +8,19 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from schemas.meetings import Contact, Meeting, MeetingFields, MeetingPatch, MeetingResult, MeetingSource
+from schemas.meetings import (
+    Contact,
+    Meeting,
+    MeetingFields,
+    MeetingOnline,
+    MeetingPatch,
+    MeetingPlace,
+    MeetingResult,
+    MeetingSource,
+)
 from service.curation.anonymity import first_name_and_initial
 from service.errors import InvalidInput
-from service.queries.places import ADDRESS, LOCATION_COLUMNS, at_location
+from service.queries.places import LOCATION_COLUMNS, at_location
 from service.search.geo import check_timezone, timezone_at
 from service.search.weekly import duration_minutes, end_time_of, status_of, week_spans
 
@@ -37,7 +46,7 @@ SELECT_MEETING = f"""
 async def select_meeting(conn: asyncpg.Connection, meeting_id: UUID, exact: bool = False) -> Meeting | None:
     """One meeting (exact: the real place of a confidential location)."""
     row = await conn.fetchrow(SELECT_MEETING, meeting_id)
-    return None if row is None else msgspec.convert(_document(row, exact), Meeting)
+    return None if row is None else Meeting(**_document(row, exact))
 
 
 # Held until the transaction ends, so the If-Match checked next stays true until the change is written.
@@ -50,37 +59,63 @@ async def lock_meeting(conn: asyncpg.Connection, meeting_id: UUID) -> None:
 
 
 def _document(row: asyncpg.Record, exact: bool) -> dict[str, Any]:
-    """A meeting as the API shows it, from its row and its location's."""
+    """A meeting's fields as the API shows them (built as Structs: the row's types are already right), from its
+    row and its location's."""
     start: dt.time = row["start_time"]
     place = None
     if row["location_id"] is not None:
-        place = {**at_location(row, exact), "notes": row["location_notes"], "formatted_address": None}
+        place = MeetingPlace(**at_location(row, exact), notes=row["location_notes"], formatted_address=None)
     elif any(row[c] is not None for c in ("latitude", "address_1", "city", "formatted_address", "location_name")):
-        place = {
-            "location_id": None,
-            "name": row["location_name"],
-            "notes": row["location_notes"],
-            **{c: row[c] for c in ADDRESS},
-            "formatted_address": row["formatted_address"],
-            "latitude": row["latitude"],
-            "longitude": row["longitude"],
-            "approximate": row["approximate"],
-        }
-    online_columns = ("conference_url", "conference_url_notes", "conference_phone", "conference_phone_notes")
-    online = {c: row[c] for c in online_columns} if row["conference_url"] or row["conference_phone"] else None
+        place = MeetingPlace(
+            location_id=None,
+            name=row["location_name"],
+            notes=row["location_notes"],
+            address_1=row["address_1"],
+            city=row["city"],
+            state_province=row["state_province"],
+            postal_code=row["postal_code"],
+            country=row["country"],
+            formatted_address=row["formatted_address"],
+            latitude=row["latitude"],
+            longitude=row["longitude"],
+            approximate=row["approximate"],
+        )
+    online = None
+    if row["conference_url"] or row["conference_phone"]:
+        online = MeetingOnline(
+            conference_url=row["conference_url"],
+            conference_url_notes=row["conference_url_notes"],
+            conference_phone=row["conference_phone"],
+            conference_phone_notes=row["conference_phone_notes"],
+        )
     return {
-        **{c: row[c] for c in ("id", "source", "slug", "name", "duration_minutes", "timezone", "fellowship")},
+        "id": row["id"],
+        "source": row["source"],
+        "slug": row["slug"],
+        "name": row["name"],
         "days": list(row["days"]),
         "start_time": f"{start:%H:%M}",
         "end_time": end_time_of(start, row["duration_minutes"]),
+        "duration_minutes": row["duration_minutes"],
+        "timezone": row["timezone"],
         "place": place,
         "online": online,
-        **{c: list(row[c]) for c in ("types", "other_types", "languages", "regions")},
+        "types": list(row["types"]),
+        "other_types": list(row["other_types"]),
+        "languages": list(row["languages"]),
+        "fellowship": row["fellowship"],
         "group": row["group_name"],
         "notes": row["notes"],
-        "contacts": msgspec.json.decode(row["contacts"], type=list[Contact]),
-        **{c: row[c] for c in ("url", "updated", "created_at", "updated_at")},
+        "regions": list(row["regions"]),
+        "contacts": _CONTACTS.decode(row["contacts"]),
+        "url": row["url"],
+        "updated": row["updated"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
     }
+
+
+_CONTACTS = msgspec.json.Decoder(list[Contact])
 
 
 SELECT_LOCATION_ZONE = "SELECT timezone FROM locations WHERE id = $1 AND deleted_at IS NULL"
@@ -201,7 +236,7 @@ SELECT_SOURCE_MEETINGS = f"""
 async def select_source_meetings(conn: asyncpg.Connection, source: str) -> dict[str, Meeting]:
     """A source's live meetings by slug, exactly as stored, locked for the import that reads them."""
     rows = await conn.fetch(SELECT_SOURCE_MEETINGS, source)
-    return {row["slug"]: msgspec.convert(_document(row, True), Meeting) for row in rows}
+    return {row["slug"]: Meeting(**_document(row, True)) for row in rows}
 
 
 SELECT_ALL_MEETINGS = f"""
@@ -214,7 +249,7 @@ SELECT_ALL_MEETINGS = f"""
 
 async def select_all_meetings(conn: asyncpg.Connection) -> list[Meeting]:
     """Every live meeting as the public sees it (no street of a confidential location), for exports."""
-    return [msgspec.convert(_document(row, False), Meeting) for row in await conn.fetch(SELECT_ALL_MEETINGS)]
+    return [Meeting(**_document(row, False)) for row in await conn.fetch(SELECT_ALL_MEETINGS)]
 
 
 DELETE_SOURCE_MEETINGS = """
@@ -505,16 +540,13 @@ def _result(row: asyncpg.Record, next_start: dt.datetime, at: dt.datetime, exact
     start = next_start.astimezone(zone)
     end = (next_start + dt.timedelta(minutes=row["duration_minutes"])).astimezone(zone)
     in_progress, starts_in, started_ago, status = status_of(start, end, at)
-    return msgspec.convert(
-        {
-            **_document(row, exact),
-            "distance_m": row["distance_m"],
-            "next_start": start,
-            "next_end": end,
-            "in_progress": in_progress,
-            "starts_in_minutes": starts_in,
-            "started_minutes_ago": started_ago,
-            "status": status,
-        },
-        MeetingResult,
+    return MeetingResult(
+        **_document(row, exact),
+        distance_m=row["distance_m"],
+        next_start=start,
+        next_end=end,
+        in_progress=in_progress,
+        starts_in_minutes=starts_in,
+        started_minutes_ago=started_ago,
+        status=status,
     )
