@@ -426,7 +426,7 @@ async def select_timed(
     return await select_timing(conn, filters, ids)
 
 
-# Nearest first among the spans in the window, by the (point, span) index: it walks only spans that
+# Nearest first among the spans in the window, by the (span, point) index: it walks only spans that
 # overlap the window. A meeting has a span per day and offset, so it may come more than once. Every span
 # of the batch comes back, for the cursor, with what the exact check needs of its meeting, or NULLs
 # where the filters do not keep it. One round trip; LATERAL with LIMIT keeps the planner from hashing the
