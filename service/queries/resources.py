@@ -612,15 +612,17 @@ def words_statement(
 # nothing outside the window scores below (its farthest distance / 3): rows of the window scoring
 # at most that are in their final order. select_by_words widens the window until a page is sure,
 # then reads the documents of that page only.
-SELECT_WORDS_WINDOW = """
-    SELECT r.id, {sort} AS sort_key, geodesic_m($1, $2, r.latitude, r.longitude) AS distance_m
-      FROM resource_index r, ({words}) AS q
-     -- IS TRUE: not a GIN-indexable condition, so the GiST index walks outwards and stops after
-     -- the window instead of collecting every match to sort them. The walk scores the rows it
-     -- keeps itself (at 10k, 3.2 ms against 4.0 joining them back to the table).
-     WHERE (r.search_vector @@ q.query) IS TRUE AND {where}
-     ORDER BY r.geo <-> ll_to_earth($1, $2)
-     LIMIT {window}
+SELECT_WORDS_WINDOW = f"""
+    SELECT w.id, (w.distance_m / w.weight)::float8 AS sort_key, w.distance_m
+      FROM (SELECT r.id, {_DISTANCE} AS distance_m, {_WEIGHT} AS weight
+              FROM resource_index r, ({{words}}) AS q
+             -- IS TRUE: not a GIN-indexable condition, so the GiST index walks outwards and stops after
+             -- the window instead of collecting every match to sort them. The walk scores the rows it
+             -- keeps itself (at 10k, 3.2 ms against 4.0 joining them back to the table), each distance
+             -- once: the sort key is the same division _SORT_NEAR makes.
+             WHERE (r.search_vector @@ q.query) IS TRUE AND {{where}}
+             ORDER BY r.geo <-> ll_to_earth($1, $2)
+             LIMIT {{window}}) AS w
 """
 # Windows in pages' rows: a window's page is sure within the inner third of its reach (distance /
 # weight, a weight at most 3), about a ninth of its rows where matches spread evenly, so 12 pages'
@@ -658,7 +660,7 @@ def words_window_statement(
     search.filter(filters)
     query = _words_query(search, queries)
     words = _WORDS.format(query=query)
-    sql = search.sql(SELECT_WORDS_WINDOW, sort=_SORT_NEAR, words=words, window=row_count(window))
+    sql = search.sql(SELECT_WORDS_WINDOW, words=words, window=row_count(window))
     return sql, search.args
 
 
