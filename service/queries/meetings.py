@@ -20,7 +20,7 @@ from schemas.meetings import (
 )
 from service.curation.anonymity import first_name_and_initial
 from service.errors import InvalidInput
-from service.queries.places import LOCATION_COLUMNS, at_location
+from service.queries.places import ADDRESS, LOCATION_COLUMNS, at_location
 from service.search.geo import check_timezone, timezone_at
 from service.search.weekly import duration_minutes, end_time_of, status_of, week_spans
 
@@ -70,48 +70,30 @@ def _document(row: asyncpg.Record, exact: bool) -> dict[str, Any]:
             location_id=None,
             name=row["location_name"],
             notes=row["location_notes"],
-            address_1=row["address_1"],
-            city=row["city"],
-            state_province=row["state_province"],
-            postal_code=row["postal_code"],
-            country=row["country"],
+            **{c: row[c] for c in ADDRESS},
             formatted_address=row["formatted_address"],
             latitude=row["latitude"],
             longitude=row["longitude"],
             approximate=row["approximate"],
         )
-    online = None
-    if row["conference_url"] or row["conference_phone"]:
-        online = MeetingOnline(
-            conference_url=row["conference_url"],
-            conference_url_notes=row["conference_url_notes"],
-            conference_phone=row["conference_phone"],
-            conference_phone_notes=row["conference_phone_notes"],
-        )
+    online_columns = ("conference_url", "conference_url_notes", "conference_phone", "conference_phone_notes")
+    online = (
+        MeetingOnline(**{c: row[c] for c in online_columns})
+        if row["conference_url"] or row["conference_phone"]
+        else None
+    )
     return {
-        "id": row["id"],
-        "source": row["source"],
-        "slug": row["slug"],
-        "name": row["name"],
+        **{c: row[c] for c in ("id", "source", "slug", "name", "duration_minutes", "timezone", "fellowship")},
         "days": list(row["days"]),
         "start_time": f"{start:%H:%M}",
         "end_time": end_time_of(start, row["duration_minutes"]),
-        "duration_minutes": row["duration_minutes"],
-        "timezone": row["timezone"],
         "place": place,
         "online": online,
-        "types": list(row["types"]),
-        "other_types": list(row["other_types"]),
-        "languages": list(row["languages"]),
-        "fellowship": row["fellowship"],
+        **{c: list(row[c]) for c in ("types", "other_types", "languages", "regions")},
         "group": row["group_name"],
         "notes": row["notes"],
-        "regions": list(row["regions"]),
         "contacts": _CONTACTS.decode(row["contacts"]),
-        "url": row["url"],
-        "updated": row["updated"],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
+        **{c: row[c] for c in ("url", "updated", "created_at", "updated_at")},
     }
 
 
