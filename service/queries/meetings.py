@@ -392,6 +392,11 @@ _TIMING = f"""
       FROM meetings m
 """
 
+# A result's distance on the ellipsoid from ($1, $2), for in-person meetings, at the public point of its place.
+_DISTANCE = f"""CASE WHEN $1::float8 IS NOT NULL AND {_IN_PERSON}
+                     THEN geodesic_m($1, $2, coalesce(public_coordinate(l.latitude, l.confidential), m.latitude),
+                                     coalesce(public_coordinate(l.longitude, l.confidential), m.longitude)) END"""
+
 # The GiST index of week spans answers "starts (or runs) in this window": a superset, checked exactly after.
 SELECT_WINDOW_SPANS = """
     SELECT DISTINCT s.meeting_id FROM meeting_spans s WHERE s.span && int4multirange(VARIADIC $1::int4range[])
@@ -410,36 +415,36 @@ async def select_timed(
 
 # Nearest first among the spans in the window, by the (span, point) index: it walks only spans that
 # overlap the window. A meeting has a span per day and offset, so it may come more than once. Every span
-# of the batch comes back, for the cursor, with what the exact check needs of its meeting, or NULLs
-# where the filters do not keep it. One round trip; LATERAL with LIMIT keeps the planner from hashing the
-# whole meetings table for a batch of a few dozen keys.
-SELECT_NEAR_TIMING = f"""
-    SELECT n.meeting_id, n.chord, t.kept, t.days, t.start_time, t.duration_minutes, t.timezone
+# of the batch comes back, for the cursor, with its meeting's whole row and distance as a result shows them,
+# or NULLs where the filters do not keep it: one round trip for the page when the first batch fills it.
+# LATERAL with LIMIT keeps the planner from hashing the whole meetings table for a batch of a few dozen keys.
+SELECT_NEAR_FOUND = f"""
+    SELECT n.meeting_id, n.chord, t.*
       FROM (SELECT DISTINCT ON (chord, s.meeting_id) s.meeting_id, s.geo <-> ll_to_earth($1, $2) AS chord
               FROM meeting_spans s
              WHERE s.geo IS NOT NULL AND s.span && int4multirange(VARIADIC $10::int4range[])
                AND ($11::float8 IS NULL OR (s.geo <-> ll_to_earth($1, $2), s.meeting_id) > ($11, $12::uuid))
              ORDER BY chord, s.meeting_id
              LIMIT $13) n
-      LEFT JOIN LATERAL (SELECT m.id AS kept, m.days, m.start_time, m.duration_minutes, m.timezone
-                           FROM meetings m
+      LEFT JOIN LATERAL (SELECT {COLUMNS}, {_DISTANCE} AS distance_m
+                           FROM meetings m LEFT JOIN locations l ON l.id = m.location_id
                           WHERE m.id = n.meeting_id AND {_FILTERS}
                           LIMIT 1) t ON true
      ORDER BY n.chord, n.meeting_id
 """
 
 
-async def select_near_timing(
+async def select_near_found(
     conn: asyncpg.Connection,
     filters: MeetingFilters,
     window: list[tuple[int, int]],
     after: tuple[float, UUID] | None,
     limit: int,
 ) -> list[asyncpg.Record]:
-    """Meeting ids with a span in the window, nearest first after (chord, id), up to limit, each with its timing
-    (kept: NULL when the filters drop it)."""
+    """Meeting ids with a span in the window, nearest first after (chord, id), up to limit, each with its row for
+    select_results (id: NULL when the filters drop it)."""
     chord, last_id = after or (None, None)
-    return await conn.fetch(SELECT_NEAR_TIMING, *_filter_args(filters), _ranges(window), chord, last_id, limit)
+    return await conn.fetch(SELECT_NEAR_FOUND, *_filter_args(filters), _ranges(window), chord, last_id, limit)
 
 
 SELECT_TIMING = (
@@ -494,12 +499,9 @@ def _filter_args(filters: MeetingFilters) -> list[Any]:
 
 
 SELECT_FOUND = f"""
-    SELECT {COLUMNS},
-           CASE WHEN $2::float8 IS NOT NULL AND {_IN_PERSON}
-                THEN geodesic_m($2, $3, coalesce(public_coordinate(l.latitude, l.confidential), m.latitude),
-                                coalesce(public_coordinate(l.longitude, l.confidential), m.longitude)) END AS distance_m
+    SELECT {COLUMNS}, {_DISTANCE} AS distance_m
       FROM meetings m LEFT JOIN locations l ON l.id = m.location_id
-     WHERE m.id = any($1::uuid[])
+     WHERE m.id = any($3::uuid[])
 """
 
 
@@ -509,11 +511,22 @@ async def select_results(
     filters: MeetingFilters,
     at: dt.datetime,
     exact: bool = False,
+    rows: dict[UUID, asyncpg.Record] | None = None,
 ) -> dict[UUID, MeetingResult]:
-    """The meetings picked (those still there), each with the occurrence found for it and how that reads at `at`."""
-    starts = dict(picked)
-    rows = await conn.fetch(SELECT_FOUND, list(starts), filters.latitude, filters.longitude)
-    return {row["id"]: _result(row, starts[row["id"]], at, exact) for row in rows}
+    """The meetings picked (those still there), each with the occurrence found for it and how that reads at `at`;
+    rows already read with their distance (select_near_found) are not read again."""
+    starts, ready = dict(picked), rows or {}
+    missing = [meeting_id for meeting_id in starts if meeting_id not in ready]
+    if missing:
+        ready = {
+            **ready,
+            **{r["id"]: r for r in await conn.fetch(SELECT_FOUND, filters.latitude, filters.longitude, missing)},
+        }
+    return {
+        meeting_id: _result(ready[meeting_id], start, at, exact)
+        for meeting_id, start in starts.items()
+        if meeting_id in ready
+    }
 
 
 def _result(row: asyncpg.Record, next_start: dt.datetime, at: dt.datetime, exact: bool) -> MeetingResult:

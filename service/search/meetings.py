@@ -36,8 +36,9 @@ async def search(
 ) -> list[tuple[Key, UUID, MeetingResult]]:
     """Up to request.limit meetings after the cursor, in page order, with their next (or current) occurrence."""
     filters = request.filters
+    rows: dict[UUID, asyncpg.Record] = {}
     if request.within is not None and filters.latitude is not None:
-        picked = await _soon_near(conn, request, request.within)
+        picked = await _soon_near(conn, request, request.within, rows)
     elif request.within is not None:
         picked = await _timed(conn, request, filters, request.within, request.limit)
     elif filters.latitude is not None:
@@ -45,7 +46,7 @@ async def search(
     else:
         picked = await _growing(conn, request, filters, request.limit)
     found = await queries.select_results(
-        conn, [(meeting_id, start) for _, meeting_id, start in picked], filters, request.at, exact
+        conn, [(meeting_id, start) for _, meeting_id, start in picked], filters, request.at, exact, rows
     )
     return [(key, meeting_id, found[meeting_id]) for key, meeting_id, _ in picked if meeting_id in found]
 
@@ -104,10 +105,10 @@ async def _nearest(conn: asyncpg.Connection, request: MeetingSearch) -> list[tup
 
 
 async def _soon_near(
-    conn: asyncpg.Connection, request: MeetingSearch, length: dt.timedelta
+    conn: asyncpg.Connection, request: MeetingSearch, length: dt.timedelta, rows: dict[UUID, asyncpg.Record]
 ) -> list[tuple[Key, UUID, dt.datetime]]:
     """In-person meetings in the window nearest first (the point-and-span index, read in growing batches until
-    the exact check fills the page), then online-only ones by start."""
+    the exact check fills the page), then online-only ones by start; the rows the walk read go into rows."""
     filters, after = request.filters, request.after
     found: list[tuple[Key, UUID, dt.datetime]] = []
     assert filters.latitude is not None and filters.longitude is not None, "only searches from a point come here"
@@ -115,11 +116,11 @@ async def _soon_near(
     if after is None or after[0][0] < ONLINE_ONLY_KEY:
         in_person = msgspec.structs.replace(filters, part="in-person")
         cursor = None if after is None else (after[0][0], after[1])
-        batch = max(2 * request.limit, 32)
+        batch = max(request.limit * 3 // 2, 16)
         while len(found) < request.limit:
-            spans = await queries.select_near_timing(conn, in_person, window, cursor, batch)
+            spans = await queries.select_near_found(conn, in_person, window, cursor, batch)
             for row in spans:
-                if row["kept"] is None:
+                if row["id"] is None:
                     continue
                 days = _wanted_days(row["days"], filters)
                 start = next_occurrence(
@@ -127,6 +128,7 @@ async def _soon_near(
                 )
                 if start is not None:
                     found.append(((row["chord"], 0.0), row["meeting_id"], start))
+                    rows[row["meeting_id"]] = row
                     if len(found) == request.limit:
                         break  # the rest of the batch is farther: no need to check it
             if len(spans) < batch:
