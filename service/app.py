@@ -69,11 +69,14 @@ from service.routes.import_flags import clear_import_flag, list_import_flags
 from service.routes.imports import ImportController
 from service.routes.keys import KeyController
 from service.routes.locations import LocationController
+from service.routes.meetings import SHORTCUT as MEETINGS
 from service.routes.meetings import MeetingController, MeetingSourceController
 from service.routes.organizations import OrganizationController
 from service.routes.regions import find_counties
-from service.routes.resources import ResourceController, fast_search
+from service.routes.resources import SHORTCUT as RESOURCES
+from service.routes.resources import ResourceController
 from service.routes.services import ServiceController
+from service.routes.shortcuts import shortcuts
 from service.routes.suggestions import SuggestionController
 from service.routes.verifications import list_stale, list_verifications, verify_service
 from service.routes.webhooks import WebhookController
@@ -305,7 +308,7 @@ def create_app(settings: Settings) -> Litestar:
     )
     document_problems(app)
     document_streams(app)
-    app.asgi_handler = edge_middleware(app, fast_search)
+    app.asgi_handler = edge_middleware(app, shortcuts({"/v1/resources": RESOURCES, "/v1/meetings": MEETINGS}))
     return app
 
 

@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from service.routes.resources import _plain_arguments
+from service.routes.resources import SHORTCUT
+from service.routes.shortcuts import plain_arguments
 
 PORTLAND = "45.5231,-122.6765"
 # Searches the shortcut answers: every parameter it reads, alone and together, on the seed data.
@@ -83,7 +84,7 @@ def _comparable(response):
 async def test_answers_as_the_route_does(seeded_client, query):
     # An extra parameter (ignored by the route) is one the shortcut does not read: that request
     # is the route's own answer.
-    assert _plain_arguments(f"{query}&by=route".encode()) is None
+    assert plain_arguments(f"{query}&by=route".encode(), SHORTCUT) is None
     shortcut = await seeded_client.get(f"/v1/resources?{query}", headers=PLAIN_HEADERS)
     route = await seeded_client.get(f"/v1/resources?{query}&by=route", headers=PLAIN_HEADERS)
     assert _comparable(shortcut) == _comparable(route)
@@ -97,14 +98,15 @@ async def test_answers_as_the_route_does(seeded_client, query):
 
 def test_reads_what_it_answers_and_nothing_else():
     for query in PLAIN:
-        assert _plain_arguments(query.encode()) is not None, query
+        assert plain_arguments(query.encode(), SHORTCUT) is not None, query
     for query in ROUTED:
-        assert _plain_arguments(query.encode()) is None, query
+        assert plain_arguments(query.encode(), SHORTCUT) is None, query
     for query in REFUSED:
-        assert _plain_arguments(query.encode()) is not None, query
-    arguments = _plain_arguments(
+        assert plain_arguments(query.encode(), SHORTCUT) is not None, query
+    arguments = plain_arguments(
         b"near=1,2&zip=97201x&limit=7&radius=2.50&open_at=2026-12-02T10:00:00Z&status=temporarily+closed"
-        b"&category=a,b&category=c&age=0"
+        b"&category=a,b&category=c&age=0",
+        SHORTCUT,
     )
     assert arguments == {
         "near": "1,2",

@@ -6,10 +6,12 @@ from typing import Annotated, Any, get_args
 from uuid import UUID
 
 import asyncpg
+import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
 from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
+from litestar.types import Scope
 
 from schemas.imports import ImportReport
 from schemas.meetings import (
@@ -21,8 +23,9 @@ from schemas.meetings import (
     MeetingSourceCreate,
     MeetingType,
 )
+from service.db import primary_connection
 from service.errors import Conflict, InvalidInput, NotFound, UpstreamUnavailable
-from service.http.auth import check_organization, may_see_confidential, require_admin, require_write
+from service.http.auth import caller_in, check_organization, may_see_confidential, require_admin, require_write
 from service.http.cursors import decode_cursor, fingerprint, paginate
 from service.http.durations import parse_duration
 from service.http.preconditions import require_match
@@ -30,6 +33,7 @@ from service.imports.meetings import FetchFailed, UnreadableFeed, import_feed
 from service.queries import meetings as queries
 from service.routes.params import Cursor, Limit, check_date_times
 from service.routes.resources import At, LanguageParam, Near
+from service.routes.shortcuts import Shortcut, boolean, instant, text, whole
 from service.search import meetings as meeting_search
 from service.search.geo import parse_near
 from service.search.resources import LANGUAGE_CODE
@@ -88,6 +92,102 @@ def _clock(raw: str | None, name: str) -> dt.time | None:
 
 def _listed(values: list[str] | None) -> list[str]:
     return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+async def meeting_page(
+    conn: asyncpg.Connection,
+    exact: bool,
+    *,
+    near: str | None = None,
+    starts_within: str | None = None,
+    day: list[int] | None = None,
+    time_from: str | None = None,
+    time_to: str | None = None,
+    types: list[str] | None = None,
+    online: bool | None = None,
+    language: list[str] | None = None,
+    at: dt.datetime | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+) -> MeetingPage:
+    """A page of the meeting search from its parameters as the route reads them (exact: confidential places shown)."""
+    if at is not None and at.tzinfo is None:
+        raise InvalidInput("at", "must carry a UTC offset, e.g. 2026-11-27T23:30:00-08:00 or ...Z")
+    origin = parse_near(near) if near is not None else None
+    within = parse_duration(starts_within, "starts_within") if starts_within is not None else None
+    if within is not None and within > dt.timedelta(days=7):
+        raise InvalidInput("starts_within", "must be at most 7d: every weekly meeting starts within a week")
+    for weekday in day or []:
+        if not 1 <= weekday <= 7:
+            raise InvalidInput("day", f"{weekday} is not an ISO weekday 1 (Monday) ... 7 (Sunday)")
+    wanted_types = sorted(set(_listed(types)))
+    for code in wanted_types:
+        if code not in _TYPES:
+            raise InvalidInput("types", f"unknown meeting type {code!r}; known: {', '.join(sorted(_TYPES))}")
+    languages = sorted(set(_listed(language)))
+    for code in languages:
+        if not LANGUAGE_CODE.match(code):
+            raise InvalidInput("language", f"{code!r} is not an ISO 639 code such as es or zh")
+    start_from, start_to = _clock(time_from, "time_from"), _clock(time_to, "time_to")
+    if start_from is not None or start_to is not None:
+        start_from, start_to = start_from or dt.time(0, 0), start_to or dt.time(23, 59)
+    now = (at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    # starts_within and at enter the cursor as given, so a page stays where it was while a person pages.
+    query = fingerprint(
+        "meetings",
+        near,
+        starts_within,
+        sorted(set(day or [])),
+        time_from,
+        time_to,
+        wanted_types,
+        online,
+        languages,
+        at.isoformat() if at is not None else None,
+    )
+    after = decode_cursor(cursor, query, tuple[float, float])
+    filters = queries.MeetingFilters(
+        latitude=origin.latitude if origin is not None else None,
+        longitude=origin.longitude if origin is not None else None,
+        days=sorted(set(day)) if day else None,
+        time_from=start_from,
+        time_to=start_to,
+        types=wanted_types or None,
+        online=online,
+        languages=languages or None,
+    )
+    rows = await meeting_search.search(
+        conn,
+        meeting_search.MeetingSearch(at=now, within=within, filters=filters, after=after, limit=limit + 1),
+        exact,
+    )
+    items, next_cursor = paginate(rows, limit, query)
+    return MeetingPage(items=items, next_cursor=next_cursor)
+
+
+async def _plain_page(state: AppState, scope: Scope, arguments: dict[str, Any]) -> bytes:
+    """A plain search's page, as search_meetings answers it."""
+    async with primary_connection(state, "GET", scope) as conn:
+        page = await meeting_page(conn, caller_in(scope).has("confidential"), **arguments)
+    return msgspec.json.encode(page)
+
+
+# The plain searches the shortcut answers (service/routes/shortcuts.py), read as the route reads them.
+SHORTCUT = Shortcut(
+    "/v1/meetings",
+    {
+        "near": ("near", text(100)),
+        "starts_within": ("starts_within", text(20)),
+        "time_from": ("time_from", text(5)),
+        "time_to": ("time_to", text(5)),
+        "online": ("online", boolean),
+        "at": ("at", instant),
+        "limit": ("limit", whole(1, 100)),
+        "cursor": ("cursor", text(500)),
+    },
+    {"day": whole(1, 7), "types": str, "language": str},
+    _plain_page,
+)
 
 
 class MeetingController(Controller):

@@ -2,33 +2,30 @@
 
 import datetime as dt
 import re
-from collections.abc import Callable
-from typing import Annotated, Any, Literal, get_args
-from urllib.parse import parse_qsl
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import asyncpg
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.enums import ScopeType
 from litestar.openapi.spec import Example
 from litestar.params import FromPath, JSONBody, QueryParameter
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import Scope
 
 from schemas.fields import Cost, Gender, Status
 from schemas.resources import Resource, ResourceCount, ResourceCreate, ResourcePage
 from service.db import primary_connection
 from service.errors import InvalidInput, Moved, NotFound
 from service.http.auth import check_organization, check_owner, may_see_confidential, require_write
-from service.http.etags import etag_of
 from service.queries import resources as queries
 from service.queries.lifecycle import select_redirect
 from service.replicas import REPLICA_READS
 from service.routes.params import Cursor, IncludedWithin, IncludeParam, Limit
+from service.routes.shortcuts import Reading, Shortcut, boolean, instant, one_of, text, whole
 from service.search.included import included_page, read_inclusion
 from service.search.resources import SearchPage, postal_code_of, read_request, search
-from service.state import AppState, app_state
+from service.state import AppState
 
 Near = Annotated[
     str | None,
@@ -368,135 +365,58 @@ def _page_json(page: SearchPage) -> bytes:
     )
 
 
-# The searches written plainly, answered without the router's per-request machinery (signature model,
-# dependency graph, response objects, the ETag and compression layers): a third of the web process's
-# CPU per search. Only what the route would read the same way is taken: each parameter below, once
-# (lists: repeated), in its strict form; anything else (another parameter, a repeat, an empty or odd
-# value, geojson, a compressed, conditional or cross-origin answer, read replicas) goes to the route.
+# The plain searches the shortcut answers (service/routes/shortcuts.py).
 _DECIMAL = re.compile(r"[0-9]{1,6}(\.[0-9]{1,9})?")
-_DATE_TIME = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})"
-)
-_SMALL = re.compile(r"0|[1-9][0-9]{0,2}")
 _UNIT_SLUG = re.compile(r"[a-z][a-z0-9-]*")
-_ROUTED_HEADERS = frozenset({b"if-none-match", b"origin"})
-_JSON_HEADERS = [(b"content-type", b"application/json")]
-
-
-def _routed(name: bytes, value: bytes) -> bool:
-    """Whether a request header asks for an answer only the route makes: conditional, cross-origin,
-    GeoJSON, or in a coding its compression layer applies (the layer's own test: br or gzip in the value)."""
-    if name == b"accept-encoding":
-        return b"br" in value or b"gzip" in value
-    return name in _ROUTED_HEADERS or (name == b"accept" and b"geo+json" in value)
-
-
-def _instant(value: str) -> object:
-    return dt.datetime.fromisoformat(value) if _DATE_TIME.fullmatch(value) else None
-
-
-def _text(most: int) -> Callable[[str], object]:
-    return lambda value: value if len(value) <= most else None
-
-
-def _whole(low: int, high: int) -> Callable[[str], object]:
-    return lambda value: int(value) if _SMALL.fullmatch(value) and low <= int(value) <= high else None
-
-
-def _one_of(choices: object) -> Callable[[str], object]:
-    options = frozenset(get_args(choices))
-    return lambda value: value if value in options else None
-
-
 # Each parameter's reading (None: the route reads it), by the name read_request gives it.
-_SCALARS: dict[str, tuple[str, Callable[[str], object]]] = {
-    "near": ("near", _text(100)),
-    "zip": ("zip_code", _text(10)),
-    "q": ("q", _text(200)),
-    "capacity_max_age": ("capacity_max_age", _text(20)),
-    "verified_within": ("verified_within", _text(20)),
-    "cursor": ("cursor", _text(500)),
+_SCALARS: dict[str, tuple[str, Reading]] = {
+    "near": ("near", text(100)),
+    "zip": ("zip_code", text(10)),
+    "q": ("q", text(200)),
+    "capacity_max_age": ("capacity_max_age", text(20)),
+    "verified_within": ("verified_within", text(20)),
+    "cursor": ("cursor", text(500)),
     "radius": ("radius", lambda value: float(value) if _DECIMAL.fullmatch(value) else None),
-    "unit": ("unit", _one_of(Literal["mi", "km"])),
-    "open_now": ("open_now", lambda value: {"true": True, "false": False}.get(value)),
-    "open_at": ("open_at", _instant),
-    "at": ("at", _instant),
-    "age": ("age", _whole(0, 130)),
-    "limit": ("limit", _whole(1, 100)),
-    "gender": ("gender", _one_of(Gender)),
+    "unit": ("unit", one_of(Literal["mi", "km"])),
+    "open_now": ("open_now", boolean),
+    "open_at": ("open_at", instant),
+    "at": ("at", instant),
+    "age": ("age", whole(0, 130)),
+    "limit": ("limit", whole(1, 100)),
+    "gender": ("gender", one_of(Gender)),
     "has_capacity": ("has_capacity", lambda value: value if len(value) <= 64 and _UNIT_SLUG.fullmatch(value) else None),
 }
-_LISTS: dict[str, Callable[[str], object]] = {
+_LISTS: dict[str, Reading] = {
     "category": str,
     "attribute": str,
     "language": str,
     "listing": str,
-    "status": _one_of(Status),
-    "cost": _one_of(Cost),
+    "status": one_of(Status),
+    "cost": one_of(Cost),
 }
 
 
-def _plain_arguments(query_string: bytes) -> dict[str, Any] | None:
-    """read_request's arguments from a plainly written search query, as the route would read them; None
-    when the route should read it (and name whatever is wrong)."""
-    arguments: dict[str, Any] = {}
-    # Litestar's own reading of a query string (litestar._parsers.parse_qsl): the same names and values.
-    for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, separator="&"):
-        if not value:
-            return None
-        if (each := _LISTS.get(name)) is not None:
-            if (item := each(value)) is None:
-                return None
-            arguments.setdefault(name, []).append(item)
-            continue
-        key, read = _SCALARS.get(name, (name, None))
-        if read is None or key in arguments or (parsed := read(value)) is None:
-            return None
-        arguments[key] = parsed
-    return arguments
+async def _plain_page(state: AppState, scope: Scope, arguments: dict[str, Any]) -> bytes:
+    """A plain search's page, as search_resources answers it."""
+    request = await read_request(
+        state,
+        near=arguments.pop("near", None),
+        zip_code=arguments.pop("zip_code", None),
+        address=None,
+        radius=arguments.pop("radius", None),
+        unit=arguments.pop("unit", "mi"),
+        category=arguments.pop("category", None),
+        status=arguments.pop("status", None),
+        limit=arguments.pop("limit", 20),
+        **arguments,
+    )
+    async with primary_connection(state, "GET", scope) as conn:
+        page = await search(conn, request, state.windowed_knn, state.candidates, state.corrections)
+    state.served.record([hit.id for hit in page.hits])
+    return _page_json(page)
 
 
-def fast_search(app: ASGIApp) -> ASGIApp:
-    """Wrap the app: plainly written GET /v1/resources searches are answered here, byte for byte as the
-    route answers them; everything else, and any search that fails here, goes on to the app."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        arguments = None
-        if scope["type"] == ScopeType.HTTP and scope["path"] == "/v1/resources" and scope["method"] == "GET":
-            state = app_state(scope["app"])
-            if not (state.replicas or state.settings.cors_origins) and not any(
-                _routed(name, value) for name, value in scope["headers"]
-            ):
-                arguments = _plain_arguments(scope["query_string"])
-        if arguments is None:
-            await app(scope, receive, send)
-            return
-        try:
-            request = await read_request(
-                state,
-                near=arguments.pop("near", None),
-                zip_code=arguments.pop("zip_code", None),
-                address=None,
-                radius=arguments.pop("radius", None),
-                unit=arguments.pop("unit", "mi"),
-                category=arguments.pop("category", None),
-                status=arguments.pop("status", None),
-                limit=arguments.pop("limit", 20),
-                **arguments,
-            )
-            async with primary_connection(state, "GET", scope) as conn:
-                page = await search(conn, request, state.windowed_knn, state.candidates, state.corrections)
-        except Exception:  # noqa: BLE001  # the route reads it again and answers as it always does
-            await app(scope, receive, send)
-            return
-        state.served.record([hit.id for hit in page.hits])
-        body = _page_json(page)
-        scope["path_template"] = "/v1/resources"  # what the router sets, for metrics
-        headers = [*_JSON_HEADERS, (b"content-length", str(len(body)).encode()), (b"etag", etag_of(body).encode())]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": body, "more_body": False})
-
-    return middleware
+SHORTCUT = Shortcut("/v1/resources", _SCALARS, _LISTS, _plain_page, routed_accept=b"geo+json")
 
 
 def _feature_collection(page: SearchPage) -> bytes:
