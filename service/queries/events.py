@@ -13,7 +13,7 @@ from service.errors import InvalidInput
 from service.queries.places import ADDRESS, LOCATION_COLUMNS, at_location
 from service.search.geo import check_timezone, timezone_at
 from service.search.recurrence import RecurrenceError, Timing, occurrences, parse_rule
-from service.search.weekly import end_time_of
+from service.search.weekly import clock_of, end_time_of
 
 # Occurrences are stored from this long before a write (a search of the recent past still answers) ...
 STORED_BEFORE = dt.timedelta(days=31)
@@ -75,7 +75,7 @@ def _document(row: asyncpg.Record, exact: bool) -> dict[str, Any]:
         "starts_at": None if row["starts_at"] is None else row["starts_at"].astimezone(zone),
         "ends_at": None if row["ends_at"] is None else row["ends_at"].astimezone(zone),
         "start_date": row["start_date"],
-        "start_time": None if start is None else f"{start:%H:%M}",
+        "start_time": None if start is None else clock_of(start),
         "end_time": None if start is None else end_time_of(start, row["duration_minutes"]),
         **{c: row[c] for c in ("duration_minutes", "timezone", "recurrence", "capacity", "registration_url")},
         **{c: sorted(row[c]) for c in ("exdates", "dates")},

@@ -22,7 +22,7 @@ from service.curation.anonymity import first_name_and_initial
 from service.errors import InvalidInput
 from service.queries.places import ADDRESS, LOCATION_COLUMNS, at_location
 from service.search.geo import check_timezone, timezone_at
-from service.search.weekly import duration_minutes, end_time_of, status_of, week_spans
+from service.search.weekly import clock_of, duration_minutes, end_time_of, status_of, week_spans
 
 # The meeting's own columns and its location's, as every read shows them.
 COLUMNS = (
@@ -65,7 +65,13 @@ def _document(row: asyncpg.Record, exact: bool) -> dict[str, Any]:
     place = None
     if row["location_id"] is not None:
         place = MeetingPlace(**at_location(row, exact), notes=row["location_notes"], formatted_address=None)
-    elif any(row[c] is not None for c in ("latitude", "address_1", "city", "formatted_address", "location_name")):
+    elif (
+        row["latitude"] is not None
+        or row["address_1"] is not None
+        or row["city"] is not None
+        or row["formatted_address"] is not None
+        or row["location_name"] is not None
+    ):
         place = MeetingPlace(
             location_id=None,
             name=row["location_name"],
@@ -85,7 +91,7 @@ def _document(row: asyncpg.Record, exact: bool) -> dict[str, Any]:
     return {
         **{c: row[c] for c in ("id", "source", "slug", "name", "duration_minutes", "timezone", "fellowship")},
         "days": list(row["days"]),
-        "start_time": f"{start:%H:%M}",
+        "start_time": clock_of(start),
         "end_time": end_time_of(start, row["duration_minutes"]),
         "place": place,
         "online": online,

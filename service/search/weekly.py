@@ -63,10 +63,17 @@ def duration_minutes(start: dt.time, end_time: str | None, given: int | None) ->
     return length or 1440
 
 
+def clock_of(start: dt.time) -> str:
+    """A local clock time as HH:MM (formatting by hand: strftime costs a search page 60 us)."""
+    return _CLOCKS[start.hour * 60 + start.minute]
+
+
 def end_time_of(start: dt.time, minutes: int) -> str:
     """The local clock time a meeting of this length ends at."""
-    total = (start.hour * 60 + start.minute + minutes) % 1440
-    return f"{total // 60:02d}:{total % 60:02d}"
+    return _CLOCKS[(start.hour * 60 + start.minute + minutes) % 1440]
+
+
+_CLOCKS = [f"{minute // 60:02d}:{minute % 60:02d}" for minute in range(1440)]
 
 
 def status_of(start: dt.datetime, end: dt.datetime, at: dt.datetime) -> tuple[bool, int | None, int | None, str]:
