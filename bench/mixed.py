@@ -20,7 +20,7 @@ from bench.__main__ import (
     start_api,
     stop_api,
 )
-from bench.quick import nothing_open
+from bench.quick import COMBINED, nothing_open, two_am
 
 # name -> (query string, fewest results a good answer has)
 VARIANTS = {
@@ -35,7 +35,7 @@ VARIANTS = {
     "open now": ("&open_now=true", 0),
     "open, none open": ("&open_at=" + nothing_open(dt.datetime.now()), 0),
     "has_capacity=bed": ("&has_capacity=bed", 1),
-    "combined": ("&category=emergency-shelter&attribute=no-id-required&open_now=true", 0),
+    "combined": (COMBINED + two_am(dt.datetime.now()), 0),
     "include meetings, events": ("&include=meetings,events&starts_within=3h", 20),
 }
 
