@@ -12,6 +12,14 @@ CREATE OR REPLACE FUNCTION laid_out_at() RETURNS timestamptz LANGUAGE sql STABLE
     SELECT coalesce(nullif(current_setting('commonground.laid_out_at', true), '')::timestamptz, now())
 $$;
 
+-- A search row's categories and attributes as one tsvector, for the nearest-first walk's index
+-- (resource_index_geo_facets, migration 0016): categories as lexemes 'c.<slug>', attributes as 'a.<slug>'.
+CREATE OR REPLACE FUNCTION facet_vector(p_categories text[], p_attributes text[]) RETURNS tsvector
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT array_to_tsvector(array(SELECT 'c.' || c FROM unnest(p_categories) AS c WHERE c IS NOT NULL)
+                             || array(SELECT 'a.' || a FROM unnest(p_attributes) AS a WHERE a IS NOT NULL))
+$$;
+
 -- Rebuild search rows set-based: one pass that joins and aggregates categories, attributes,
 -- capacity, exceptions, phones and hours for all the resources at once, instead of one
 -- resource_document() call per row (about 20x faster for imports; a single-row refresh costs about
@@ -29,7 +37,7 @@ BEGIN
                                 attributes, genders, minimum_age, maximum_age, cost, languages, capacity,
                                 exception_dates, exception_opens, exception_closes, head, timeline_from,
                                 timeline_since, timeline_until, timeline_starts, timeline_ends, timeline_days,
-                                open_keys)
+                                open_keys, facets)
     WITH targets AS (
         SELECT sal.id, sal.service_id, sal.location_id, sal.description, s.organization_id
           FROM (SELECT DISTINCT unnest(p_ids) AS id) AS k
@@ -219,7 +227,7 @@ BEGIN
                'phones', coalesce(p.phones, '[]'::json),
                'schedules', coalesce(h.schedules, '[]'::json))::text, -1),
            tl.first_day, tl.since, coalesce(tl.until, laid_out_at() + interval '16 days'), tl.starts, tl.ends,
-           tl.days, tl.keys
+           tl.days, tl.keys, facet_vector(c.slugs, a.slugs)
       FROM targets t
       JOIN services s ON s.id = t.service_id
       JOIN organizations o ON o.id = s.organization_id
@@ -244,7 +252,7 @@ BEGIN
            head = EXCLUDED.head, timeline_from = EXCLUDED.timeline_from,
            timeline_since = EXCLUDED.timeline_since, timeline_until = EXCLUDED.timeline_until,
            timeline_starts = EXCLUDED.timeline_starts, timeline_ends = EXCLUDED.timeline_ends,
-           timeline_days = EXCLUDED.timeline_days, open_keys = EXCLUDED.open_keys;
+           timeline_days = EXCLUDED.timeline_days, open_keys = EXCLUDED.open_keys, facets = EXCLUDED.facets;
     -- A deleted service, location or organization leaves search. Its rows are removed after the upsert
     -- rather than filtered out of it: a deleted_at filter there wrecks the row estimates of a bulk load
     -- planned before ANALYZE (10,000 resources took 53 s instead of 6).

@@ -87,23 +87,27 @@ class _Search:
         """Add a condition, each of its named holes bound to a new parameter."""
         self.where.append(fragment.format(**{name: self.param(value) for name, value in values.items()}))
 
-    def filter(self, filters: SearchFilters, driver: Driver | None = None) -> None:
+    def filter(self, filters: SearchFilters, driver: Driver | None = None, near: bool = False) -> None:
         """The conditions of the filters. With a driver, that indexed test picks the rows (a bitmap scan
         of the few it leaves, see count_candidates) and the others test each of them; without one, the
         search walks an index in its order, and the indexed tests are written so that PostgreSQL
-        cannot pick their indexes instead and sort every match (a generic plan did: 230 ms at 1M)."""
+        cannot pick their indexes instead and sort every match (a generic plan did: 230 ms at 1M).
+        A walk from a point (near) tests categories and attributes in its index (resource_index_geo_facets)."""
 
         def indexed(name: Driver, fragment: str) -> str:
             return fragment if driver in (name, "facets") else "(" + fragment + ") IS TRUE"
 
+        facets = near and driver is None and facet_query(filters.categories, filters.attributes)
         self.keep(_WHERE_STATUS, statuses=filters.statuses)
-        if filters.categories is not None:
+        if facets:
+            self.keep(_WHERE_FACETS, facets=facets)
+        elif filters.categories is not None:
             self.keep(indexed("categories", _WHERE_CATEGORIES), categories=filters.categories)
         if filters.open_at is not None:
             if driver == "open_at":
                 self.keep(OPEN_CANDIDATES, at=filters.open_at)
             self.keep(OPEN_AT, at=filters.open_at)
-        if filters.attributes:
+        if filters.attributes and not facets:
             self.keep(indexed("attributes", _WHERE_ATTRIBUTES), attributes=filters.attributes)
         if filters.age is not None:
             self.keep(_WHERE_AGE, age=filters.age)
@@ -183,6 +187,27 @@ OPEN_CANDIDATES = (
     " OR r.timeline_since > {at}::timestamptz OR r.timeline_until <= {at}::timestamptz)"
 )
 _WHERE_ATTRIBUTES = "r.attributes @> {attributes}::text[]"
+# Both, as the walk's index (resource_index_geo_facets, migration 0016) tests them: the same rows as the two
+# conditions above (facet_vector() in schemas/sql/search_index.sql).
+_WHERE_FACETS = "r.facets @@ {facets}::tsquery"
+
+
+def facet_query(categories: list[str] | None, attributes: list[str] | None) -> str | None:
+    """The tsquery text of _WHERE_FACETS: any of the categories and all of the attributes, each slug
+    quoted as one lexeme; None when there is neither (or no category at all is asked for: nothing matches)."""
+    if categories == [] or not (categories or attributes):
+        return None
+    terms = [_lexeme("a." + attribute) for attribute in attributes or []]
+    if categories:
+        terms.insert(0, "(" + " | ".join(_lexeme("c." + category) for category in categories) + ")")
+    return " & ".join(terms)
+
+
+def _lexeme(text: str) -> str:
+    """A tsquery operand that is exactly this text (quoted: no operator, weight or prefix in it is read)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
 # Unknown ages do not exclude: a service without a minimum takes everyone up to its maximum.
 _WHERE_AGE = "coalesce(r.minimum_age, 0) <= {age}::int AND coalesce(r.maximum_age, 130) >= {age}::int"
 _WHERE_COST = "r.cost && {cost}::text[]"
@@ -320,7 +345,7 @@ def nearest_statement(
     """The SQL and parameters of a nearest-first search: windowed, or exact (fast from PostgreSQL 17);
     with a driver, ranking the few rows that filter leaves."""
     search = _Search(latitude, longitude, filters.evaluated_at)
-    search.filter(filters, driver)
+    search.filter(filters, driver, near=True)
     extras = search.extras("$3")
     parts = _nearest_ids(search, radius_m, after, limit, driver is not None, exact)
     return SELECT_PAGE.format(served="", parts=parts, limit=row_count(limit), extras=extras), search.args
@@ -357,7 +382,7 @@ def nearby_statement(
     search = _Search(latitude, longitude, filters.evaluated_at)
     served = WITH_SERVED.format(postal_code=search.param(postal_code))
     extras = search.extras("$3")
-    search.filter(filters, driver)
+    search.filter(filters, driver, near=True)
     parts = ""
     if after is None or after[0] <= 0:  # area matches sort first (key 0): a later page has none left
         after_sql = "true" if after is None else _WHERE_AFTER_ID.format(id=search.param(after[1]))
