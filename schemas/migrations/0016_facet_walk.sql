@@ -5,6 +5,8 @@
 -- facets: categories as lexemes 'c.<slug>', attributes as 'a.<slug>' (facet_vector() in
 -- schemas/sql/search_index.sql, which refresh_resource_index() writes them with).
 ALTER TABLE resource_index ADD COLUMN facets tsvector NOT NULL DEFAULT ''::tsvector;
+-- Read on every row a walk passes, like the other filter columns (0011): never compressed nor moved out.
+ALTER TABLE resource_index ALTER COLUMN facets SET STORAGE PLAIN;
 
 -- The rows there already, as facet_vector() lays them out (it is live SQL, not there yet on a new store).
 UPDATE resource_index
