@@ -219,19 +219,23 @@ async def test_starting_soon_reads_the_week_span_index(conn):
     plan = await conn.fetchval("EXPLAIN (FORMAT JSON) " + queries.SELECT_WINDOW_SPANS, spans)
     assert "meeting_spans_span" in json.dumps(json.loads(plan)), plan
     # From a point: one of the span indexes (by span, or by point and span, nearest first), never a walk.
-    spans_tree = json.loads(
-        await conn.fetchval(
-            "EXPLAIN (FORMAT JSON) " + queries.SELECT_NEAR_FOUND,
-            45.0,
-            -100.0,
-            *[None] * 6,
-            "in-person",
-            spans,
-            None,
-            None,
-            84,
-        )
+    near_sql, near_args = queries.near_found_statement(
+        queries.MeetingFilters(
+            latitude=45.0,
+            longitude=-100.0,
+            days=None,
+            time_from=None,
+            time_to=None,
+            types=None,
+            online=None,
+            languages=None,
+            part="in-person",
+        ),
+        window_spans(at, dt.timedelta(hours=3)),
+        None,
+        84,
     )
+    spans_tree = json.loads(await conn.fetchval("EXPLAIN (FORMAT JSON) " + near_sql, *near_args))
     spans_plan = json.dumps(spans_tree)
     assert "meeting_spans_span" in spans_plan or "meeting_spans_near" in spans_plan
     # (The test's locations table is empty: reading it whole is what the planner should do.)

@@ -21,6 +21,7 @@ from schemas.meetings import (
 from service.curation.anonymity import first_name_and_initial
 from service.errors import InvalidInput
 from service.queries.places import ADDRESS, LOCATION_COLUMNS, at_location
+from service.queries.resources import row_count
 from service.search.geo import check_timezone, timezone_at
 from service.search.weekly import clock_of, duration_minutes, end_time_of, status_of, week_spans
 
@@ -376,17 +377,45 @@ class MeetingFilters(msgspec.Struct, frozen=True, kw_only=True):
 _IN_PERSON = """(m.geo IS NOT NULL AND NOT (m.approximate AND m.location_id IS NULL
                                            AND (m.conference_url IS NOT NULL OR m.conference_phone IS NOT NULL)))"""
 _ONLINE = "(m.conference_url IS NOT NULL OR m.conference_phone IS NOT NULL)"
-# $1 latitude, $2 longitude, then the filters from $3; each statement adds its own from $10.
-_FILTERS = f"""
-       m.deleted_at IS NULL
-       AND ($3::smallint[] IS NULL OR m.days && $3)
-       AND ($4::time IS NULL OR CASE WHEN $4 <= $5 THEN m.start_time BETWEEN $4 AND $5
-                                     ELSE m.start_time >= $4 OR m.start_time <= $5 END)
-       AND ($6::text[] IS NULL OR m.types @> $6)
-       AND ($7::boolean IS NULL OR ($7 AND {_ONLINE}) OR (NOT $7 AND {_IN_PERSON}))
-       AND ($8::text[] IS NULL OR m.languages @> $8)
-       AND ($9::text IS NULL OR ($9 = 'in-person') = {_IN_PERSON})
-"""
+
+
+def _where(filters: MeetingFilters, args: list[Any]) -> str:
+    """The conditions of the filters given, each value a parameter appended to args ($1, $2 the origin). A
+    statement per set of filters, not one with "$n IS NULL OR ..." branches: PostgreSQL then caches one plan
+    per shape instead of planning every execution anew (the starting-soon walk: about 0.3 ms of 1.2)."""
+
+    def param(value: object) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    where = ["m.deleted_at IS NULL"]
+    if filters.days is not None:
+        where.append(f"m.days && {param(filters.days)}::smallint[]")
+    if filters.time_from is not None:
+        start, end = param(filters.time_from), param(filters.time_to)
+        where.append(
+            f"CASE WHEN {start}::time <= {end}::time THEN m.start_time BETWEEN {start} AND {end}"
+            f" ELSE m.start_time >= {start} OR m.start_time <= {end} END"
+        )
+    if filters.types is not None:
+        where.append(f"m.types @> {param(filters.types)}::text[]")
+    if filters.online is not None:
+        where.append(_ONLINE if filters.online else _IN_PERSON)
+    if filters.languages is not None:
+        where.append(f"m.languages @> {param(filters.languages)}::text[]")
+    if filters.part is not None:
+        where.append(_IN_PERSON if filters.part == "in-person" else f"{_IN_PERSON} = false")
+    return " AND ".join(where)
+
+
+def _after(key: str, id_column: str, after: tuple[float, UUID] | None, args: list[Any]) -> str:
+    """The condition of a page after the cursor's (chord, id), its values appended to args."""
+    if after is None:
+        return "true"
+    args += after
+    return f"({key}, {id_column}) > (${len(args) - 1}::float8, ${len(args)}::uuid)"
+
+
 # The sort key of online-only meetings when distance orders the rest: after any chord (Earth's is 12,742 km),
 # and finite, so a cursor can carry it in JSON.
 ONLINE_ONLY_KEY = 1e30
@@ -428,16 +457,24 @@ SELECT_NEAR_FOUND = f"""
     SELECT n.meeting_id, n.chord, t.*
       FROM (SELECT DISTINCT ON (chord, s.meeting_id) s.meeting_id, s.geo <-> ll_to_earth($1, $2) AS chord
               FROM meeting_spans s
-             WHERE s.geo IS NOT NULL AND s.span && int4multirange(VARIADIC $10::int4range[])
-               AND ($11::float8 IS NULL OR (s.geo <-> ll_to_earth($1, $2), s.meeting_id) > ($11, $12::uuid))
+             WHERE s.geo IS NOT NULL AND s.span && int4multirange(VARIADIC $3::int4range[]) AND {{after}}
              ORDER BY chord, s.meeting_id
-             LIMIT $13) n
+             LIMIT {{limit}}) n
       LEFT JOIN LATERAL (SELECT {COLUMNS}, {_DISTANCE} AS distance_m
                            FROM meetings m LEFT JOIN locations l ON l.id = m.location_id
-                          WHERE m.id = n.meeting_id AND {_FILTERS}
+                          WHERE m.id = n.meeting_id AND {{where}}
                           LIMIT 1) t ON true
      ORDER BY n.chord, n.meeting_id
 """
+
+
+def near_found_statement(
+    filters: MeetingFilters, window: list[tuple[int, int]], after: tuple[float, UUID] | None, limit: int
+) -> tuple[str, list[Any]]:
+    """SELECT_NEAR_FOUND for these filters, window, cursor and batch size, and its parameters."""
+    args: list[Any] = [filters.latitude, filters.longitude, _ranges(window)]
+    after_sql = _after("s.geo <-> ll_to_earth($1, $2)", "s.meeting_id", after, args)
+    return SELECT_NEAR_FOUND.format(after=after_sql, where=_where(filters, args), limit=row_count(limit)), args
 
 
 async def select_near_found(
@@ -449,21 +486,17 @@ async def select_near_found(
 ) -> list[asyncpg.Record]:
     """Meeting ids with a span in the window, nearest first after (chord, id), up to limit, each with its row for
     select_results (id: NULL when the filters drop it)."""
-    chord, last_id = after or (None, None)
-    return await conn.fetch(SELECT_NEAR_FOUND, *_filter_args(filters), _ranges(window), chord, last_id, limit)
+    sql, args = near_found_statement(filters, window, after, limit)
+    return await conn.fetch(sql, *args)
 
 
-SELECT_TIMING = (
-    _TIMING
-    + f"""
-     WHERE m.id = any($10::uuid[]) AND {_FILTERS}
-"""
-)
+SELECT_TIMING = _TIMING + " WHERE m.id = any($3::uuid[]) AND {where}"
 
 
 async def select_timing(conn: asyncpg.Connection, filters: MeetingFilters, ids: list[UUID]) -> list[asyncpg.Record]:
     """Of these meetings, those the filters keep, with what their exact check needs."""
-    return await conn.fetch(SELECT_TIMING, *_filter_args(filters), ids)
+    args: list[Any] = [filters.latitude, filters.longitude, ids]
+    return await conn.fetch(SELECT_TIMING.format(where=_where(filters, args)), *args)
 
 
 def _ranges(window: list[tuple[int, int]]) -> list[asyncpg.Range[int]]:
@@ -474,10 +507,9 @@ def _ranges(window: list[tuple[int, int]]) -> list[asyncpg.Range[int]]:
 SELECT_NEAREST = (
     _TIMING
     + f"""
-     WHERE {_IN_PERSON} AND {_FILTERS}
-       AND ($10::float8 IS NULL OR (m.geo <-> ll_to_earth($1, $2), m.id) > ($10, $11::uuid))
+     WHERE {_IN_PERSON} AND {{where}} AND {{after}}
      ORDER BY m.geo <-> ll_to_earth($1, $2), m.id
-     LIMIT $12
+     LIMIT {{limit}}
 """
 )
 
@@ -486,22 +518,10 @@ async def select_nearest(
     conn: asyncpg.Connection, filters: MeetingFilters, after: tuple[float, UUID] | None, limit: int
 ) -> list[asyncpg.Record]:
     """The nearest in-person meetings the filters keep, after a cursor."""
-    chord, last_id = after or (None, None)
-    return await conn.fetch(SELECT_NEAREST, *_filter_args(filters), chord, last_id, limit)
-
-
-def _filter_args(filters: MeetingFilters) -> list[Any]:
-    return [
-        filters.latitude,
-        filters.longitude,
-        filters.days,
-        filters.time_from,
-        filters.time_to,
-        filters.types,
-        filters.online,
-        filters.languages,
-        filters.part,
-    ]
+    args: list[Any] = [filters.latitude, filters.longitude]
+    where = _where(filters, args)
+    after_sql = _after("m.geo <-> ll_to_earth($1, $2)", "m.id", after, args)
+    return await conn.fetch(SELECT_NEAREST.format(where=where, after=after_sql, limit=row_count(limit)), *args)
 
 
 SELECT_FOUND = f"""

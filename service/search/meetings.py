@@ -19,6 +19,8 @@ NEXT_WEEK = dt.timedelta(days=8)
 # Ordered by next start without starts_within, a page is read from growing windows: whatever starts
 # within the first window that fills the page sorts before everything outside it.
 GROWING = (dt.timedelta(hours=3), dt.timedelta(hours=24), NEXT_WEEK)
+# The largest batch of spans read at once (4^7: the batches grow fourfold from 16 or more).
+MOST_SPANS = 16_384
 
 
 class MeetingSearch(msgspec.Struct, frozen=True, kw_only=True):
@@ -116,7 +118,9 @@ async def _soon_near(
     if after is None or after[0][0] < ONLINE_ONLY_KEY:
         in_person = msgspec.structs.replace(filters, part="in-person")
         cursor = None if after is None else (after[0][0], after[1])
-        batch = max(request.limit * 3 // 2, 16)
+        # 1.5x the page, to a power of two: each batch size is a statement of its own (its LIMIT is written
+        # in), so they are kept few.
+        batch = max(16, 1 << (request.limit * 3 // 2 - 1).bit_length())
         while len(found) < request.limit:
             spans = await queries.select_near_found(conn, in_person, window, cursor, batch)
             for row in spans:
@@ -133,7 +137,7 @@ async def _soon_near(
                         break  # the rest of the batch is farther: no need to check it
             if len(spans) < batch:
                 break
-            cursor, batch = (spans[-1]["chord"], spans[-1]["meeting_id"]), batch * 4
+            cursor, batch = (spans[-1]["chord"], spans[-1]["meeting_id"]), min(batch * 4, MOST_SPANS)
         found, after = found[: request.limit], None
     if len(found) < request.limit:
         online = msgspec.structs.replace(filters, part="online-only")
