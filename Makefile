@@ -55,6 +55,7 @@ bench-quick: $(STAMP)
 
 bench-full: $(STAMP)
 	$(BIN)/python -m bench --sizes 10000 100000 1000000
+	$(BIN)/python -m bench.scale --sizes 10000 100000 1000000
 
 bench-mixed: $(STAMP)
 	$(BIN)/python -m bench.mixed --size 100000

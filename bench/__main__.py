@@ -79,6 +79,7 @@ def load(
     expect: int = 20,
     headers: list[str] | None = None,
     path: str = "/v1/resources",
+    bbox: float | None = None,
 ) -> dict:
     """Run bench/load.py in its own process; add CPU time per request spent by each process group."""
     command = [
@@ -100,6 +101,8 @@ def load(
         command += ["--query", query, "--expect", str(expect), "--path", path]
         for header in headers or []:
             command += ["--header", header]
+        if bbox is not None:
+            command += ["--bbox", str(bbox)]
     groups = {"web": web, "postgres": database}
     before = {name: cpu_seconds(root) for name, root in groups.items()}
     children = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -91,18 +91,22 @@ async def run_http(
     expect: int = 20,
     headers: list[str] | None = None,
     path: str = "/v1/resources",
+    bbox: float | None = None,
 ) -> dict:
     """GET <path>?near=...&<query> (/v1/resources unless told) over keep-alive HTTP/1.1 connections; a 200
-    with fewer than `expect` results counts as an error."""
+    with fewer than `expect` results counts as an error. With bbox, a box that many degrees wide around
+    each point instead of near."""
     parts = urlsplit(base)
     extra = "".join(f"{header}\r\n" for header in headers or [])
     streams = [await asyncio.open_connection(parts.hostname, parts.port) for _ in range(concurrency)]
 
     def worker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         async def request(lat: float, lon: float) -> bool:
-            writer.write(
-                f"GET {path}?near={lat},{lon}&limit=20{query} HTTP/1.1\r\nHost: {parts.netloc}\r\n{extra}\r\n".encode()
-            )
+            if bbox is None:
+                where = f"near={lat},{lon}"
+            else:
+                where = f"bbox={lon - bbox / 2:.5f},{lat - bbox / 2:.5f},{lon + bbox / 2:.5f},{lat + bbox / 2:.5f}"
+            writer.write(f"GET {path}?{where}&limit=20{query} HTTP/1.1\r\nHost: {parts.netloc}\r\n{extra}\r\n".encode())
             head = await reader.readuntil(b"\r\n\r\n")
             length = 0
             for line in head.split(b"\r\n"):
@@ -132,6 +136,7 @@ def main() -> None:
     parser.add_argument("--expect", type=int, default=20, help="http: fewest results a good answer has")
     parser.add_argument("--header", action="append", default=[], help="http: an extra 'Name: value' header")
     parser.add_argument("--path", default="/v1/resources", help="http: the search's path, e.g. /v1/meetings")
+    parser.add_argument("--bbox", type=float, help="http: search a box this many degrees wide, not near the point")
     args = parser.parse_args()
     with open(args.points) as handle:
         points = json.load(handle)
@@ -148,6 +153,7 @@ def main() -> None:
             args.expect,
             args.header,
             args.path,
+            args.bbox,
         )
     try:
         import uvloop
