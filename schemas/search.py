@@ -11,7 +11,9 @@ from schemas.resources import Origin
 
 class BoundingBox(msgspec.Struct, frozen=True):
     """A map viewport; min_lon > max_lon means it crosses the antimeridian. The circle (centre and
-    radius in metres) covers it and lets the GiST index prefilter; None when the box is too big."""
+    radius in metres) covers it, and so does the smaller box of earth coordinates (earthdistance's
+    cube: its lowest and highest corner, metres) the GiST index prefilters with; None when the box is
+    too big."""
 
     min_lon: float
     min_lat: float
@@ -19,6 +21,7 @@ class BoundingBox(msgspec.Struct, frozen=True):
     max_lat: float
     centre: tuple[float, float] | None
     radius_m: float | None
+    earth: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None
 
 
 class SearchFilters(msgspec.Struct, frozen=True, kw_only=True):

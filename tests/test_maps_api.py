@@ -58,3 +58,46 @@ async def test_bad_boxes(client):
         assert response.status_code == 422, bbox
         assert response.json()["invalid_params"][0]["name"] == "bbox"
     assert (await client.get("/v1/resources", params={"format": "xml"})).status_code in (400, 422)
+
+
+async def test_the_earth_box_of_a_viewport_holds_every_point_in_it(conn):
+    # The GiST prefilter of a viewport search: every point of the viewport, as ll_to_earth() places it, lies in
+    # its box; the edges, the equator, the poles, longitudes 0/90/180 and the antimeridian included.
+    from service.search.geo import parse_bbox
+
+    viewports = [
+        "-96.7,32.7,-96.5,32.9",
+        "178,-20,-179,-15",
+        "-180,-20,-170,-10",
+        "-10,-5,10,5",
+        "80,60,100,90",
+        "170,-90,-170,-80",
+        "-0.001,51.4,0.001,51.6",
+        "-120,10,-30,60",
+    ]
+    for raw in viewports:
+        box = parse_bbox(raw)
+        assert box.earth is not None, raw
+        span = box.max_lon - box.min_lon if box.min_lon <= box.max_lon else box.max_lon + 360 - box.min_lon
+        outside = await conn.fetchval(
+            """
+            SELECT count(*)
+              FROM generate_series(0, 40) AS i, generate_series(0, 40) AS j,
+                   LATERAL (SELECT $3::float8 + ($4::float8 - $3::float8) * i / 40.0 AS lat,
+                                   $5::float8 + $6::float8 * j / 40.0 AS lon) AS q,
+                   LATERAL (SELECT q.lat, CASE WHEN q.lon > 180 THEN q.lon - 360 ELSE q.lon END AS lon) AS p
+             WHERE NOT cube($1::float8[], $2::float8[]) @> ll_to_earth(p.lat, p.lon)
+            """,
+            list(box.earth[0]),
+            list(box.earth[1]),
+            box.min_lat,
+            box.max_lat,
+            box.min_lon,
+            span,
+        )
+        assert outside == 0, raw
+    # And it is tight: a small viewport's box is far smaller than the circle around it.
+    small = parse_bbox("-96.7,32.7,-96.5,32.9")
+    assert small.earth is not None and small.radius_m is not None
+    sides = [high - low for low, high in zip(small.earth[0], small.earth[1], strict=True)]
+    assert max(sides) < small.radius_m * 1.5

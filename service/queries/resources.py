@@ -123,7 +123,9 @@ class _Search:
             self.keep(_WHERE_BBOX_LAT, south=box.min_lat, north=box.max_lat)
             lon_test = _WHERE_BBOX_LON_INSIDE if box.min_lon <= box.max_lon else _WHERE_BBOX_LON_ACROSS
             self.keep(lon_test, west=box.min_lon, east=box.max_lon)
-            if box.centre is not None and box.radius_m is not None:
+            if box.earth is not None:
+                self.keep(_WHERE_EARTH_BOX, low=list(box.earth[0]), high=list(box.earth[1]))
+            elif box.centre is not None and box.radius_m is not None:
                 self.keep(_WHERE_CIRCLE, latitude=box.centre[0], longitude=box.centre[1], radius=box.radius_m)
         if filters.listings is not None:
             self.keep(indexed("listings", _WHERE_LISTINGS), ids=filters.listings)
@@ -219,6 +221,7 @@ _WHERE_BBOX_LAT = "r.latitude BETWEEN {south}::float8 AND {north}::float8"
 _WHERE_BBOX_LON_INSIDE = "r.longitude BETWEEN {west}::float8 AND {east}::float8"
 _WHERE_BBOX_LON_ACROSS = "(r.longitude >= {west}::float8 OR r.longitude <= {east}::float8)"
 _WHERE_CIRCLE = "earth_box(ll_to_earth({latitude}::float8, {longitude}::float8), {radius}::float8) @> r.geo"
+_WHERE_EARTH_BOX = "cube({low}::float8[], {high}::float8[]) @> r.geo"
 # A person verified the listing (assured_date) on or after the date.
 # The listings of some services, locations or organizations: picked by the primary key from the few
 # links they have (each part by its own index), so it always drives the search (CandidateCounts.driver).
