@@ -146,8 +146,8 @@ async def test_search_plans_use_the_gist_index_for_ordering(conn, radius, plan_c
     sql, args = nearest_statement(40.0, -100.0, radius, filters(), None, 21, exact=exact)
     statement = await conn.prepare(sql)
     plan = json.dumps(await statement.explain(*args))
-    # Either nearest-first index (the one of point and facets, migration 0016, also orders by the point).
-    assert re.search(r'"Index Name": "resource_index_geo(_facets)?"', plan)
+    # Any nearest-first index (those of the point with facets, 0016, or words, 0017, also order by the point).
+    assert re.search(r'"Index Name": "resource_index_geo(_facets|_words)?"', plan)
     assert re.search(r'"Order By": "[^"]*geo\)::cube <->', plan)
 
 

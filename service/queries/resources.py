@@ -648,11 +648,13 @@ SELECT_WORDS_WINDOW = f"""
     SELECT w.id, (w.distance_m / w.weight)::float8 AS sort_key, w.distance_m
       FROM (SELECT r.id, {_DISTANCE} AS distance_m, {_WEIGHT} AS weight
               FROM resource_index r, ({{words}}) AS q
-             -- IS TRUE: not a GIN-indexable condition, so the GiST index walks outwards and stops after
-             -- the window instead of collecting every match to sort them. The walk scores the rows it
-             -- keeps itself (at 10k, 3.2 ms against 4.0 joining them back to the table), each distance
-             -- once: the sort key is the same division _SORT_NEAR makes.
-             WHERE (r.search_vector @@ q.query) IS TRUE AND {{where}}
+             -- The query written out, not q.query: a condition on parameters that the walk's own index
+             -- (resource_index_geo_words, on the point and the words) tests as it walks outwards, so
+             -- the rows without the words are skipped before the heap is read (at 1M, 1,570 rows read
+             -- for a window of 252). The walk scores the rows it keeps itself (at 10k, 3.2 ms against
+             -- 4.0 joining them back to the table), each distance once: the sort key is the same
+             -- division _SORT_NEAR makes.
+             WHERE r.search_vector @@ ({{query}}) AND {{where}}
              ORDER BY r.geo <-> ll_to_earth($1, $2)
              LIMIT {{window}}) AS w
 """
@@ -692,7 +694,7 @@ def words_window_statement(
     search.filter(filters)
     query = _words_query(search, queries)
     words = _WORDS.format(query=query)
-    sql = search.sql(SELECT_WORDS_WINDOW, words=words, window=row_count(window))
+    sql = search.sql(SELECT_WORDS_WINDOW, words=words, query=query, window=row_count(window))
     return sql, search.args
 
 
