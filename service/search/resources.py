@@ -157,7 +157,10 @@ async def search(
         after = decode_cursor(request.cursor, request.query, float)
         phrasings = alternatives(filters.words, await corrections.of(conn, words_to_check(filters.words)))
         many = point is not None and await candidates.many_matches(conn, phrasings)
-        hits = await queries.select_by_words(conn, point, request.radius_m, filters, phrasings, after, limit + 1, many)
+        rows = await candidates.row_estimate(conn, candidates.clock()) if many else 0
+        hits = await queries.select_by_words(
+            conn, point, request.radius_m, filters, phrasings, after, limit + 1, many, rows
+        )
     elif origin is None:
         after = decode_cursor(request.cursor, request.query, str)
         driver = await candidates.driver(conn, filters)
