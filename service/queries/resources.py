@@ -648,9 +648,9 @@ SELECT_WORDS_WINDOW = f"""
     SELECT w.id, (w.distance_m / w.weight)::float8 AS sort_key, w.distance_m
       FROM (SELECT r.id, {_DISTANCE} AS distance_m, {_WEIGHT} AS weight
               FROM resource_index r, ({{words}}) AS q
-             -- {{test}}: WORDS_INDEXED or WORDS_FILTERED. The walk scores the rows it keeps itself (at
-             -- 10k, 3.2 ms against 4.0 joining them back to the table), each distance once: the sort key
-             -- is the same division _SORT_NEAR makes.
+             -- The words' test is WORDS_INDEXED or WORDS_FILTERED. The walk scores the rows it keeps
+             -- itself (at 10k, 3.2 ms against 4.0 joining them back to the table), each distance once:
+             -- the sort key is the same division _SORT_NEAR makes.
              WHERE {{test}} AND {{where}}
              ORDER BY r.geo <-> ll_to_earth($1, $2)
              LIMIT {{window}}) AS w
