@@ -10,18 +10,16 @@ from schemas.resources import Origin
 
 
 class BoundingBox(msgspec.Struct, frozen=True):
-    """A map viewport; min_lon > max_lon means it crosses the antimeridian. The circle (centre and
-    radius in metres) covers it, and so does the smaller box of earth coordinates (earthdistance's
-    cube: its lowest and highest corner, metres) the GiST index prefilters with; None when the box is
-    too big."""
+    """A map viewport; min_lon > max_lon means it crosses the antimeridian. Its centre, and the box of
+    earth coordinates around it (earthdistance's cube: its lowest and highest corner, metres) the GiST
+    index prefilters with; None when the viewport is too big."""
 
     min_lon: float
     min_lat: float
     max_lon: float
     max_lat: float
     centre: tuple[float, float] | None
-    radius_m: float | None
-    earth: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None
+    earth: tuple[tuple[float, float, float], tuple[float, float, float]] | None
 
 
 class SearchFilters(msgspec.Struct, frozen=True, kw_only=True):

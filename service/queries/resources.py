@@ -125,8 +125,6 @@ class _Search:
             self.keep(lon_test, west=box.min_lon, east=box.max_lon)
             if box.earth is not None:
                 self.keep(_WHERE_EARTH_BOX, low=list(box.earth[0]), high=list(box.earth[1]))
-            elif box.centre is not None and box.radius_m is not None:
-                self.keep(_WHERE_CIRCLE, latitude=box.centre[0], longitude=box.centre[1], radius=box.radius_m)
         if filters.listings is not None:
             self.keep(indexed("listings", _WHERE_LISTINGS), ids=filters.listings)
         if filters.has_capacity is not None:
@@ -220,7 +218,6 @@ _WHERE_GENDER = "(r.genders = '{{}}' OR {gender}::text = any(r.genders))"
 _WHERE_BBOX_LAT = "r.latitude BETWEEN {south}::float8 AND {north}::float8"
 _WHERE_BBOX_LON_INSIDE = "r.longitude BETWEEN {west}::float8 AND {east}::float8"
 _WHERE_BBOX_LON_ACROSS = "(r.longitude >= {west}::float8 OR r.longitude <= {east}::float8)"
-_WHERE_CIRCLE = "earth_box(ll_to_earth({latitude}::float8, {longitude}::float8), {radius}::float8) @> r.geo"
 _WHERE_EARTH_BOX = "cube({low}::float8[], {high}::float8[]) @> r.geo"
 # A person verified the listing (assured_date) on or after the date.
 # The listings of some services, locations or organizations: picked by the primary key from the few
